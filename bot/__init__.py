@@ -1,0 +1,1 @@
+"""horario-bot: SIIAU class schedules as PDF, delivered over Telegram."""

@@ -1,0 +1,39 @@
+"""Command line: run (default), fetch, gen-key, rotate-keys, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot import cli_fetch, cli_keys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="horario-bot")
+    commands = parser.add_subparsers(dest="command")
+    run = commands.add_parser("run", help="run the Telegram bot (default)")
+    run.set_defaults(handler=_run_bot)
+    cli_fetch.add_parser(commands)
+    cli_keys.add_parsers(commands)
+    demo = commands.add_parser("demo", help="scripted conversation against the simulators")
+    demo.add_argument("--out", default="demo-out")
+    demo.set_defaults(handler=_demo)
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", _run_bot)
+    return int(handler(args) or 0)
+
+
+def _run_bot(_: argparse.Namespace) -> int:
+    from bot.telegram.app import run_polling
+
+    return run_polling()
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

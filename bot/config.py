@@ -1,0 +1,120 @@
+"""Settings read from the environment and `.env`, one section per concern."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _section(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class TelegramSettings(BaseSettings):
+    model_config = _section("TELEGRAM_")
+
+    bot_token: SecretStr = SecretStr("")
+    api_url: str = "https://api.telegram.org/bot"
+    file_url: str = ""
+    poll_timeout: float = 10.0
+    webhook_url: str = ""
+    webhook_secret: SecretStr = SecretStr("")
+
+    @property
+    def base_file_url(self) -> str:
+        if self.file_url:
+            return self.file_url
+        return self.api_url.replace("/bot", "/file/bot", 1)
+
+
+class SiiauSettings(BaseSettings):
+    model_config = _section("SIIAU_")
+
+    base_url: str = "https://siiauescolar.siiau.udg.mx"
+    verify_tls: bool = True
+    ca_bundle: str = ""
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    max_concurrency: int = Field(default=4, ge=1)
+    retries: int = Field(default=3, ge=0, le=10)
+    backoff_base: float = Field(default=1.0, ge=0)
+    backoff_max: float = Field(default=30.0, ge=0)
+    task_timeout: float = Field(default=60.0, gt=0)
+    breaker_threshold: int = Field(default=5, ge=1)
+    breaker_cooldown: float = Field(default=60.0, ge=0)
+    max_logins_per_hour: int = Field(default=6, ge=1)
+
+    @property
+    def tls_verify(self) -> bool | str:
+        return self.ca_bundle or self.verify_tls
+
+
+class PdfSettings(BaseSettings):
+    model_config = _section("PDF_")
+
+    wkhtmltopdf: str = "wkhtmltopdf"
+    render_timeout: float = Field(default=30.0, gt=0)
+    max_workers: int = Field(default=0, ge=0, description="0 means the CPU count")
+
+
+class StoreSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./data/horario.db"
+    encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+
+    @field_validator("encryption_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        return _split_csv(value)
+
+
+class BotSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    admin_chat_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    bot_timezone: str = "America/Mexico_City"
+    horario_per_minute: int = Field(default=3, ge=1)
+    log_level: str = "INFO"
+    log_format: str = Field(default="kv", pattern="^(kv|json)$")
+    metrics_port: int = 0
+
+    @field_validator("admin_chat_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        return _split_csv(value)
+
+
+class Settings:
+    """All sections together; each reads its own variables lazily."""
+
+    @cached_property
+    def telegram(self) -> TelegramSettings:
+        return TelegramSettings()
+
+    @cached_property
+    def siiau(self) -> SiiauSettings:
+        return SiiauSettings()
+
+    @cached_property
+    def pdf(self) -> PdfSettings:
+        return PdfSettings()
+
+    @cached_property
+    def store(self) -> StoreSettings:
+        return StoreSettings()
+
+    @cached_property
+    def bot(self) -> BotSettings:
+        return BotSettings()

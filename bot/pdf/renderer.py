@@ -1,0 +1,93 @@
+"""Schedule → HTML (Jinja2) → PDF bytes (wkhtmltopdf via pdfkit), off the event loop.
+
+wkhtmltopdf fetches remote resources even with JavaScript and local file access
+off, so every render also points it at a dead proxy: if an escaped field ever
+slipped through as a tag, it still could not reach anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pdfkit
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from bot.config import PdfSettings
+from bot.pdf.view import build_view
+from bot.schedule.model import Schedule
+
+WKHTMLTOPDF_OPTIONS: dict[str, str] = {
+    "--encoding": "UTF-8",
+    "--page-size": "Letter",
+    "--orientation": "Landscape",
+    "--margin-top": "10mm",
+    "--margin-bottom": "10mm",
+    "--margin-left": "10mm",
+    "--margin-right": "10mm",
+    "--disable-javascript": "",
+    "--javascript-delay": "0",
+    "--disable-local-file-access": "",
+    "--disable-external-links": "",
+    "--proxy": "http://127.0.0.1:9",
+    "--no-outline": "",
+}
+TEMPLATE_VERSION = "1"
+
+
+class RenderError(Exception):
+    """wkhtmltopdf failed, timed out or printed no PDF."""
+
+
+class PdfRenderer:
+    """Renders in at most `max_workers` wkhtmltopdf processes at once."""
+
+    def __init__(self, settings: PdfSettings, timezone: str = "America/Mexico_City") -> None:
+        binary = shutil.which(settings.wkhtmltopdf) or settings.wkhtmltopdf
+        self._command = pdfkit.PDFKit(
+            "", "string", options=WKHTMLTOPDF_OPTIONS,
+            configuration=pdfkit.configuration(wkhtmltopdf=binary),
+        ).command()  # fmt: skip
+        self.timeout = settings.render_timeout
+        self._slots = asyncio.Semaphore(settings.max_workers or os.cpu_count() or 1)
+        self._zone = ZoneInfo(timezone)
+        self._templates = Environment(
+            loader=PackageLoader("bot.pdf", "templates"),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+        )
+        self.renders = 0
+
+    def html(self, schedule: Schedule, now: datetime | None = None) -> str:
+        generated_at = (now or datetime.now(self._zone)).astimezone(self._zone)
+        view = build_view(schedule, generated_at)
+        return self._templates.get_template("schedule.html.j2").render(view=view)
+
+    async def render(self, schedule: Schedule) -> bytes:
+        return await self.html_to_pdf(self.html(schedule))
+
+    async def html_to_pdf(self, html: str) -> bytes:
+        async with self._slots:
+            process = await asyncio.create_subprocess_exec(
+                *self._command,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            try:
+                pdf, stderr = await asyncio.wait_for(
+                    process.communicate(html.encode("utf-8")), self.timeout
+                )
+            except (TimeoutError, asyncio.CancelledError):
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+                raise RenderError("wkhtmltopdf timed out") from None
+        self.renders += 1
+        if process.returncode != 0 or not pdf.startswith(b"%PDF"):
+            detail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+            raise RenderError(f"wkhtmltopdf exited {process.returncode}: {detail[0][:200]}")
+        return pdf

@@ -1,0 +1,159 @@
+"""SIIAU's schedule page (sgpregi.horario / sfpcoal.horario) → `Schedule`.
+
+The parser trusts nothing it has not recognised: when the title or the header
+row differs from the known 17 columns, it raises `LayoutChanged` rather than
+guessing. SIIAU's Spanish field names stay inside this module.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+
+from bs4 import BeautifulSoup, Tag
+
+from bot.schedule.model import Course, Day, Schedule, Session
+from bot.siiau.errors import LayoutChanged
+from bot.siiau.pages import fragment
+
+HEADER = (
+    "NRC", "CVE", "MATERIA", "SEC", "CR", "HORARIO",
+    "L", "M", "I", "J", "V", "S",
+    "EDIF", "AULA", "PROFESOR", "FECHA INCIO", "FECHA FIN",
+)  # fmt: skip
+EXTRA_SESSION_CELLS = 13
+DAY_LETTERS = {"L": Day.MONDAY, "M": Day.TUESDAY, "I": Day.WEDNESDAY,
+               "J": Day.THURSDAY, "V": Day.FRIDAY, "S": Day.SATURDAY}  # fmt: skip
+_TITLE = re.compile(r"horario de cursos del ciclo\s+(\S+)", re.IGNORECASE)
+_HOURS = re.compile(r"^(\d{2})(\d{2})\s*-\s*(\d{2})(\d{2})$")
+_CAREER = re.compile(r"^(.*?)\s*\(([A-Z0-9]{2,5})\)\s*$")
+
+
+def text(cell: Tag) -> str:
+    """Cell text with &nbsp; and runs of whitespace folded to single spaces."""
+    return " ".join(cell.get_text(" ").replace("\xa0", " ").split())
+
+
+def parse_schedule(html: str, *, career: str = "") -> Schedule:
+    soup = BeautifulSoup(html, "lxml")
+    table = _schedule_table(soup)
+    if table is None:
+        raise LayoutChanged("schedule table not found", fragment(html))
+    rows = table.find_all("tr", recursive=False) or table.find_all("tr")
+    title_match = _TITLE.search(text(rows[0]))
+    assert title_match is not None  # _schedule_table only returns titled tables
+    header = tuple(text(cell).upper() for cell in rows[1].find_all(["th", "td"]))
+    if header != HEADER:
+        raise LayoutChanged("schedule header differs from the known 17 columns", fragment(str(rows[1])))
+    courses = _courses(rows[2:])
+    student = _student_data(soup)
+    career_name, career_code = _split_career(student.get("CARRERA", ""), career)
+    return Schedule(
+        term=_selected_cycle(soup) or title_match.group(1),
+        term_label=title_match.group(1),
+        student_name=student.get("NOMBRE", ""),
+        student_code=student.get("CODIGO", ""),
+        career=career_code,
+        career_name=career_name,
+        courses=tuple(courses),
+    )
+
+
+def _schedule_table(soup: BeautifulSoup) -> Tag | None:
+    for table in soup.find_all("table"):
+        first_row = table.find("tr")
+        if first_row is not None and _TITLE.search(text(first_row)):
+            return table
+    return None
+
+
+def _courses(rows: list[Tag]) -> list[Course]:
+    courses: list[Course] = []
+    for row in rows:
+        cells = row.find_all(["td", "th"], recursive=False)
+        values = [text(cell) for cell in cells]
+        if len(cells) == len(HEADER):
+            courses.append(
+                Course(
+                    nrc=values[0],
+                    key=values[1],
+                    name=values[2],
+                    section=values[3],
+                    credits=int(values[4]) if values[4].isdigit() else None,
+                    sessions=(_session(values[5:]),),
+                )
+            )
+        elif len(cells) == EXTRA_SESSION_CELLS and cells[0].get("colspan") == "5":
+            if not courses:
+                raise LayoutChanged("extra session row before any course", fragment(str(row)))
+            previous = courses[-1]
+            courses[-1] = Course(
+                previous.nrc, previous.key, previous.name, previous.section, previous.credits,
+                previous.sessions + (_session(values[1:]),),
+            )  # fmt: skip
+        elif any(values):
+            raise LayoutChanged(f"schedule row with {len(cells)} cells", fragment(str(row)))
+    return courses
+
+
+def _session(values: list[str]) -> Session:
+    """HORARIO, L, M, I, J, V, S, EDIF, AULA, PROFESOR, FECHA INCIO, FECHA FIN."""
+    hours, day_cells = values[0], values[1:7]
+    start, end = _hours(hours)
+    days = tuple(DAY_LETTERS[v.upper()] for v in day_cells if v.upper() in DAY_LETTERS)
+    return Session(
+        days=days,
+        start=start,
+        end=end,
+        building=values[7],
+        room=values[8],
+        professor=values[9],
+        first_day=_date(values[10]),
+        last_day=_date(values[11]),
+    )
+
+
+def _hours(value: str) -> tuple[time | None, time | None]:
+    match = _HOURS.match(value)
+    if not match:
+        return None, None
+    h1, m1, h2, m2 = (int(group) for group in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        return None, None
+    return time(h1, m1), time(h2, m2)
+
+
+def _date(value: str) -> date | None:
+    try:
+        return datetime.strptime(value, "%d-%m-%Y").date()
+    except ValueError:
+        return None
+
+
+def _student_data(soup: BeautifulSoup) -> dict[str, str]:
+    """Label/value pairs of the DATOS DEL ESTUDIANTE block."""
+    for table in soup.find_all("table"):
+        if "DATOS DEL ESTUDIANTE" in text(table).upper():
+            cells = [text(cell) for cell in table.find_all("td")]
+            return {
+                label.rstrip(":").upper(): value
+                for label, value in zip(cells[::2], cells[1::2], strict=False)
+                if label.endswith(":")
+            }
+    return {}
+
+
+def _split_career(value: str, fallback_code: str) -> tuple[str, str]:
+    match = _CAREER.match(value)
+    if match:
+        return match.group(1), match.group(2)
+    return value, fallback_code
+
+
+def _selected_cycle(soup: BeautifulSoup) -> str | None:
+    select = soup.find("select", attrs={"name": re.compile("^pciclo$", re.I)})
+    if select is None:
+        return None
+    option = select.find("option", selected=True)
+    value = str(option.get("value", "")).strip() if option else ""
+    return value or None

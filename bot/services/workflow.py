@@ -1,0 +1,260 @@
+"""The schedule workflow: login → fetch → logout → clean → pdf.
+
+It knows nothing of Telegram. Progress goes up through `on_stage`, results come
+back as a `FlowResult`, and the credentials live only for the length of a run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from bot.config import SiiauSettings
+from bot.core.credentials import Credentials
+from bot.core.records import FlowRun, State
+from bot.pdf.renderer import PdfRenderer, RenderError
+from bot.schedule.model import Schedule
+from bot.schedule.parser import parse_schedule
+from bot.services.flow import FlowRunner, skip
+from bot.siiau.errors import (
+    LoginLimitReached,
+    NoSchedule,
+    SessionExpired,
+    SiiauUnavailable,
+)
+from bot.siiau.portal import Career, Portal
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+Stage = str  # "login" | "fetch" | "pdf"
+StageCallback = Callable[[Stage], Awaitable[None]]
+CacheLookup = Callable[[str], Awaitable[str | None]]
+
+
+async def _no_stage(_: Stage) -> None:
+    return None
+
+
+@dataclass(slots=True)
+class FlowResult:
+    run: FlowRun
+    schedule: Schedule | None = None
+    pdf: bytes | None = None
+    reused_document: str | None = None
+    careers: list[Career] = field(default_factory=list)
+
+    @property
+    def content_hash(self) -> str | None:
+        return self.schedule.content_hash if self.schedule else None
+
+
+class LoginBudget:
+    """Caps our own SIIAU logins per student, so no loop of ours can lock an account."""
+
+    def __init__(self, per_hour: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._per_hour = per_hour
+        self._clock = clock
+        self._attempts: dict[str, deque[float]] = {}
+
+    def spend(self, code: str) -> None:
+        now = self._clock()
+        window = self._attempts.setdefault(code, deque())
+        while window and now - window[0] > 3600:
+            window.popleft()
+        if len(window) >= self._per_hour:
+            raise LoginLimitReached("too many SIIAU logins for this student in the last hour")
+        window.append(now)
+
+
+class PdfCache:
+    """The last few PDFs by content hash: an unchanged schedule is not re-rendered."""
+
+    def __init__(self, size: int = 128) -> None:
+        self._size = size
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, key: str) -> bytes | None:
+        pdf = self._items.get(key)
+        if pdf is not None:
+            self._items.move_to_end(key)
+        return pdf
+
+    def put(self, key: str, pdf: bytes) -> None:
+        self._items[key] = pdf
+        self._items.move_to_end(key)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+
+class ScheduleWorkflow:
+    def __init__(
+        self,
+        portal_factory: Callable[[], Portal],
+        renderer: PdfRenderer,
+        runner: FlowRunner,
+        settings: SiiauSettings,
+        *,
+        pdf_cache: PdfCache | None = None,
+    ) -> None:
+        self._portal_factory = portal_factory
+        self._renderer = renderer
+        self._runner = runner
+        self._settings = settings
+        self._sessions = asyncio.Semaphore(settings.max_concurrency)
+        self._logins = LoginBudget(settings.max_logins_per_hour)
+        self._pdf_cache = pdf_cache if pdf_cache is not None else PdfCache()
+
+    async def verify(self, credentials: Credentials) -> FlowResult:
+        """Log in, list the careers and log out: proof that the pair works."""
+        run = FlowRun(name="verificar", kind="register")
+        result = FlowResult(run=run)
+        try:
+            async with self._sessions:
+                portal = self._portal_factory()
+                try:
+                    await self._login(run, portal, credentials)
+                    result.careers = await self._siiau_task(run, "careers", portal.careers)
+                finally:
+                    await self._close(run, portal)
+        except Exception as error:
+            run.finish("failed", error)
+            self._log_run(run)
+            raise
+        run.finish("verified")
+        self._log_run(run)
+        return result
+
+    async def run(
+        self,
+        credentials: Credentials,
+        career: str,
+        *,
+        cycle: str | None = None,
+        kind: str = "on_demand",
+        find_document: CacheLookup | None = None,
+        on_stage: StageCallback = _no_stage,
+    ) -> FlowResult:
+        """Fetch and render one student's schedule. Raises the workflow's errors."""
+        run = FlowRun(name="horario", kind=kind)
+        result = FlowResult(run=run)
+        try:
+            await self._fetch_and_render(run, result, credentials, career, cycle, find_document, on_stage)
+        except NoSchedule as error:
+            run.finish("no_schedule")
+            self._log_run(run)
+            raise error
+        except Exception as error:
+            run.finish("failed", error)
+            self._log_run(run)
+            raise
+        run.finish("reused" if result.reused_document else "delivered")
+        self._log_run(run)
+        return result
+
+    async def _fetch_and_render(
+        self,
+        run: FlowRun,
+        result: FlowResult,
+        credentials: Credentials,
+        career: str,
+        cycle: str | None,
+        find_document: CacheLookup | None,
+        on_stage: StageCallback,
+    ) -> None:
+        async with self._sessions:
+            portal = self._portal_factory()
+            try:
+                await on_stage("login")
+                await self._login(run, portal, credentials)
+                await on_stage("fetch")
+
+                async def fetch_once_relogging() -> str:
+                    try:
+                        return (await portal.schedule_page(career, cycle)).html
+                    except SessionExpired:
+                        log.info("siiau session expired run=%s; logging in again", run.id)
+                        self._logins.spend(credentials.code)
+                        await portal.login(credentials)
+                        return (await portal.schedule_page(career, cycle)).html
+
+                html = await self._siiau_task(run, "fetch", fetch_once_relogging)
+            finally:
+                await self._close(run, portal)
+
+        schedule = await self._runner.task(
+            run, "clean", lambda: _parse(html, career), timeout=10, retry=False
+        )
+        result.schedule = schedule
+        if not schedule.courses:
+            raise NoSchedule("no courses this cycle")
+        content_hash = schedule.content_hash
+        if find_document is not None:
+            result.reused_document = await find_document(content_hash)
+            if result.reused_document:
+                skip(run, "pdf", State.CACHED)
+                return
+        cached_pdf = self._pdf_cache.get(content_hash)
+        if cached_pdf is not None:
+            skip(run, "pdf", State.CACHED)
+            result.pdf = cached_pdf
+            return
+        await on_stage("pdf")
+        result.pdf = await self._runner.task(
+            run,
+            "pdf",
+            lambda: self._renderer.render(schedule),
+            timeout=self._renderer.timeout + 5,
+            on_timeout=lambda: RenderError("render timed out"),
+        )
+        self._pdf_cache.put(content_hash, result.pdf)
+
+    async def _login(self, run: FlowRun, portal: Portal, credentials: Credentials) -> None:
+        async def attempt() -> None:
+            self._logins.spend(credentials.code)
+            await portal.login(credentials)
+
+        await self._siiau_task(run, "login", attempt, before_retry=portal.logout)
+
+    async def _siiau_task(
+        self,
+        run: FlowRun,
+        name: str,
+        action: Callable[[], Awaitable[T]],
+        before_retry: Callable[[], Awaitable[None]] | None = None,
+    ) -> T:
+        return await self._runner.task(
+            run,
+            name,
+            action,
+            timeout=self._settings.task_timeout,
+            guarded=True,
+            on_timeout=lambda: SiiauUnavailable(f"SIIAU {name} timed out"),
+            before_retry=before_retry,
+        )
+
+    async def _close(self, run: FlowRun, portal: Portal) -> None:
+        """Logout runs whatever happened before: SIIAU allows one session per student."""
+        try:
+            await self._runner.task(run, "logout", portal.logout, timeout=15, retry=False)
+        except Exception as error:  # noqa: BLE001 - a failed logout must not mask the result
+            log.warning("siiau logout failed run=%s error=%s", run.id, type(error).__name__)
+        finally:
+            await portal.aclose()
+
+    @staticmethod
+    def _log_run(run: FlowRun) -> None:
+        log.info(
+            "flow run=%s name=%s kind=%s outcome=%s error=%s duration_ms=%d tasks=[%s]",
+            run.id, run.name, run.kind, run.outcome, run.error_class or "-",
+            run.duration_ms, run.summary(),
+        )  # fmt: skip
+
+
+async def _parse(html: str, career: str) -> Schedule:
+    return parse_schedule(html, career=career)

@@ -1,0 +1,154 @@
+"""SIIAU adapter over httpx: one client, and so one cookie jar, per run."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import Mapping
+
+import httpx
+
+from bot.config import SiiauSettings
+from bot.core.credentials import Credentials
+from bot.siiau import pages
+from bot.siiau.errors import LayoutChanged, SiiauError, SiiauUnavailable
+from bot.siiau.portal import Career, SchedulePage
+
+log = logging.getLogger(__name__)
+
+LOGIN_FORM = "/wus/gupprincipal.forma_inicio"
+LOGIN_FORM_POST = "/wus/gupprincipal.forma_inicio_bd"
+LOGIN_VALIDATE = "/wus/gupprincipal.valida_inicio"
+LOGOUT = "/wus/gupprincipal.salir"
+MENU = "/wal/gupmenug.menu"
+SCHEDULE_CURRENT = "/wal/sgpregi.horario"
+SCHEDULE_OF_CYCLE = "/wal/sfpcoal.horario"
+PIDM_COOKIE_SUFFIX = "SIIAUUDG"
+
+
+class SiiauClient:
+    """One student's conversation with SIIAU, from login to logout."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+        self._pidm: str | None = None
+
+    @property
+    def logged_in(self) -> bool:
+        return self._pidm is not None
+
+    async def login(self, credentials: Credentials) -> None:
+        self._pidm = None
+        form_page = await self._request("GET", LOGIN_FORM)
+        hidden = pages.login_form_fields(form_page)
+        fields = {**hidden, "p_codigo_c": credentials.code, "p_clave_c": credentials.nip}
+        await self._request("POST", LOGIN_FORM_POST, data=fields)
+        main_page = await self._request(
+            "POST",
+            LOGIN_VALIDATE,
+            data={"p_codigo_c": credentials.code, "p_clave_c": credentials.nip},
+        )
+        pidm = pages.pidm_from_main_page(main_page)
+        cookie_pidm = self._cookie_pidm()
+        if cookie_pidm is not None and cookie_pidm != pidm:
+            raise LayoutChanged("session cookie does not match the main page")
+        self._pidm = pidm
+
+    async def careers(self) -> list[Career]:
+        menu = await self._request(
+            "POST",
+            MENU,
+            data={
+                "p_sistema_c": "ALUMNOS",
+                "p_sistemaid_n": "3",
+                "p_menupredid_n": "3",
+                "p_pidm_n": self._require_pidm(),
+            },
+        )
+        return pages.careers_from_menu(menu)
+
+    async def schedule_page(self, career: str, cycle: str | None = None) -> SchedulePage:
+        pidm = self._require_pidm()
+        if cycle is None:
+            html = await self._request(
+                "GET", SCHEDULE_CURRENT, params={"pidmp": pidm, "majrp": career}
+            )
+        else:
+            html = await self._request(
+                "POST",
+                SCHEDULE_OF_CYCLE,
+                data={"pidmP": pidm, "cicloP": cycle, "majrP": career, "encaP": "0"},
+            )
+        return SchedulePage(html=html, career=career, cycle=cycle)
+
+    async def logout(self) -> None:
+        """End the SIIAU session. Best effort: a failed logout must not hide the result."""
+        try:
+            await self._http.get(LOGOUT)
+        except httpx.HTTPError as exc:
+            log.warning("siiau logout failed: %s", type(exc).__name__)
+        finally:
+            self._pidm = None
+            self._http.cookies.clear()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def _require_pidm(self) -> str:
+        if self._pidm is None:
+            raise SiiauError("not logged in")
+        return self._pidm
+
+    def _cookie_pidm(self) -> str | None:
+        for cookie in self._http.cookies.jar:
+            if cookie.name.endswith(PIDM_COOKIE_SUFFIX):
+                return cookie.value
+        return None
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> str:
+        try:
+            response = await self._http.request(method, path, data=data, params=params)
+        except httpx.TimeoutException as exc:
+            raise SiiauUnavailable(f"SIIAU timed out on {path}") from exc
+        except httpx.TransportError as exc:
+            raise SiiauUnavailable(f"SIIAU connection failed on {path}: {type(exc).__name__}") from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise SiiauUnavailable(f"SIIAU answered HTTP {response.status_code} on {path}")
+        if response.status_code >= 400:
+            raise LayoutChanged(f"SIIAU answered HTTP {response.status_code} on {path}")
+        html = pages.decode(response.content)
+        pages.raise_for_page(html)
+        return html
+
+
+class SiiauClientFactory:
+    """Makes a fresh client per run; only the TLS context is shared."""
+
+    def __init__(self, settings: SiiauSettings) -> None:
+        self._settings = settings
+        verify = settings.tls_verify
+        if verify is False:
+            self._verify: ssl.SSLContext | bool = False
+        elif isinstance(verify, str):
+            self._verify = ssl.create_default_context(cafile=verify)
+        else:
+            self._verify = ssl.create_default_context()
+
+    def __call__(self) -> SiiauClient:
+        s = self._settings
+        http = httpx.AsyncClient(
+            base_url=s.base_url.rstrip("/"),
+            verify=self._verify,
+            timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
+            follow_redirects=True,
+            headers={"User-Agent": "horario-bot/0.1 (+student-owned schedule reader)"},
+            limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
+        )
+        return SiiauClient(http)

@@ -1,0 +1,68 @@
+"""What can go wrong when talking to SIIAU.
+
+SIIAU answers almost every failure with HTTP 200, so these classes come from
+classifying page bodies, not status codes. `transient` tells the flow runner
+whether trying again later can help; a rejected NIP must never be retried,
+because about five of them lock the student's account.
+"""
+
+from __future__ import annotations
+
+
+class SiiauError(Exception):
+    """Base class of every portal failure. Messages never carry credentials."""
+
+    transient: bool = False
+    counts_against_breaker: bool = False
+
+
+class InvalidCredentials(SiiauError):
+    """SIIAU rejected the code/NIP pair. Permanent: never retried."""
+
+
+class AccountLocked(SiiauError):
+    """Too many failed logins; the student must unlock the account in SIIAU."""
+
+
+class SiiauUnavailable(SiiauError):
+    """Timeout, reset, 5xx or maintenance page: worth trying again later."""
+
+    transient = True
+    counts_against_breaker = True
+
+
+class CircuitOpen(SiiauUnavailable):
+    """SIIAU failed repeatedly for everyone; we are giving it a rest."""
+
+    counts_against_breaker = False
+
+
+class SessionExpired(SiiauError):
+    """The session died mid-run. The workflow logs in again, once."""
+
+
+class SessionAlreadyOpen(SiiauError):
+    """The student has another SIIAU session open (one is allowed)."""
+
+
+class SurveyPending(SiiauError):
+    """SIIAU shows a mandatory survey instead of the requested page."""
+
+
+class LoginLimitReached(SiiauError):
+    """Our own cap on login attempts per student was reached."""
+
+
+class LayoutChanged(SiiauError):
+    """A page we do not recognise (new layout, enforced captcha, odd header).
+
+    `fragment` holds a short, credential-free excerpt for the operator.
+    """
+
+    def __init__(self, message: str, fragment: str = "") -> None:
+        super().__init__(message)
+        self.fragment = fragment
+
+
+class NoSchedule(SiiauError):
+    """The student has no courses this cycle: a normal answer, not a failure."""

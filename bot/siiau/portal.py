@@ -1,0 +1,40 @@
+"""The interface every student-portal adapter implements.
+
+The rest of the bot talks to `Portal`, so a successor platform to SIIAU can be
+added as a second adapter without touching the workflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.core.credentials import Credentials
+
+
+@dataclass(frozen=True, slots=True)
+class Career:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulePage:
+    """A schedule page as the portal sent it, decoded to text."""
+
+    html: str
+    career: str
+    cycle: str | None
+
+
+class Portal(Protocol):
+    async def login(self, credentials: Credentials) -> None: ...
+
+    async def careers(self) -> list[Career]: ...
+
+    async def schedule_page(self, career: str, cycle: str | None = None) -> SchedulePage: ...
+
+    async def logout(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+

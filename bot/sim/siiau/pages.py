@@ -1,0 +1,200 @@
+"""SIIAU's pages as the simulator serves them, in SIIAU's shape (see shared/siiau/).
+
+The schedule page for the demo student reproduces the reconstructed sample
+byte for byte once encoded as ISO-8859-1; a test holds it to that.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.sim.siiau.students import SimCareer, SimCourse, SimSession, SimStudent
+
+CYCLE_LABELS = {"202520": "2025 B", "202510": "2025 A", "202480": "2024 VERANO"}
+CURRENT_CYCLE = "202520"
+DAY_LETTERS = "LMIJVS"
+NBSP = "&nbsp;"
+
+
+def _cell(value: str) -> str:
+    return f"<TD>{escape(value, quote=False) if value.strip() else NBSP}</TD>"
+
+
+def _alert_page(script: str) -> str:
+    return (
+        "<HTML>\n<HEAD>\n<SCRIPT LANGUAGE=\"JavaScript\">\n"
+        f"{script}\n</SCRIPT>\n</HEAD>\n<BODY></BODY>\n</HTML>\n"
+    )
+
+
+def login_form(token: str) -> str:
+    return (
+        "<HTML>\n<HEAD>\n<TITLE>SIIAU Escolar</TITLE>\n"
+        "<script src=\"https://www.google.com/recaptcha/api.js\" async defer></script>\n"
+        "</HEAD>\n<BODY>\n"
+        "<FORM NAME=\"loginForm\" ACTION=\"gupprincipal.forma_inicio_bd\" METHOD=\"POST\">\n"
+        f"<INPUT TYPE=\"hidden\" NAME=\"p_token_c\" VALUE=\"{token}\">\n"
+        "<INPUT TYPE=\"hidden\" NAME=\"p_origen_c\" VALUE=\"WUS\">\n"
+        "C&Oacute;DIGO: <INPUT TYPE=\"text\" NAME=\"p_codigo_c\" SIZE=\"10\">\n"
+        "NIP: <INPUT TYPE=\"password\" NAME=\"p_clave_c\" SIZE=\"10\">\n"
+        "<div class=\"g-recaptcha\" data-sitekey=\"6LdSIIAU-simulated\"></div>\n"
+        "<INPUT TYPE=\"submit\" VALUE=\"Ingresar\">\n</FORM>\n</BODY>\n</HTML>\n"
+    )
+
+
+def login_continue() -> str:
+    return (
+        "<HTML>\n<BODY onLoad=\"document.forma.submit();\">\n"
+        "<FORM NAME=\"forma\" ACTION=\"gupprincipal.valida_inicio\" METHOD=\"POST\">\n"
+        "</FORM>\n</BODY>\n</HTML>\n"
+    )
+
+
+def main_page(pidm: str) -> str:
+    return (
+        "<HTML>\n<HEAD>\n<TITLE>SIIAU Escolar</TITLE>\n</HEAD>\n<BODY>\n"
+        "<FORM NAME=\"mainPage\" ACTION=\"/wal/gupmenug.menu\" METHOD=\"POST\" TARGET=\"Menu\">\n"
+        "<INPUT TYPE=\"hidden\" NAME=\"p_sistema_c\" VALUE=\"ALUMNOS\">\n"
+        "<INPUT TYPE=\"hidden\" NAME=\"p_sistemaid_n\" VALUE=\"3\">\n"
+        "<INPUT TYPE=\"hidden\" NAME=\"p_menupredid_n\" VALUE=\"3\">\n"
+        f"<INPUT TYPE=\"hidden\" NAME=\"p_pidm_n\" VALUE=\"{pidm}\">\n"
+        "</FORM>\n"
+        "<FRAMESET COLS=\"200,*\">\n<FRAME NAME=\"Menu\" SRC=\"about:blank\">\n"
+        "<FRAME NAME=\"Contenido\" SRC=\"about:blank\">\n</FRAMESET>\n</BODY>\n</HTML>\n"
+    )
+
+
+def captcha_required(token: str) -> str:
+    return login_form(token).replace(
+        "<INPUT TYPE=\"submit\"", "<P>Verifica que no eres un robot.</P>\n<INPUT TYPE=\"submit\""
+    )
+
+
+def invalid_credentials() -> str:
+    return _alert_page("alert('Los datos proporcionados no son validos');\nhistory.back();")
+
+
+def locked() -> str:
+    return _alert_page(
+        "alert('Tu acceso al sistema ha sido bloqueado por haber realizado mas de 5 intentos fallidos.');\n"
+        "document.location.replace(\"gupuweb.bloqueo\");"
+    )
+
+
+def skipped_step() -> str:
+    return _alert_page("alert(\"INGRESO NO VALIDO\");")
+
+
+def session_expired() -> str:
+    return _alert_page(
+        "alert(\"SESION INVALIDA O TERMINADA POR INACTIVIDAD\");\n"
+        "top.location.replace(\"/wus/gupprincipal.salir\");"
+    )
+
+
+def session_already_open() -> str:
+    return _alert_page("alert(\"YA EXISTE UNA SESION ACTIVA PARA ESTE USUARIO\");")
+
+
+def maintenance() -> str:
+    return (
+        "<HTML>\n<HEAD><TITLE>SIIAU</TITLE></HEAD>\n<BODY>\n<CENTER>\n"
+        "<H2>El sistema se encuentra en mantenimiento.</H2>\n"
+        "<P>Intenta m&aacute;s tarde.</P>\n</CENTER>\n</BODY>\n</HTML>\n"
+    )
+
+
+def survey() -> str:
+    return (
+        "<HTML>\n<HEAD><TITLE>Encuestas</TITLE></HEAD>\n<BODY>\n"
+        "<H3>Tienes encuestas pendientes de contestar.</H3>\n"
+        "<A HREF=\"gupencuesta.lista\">Contestar encuestas</A>\n</BODY>\n</HTML>\n"
+    )
+
+
+def logged_out() -> str:
+    return (
+        "<HTML>\n<HEAD>\n<SCRIPT>top.location.replace(\"gupprincipal.forma_inicio\");</SCRIPT>\n"
+        "</HEAD>\n<BODY></BODY>\n</HTML>\n"
+    )
+
+
+def menu(student: SimStudent) -> str:
+    if len(student.careers) > 1:
+        options = "\n".join(
+            f"<OPTION VALUE=\"{c.code}\">{c.code} - {escape(c.name, quote=False)}</OPTION>"
+            for c in student.careers
+        )
+        careers = f"<SELECT NAME=\"p_carrera\">\n{options}\n</SELECT>\n"
+    else:
+        c = student.careers[0]
+        careers = (
+            f"<A HREF=\"sgpofer.secciones?pidmp={student.pidm}&majrp={c.code}\" "
+            f"TARGET=\"Contenido\">{escape(c.name, quote=False)}</A>\n"
+        )
+    return (
+        "<HTML>\n<HEAD><TITLE>Menu</TITLE></HEAD>\n<BODY>\n"
+        "<UL>\n<LI><A HREF=\"sgphist.kardex\" TARGET=\"Contenido\">Kardex</A></LI>\n"
+        f"<LI><A HREF=\"sgpregi.horario?pidmp={student.pidm}\" TARGET=\"Contenido\">Horario</A></LI>\n"
+        f"</UL>\n{careers}</BODY>\n</HTML>\n"
+    )
+
+
+def schedule(
+    student: SimStudent, career: SimCareer, cycle: str, courses: list[SimCourse], *, changed_layout: bool = False
+) -> str:
+    label = CYCLE_LABELS.get(cycle, cycle).replace(" ", "-", 1)
+    options = "\n".join(
+        f"<OPTION VALUE='{value}'{' SELECTED' if value == cycle else ''}>{text}</OPTION>"
+        for value, text in CYCLE_LABELS.items()
+    )
+    columns = ["NRC", "CVE", "MATERIA", "SEC", "CR", "HORARIO", "L", "M", "I", "J", "V", "S",
+               "EDIF", "AULA", "PROFESOR", "FECHA INCIO", "FECHA FIN"]  # fmt: skip
+    if changed_layout:
+        columns.insert(5, "MODALIDAD")
+    header = "".join(f"<TH>{c}</TH>" for c in columns)
+    rows = []
+    for index, course in enumerate(courses):
+        colour = "#FFFFFF" if index % 2 == 0 else "#e5e5e5"
+        first, *extra = course.sessions
+        lead = [course.nrc, course.key, course.name, course.section, course.credits]
+        if changed_layout:
+            lead.append("PRESENCIAL")
+        rows.append(f"<TR BGCOLOR=\"{colour}\">{''.join(map(_cell, lead))}{_session_cells(first)}</TR>")
+        rows.extend(
+            f"<TR BGCOLOR=\"{colour}\"><TD COLSPAN=\"5\">{NBSP}</TD>{_session_cells(s)}</TR>"
+            for s in extra
+        )
+    body = "\n".join(rows)
+    return (
+        "<HTML>\n<HEAD>\n<TITLE>Horario</TITLE>\n"
+        "<META HTTP-EQUIV=\"Content-Type\" CONTENT=\"text/html; charset=ISO-8859-1\">\n"
+        "<LINK REL=\"stylesheet\" HREF=\"/wal/estilos.css\">\n</HEAD>\n<BODY>\n<CENTER>\n"
+        "<TABLE WIDTH=\"80%\" BORDER=\"0\">\n"
+        "<TR><TH COLSPAN=\"4\">DATOS DEL ESTUDIANTE</TH></TR>\n"
+        f"<TR><TD>CODIGO:</TD><TD>{student.code}</TD><TD>NOMBRE:</TD><TD>{escape(student.name, quote=False)}</TD></TR>\n"
+        f"<TR><TD>CARRERA:</TD><TD>{escape(career.name, quote=False)} ({career.code})</TD>"
+        f"<TD>CENTRO:</TD><TD>{escape(career.center, quote=False)}</TD></TR>\n"
+        f"<TR><TD>SITUACION:</TD><TD>ACTIVO</TD><TD>ULTIMO CICLO:</TD><TD>{CYCLE_LABELS[CURRENT_CYCLE].replace(' ', '-')}</TD></TR>\n"
+        "</TABLE>\n</CENTER>\n<CENTER>\n"
+        "<DIV><FORM NAME=\"forma\" ACTION=\"sfpcoal.horario\" METHOD=\"POST\">\n"
+        f"<INPUT TYPE=\"hidden\" NAME=\"pidmP\" VALUE=\"{student.pidm}\">\n"
+        f"<INPUT TYPE=\"hidden\" NAME=\"majrP\" VALUE=\"{career.code}\">\n"
+        "<INPUT TYPE=\"hidden\" NAME=\"encaP\" VALUE=\"0\">\n"
+        "<SELECT NAME=\"pCiclo\" ID=\"cicloID\" onChange=\"document.forma.submit();\">\n"
+        "<OPTION VALUE=\"\">Selecciona un ciclo</OPTION>\n"
+        f"{options}\n</SELECT>\n</FORM></DIV>\n<DIV>\n"
+        "<TABLE ALIGN=\"CENTER\" BORDER=\"1\" CELLSPACING=\"0\">\n"
+        f"<TR><TH COLSPAN=\"{len(columns)}\">Horario de cursos del ciclo {label}</TH></TR>\n"
+        f"<TR>{header}</TR>\n"
+        f"{body}{chr(10) if body else ''}"
+        "</TABLE>\n</DIV>\n</CENTER>\n</BODY>\n</HTML>\n"
+    )
+
+
+def _session_cells(session: SimSession) -> str:
+    days = "".join(_cell(letter if letter in session.days else "") for letter in DAY_LETTERS)
+    return (
+        _cell(session.hours) + days + _cell(session.building) + _cell(session.room)
+        + _cell(session.professor) + _cell(session.first_day) + _cell(session.last_day)
+    )

@@ -1,0 +1,352 @@
+"""A SIIAU simulator: a real HTTP server on loopback that speaks SIIAU's protocol.
+
+It serves ISO-8859-1 pages in SIIAU's shape, keeps sessions in cookies the way
+SIIAU names them, locks an account after five wrong NIPs, and can inject the
+faults the real portal shows. It also records what clients did, so tests can
+check manners: peak concurrent sessions, logins per student, sessions left open.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import socket
+import struct
+import threading
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import date
+from http.cookies import SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from bot.sim.siiau import pages
+from bot.sim.siiau.students import SimStudent, demo_students
+
+LOCK_AFTER_WRONG_NIPS = 5
+ONE_SHOT_KINDS = {"500", "reset", "hang", "maintenance", "expired", "survey"}
+
+
+@dataclass
+class Faults:
+    """Switches a test can flip while the simulator runs."""
+
+    latency: float = 0.0
+    failure_rate: float = 0.0  # share of requests answered 503 or reset, at random
+    maintenance: bool = False
+    captcha_enforced: bool = False
+    layout_changed: bool = False
+    survey_codes: set[str] = field(default_factory=set)
+    session_open_codes: set[str] = field(default_factory=set)
+    hang_seconds: float = 30.0
+
+
+@dataclass
+class _Session:
+    sid: str
+    student: SimStudent
+    requests: int = 0
+
+
+@dataclass
+class _OneShot:
+    kind: str
+    path_contains: str | None
+
+
+class SiiauSimulator:
+    def __init__(
+        self,
+        students: list[SimStudent] | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int | None = None,
+    ) -> None:
+        self.faults = Faults()
+        self._students = {s.code: s for s in (students if students is not None else demo_students())}
+        self._lock = threading.Lock()
+        self._rng = random.Random(seed)
+        self._stopping = threading.Event()
+        self._sessions: dict[str, _Session] = {}
+        self._tokens: set[str] = set()
+        self._one_shots: deque[_OneShot] = deque()
+        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+        self.reset_stats()
+
+    # ---- lifecycle -------------------------------------------------------
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> SiiauSimulator:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="siiau-sim", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> SiiauSimulator:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # ---- control ---------------------------------------------------------
+    def add_student(self, student: SimStudent) -> None:
+        with self._lock:
+            self._students[student.code] = student
+
+    def student(self, code: str) -> SimStudent:
+        return self._students[code]
+
+    def inject(self, kind: str, times: int = 1, path_contains: str | None = None) -> None:
+        """Answer the next `times` matching requests with fault `kind`."""
+        if kind not in ONE_SHOT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}; choose from {sorted(ONE_SHOT_KINDS)}")
+        with self._lock:
+            self._one_shots.extend(_OneShot(kind, path_contains) for _ in range(times))
+
+    def unlock(self, code: str) -> None:
+        with self._lock:
+            self.wrong_nips[code] = 0
+
+    def reset_stats(self) -> None:
+        with getattr(self, "_lock", threading.Lock()):
+            self.logins: Counter[str] = Counter()
+            self.wrong_nips: Counter[str] = Counter()
+            self.logouts = 0
+            self.requests = 0
+            self.in_flight = 0
+            self.peak_in_flight = 0
+            self.peak_sessions = 0
+            self.overlapping_logins = 0
+            self.faults_served: Counter[str] = Counter()
+
+    def open_sessions(self) -> list[str]:
+        """Student codes with a session nobody logged out of."""
+        with self._lock:
+            return sorted(s.student.code for s in self._sessions.values())
+
+    def is_locked(self, code: str) -> bool:
+        return self.wrong_nips[code] >= LOCK_AFTER_WRONG_NIPS
+
+    # ---- request handling ------------------------------------------------
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        simulator = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                simulator._serve(self, "GET")
+
+            def do_POST(self) -> None:  # noqa: N802
+                simulator._serve(self, "POST")
+
+            def log_message(self, *_: object) -> None:
+                return None
+
+        return Handler
+
+    def _serve(self, request: BaseHTTPRequestHandler, method: str) -> None:
+        with self._lock:
+            self.requests += 1
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            self._dispatch(request, method)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _dispatch(self, request: BaseHTTPRequestHandler, method: str) -> None:
+        url = urlsplit(request.path)
+        length = int(request.headers.get("Content-Length") or 0)
+        body = request.rfile.read(length).decode("latin-1") if length else ""
+        form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+        query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        cookies = SimpleCookie(request.headers.get("Cookie", ""))
+
+        if self.faults.latency:
+            self._stopping.wait(self.faults.latency)
+        fault = self._take_fault(url.path)
+        if fault == "reset":
+            self._reset(request)
+            return
+        if fault == "hang":
+            self._stopping.wait(self.faults.hang_seconds)
+            self._reset(request)
+            return
+        if fault == "500":
+            self._send(request, pages.maintenance(), status=503)
+            return
+        if fault == "maintenance" or self.faults.maintenance:
+            self._send(request, pages.maintenance())
+            return
+
+        set_cookies: list[str] = []
+        if "cookiesession1" not in cookies:
+            set_cookies.append(f"cookiesession1={secrets.token_hex(8)}; Path=/; HttpOnly")
+        route = (method, url.path)
+        if route == ("GET", "/wus/gupprincipal.forma_inicio"):
+            token = secrets.token_hex(6)
+            with self._lock:
+                self._tokens.add(token)
+            self._send(request, pages.login_form(token), set_cookies)
+        elif route == ("POST", "/wus/gupprincipal.forma_inicio_bd"):
+            self._login_step_two(request, form, set_cookies)
+        elif route == ("POST", "/wus/gupprincipal.valida_inicio"):
+            self._login_step_three(request, form, set_cookies)
+        elif route == ("GET", "/wus/gupprincipal.salir"):
+            self._logout(cookies)
+            expire = [f"{self._cookie_prefix()}{n}=; Path=/; Max-Age=0" for n in ("SIIAUSESION", "SIIAUUDG")]
+            self._send(request, pages.logged_out(), expire)
+        elif url.path.startswith("/wal/"):
+            self._student_page(request, method, url.path, form, query, cookies, fault)
+        else:
+            self._send(request, "<HTML><BODY>Not Found</BODY></HTML>", status=404)
+
+    def _login_step_two(self, request: BaseHTTPRequestHandler, form: dict[str, str], set_cookies: list[str]) -> None:
+        with self._lock:
+            known_token = form.get("p_token_c") in self._tokens
+            self._tokens.discard(form.get("p_token_c", ""))
+        if not known_token:
+            self._send(request, pages.skipped_step(), set_cookies)
+        elif form.get("p_codigo_c") in self.faults.session_open_codes:
+            self._send(request, pages.session_already_open(), set_cookies)
+        else:
+            self._send(request, pages.login_continue(), set_cookies)
+
+    def _login_step_three(self, request: BaseHTTPRequestHandler, form: dict[str, str], set_cookies: list[str]) -> None:
+        code, nip = form.get("p_codigo_c", ""), form.get("p_clave_c", "")
+        if self.faults.captcha_enforced:
+            self._send(request, pages.captcha_required(secrets.token_hex(6)), set_cookies)
+            return
+        with self._lock:
+            self.logins[code] += 1
+            student = self._students.get(code)
+            if self.is_locked(code):
+                page = pages.locked()
+            elif student is None or student.nip != nip:
+                self.wrong_nips[code] += 1
+                page = pages.locked() if self.is_locked(code) else pages.invalid_credentials()
+            else:
+                page = pages.main_page(student.pidm)
+                for sid, existing in list(self._sessions.items()):
+                    if existing.student.code == code:
+                        self.overlapping_logins += 1
+                        del self._sessions[sid]
+                sid = secrets.token_hex(12)
+                self._sessions[sid] = _Session(sid, student)
+                self.peak_sessions = max(self.peak_sessions, len(self._sessions))
+                prefix = self._cookie_prefix()
+                set_cookies += [
+                    f"{prefix}SIIAUSESION={sid}; Path=/",
+                    f"{prefix}SIIAUUDG={student.pidm}; Path=/",
+                ]
+        self._send(request, page, set_cookies)
+
+    def _logout(self, cookies: SimpleCookie) -> None:
+        session = self._session(cookies)
+        with self._lock:
+            self.logouts += 1
+            if session is not None:
+                self._sessions.pop(session.sid, None)
+
+    def _student_page(
+        self,
+        request: BaseHTTPRequestHandler,
+        method: str,
+        path: str,
+        form: dict[str, str],
+        query: dict[str, str],
+        cookies: SimpleCookie,
+        fault: str | None,
+    ) -> None:
+        session = self._session(cookies)
+        if session is None or fault == "expired":
+            if session is not None:
+                with self._lock:
+                    self._sessions.pop(session.sid, None)
+            self._send(request, pages.session_expired())
+            return
+        student = session.student
+        if fault == "survey" or student.code in self.faults.survey_codes:
+            self._send(request, pages.survey())
+            return
+        if (method, path) == ("POST", "/wal/gupmenug.menu") and form.get("p_pidm_n") == student.pidm:
+            self._send(request, pages.menu(student))
+            return
+        if (method, path) == ("GET", "/wal/sgpregi.horario"):
+            pidm, career_code, cycle = query.get("pidmp"), query.get("majrp", ""), pages.CURRENT_CYCLE
+        elif (method, path) == ("POST", "/wal/sfpcoal.horario"):
+            pidm, career_code, cycle = form.get("pidmP"), form.get("majrP", ""), form.get("cicloP", "")
+        else:
+            self._send(request, "<HTML><BODY>Not Found</BODY></HTML>", status=404)
+            return
+        career = student.career(career_code)
+        if pidm != student.pidm or career is None:
+            # SIIAU shows another student's data to nobody: an unknown pidm is a dead session.
+            self._send(request, pages.session_expired())
+            return
+        courses = career.courses if cycle == pages.CURRENT_CYCLE else career.other_cycles.get(cycle, [])
+        html = pages.schedule(student, career, cycle, courses, changed_layout=self.faults.layout_changed)
+        self._send(request, html)
+
+    # ---- helpers -----------------------------------------------------------
+    def _session(self, cookies: SimpleCookie) -> _Session | None:
+        for name, morsel in cookies.items():
+            if name.endswith("SIIAUSESION"):
+                with self._lock:
+                    return self._sessions.get(morsel.value)
+        return None
+
+    def _take_fault(self, path: str) -> str | None:
+        with self._lock:
+            for shot in self._one_shots:
+                if shot.path_contains is None or shot.path_contains in path:
+                    self._one_shots.remove(shot)
+                    self.faults_served[shot.kind] += 1
+                    return shot.kind
+            if self.faults.failure_rate and self._rng.random() < self.faults.failure_rate:
+                kind = self._rng.choice(("500", "reset"))
+                self.faults_served[kind] += 1
+                return kind
+        return None
+
+    @staticmethod
+    def _cookie_prefix() -> str:
+        return date.today().strftime("%d%m%Y")
+
+    @staticmethod
+    def _reset(request: BaseHTTPRequestHandler) -> None:
+        request.close_connection = True
+        try:
+            request.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            request.connection.close()
+        except OSError:
+            pass
+
+    @staticmethod
+    def _send(
+        request: BaseHTTPRequestHandler, html: str, set_cookies: list[str] | None = None, status: int = 200
+    ) -> None:
+        payload = html.encode("latin-1", errors="xmlcharrefreplace")
+        try:
+            request.send_response(status)
+            request.send_header("Content-Type", "text/html; charset=ISO-8859-1")
+            request.send_header("Content-Length", str(len(payload)))
+            for cookie in set_cookies or ():
+                request.send_header("Set-Cookie", cookie)
+            request.end_headers()
+            request.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass

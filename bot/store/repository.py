@@ -1,0 +1,214 @@
+"""The store's one interface: users, credentials, run records and delivered documents.
+
+Plaintext credentials exist only in the return value of `credentials()`, for the
+length of one run; everything written to the database is a Fernet token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.credentials import Credentials, mask_code
+from bot.core.records import FlowRun, State, TaskRun, utcnow
+from bot.store.crypto import CredentialCipher
+from bot.store.db import session_factory
+from bot.store.models import CredentialRow, DocumentRow, FlowRunRow, TaskRunRow, UserRow
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    user_id: int
+    chat_id: int
+    code_hint: str
+    career: str
+    career_name: str
+    rejected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCredentials:
+    profile: Profile
+    credentials: Credentials
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine, cipher: CredentialCipher) -> None:
+        self.engine = engine
+        self._cipher = cipher
+        self._sessions = session_factory(engine)
+
+    async def save_credentials(
+        self, user_id: int, chat_id: int, credentials: Credentials, career: str, career_name: str
+    ) -> None:
+        """Register or re-register: the new pair replaces the old one."""
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            await self._upsert(session, UserRow, {"id": user_id, "chat_id": chat_id, "created_at": now},
+                               keys=["id"], update_columns=["chat_id"])  # fmt: skip
+            await self._upsert(
+                session,
+                CredentialRow,
+                {
+                    "user_id": user_id,
+                    "code_token": self._cipher.encrypt(credentials.code),
+                    "nip_token": self._cipher.encrypt(credentials.nip),
+                    "code_hint": mask_code(credentials.code),
+                    "career": career,
+                    "career_name": career_name,
+                    "rejected_at": None,
+                    "updated_at": now,
+                },
+                keys=["user_id"],
+                update_columns=["code_token", "nip_token", "code_hint", "career", "career_name",
+                                "rejected_at", "updated_at"],
+            )  # fmt: skip
+
+    async def profile(self, user_id: int) -> Profile | None:
+        async with self._sessions() as session:
+            row = await session.execute(
+                select(CredentialRow, UserRow.chat_id)
+                .join(UserRow, UserRow.id == CredentialRow.user_id)
+                .where(CredentialRow.user_id == user_id)
+            )
+            found = row.first()
+        if found is None:
+            return None
+        credential, chat_id = found
+        return _profile(credential, chat_id)
+
+    async def credentials(self, user_id: int) -> StoredCredentials | None:
+        async with self._sessions() as session:
+            row = await session.execute(
+                select(CredentialRow, UserRow.chat_id)
+                .join(UserRow, UserRow.id == CredentialRow.user_id)
+                .where(CredentialRow.user_id == user_id)
+            )
+            found = row.first()
+        if found is None:
+            return None
+        credential, chat_id = found
+        plain = Credentials(
+            code=self._cipher.decrypt(credential.code_token, user_id=user_id),
+            nip=self._cipher.decrypt(credential.nip_token, user_id=user_id),
+        )
+        return StoredCredentials(_profile(credential, chat_id), plain)
+
+    async def mark_rejected(self, user_id: int) -> None:
+        """SIIAU refused the stored NIP: never try it again until the user re-registers."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(CredentialRow).where(CredentialRow.user_id == user_id).values(rejected_at=utcnow())
+            )
+
+    async def record_run(self, user_id: int | None, run: FlowRun) -> None:
+        async with self._sessions.begin() as session:
+            session.add(
+                FlowRunRow(
+                    id=run.id, user_id=user_id, name=run.name, kind=run.kind, state=run.state.value,
+                    outcome=run.outcome, error_class=run.error_class, started_at=run.started_at,
+                    finished_at=run.finished_at, duration_ms=run.duration_ms,
+                )
+            )  # fmt: skip
+            await session.flush()
+            session.add_all(
+                TaskRunRow(
+                    flow_run_id=run.id, position=position, name=task.name, state=task.state.value,
+                    attempts=task.attempts, duration_ms=task.duration_ms, error_class=task.error_class,
+                )
+                for position, task in enumerate(run.tasks)
+            )  # fmt: skip
+
+    async def recent_runs(self, user_id: int, limit: int = 5) -> list[FlowRun]:
+        async with self._sessions() as session:
+            runs = (
+                await session.scalars(
+                    select(FlowRunRow)
+                    .where(FlowRunRow.user_id == user_id)
+                    .order_by(FlowRunRow.started_at.desc())
+                    .limit(limit)
+                )
+            ).all()
+            tasks = (
+                await session.scalars(
+                    select(TaskRunRow)
+                    .where(TaskRunRow.flow_run_id.in_([r.id for r in runs]))
+                    .order_by(TaskRunRow.position)
+                )
+            ).all()
+        by_run: dict[str, list[TaskRun]] = {}
+        for task in tasks:
+            by_run.setdefault(task.flow_run_id, []).append(
+                TaskRun(name=task.name, state=State(task.state), attempts=task.attempts,
+                        duration_ms=task.duration_ms, error_class=task.error_class)  # fmt: skip
+            )
+        return [
+            FlowRun(
+                name=r.name, kind=r.kind, id=r.id, state=State(r.state), started_at=_aware(r.started_at),
+                finished_at=_aware(r.finished_at) if r.finished_at else None, error_class=r.error_class,
+                outcome=r.outcome, tasks=by_run.get(r.id, []),
+            )  # fmt: skip
+            for r in runs
+        ]
+
+    async def find_document(self, user_id: int, content_hash: str) -> str | None:
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(DocumentRow.file_id).where(
+                    DocumentRow.user_id == user_id, DocumentRow.content_hash == content_hash
+                )
+            )
+
+    async def save_document(self, user_id: int, content_hash: str, file_id: str, term: str) -> None:
+        async with self._sessions.begin() as session:
+            await self._upsert(
+                session,
+                DocumentRow,
+                {"user_id": user_id, "content_hash": content_hash, "file_id": file_id,
+                 "term": term, "created_at": utcnow()},
+                keys=["user_id", "content_hash"],
+                update_columns=["file_id", "term", "created_at"],
+            )  # fmt: skip
+
+    async def forget(self, user_id: int) -> None:
+        """Everything about the user goes: credentials, runs, documents, the user row."""
+        async with self._sessions.begin() as session:
+            run_ids = select(FlowRunRow.id).where(FlowRunRow.user_id == user_id)
+            await session.execute(delete(TaskRunRow).where(TaskRunRow.flow_run_id.in_(run_ids)))
+            for table in (FlowRunRow, DocumentRow, CredentialRow):
+                await session.execute(delete(table).where(table.user_id == user_id))
+            await session.execute(delete(UserRow).where(UserRow.id == user_id))
+
+    async def rotate_keys(self) -> int:
+        """Re-encrypt every stored credential under the newest key."""
+        async with self._sessions.begin() as session:
+            rows = (await session.scalars(select(CredentialRow))).all()
+            for row in rows:
+                row.code_token = self._cipher.rotate(row.code_token, user_id=row.user_id)
+                row.nip_token = self._cipher.rotate(row.nip_token, user_id=row.user_id)
+        return len(rows)
+
+    async def _upsert(self, session, model, values, *, keys, update_columns) -> None:  # type: ignore[no-untyped-def]
+        dialect = self.engine.dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(model).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=keys, set_={c: statement.excluded[c] for c in update_columns}
+        )
+        await session.execute(statement)
+
+
+def _profile(row: CredentialRow, chat_id: int) -> Profile:
+    return Profile(
+        user_id=row.user_id, chat_id=chat_id, code_hint=row.code_hint, career=row.career,
+        career_name=row.career_name, rejected=row.rejected_at is not None,
+    )  # fmt: skip
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
