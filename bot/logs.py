@@ -50,7 +50,7 @@ def configure(level: str = "INFO", style: str = "kv", stream: object = None) -> 
     for noisy in ("httpx", "httpcore", "hpack"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    # At DEBUG, PTB logs every Bot API call's parameters and results, which hold
-    # what users typed (a NIP, mid-registration). Never below INFO for these.
-    for chatty in ("telegram.Bot", "telegram.ext.ExtBot", "telegram.request"):
-        logging.getLogger(chatty).setLevel(max(logging.INFO, root.level))
+    # At DEBUG, PTB logs whole updates and every Bot API call's parameters and
+    # results, which hold what users typed (a NIP, mid-registration). So PTB's
+    # loggers never go below INFO, whatever the level asked for.
+    logging.getLogger("telegram").setLevel(max(logging.INFO, root.level))

@@ -20,6 +20,7 @@ from bot.core.records import FlowRun, State
 from bot.pdf.renderer import PdfRenderer, RenderError
 from bot.schedule.model import Schedule
 from bot.schedule.parser import parse_schedule
+from bot.services.breaker import CircuitBreaker
 from bot.services.flow import FlowRunner, skip
 from bot.siiau.errors import (
     LoginLimitReached,
@@ -110,6 +111,14 @@ class ScheduleWorkflow:
         self._logins = LoginBudget(settings.max_logins_per_hour)
         self._pdf_cache = pdf_cache if pdf_cache is not None else PdfCache()
 
+    @property
+    def breaker(self) -> CircuitBreaker:
+        return self._runner.breaker
+
+    @property
+    def renderer(self) -> PdfRenderer:
+        return self._renderer
+
     async def verify(self, credentials: Credentials) -> FlowResult:
         """Log in, list the careers and log out: proof that the pair works."""
         run = FlowRun(name="verificar", kind="register")
@@ -125,6 +134,7 @@ class ScheduleWorkflow:
         except Exception as error:
             run.finish("failed", error)
             self._log_run(run)
+            error.flow_run = run  # type: ignore[attr-defined]
             raise
         run.finish("verified")
         self._log_run(run)
@@ -148,10 +158,12 @@ class ScheduleWorkflow:
         except NoSchedule as error:
             run.finish("no_schedule")
             self._log_run(run)
-            raise error
+            error.flow_run = run  # type: ignore[attr-defined]
+            raise
         except Exception as error:
             run.finish("failed", error)
             self._log_run(run)
+            error.flow_run = run  # type: ignore[attr-defined]
             raise
         run.finish("reused" if result.reused_document else "delivered")
         self._log_run(run)

@@ -99,6 +99,14 @@ class Store:
         )
         return StoredCredentials(_profile(credential, chat_id), plain)
 
+    async def set_career(self, user_id: int, career: str, career_name: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(CredentialRow)
+                .where(CredentialRow.user_id == user_id)
+                .values(career=career, career_name=career_name, updated_at=utcnow())
+            )
+
     async def mark_rejected(self, user_id: int) -> None:
         """SIIAU refused the stored NIP: never try it again until the user re-registers."""
         async with self._sessions.begin() as session:

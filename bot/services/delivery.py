@@ -1,0 +1,118 @@
+"""Use cases behind the chat: register, deliver a schedule, show status, forget.
+
+Telegram types stop above this module. A delivery hands back bytes to upload,
+or the reference of a document Telegram already holds for the same content.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.core.credentials import Credentials
+from bot.core.records import FlowRun
+from bot.schedule.model import Schedule
+from bot.services.errors import CredentialsRejected, NotRegistered
+from bot.services.gate import UserGate
+from bot.services.workflow import FlowResult, ScheduleWorkflow, StageCallback, _no_stage
+from bot.siiau.errors import InvalidCredentials
+from bot.siiau.portal import Career
+from bot.store.repository import Profile, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    schedule: Schedule
+    pdf: bytes | None
+    document_ref: str | None
+    run: FlowRun
+
+    @property
+    def filename(self) -> str:
+        return f"horario_{self.schedule.term}.pdf"
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    profile: Profile | None
+    runs: list[FlowRun]
+
+
+class DeliveryService:
+    def __init__(self, store: Store, workflow: ScheduleWorkflow, gate: UserGate) -> None:
+        self.store = store
+        self.workflow = workflow
+        self.gate = gate
+
+    async def register(self, user_id: int, chat_id: int, credentials: Credentials) -> list[Career]:
+        """Verify the pair with a real SIIAU login, then store it encrypted."""
+        try:
+            result = await self.workflow.verify(credentials)
+        except Exception as error:
+            await self._record(user_id, error_run(error))
+            raise
+        first = result.careers[0]
+        await self.store.save_credentials(user_id, chat_id, credentials, first.code, first.name)
+        await self.store.record_run(user_id, result.run)
+        return result.careers
+
+    async def choose_career(self, user_id: int, career: Career) -> None:
+        await self.store.set_career(user_id, career.code, career.name)
+
+    async def deliver(self, user_id: int, on_stage: StageCallback = _no_stage) -> Delivery:
+        async with self.gate.admit(user_id):
+            stored = await self.store.credentials(user_id)
+            if stored is None:
+                raise NotRegistered()
+            if stored.profile.rejected:
+                raise CredentialsRejected()
+
+            async def known_document(content_hash: str) -> str | None:
+                return await self.store.find_document(user_id, content_hash)
+
+            try:
+                result: FlowResult = await self.workflow.run(
+                    stored.credentials,
+                    stored.profile.career,
+                    find_document=known_document,
+                    on_stage=on_stage,
+                )
+            except InvalidCredentials as error:
+                await self.store.mark_rejected(user_id)
+                await self._record(user_id, error_run(error))
+                raise
+            except Exception as error:
+                await self._record(user_id, error_run(error))
+                raise
+            await self.store.record_run(user_id, result.run)
+            assert result.schedule is not None
+            return Delivery(result.schedule, result.pdf, result.reused_document, result.run)
+
+    async def remember_document(self, user_id: int, delivery: Delivery, document_ref: str) -> None:
+        await self.store.save_document(
+            user_id, delivery.schedule.content_hash, document_ref, delivery.schedule.term
+        )
+
+    async def status(self, user_id: int) -> Status:
+        profile = await self.store.profile(user_id)
+        runs = await self.store.recent_runs(user_id, limit=5) if profile else []
+        return Status(profile, runs)
+
+    async def forget(self, user_id: int) -> None:
+        await self.store.forget(user_id)
+        self.gate.forget(user_id)
+
+    async def _record(self, user_id: int, run: FlowRun | None) -> None:
+        if run is None:
+            return
+        try:
+            await self.store.record_run(user_id, run)
+        except Exception:  # noqa: BLE001 - the user's answer matters more than the record
+            log.exception("could not record run %s", run.id)
+
+
+def error_run(error: BaseException) -> FlowRun | None:
+    """The run a workflow error carries (attached by the workflow), if any."""
+    return getattr(error, "flow_run", None)

@@ -1,0 +1,402 @@
+"""A Bot API stand-in: a real HTTP server on loopback that PTB reaches via `base_url`.
+
+It serves the methods the bot uses, in Telegram's shapes (form-encoded and
+multipart in, JSON out), and answers 429 with `retry_after` when more than
+`sends_per_second` sends arrive within a second. Its driver methods let a test
+or the demo play users and read back everything the bot sent, PDF bytes included.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import itertools
+import json
+import secrets
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "Horario UdG", "username": "horario_udg_bot",
+            "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}  # fmt: skip
+SEND_METHODS = {"sendMessage", "sendDocument", "editMessageText", "sendChatAction", "deleteMessage"}
+
+
+@dataclass
+class ChatMessage:
+    message_id: int
+    chat_id: int
+    from_bot: bool
+    text: str = ""
+    reply_markup: dict[str, Any] | None = None
+    document: bytes | None = None
+    file_id: str | None = None
+    filename: str | None = None
+    caption: str = ""
+    deleted: bool = False
+    edits: list[str] = field(default_factory=list)
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        """(label, callback_data) of every inline button."""
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [(b.get("text", ""), b.get("callback_data", "")) for row in rows for b in row]
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code, self.description, self.retry_after = code, description, retry_after
+
+
+class BotApiStandIn:
+    def __init__(
+        self,
+        token: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        sends_per_second: int = 30,
+        webhook_poster: Callable[[str, str, bytes], None] | None = None,
+    ) -> None:
+        self.token = token
+        self.sends_per_second = sends_per_second
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._chats: dict[int, list[ChatMessage]] = {}
+        self._files: dict[str, tuple[bytes, str]] = {}
+        self._send_times: deque[float] = deque()
+        self._stopping = False
+        self.calls: Counter[str] = Counter()
+        self.too_many_requests = 0
+        self.uploads = 0
+        self.commands: list[dict[str, str]] = []
+        self.chat_actions: Counter[int] = Counter()
+        self.transcript: list[str] = []
+        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server.daemon_threads = True
+
+    # ---- lifecycle ---------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/bot"
+
+    @property
+    def file_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/file/bot"
+
+    def start(self) -> BotApiStandIn:
+        threading.Thread(target=self._server.serve_forever, name="botapi", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> BotApiStandIn:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # ---- driver: play users -------------------------------------------------
+    def user_says(self, user_id: int, text: str, first_name: str = "Alumno") -> int:
+        with self._changed:
+            message = self._new_message(user_id, from_bot=False, text=text)
+            payload = self._message_json(message, sender=self._user(user_id, first_name))
+            if text.startswith("/"):
+                command = text.split()[0]
+                payload["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+            self._push({"message": payload})
+            self.transcript.append(f"[{user_id}] > {text}")
+            return message.message_id
+
+    def user_presses(self, user_id: int, message: ChatMessage, label_or_data: str) -> None:
+        data = next((d for label, d in message.buttons if label_or_data in (label, d)), None)
+        if data is None:
+            raise LookupError(f"no button {label_or_data!r} on message {message.message_id}: {message.buttons}")
+        with self._changed:
+            callback = {
+                "id": secrets.token_hex(8),
+                "from": self._user(user_id),
+                "chat_instance": str(user_id),
+                "data": data,
+                "message": self._message_json(message, sender=BOT_USER),
+            }
+            self._push({"callback_query": callback})
+            self.transcript.append(f"[{user_id}] > (botón) {label_or_data}")
+
+    # ---- driver: read back ----------------------------------------------------
+    def chat(self, chat_id: int) -> list[ChatMessage]:
+        with self._lock:
+            return list(self._chats.get(chat_id, []))
+
+    def bot_messages(self, chat_id: int) -> list[ChatMessage]:
+        return [m for m in self.chat(chat_id) if m.from_bot]
+
+    def documents(self, chat_id: int) -> list[ChatMessage]:
+        return [m for m in self.bot_messages(chat_id) if m.file_id]
+
+    def wait_for(
+        self, chat_id: int, predicate: Callable[[ChatMessage], bool], timeout: float = 30.0, after: int = 0
+    ) -> ChatMessage:
+        """The first bot message (after message id `after`) that satisfies `predicate`."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for message in self._chats.get(chat_id, []):
+                    if message.from_bot and message.message_id > after and predicate(message):
+                        return message
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    texts = [m.text or m.caption or m.filename for m in self._chats.get(chat_id, [])]
+                    raise TimeoutError(f"chat {chat_id}: no matching bot message; chat so far: {texts}")
+                self._changed.wait(min(remaining, 0.5))
+
+    def wait_for_text(self, chat_id: int, fragment: str, timeout: float = 30.0, after: int = 0) -> ChatMessage:
+        return self.wait_for(
+            chat_id, lambda m: fragment.lower() in (m.text or m.caption).lower(), timeout, after
+        )
+
+    def last_message_id(self, chat_id: int) -> int:
+        chat = self.chat(chat_id)
+        return chat[-1].message_id if chat else 0
+
+    # ---- HTTP --------------------------------------------------------------------
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def do_POST(self) -> None:  # noqa: N802
+                stand_in._serve(self)
+
+            do_GET = do_POST  # noqa: N815
+
+            def log_message(self, *_: object) -> None:
+                return None
+
+        return Handler
+
+    def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        path = urlsplit(request.path).path
+        length = int(request.headers.get("Content-Length") or 0)
+        body = request.rfile.read(length) if length else b""
+        prefix = f"/bot{self.token}/"
+        if not path.startswith(prefix):
+            self._reply(request, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            return
+        method = path[len(prefix):]
+        params, files = _parse_body(request.headers.get("Content-Type", ""), body, urlsplit(request.path).query)
+        try:
+            result = self._call(method, params, files)
+        except ApiError as error:
+            payload: dict[str, Any] = {"ok": False, "error_code": error.code, "description": error.description}
+            if error.retry_after is not None:
+                payload["parameters"] = {"retry_after": error.retry_after}
+            self._reply(request, error.code, payload)
+            return
+        self._reply(request, 200, {"ok": True, "result": result})
+
+    def _call(self, method: str, params: dict[str, str], files: dict[str, tuple[bytes, str]]) -> Any:
+        with self._changed:
+            self.calls[method] += 1
+        if method in SEND_METHODS:
+            self._count_send()
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            raise ApiError(404, "Not Found: method not found")
+        return handler(params, files)
+
+    def _count_send(self) -> None:
+        with self._changed:
+            now = time.monotonic()
+            while self._send_times and now - self._send_times[0] > 1.0:
+                self._send_times.popleft()
+            if len(self._send_times) >= self.sends_per_second:
+                self.too_many_requests += 1
+                raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+            self._send_times.append(now)
+
+    # ---- Bot API methods -------------------------------------------------------------
+    def _api_getMe(self, *_: Any) -> dict[str, Any]:  # noqa: N802
+        return BOT_USER
+
+    def _api_deleteWebhook(self, *_: Any) -> bool:  # noqa: N802
+        return True
+
+    def _api_setMyCommands(self, params: dict[str, str], _: Any) -> bool:  # noqa: N802
+        self.commands = json.loads(params.get("commands", "[]"))
+        return True
+
+    def _api_getUpdates(self, params: dict[str, str], _: Any) -> list[dict[str, Any]]:  # noqa: N802
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        limit = int(params.get("limit") or 100)
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            while not self._updates and not self._stopping:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._changed.wait(remaining)
+            return self._updates[:limit]
+
+    def _api_sendMessage(self, params: dict[str, str], _: Any) -> dict[str, Any]:  # noqa: N802
+        chat_id = int(params["chat_id"])
+        with self._changed:
+            message = self._new_message(chat_id, from_bot=True, text=params.get("text", ""),
+                                        reply_markup=_markup(params))  # fmt: skip
+            self.transcript.append(f"[{chat_id}] < {message.text}")
+            return self._message_json(message, sender=BOT_USER)
+
+    def _api_editMessageText(self, params: dict[str, str], _: Any) -> dict[str, Any]:  # noqa: N802
+        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        with self._changed:
+            message = self._find(chat_id, message_id)
+            markup = _markup(params)
+            if message.text == params.get("text", "") and message.reply_markup == markup:
+                raise ApiError(400, "Bad Request: message is not modified")
+            message.edits.append(message.text)
+            message.text, message.reply_markup = params.get("text", ""), markup
+            self.transcript.append(f"[{chat_id}] < (editado) {message.text}")
+            return self._message_json(message, sender=BOT_USER)
+
+    def _api_editMessageReplyMarkup(self, params: dict[str, str], _: Any) -> dict[str, Any]:  # noqa: N802
+        with self._changed:
+            message = self._find(int(params["chat_id"]), int(params["message_id"]))
+            message.reply_markup = _markup(params)
+            return self._message_json(message, sender=BOT_USER)
+
+    def _api_deleteMessage(self, params: dict[str, str], _: Any) -> bool:  # noqa: N802
+        with self._changed:
+            message = self._find(int(params["chat_id"]), int(params["message_id"]))
+            message.deleted = True
+            self._changed.notify_all()
+            return True
+
+    def _api_sendChatAction(self, params: dict[str, str], _: Any) -> bool:  # noqa: N802
+        with self._changed:
+            self.chat_actions[int(params["chat_id"])] += 1
+        return True
+
+    def _api_answerCallbackQuery(self, *_: Any) -> bool:  # noqa: N802
+        return True
+
+    def _api_sendDocument(self, params: dict[str, str], files: dict[str, tuple[bytes, str]]) -> dict[str, Any]:  # noqa: N802
+        chat_id = int(params["chat_id"])
+        with self._changed:
+            if "document" in files:
+                content, filename = files["document"]
+                file_id = "BQAC" + secrets.token_urlsafe(24)
+                self._files[file_id] = (content, filename)
+                self.uploads += 1
+            else:
+                file_id = params.get("document", "")
+                if file_id not in self._files:
+                    raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+                content, filename = self._files[file_id]
+            message = self._new_message(chat_id, from_bot=True, caption=params.get("caption", ""),
+                                        reply_markup=_markup(params))  # fmt: skip
+            message.document, message.file_id = content, file_id
+            message.filename = params.get("filename") or filename
+            self.transcript.append(f"[{chat_id}] < [documento {message.filename}] {message.caption}".rstrip())
+            return self._message_json(message, sender=BOT_USER)
+
+    # ---- helpers --------------------------------------------------------------------
+    def _new_message(self, chat_id: int, *, from_bot: bool, **fields: Any) -> ChatMessage:
+        ids = self._message_ids.setdefault(chat_id, itertools.count(1))
+        message = ChatMessage(message_id=next(ids), chat_id=chat_id, from_bot=from_bot, **fields)
+        self._chats.setdefault(chat_id, []).append(message)
+        self._changed.notify_all()
+        return message
+
+    def _find(self, chat_id: int, message_id: int) -> ChatMessage:
+        for message in self._chats.get(chat_id, []):
+            if message.message_id == message_id and not message.deleted:
+                return message
+        raise ApiError(400, "Bad Request: message to edit not found")
+
+    def _push(self, update: dict[str, Any]) -> None:
+        update["update_id"] = next(self._update_ids)
+        self._updates.append(update)
+        self._changed.notify_all()
+
+    @staticmethod
+    def _user(user_id: int, first_name: str = "Alumno") -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "es"}
+
+    def _message_json(self, message: ChatMessage, sender: dict[str, Any]) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "message_id": message.message_id,
+            "date": int(time.time()),
+            "chat": {"id": message.chat_id, "type": "private", "first_name": "Alumno"},
+            "from": sender,
+        }
+        if message.text:
+            payload["text"] = message.text
+        if message.reply_markup:
+            payload["reply_markup"] = message.reply_markup
+        if message.file_id:
+            payload["document"] = {
+                "file_id": message.file_id, "file_unique_id": message.file_id[-12:],
+                "file_name": message.filename, "mime_type": "application/pdf",
+                "file_size": len(message.document or b""),
+            }  # fmt: skip
+            if message.caption:
+                payload["caption"] = message.caption
+        return payload
+
+    @staticmethod
+    def _reply(request: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode("utf-8")
+        try:
+            request.send_response(status)
+            request.send_header("Content-Type", "application/json")
+            request.send_header("Content-Length", str(len(data)))
+            request.end_headers()
+            request.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+def _markup(params: dict[str, str]) -> dict[str, Any] | None:
+    raw = params.get("reply_markup")
+    return json.loads(raw) if raw else None
+
+
+def _parse_body(content_type: str, body: bytes, query: str) -> tuple[dict[str, str], dict[str, tuple[bytes, str]]]:
+    params = {k: v[0] for k, v in parse_qs(query).items()}
+    files: dict[str, tuple[bytes, str]] = {}
+    if content_type.startswith("multipart/form-data"):
+        head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            filename = part.get_filename()
+            payload = part.get_payload(decode=True) or b""
+            if filename is not None:
+                files[str(name)] = (payload, filename)
+            else:
+                params[str(name)] = payload.decode("utf-8")
+    elif content_type.startswith("application/json"):
+        params.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in json.loads(body or b"{}").items()})
+    elif body:
+        params.update({k: v[0] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()})
+    return params, files

@@ -1,0 +1,117 @@
+"""The PTB Application: built from settings, owning the store and workflow it shares."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from zoneinfo import ZoneInfo
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import logs
+from bot.config import Settings
+from bot.services.delivery import DeliveryService
+from bot.services.gate import UserGate
+from bot.services.pipeline import build_workflow
+from bot.store.crypto import CredentialCipher, KeyConfigError
+from bot.store.db import create_engine, migrate
+from bot.store.repository import Store
+from bot.telegram import texts
+from bot.telegram.handlers import errors, forget, register, schedule, start, status
+from bot.telegram.runtime import Runtime
+
+log = logging.getLogger(__name__)
+TOKEN_FORMAT = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def check_settings(settings: Settings) -> CredentialCipher:
+    """Refuse to start on a missing or malformed token or key, with one clear line."""
+    token = settings.telegram.bot_token.get_secret_value().strip()
+    if not token:
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set: ask @BotFather for one (see README)")
+    if not TOKEN_FORMAT.match(token):
+        raise ConfigError("TELEGRAM_BOT_TOKEN looks malformed: expected '<digits>:<35 characters>'")
+    try:
+        return CredentialCipher([k.get_secret_value() for k in settings.store.encryption_keys])
+    except KeyConfigError as error:
+        raise ConfigError(str(error)) from None
+
+
+def build_application(settings: Settings) -> Application:
+    cipher = check_settings(settings)
+    tg = settings.telegram
+
+    async def post_init(application: Application) -> None:
+        engine = create_engine(settings.store.database_url)
+        await migrate(engine)
+        service = DeliveryService(
+            Store(engine, cipher), build_workflow(settings), UserGate(settings.bot.horario_per_minute)
+        )
+        application.bot_data["runtime"] = Runtime(settings, service, ZoneInfo(settings.bot.bot_timezone))
+        await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
+        log.info("bot ready as @%s", application.bot.username)
+
+    async def post_shutdown(application: Application) -> None:
+        rt: Runtime | None = application.bot_data.get("runtime")
+        if rt is not None:
+            await rt.service.store.engine.dispose()
+
+    application = (
+        ApplicationBuilder()
+        .token(tg.bot_token.get_secret_value().strip())
+        .base_url(tg.api_url)
+        .base_file_url(tg.base_file_url)
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .get_updates_read_timeout(tg.poll_timeout + 10)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: Application) -> None:
+    application.add_handler(register.conversation())
+    application.add_handler(CommandHandler(["start", "ayuda"], start.start))
+    application.add_handler(CommandHandler("horario", schedule.horario, block=False))
+    application.add_handler(CommandHandler("estado", status.estado))
+    application.add_handler(CommandHandler("olvidar", forget.ask))
+    application.add_handler(CallbackQueryHandler(forget.answer, pattern="^forget:"))
+    application.add_handler(CommandHandler("cancelar", _nothing_to_cancel))
+    application.add_handler(MessageHandler(filters.ALL, start.hint))
+    application.add_error_handler(errors.on_error)
+
+
+async def _nothing_to_cancel(update: Update, _: object) -> None:
+    if update.effective_message:
+        await update.effective_message.reply_text(texts.NOTHING_TO_CANCEL)
+
+
+def run_polling() -> int:
+    settings = Settings()
+    logs.configure(settings.bot.log_level, settings.bot.log_format)
+    try:
+        application = build_application(settings)
+    except ConfigError as error:
+        print(f"horario-bot: {error}", file=sys.stderr)
+        return 2
+    application.run_polling(
+        allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
+        timeout=int(settings.telegram.poll_timeout),
+    )
+    return 0

@@ -1,0 +1,24 @@
+"""/estado: what is stored about the caller, and their last runs."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.telegram import texts
+from bot.telegram.runtime import runtime
+
+
+async def estado(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None:
+        return
+    rt = runtime(context)
+    status = await rt.service.status(user.id)
+    if status.profile is None:
+        await message.reply_text(texts.not_registered_status())
+        return
+    p = status.profile
+    await message.reply_text(
+        texts.status(p.code_hint, p.career, p.career_name, p.rejected, status.runs, rt.zone)
+    )

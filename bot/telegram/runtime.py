@@ -1,0 +1,50 @@
+"""What handlers share: the services, the settings, and how to reach the operator."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.config import Settings
+from bot.services.delivery import DeliveryService
+from bot.siiau.errors import LayoutChanged
+from bot.telegram import texts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    service: DeliveryService
+    zone: ZoneInfo
+    breaker_openings_reported: int = 0
+    admin_notices: list[str] = field(default_factory=list)
+
+
+def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    return context.application.bot_data["runtime"]  # type: ignore[no-any-return]
+
+
+async def notify_admins(context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    for chat_id in runtime(context).settings.bot.admin_chat_ids:
+        try:
+            await context.bot.send_message(chat_id, text)
+        except TelegramError as error:
+            log.warning("admin notice to chat %s failed: %s", chat_id, type(error).__name__)
+
+
+async def report_to_operator(context: ContextTypes.DEFAULT_TYPE, error: BaseException) -> None:
+    """Tell the operator about layout changes and about SIIAU failing for everyone."""
+    rt = runtime(context)
+    if isinstance(error, LayoutChanged):
+        await notify_admins(context, texts.admin_layout_changed(type(error).__name__, error.fragment))
+        return
+    breaker = rt.service.workflow.breaker
+    if breaker.times_opened > rt.breaker_openings_reported:
+        rt.breaker_openings_reported = breaker.times_opened
+        await notify_admins(context, texts.admin_breaker_open(type(error).__name__))

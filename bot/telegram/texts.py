@@ -1,0 +1,156 @@
+"""Every word the bot says, in Spanish: short, friendly, one next step each.
+
+Wording is reviewed here and nowhere else. Handlers pick a text; they never
+write one.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot.core.records import FlowRun, State
+
+COMMANDS = [
+    ("horario", "Recibir mi horario en PDF"),
+    ("registrar", "Guardar mi código y NIP de SIIAU"),
+    ("estado", "Ver mis datos y mis últimas consultas"),
+    ("olvidar", "Borrar todos mis datos"),
+    ("ayuda", "Qué hace este bot"),
+    ("cancelar", "Cancelar lo que estoy haciendo"),
+]
+
+WELCOME = (
+    "¡Hola! 👋 Te mando tu horario de la UdG en PDF, sacado de SIIAU.\n\n"
+    "1. /registrar — guardas tu código y NIP una sola vez.\n"
+    "2. /horario — te mando el PDF cuando quieras.\n\n"
+    "Qué guardo: tu código y tu NIP cifrados, tu carrera y un registro de tus consultas. "
+    "Solo leo tu horario; nunca hago trámites por ti.\n"
+    "Para borrar todo: /olvidar."
+)
+
+HINT = "No entendí 🤔. Usa /horario para tu PDF, /registrar para tus datos o /ayuda."
+NOT_REGISTERED = "Primero registra tus datos de SIIAU con /registrar y luego pide tu /horario."
+
+ASK_CODE = "Escribe tu código de estudiante (solo números). Puedes salir con /cancelar."
+BAD_CODE = "Ese código no parece válido: son 5 dígitos, o 7 o más. Escríbelo de nuevo o usa /cancelar."
+ASK_NIP = "Gracias. Ahora escribe tu NIP de SIIAU. Borraré tu mensaje en cuanto lo lea 🔒."
+BAD_NIP_FORMAT = "Un NIP tiene de 1 a 10 letras o números. Escríbelo de nuevo o usa /cancelar."
+VERIFYING = "🔐 Verificando tus datos con SIIAU…"
+NIP_REJECTED_RETRY = "SIIAU no aceptó ese NIP. Revísalo y escríbelo de nuevo, o usa /cancelar."
+NIP_REJECTED_STOP = (
+    "SIIAU rechazó el NIP dos veces, así que paro aquí ✋. SIIAU bloquea la cuenta "
+    "después de unos 5 intentos fallidos. Revisa tu NIP entrando a SIIAU y vuelve con /registrar."
+)
+VERIFY_RETRY_LATER = "Escribe tu NIP otra vez cuando quieras reintentar, o usa /cancelar."
+CHOOSE_CAREER = "Tienes más de una carrera. ¿De cuál quieres el horario?"
+CANCELLED = "Listo, cancelado. No guardé nada nuevo."
+NOTHING_TO_CANCEL = "No hay nada que cancelar 🙂."
+
+
+def registered(career_name: str) -> str:
+    return (
+        f"✅ ¡Listo! SIIAU aceptó tus datos y los guardé cifrados ({career_name}).\n"
+        "Pide tu horario con /horario."
+    )
+
+
+STAGES = {
+    "queued": "⏳ En fila, enseguida voy…",
+    "login": "⏳ Iniciando sesión en SIIAU…",
+    "fetch": "📥 Descargando horario…",
+    "pdf": "🧾 Generando PDF…",
+}
+DONE = "✅ Listo, aquí está tu horario."
+DOCUMENT_CAPTION = "Tu horario {term} 📚"
+DOCUMENT_CAPTION_UNCHANGED = "Tu horario {term} 📚 (sin cambios desde la última vez)"
+ALREADY_RUNNING = "Ya estoy sacando tu horario, dame un momento ⏳."
+RATE_LIMITED = "Pediste tu horario muchas veces seguidas. Espera un minuto y vuelve a intentar 🙏."
+
+ERRORS = {
+    "SiiauUnavailable": "SIIAU no responde; inténtalo en unos minutos.",
+    "CircuitOpen": "SIIAU no responde; inténtalo en unos minutos.",
+    "InvalidCredentials": "SIIAU ya no acepta tu NIP: tu NIP cambió: usa /registrar.",
+    "CredentialsRejected": "Tu NIP cambió: usa /registrar para guardarlo de nuevo.",
+    "AccountLocked": (
+        "SIIAU bloqueó tu cuenta por intentos fallidos 🔒. Desbloquéala en la ventanilla de "
+        "control escolar de tu centro o en SIIAU, y luego usa /registrar."
+    ),
+    "SurveyPending": "SIIAU te pide contestar una encuesta antes de ver tu horario. Contéstala en SIIAU y vuelve a pedirlo.",
+    "SessionAlreadyOpen": "Tienes una sesión abierta de SIIAU en otro lado. Ciérrala y vuelve a intentar en unos minutos.",
+    "SessionExpired": "SIIAU cerró la sesión a medio camino; inténtalo en unos minutos.",
+    "LayoutChanged": "SIIAU cambió su página; ya avisamos al administrador. Inténtalo más tarde.",
+    "NoSchedule": "No tienes materias registradas en este ciclo 📭.",
+    "LoginLimitReached": "Ya entré muchas veces a SIIAU por ti esta hora. Inténtalo más tarde 🙏.",
+    "RenderError": "No pude generar el PDF esta vez. Inténtalo en unos minutos.",
+    "CredentialsUndecryptable": "No pude leer tus datos guardados. Regístrate de nuevo con /registrar, por favor.",
+}
+UNEXPECTED = "Algo salió mal de mi lado 😓. Inténtalo en unos minutos."
+
+
+def error_text(error: BaseException) -> str:
+    for cls in type(error).__mro__:
+        if cls.__name__ in ERRORS:
+            return ERRORS[cls.__name__]
+    return UNEXPECTED
+
+
+FORGET_CONFIRM = (
+    "¿Borro tu código, tu NIP, tu historial de consultas y tus PDFs guardados? "
+    "No se puede deshacer."
+)
+FORGET_YES = "Sí, borrar todo"
+FORGET_NO = "No, conservar"
+FORGOTTEN = "🗑️ Listo, borré todos tus datos. Si quieres volver, usa /registrar."
+FORGET_KEPT = "Perfecto, no borré nada."
+
+RUN_OUTCOMES = {
+    "delivered": "entregado",
+    "reused": "entregado (sin cambios)",
+    "verified": "datos verificados",
+    "no_schedule": "sin materias",
+    "failed": "falló",
+}
+TASK_NAMES = {"login": "sesión", "careers": "carreras", "fetch": "descarga", "logout": "salida",
+              "clean": "lectura", "pdf": "PDF"}  # fmt: skip
+TASK_STATES = {State.COMPLETED: "✅", State.FAILED: "❌", State.CACHED: "♻️", State.SKIPPED: "⏭️",
+               State.RUNNING: "⏳", State.PENDING: "⏳"}  # fmt: skip
+
+
+def status(
+    code_hint: str, career: str, career_name: str, rejected: bool, runs: list[FlowRun], zone: ZoneInfo
+) -> str:
+    lines = [
+        "📋 Tus datos",
+        f"Código: {code_hint}",
+        f"Carrera: {career_name} ({career})",
+        "NIP: guardado y cifrado" + (" — SIIAU lo rechazó, usa /registrar" if rejected else ""),
+        "Envío semanal: no activado",
+        "",
+    ]
+    if not runs:
+        lines.append("Aún no hay consultas.")
+    else:
+        lines.append("Últimas consultas:")
+        for run in runs:
+            when = run.started_at.astimezone(zone).strftime("%d/%m %H:%M")
+            outcome = RUN_OUTCOMES.get(run.outcome or "", run.outcome or "")
+            lines.append(f"• {when} — {outcome} ({run.duration_ms / 1000:.1f} s)")
+            lines.append("   " + " · ".join(
+                f"{TASK_STATES.get(t.state, '')} {TASK_NAMES.get(t.name, t.name)} "
+                f"{t.duration_ms / 1000:.1f} s" + (f" ×{t.attempts}" if t.attempts > 1 else "")
+                for t in run.tasks
+            ))  # fmt: skip
+    return "\n".join(lines)
+
+
+def not_registered_status() -> str:
+    return "No tengo datos tuyos guardados. Usa /registrar para empezar."
+
+
+def admin_layout_changed(error_class: str, fragment: str) -> str:
+    return f"⚠️ SIIAU devolvió una página desconocida ({error_class}). Fragmento:\n{fragment[:500]}"
+
+
+def admin_breaker_open(failures: str) -> str:
+    return f"⚠️ SIIAU falla repetidamente ({failures}); el corta-circuitos está abierto."
+

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.sim.botapi import BotApiStandIn
+from bot.sim.siiau import SiiauSimulator
+from tests.helpers import DEMO_NIPS, TEST_TOKEN, BotProcess, assert_no_secrets
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def siiau() -> Iterator[SiiauSimulator]:
+    with SiiauSimulator(seed=7) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def botapi() -> Iterator[BotApiStandIn]:
+    with BotApiStandIn(TEST_TOKEN) as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def bot(tmp_path: Path, botapi: BotApiStandIn, siiau: SiiauSimulator) -> Iterator[BotProcess]:
+    """The real bot, polling the stand-in. On teardown: no NIP or token in its log or DB."""
+    process = BotProcess(tmp_path, botapi, siiau.url).start()
+    yield process
+    process.stop()
+    files = [process.log_path, *process.db_path.parent.glob("horario.db*")]
+    assert_no_secrets(files, DEMO_NIPS + [TEST_TOKEN, TEST_TOKEN.split(":")[1]])
+    assert siiau.open_sessions() == [], "the bot left a SIIAU session open"

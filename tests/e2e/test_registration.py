@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from bot.sim.botapi import BotApiStandIn
+from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
+from bot.telegram import texts
+from tests.helpers import BotProcess, pdf_text
+
+USER = 5001
+
+
+def register(botapi: BotApiStandIn, user: int, code: str, nip: str) -> None:
+    botapi.user_says(user, "/registrar")
+    botapi.wait_for_text(user, "código de estudiante")
+    botapi.user_says(user, code)
+    botapi.wait_for_text(user, "NIP")
+    after = botapi.last_message_id(user)
+    botapi.user_says(user, nip)
+    botapi.wait_for(user, lambda m: "Listo" in m.text or "carrera" in m.text, after=after)
+
+
+def test_wrong_nip_then_right_one(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+    botapi.user_says(USER, "/registrar")
+    botapi.wait_for_text(USER, "código de estudiante")
+    botapi.user_says(USER, DEMO_CODE)
+    botapi.wait_for_text(USER, "NIP")
+    wrong = botapi.user_says(USER, "equivocado")
+    botapi.wait_for_text(USER, texts.NIP_REJECTED_RETRY[:30], after=wrong)
+    right = botapi.user_says(USER, DEMO_NIP)
+    done = botapi.wait_for_text(USER, "SIIAU aceptó tus datos", after=right)
+    assert "INGENIERIA EN COMPUTACION" in done.text
+    nip_messages = [m for m in botapi.chat(USER) if m.message_id in (wrong, right)]
+    assert all(m.deleted for m in nip_messages)
+    assert siiau.wrong_nips[DEMO_CODE] == 1
+    assert siiau.logins[DEMO_CODE] == 2
+
+
+def test_malformed_code_is_asked_again(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+    botapi.user_says(USER, "/registrar")
+    botapi.wait_for_text(USER, "código de estudiante")
+    bad = botapi.user_says(USER, "12ab")
+    botapi.wait_for_text(USER, "no parece válido", after=bad)
+    too_short = botapi.user_says(USER, "123456")
+    botapi.wait_for_text(USER, "no parece válido", after=too_short)
+    good = botapi.user_says(USER, DEMO_CODE)
+    botapi.wait_for_text(USER, "escribe tu NIP", after=good)
+    assert sum(siiau.logins.values()) == 0, "a malformed code must never reach SIIAU"
+
+
+def test_cancel_at_nip_step_saves_nothing(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+    botapi.user_says(USER, "/registrar")
+    botapi.wait_for_text(USER, "código de estudiante")
+    botapi.user_says(USER, DEMO_CODE)
+    botapi.wait_for_text(USER, "NIP")
+    cancel = botapi.user_says(USER, "/cancelar")
+    botapi.wait_for_text(USER, "cancelado", after=cancel)
+    status = botapi.user_says(USER, "/estado")
+    botapi.wait_for_text(USER, "No tengo datos tuyos", after=status)
+    text = botapi.user_says(USER, DEMO_NIP)  # outside any dialog now
+    botapi.wait_for_text(USER, "No entendí", after=text)
+    assert sum(siiau.logins.values()) == 0
+
+
+def test_two_rejected_nips_stop_the_dialog(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+    botapi.user_says(USER, "/registrar")
+    botapi.wait_for_text(USER, "código de estudiante")
+    botapi.user_says(USER, DEMO_CODE)
+    botapi.wait_for_text(USER, "NIP")
+    first = botapi.user_says(USER, "malo1")
+    botapi.wait_for_text(USER, "no aceptó ese NIP", after=first)
+    second = botapi.user_says(USER, "malo2")
+    stop = botapi.wait_for_text(USER, "paro aquí", after=second)
+    assert "5 intentos" in stop.text
+    third = botapi.user_says(USER, "malo3")
+    botapi.wait_for_text(USER, "No entendí", after=third)
+    assert siiau.wrong_nips[DEMO_CODE] == 2
+    by_id = {m.message_id: m for m in botapi.chat(USER)}
+    assert by_id[first].deleted and by_id[second].deleted
+
+
+def test_two_careers_pick_one(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+    student = siiau.student("220000001")
+    register(botapi, USER, student.code, student.nip)
+    choice = botapi.wait_for_text(USER, "más de una carrera")
+    assert [label for label, _ in choice.buttons] == [
+        "INGENIERIA EN COMPUTACION (INCO)", "LICENCIATURA EN FISICA (LIFI)"
+    ]
+    botapi.user_presses(USER, choice, "LICENCIATURA EN FISICA (LIFI)")
+    botapi.wait_for(USER, lambda m: m.message_id == choice.message_id and "FISICA" in m.text and "Listo" in m.text)
+    asked = botapi.user_says(USER, "/horario")
+    document = botapi.wait_for(USER, lambda m: m.file_id is not None, after=asked)
+    text = pdf_text(document.document or b"")
+    assert "MECANICA CUANTICA" in text and "BASES DE DATOS" not in text
+
+
+def test_registering_again_replaces_the_record(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    other = siiau.student("220000003")
+    register(botapi, USER, other.code, other.nip)
+    status = botapi.user_says(USER, "/estado")
+    reply = botapi.wait_for_text(USER, "Tus datos", after=status)
+    assert "******003" in reply.text and "BIOLOGIA" in reply.text

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import threading
+
+from bot.sim.botapi import BotApiStandIn
+from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
+from bot.sim.siiau.students import generated_student
+from bot.telegram import texts
+from tests.e2e.test_registration import register
+from tests.helpers import BotProcess, pdf_text
+
+USER = 6001
+DEMO_COURSES = [
+    "COMPUTACION TOLERANTE A FALLAS", "SEMINARIO DE SOLUCION DE PROBLEMAS DE REDES",
+    "SISTEMAS OPERATIVOS", "INGLES IV", "179961", "180245", "181002", "182310",
+    "VILLASEÑOR MUÑOZ, ANA", "PEÑA GARCIA, JOSE", "07:00–08:55", "13:00–14:55", "Sábado",
+]  # fmt: skip
+
+
+def ask_schedule(botapi: BotApiStandIn, user: int, timeout: float = 60):  # type: ignore[no-untyped-def]
+    asked = botapi.user_says(user, "/horario")
+    return botapi.wait_for(user, lambda m: m.file_id is not None, timeout=timeout, after=asked)
+
+
+def test_horario_before_registering_says_what_to_do(bot: BotProcess, botapi: BotApiStandIn) -> None:
+    asked = botapi.user_says(USER, "/horario")
+    reply = botapi.wait_for_text(USER, "/registrar", after=asked)
+    assert reply.text == texts.NOT_REGISTERED
+
+
+def test_horario_sends_the_pdf_with_progress(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    document = ask_schedule(botapi, USER)
+    assert document.filename == "horario_202520.pdf"
+    assert document.document is not None and document.document.startswith(b"%PDF")
+    text = pdf_text(document.document)
+    for expected in DEMO_COURSES:
+        assert expected in text, expected
+    progress = botapi.wait_for_text(USER, texts.DONE)
+    assert progress.edits[:3] == [texts.STAGES["login"], texts.STAGES["fetch"], texts.STAGES["pdf"]]
+    assert botapi.chat_actions[USER] >= 1
+    assert siiau.open_sessions() == []
+
+
+def test_unchanged_schedule_is_resent_without_upload(bot: BotProcess, botapi: BotApiStandIn) -> None:
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    first = ask_schedule(botapi, USER)
+    uploads = botapi.uploads
+    second = ask_schedule(botapi, USER)
+    assert second.file_id == first.file_id
+    assert botapi.uploads == uploads
+    assert "sin cambios" in second.caption
+
+
+def test_status_lists_runs_and_forget_erases_everything(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    ask_schedule(botapi, USER)
+    asked = botapi.user_says(USER, "/estado")
+    status = botapi.wait_for_text(USER, "Tus datos", after=asked)
+    assert "******382" in status.text and DEMO_CODE not in status.text
+    assert "INGENIERIA EN COMPUTACION (INCO)" in status.text
+    assert "entregado" in status.text and "datos verificados" in status.text
+    assert "sesión" in status.text and "PDF" in status.text
+
+    asked = botapi.user_says(USER, "/olvidar")
+    confirm = botapi.wait_for_text(USER, "No se puede deshacer", after=asked)
+    botapi.user_presses(USER, confirm, texts.FORGET_YES)
+    botapi.wait_for(USER, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGOTTEN)
+    asked = botapi.user_says(USER, "/estado")
+    botapi.wait_for_text(USER, "No tengo datos tuyos", after=asked)
+    asked = botapi.user_says(USER, "/horario")
+    botapi.wait_for_text(USER, "/registrar", after=asked)
+
+    import sqlite3
+
+    with sqlite3.connect(bot.db_path) as db:
+        for table in ("users", "credentials", "flow_runs", "task_runs", "documents"):
+            assert db.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == (0,), table
+
+
+def test_forget_can_be_declined(bot: BotProcess, botapi: BotApiStandIn) -> None:
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    asked = botapi.user_says(USER, "/olvidar")
+    confirm = botapi.wait_for_text(USER, "No se puede deshacer", after=asked)
+    botapi.user_presses(USER, confirm, texts.FORGET_NO)
+    botapi.wait_for(USER, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGET_KEPT)
+    asked = botapi.user_says(USER, "/estado")
+    botapi.wait_for_text(USER, "Tus datos", after=asked)
+
+
+def test_twenty_users_at_once_each_get_their_own(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    students = [generated_student(i) for i in range(20)]
+    for student in students:
+        siiau.add_student(student)
+    users = {7000 + i: s for i, s in enumerate(students)}
+    threads = [threading.Thread(target=register, args=(botapi, u, s.code, s.nip)) for u, s in users.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for user in users:
+        botapi.user_says(user, "/horario")
+    for user, student in users.items():
+        document = botapi.wait_for(user, lambda m: m.file_id is not None, timeout=120)
+        text = pdf_text(document.document or b"")
+        assert f"ALUMNO {student.code}" in text
+        others = [s.code for s in students if s.code != student.code]
+        assert not any(f"ALUMNO {code}" in text for code in others)
+    assert siiau.peak_sessions <= 4
+    assert siiau.overlapping_logins == 0
+    assert siiau.open_sessions() == []
+
+
+def test_siiau_down_then_clear_message_then_recovery(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    siiau.faults.maintenance = True
+    asked = botapi.user_says(USER, "/horario")
+    failure = botapi.wait_for_text(USER, "SIIAU no responde", after=asked, timeout=60)
+    assert failure.text == texts.ERRORS["SiiauUnavailable"]
+    siiau.faults.maintenance = False
+    document = ask_schedule(botapi, USER)
+    assert "SISTEMAS OPERATIVOS" in pdf_text(document.document or b"")
+
+
+def test_changed_nip_pauses_the_account_and_never_retries(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    siiau.student(DEMO_CODE).nip = "nuevo123"
+    asked = botapi.user_says(USER, "/horario")
+    botapi.wait_for_text(USER, "tu NIP cambió: usa /registrar", after=asked)
+    asked = botapi.user_says(USER, "/horario")
+    botapi.wait_for_text(USER, "Tu NIP cambió", after=asked)
+    assert siiau.wrong_nips[DEMO_CODE] == 1, "a rejected NIP must not be tried again"
+
+
+def test_restart_loses_nothing(bot: BotProcess, botapi: BotApiStandIn) -> None:
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    bot.restart()
+    document = ask_schedule(botapi, USER)
+    assert "INGLES IV" in pdf_text(document.document or b"")

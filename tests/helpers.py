@@ -1,0 +1,100 @@
+"""Shared test helpers: PDF text, the bot as a real process, secret greps."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from bot.sim.botapi import BotApiStandIn
+from bot.sim.siiau.students import demo_students
+
+TEST_TOKEN = "123456789:AAHtestTokenForHorarioBot_abcdefghij"
+TEST_KEY = "pbB6Qwx8o3f4R2oGKe2x3mS7ox3n0pCHc2Ye2bP0q2w="
+DEMO_NIPS = [s.nip for s in demo_students()]
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The PDF's text with every run of whitespace folded to one space."""
+    pages = (page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
+    return " ".join(" ".join(pages).split())
+
+
+def assert_no_secrets(paths: list[Path], secrets: list[str]) -> None:
+    for path in paths:
+        if not path.exists():
+            continue
+        data = path.read_bytes()
+        for secret in secrets:
+            assert secret.encode() not in data, f"{secret!r} found in {path.name}"
+
+
+class BotProcess:
+    """`python -m bot` as operators run it, pointed at the stand-ins by environment."""
+
+    def __init__(self, workdir: Path, botapi: BotApiStandIn, siiau_url: str, extra_env: dict[str, str] | None = None) -> None:
+        self.workdir = workdir
+        self.botapi = botapi
+        self.log_path = workdir / "bot.log"
+        self.db_path = workdir / "data" / "horario.db"
+        self.env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(workdir),
+            "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
+            "TELEGRAM_API_URL": botapi.base_url,
+            "TELEGRAM_POLL_TIMEOUT": "1",
+            "ENCRYPTION_KEYS": TEST_KEY,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{self.db_path}",
+            "SIIAU_BASE_URL": siiau_url,
+            "SIIAU_BACKOFF_BASE": "0.05",
+            "SIIAU_BACKOFF_MAX": "0.2",
+            "SIIAU_READ_TIMEOUT": "3",
+            "SIIAU_BREAKER_COOLDOWN": "1",
+            "LOG_LEVEL": "DEBUG",
+            "HORARIO_PER_MINUTE": "10",
+            **(extra_env or {}),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, wait: bool = True) -> BotProcess:
+        ready_before = self.botapi.calls["setMyCommands"]
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot"], cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        if wait:
+            deadline = time.monotonic() + 30
+            while self.botapi.calls["setMyCommands"] <= ready_before:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"bot exited early:\n{self.log_path.read_text()[-3000:]}")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"bot did not start:\n{self.log_path.read_text()[-3000:]}")
+                time.sleep(0.05)
+        return self
+
+    def stop(self) -> int:
+        if self.process is None:
+            return 0
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        code = self.process.returncode
+        self.process = None
+        return code
+
+    def restart(self) -> BotProcess:
+        self.stop()
+        return self.start()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
