@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import signal
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -76,6 +77,7 @@ class PdfRenderer:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,  # so a timeout can kill it and anything it spawned
             )
             try:
                 pdf, stderr = await asyncio.wait_for(
@@ -83,7 +85,7 @@ class PdfRenderer:
                 )
             except (TimeoutError, asyncio.CancelledError):
                 with contextlib.suppress(ProcessLookupError):
-                    process.kill()
+                    os.killpg(process.pid, signal.SIGKILL)
                 await process.wait()
                 raise RenderError("wkhtmltopdf timed out") from None
         self.renders += 1

@@ -7,7 +7,10 @@ back as a `FlowResult`, and the credentials live only for the length of a run.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
+import secrets
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
@@ -23,6 +26,7 @@ from bot.schedule.parser import parse_schedule
 from bot.services.breaker import CircuitBreaker
 from bot.services.flow import FlowRunner, skip
 from bot.siiau.errors import (
+    InvalidCredentials,
     LoginLimitReached,
     NoSchedule,
     SessionExpired,
@@ -56,21 +60,36 @@ class FlowResult:
 
 
 class LoginBudget:
-    """Caps our own SIIAU logins per student, so no loop of ours can lock an account."""
+    """Our own guard on SIIAU logins, so no loop of ours can lock an account.
+
+    It caps logins per student per hour, and it remembers every code/NIP pair
+    SIIAU rejected (as a keyed hash, never the NIP) so that pair is not sent again.
+    """
 
     def __init__(self, per_hour: int, clock: Callable[[], float] = time.monotonic) -> None:
         self._per_hour = per_hour
         self._clock = clock
         self._attempts: dict[str, deque[float]] = {}
+        self._key = secrets.token_bytes(32)
+        self._rejected: set[bytes] = set()
 
-    def spend(self, code: str) -> None:
+    def spend(self, credentials: Credentials) -> None:
+        if self._fingerprint(credentials) in self._rejected:
+            raise InvalidCredentials("this code/NIP pair was rejected before; not sending it again")
         now = self._clock()
-        window = self._attempts.setdefault(code, deque())
+        window = self._attempts.setdefault(credentials.code, deque())
         while window and now - window[0] > 3600:
             window.popleft()
         if len(window) >= self._per_hour:
             raise LoginLimitReached("too many SIIAU logins for this student in the last hour")
         window.append(now)
+
+    def rejected(self, credentials: Credentials) -> None:
+        self._rejected.add(self._fingerprint(credentials))
+
+    def _fingerprint(self, credentials: Credentials) -> bytes:
+        pair = f"{credentials.code}\0{credentials.nip}".encode()
+        return hmac.new(self._key, pair, hashlib.sha256).digest()
 
 
 class PdfCache:
@@ -179,6 +198,8 @@ class ScheduleWorkflow:
         find_document: CacheLookup | None,
         on_stage: StageCallback,
     ) -> None:
+        if self._sessions.locked():
+            await on_stage("queued")
         async with self._sessions:
             portal = self._portal_factory()
             try:
@@ -191,8 +212,7 @@ class ScheduleWorkflow:
                         return (await portal.schedule_page(career, cycle)).html
                     except SessionExpired:
                         log.info("siiau session expired run=%s; logging in again", run.id)
-                        self._logins.spend(credentials.code)
-                        await portal.login(credentials)
+                        await self._login_once(portal, credentials)
                         return (await portal.schedule_page(career, cycle)).html
 
                 html = await self._siiau_task(run, "fetch", fetch_once_relogging)
@@ -227,11 +247,17 @@ class ScheduleWorkflow:
         self._pdf_cache.put(content_hash, result.pdf)
 
     async def _login(self, run: FlowRun, portal: Portal, credentials: Credentials) -> None:
-        async def attempt() -> None:
-            self._logins.spend(credentials.code)
-            await portal.login(credentials)
+        await self._siiau_task(
+            run, "login", lambda: self._login_once(portal, credentials), before_retry=portal.logout
+        )
 
-        await self._siiau_task(run, "login", attempt, before_retry=portal.logout)
+    async def _login_once(self, portal: Portal, credentials: Credentials) -> None:
+        self._logins.spend(credentials)
+        try:
+            await portal.login(credentials)
+        except InvalidCredentials:
+            self._logins.rejected(credentials)
+            raise
 
     async def _siiau_task(
         self,

@@ -288,6 +288,7 @@ class BotApiStandIn:
         with self._changed:
             message = self._find(int(params["chat_id"]), int(params["message_id"]))
             message.deleted = True
+            self.transcript.append(f"[{message.chat_id}] < (borró el mensaje {message.message_id})")
             self._changed.notify_all()
             return True
 

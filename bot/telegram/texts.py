@@ -134,13 +134,17 @@ def status(
         for run in runs:
             when = run.started_at.astimezone(zone).strftime("%d/%m %H:%M")
             outcome = RUN_OUTCOMES.get(run.outcome or "", run.outcome or "")
-            lines.append(f"• {when} — {outcome} ({run.duration_ms / 1000:.1f} s)")
+            lines.append(f"• {when} — {outcome} ({_duration(run.duration_ms)})")
             lines.append("   " + " · ".join(
                 f"{TASK_STATES.get(t.state, '')} {TASK_NAMES.get(t.name, t.name)} "
-                f"{t.duration_ms / 1000:.1f} s" + (f" ×{t.attempts}" if t.attempts > 1 else "")
+                f"{_duration(t.duration_ms)}" + (f" ×{t.attempts}" if t.attempts > 1 else "")
                 for t in run.tasks
             ))  # fmt: skip
     return "\n".join(lines)
+
+
+def _duration(ms: int) -> str:
+    return f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
 
 
 def not_registered_status() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
@@ -15,6 +16,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot.core.credentials import Credentials
 from bot.siiau.errors import InvalidCredentials, SiiauUnavailable
@@ -124,6 +126,8 @@ async def _delete_quietly(message) -> None:  # type: ignore[no-untyped-def]
 
 def conversation() -> ConversationHandler:
     text = filters.TEXT & ~filters.COMMAND
+    # The career buttons belong to the user's dialog, not to one message: per_message=False is meant.
+    warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
     return ConversationHandler(
         entry_points=[CommandHandler("registrar", begin)],
         states={

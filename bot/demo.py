@@ -1,0 +1,83 @@
+"""`python -m bot demo`: the real bot against both stand-ins, no token, no SIIAU.
+
+It starts the SIIAU simulator and the Bot API stand-in on loopback, runs the
+same Application as production (polling), plays a scripted conversation as a
+student, prints the transcript and writes the PDF it received to `out_dir`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import string
+from pathlib import Path
+
+from bot import logs
+from bot.config import Settings
+from bot.sim.botapi import BotApiStandIn
+from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
+from bot.store.crypto import CredentialCipher
+from bot.telegram.app import build_application
+
+DEMO_USER = 424242
+
+
+def _fake_token() -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "100000001:" + "".join(secrets.choice(alphabet) for _ in range(35))
+
+
+def run_demo(out_dir: str = "demo-out") -> int:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    logs.configure("WARNING")
+    token = _fake_token()
+    with SiiauSimulator() as siiau, BotApiStandIn(token) as telegram:
+        os.environ.update({
+            "TELEGRAM_BOT_TOKEN": token,
+            "TELEGRAM_API_URL": telegram.base_url,
+            "TELEGRAM_POLL_TIMEOUT": "1",
+            "ENCRYPTION_KEYS": CredentialCipher.generate_key(),
+            "DATABASE_URL": f"sqlite+aiosqlite:///{(out / 'demo.db').resolve()}",
+            "SIIAU_BASE_URL": siiau.url,
+        })  # fmt: skip
+        return asyncio.run(_play(telegram, out))
+
+
+async def _play(telegram: BotApiStandIn, out: Path) -> int:
+    application = build_application(Settings())
+    async with application:
+        # post_init/post_shutdown run by themselves only under run_polling().
+        await application.post_init(application)  # type: ignore[misc]
+        await application.start()
+        await application.updater.start_polling(timeout=1)  # type: ignore[union-attr]
+        try:
+            pdf_path = await asyncio.to_thread(_conversation, telegram, out)
+        finally:
+            await application.updater.stop()  # type: ignore[union-attr]
+            await application.stop()
+            await application.post_shutdown(application)  # type: ignore[misc]
+    print("\n".join(telegram.transcript))
+    print(f"\nPDF: {pdf_path.resolve()}")
+    return 0
+
+
+def _conversation(telegram: BotApiStandIn, out: Path) -> Path:
+    user = DEMO_USER
+    step = telegram.user_says(user, "/start")
+    telegram.wait_for_text(user, "Hola", after=step)
+    step = telegram.user_says(user, "/registrar")
+    telegram.wait_for_text(user, "código", after=step)
+    step = telegram.user_says(user, DEMO_CODE)
+    telegram.wait_for_text(user, "NIP", after=step)
+    step = telegram.user_says(user, DEMO_NIP)
+    telegram.wait_for_text(user, "Listo", after=step)
+    step = telegram.user_says(user, "/horario")
+    document = telegram.wait_for(user, lambda m: m.file_id is not None, timeout=60, after=step)
+    telegram.wait_for_text(user, "aquí está", after=step)
+    step = telegram.user_says(user, "/estado")
+    telegram.wait_for_text(user, "Tus datos", after=step)
+    path = out / (document.filename or "horario.pdf")
+    path.write_bytes(document.document or b"")
+    return path

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import pdf_text
+
+
+def test_demo_prints_a_transcript_ending_with_a_valid_pdf(tmp_path: Path) -> None:
+    out = tmp_path / "demo-out"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--out", str(out)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("PDF: ")
+    pdf = Path(last.removeprefix("PDF: ")).read_bytes()
+    text = pdf_text(pdf)
+    assert "COMPUTACION TOLERANTE A FALLAS" in text and "INGLES IV" in text
+    assert "/registrar" in result.stdout and "/horario" in result.stdout and "/estado" in result.stdout
+    assert "(borró el mensaje" in result.stdout
+
+
+def test_fetch_command_writes_a_pdf_and_prints_the_run_log(tmp_path: Path) -> None:
+    out = tmp_path / "h.pdf"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "fetch", "--simulate", "-o", str(out)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for task in ("login", "fetch", "logout", "clean", "pdf"):
+        assert task in result.stdout
+    assert "completed" in result.stdout
+    assert "SISTEMAS OPERATIVOS" in pdf_text(out.read_bytes())

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.core.credentials import Credentials
+from bot.core.records import FlowRun, State
+from bot.store.crypto import CredentialCipher, CredentialsUndecryptable, KeyConfigError
+from bot.store.db import create_engine, migrate
+from bot.store.repository import Store
+
+NIP = "zq9nip7x"
+
+
+async def open_store(path: Path, keys: list[str]) -> Store:
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    await migrate(engine)
+    return Store(engine, CredentialCipher(keys))
+
+
+async def test_credentials_round_trip_and_nothing_plain_on_disk(tmp_path: Path) -> None:
+    key = CredentialCipher.generate_key()
+    store = await open_store(tmp_path / "h.db", [key])
+    await store.save_credentials(1, 10, Credentials("219294382", NIP), "INCO", "INGENIERIA")
+    loaded = await store.credentials(1)
+    assert loaded is not None and loaded.credentials == Credentials("219294382", NIP)
+    assert loaded.profile.code_hint == "******382"
+    await store.engine.dispose()
+    for file in tmp_path.glob("h.db*"):
+        data = file.read_bytes()
+        assert NIP.encode() not in data and b"219294382" not in data
+
+
+async def test_rotation_moves_every_row_to_the_newest_key(tmp_path: Path) -> None:
+    old, new = CredentialCipher.generate_key(), CredentialCipher.generate_key()
+    store = await open_store(tmp_path / "h.db", [old])
+    await store.save_credentials(1, 10, Credentials("219294382", NIP), "INCO", "X")
+    await store.save_credentials(2, 20, Credentials("220000001", "other1"), "INCO", "X")
+    await store.engine.dispose()
+
+    both = await open_store(tmp_path / "h.db", [new, old])
+    assert await both.rotate_keys() == 2
+    await both.engine.dispose()
+
+    only_new = await open_store(tmp_path / "h.db", [new])
+    assert (await only_new.credentials(2)).credentials.nip == "other1"  # type: ignore[union-attr]
+    await only_new.engine.dispose()
+
+    only_old = await open_store(tmp_path / "h.db", [CredentialCipher.generate_key()])
+    with pytest.raises(CredentialsUndecryptable, match="user 1") as caught:
+        await only_old.credentials(1)
+    assert NIP not in str(caught.value)
+    await only_old.engine.dispose()
+
+
+def test_bad_keys_are_refused_clearly() -> None:
+    with pytest.raises(KeyConfigError, match="empty"):
+        CredentialCipher([])
+    with pytest.raises(KeyConfigError, match="key #2"):
+        CredentialCipher([CredentialCipher.generate_key(), "not-a-key"])
+
+
+async def test_runs_are_recorded_and_forget_removes_everything(tmp_path: Path) -> None:
+    store = await open_store(tmp_path / "h.db", [CredentialCipher.generate_key()])
+    await store.save_credentials(1, 10, Credentials("219294382", NIP), "INCO", "X")
+    run = FlowRun(name="horario")
+    task = run.task("login")
+    task.state, task.attempts, task.duration_ms = State.COMPLETED, 2, 120
+    run.finish("delivered")
+    await store.record_run(1, run)
+    await store.save_document(1, "abc", "file-1", "202520")
+    [loaded] = await store.recent_runs(1)
+    assert loaded.outcome == "delivered" and loaded.tasks[0].attempts == 2
+    assert await store.find_document(1, "abc") == "file-1"
+    await store.forget(1)
+    assert await store.profile(1) is None
+    assert await store.recent_runs(1) == []
+    assert await store.find_document(1, "abc") is None
+    await store.engine.dispose()
+
+
+def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True, text=True, timeout=60,
+        env={"PATH": os.environ["PATH"], "HOME": str(cwd), **env},
+    )  # fmt: skip
+
+
+def test_gen_key_and_rotate_keys_commands(tmp_path: Path) -> None:
+    key = run_cli("gen-key", env={}, cwd=tmp_path).stdout.strip()
+    CredentialCipher([key])
+    env = {"ENCRYPTION_KEYS": key, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/r.db"}
+    result = run_cli("rotate-keys", env=env, cwd=tmp_path)
+    assert result.returncode == 0 and "0 users" in result.stdout
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({}, "TELEGRAM_BOT_TOKEN is not set"),
+    ({"TELEGRAM_BOT_TOKEN": "hello"}, "TELEGRAM_BOT_TOKEN looks malformed"),
+    ({"TELEGRAM_BOT_TOKEN": "123456789:AAHtestTokenForHorarioBot_abcdefghij"}, "ENCRYPTION_KEYS is empty"),
+    ({"TELEGRAM_BOT_TOKEN": "123456789:AAHtestTokenForHorarioBot_abcdefghij",
+      "ENCRYPTION_KEYS": "short"}, "key #1 is not a Fernet key"),
+])  # fmt: skip
+def test_bot_refuses_to_start_with_one_clear_line(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    result = run_cli(env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
+    assert "AAHtestToken" not in result.stderr

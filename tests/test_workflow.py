@@ -1,0 +1,250 @@
+"""The workflow against the SIIAU simulator: every error class, every fault, manners."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from bot.core.credentials import Credentials
+from bot.core.records import State
+from bot.siiau.errors import (
+    AccountLocked,
+    CircuitOpen,
+    InvalidCredentials,
+    LayoutChanged,
+    NoSchedule,
+    SessionAlreadyOpen,
+    SessionExpired,
+    SiiauUnavailable,
+    SurveyPending,
+)
+from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
+from bot.sim.siiau.students import generated_student
+from tests.helpers import DEMO_NIPS, pdf_text
+from tests.workflow_kit import make_workflow
+
+DEMO = Credentials(DEMO_CODE, DEMO_NIP)
+
+
+@pytest.fixture
+def siiau() -> Iterator[SiiauSimulator]:
+    """Like the shared fixture, and after every test: no session left open."""
+    with SiiauSimulator(seed=11) as simulator:
+        yield simulator
+        assert simulator.open_sessions() == [], "a run left a SIIAU session open"
+
+
+def tasks(run) -> dict[str, tuple[str, int]]:  # type: ignore[no-untyped-def]
+    return {t.name: (t.state.value, t.attempts) for t in run.tasks}
+
+
+async def test_happy_path_records_every_task(siiau: SiiauSimulator) -> None:
+    workflow = make_workflow(siiau.url)
+    result = await workflow.run(DEMO, "INCO")
+    assert result.pdf is not None and result.pdf.startswith(b"%PDF")
+    assert [t.name for t in result.run.tasks] == ["login", "fetch", "logout", "clean", "pdf"]
+    assert all(t.state is State.COMPLETED and t.attempts == 1 for t in result.run.tasks)
+    assert result.run.outcome == "delivered" and result.run.state is State.COMPLETED
+    assert siiau.logouts == 1
+
+
+async def test_verify_lists_careers(siiau: SiiauSimulator) -> None:
+    workflow = make_workflow(siiau.url)
+    single = await workflow.verify(DEMO)
+    assert [c.code for c in single.careers] == ["INCO"]
+    double = await workflow.verify(Credentials("220000001", "dos2carr"))
+    assert [(c.code, c.name) for c in double.careers] == [
+        ("INCO", "INGENIERIA EN COMPUTACION"), ("LIFI", "LICENCIATURA EN FISICA"),
+    ]
+
+
+async def test_another_cycle_on_request(siiau: SiiauSimulator) -> None:
+    result = await make_workflow(siiau.url).run(DEMO, "INCO", cycle="202510")
+    assert result.schedule is not None
+    assert result.schedule.term == "202510"
+    assert [c.name for c in result.schedule.courses] == ["ESTRUCTURAS DE DATOS II"]
+
+
+async def test_wrong_nip_is_never_retried(siiau: SiiauSimulator) -> None:
+    workflow = make_workflow(siiau.url)
+    with pytest.raises(InvalidCredentials) as caught:
+        await workflow.run(Credentials(DEMO_CODE, "wrong1"), "INCO")
+    assert tasks(caught.value.flow_run)["login"] == ("failed", 1)  # type: ignore[attr-defined]
+    assert siiau.wrong_nips[DEMO_CODE] == 1
+
+
+async def test_retries_cannot_lock_an_account(siiau: SiiauSimulator) -> None:
+    workflow = make_workflow(siiau.url)
+    for _ in range(10):
+        with pytest.raises(InvalidCredentials):
+            await workflow.run(Credentials(DEMO_CODE, "wrong1"), "INCO")
+    assert siiau.wrong_nips[DEMO_CODE] == 1
+    assert not siiau.is_locked(DEMO_CODE)
+    assert (await workflow.run(DEMO, "INCO")).pdf is not None
+
+
+async def test_locked_account(siiau: SiiauSimulator) -> None:
+    siiau.wrong_nips[DEMO_CODE] = 5
+    with pytest.raises(AccountLocked) as caught:
+        await make_workflow(siiau.url).run(DEMO, "INCO")
+    assert tasks(caught.value.flow_run)["login"] == ("failed", 1)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("fault", ["500", "reset", "hang"])
+async def test_transient_faults_are_retried_and_recover(siiau: SiiauSimulator, fault: str) -> None:
+    siiau.faults.hang_seconds = 5
+    siiau.inject(fault, times=2, path_contains="forma_inicio")
+    result = await make_workflow(siiau.url, read_timeout=0.5).run(DEMO, "INCO")
+    assert tasks(result.run)["login"] == ("completed", 3)
+    assert siiau.faults_served[fault] == 2
+
+
+async def test_fetch_fault_is_retried_within_the_session(siiau: SiiauSimulator) -> None:
+    siiau.inject("500", times=1, path_contains="sgpregi.horario")
+    result = await make_workflow(siiau.url).run(DEMO, "INCO")
+    assert tasks(result.run)["fetch"] == ("completed", 2)
+    assert siiau.logins[DEMO_CODE] == 1
+
+
+async def test_slow_siiau_within_timeouts_still_works(siiau: SiiauSimulator) -> None:
+    siiau.faults.latency = 0.2
+    result = await make_workflow(siiau.url).run(DEMO, "INCO")
+    assert all(attempts == 1 for _, attempts in tasks(result.run).values())
+
+
+async def test_maintenance_fails_after_the_retry_budget(siiau: SiiauSimulator) -> None:
+    siiau.faults.maintenance = True
+    with pytest.raises(SiiauUnavailable) as caught:
+        await make_workflow(siiau.url, retries=2).run(DEMO, "INCO")
+    assert tasks(caught.value.flow_run)["login"] == ("failed", 3)  # type: ignore[attr-defined]
+
+
+async def test_expired_session_logs_in_again_once(siiau: SiiauSimulator) -> None:
+    siiau.inject("expired", times=1, path_contains="sgpregi")
+    result = await make_workflow(siiau.url).run(DEMO, "INCO")
+    assert siiau.logins[DEMO_CODE] == 2
+    assert result.schedule is not None and len(result.schedule.courses) == 4
+
+
+async def test_session_expiring_twice_gives_up(siiau: SiiauSimulator) -> None:
+    siiau.inject("expired", times=2, path_contains="sgpregi")
+    with pytest.raises(SessionExpired):
+        await make_workflow(siiau.url).run(DEMO, "INCO")
+    assert siiau.logins[DEMO_CODE] == 2
+
+
+async def test_survey_pending(siiau: SiiauSimulator) -> None:
+    siiau.faults.survey_codes.add(DEMO_CODE)
+    with pytest.raises(SurveyPending) as caught:
+        await make_workflow(siiau.url).run(DEMO, "INCO")
+    assert tasks(caught.value.flow_run)["fetch"] == ("failed", 1)  # type: ignore[attr-defined]
+
+
+async def test_session_already_open(siiau: SiiauSimulator) -> None:
+    siiau.faults.session_open_codes.add(DEMO_CODE)
+    with pytest.raises(SessionAlreadyOpen):
+        await make_workflow(siiau.url).run(DEMO, "INCO")
+
+
+async def test_changed_layout_is_reported_without_student_data(siiau: SiiauSimulator) -> None:
+    siiau.faults.layout_changed = True
+    with pytest.raises(LayoutChanged) as caught:
+        await make_workflow(siiau.url).run(DEMO, "INCO")
+    assert "MODALIDAD" in caught.value.fragment
+    assert "MARTINEZ" not in caught.value.fragment and DEMO_CODE not in caught.value.fragment
+
+
+async def test_enforced_captcha_is_a_layout_change(siiau: SiiauSimulator) -> None:
+    siiau.faults.captcha_enforced = True
+    with pytest.raises(LayoutChanged, match="captcha"):
+        await make_workflow(siiau.url).run(DEMO, "INCO")
+
+
+async def test_no_courses_is_a_normal_answer(siiau: SiiauSimulator) -> None:
+    with pytest.raises(NoSchedule) as caught:
+        await make_workflow(siiau.url).run(Credentials("220000002", "vacio1"), "ICOM")
+    run = caught.value.flow_run  # type: ignore[attr-defined]
+    assert run.outcome == "no_schedule" and run.state is State.COMPLETED
+
+
+async def test_breaker_opens_fails_fast_and_closes(siiau: SiiauSimulator) -> None:
+    workflow = make_workflow(siiau.url, retries=0, breaker_threshold=3, breaker_cooldown=0.3)
+    siiau.faults.maintenance = True
+    for _ in range(3):
+        with pytest.raises(SiiauUnavailable):
+            await workflow.run(DEMO, "INCO")
+    requests = siiau.requests
+    with pytest.raises(CircuitOpen):
+        await workflow.run(DEMO, "INCO")
+    assert siiau.requests - requests <= 1, "an open breaker must not send the login to SIIAU"
+    siiau.faults.maintenance = False
+    await asyncio.sleep(0.35)
+    result = await workflow.run(DEMO, "INCO")
+    assert result.pdf is not None
+    assert workflow.breaker.state.value == "closed"
+
+
+async def test_unchanged_schedule_is_not_rendered_again(siiau: SiiauSimulator) -> None:
+    workflow = make_workflow(siiau.url)
+    first = await workflow.run(DEMO, "INCO")
+    second = await workflow.run(DEMO, "INCO")
+    assert workflow.renderer.renders == 1
+    assert tasks(second.run)["pdf"] == ("cached", 0)
+    assert second.pdf == first.pdf
+
+
+async def test_known_document_skips_rendering(siiau: SiiauSimulator) -> None:
+    workflow = make_workflow(siiau.url)
+
+    async def known(content_hash: str) -> str | None:
+        return "file-123"
+
+    result = await workflow.run(DEMO, "INCO", find_document=known)
+    assert result.reused_document == "file-123" and result.pdf is None
+    assert workflow.renderer.renders == 0
+
+
+async def test_fifty_concurrent_students_never_mix(siiau: SiiauSimulator) -> None:
+    students = [generated_student(i) for i in range(50)]
+    for student in students:
+        siiau.add_student(student)
+    siiau.faults.latency = 0.01
+    workflow = make_workflow(siiau.url)
+    results = await asyncio.gather(
+        *(workflow.run(Credentials(s.code, s.nip), "INCO") for s in students)
+    )
+    for student, result in zip(students, results, strict=True):
+        text = pdf_text(result.pdf or b"")
+        for course in student.careers[0].courses:
+            assert course.name in text and course.nrc in text
+        assert sum(f"ALUMNO {s.code}" in text for s in students) == 1
+    assert siiau.peak_sessions <= 4
+    assert siiau.overlapping_logins == 0
+
+
+async def test_no_nip_in_logs_errors_or_records(
+    siiau: SiiauSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    workflow = make_workflow(siiau.url, retries=1)
+    outcomes: list[object] = [await workflow.run(DEMO, "INCO")]
+    siiau.inject("500", times=1)
+    outcomes.append(await workflow.run(DEMO, "INCO"))
+    for nip, fault in (("malnip9", None), (DEMO_NIP, "maintenance"), (DEMO_NIP, "expired")):
+        if fault == "maintenance":
+            siiau.faults.maintenance = True
+        if fault == "expired":
+            siiau.faults.maintenance = False
+            siiau.inject("expired", times=2, path_contains="sgpregi")
+        try:
+            await workflow.run(Credentials(DEMO_CODE, nip), "INCO")
+        except Exception as error:  # noqa: BLE001
+            outcomes.append(error)
+            outcomes.append(error.flow_run)  # type: ignore[attr-defined]
+    everything = caplog.text + "".join(repr(o) + str(o) for o in outcomes)
+    for secret in [*DEMO_NIPS, "malnip9"]:
+        assert secret not in everything
+    assert "malnip9" not in repr(Credentials(DEMO_CODE, "malnip9"))
