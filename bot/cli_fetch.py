@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.core.credentials import Credentials
 from bot.core.records import FlowRun
 from bot.services.pipeline import build_workflow
+from bot.services.workflow import ScheduleWorkflow
 from bot.siiau.errors import NoSchedule, SiiauError
 
 
@@ -48,26 +49,33 @@ async def _fetch(args: argparse.Namespace) -> int:
         workflow = build_workflow(Settings())
         credentials = Credentials(code, nip)
         try:
-            career = args.career
-            if not career:
-                verified = await workflow.verify(credentials)
-                _print_run(verified.run)
-                career = verified.careers[0].code
-                if len(verified.careers) > 1:
-                    names = ", ".join(c.code for c in verified.careers)
-                    print(f"careers: {names}; using {career} (choose with --career)")
-            result = await workflow.run(credentials, career, cycle=args.cycle, kind="cli")
-        except NoSchedule as error:
-            print(f"no schedule: {error}")
-            return 0
-        except SiiauError as error:
-            print(f"failed: {type(error).__name__}: {error}", file=sys.stderr)
-            return 1
-        _print_run(result.run)
-        assert result.pdf is not None
-        args.output.write_bytes(result.pdf)
-        print(f"wrote {args.output} ({len(result.pdf)} bytes, {len(result.schedule.courses)} courses)")  # type: ignore[union-attr]
+            return await _run(args, workflow, credentials)
+        finally:
+            await workflow.aclose()
+
+
+async def _run(args: argparse.Namespace, workflow: ScheduleWorkflow, credentials: Credentials) -> int:
+    try:
+        career = args.career
+        if not career:
+            verified = await workflow.verify(credentials)
+            _print_run(verified.run)
+            career = verified.careers[0].code
+            if len(verified.careers) > 1:
+                names = ", ".join(c.code for c in verified.careers)
+                print(f"careers: {names}; using {career} (choose with --career)")
+        result = await workflow.run(credentials, career, cycle=args.cycle, kind="cli")
+    except NoSchedule as error:
+        print(f"no schedule: {error}")
         return 0
+    except SiiauError as error:
+        print(f"failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    _print_run(result.run)
+    assert result.pdf is not None and result.schedule is not None
+    args.output.write_bytes(result.pdf)
+    print(f"wrote {args.output} ({len(result.pdf)} bytes, {len(result.schedule.courses)} courses)")
+    return 0
 
 
 def _print_run(run: FlowRun) -> None:

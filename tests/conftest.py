@@ -24,10 +24,18 @@ def botapi() -> Iterator[BotApiStandIn]:
         yield stand_in
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "bot_env(**env): extra environment for the bot process")
+
+
 @pytest.fixture
-def bot(tmp_path: Path, botapi: BotApiStandIn, siiau: SiiauSimulator) -> Iterator[BotProcess]:
+def bot(
+    request: pytest.FixtureRequest, tmp_path: Path, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> Iterator[BotProcess]:
     """The real bot, polling the stand-in. On teardown: no NIP or token in its log or DB."""
-    process = BotProcess(tmp_path, botapi, siiau.url).start()
+    marker = request.node.get_closest_marker("bot_env")
+    extra = {k: str(v) for k, v in (marker.kwargs if marker else {}).items()}
+    process = BotProcess(tmp_path, botapi, siiau.url, extra).start()
     yield process
     process.stop()
     files = [process.log_path, *process.db_path.parent.glob("horario.db*")]

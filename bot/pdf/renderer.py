@@ -45,7 +45,12 @@ class RenderError(Exception):
 
 
 class PdfRenderer:
-    """Renders in at most `max_workers` wkhtmltopdf processes at once."""
+    """Renders in at most `max_workers` wkhtmltopdf processes at once.
+
+    wkhtmltopdf spends about a quarter of a render starting Qt, before it reads
+    any input. So the renderer keeps up to `prewarm` processes already started
+    and waiting on stdin; a render takes one and a fresh one starts behind it.
+    """
 
     def __init__(self, settings: PdfSettings, timezone: str = "America/Mexico_City") -> None:
         binary = shutil.which(settings.wkhtmltopdf) or settings.wkhtmltopdf
@@ -61,6 +66,9 @@ class PdfRenderer:
             autoescape=select_autoescape(default=True, default_for_string=True),
         )
         self.renders = 0
+        self._prewarm = settings.prewarm
+        self._spares: list[asyncio.subprocess.Process] = []
+        self._refills: set[asyncio.Task[None]] = set()
 
     def html(self, schedule: Schedule, now: datetime | None = None) -> str:
         generated_at = (now or datetime.now(self._zone)).astimezone(self._zone)
@@ -72,24 +80,60 @@ class PdfRenderer:
 
     async def html_to_pdf(self, html: str) -> bytes:
         async with self._slots:
-            process = await asyncio.create_subprocess_exec(
-                *self._command,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                start_new_session=True,  # so a timeout can kill it and anything it spawned
-            )
+            process = await self._process()
             try:
                 pdf, stderr = await asyncio.wait_for(
                     process.communicate(html.encode("utf-8")), self.timeout
                 )
             except (TimeoutError, asyncio.CancelledError):
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                await process.wait()
+                await _kill(process)
                 raise RenderError("wkhtmltopdf timed out") from None
         self.renders += 1
         if process.returncode != 0 or not pdf.startswith(b"%PDF"):
             detail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
             raise RenderError(f"wkhtmltopdf exited {process.returncode}: {detail[0][:200]}")
         return pdf
+
+    async def aclose(self) -> None:
+        """Stop the spare processes (and any still starting)."""
+        for task in list(self._refills):
+            task.cancel()
+        await asyncio.gather(*self._refills, return_exceptions=True)
+        spares, self._spares = self._spares, []
+        for process in spares:
+            await _kill(process)
+
+    async def _process(self) -> asyncio.subprocess.Process:
+        while self._spares:
+            spare = self._spares.pop()
+            if spare.returncode is None:
+                self._refill()
+                return spare
+        self._refill()
+        return await self._spawn()
+
+    def _refill(self) -> None:
+        if len(self._spares) + len(self._refills) >= self._prewarm:
+            return
+
+        async def start_spare() -> None:
+            self._spares.append(await self._spawn())
+
+        task = asyncio.create_task(start_spare())
+        self._refills.add(task)
+        task.add_done_callback(self._refills.discard)
+
+    async def _spawn(self) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            *self._command,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,  # so a timeout can kill it and anything it spawned
+        )
+
+
+async def _kill(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    await process.wait()

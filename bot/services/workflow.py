@@ -138,6 +138,9 @@ class ScheduleWorkflow:
     def renderer(self) -> PdfRenderer:
         return self._renderer
 
+    async def aclose(self) -> None:
+        await self._renderer.aclose()
+
     async def verify(self, credentials: Credentials) -> FlowResult:
         """Log in, list the careers and log out: proof that the pair works."""
         run = FlowRun(name="verificar", kind="register")

@@ -68,6 +68,7 @@ def build_application(settings: Settings) -> Application:
     async def post_shutdown(application: Application) -> None:
         rt: Runtime | None = application.bot_data.get("runtime")
         if rt is not None:
+            await rt.service.workflow.aclose()
             await rt.service.store.engine.dispose()
 
     application = (

@@ -1,0 +1,147 @@
+"""Flow benchmark: raw wkhtmltopdf vs our full flow vs the seed's Prefect flow.
+
+Same demo student, same SIIAU simulator, measured side by side in one run:
+each round runs every contender once, in rotating order, so machine noise hits
+them alike. Prints medians and ratios. Run: `make bench` or
+`.venv/bin/python bench/flow.py --rounds 15`. The seed contender needs
+`.venv-bench` (created on first use with prefect, requests, bs4, pdfkit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bot.config import Settings
+from bot.core.credentials import Credentials
+from bot.services.pipeline import build_workflow
+from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_VENV = ROOT / ".venv-bench"
+RAW_FLAGS = ["--quiet", "--encoding", "UTF-8", "--javascript-delay", "0", "--disable-javascript",
+             "--orientation", "Landscape", "-", "-"]  # fmt: skip
+
+
+def ensure_bench_venv() -> Path:
+    python = BENCH_VENV / "bin" / "python"
+    if not python.exists():
+        print("creating .venv-bench with prefect (first run only)…", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "prefect>=3,<4", "requests",
+                        "beautifulsoup4", "pdfkit"], check=True)  # fmt: skip
+    return python
+
+
+class SeedRunner:
+    """The seed flow in its own process (Prefect venv), one run per request."""
+
+    def __init__(self, python: Path, base_url: str, workdir: str) -> None:
+        env = {**os.environ, "SIIAU_BASE_URL": base_url, "PREFECT_LOGGING_LEVEL": "ERROR",
+               "PREFECT_HOME": str(Path(workdir) / "prefect-home")}  # fmt: skip
+        self.process = subprocess.Popen(
+            [str(python), str(ROOT / "bench" / "seed_flow.py"), DEMO_CODE, DEMO_NIP],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, cwd=workdir, env=env,
+        )  # fmt: skip
+
+    def run_once(self) -> float:
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
+        for line in self.process.stdout:
+            if line.startswith("RESULT "):
+                return float(line.split()[1])
+        raise RuntimeError("seed flow process ended")
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait()
+
+
+async def timed(action: Callable[[], Awaitable[object]]) -> float:
+    started = time.perf_counter()
+    await action()
+    return time.perf_counter() - started
+
+
+async def main(rounds: int, with_seed: bool) -> None:
+    with SiiauSimulator() as siiau, tempfile.TemporaryDirectory() as workdir:
+        os.environ["SIIAU_BASE_URL"] = siiau.url
+        os.environ["SIIAU_MAX_LOGINS_PER_HOUR"] = "100000"  # the bench logs in far more than a student
+        workflow = build_workflow(Settings())
+        credentials = Credentials(DEMO_CODE, DEMO_NIP)
+        first = await workflow.run(credentials, "INCO")  # also fills the PDF cache
+        assert first.schedule is not None
+        html = workflow.renderer.html(first.schedule)
+
+        async def raw() -> None:
+            process = await asyncio.create_subprocess_exec(
+                "wkhtmltopdf", *RAW_FLAGS,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            pdf, _ = await process.communicate(html.encode())
+            assert pdf.startswith(b"%PDF")
+
+        uncached = build_workflow(Settings(), pdf_cache_size=0)  # always renders
+
+        async def ours_cold() -> None:
+            assert (await uncached.run(credentials, "INCO")).pdf
+
+        async def ours_cached() -> None:
+            assert (await workflow.run(credentials, "INCO")).pdf
+
+        contenders: dict[str, Callable[[], Awaitable[float]]] = {
+            "raw wkhtmltopdf": lambda: timed(raw),
+            "our flow (render)": lambda: timed(ours_cold),
+            "our flow (unchanged, cached)": lambda: timed(ours_cached),
+        }
+        seed: SeedRunner | None = None
+        if with_seed:
+            seed = SeedRunner(ensure_bench_venv(), siiau.url, workdir)
+            seed.run_once()  # warm-up: Prefect starts its ephemeral API on the first flow
+            contenders["seed Prefect flow"] = lambda: asyncio.to_thread(seed.run_once)
+        for action in contenders.values():
+            await action()  # warm-up round, not counted
+        samples: dict[str, list[float]] = {name: [] for name in contenders}
+        names = list(contenders)
+        for index in range(rounds):
+            order = names[index % len(names):] + names[: index % len(names)]
+            for name in order:
+                samples[name].append(await contenders[name]())
+        if seed:
+            seed.close()
+        await workflow.aclose()
+        await uncached.aclose()
+        _report(samples, rounds, siiau)
+
+
+def _report(samples: dict[str, list[float]], rounds: int, siiau: SiiauSimulator) -> None:
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    raw = medians["raw wkhtmltopdf"]
+    ours = medians["our flow (render)"]
+    print(f"\nmedians over {rounds} interleaved rounds ({os.cpu_count()} CPUs)")
+    print(f"{'contender':<32}{'median':>10}{'vs raw':>10}")
+    for name, median in medians.items():
+        print(f"{name:<32}{median * 1000:>8.1f}ms{median / raw:>9.2f}×")
+    print(f"\nour flow / raw wkhtmltopdf: {ours / raw:.2f}× (goal ≤ 1.20×)")
+    if "seed Prefect flow" in medians:
+        print(f"seed Prefect flow / our flow: {medians['seed Prefect flow'] / ours:.1f}× (goal ≥ 5×)")
+    print(f"logins that found the student's previous session still open: {siiau.overlapping_logins} "
+          "(the seed never logs out; ours always does)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--no-seed", action="store_true", help="skip the Prefect contender")
+    args = parser.parse_args()
+    asyncio.run(main(args.rounds, not args.no_seed))
