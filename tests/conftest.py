@@ -39,5 +39,7 @@ def bot(
     yield process
     process.stop()
     files = [process.log_path, *process.db_path.parent.glob("horario.db*")]
-    assert_no_secrets(files, DEMO_NIPS + [TEST_TOKEN, TEST_TOKEN.split(":")[1]])
+    typed = [t for t in botapi.user_texts() if not t.startswith("/")]  # codes, NIPs, wrong NIPs
+    nips = [s.nip for s in siiau.students()]
+    assert_no_secrets(files, DEMO_NIPS + nips + typed + [TEST_TOKEN, TEST_TOKEN.split(":")[1]])
     assert siiau.open_sessions() == [], "the bot left a SIIAU session open"

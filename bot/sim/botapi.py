@@ -171,6 +171,11 @@ class BotApiStandIn:
             chat_id, lambda m: fragment.lower() in (m.text or m.caption).lower(), timeout, after
         )
 
+    def user_texts(self) -> list[str]:
+        """Everything users typed, in every chat."""
+        with self._lock:
+            return [m.text for chat in self._chats.values() for m in chat if not m.from_bot and m.text]
+
     def last_message_id(self, chat_id: int) -> int:
         chat = self.chat(chat_id)
         return chat[-1].message_id if chat else 0

@@ -99,3 +99,29 @@ def test_registering_again_replaces_the_record(bot: BotProcess, botapi: BotApiSt
     status = botapi.user_says(USER, "/estado")
     reply = botapi.wait_for_text(USER, "Tus datos", after=status)
     assert "******003" in reply.text and "BIOLOGIA" in reply.text
+
+
+def test_nip_is_deleted_on_every_path(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+    botapi.user_says(USER, "/registrar")
+    botapi.wait_for_text(USER, "código de estudiante")
+    botapi.user_says(USER, DEMO_CODE)
+    botapi.wait_for_text(USER, "NIP")
+    malformed = botapi.user_says(USER, "no es un nip!")
+    botapi.wait_for_text(USER, "de 1 a 10 letras o números", after=malformed)
+    siiau.faults.maintenance = True
+    while_down = botapi.user_says(USER, DEMO_NIP)
+    botapi.wait_for_text(USER, "SIIAU no responde", after=while_down, timeout=60)
+    siiau.faults.maintenance = False
+    retry = botapi.user_says(USER, DEMO_NIP)
+    botapi.wait_for_text(USER, "SIIAU aceptó tus datos", after=retry)
+    by_id = {m.message_id: m for m in botapi.chat(USER)}
+    assert by_id[malformed].deleted and by_id[while_down].deleted and by_id[retry].deleted
+
+
+def test_cancel_at_code_step(bot: BotProcess, botapi: BotApiStandIn) -> None:
+    botapi.user_says(USER, "/registrar")
+    botapi.wait_for_text(USER, "código de estudiante")
+    cancel = botapi.user_says(USER, "/cancelar")
+    botapi.wait_for_text(USER, "cancelado", after=cancel)
+    code = botapi.user_says(USER, DEMO_CODE)
+    botapi.wait_for_text(USER, "No entendí", after=code)

@@ -106,6 +106,10 @@ class SiiauSimulator:
     def student(self, code: str) -> SimStudent:
         return self._students[code]
 
+    def students(self) -> list[SimStudent]:
+        with self._lock:
+            return list(self._students.values())
+
     def inject(self, kind: str, times: int = 1, path_contains: str | None = None) -> None:
         """Answer the next `times` matching requests with fault `kind`."""
         if kind not in ONE_SHOT_KINDS:
