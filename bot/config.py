@@ -69,6 +69,17 @@ class PdfSettings(BaseSettings):
     prewarm: int = Field(default=1, ge=0, description="wkhtmltopdf processes kept started")
 
 
+class WeeklySettings(BaseSettings):
+    model_config = _section("WEEKLY_")
+
+    tick_seconds: float = Field(default=30.0, gt=0)
+    spread_seconds: int = Field(default=1800, ge=0, description="due times spread over this window")
+    lease_seconds: int = Field(default=600, gt=0)
+    max_attempts: int = Field(default=4, ge=1)
+    retry_base_seconds: int = Field(default=300, ge=1)
+    concurrency: int = Field(default=16, ge=1, description="claims being delivered at once")
+
+
 class StoreSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -115,6 +126,10 @@ class Settings:
     @cached_property
     def store(self) -> StoreSettings:
         return StoreSettings()
+
+    @cached_property
+    def weekly(self) -> WeeklySettings:
+        return WeeklySettings()
 
     @cached_property
     def bot(self) -> BotSettings:

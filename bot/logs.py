@@ -49,6 +49,8 @@ def configure(level: str = "INFO", style: str = "kv", stream: object = None) -> 
     # httpx/httpcore log full request URLs, and PTB's carry the bot token.
     for noisy in ("httpx", "httpcore", "hpack"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # aiosqlite logs every statement with its parameters at DEBUG.
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, root.level))
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # At DEBUG, PTB logs whole updates and every Bot API call's parameters and
     # results, which hold what users typed (a NIP, mid-registration). So PTB's

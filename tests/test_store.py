@@ -12,6 +12,7 @@ from bot.core.records import FlowRun, State
 from bot.store.crypto import CredentialCipher, CredentialsUndecryptable, KeyConfigError
 from bot.store.db import create_engine, migrate
 from bot.store.repository import Store
+from bot.store.upserts import DeliveredDocument
 
 NIP = "zq9nip7x"
 
@@ -72,10 +73,11 @@ async def test_runs_are_recorded_and_forget_removes_everything(tmp_path: Path) -
     task.state, task.attempts, task.duration_ms = State.COMPLETED, 2, 120
     run.finish("delivered")
     await store.record_run(1, run)
-    await store.save_document(1, "abc", "file-1", "202520")
+    await store.record_delivered(1, DeliveredDocument("abc", "file-1", "202520", "{}"))
     [loaded] = await store.recent_runs(1)
     assert loaded.outcome == "delivered" and loaded.tasks[0].attempts == 2
     assert await store.find_document(1, "abc") == "file-1"
+    assert await store.weekly.snapshot(1) == ("abc", "{}")
     await store.forget(1)
     assert await store.profile(1) is None
     assert await store.recent_runs(1) == []

@@ -7,10 +7,11 @@ or the reference of a document Telegram already holds for the same content.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core.credentials import Credentials
 from bot.core.records import FlowRun
+from bot.schedule import codec
 from bot.schedule.model import Schedule
 from bot.services.errors import CredentialsRejected, NotRegistered
 from bot.services.gate import UserGate
@@ -18,6 +19,7 @@ from bot.services.workflow import FlowResult, ScheduleWorkflow, StageCallback, _
 from bot.siiau.errors import InvalidCredentials
 from bot.siiau.portal import Career
 from bot.store.repository import Profile, Store
+from bot.store.upserts import DeliveredDocument
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ class Delivery:
     pdf: bytes | None
     document_ref: str | None
     run: FlowRun
+    chat_id: int
 
     @property
     def filename(self) -> str:
@@ -61,8 +64,11 @@ class DeliveryService:
     async def choose_career(self, user_id: int, career: Career) -> None:
         await self.store.set_career(user_id, career.code, career.name)
 
-    async def deliver(self, user_id: int, on_stage: StageCallback = _no_stage) -> Delivery:
-        async with self.gate.admit(user_id):
+    async def deliver(
+        self, user_id: int, on_stage: StageCallback = _no_stage, *, kind: str = "on_demand"
+    ) -> Delivery:
+        """Run the workflow for a registered user. Weekly runs skip the per-minute limit."""
+        async with self.gate.admit(user_id, count=kind != "weekly"):
             stored = await self.store.credentials(user_id)
             if stored is None:
                 raise NotRegistered()
@@ -76,6 +82,7 @@ class DeliveryService:
                 result: FlowResult = await self.workflow.run(
                     stored.credentials,
                     stored.profile.career,
+                    kind=kind,
                     find_document=known_document,
                     on_stage=on_stage,
                 )
@@ -88,12 +95,12 @@ class DeliveryService:
                 raise
             await self.store.record_run(user_id, result.run)
             assert result.schedule is not None
-            return Delivery(result.schedule, result.pdf, result.reused_document, result.run)
+            return Delivery(
+                result.schedule, result.pdf, result.reused_document, result.run, stored.profile.chat_id
+            )
 
     async def remember_document(self, user_id: int, delivery: Delivery, document_ref: str) -> None:
-        await self.store.save_document(
-            user_id, delivery.schedule.content_hash, document_ref, delivery.schedule.term
-        )
+        await self.store.record_delivered(user_id, delivered_document(delivery, document_ref))
 
     async def status(self, user_id: int) -> Status:
         profile = await self.store.profile(user_id)
@@ -116,3 +123,10 @@ class DeliveryService:
 def error_run(error: BaseException) -> FlowRun | None:
     """The run a workflow error carries (attached by the workflow), if any."""
     return getattr(error, "flow_run", None)
+
+
+def delivered_document(delivery: Delivery, document_ref: str) -> DeliveredDocument:
+    """What to keep of a sent schedule: courses for next week's diff, not who the student is."""
+    schedule = delivery.schedule
+    anonymous = replace(schedule, student_code="", student_name="")
+    return DeliveredDocument(schedule.content_hash, document_ref, schedule.term, codec.dumps(anonymous))

@@ -21,3 +21,15 @@ class AlreadyRunning(ServiceRefusal):
 
 class RateLimited(ServiceRefusal):
     pass
+
+
+class SendFailed(Exception):
+    """The chat platform did not take the message; `transient` says if later may work."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class RecipientGone(Exception):
+    """The user blocked the bot or deleted the chat."""

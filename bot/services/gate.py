@@ -18,16 +18,18 @@ class UserGate:
         self._recent: dict[int, deque[float]] = {}
 
     @asynccontextmanager
-    async def admit(self, user_id: int) -> AsyncIterator[None]:
+    async def admit(self, user_id: int, *, count: bool = True) -> AsyncIterator[None]:
+        """One run per user at a time; `count` runs also spend the per-minute allowance."""
         if user_id in self._running:
             raise AlreadyRunning()
-        now = self._clock()
-        recent = self._recent.setdefault(user_id, deque())
-        while recent and now - recent[0] > 60:
-            recent.popleft()
-        if len(recent) >= self._per_minute:
-            raise RateLimited()
-        recent.append(now)
+        if count:
+            now = self._clock()
+            recent = self._recent.setdefault(user_id, deque())
+            while recent and now - recent[0] > 60:
+                recent.popleft()
+            if len(recent) >= self._per_minute:
+                raise RateLimited()
+            recent.append(now)
         self._running.add(user_id)
         try:
             yield

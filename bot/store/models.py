@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -81,3 +90,52 @@ class DocumentRow(Base):
     file_id: Mapped[str] = mapped_column(String(255))
     term: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SubscriptionRow(Base):
+    """A weekly delivery. Times are epoch seconds (UTC) so claims are plain arithmetic on any DB."""
+
+    __tablename__ = "subscriptions"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday … 5 = Saturday
+    hour: Mapped[int] = mapped_column(Integer)
+    only_if_changed: Mapped[bool] = mapped_column(Boolean)
+    active: Mapped[bool] = mapped_column(Boolean)
+    paused_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    next_due_ts: Mapped[int] = mapped_column(BigInteger, index=True)
+    pending_due_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    lease_until_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WeeklyDeliveryRow(Base):
+    """What happened to a user's weekly delivery: at most one row per user and ISO week."""
+
+    __tablename__ = "weekly_deliveries"
+    __table_args__ = (UniqueConstraint("user_id", "iso_week", name="uq_weekly_user_week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    iso_week: Mapped[str] = mapped_column(String(8))
+    outcome: Mapped[str] = mapped_column(String(24))
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SnapshotRow(Base):
+    """The last schedule sent to the user, to say what changed next time."""
+
+    __tablename__ = "schedule_snapshots"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_hash: Mapped[str] = mapped_column(String(64))
+    schedule_json: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

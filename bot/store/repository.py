@@ -10,15 +10,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.credentials import Credentials, mask_code
 from bot.core.records import FlowRun, State, TaskRun, utcnow
 from bot.store.crypto import CredentialCipher
-from bot.store.db import session_factory
-from bot.store.models import CredentialRow, DocumentRow, FlowRunRow, TaskRunRow, UserRow
+from bot.store.db import dialect_insert, session_factory
+from bot.store.models import (
+    CredentialRow,
+    DocumentRow,
+    FlowRunRow,
+    SnapshotRow,
+    SubscriptionRow,
+    TaskRunRow,
+    UserRow,
+    WeeklyDeliveryRow,
+)
+from bot.store.upserts import DeliveredDocument, record_delivered
+from bot.store.weekly import WeeklyStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +51,7 @@ class Store:
         self.engine = engine
         self._cipher = cipher
         self._sessions = session_factory(engine)
+        self.weekly = WeeklyStore(engine)
 
     async def save_credentials(
         self, user_id: int, chat_id: int, credentials: Credentials, career: str, career_name: str
@@ -172,23 +182,16 @@ class Store:
                 )
             )
 
-    async def save_document(self, user_id: int, content_hash: str, file_id: str, term: str) -> None:
+    async def record_delivered(self, user_id: int, document: DeliveredDocument) -> None:
         async with self._sessions.begin() as session:
-            await self._upsert(
-                session,
-                DocumentRow,
-                {"user_id": user_id, "content_hash": content_hash, "file_id": file_id,
-                 "term": term, "created_at": utcnow()},
-                keys=["user_id", "content_hash"],
-                update_columns=["file_id", "term", "created_at"],
-            )  # fmt: skip
+            await record_delivered(session, self.engine, user_id, document)
 
     async def forget(self, user_id: int) -> None:
         """Everything about the user goes: credentials, runs, documents, the user row."""
         async with self._sessions.begin() as session:
             run_ids = select(FlowRunRow.id).where(FlowRunRow.user_id == user_id)
             await session.execute(delete(TaskRunRow).where(TaskRunRow.flow_run_id.in_(run_ids)))
-            for table in (FlowRunRow, DocumentRow, CredentialRow):
+            for table in (FlowRunRow, DocumentRow, CredentialRow, SubscriptionRow, WeeklyDeliveryRow, SnapshotRow):
                 await session.execute(delete(table).where(table.user_id == user_id))
             await session.execute(delete(UserRow).where(UserRow.id == user_id))
 
@@ -202,9 +205,7 @@ class Store:
         return len(rows)
 
     async def _upsert(self, session, model, values, *, keys, update_columns) -> None:  # type: ignore[no-untyped-def]
-        dialect = self.engine.dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(model).values(**values)
+        statement = dialect_insert(self.engine)(model).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=keys, set_={c: statement.excluded[c] for c in update_columns}
         )

@@ -14,6 +14,7 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -23,11 +24,13 @@ from bot.config import Settings
 from bot.services.delivery import DeliveryService
 from bot.services.gate import UserGate
 from bot.services.pipeline import build_workflow
+from bot.services.weekly import WeeklyService
 from bot.store.crypto import CredentialCipher, KeyConfigError
 from bot.store.db import create_engine, migrate
 from bot.store.repository import Store
 from bot.telegram import texts
-from bot.telegram.handlers import errors, forget, register, schedule, start, status
+from bot.telegram.handlers import errors, forget, register, schedule, start, status, weekly
+from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -61,13 +64,20 @@ def build_application(settings: Settings) -> Application:
         service = DeliveryService(
             Store(engine, cipher), build_workflow(settings), UserGate(settings.bot.horario_per_minute)
         )
-        application.bot_data["runtime"] = Runtime(settings, service, ZoneInfo(settings.bot.bot_timezone))
+        zone = ZoneInfo(settings.bot.bot_timezone)
+        weekly_service = WeeklyService(service, settings.weekly, zone)
+        weekly_service.notifier = TelegramNotifier(application.bot)
+        application.bot_data["runtime"] = Runtime(settings, service, weekly_service, zone)
+        application.job_queue.run_repeating(  # type: ignore[union-attr]
+            _weekly_tick, interval=settings.weekly.tick_seconds, first=1.0, name="weekly-tick"
+        )
         await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
         log.info("bot ready as @%s", application.bot.username)
 
     async def post_shutdown(application: Application) -> None:
         rt: Runtime | None = application.bot_data.get("runtime")
         if rt is not None:
+            await rt.weekly.aclose()
             await rt.service.workflow.aclose()
             await rt.service.store.engine.dispose()
 
@@ -91,11 +101,17 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler(["start", "ayuda"], start.start))
     application.add_handler(CommandHandler("horario", schedule.horario, block=False))
     application.add_handler(CommandHandler("estado", status.estado))
+    application.add_handler(CommandHandler("semanal", weekly.semanal))
+    application.add_handler(CallbackQueryHandler(weekly.on_button, pattern=f"^{weekly.PREFIX}"))
     application.add_handler(CommandHandler("olvidar", forget.ask))
     application.add_handler(CallbackQueryHandler(forget.answer, pattern="^forget:"))
     application.add_handler(CommandHandler("cancelar", _nothing_to_cancel))
     application.add_handler(MessageHandler(filters.ALL, start.hint))
     application.add_error_handler(errors.on_error)
+
+
+async def _weekly_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await context.application.bot_data["runtime"].weekly.pump()
 
 
 async def _nothing_to_cancel(update: Update, _: object) -> None:

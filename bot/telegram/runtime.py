@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot.config import Settings
 from bot.services.delivery import DeliveryService
+from bot.services.weekly import WeeklyService
 from bot.siiau.errors import LayoutChanged
 from bot.telegram import texts
 
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 class Runtime:
     settings: Settings
     service: DeliveryService
+    weekly: WeeklyService
     zone: ZoneInfo
     breaker_openings_reported: int = 0
     admin_notices: list[str] = field(default_factory=list)

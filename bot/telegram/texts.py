@@ -6,12 +6,15 @@ write one.
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.records import FlowRun, State
+from bot.schedule.diff import CourseChange
 
 COMMANDS = [
     ("horario", "Recibir mi horario en PDF"),
+    ("semanal", "Recibir mi horario cada semana"),
     ("registrar", "Guardar mi código y NIP de SIIAU"),
     ("estado", "Ver mis datos y mis últimas consultas"),
     ("olvidar", "Borrar todos mis datos"),
@@ -117,14 +120,20 @@ TASK_STATES = {State.COMPLETED: "✅", State.FAILED: "❌", State.CACHED: "♻�
 
 
 def status(
-    code_hint: str, career: str, career_name: str, rejected: bool, runs: list[FlowRun], zone: ZoneInfo
+    code_hint: str,
+    career: str,
+    career_name: str,
+    rejected: bool,
+    runs: list[FlowRun],
+    zone: ZoneInfo,
+    weekly_line: str,
 ) -> str:
     lines = [
         "📋 Tus datos",
         f"Código: {code_hint}",
         f"Carrera: {career_name} ({career})",
         "NIP: guardado y cifrado" + (" — SIIAU lo rechazó, usa /registrar" if rejected else ""),
-        "Envío semanal: no activado",
+        weekly_line,
         "",
     ]
     if not runs:
@@ -158,3 +167,71 @@ def admin_layout_changed(error_class: str, fragment: str) -> str:
 def admin_breaker_open(failures: str) -> str:
     return f"⚠️ SIIAU falla repetidamente ({failures}); el corta-circuitos está abierto."
 
+
+
+# ---- weekly deliveries ---------------------------------------------------------
+DAYS = ("Lunes", "Martes", "Miércoles", "Jueves", "Viernes", "Sábado")
+DAYS_SHORT = ("Lun", "Mar", "Mié", "Jue", "Vie", "Sáb")
+WEEKLY_PICK_DAY = "📅 ¿Qué día quieres recibir tu horario cada semana?"
+WEEKLY_QUICK = "Lunes 07:00 (recomendado)"
+WEEKLY_PICK_MODE = "¿Te lo mando siempre, o solo cuando cambie?"
+WEEKLY_ALWAYS = "Siempre"
+WEEKLY_ONLY_CHANGES = "Solo si cambia"
+WEEKLY_OFF = "Desactivar envío semanal"
+WEEKLY_CHANGE = "Cambiar día u hora"
+WEEKLY_TURNED_OFF = "Listo, desactivé el envío semanal. Puedes activarlo cuando quieras con /semanal."
+WEEKLY_WAS_OFF = "No tenías envío semanal activado. Actívalo con /semanal."
+WEEKLY_CAPTION_CHANGED = "Tu horario de la semana 📚 Hubo cambios:"
+WEEKLY_CAPTION_NEW = "Tu horario de la semana 📚"
+WEEKLY_CAPTION_UNCHANGED = "Tu horario de la semana 📚 (sin cambios)"
+WEEKLY_FAILED = "No pude sacar tu horario de esta semana 😓. {reason} Puedes pedirlo con /horario."
+WEEKLY_PAUSED_CREDENTIALS = (
+    "Pausé tu envío semanal: SIIAU ya no acepta tu NIP. Usa /registrar y luego /semanal para reactivarlo."
+)
+WEEKLY_PAUSED_LOCKED = (
+    "Pausé tu envío semanal: SIIAU bloqueó tu cuenta. Desbloquéala, usa /registrar y luego /semanal."
+)
+PAUSE_REASONS = {
+    "invalid_credentials": "pausado: tu NIP cambió, usa /registrar",
+    "account_locked": "pausado: cuenta bloqueada en SIIAU",
+    "not_registered": "pausado: faltan tus datos, usa /registrar",
+    "recipient_gone": "pausado",
+}
+
+
+def weekly_pick_hour(day: int) -> str:
+    return f"🕖 {DAYS[day]}. ¿A qué hora? (hora de Guadalajara)"
+
+
+def weekly_saved(day: int, hour: int, only_if_changed: bool, next_due: str) -> str:
+    mode = " solo cuando cambie" if only_if_changed else ""
+    return (
+        f"✅ Listo: te mando tu horario cada {DAYS[day].lower()} a las {hour:02d}:00{mode}.\n"
+        f"Próximo envío: {next_due}. Para apagarlo: /semanal off"
+    )
+
+
+def weekly_status(day: int, hour: int, only_if_changed: bool, active: bool, paused: str | None, next_due: str) -> str:
+    if not active:
+        return f"Envío semanal: {PAUSE_REASONS.get(paused or '', 'pausado')}"
+    mode = ", solo si cambia" if only_if_changed else ""
+    return f"Envío semanal: {DAYS_SHORT[day].lower()} {hour:02d}:00{mode} — próximo: {next_due}"
+
+
+WEEKLY_NONE = "Envío semanal: no activado (/semanal)"
+
+
+def when(moment_local: datetime) -> str:
+    return f"{DAYS_SHORT[moment_local.weekday()].lower()} {moment_local:%d/%m %H:%M}"
+
+
+def weekly_changes(changes: list[CourseChange]) -> str:
+    lines = []
+    for change in changes:
+        if change.kind == "added":
+            lines.append(f"• Nueva: {change.name} (NRC {change.nrc})")
+        elif change.kind == "removed":
+            lines.append(f"• Quitada: {change.name} (NRC {change.nrc})")
+        else:
+            lines.append(f"• Cambió horario/aula: {change.name} — {change.before} → {change.after}")
+    return "\n".join(lines)

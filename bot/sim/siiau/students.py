@@ -111,19 +111,24 @@ def demo_students() -> list[SimStudent]:
     ]  # fmt: skip
 
 
+def group_tag(index: int) -> str:
+    """The word that marks a generated student's own courses (never their code)."""
+    return f"GRUPO{index:05d}"
+
+
 def generated_student(index: int) -> SimStudent:
-    """A distinct student per index, with course names that carry its own code."""
-    code = f"{300000000 + index}"
+    """A distinct student per index, whose course names carry `group_tag(index)`."""
+    tag = group_tag(index)
     courses = [
         SimCourse(
-            f"{500000 + index * 3 + k:06d}", f"G{k:04d}", f"MATERIA {k + 1} DEL ALUMNO {code}",
+            f"{500000 + index * 3 + k:06d}", f"G{k:04d}", f"MATERIA {k + 1} {tag}",
             f"D{k + 1:02d}", "6",
             (SimSession(f"{7 + 2 * k:02d}00-{8 + 2 * k:02d}55", "LI" if k % 2 == 0 else "MJ",
-                        "DEDX", f"A{k:03d}", f"PROFESOR {k + 1}, ALUMNO {code}"),),
+                        "DEDX", f"A{k:03d}", f"PROFESOR {k + 1}, {tag}"),),
         )
         for k in range(3)
     ]  # fmt: skip
     return SimStudent(
-        code, f"n{index:06d}", f"{4000000 + index}", f"ALUMNO {code}",
+        f"{300000000 + index}", f"n{index:06d}", f"{4000000 + index}", f"ALUMNO {tag}",
         [SimCareer("INCO", "INGENIERIA EN COMPUTACION", courses=courses)],
     )

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.telegram import texts
+from bot.telegram.handlers.weekly import weekly_line_of
 from bot.telegram.runtime import runtime
 
 
@@ -19,6 +20,7 @@ async def estado(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(texts.not_registered_status())
         return
     p = status.profile
+    weekly_line = weekly_line_of(await rt.weekly.view(user.id), rt.zone)
     await message.reply_text(
-        texts.status(p.code_hint, p.career, p.career_name, p.rejected, status.runs, rt.zone)
+        texts.status(p.code_hint, p.career, p.career_name, p.rejected, status.runs, rt.zone, weekly_line)
     )

@@ -1,0 +1,243 @@
+"""Weekly deliveries: subscribe, claim what is due, deliver each user-week once.
+
+The database decides who is due (see `store.weekly`). This module decides what a
+claim becomes: a new PDF with what changed, the same file re-sent as unchanged,
+nothing (when the student asked for changes only), a retry later in the week,
+or a paused subscription when SIIAU rejects the stored NIP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bot.config import WeeklySettings
+from bot.core.records import utcnow
+from bot.schedule import codec
+from bot.schedule.diff import CourseChange, diff
+from bot.services.calendar import from_ts, iso_week, next_occurrence, spread_offset
+from bot.services.delivery import Delivery, DeliveryService, delivered_document
+from bot.services.errors import AlreadyRunning, CredentialsRejected, NotRegistered, RecipientGone
+from bot.services.flow import is_transient
+from bot.siiau.errors import (
+    AccountLocked,
+    InvalidCredentials,
+    LoginLimitReached,
+    NoSchedule,
+    SessionAlreadyOpen,
+    SurveyPending,
+)
+from bot.store.crypto import CredentialsUndecryptable
+from bot.store.weekly import Claim, Subscription
+
+log = logging.getLogger(__name__)
+RETRY_LATER = (LoginLimitReached, SessionAlreadyOpen, SurveyPending)  # may clear up within the week
+BUSY_RETRY_SECONDS = 60
+
+
+class Notice(StrEnum):
+    FAILED_THIS_WEEK = "failed_this_week"
+    PAUSED_CREDENTIALS = "paused_credentials"
+    PAUSED_LOCKED = "paused_locked"
+
+
+class WeeklyNotifier(Protocol):
+    async def send_schedule(
+        self, delivery: Delivery, changes: list[CourseChange] | None, unchanged: bool
+    ) -> str:
+        """Send the PDF (or re-send `delivery.document_ref`); return the document reference."""
+        ...
+
+    async def send_notice(self, chat_id: int, notice: Notice, error: BaseException | None) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyView:
+    weekday: int
+    hour: int
+    only_if_changed: bool
+    active: bool
+    paused_reason: str | None
+    next_due: datetime
+
+
+class WeeklyService:
+    def __init__(
+        self,
+        delivery: DeliveryService,
+        settings: WeeklySettings,
+        zone: ZoneInfo,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.delivery = delivery
+        self.store = delivery.store.weekly
+        self.settings = settings
+        self.zone = zone
+        self.clock = clock
+        self.notifier: WeeklyNotifier | None = None
+        self.outcomes: Counter[str] = Counter()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._claiming = asyncio.Lock()
+
+    # ---- the student's setting --------------------------------------------------
+    async def subscribe(self, user_id: int, weekday: int, hour: int, only_if_changed: bool) -> datetime:
+        due = self._next_due(user_id, weekday, hour, self.clock())
+        await self.store.subscribe(user_id, weekday, hour, only_if_changed, int(due.timestamp()))
+        return due
+
+    async def unsubscribe(self, user_id: int) -> bool:
+        return await self.store.unsubscribe(user_id)
+
+    async def view(self, user_id: int) -> WeeklyView | None:
+        sub = await self.store.get(user_id)
+        if sub is None:
+            return None
+        return WeeklyView(
+            sub.weekday, sub.hour, sub.only_if_changed, sub.active, sub.paused_reason,
+            from_ts(sub.pending_due_ts or sub.next_due_ts),
+        )  # fmt: skip
+
+    def _next_due(self, user_id: int, weekday: int, hour: int, after: datetime) -> datetime:
+        nominal = next_occurrence(weekday, hour, after, self.zone)
+        return from_ts(int(nominal.timestamp()) + spread_offset(user_id, self.settings.spread_seconds))
+
+    # ---- claiming and delivering --------------------------------------------------
+    async def pump(self) -> int:
+        """Claim as many due subscriptions as there is room for, and start them."""
+        async with self._claiming:
+            room = self.settings.concurrency - len(self._tasks)
+            if room <= 0:
+                return 0
+            now = int(self.clock().timestamp())
+            claims = await self.store.claim_due(now, self.settings.lease_seconds, room)
+            for claim in claims:
+                task = asyncio.create_task(self._run(claim))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        return len(claims)
+
+    async def drain(self) -> None:
+        """Deliver everything due now (pump until nothing is claimable or running)."""
+        while await self.pump() or self._tasks:
+            if self._tasks:
+                await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
+
+    async def aclose(self) -> None:
+        """Stop in-flight deliveries; their leases expire and a later run retries them."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _run(self, claim: Claim) -> None:
+        try:
+            await self.process(claim)
+        except Exception:
+            log.exception("weekly delivery crashed user=%s", claim.user_id)
+        finally:
+            # A slot just freed up: take the next due subscription now, not at the next tick.
+            self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
+            asyncio.get_running_loop().call_soon(self._pump_soon)
+
+    def _pump_soon(self) -> None:
+        task = asyncio.ensure_future(self.pump())
+        task.add_done_callback(_log_pump_failure)
+
+    async def process(self, claim: Claim) -> str:
+        """Turn one claim into this week's outcome. Returns the outcome recorded."""
+        now = self.clock()
+        week = iso_week(from_ts(claim.due_ts), self.zone)
+        if await self.store.outcome(claim.user_id, week) is not None:
+            return await self._finish(claim, week, "already_done")
+        if iso_week(now, self.zone) != week:
+            return await self._finish(claim, week, "expired", reschedule=True)
+        try:
+            delivery = await self.delivery.deliver(claim.user_id, kind="weekly")
+        except AlreadyRunning:
+            await self.store.retry_at(claim, int(now.timestamp()) + BUSY_RETRY_SECONDS, count_attempt=False)
+            return "busy"
+        except (InvalidCredentials, CredentialsRejected) as error:
+            return await self._pause(claim, week, "invalid_credentials", Notice.PAUSED_CREDENTIALS, error)
+        except AccountLocked as error:
+            return await self._pause(claim, week, "account_locked", Notice.PAUSED_LOCKED, error)
+        except (NotRegistered, CredentialsUndecryptable):
+            await self.store.pause(claim.user_id, "not_registered")
+            return await self._finish(claim, week, "paused")
+        except NoSchedule:
+            return await self._finish(claim, week, "no_schedule")
+        except Exception as error:
+            return await self._failed(claim, week, error)
+        return await self._send(claim, week, delivery)
+
+    async def _send(self, claim: Claim, week: str, delivery: Delivery) -> str:
+        previous = await self.store.snapshot(claim.user_id)
+        new_hash = delivery.schedule.content_hash
+        unchanged = previous is not None and previous[0] == new_hash
+        if unchanged and claim.only_if_changed:
+            return await self._finish(claim, week, "skipped_unchanged", content_hash=new_hash)
+        changes = None if previous is None or unchanged else diff(codec.loads(previous[1]), delivery.schedule)
+        if self.notifier is None:
+            raise RuntimeError("no notifier attached to the weekly service")
+        try:
+            document_ref = await self.notifier.send_schedule(delivery, changes, unchanged)
+        except RecipientGone:
+            await self.store.pause(claim.user_id, "recipient_gone")
+            return await self._finish(claim, week, "paused")
+        except Exception as error:
+            return await self._failed(claim, week, error)
+        outcome = "resent_unchanged" if unchanged else "sent"
+        return await self._finish(
+            claim, week, outcome, content_hash=new_hash,
+            delivered=delivered_document(delivery, document_ref),
+        )  # fmt: skip
+
+    async def _failed(self, claim: Claim, week: str, error: BaseException) -> str:
+        attempts = claim.attempts + 1
+        retryable = is_transient(error) or isinstance(error, RETRY_LATER)
+        if retryable and attempts < self.settings.max_attempts:
+            delay = self.settings.retry_base_seconds * 2 ** (attempts - 1)
+            await self.store.retry_at(claim, int(self.clock().timestamp()) + delay)
+            log.info("weekly retry user=%s attempt=%d error=%s in=%ds",
+                     claim.user_id, attempts, type(error).__name__, delay)  # fmt: skip
+            self.outcomes["retry"] += 1
+            return "retry"
+        await self._notify(claim.user_id, Notice.FAILED_THIS_WEEK, error)
+        return await self._finish(claim, week, "failed")
+
+    async def _pause(self, claim: Claim, week: str, reason: str, notice: Notice, error: BaseException) -> str:
+        await self.store.pause(claim.user_id, reason)
+        await self._notify(claim.user_id, notice, error)
+        return await self._finish(claim, week, "paused")
+
+    async def _notify(self, user_id: int, notice: Notice, error: BaseException | None) -> None:
+        profile = await self.delivery.store.profile(user_id)
+        if profile is None or self.notifier is None:
+            return
+        try:
+            await self.notifier.send_notice(profile.chat_id, notice, error)
+        except Exception as failure:  # noqa: BLE001 - a lost notice must not block the week's record
+            log.warning("weekly notice failed user=%s error=%s", user_id, type(failure).__name__)
+
+    async def _finish(
+        self, claim: Claim, week: str, outcome: str, *, reschedule: bool = False, **record: object
+    ) -> str:
+        next_due = None
+        if reschedule:
+            sub: Subscription | None = await self.store.get(claim.user_id)
+            if sub is not None:
+                next_due = int(self._next_due(claim.user_id, sub.weekday, sub.hour, self.clock()).timestamp())
+        await self.store.finish(claim, week, outcome, next_due_ts=next_due, **record)  # type: ignore[arg-type]
+        self.outcomes[outcome] += 1
+        return outcome
+
+
+def _log_pump_failure(task: asyncio.Future[int]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("weekly pump failed: %s", type(task.exception()).__name__)

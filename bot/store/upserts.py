@@ -1,0 +1,49 @@
+"""Upserts used inside larger transactions: a delivered document and the schedule snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from bot.core.records import utcnow
+from bot.store.db import dialect_insert
+from bot.store.models import DocumentRow, SnapshotRow
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveredDocument:
+    """A document Telegram now holds for this content, and the schedule it shows."""
+
+    content_hash: str
+    file_id: str
+    term: str
+    schedule_json: str
+
+
+async def record_delivered(
+    session: AsyncSession, engine: AsyncEngine, user_id: int, document: DeliveredDocument
+) -> None:
+    insert = dialect_insert(engine)
+    now = utcnow()
+    doc = insert(DocumentRow).values(
+        user_id=user_id, content_hash=document.content_hash, file_id=document.file_id,
+        term=document.term, created_at=now,
+    )  # fmt: skip
+    await session.execute(
+        doc.on_conflict_do_update(
+            index_elements=["user_id", "content_hash"],
+            set_={"file_id": doc.excluded.file_id, "term": doc.excluded.term, "created_at": now},
+        )
+    )
+    snap = insert(SnapshotRow).values(
+        user_id=user_id, content_hash=document.content_hash,
+        schedule_json=document.schedule_json, updated_at=now,
+    )  # fmt: skip
+    await session.execute(
+        snap.on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={"content_hash": snap.excluded.content_hash,
+                  "schedule_json": snap.excluded.schedule_json, "updated_at": now},
+        )  # fmt: skip
+    )

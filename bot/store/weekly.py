@@ -1,0 +1,177 @@
+"""Weekly subscriptions, claimed atomically, and what each user-week came to.
+
+The database is the source of truth: a claim moves `next_due_ts` a week ahead
+and sets a lease in the same UPDATE that picks the rows, so two ticks (or two
+processes) never take the same subscription. A claim whose lease expires
+(a crash mid-delivery) becomes claimable again and is retried.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.records import utcnow
+from bot.store.db import dialect_insert, session_factory
+from bot.store.models import SnapshotRow, SubscriptionRow, WeeklyDeliveryRow
+from bot.store.upserts import DeliveredDocument, record_delivered
+
+WEEK_SECONDS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    user_id: int
+    weekday: int
+    hour: int
+    only_if_changed: bool
+    active: bool
+    paused_reason: str | None
+    next_due_ts: int
+    pending_due_ts: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    user_id: int
+    due_ts: int
+    attempts: int
+    only_if_changed: bool
+
+
+class WeeklyStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sessions = session_factory(engine)
+
+    async def subscribe(
+        self, user_id: int, weekday: int, hour: int, only_if_changed: bool, next_due_ts: int
+    ) -> None:
+        values = {
+            "user_id": user_id, "weekday": weekday, "hour": hour, "only_if_changed": only_if_changed,
+            "active": True, "paused_reason": None, "next_due_ts": next_due_ts, "pending_due_ts": None,
+            "lease_until_ts": None, "attempts": 0, "updated_at": utcnow(),
+        }  # fmt: skip
+        statement = dialect_insert(self._engine)(SubscriptionRow).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={k: statement.excluded[k] for k in values if k != "user_id"},
+        )
+        async with self._sessions.begin() as session:
+            await session.execute(statement)
+
+    async def unsubscribe(self, user_id: int) -> bool:
+        async with self._sessions.begin() as session:
+            result = await session.execute(delete(SubscriptionRow).where(SubscriptionRow.user_id == user_id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def get(self, user_id: int) -> Subscription | None:
+        async with self._sessions() as session:
+            row = await session.get(SubscriptionRow, user_id)
+        if row is None:
+            return None
+        return Subscription(
+            row.user_id, row.weekday, row.hour, row.only_if_changed, row.active,
+            row.paused_reason, row.next_due_ts, row.pending_due_ts,
+        )  # fmt: skip
+
+    async def claim_due(self, now_ts: int, lease_seconds: int, limit: int) -> list[Claim]:
+        """Take up to `limit` due subscriptions: fresh ones, and ones whose lease ran out."""
+        s = SubscriptionRow
+        due = and_(
+            s.active,
+            or_(
+                and_(s.pending_due_ts.is_(None), s.next_due_ts <= now_ts),
+                and_(s.pending_due_ts.is_not(None), s.lease_until_ts <= now_ts),
+            ),
+        )
+        candidates = select(s.user_id).where(due).order_by(s.next_due_ts).limit(limit)
+        if self._engine.dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        fresh = s.pending_due_ts.is_(None)
+        statement = (
+            update(s)
+            .where(s.user_id.in_(candidates.scalar_subquery()), due)
+            .values(
+                pending_due_ts=case((fresh, s.next_due_ts), else_=s.pending_due_ts),
+                next_due_ts=case((fresh, s.next_due_ts + WEEK_SECONDS), else_=s.next_due_ts),
+                lease_until_ts=now_ts + lease_seconds,
+            )
+            .returning(s.user_id, s.pending_due_ts, s.attempts, s.only_if_changed)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions.begin() as session:
+            rows = (await session.execute(statement)).all()
+        return [Claim(r[0], int(r[1]), r[2], r[3]) for r in rows]
+
+    async def outcome(self, user_id: int, iso_week: str) -> str | None:
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(WeeklyDeliveryRow.outcome).where(
+                    WeeklyDeliveryRow.user_id == user_id, WeeklyDeliveryRow.iso_week == iso_week
+                )
+            )
+
+    async def finish(
+        self,
+        claim: Claim,
+        iso_week: str,
+        outcome: str,
+        *,
+        content_hash: str | None = None,
+        next_due_ts: int | None = None,
+        delivered: DeliveredDocument | None = None,
+    ) -> None:
+        """Record the week's outcome (once) and release the claim, in one transaction."""
+        row = dialect_insert(self._engine)(WeeklyDeliveryRow).values(
+            user_id=claim.user_id, iso_week=iso_week, outcome=outcome,
+            content_hash=content_hash, created_at=utcnow(),
+        ).on_conflict_do_nothing(index_elements=["user_id", "iso_week"])  # fmt: skip
+        release: dict[str, object] = {"pending_due_ts": None, "lease_until_ts": None, "attempts": 0}
+        if next_due_ts is not None:
+            release["next_due_ts"] = next_due_ts
+        async with self._sessions.begin() as session:
+            await session.execute(row)
+            await session.execute(
+                update(SubscriptionRow)
+                .where(SubscriptionRow.user_id == claim.user_id, SubscriptionRow.pending_due_ts == claim.due_ts)
+                .values(**release)
+            )
+            if delivered is not None:
+                await record_delivered(session, self._engine, claim.user_id, delivered)
+
+    async def retry_at(self, claim: Claim, retry_ts: int, *, count_attempt: bool = True) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(SubscriptionRow)
+                .where(SubscriptionRow.user_id == claim.user_id, SubscriptionRow.pending_due_ts == claim.due_ts)
+                .values(
+                    lease_until_ts=retry_ts,
+                    attempts=SubscriptionRow.attempts + (1 if count_attempt else 0),
+                )
+            )
+
+    async def pause(self, user_id: int, reason: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(SubscriptionRow)
+                .where(SubscriptionRow.user_id == user_id)
+                .values(active=False, paused_reason=reason, pending_due_ts=None,
+                        lease_until_ts=None, attempts=0, updated_at=utcnow())  # fmt: skip
+            )
+
+    async def snapshot(self, user_id: int) -> tuple[str, str] | None:
+        async with self._sessions() as session:
+            row = await session.get(SnapshotRow, user_id)
+        return (row.content_hash, row.schedule_json) if row else None
+
+    async def deliveries_in_week(self, iso_week: str) -> dict[int, str]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(WeeklyDeliveryRow.user_id, WeeklyDeliveryRow.outcome).where(
+                    WeeklyDeliveryRow.iso_week == iso_week
+                )
+            )
+            return {user_id: outcome for user_id, outcome in rows}

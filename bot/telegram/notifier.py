@@ -1,0 +1,64 @@
+"""The weekly service's way out to Telegram: documents, captions and notices in Spanish."""
+
+from __future__ import annotations
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.schedule.diff import CourseChange
+from bot.services.delivery import Delivery
+from bot.services.errors import RecipientGone, SendFailed
+from bot.services.weekly import Notice
+from bot.telegram import texts
+
+CAPTION_LIMIT = 1024
+
+
+class TelegramNotifier:
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def send_schedule(
+        self, delivery: Delivery, changes: list[CourseChange] | None, unchanged: bool
+    ) -> str:
+        caption = _caption(changes, unchanged)
+        try:
+            if delivery.document_ref is not None:
+                try:
+                    sent = await self._bot.send_document(
+                        delivery.chat_id, delivery.document_ref, filename=delivery.filename, caption=caption
+                    )
+                    return delivery.document_ref if sent.document is None else sent.document.file_id
+                except BadRequest:
+                    if delivery.pdf is None:
+                        raise
+            sent = await self._bot.send_document(
+                delivery.chat_id, delivery.pdf, filename=delivery.filename, caption=caption
+            )
+        except Forbidden as error:
+            raise RecipientGone(str(error)) from None
+        except (RetryAfter, NetworkError) as error:
+            raise SendFailed(type(error).__name__, transient=True) from None
+        except TelegramError as error:
+            raise SendFailed(type(error).__name__, transient=False) from None
+        assert sent.document is not None
+        return sent.document.file_id
+
+    async def send_notice(self, chat_id: int, notice: Notice, error: BaseException | None) -> None:
+        if notice is Notice.PAUSED_CREDENTIALS:
+            text = texts.WEEKLY_PAUSED_CREDENTIALS
+        elif notice is Notice.PAUSED_LOCKED:
+            text = texts.WEEKLY_PAUSED_LOCKED
+        else:
+            reason = texts.error_text(error) if error is not None else ""
+            text = texts.WEEKLY_FAILED.format(reason=reason).replace("  ", " ")
+        await self._bot.send_message(chat_id, text)
+
+
+def _caption(changes: list[CourseChange] | None, unchanged: bool) -> str:
+    if unchanged:
+        return texts.WEEKLY_CAPTION_UNCHANGED
+    if not changes:
+        return texts.WEEKLY_CAPTION_NEW
+    caption = f"{texts.WEEKLY_CAPTION_CHANGED}\n{texts.weekly_changes(changes)}"
+    return caption if len(caption) <= CAPTION_LIMIT else caption[: CAPTION_LIMIT - 1] + "…"
