@@ -58,6 +58,8 @@ class BotProcess:
             "SIIAU_BREAKER_COOLDOWN": "1",
             "LOG_LEVEL": "DEBUG",
             "HORARIO_PER_MINUTE": "10",
+            "WEEKLY_TICK_SECONDS": "0.5",
+            "WEEKLY_SPREAD_SECONDS": "0",
             **(extra_env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
@@ -91,6 +93,13 @@ class BotProcess:
         code = self.process.returncode
         self.process = None
         return code
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, as when a machine dies."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+        self.process = None
 
     def restart(self) -> BotProcess:
         self.stop()

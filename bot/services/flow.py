@@ -67,8 +67,10 @@ class FlowRunner:
         guarded: bool = False,
         on_timeout: Callable[[], Exception] = lambda: TaskTimedOut("task timed out"),
         before_retry: Callable[[], Awaitable[None]] | None = None,
+        policy: RetryPolicy | None = None,
     ) -> T:
         """Run `action` as task `name` of `run`. `guarded` tasks talk to SIIAU."""
+        policy = policy or self.policy
         record = run.task(name)
         record.state = State.RUNNING
         record.started_at = utcnow()
@@ -83,10 +85,10 @@ class FlowRunner:
                 except Exception as error:
                     if guarded:
                         self._tell_breaker(error)
-                    if not (retry and is_transient(error)) or record.attempts > self.policy.retries:
+                    if not (retry and is_transient(error)) or record.attempts > policy.retries:
                         raise
                     self.retries_total += 1
-                    delay = self.policy.delay(record.attempts)
+                    delay = policy.delay(record.attempts)
                     log.info(
                         "task retry run=%s task=%s attempt=%d error=%s delay=%.2fs",
                         run.id, name, record.attempts, type(error).__name__, delay,

@@ -7,6 +7,7 @@ back as a `FlowResult`, and the credentials live only for the length of a run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -24,18 +25,20 @@ from bot.pdf.renderer import PdfRenderer, RenderError
 from bot.schedule.model import Schedule
 from bot.schedule.parser import parse_schedule
 from bot.services.breaker import CircuitBreaker
-from bot.services.flow import FlowRunner, skip
+from bot.services.flow import FlowRunner, RetryPolicy, skip
 from bot.siiau.errors import (
     InvalidCredentials,
     LoginLimitReached,
     NoSchedule,
     SessionExpired,
+    SiiauError,
     SiiauUnavailable,
 )
 from bot.siiau.portal import Career, Portal
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+LOGOUT_RETRIES = 7
 
 Stage = str  # "login" | "fetch" | "pdf"
 StageCallback = Callable[[Stage], Awaitable[None]]
@@ -129,6 +132,9 @@ class ScheduleWorkflow:
         self._sessions = asyncio.Semaphore(settings.max_concurrency)
         self._logins = LoginBudget(settings.max_logins_per_hour)
         self._pdf_cache = pdf_cache if pdf_cache is not None else PdfCache()
+        self._logout_policy = RetryPolicy(
+            LOGOUT_RETRIES, min(settings.backoff_base, 0.2), min(settings.backoff_max, 2.0)
+        )
 
     @property
     def breaker(self) -> CircuitBreaker:
@@ -250,8 +256,12 @@ class ScheduleWorkflow:
         self._pdf_cache.put(content_hash, result.pdf)
 
     async def _login(self, run: FlowRun, portal: Portal, credentials: Credentials) -> None:
+        async def end_partial_session() -> None:
+            with contextlib.suppress(SiiauError):
+                await portal.logout()
+
         await self._siiau_task(
-            run, "login", lambda: self._login_once(portal, credentials), before_retry=portal.logout
+            run, "login", lambda: self._login_once(portal, credentials), before_retry=end_partial_session
         )
 
     async def _login_once(self, portal: Portal, credentials: Credentials) -> None:
@@ -280,9 +290,16 @@ class ScheduleWorkflow:
         )
 
     async def _close(self, run: FlowRun, portal: Portal) -> None:
-        """Logout runs whatever happened before: SIIAU allows one session per student."""
+        """Logout runs whatever happened before: SIIAU allows one session per student.
+
+        It is retried harder than other tasks: it is harmless to repeat, and a session
+        left open breaks the student's own login until SIIAU times it out.
+        """
         try:
-            await self._runner.task(run, "logout", portal.logout, timeout=15, retry=False)
+            await self._runner.task(
+                run, "logout", portal.logout, timeout=15, policy=self._logout_policy,
+                on_timeout=lambda: SiiauUnavailable("SIIAU logout timed out"),
+            )  # fmt: skip
         except Exception as error:  # noqa: BLE001 - a failed logout must not mask the result
             log.warning("siiau logout failed run=%s error=%s", run.id, type(error).__name__)
         finally:

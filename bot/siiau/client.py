@@ -82,14 +82,10 @@ class SiiauClient:
         return SchedulePage(html=html, career=career, cycle=cycle)
 
     async def logout(self) -> None:
-        """End the SIIAU session. Best effort: a failed logout must not hide the result."""
-        try:
-            await self._http.get(LOGOUT)
-        except httpx.HTTPError as exc:
-            log.warning("siiau logout failed: %s", type(exc).__name__)
-        finally:
-            self._pidm = None
-            self._http.cookies.clear()
+        """End the SIIAU session (one per student is allowed). Raises if SIIAU did not answer."""
+        await self._request("GET", LOGOUT, classify=False)
+        self._pidm = None
+        self._http.cookies.clear()
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -112,6 +108,7 @@ class SiiauClient:
         *,
         data: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
+        classify: bool = True,
     ) -> str:
         try:
             response = await self._http.request(method, path, data=data, params=params)
@@ -124,7 +121,8 @@ class SiiauClient:
         if response.status_code >= 400:
             raise LayoutChanged(f"SIIAU answered HTTP {response.status_code} on {path}")
         html = pages.decode(response.content)
-        pages.raise_for_page(html)
+        if classify:
+            pages.raise_for_page(html)
         return html
 
 

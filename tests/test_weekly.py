@@ -1,0 +1,247 @@
+"""Weekly deliveries on a controllable clock: timing, claims, caching, changes, failures."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bot.services.calendar import iso_week
+from bot.services.weekly import Notice
+from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
+from bot.sim.siiau.students import SimCourse, SimSession, generated_student
+from tests.weekly_kit import ZONE, Clock, close, make_weekly, register
+
+USER = 100
+SUNDAY_NOON = datetime(2026, 11, 29, 12, 0)  # local, Mexico City (UTC-6 all year)
+MONDAY_7 = datetime(2026, 11, 30, 7, 0)
+
+
+@pytest.fixture
+def siiau() -> Iterator[SiiauSimulator]:
+    with SiiauSimulator(seed=3) as simulator:
+        yield simulator
+        assert simulator.open_sessions() == []
+
+
+@pytest.fixture
+def clock() -> Clock:
+    clock = Clock(datetime(2026, 1, 1))
+    clock.set_local(SUNDAY_NOON)
+    return clock
+
+
+async def test_due_at_the_chosen_local_time(tmp_path: Path, siiau: SiiauSimulator, clock: Clock) -> None:
+    weekly, notifier = await make_weekly(tmp_path / "w.db", siiau.url, clock)
+    await register(weekly, USER, DEMO_CODE, DEMO_NIP)
+    due = await weekly.subscribe(USER, weekday=0, hour=7, only_if_changed=False)
+    assert due.astimezone(ZONE).replace(tzinfo=None) == MONDAY_7
+    assert due.hour == 13  # 07:00 in Guadalajara is 13:00 UTC: no DST since 2022
+    clock.set_local(datetime(2026, 11, 30, 6, 59))
+    await weekly.drain()
+    assert notifier.sent == []
+    clock.set_local(MONDAY_7)
+    await weekly.drain()
+    assert len(notifier.to(USER)) == 1 and notifier.sent[0].uploaded
+    view = await weekly.view(USER)
+    assert view is not None and view.next_due.astimezone(ZONE).day == 7  # next Monday, 7 Dec
+    await close(weekly)
+
+
+async def test_spread_keeps_each_user_within_the_window(tmp_path: Path, siiau: SiiauSimulator, clock: Clock) -> None:
+    weekly, _ = await make_weekly(tmp_path / "w.db", siiau.url, clock, spread_seconds=1800)
+    offsets = set()
+    for user in range(1, 40):
+        await register(weekly, user, DEMO_CODE, DEMO_NIP) if user == 1 else None
+        due = weekly._next_due(user, 0, 7, clock())
+        local = due.astimezone(ZONE)
+        assert local.date() == MONDAY_7.date() and local.hour == 7 and local.minute < 31
+        offsets.add(local.minute)
+    assert len(offsets) > 10, "due times should spread, not pile up on 07:00"
+    await close(weekly)
+
+
+async def test_two_tick_loops_on_one_db_never_deliver_twice(
+    tmp_path: Path, siiau: SiiauSimulator, clock: Clock
+) -> None:
+    first, notifier_a = await make_weekly(tmp_path / "w.db", siiau.url, clock)
+    second, notifier_b = await make_weekly(tmp_path / "w.db", siiau.url, clock)
+    students = [generated_student(i) for i in range(30)]
+    for user, student in enumerate(students, start=1):
+        siiau.add_student(student)
+        await register(first, user, student.code, student.nip)
+        await first.subscribe(user, 0, 7, False)
+    clock.set_local(MONDAY_7)
+    await asyncio.gather(first.drain(), second.drain(), first.pump(), second.pump())
+    await asyncio.gather(first.drain(), second.drain())
+    per_user = Counter(s.chat_id for s in notifier_a.sent + notifier_b.sent)
+    assert per_user == Counter({user: 1 for user in range(1, 31)})
+    assert notifier_a.sent and notifier_b.sent, "both loops should have taken a share"
+    week = iso_week(clock(), ZONE)
+    assert len(await first.store.deliveries_in_week(week)) == 30
+    await close(first)
+    await close(second)
+
+
+async def test_unchanged_schedule_resends_the_file_id_without_rendering(
+    tmp_path: Path, siiau: SiiauSimulator, clock: Clock
+) -> None:
+    weekly, notifier = await make_weekly(tmp_path / "w.db", siiau.url, clock)
+    await register(weekly, USER, DEMO_CODE, DEMO_NIP)
+    await weekly.subscribe(USER, 0, 7, False)
+    clock.set_local(MONDAY_7)
+    await weekly.drain()
+    renders = weekly.delivery.workflow.renderer.renders
+    clock.advance(days=7)
+    await weekly.drain()
+    first, second = notifier.to(USER)
+    assert first.uploaded and not second.uploaded and second.unchanged and second.pdf is None
+    assert weekly.delivery.workflow.renderer.renders == renders
+    await close(weekly)
+
+
+async def test_only_if_changed_skips_an_unchanged_week(tmp_path: Path, siiau: SiiauSimulator, clock: Clock) -> None:
+    weekly, notifier = await make_weekly(tmp_path / "w.db", siiau.url, clock)
+    await register(weekly, USER, DEMO_CODE, DEMO_NIP)
+    await weekly.subscribe(USER, 0, 7, True)
+    clock.set_local(MONDAY_7)
+    await weekly.drain()
+    clock.advance(days=7)
+    await weekly.drain()
+    assert len(notifier.to(USER)) == 1
+    assert await weekly.store.outcome(USER, iso_week(clock(), ZONE)) == "skipped_unchanged"
+    await close(weekly)
+
+
+async def test_changed_schedule_says_what_changed(tmp_path: Path, siiau: SiiauSimulator, clock: Clock) -> None:
+    weekly, notifier = await make_weekly(tmp_path / "w.db", siiau.url, clock)
+    await register(weekly, USER, DEMO_CODE, DEMO_NIP)
+    await weekly.subscribe(USER, 0, 7, False)
+    clock.set_local(MONDAY_7)
+    await weekly.drain()
+    career = siiau.student(DEMO_CODE).careers[0]
+    by_nrc = {c.nrc: c for c in career.courses}
+    moved = by_nrc["179961"]
+    career.courses = [
+        by_nrc["180245"], by_nrc["181002"],
+        SimCourse(moved.nrc, moved.key, moved.name, moved.section, moved.credits,
+                  (SimSession("1100-1255", "V", "DEDX", "A-12", "LOPEZ FRANCO, CARLOS ALBERTO"),)),
+        SimCourse("199999", "I9999", "CALCULO DIFERENCIAL", "D01", "8",
+                  (SimSession("0700-0855", "LI", "DEDT", "B-3", "RUIZ, ANA"),)),
+    ]  # fmt: skip
+    clock.advance(days=7)
+    await weekly.drain()
+    second = notifier.to(USER)[1]
+    assert second.uploaded and not second.unchanged
+    from bot.telegram import texts
+
+    lines = texts.weekly_changes(second.changes or []).splitlines()
+    assert sorted(lines) == sorted([
+        "• Nueva: CALCULO DIFERENCIAL (NRC 199999)",
+        "• Quitada: INGLES IV (NRC 182310)",
+        "• Cambió horario/aula: COMPUTACION TOLERANTE A FALLAS — L 11:00, I 11:00, DEDX A002 → V 11:00, DEDX A-12",
+    ])  # fmt: skip
+    await close(weekly)
+
+
+async def test_invalid_credentials_pause_the_subscription(
+    tmp_path: Path, siiau: SiiauSimulator, clock: Clock
+) -> None:
+    weekly, notifier = await make_weekly(tmp_path / "w.db", siiau.url, clock)
+    await register(weekly, USER, DEMO_CODE, DEMO_NIP)
+    await weekly.subscribe(USER, 0, 7, False)
+    siiau.student(DEMO_CODE).nip = "cambiado1"
+    clock.set_local(MONDAY_7)
+    await weekly.drain()
+    view = await weekly.view(USER)
+    assert view is not None and not view.active and view.paused_reason == "invalid_credentials"
+    assert notifier.notices == [(USER, Notice.PAUSED_CREDENTIALS)]
+    for _ in range(3):
+        clock.advance(days=7)
+        await weekly.drain()
+    assert siiau.wrong_nips[DEMO_CODE] == 1, "a paused subscription must not try the NIP again"
+    assert notifier.sent == []
+    await close(weekly)
+
+
+async def test_missed_delivery_is_caught_up_within_the_week_only(
+    tmp_path: Path, siiau: SiiauSimulator, clock: Clock
+) -> None:
+    weekly, notifier = await make_weekly(tmp_path / "w.db", siiau.url, clock)
+    await register(weekly, USER, DEMO_CODE, DEMO_NIP)
+    await weekly.subscribe(USER, 0, 7, False)
+    clock.set_local(datetime(2026, 12, 2, 18, 0))  # "down" until Wednesday evening
+    await weekly.drain()
+    assert len(notifier.to(USER)) == 1
+    clock.set_local(datetime(2026, 12, 15, 9, 0))  # down through Monday 7 and 14 Dec
+    await weekly.drain()
+    assert len(notifier.to(USER)) == 1, "a past week's delivery is not sent late"
+    view = await weekly.view(USER)
+    assert view is not None and view.next_due.astimezone(ZONE).replace(tzinfo=None) == datetime(2026, 12, 21, 7, 0)
+    await close(weekly)
+
+
+async def test_transient_failure_retries_later_then_tells_the_user_once(
+    tmp_path: Path, siiau: SiiauSimulator, clock: Clock
+) -> None:
+    weekly, notifier = await make_weekly(tmp_path / "w.db", siiau.url, clock, max_attempts=3, siiau={"retries": 0})
+    await register(weekly, USER, DEMO_CODE, DEMO_NIP)
+    await weekly.subscribe(USER, 0, 7, False)
+    siiau.faults.maintenance = True
+    clock.set_local(MONDAY_7)
+    await weekly.drain()
+    assert weekly.outcomes["retry"] == 1 and notifier.notices == []
+    for minutes in (10, 20):  # retry_base 600 s, then doubled
+        clock.advance(minutes=minutes)
+        weekly.delivery.workflow.breaker.record_success()
+        await weekly.drain()
+    assert notifier.notices == [(USER, Notice.FAILED_THIS_WEEK)]
+    clock.advance(hours=5)
+    await weekly.drain()
+    assert notifier.notices == [(USER, Notice.FAILED_THIS_WEEK)]
+    assert await weekly.store.outcome(USER, iso_week(clock(), ZONE)) == "failed"
+    await close(weekly)
+
+
+async def test_send_failure_is_retried(tmp_path: Path, siiau: SiiauSimulator, clock: Clock) -> None:
+    weekly, notifier = await make_weekly(tmp_path / "w.db", siiau.url, clock)
+    await register(weekly, USER, DEMO_CODE, DEMO_NIP)
+    await weekly.subscribe(USER, 0, 7, False)
+    notifier.fail_next = 1
+    clock.set_local(MONDAY_7)
+    await weekly.drain()
+    assert notifier.sent == []
+    clock.advance(minutes=10)
+    await weekly.drain()
+    assert len(notifier.to(USER)) == 1
+    await close(weekly)
+
+
+async def test_thirty_percent_faults_everyone_still_served_within_bound(
+    tmp_path: Path, siiau: SiiauSimulator, clock: Clock
+) -> None:
+    weekly, notifier = await make_weekly(
+        tmp_path / "w.db", siiau.url, clock, max_attempts=8, retry_base_seconds=300,
+        siiau={"retries": 3, "breaker_threshold": 1000},
+    )  # fmt: skip
+    students = [generated_student(i) for i in range(40)]
+    for user, student in enumerate(students, start=1):
+        siiau.add_student(student)
+        await register(weekly, user, student.code, student.nip)
+        await weekly.subscribe(user, 0, 7, False)
+    siiau.reset_stats()
+    siiau.faults.failure_rate = 0.3
+    clock.set_local(MONDAY_7)
+    for _ in range(12):
+        await weekly.drain()
+        clock.advance(hours=1)
+    assert Counter(s.chat_id for s in notifier.sent) == Counter({u: 1 for u in range(1, 41)})
+    assert siiau.faults_served["500"] + siiau.faults_served["reset"] > 20
+    assert siiau.peak_sessions <= 4
+    assert siiau.overlapping_logins == 0
+    siiau.faults.failure_rate = 0
+    await close(weekly)

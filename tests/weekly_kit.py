@@ -1,0 +1,94 @@
+"""A weekly service on a real SQLite store and a real workflow, with a clock tests move."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.config import WeeklySettings
+from bot.core.credentials import Credentials
+from bot.schedule.diff import CourseChange
+from bot.services.delivery import Delivery, DeliveryService
+from bot.services.gate import UserGate
+from bot.services.weekly import Notice, WeeklyService
+from bot.store.crypto import CredentialCipher
+from bot.store.db import create_engine, migrate
+from bot.store.repository import Store
+from tests.workflow_kit import make_workflow
+
+ZONE = ZoneInfo("America/Mexico_City")
+KEY = CredentialCipher.generate_key()
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start.astimezone(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set_local(self, moment: datetime) -> None:
+        self.now = moment.replace(tzinfo=ZONE).astimezone(UTC)
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Sent:
+    chat_id: int
+    uploaded: bool
+    unchanged: bool
+    changes: list[CourseChange] | None
+    pdf: bytes | None
+
+
+@dataclass
+class RecordingNotifier:
+    """Plays Telegram for the service: keeps what was sent and hands out file ids."""
+
+    sent: list[Sent] = field(default_factory=list)
+    notices: list[tuple[int, Notice]] = field(default_factory=list)
+    fail_next: int = 0
+
+    async def send_schedule(self, delivery: Delivery, changes: list[CourseChange] | None, unchanged: bool) -> str:
+        if self.fail_next:
+            self.fail_next -= 1
+            from bot.services.errors import SendFailed
+
+            raise SendFailed("network down", transient=True)
+        uploaded = delivery.document_ref is None
+        self.sent.append(Sent(delivery.chat_id, uploaded, unchanged, changes, delivery.pdf))
+        return delivery.document_ref or f"file-{delivery.chat_id}-{len(self.sent)}"
+
+    async def send_notice(self, chat_id: int, notice: Notice, error: BaseException | None) -> None:
+        self.notices.append((chat_id, notice))
+
+    def to(self, chat_id: int) -> list[Sent]:
+        return [s for s in self.sent if s.chat_id == chat_id]
+
+
+async def make_weekly(
+    db: Path, siiau_url: str, clock: Clock, **settings: object
+) -> tuple[WeeklyService, RecordingNotifier]:
+    engine = create_engine(f"sqlite+aiosqlite:///{db}")
+    await migrate(engine)
+    workflow = make_workflow(siiau_url, max_concurrency=4, **settings.pop("siiau", {}))  # type: ignore[arg-type]
+    delivery = DeliveryService(Store(engine, CredentialCipher([KEY])), workflow, UserGate(100))
+    options = {"spread_seconds": 0, "retry_base_seconds": 600, "max_attempts": 3, **settings}
+    service = WeeklyService(delivery, WeeklySettings(**options), ZONE, clock=clock)  # type: ignore[arg-type]
+    notifier = RecordingNotifier()
+    service.notifier = notifier
+    return service, notifier
+
+
+async def register(service: WeeklyService, user_id: int, code: str, nip: str) -> None:
+    await service.delivery.register(user_id, user_id, Credentials(code, nip))
+
+
+async def close(service: WeeklyService) -> None:
+    await service.aclose()
+    await service.delivery.workflow.aclose()
+    await service.delivery.store.engine.dispose()
