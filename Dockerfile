@@ -1,6 +1,7 @@
-# Slim Python with Debian's wkhtmltopdf and fonts with Spanish glyphs.
+# horario-bot: slim Python, Debian's wkhtmltopdf, fonts with Spanish glyphs, non-root.
 FROM python:3.11-slim-bookworm
 
+# --no-install-recommends keeps X and network daemons out (~385 MB instead of ~590 MB).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends wkhtmltopdf fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*
@@ -11,10 +12,15 @@ RUN useradd --create-home --uid 10001 horario \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir . && rm -rf /root/.cache
 
 USER horario
-ENV DATABASE_URL=sqlite+aiosqlite:////data/horario.db
+ENV DATABASE_URL=sqlite+aiosqlite:////data/horario.db \
+    METRICS_PORT=9464 \
+    PYTHONUNBUFFERED=1
 VOLUME ["/data"]
-# Migrations run on start (post_init), so a new volume just works.
+EXPOSE 9464
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ['METRICS_PORT'], timeout=4)"
+# Migrations run on start (post_init), so a fresh volume just works.
 CMD ["python", "-m", "bot"]

@@ -28,6 +28,7 @@ class TelegramSettings(BaseSettings):
     api_url: str = "https://api.telegram.org/bot"
     file_url: str = ""
     poll_timeout: float = 10.0
+    sends_per_second: float = Field(default=29.0, gt=0, description="our pace, under Telegram's ~30/s")
     webhook_url: str = ""
     webhook_secret: SecretStr = SecretStr("")
 

@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.store.crypto import CredentialCipher
+from bot.telegram import texts
 from bot.telegram.app import build_application
 
 DEMO_USER = 424242
@@ -76,6 +77,12 @@ def _conversation(telegram: BotApiStandIn, out: Path) -> Path:
     step = telegram.user_says(user, "/horario")
     document = telegram.wait_for(user, lambda m: m.file_id is not None, timeout=60, after=step)
     telegram.wait_for_text(user, "aquí está", after=step)
+    step = telegram.user_says(user, "/semanal")
+    menu = telegram.wait_for_text(user, "qué día", after=step)
+    telegram.user_presses(user, menu, texts.WEEKLY_QUICK)
+    mode = telegram.wait_for(user, lambda m: m.message_id == menu.message_id and m.text == texts.WEEKLY_PICK_MODE)
+    telegram.user_presses(user, mode, texts.WEEKLY_ALWAYS)
+    telegram.wait_for(user, lambda m: m.message_id == menu.message_id and m.text.startswith("✅"))
     step = telegram.user_says(user, "/estado")
     telegram.wait_for_text(user, "Tus datos", after=step)
     path = out / (document.filename or "horario.pdf")

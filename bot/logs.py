@@ -13,6 +13,8 @@ import re
 import sys
 from datetime import UTC, datetime
 
+from bot.core import logcontext
+
 TOKEN_PATTERN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -28,7 +30,7 @@ class RedactingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         message = redact(record.getMessage())
-        extra = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+        extra = {**logcontext.current(), **{k: v for k, v in vars(record).items() if k not in _STANDARD}}
         when = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
         if record.exc_info:
             extra["exc"] = redact(self.formatException(record.exc_info))

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import SiiauSimulator
+from tests import workflow_kit
 from tests.helpers import DEMO_NIPS, TEST_TOKEN, BotProcess, assert_no_secrets
+from tests.pg import fresh_database
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -43,3 +45,21 @@ def bot(
     nips = [s.nip for s in siiau.students()]
     assert_no_secrets(files, DEMO_NIPS + nips + typed + [TEST_TOKEN, TEST_TOKEN.split(":")[1]])
     assert siiau.open_sessions() == [], "the bot left a SIIAU session open"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The same test on both back ends: embedded SQLite and a real PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/horario.db"
+        return
+    async for url in fresh_database():
+        yield url
+
+
+@pytest.fixture(autouse=True)
+async def _close_workflows() -> AsyncIterator[None]:
+    """Stop the pre-started wkhtmltopdf processes of workflows a test built."""
+    yield
+    while workflow_kit.CREATED:
+        await workflow_kit.CREATED.pop().aclose()

@@ -21,7 +21,9 @@ def test_demo_prints_a_transcript_ending_with_a_valid_pdf(tmp_path: Path) -> Non
     pdf = Path(last.removeprefix("PDF: ")).read_bytes()
     text = pdf_text(pdf)
     assert "COMPUTACION TOLERANTE A FALLAS" in text and "INGLES IV" in text
-    assert "/registrar" in result.stdout and "/horario" in result.stdout and "/estado" in result.stdout
+    for command in ("/start", "/registrar", "/horario", "/semanal", "/estado"):
+        assert f"> {command}" in result.stdout
+    assert "cada lunes a las 07:00" in result.stdout
     assert "(borró el mensaje" in result.stdout
 
 

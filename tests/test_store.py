@@ -17,8 +17,8 @@ from bot.store.upserts import DeliveredDocument
 NIP = "zq9nip7x"
 
 
-async def open_store(path: Path, keys: list[str]) -> Store:
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+async def open_store(db: Path | str, keys: list[str]) -> Store:
+    engine = create_engine(db if isinstance(db, str) else f"sqlite+aiosqlite:///{db}")
     await migrate(engine)
     return Store(engine, CredentialCipher(keys))
 
@@ -36,22 +36,22 @@ async def test_credentials_round_trip_and_nothing_plain_on_disk(tmp_path: Path) 
         assert NIP.encode() not in data and b"219294382" not in data
 
 
-async def test_rotation_moves_every_row_to_the_newest_key(tmp_path: Path) -> None:
+async def test_rotation_moves_every_row_to_the_newest_key(db_url: str) -> None:
     old, new = CredentialCipher.generate_key(), CredentialCipher.generate_key()
-    store = await open_store(tmp_path / "h.db", [old])
+    store = await open_store(db_url, [old])
     await store.save_credentials(1, 10, Credentials("219294382", NIP), "INCO", "X")
     await store.save_credentials(2, 20, Credentials("220000001", "other1"), "INCO", "X")
     await store.engine.dispose()
 
-    both = await open_store(tmp_path / "h.db", [new, old])
+    both = await open_store(db_url, [new, old])
     assert await both.rotate_keys() == 2
     await both.engine.dispose()
 
-    only_new = await open_store(tmp_path / "h.db", [new])
+    only_new = await open_store(db_url, [new])
     assert (await only_new.credentials(2)).credentials.nip == "other1"  # type: ignore[union-attr]
     await only_new.engine.dispose()
 
-    only_old = await open_store(tmp_path / "h.db", [CredentialCipher.generate_key()])
+    only_old = await open_store(db_url, [CredentialCipher.generate_key()])
     with pytest.raises(CredentialsUndecryptable, match="user 1") as caught:
         await only_old.credentials(1)
     assert NIP not in str(caught.value)
@@ -65,8 +65,8 @@ def test_bad_keys_are_refused_clearly() -> None:
         CredentialCipher([CredentialCipher.generate_key(), "not-a-key"])
 
 
-async def test_runs_are_recorded_and_forget_removes_everything(tmp_path: Path) -> None:
-    store = await open_store(tmp_path / "h.db", [CredentialCipher.generate_key()])
+async def test_runs_are_recorded_and_forget_removes_everything(db_url: str) -> None:
+    store = await open_store(db_url, [CredentialCipher.generate_key()])
     await store.save_credentials(1, 10, Credentials("219294382", NIP), "INCO", "X")
     run = FlowRun(name="horario")
     task = run.task("login")

@@ -66,10 +66,10 @@ async def test_spread_keeps_each_user_within_the_window(tmp_path: Path, siiau: S
 
 
 async def test_two_tick_loops_on_one_db_never_deliver_twice(
-    tmp_path: Path, siiau: SiiauSimulator, clock: Clock
+    db_url: str, siiau: SiiauSimulator, clock: Clock
 ) -> None:
-    first, notifier_a = await make_weekly(tmp_path / "w.db", siiau.url, clock)
-    second, notifier_b = await make_weekly(tmp_path / "w.db", siiau.url, clock)
+    first, notifier_a = await make_weekly(db_url, siiau.url, clock)
+    second, notifier_b = await make_weekly(db_url, siiau.url, clock)
     students = [generated_student(i) for i in range(30)]
     for user, student in enumerate(students, start=1):
         siiau.add_student(student)

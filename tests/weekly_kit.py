@@ -71,9 +71,10 @@ class RecordingNotifier:
 
 
 async def make_weekly(
-    db: Path, siiau_url: str, clock: Clock, **settings: object
+    db: Path | str, siiau_url: str, clock: Clock, **settings: object
 ) -> tuple[WeeklyService, RecordingNotifier]:
-    engine = create_engine(f"sqlite+aiosqlite:///{db}")
+    """`db` is a SQLite file path or any database URL."""
+    engine = create_engine(db if isinstance(db, str) else f"sqlite+aiosqlite:///{db}")
     await migrate(engine)
     workflow = make_workflow(siiau_url, max_concurrency=4, **settings.pop("siiau", {}))  # type: ignore[arg-type]
     delivery = DeliveryService(Store(engine, CredentialCipher([KEY])), workflow, UserGate(100))

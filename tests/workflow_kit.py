@@ -9,6 +9,8 @@ from bot.services.flow import FlowRunner, RetryPolicy
 from bot.services.workflow import ScheduleWorkflow
 from bot.siiau.client import SiiauClientFactory
 
+CREATED: list[ScheduleWorkflow] = []  # closed after each test by conftest's fixture
+
 
 def make_workflow(base_url: str, **overrides: object) -> ScheduleWorkflow:
     options: dict[str, object] = {
@@ -29,4 +31,6 @@ def make_workflow(base_url: str, **overrides: object) -> ScheduleWorkflow:
         RetryPolicy(settings.retries, settings.backoff_base, settings.backoff_max),
         CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown),
     )
-    return ScheduleWorkflow(SiiauClientFactory(settings), PdfRenderer(PdfSettings()), runner, settings)
+    workflow = ScheduleWorkflow(SiiauClientFactory(settings), PdfRenderer(PdfSettings()), runner, settings)
+    CREATED.append(workflow)
+    return workflow

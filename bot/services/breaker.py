@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from enum import StrEnum
 
+from bot.services import metrics
+
 
 class BreakerState(StrEnum):
     CLOSED = "closed"
@@ -44,6 +46,7 @@ class CircuitBreaker:
         return False
 
     def record_success(self) -> None:
+        metrics.BREAKER_OPEN.set(0)
         self._failures = 0
         self._opened_at = None
         self._trial_running = False
@@ -55,7 +58,9 @@ class CircuitBreaker:
         if was_trial or self._failures >= self._threshold:
             if self._opened_at is None or was_trial:
                 self.times_opened += 1
+                metrics.BREAKER_OPENINGS.inc()
             self._opened_at = self._clock()
+            metrics.BREAKER_OPEN.set(1)
 
     def release(self) -> None:
         """A trial call ended without saying anything about SIIAU's health."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
+from bot.core import logcontext
 from bot.core.credentials import Credentials
 from bot.core.records import FlowRun
 from bot.schedule import codec
@@ -52,7 +53,8 @@ class DeliveryService:
     async def register(self, user_id: int, chat_id: int, credentials: Credentials) -> list[Career]:
         """Verify the pair with a real SIIAU login, then store it encrypted."""
         try:
-            result = await self.workflow.verify(credentials)
+            with logcontext.bound(user_id=user_id):
+                result = await self.workflow.verify(credentials)
         except Exception as error:
             await self._record(user_id, error_run(error))
             raise
@@ -68,6 +70,10 @@ class DeliveryService:
         self, user_id: int, on_stage: StageCallback = _no_stage, *, kind: str = "on_demand"
     ) -> Delivery:
         """Run the workflow for a registered user. Weekly runs skip the per-minute limit."""
+        with logcontext.bound(user_id=user_id):
+            return await self._deliver(user_id, on_stage, kind)
+
+    async def _deliver(self, user_id: int, on_stage: StageCallback, kind: str) -> Delivery:
         async with self.gate.admit(user_id, count=kind != "weekly"):
             stored = await self.store.credentials(user_id)
             if stored is None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.core.records import FlowRun, State, utcnow
+from bot.services import metrics
 from bot.services.breaker import CircuitBreaker
 from bot.siiau.errors import CircuitOpen
 
@@ -88,6 +89,7 @@ class FlowRunner:
                     if not (retry and is_transient(error)) or record.attempts > policy.retries:
                         raise
                     self.retries_total += 1
+                    metrics.RETRIES.labels(name).inc()
                     delay = policy.delay(record.attempts)
                     log.info(
                         "task retry run=%s task=%s attempt=%d error=%s delay=%.2fs",

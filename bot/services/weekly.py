@@ -22,6 +22,7 @@ from bot.config import WeeklySettings
 from bot.core.records import utcnow
 from bot.schedule import codec
 from bot.schedule.diff import CourseChange, diff
+from bot.services import metrics
 from bot.services.calendar import from_ts, iso_week, next_occurrence, spread_offset
 from bot.services.delivery import Delivery, DeliveryService, delivered_document
 from bot.services.errors import AlreadyRunning, CredentialsRejected, NotRegistered, RecipientGone
@@ -118,6 +119,9 @@ class WeeklyService:
                 return 0
             now = int(self.clock().timestamp())
             claims = await self.store.claim_due(now, self.settings.lease_seconds, room)
+            metrics.LAST_TICK.set(now)
+            if claims:
+                metrics.QUEUE_LAG.set(max(0, now - min(c.due_ts for c in claims)))
             for claim in claims:
                 task = asyncio.create_task(self._run(claim))
                 self._tasks.add(task)
@@ -207,6 +211,7 @@ class WeeklyService:
             log.info("weekly retry user=%s attempt=%d error=%s in=%ds",
                      claim.user_id, attempts, type(error).__name__, delay)  # fmt: skip
             self.outcomes["retry"] += 1
+            metrics.DELIVERIES.labels("retry").inc()
             return "retry"
         await self._notify(claim.user_id, Notice.FAILED_THIS_WEEK, error)
         return await self._finish(claim, week, "failed")
@@ -235,6 +240,7 @@ class WeeklyService:
                 next_due = int(self._next_due(claim.user_id, sub.weekday, sub.hour, self.clock()).timestamp())
         await self.store.finish(claim, week, outcome, next_due_ts=next_due, **record)  # type: ignore[arg-type]
         self.outcomes[outcome] += 1
+        metrics.DELIVERIES.labels(outcome).inc()
         return outcome
 
 

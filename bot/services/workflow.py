@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bot.config import SiiauSettings
+from bot.core import logcontext
 from bot.core.credentials import Credentials
 from bot.core.records import FlowRun, State
 from bot.pdf.renderer import PdfRenderer, RenderError
 from bot.schedule.model import Schedule
 from bot.schedule.parser import parse_schedule
+from bot.services import metrics
 from bot.services.breaker import CircuitBreaker
 from bot.services.flow import FlowRunner, RetryPolicy, skip
 from bot.siiau.errors import (
@@ -149,23 +151,19 @@ class ScheduleWorkflow:
 
     async def verify(self, credentials: Credentials) -> FlowResult:
         """Log in, list the careers and log out: proof that the pair works."""
-        run = FlowRun(name="verificar", kind="register")
-        result = FlowResult(run=run)
-        try:
+        result = FlowResult(run=FlowRun(name="verificar", kind="register"))
+
+        async def body() -> str:
             async with self._sessions:
                 portal = self._portal_factory()
                 try:
-                    await self._login(run, portal, credentials)
-                    result.careers = await self._siiau_task(run, "careers", portal.careers)
+                    await self._login(result.run, portal, credentials)
+                    result.careers = await self._siiau_task(result.run, "careers", portal.careers)
                 finally:
-                    await self._close(run, portal)
-        except Exception as error:
-            run.finish("failed", error)
-            self._log_run(run)
-            error.flow_run = run  # type: ignore[attr-defined]
-            raise
-        run.finish("verified")
-        self._log_run(run)
+                    await self._close(result.run, portal)
+            return "verified"
+
+        await self._recorded(result.run, body)
         return result
 
     async def run(
@@ -179,23 +177,32 @@ class ScheduleWorkflow:
         on_stage: StageCallback = _no_stage,
     ) -> FlowResult:
         """Fetch and render one student's schedule. Raises the workflow's errors."""
-        run = FlowRun(name="horario", kind=kind)
-        result = FlowResult(run=run)
-        try:
-            await self._fetch_and_render(run, result, credentials, career, cycle, find_document, on_stage)
-        except NoSchedule as error:
-            run.finish("no_schedule")
-            self._log_run(run)
-            error.flow_run = run  # type: ignore[attr-defined]
-            raise
-        except Exception as error:
-            run.finish("failed", error)
-            self._log_run(run)
-            error.flow_run = run  # type: ignore[attr-defined]
-            raise
-        run.finish("reused" if result.reused_document else "delivered")
-        self._log_run(run)
+        result = FlowResult(run=FlowRun(name="horario", kind=kind))
+
+        async def body() -> str:
+            await self._fetch_and_render(result.run, result, credentials, career, cycle, find_document, on_stage)
+            return "reused" if result.reused_document else "delivered"
+
+        await self._recorded(result.run, body)
         return result
+
+    async def _recorded(self, run: FlowRun, body: Callable[[], Awaitable[str]]) -> None:
+        """Run `body`, then finish, log and count the run; errors leave with the run attached."""
+        with logcontext.bound(run_id=run.id):
+            try:
+                outcome = await body()
+            except NoSchedule as error:
+                run.finish("no_schedule")
+                self._log_run(run)
+                error.flow_run = run  # type: ignore[attr-defined]
+                raise
+            except Exception as error:
+                run.finish("failed", error)
+                self._log_run(run)
+                error.flow_run = run  # type: ignore[attr-defined]
+                raise
+            run.finish(outcome)
+            self._log_run(run)
 
     async def _fetch_and_render(
         self,
@@ -307,6 +314,7 @@ class ScheduleWorkflow:
 
     @staticmethod
     def _log_run(run: FlowRun) -> None:
+        metrics.record_run(run)
         log.info(
             "flow run=%s name=%s kind=%s outcome=%s error=%s duration_ms=%d tasks=[%s]",
             run.id, run.name, run.kind, run.outcome, run.error_class or "-",

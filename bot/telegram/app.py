@@ -21,6 +21,7 @@ from telegram.ext import (
 
 from bot import logs
 from bot.config import Settings
+from bot.ops.http import HealthSources, OpsServer
 from bot.services.delivery import DeliveryService
 from bot.services.gate import UserGate
 from bot.services.pipeline import build_workflow
@@ -29,7 +30,7 @@ from bot.store.crypto import CredentialCipher, KeyConfigError
 from bot.store.db import create_engine, migrate
 from bot.store.repository import Store
 from bot.telegram import texts
-from bot.telegram.handlers import errors, forget, register, schedule, start, status, weekly
+from bot.telegram.handlers import errors, forget, register, schedule, start, stats, status, weekly
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.runtime import Runtime
 
@@ -68,6 +69,13 @@ def build_application(settings: Settings) -> Application:
         weekly_service = WeeklyService(service, settings.weekly, zone)
         weekly_service.notifier = TelegramNotifier(application.bot)
         application.bot_data["runtime"] = Runtime(settings, service, weekly_service, zone)
+        if settings.bot.metrics_port:
+            ops = OpsServer(
+                HealthSources(engine, service.workflow.breaker, settings.weekly.tick_seconds),
+                settings.bot.metrics_port,
+            )
+            await ops.start()
+            application.bot_data["ops"] = ops
         application.job_queue.run_repeating(  # type: ignore[union-attr]
             _weekly_tick, interval=settings.weekly.tick_seconds, first=1.0, name="weekly-tick"
         )
@@ -75,6 +83,9 @@ def build_application(settings: Settings) -> Application:
         log.info("bot ready as @%s", application.bot.username)
 
     async def post_shutdown(application: Application) -> None:
+        ops: OpsServer | None = application.bot_data.get("ops")
+        if ops is not None:
+            await ops.stop()
         rt: Runtime | None = application.bot_data.get("runtime")
         if rt is not None:
             await rt.weekly.aclose()
@@ -86,7 +97,11 @@ def build_application(settings: Settings) -> Application:
         .token(tg.bot_token.get_secret_value().strip())
         .base_url(tg.api_url)
         .base_file_url(tg.base_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        .rate_limiter(
+            # One request per 1/N s rather than N per second: the default bucket lets a burst of
+            # N through at once, and a sliding-window limit like Telegram's answers that with 429s.
+            AIORateLimiter(overall_max_rate=1, overall_time_period=1 / tg.sends_per_second, max_retries=5)
+        )
         .get_updates_read_timeout(tg.poll_timeout + 10)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
@@ -102,6 +117,7 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("horario", schedule.horario, block=False))
     application.add_handler(CommandHandler("estado", status.estado))
     application.add_handler(CommandHandler("semanal", weekly.semanal))
+    application.add_handler(CommandHandler("stats", stats.stats))
     application.add_handler(CallbackQueryHandler(weekly.on_button, pattern=f"^{weekly.PREFIX}"))
     application.add_handler(CommandHandler("olvidar", forget.ask))
     application.add_handler(CallbackQueryHandler(forget.answer, pattern="^forget:"))

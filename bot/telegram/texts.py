@@ -235,3 +235,29 @@ def weekly_changes(changes: list[CourseChange]) -> str:
         else:
             lines.append(f"• Cambió horario/aula: {change.name} — {change.before} → {change.after}")
     return "\n".join(lines)
+
+
+# ---- operator ---------------------------------------------------------------------
+def stats(runs: dict[str, float], retries: float, breaker: str, openings: float,
+          weekly: dict[str, float], lag: float) -> str:  # fmt: skip
+    def listing(values: dict[str, float]) -> str:
+        names = {**RUN_OUTCOMES, **WEEKLY_OUTCOMES}
+        return ", ".join(f"{names.get(k, k)} {int(v)}" for k, v in sorted(values.items())) or "ninguna"
+
+    return "\n".join([
+        "📊 Estadísticas desde el último arranque",
+        f"Ejecuciones: {listing(runs)}",
+        f"Reintentos: {int(retries)}",
+        f"SIIAU: corta-circuitos {BREAKER_STATES.get(breaker, breaker)} (se abrió {int(openings)} veces)",
+        f"Entregas semanales: {listing(weekly)}",
+        f"Retraso de la fila semanal: {lag:.0f} s",
+    ])  # fmt: skip
+
+
+WEEKLY_OUTCOMES = {
+    "sent": "enviadas", "resent_unchanged": "reenviadas sin cambios", "skipped_unchanged": "omitidas sin cambios",
+    "retry": "reintentos", "expired": "vencidas", "paused": "pausadas", "no_schedule": "sin materias",
+    "already_done": "ya hechas",
+}  # fmt: skip
+BREAKER_STATES = {"closed": "cerrado", "open": "abierto", "half_open": "a prueba"}
+NOT_ADMIN = HINT

@@ -1,0 +1,1 @@
+"""Operator-facing surfaces: the health and metrics endpoint."""

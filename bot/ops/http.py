@@ -1,0 +1,93 @@
+"""`/healthz` and `/metrics` on METRICS_PORT: a tiny asyncio HTTP server, GET only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.services import metrics
+from bot.services.breaker import CircuitBreaker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HealthSources:
+    engine: AsyncEngine
+    breaker: CircuitBreaker
+    tick_seconds: float
+
+
+async def health(sources: HealthSources) -> tuple[bool, dict[str, object]]:
+    try:
+        async with sources.engine.connect() as connection:
+            await asyncio.wait_for(connection.execute(text("SELECT 1")), 5)
+        db_ok = True
+    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+        log.warning("health: database unreachable: %s", type(error).__name__)
+        db_ok = False
+    last_tick = metrics.LAST_TICK._value.get()  # noqa: SLF001 - prometheus_client has no public getter
+    tick_age = time.time() - last_tick if last_tick else None
+    tick_ok = tick_age is not None and tick_age < max(5 * sources.tick_seconds, 120)
+    body = {
+        "status": "ok" if db_ok and tick_ok else "degraded",
+        "database": "ok" if db_ok else "unreachable",
+        "siiau_breaker": sources.breaker.state.value,
+        "last_tick_age_seconds": round(tick_age, 1) if tick_age is not None else None,
+    }
+    return db_ok and tick_ok, body
+
+
+class OpsServer:
+    def __init__(self, sources: HealthSources, port: int, host: str = "0.0.0.0") -> None:
+        self._sources = sources
+        self._port = port
+        self._host = host
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, self._host, self._port)
+        log.info("health and metrics on port %d", self._port)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request = await asyncio.wait_for(reader.readline(), 5)
+            while (await asyncio.wait_for(reader.readline(), 5)) not in (b"\r\n", b"\n", b""):
+                pass
+            parts = request.decode("latin-1").split()
+            path = parts[1].split("?")[0] if len(parts) > 1 else ""
+            routes: dict[str, Callable[[], Awaitable[tuple[int, str, bytes]]]] = {
+                "/healthz": self._healthz, "/metrics": self._metrics,
+            }  # fmt: skip
+            if len(parts) < 2 or parts[0] != "GET" or path not in routes:
+                status, kind, body = 404, "text/plain", b"not found\n"
+            else:
+                status, kind, body = await routes[path]()
+            reason = {200: "OK", 404: "Not Found", 503: "Service Unavailable"}[status]
+            head = f"HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            writer.write(head.encode("latin-1") + body)
+            await writer.drain()
+        except (TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def _healthz(self) -> tuple[int, str, bytes]:
+        ok, body = await health(self._sources)
+        return (200 if ok else 503), "application/json", json.dumps(body).encode()
+
+    async def _metrics(self) -> tuple[int, str, bytes]:
+        return 200, CONTENT_TYPE_LATEST, generate_latest(metrics.REGISTRY)

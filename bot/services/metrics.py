@@ -1,0 +1,39 @@
+"""Prometheus metrics of the workflow and the weekly deliveries, in one registry."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from bot.core.records import FlowRun
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+RUNS = Counter("horario_flow_runs", "Flow runs by name and outcome", ["name", "outcome"], registry=REGISTRY)
+TASK_SECONDS = Histogram(
+    "horario_task_duration_seconds", "Task durations", ["task", "state"], registry=REGISTRY,
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)  # fmt: skip
+RETRIES = Counter("horario_task_retries", "Task retries after transient failures", ["task"], registry=REGISTRY)
+BREAKER_OPEN = Gauge("horario_siiau_breaker_open", "1 while the SIIAU circuit breaker is open", registry=REGISTRY)
+BREAKER_OPENINGS = Counter("horario_siiau_breaker_openings", "Times the SIIAU breaker opened", registry=REGISTRY)
+DELIVERIES = Counter("horario_weekly_deliveries", "Weekly outcomes", ["outcome"], registry=REGISTRY)
+QUEUE_LAG = Gauge("horario_weekly_queue_lag_seconds", "Lateness of the last claimed delivery", registry=REGISTRY)
+LAST_TICK = Gauge("horario_weekly_last_tick_timestamp", "Unix time of the last successful weekly tick",
+                  registry=REGISTRY)  # fmt: skip
+
+
+def record_run(run: FlowRun) -> None:
+    RUNS.labels(run.name, run.outcome or "unknown").inc()
+    for task in run.tasks:
+        TASK_SECONDS.labels(task.name, task.state.value).observe(task.duration_ms / 1000)
+
+
+def totals(counter: Counter) -> dict[str, float]:
+    """A labelled counter's values by its last label, for people to read."""
+    out: dict[str, float] = {}
+    for metric in counter.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_total"):
+                label = list(sample.labels.values())[-1] if sample.labels else "total"
+                out[label] = out.get(label, 0) + sample.value
+    return out
