@@ -155,7 +155,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--unchanged", type=float, default=0.0, help="share of schedules unchanged")
     parser.add_argument("--siiau-latency", type=float, default=0.3)
-    parser.add_argument("--siiau-concurrency", type=int, default=48)
+    parser.add_argument("--siiau-concurrency", type=int, default=64)
     parser.add_argument("--timeout", type=float, default=3600)
     args = parser.parse_args()
     n = args.users
