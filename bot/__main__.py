@@ -24,9 +24,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_bot(_: argparse.Namespace) -> int:
-    from bot.telegram.app import run_polling
+    from bot.telegram.app import run
 
-    return run_polling()
+    return run()
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -31,6 +31,8 @@ class TelegramSettings(BaseSettings):
     sends_per_second: float = Field(default=29.0, gt=0, description="our pace, under Telegram's ~30/s")
     webhook_url: str = ""
     webhook_secret: SecretStr = SecretStr("")
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
 
     @property
     def base_file_url(self) -> str:
@@ -102,6 +104,7 @@ class BotSettings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = Field(default="kv", pattern="^(kv|json)$")
     metrics_port: int = 0
+    shared_state: str = Field(default="auto", pattern="^(auto|local|database)$")
 
     @field_validator("admin_chat_ids", mode="before")
     @classmethod

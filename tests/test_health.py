@@ -15,7 +15,7 @@ async def test_unreachable_database_is_unhealthy() -> None:
 async def test_open_breaker_is_reported(tmp_path) -> None:  # type: ignore[no-untyped-def]
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/h.db")
     breaker = CircuitBreaker(1, 60)
-    breaker.record_failure()
+    await breaker.record_failure()
     _, body = await health(HealthSources(engine, breaker, tick_seconds=30))
     await engine.dispose()
     assert body["database"] == "ok" and body["siiau_breaker"] == "open"

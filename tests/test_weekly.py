@@ -197,7 +197,7 @@ async def test_transient_failure_retries_later_then_tells_the_user_once(
     assert weekly.outcomes["retry"] == 1 and notifier.notices == []
     for minutes in (10, 20):  # retry_base 600 s, then doubled
         clock.advance(minutes=minutes)
-        weekly.delivery.workflow.breaker.record_success()
+        await weekly.delivery.workflow.breaker.record_success()
         await weekly.drain()
     assert notifier.notices == [(USER, Notice.FAILED_THIS_WEEK)]
     clock.advance(hours=5)

@@ -184,7 +184,7 @@ async def test_breaker_opens_fails_fast_and_closes(siiau: SiiauSimulator) -> Non
     await asyncio.sleep(0.35)
     result = await workflow.run(DEMO, "INCO")
     assert result.pdf is not None
-    assert workflow.breaker.state.value == "closed"
+    assert (await workflow.breaker.state()).value == "closed"
 
 
 async def test_unchanged_schedule_is_not_rendered_again(siiau: SiiauSimulator) -> None:

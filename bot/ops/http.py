@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services import metrics
-from bot.services.breaker import CircuitBreaker
+from bot.services.breaker import Breaker
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class HealthSources:
     engine: AsyncEngine
-    breaker: CircuitBreaker
+    breaker: Breaker
     tick_seconds: float
 
 
@@ -40,7 +40,7 @@ async def health(sources: HealthSources) -> tuple[bool, dict[str, object]]:
     body = {
         "status": "ok" if db_ok and tick_ok else "degraded",
         "database": "ok" if db_ok else "unreachable",
-        "siiau_breaker": sources.breaker.state.value,
+        "siiau_breaker": (await sources.breaker.state()).value,
         "last_tick_age_seconds": round(tick_age, 1) if tick_age is not None else None,
     }
     return db_ok and tick_ok, body

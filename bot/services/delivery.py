@@ -15,7 +15,7 @@ from bot.core.records import FlowRun
 from bot.schedule import codec
 from bot.schedule.model import Schedule
 from bot.services.errors import CredentialsRejected, NotRegistered
-from bot.services.gate import UserGate
+from bot.services.gate import Gate
 from bot.services.workflow import FlowResult, ScheduleWorkflow, StageCallback, _no_stage
 from bot.siiau.errors import InvalidCredentials
 from bot.siiau.portal import Career
@@ -45,7 +45,7 @@ class Status:
 
 
 class DeliveryService:
-    def __init__(self, store: Store, workflow: ScheduleWorkflow, gate: UserGate) -> None:
+    def __init__(self, store: Store, workflow: ScheduleWorkflow, gate: Gate) -> None:
         self.store = store
         self.workflow = workflow
         self.gate = gate

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from bot.core.records import FlowRun, State, utcnow
 from bot.services import metrics
-from bot.services.breaker import CircuitBreaker
+from bot.services.breaker import Breaker
 from bot.siiau.errors import CircuitOpen
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class FlowRunner:
     def __init__(
         self,
         policy: RetryPolicy,
-        breaker: CircuitBreaker,
+        breaker: Breaker,
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -78,14 +78,14 @@ class FlowRunner:
         started = time.perf_counter()
         try:
             while True:
-                if guarded and not self.breaker.allow():
+                if guarded and not await self.breaker.allow():
                     raise CircuitOpen("SIIAU circuit breaker is open")
                 record.attempts += 1
                 try:
                     result = await self._attempt(action, timeout, on_timeout)
                 except Exception as error:
                     if guarded:
-                        self._tell_breaker(error)
+                        await self._tell_breaker(error)
                     if not (retry and is_transient(error)) or record.attempts > policy.retries:
                         raise
                     self.retries_total += 1
@@ -100,12 +100,12 @@ class FlowRunner:
                         await before_retry()
                     continue
                 if guarded:
-                    self.breaker.record_success()
+                    await self.breaker.record_success()
                 record.state = State.COMPLETED
                 return result
         except BaseException as error:
             if guarded and isinstance(error, asyncio.CancelledError):
-                self.breaker.release()
+                await self.breaker.release()
             record.state = State.FAILED
             record.error_class = type(error).__name__
             raise
@@ -123,12 +123,12 @@ class FlowRunner:
         except TimeoutError:
             raise on_timeout() from None
 
-    def _tell_breaker(self, error: BaseException) -> None:
+    async def _tell_breaker(self, error: BaseException) -> None:
         if getattr(error, "counts_against_breaker", False):
-            self.breaker.record_failure()
+            await self.breaker.record_failure()
         else:
             # The portal answered (a wrong NIP, a survey…): SIIAU itself is up.
-            self.breaker.record_success()
+            await self.breaker.record_success()
 
 
 def skip(run: FlowRun, name: str, state: State = State.SKIPPED) -> None:

@@ -5,9 +5,16 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
 
 from bot.services.errors import AlreadyRunning, RateLimited
+
+
+class Gate(Protocol):
+    def admit(self, user_id: int, *, count: bool = True) -> AbstractAsyncContextManager[None]: ...
+
+    def forget(self, user_id: int) -> None: ...
 
 
 class UserGate:

@@ -6,7 +6,6 @@ back as a `FlowResult`, and the credentials live only for the length of a run.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -26,7 +25,8 @@ from bot.pdf.renderer import PdfRenderer, RenderError
 from bot.schedule.model import Schedule
 from bot.schedule.parser import parse_schedule
 from bot.services import metrics
-from bot.services.breaker import CircuitBreaker
+from bot.services.breaker import Breaker
+from bot.services.coordination import LocalSessionSlots, SessionSlots
 from bot.services.flow import FlowRunner, RetryPolicy, skip
 from bot.siiau.errors import (
     InvalidCredentials,
@@ -126,12 +126,13 @@ class ScheduleWorkflow:
         settings: SiiauSettings,
         *,
         pdf_cache: PdfCache | None = None,
+        slots: SessionSlots | None = None,
     ) -> None:
         self._portal_factory = portal_factory
         self._renderer = renderer
         self._runner = runner
         self._settings = settings
-        self._sessions = asyncio.Semaphore(settings.max_concurrency)
+        self._slots = slots or LocalSessionSlots(settings.max_concurrency)
         self._logins = LoginBudget(settings.max_logins_per_hour)
         self._pdf_cache = pdf_cache if pdf_cache is not None else PdfCache()
         self._logout_policy = RetryPolicy(
@@ -139,7 +140,7 @@ class ScheduleWorkflow:
         )
 
     @property
-    def breaker(self) -> CircuitBreaker:
+    def breaker(self) -> Breaker:
         return self._runner.breaker
 
     @property
@@ -154,7 +155,7 @@ class ScheduleWorkflow:
         result = FlowResult(run=FlowRun(name="verificar", kind="register"))
 
         async def body() -> str:
-            async with self._sessions:
+            async with self._slots.hold():
                 portal = self._portal_factory()
                 try:
                     await self._login(result.run, portal, credentials)
@@ -214,9 +215,7 @@ class ScheduleWorkflow:
         find_document: CacheLookup | None,
         on_stage: StageCallback,
     ) -> None:
-        if self._sessions.locked():
-            await on_stage("queued")
-        async with self._sessions:
+        async with self._slots.hold(on_wait=lambda: on_stage("queued")):
             portal = self._portal_factory()
             try:
                 await on_stage("login")

@@ -12,6 +12,7 @@ import email.parser
 import email.policy
 import itertools
 import json
+import queue
 import secrets
 import threading
 import time
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import httpx
 
 BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "Horario UdG", "username": "horario_udg_bot",
             "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}  # fmt: skip
@@ -83,6 +86,10 @@ class BotApiStandIn:
         self.commands: list[dict[str, str]] = []
         self.chat_actions: Counter[int] = Counter()
         self.transcript: list[str] = []
+        self._webhook: tuple[str, str] | None = None  # (url, secret) the bot registered
+        self._backends: list[str] = []  # where the "load balancer" sends webhook posts
+        self._outbox: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.webhook_posts: Counter[str] = Counter()
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
 
@@ -99,12 +106,14 @@ class BotApiStandIn:
 
     def start(self) -> BotApiStandIn:
         threading.Thread(target=self._server.serve_forever, name="botapi", daemon=True).start()
+        threading.Thread(target=self._deliver_webhooks, name="botapi-webhook", daemon=True).start()
         return self
 
     def stop(self) -> None:
         with self._changed:
             self._stopping = True
             self._changed.notify_all()
+        self._outbox.put({})
         self._server.shutdown()
         self._server.server_close()
 
@@ -140,6 +149,15 @@ class BotApiStandIn:
             }
             self._push({"callback_query": callback})
             self.transcript.append(f"[{user_id}] > (botón) {label_or_data}")
+
+    def route_webhook_to(self, backends: list[str]) -> None:
+        """Play the load balancer: spread webhook posts over these replica URLs, in turn."""
+        with self._lock:
+            self._backends = list(backends)
+
+    @property
+    def webhook(self) -> tuple[str, str] | None:
+        return self._webhook
 
     # ---- driver: read back ----------------------------------------------------
     def chat(self, chat_id: int) -> list[ChatMessage]:
@@ -245,13 +263,29 @@ class BotApiStandIn:
         return BOT_USER
 
     def _api_deleteWebhook(self, *_: Any) -> bool:  # noqa: N802
+        with self._changed:
+            self._webhook = None
         return True
+
+    def _api_setWebhook(self, params: dict[str, str], _: Any) -> bool:  # noqa: N802
+        with self._changed:
+            self._webhook = (params["url"], params.get("secret_token", ""))
+            pending, self._updates = self._updates, []
+        for update in pending:
+            self._outbox.put(update)
+        return True
+
+    def _api_getWebhookInfo(self, *_: Any) -> dict[str, Any]:  # noqa: N802
+        return {"url": self._webhook[0] if self._webhook else "", "has_custom_certificate": False,
+                "pending_update_count": self._outbox.qsize()}  # fmt: skip
 
     def _api_setMyCommands(self, params: dict[str, str], _: Any) -> bool:  # noqa: N802
         self.commands = json.loads(params.get("commands", "[]"))
         return True
 
     def _api_getUpdates(self, params: dict[str, str], _: Any) -> list[dict[str, Any]]:  # noqa: N802
+        if self._webhook is not None:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
         limit = int(params.get("limit") or 100)
@@ -346,8 +380,33 @@ class BotApiStandIn:
 
     def _push(self, update: dict[str, Any]) -> None:
         update["update_id"] = next(self._update_ids)
-        self._updates.append(update)
+        if self._webhook is not None:
+            self._outbox.put(update)
+        else:
+            self._updates.append(update)
         self._changed.notify_all()
+
+    def _deliver_webhooks(self) -> None:
+        """Post updates in order, like Telegram: retry until some backend answers 200."""
+        turn = itertools.count()
+        with httpx.Client(timeout=10) as http:
+            while not self._stopping:
+                update = self._outbox.get()
+                if not update:
+                    continue
+                deadline = time.monotonic() + 60
+                while not self._stopping and time.monotonic() < deadline:
+                    url, secret = self._webhook or ("", "")
+                    targets = self._backends or [url]
+                    target = targets[next(turn) % len(targets)]
+                    try:
+                        answer = http.post(target, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+                        if answer.status_code == 200:
+                            self.webhook_posts[target] += 1
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    time.sleep(0.2)
 
     @staticmethod
     def _user(user_id: int, first_name: str = "Alumno") -> dict[str, Any]:

@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -139,3 +140,45 @@ class SnapshotRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     schedule_json: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DialogRow(Base):
+    """A registration dialog in progress, shared by every replica. The code is encrypted."""
+
+    __tablename__ = "dialogs"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    step: Mapped[str] = mapped_column(String(16))
+    code_token: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rejections: Mapped[int] = mapped_column(Integer, default=0)
+    careers_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    expires_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class LeaseRow(Base):
+    """A named lease (a user's running /horario, a SIIAU session slot) that expires by itself."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    until_ts: Mapped[float] = mapped_column(Float)
+
+
+class RateEventRow(Base):
+    __tablename__ = "rate_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    at_ts: Mapped[float] = mapped_column(Float)
+
+
+class BreakerRow(Base):
+    """The SIIAU circuit breaker that every replica reads and writes."""
+
+    __tablename__ = "breaker"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    failures: Mapped[int] = mapped_column(Integer)
+    opened_until_ts: Mapped[float | None] = mapped_column(Float, nullable=True)
+    times_opened: Mapped[int] = mapped_column(Integer)

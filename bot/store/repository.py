@@ -16,8 +16,10 @@ from bot.core.credentials import Credentials, mask_code
 from bot.core.records import FlowRun, State, TaskRun, utcnow
 from bot.store.crypto import CredentialCipher
 from bot.store.db import dialect_insert, session_factory
+from bot.store.dialogs import DialogStore
 from bot.store.models import (
     CredentialRow,
+    DialogRow,
     DocumentRow,
     FlowRunRow,
     SnapshotRow,
@@ -26,6 +28,7 @@ from bot.store.models import (
     UserRow,
     WeeklyDeliveryRow,
 )
+from bot.store.shared import SharedStore
 from bot.store.upserts import DeliveredDocument, record_delivered
 from bot.store.weekly import WeeklyStore
 
@@ -52,6 +55,8 @@ class Store:
         self._cipher = cipher
         self._sessions = session_factory(engine)
         self.weekly = WeeklyStore(engine)
+        self.dialogs = DialogStore(engine, cipher)
+        self.shared = SharedStore(engine)
 
     async def save_credentials(
         self, user_id: int, chat_id: int, credentials: Credentials, career: str, career_name: str
@@ -191,6 +196,7 @@ class Store:
         async with self._sessions.begin() as session:
             run_ids = select(FlowRunRow.id).where(FlowRunRow.user_id == user_id)
             await session.execute(delete(TaskRunRow).where(TaskRunRow.flow_run_id.in_(run_ids)))
+            await session.execute(delete(DialogRow).where(DialogRow.user_id == user_id))
             for table in (FlowRunRow, DocumentRow, CredentialRow, SubscriptionRow, WeeklyDeliveryRow, SnapshotRow):
                 await session.execute(delete(table).where(table.user_id == user_id))
             await session.execute(delete(UserRow).where(UserRow.id == user_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, Update
@@ -22,6 +23,7 @@ from telegram.ext import (
 from bot import logs
 from bot.config import Settings
 from bot.ops.http import HealthSources, OpsServer
+from bot.services.coordination import SharedUserGate
 from bot.services.delivery import DeliveryService
 from bot.services.gate import UserGate
 from bot.services.pipeline import build_workflow
@@ -36,6 +38,7 @@ from bot.telegram.runtime import Runtime
 
 log = logging.getLogger(__name__)
 TOKEN_FORMAT = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+WEBHOOK_SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class ConfigError(ValueError):
@@ -49,10 +52,22 @@ def check_settings(settings: Settings) -> CredentialCipher:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set: ask @BotFather for one (see README)")
     if not TOKEN_FORMAT.match(token):
         raise ConfigError("TELEGRAM_BOT_TOKEN looks malformed: expected '<digits>:<35 characters>'")
+    if settings.telegram.webhook_url and not WEBHOOK_SECRET_FORMAT.match(
+        settings.telegram.webhook_secret.get_secret_value()
+    ):
+        raise ConfigError(
+            "TELEGRAM_WEBHOOK_SECRET must be set with TELEGRAM_WEBHOOK_URL: 1-256 characters A-Z a-z 0-9 _ -"
+        )
     try:
         return CredentialCipher([k.get_secret_value() for k in settings.store.encryption_keys])
     except KeyConfigError as error:
         raise ConfigError(str(error)) from None
+
+
+def uses_shared_state(settings: Settings, dialect: str) -> bool:
+    """Replicas need limits in the database; one process on SQLite keeps them in memory."""
+    mode = settings.bot.shared_state
+    return mode == "database" or (mode == "auto" and dialect == "postgresql")
 
 
 def build_application(settings: Settings) -> Application:
@@ -62,9 +77,14 @@ def build_application(settings: Settings) -> Application:
     async def post_init(application: Application) -> None:
         engine = create_engine(settings.store.database_url)
         await migrate(engine)
-        service = DeliveryService(
-            Store(engine, cipher), build_workflow(settings), UserGate(settings.bot.horario_per_minute)
-        )
+        store = Store(engine, cipher)
+        if uses_shared_state(settings, engine.dialect.name):
+            workflow, gate = build_workflow(settings, shared=store.shared), SharedUserGate(
+                store.shared, settings.bot.horario_per_minute
+            )
+        else:
+            workflow, gate = build_workflow(settings), UserGate(settings.bot.horario_per_minute)
+        service = DeliveryService(store, workflow, gate)
         zone = ZoneInfo(settings.bot.bot_timezone)
         weekly_service = WeeklyService(service, settings.weekly, zone)
         weekly_service.notifier = TelegramNotifier(application.bot)
@@ -112,7 +132,9 @@ def build_application(settings: Settings) -> Application:
 
 
 def add_handlers(application: Application) -> None:
-    application.add_handler(register.conversation())
+    application.add_handler(CommandHandler("registrar", register.begin))
+    application.add_handler(CommandHandler("cancelar", register.cancel))
+    application.add_handler(CallbackQueryHandler(register.chose_career, pattern=f"^{register.CAREER_PREFIX}"))
     application.add_handler(CommandHandler(["start", "ayuda"], start.start))
     application.add_handler(CommandHandler("horario", schedule.horario, block=False))
     application.add_handler(CommandHandler("estado", status.estado))
@@ -121,7 +143,7 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(weekly.on_button, pattern=f"^{weekly.PREFIX}"))
     application.add_handler(CommandHandler("olvidar", forget.ask))
     application.add_handler(CallbackQueryHandler(forget.answer, pattern="^forget:"))
-    application.add_handler(CommandHandler("cancelar", _nothing_to_cancel))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, register.on_text))
     application.add_handler(MessageHandler(filters.ALL, start.hint))
     application.add_error_handler(errors.on_error)
 
@@ -130,12 +152,8 @@ async def _weekly_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.application.bot_data["runtime"].weekly.pump()
 
 
-async def _nothing_to_cancel(update: Update, _: object) -> None:
-    if update.effective_message:
-        await update.effective_message.reply_text(texts.NOTHING_TO_CANCEL)
-
-
-def run_polling() -> int:
+def run() -> int:
+    """Polling by default; webhook mode when TELEGRAM_WEBHOOK_URL is set (needed for replicas)."""
     settings = Settings()
     logs.configure(settings.bot.log_level, settings.bot.log_format)
     try:
@@ -143,8 +161,17 @@ def run_polling() -> int:
     except ConfigError as error:
         print(f"horario-bot: {error}", file=sys.stderr)
         return 2
-    application.run_polling(
-        allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
-        timeout=int(settings.telegram.poll_timeout),
-    )
+    tg = settings.telegram
+    allowed = [Update.MESSAGE, Update.CALLBACK_QUERY]
+    if tg.webhook_url:
+        application.run_webhook(
+            listen=tg.webhook_listen,
+            port=tg.webhook_port,
+            url_path=urlsplit(tg.webhook_url).path.lstrip("/"),
+            webhook_url=tg.webhook_url,
+            secret_token=tg.webhook_secret.get_secret_value(),
+            allowed_updates=allowed,
+        )
+    else:
+        application.run_polling(allowed_updates=allowed, timeout=int(tg.poll_timeout))
     return 0

@@ -46,7 +46,7 @@ async def report_to_operator(context: ContextTypes.DEFAULT_TYPE, error: BaseExce
     if isinstance(error, LayoutChanged):
         await notify_admins(context, texts.admin_layout_changed(type(error).__name__, error.fragment))
         return
-    breaker = rt.service.workflow.breaker
-    if breaker.times_opened > rt.breaker_openings_reported:
-        rt.breaker_openings_reported = breaker.times_opened
+    openings = await rt.service.workflow.breaker.openings()
+    if openings > rt.breaker_openings_reported:
+        rt.breaker_openings_reported = openings
         await notify_admins(context, texts.admin_breaker_open(type(error).__name__))

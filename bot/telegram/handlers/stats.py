@@ -22,8 +22,8 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         texts.stats(
             runs=metrics.totals(metrics.RUNS),
             retries=sum(metrics.totals(metrics.RETRIES).values()),
-            breaker=rt.service.workflow.breaker.state.value,
-            openings=sum(metrics.totals(metrics.BREAKER_OPENINGS).values()),
+            breaker=(await rt.service.workflow.breaker.state()).value,
+            openings=await rt.service.workflow.breaker.openings(),
             weekly=metrics.totals(metrics.DELIVERIES),
             lag=metrics.QUEUE_LAG._value.get(),  # noqa: SLF001 - no public getter
         )

@@ -1,0 +1,108 @@
+"""Limits that must hold across replicas, backed by the database.
+
+In one process an asyncio.Semaphore and a dict would do (and do, by default on
+SQLite). With several replicas (PostgreSQL), SIIAU session slots and a user's
+running /horario are leases in the database, renewed while held, so a replica
+that dies releases them when the lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Protocol
+
+from bot.services.errors import AlreadyRunning, RateLimited
+from bot.store.shared import SharedStore
+
+HOLDER = f"{uuid.uuid4().hex[:12]}"  # this process, as lease holders know it
+OnWait = Callable[[], Awaitable[None]]
+
+
+async def _nothing() -> None:
+    return None
+
+
+class SessionSlots(Protocol):
+    def hold(self, on_wait: OnWait = _nothing) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+
+class LocalSessionSlots:
+    def __init__(self, size: int) -> None:
+        self._semaphore = asyncio.Semaphore(size)
+
+    @asynccontextmanager
+    async def hold(self, on_wait: OnWait = _nothing) -> AsyncIterator[None]:
+        if self._semaphore.locked():
+            await on_wait()
+        async with self._semaphore:
+            yield
+
+
+class SharedSessionSlots:
+    """N named leases `siiau:0…N-1`; holding one means holding a SIIAU session slot."""
+
+    def __init__(self, store: SharedStore, size: int, lease: float = 120.0) -> None:
+        self._store = store
+        self._names = [f"siiau:{i}" for i in range(size)]
+        self._lease = lease
+
+    @asynccontextmanager
+    async def hold(self, on_wait: OnWait = _nothing) -> AsyncIterator[None]:
+        holder = f"{HOLDER}:{uuid.uuid4().hex[:8]}"
+        name = await self._acquire(holder, on_wait)
+        renewal = asyncio.create_task(self._renew(name, holder))
+        try:
+            yield
+        finally:
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
+            await asyncio.shield(self._store.release(name, holder))
+
+    async def _acquire(self, holder: str, on_wait: OnWait) -> str:
+        waited = False
+        while True:
+            now = time.time()
+            for name in random.sample(self._names, len(self._names)):
+                if await self._store.acquire(name, holder, now + self._lease, now):
+                    return name
+            if not waited:
+                waited = True
+                await on_wait()
+            await asyncio.sleep(0.05 + random.random() * 0.15)
+
+    async def _renew(self, name: str, holder: str) -> None:
+        while True:
+            await asyncio.sleep(self._lease / 3)
+            await self._store.renew(name, holder, time.time() + self._lease)
+
+
+class SharedUserGate:
+    """One /horario per user at a time and a few per minute, across replicas."""
+
+    def __init__(self, store: SharedStore, per_minute: int, lease: float = 600.0) -> None:
+        self._store = store
+        self._per_minute = per_minute
+        self._lease = lease
+
+    @asynccontextmanager
+    async def admit(self, user_id: int, *, count: bool = True) -> AsyncIterator[None]:
+        name, holder, now = f"user:{user_id}", f"{HOLDER}:{uuid.uuid4().hex[:8]}", time.time()
+        if not await self._store.acquire(name, holder, now + self._lease, now):
+            raise AlreadyRunning()
+        try:
+            if count and not await self._store.count_and_add(user_id, now, 60, self._per_minute):
+                raise RateLimited()
+            yield
+        finally:
+            await asyncio.shield(self._store.release(name, holder))
+
+    def forget(self, user_id: int) -> None:
+        task = asyncio.ensure_future(self._store.forget_user(user_id))
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
