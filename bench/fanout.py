@@ -23,45 +23,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import insert
-
-from bot.core.credentials import mask_code
-from bot.core.records import utcnow
 from bot.sim.botapi import BotApiStandIn
+from bot.sim.seed import seed_subscribers
 from bot.sim.siiau import SiiauSimulator
 from bot.sim.siiau.students import SimCourse, SimSession, generated_student
 from bot.store.crypto import CredentialCipher
-from bot.store.db import create_engine, migrate
-from bot.store.models import CredentialRow, SubscriptionRow, UserRow
 
 TOKEN = "200000002:" + "B" * 35
 FIRST_USER = 1_000_000
-
-
-async def seed(db_url: str, key: str, students: list) -> None:  # type: ignore[type-arg]
-    engine = create_engine(db_url)
-    await migrate(engine)
-    cipher = CredentialCipher([key])
-    now = utcnow()
-    far = int(time.time()) + 30 * 24 * 3600
-    users = [{"id": FIRST_USER + i, "chat_id": FIRST_USER + i, "created_at": now} for i in range(len(students))]
-    creds = [
-        {"user_id": FIRST_USER + i, "code_token": cipher.encrypt(s.code), "nip_token": cipher.encrypt(s.nip),
-         "code_hint": mask_code(s.code), "career": "INCO", "career_name": "INGENIERIA EN COMPUTACION",
-         "rejected_at": None, "updated_at": now}
-        for i, s in enumerate(students)
-    ]  # fmt: skip
-    subs = [
-        {"user_id": FIRST_USER + i, "weekday": 0, "hour": 7, "only_if_changed": False, "active": True,
-         "paused_reason": None, "next_due_ts": far, "pending_due_ts": None, "lease_until_ts": None,
-         "attempts": 0, "updated_at": now}
-        for i in range(len(students))
-    ]  # fmt: skip
-    async with engine.begin() as connection:
-        for table, rows in ((UserRow, users), (CredentialRow, creds), (SubscriptionRow, subs)):
-            for start in range(0, len(rows), 2000):
-                await connection.execute(insert(table), rows[start : start + 2000])
-    await engine.dispose()
 
 
 def force_due(db_path: Path) -> None:
@@ -166,7 +135,7 @@ def main() -> None:
         workdir = Path(tmp)
         db_path = workdir / "fanout.db"
         db_url = f"sqlite+aiosqlite:///{db_path}"
-        asyncio.run(seed(db_url, key, students))
+        asyncio.run(seed_subscribers(db_url, key, students, FIRST_USER))
         env = {
             "PATH": os.environ["PATH"], "HOME": tmp, "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_URL": botapi.base_url, "TELEGRAM_POLL_TIMEOUT": "5", "ENCRYPTION_KEYS": key,

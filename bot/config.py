@@ -105,6 +105,7 @@ class BotSettings(BaseSettings):
     log_format: str = Field(default="kv", pattern="^(kv|json)$")
     metrics_port: int = 0
     shared_state: str = Field(default="auto", pattern="^(auto|local|database)$")
+    shared_lease_seconds: float = Field(default=30.0, gt=0, description="shared leases, renewed while held")
 
     @field_validator("admin_chat_ids", mode="before")
     @classmethod

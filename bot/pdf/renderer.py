@@ -69,6 +69,7 @@ class PdfRenderer:
         self._prewarm = settings.prewarm
         self._spares: list[asyncio.subprocess.Process] = []
         self._refills: set[asyncio.Task[None]] = set()
+        self._closed = False
 
     def html(self, schedule: Schedule, now: datetime | None = None) -> str:
         generated_at = (now or datetime.now(self._zone)).astimezone(self._zone)
@@ -95,9 +96,8 @@ class PdfRenderer:
         return pdf
 
     async def aclose(self) -> None:
-        """Stop the spare processes (and any still starting)."""
-        for task in list(self._refills):
-            task.cancel()
+        """Stop the spare processes, letting any still starting finish first."""
+        self._closed = True
         await asyncio.gather(*self._refills, return_exceptions=True)
         spares, self._spares = self._spares, []
         for process in spares:
@@ -113,11 +113,15 @@ class PdfRenderer:
         return await self._spawn()
 
     def _refill(self) -> None:
-        if len(self._spares) + len(self._refills) >= self._prewarm:
+        if self._closed or len(self._spares) + len(self._refills) >= self._prewarm:
             return
 
         async def start_spare() -> None:
-            self._spares.append(await self._spawn())
+            process = await self._spawn()
+            if self._closed:
+                await _kill(process)
+            else:
+                self._spares.append(process)
 
         task = asyncio.create_task(start_spare())
         self._refills.add(task)

@@ -47,7 +47,7 @@ class LocalSessionSlots:
 class SharedSessionSlots:
     """N named leases `siiau:0…N-1`; holding one means holding a SIIAU session slot."""
 
-    def __init__(self, store: SharedStore, size: int, lease: float = 120.0) -> None:
+    def __init__(self, store: SharedStore, size: int, lease: float = 30.0) -> None:
         self._store = store
         self._names = [f"siiau:{i}" for i in range(size)]
         self._lease = lease
@@ -56,14 +56,8 @@ class SharedSessionSlots:
     async def hold(self, on_wait: OnWait = _nothing) -> AsyncIterator[None]:
         holder = f"{HOLDER}:{uuid.uuid4().hex[:8]}"
         name = await self._acquire(holder, on_wait)
-        renewal = asyncio.create_task(self._renew(name, holder))
-        try:
+        async with _renewed(self._store, name, holder, self._lease):
             yield
-        finally:
-            renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewal
-            await asyncio.shield(self._store.release(name, holder))
 
     async def _acquire(self, holder: str, on_wait: OnWait) -> str:
         waited = False
@@ -77,16 +71,31 @@ class SharedSessionSlots:
                 await on_wait()
             await asyncio.sleep(0.05 + random.random() * 0.15)
 
-    async def _renew(self, name: str, holder: str) -> None:
+
+
+@asynccontextmanager
+async def _renewed(store: SharedStore, name: str, holder: str, lease: float) -> AsyncIterator[None]:
+    """Keep a held lease alive while the body runs; release it after, whatever happens."""
+
+    async def renew() -> None:
         while True:
-            await asyncio.sleep(self._lease / 3)
-            await self._store.renew(name, holder, time.time() + self._lease)
+            await asyncio.sleep(lease / 3)
+            await store.renew(name, holder, time.time() + lease)
+
+    renewal = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        renewal.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewal
+        await asyncio.shield(store.release(name, holder))
 
 
 class SharedUserGate:
     """One /horario per user at a time and a few per minute, across replicas."""
 
-    def __init__(self, store: SharedStore, per_minute: int, lease: float = 600.0) -> None:
+    def __init__(self, store: SharedStore, per_minute: int, lease: float = 30.0) -> None:
         self._store = store
         self._per_minute = per_minute
         self._lease = lease
@@ -96,12 +105,10 @@ class SharedUserGate:
         name, holder, now = f"user:{user_id}", f"{HOLDER}:{uuid.uuid4().hex[:8]}", time.time()
         if not await self._store.acquire(name, holder, now + self._lease, now):
             raise AlreadyRunning()
-        try:
+        async with _renewed(self._store, name, holder, self._lease):
             if count and not await self._store.count_and_add(user_id, now, 60, self._per_minute):
                 raise RateLimited()
             yield
-        finally:
-            await asyncio.shield(self._store.release(name, holder))
 
     def forget(self, user_id: int) -> None:
         task = asyncio.ensure_future(self._store.forget_user(user_id))

@@ -24,7 +24,7 @@ def build_workflow(
         slots = LocalSessionSlots(siiau.max_concurrency)
     else:
         breaker = SharedCircuitBreaker(shared, siiau.breaker_threshold, siiau.breaker_cooldown)
-        slots = SharedSessionSlots(shared, siiau.max_concurrency)
+        slots = SharedSessionSlots(shared, siiau.max_concurrency, settings.bot.shared_lease_seconds)
     runner = FlowRunner(RetryPolicy(siiau.retries, siiau.backoff_base, siiau.backoff_max), breaker)
     renderer = PdfRenderer(settings.pdf, timezone=settings.bot.bot_timezone)
     return ScheduleWorkflow(

@@ -141,14 +141,22 @@ class WeeklyService:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _run(self, claim: Claim) -> None:
+        keeper = asyncio.create_task(self._keep_lease(claim))
         try:
             await self.process(claim)
         except Exception:
             log.exception("weekly delivery crashed user=%s", claim.user_id)
         finally:
+            keeper.cancel()
             # A slot just freed up: take the next due subscription now, not at the next tick.
             self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
             asyncio.get_running_loop().call_soon(self._pump_soon)
+
+    async def _keep_lease(self, claim: Claim) -> None:
+        lease = self.settings.lease_seconds
+        while True:
+            await asyncio.sleep(lease / 3)
+            await self.store.extend_lease(claim, int(self.clock().timestamp()) + lease)
 
     def _pump_soon(self) -> None:
         task = asyncio.ensure_future(self.pump())

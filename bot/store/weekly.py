@@ -153,6 +153,16 @@ class WeeklyStore:
                 )
             )
 
+    async def extend_lease(self, claim: Claim, until_ts: int) -> None:
+        """Still working on it: keep other ticks from taking this claim over."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(SubscriptionRow)
+                .where(SubscriptionRow.user_id == claim.user_id, SubscriptionRow.pending_due_ts == claim.due_ts,
+                       SubscriptionRow.lease_until_ts < until_ts)
+                .values(lease_until_ts=until_ts)
+            )  # fmt: skip
+
     async def pause(self, user_id: int, reason: str) -> None:
         async with self._sessions.begin() as session:
             await session.execute(

@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.ops.http import HealthSources, OpsServer
 from bot.services.coordination import SharedUserGate
 from bot.services.delivery import DeliveryService
-from bot.services.gate import UserGate
+from bot.services.gate import Gate, UserGate
 from bot.services.pipeline import build_workflow
 from bot.services.weekly import WeeklyService
 from bot.store.crypto import CredentialCipher, KeyConfigError
@@ -79,9 +79,8 @@ def build_application(settings: Settings) -> Application:
         await migrate(engine)
         store = Store(engine, cipher)
         if uses_shared_state(settings, engine.dialect.name):
-            workflow, gate = build_workflow(settings, shared=store.shared), SharedUserGate(
-                store.shared, settings.bot.horario_per_minute
-            )
+            workflow = build_workflow(settings, shared=store.shared)
+            gate: Gate = SharedUserGate(store.shared, settings.bot.horario_per_minute, settings.bot.shared_lease_seconds)
         else:
             workflow, gate = build_workflow(settings), UserGate(settings.bot.horario_per_minute)
         service = DeliveryService(store, workflow, gate)

@@ -1,0 +1,157 @@
+"""Several replicas on one PostgreSQL: webhook mode, shared dialogs, one delivery per user-week."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from bot.sim.botapi import BotApiStandIn
+from bot.sim.seed import seed_subscribers
+from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
+from bot.sim.siiau.students import generated_student
+from tests.e2e.test_registration import register
+from tests.helpers import TEST_KEY, BotProcess
+from tests.pg import fresh_database
+
+SECRET = "s3cret-webhook_token"
+FIRST_USER = 7_000_000
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    async for url in fresh_database():
+        yield url
+
+
+class Replicas:
+    def __init__(self, root: Path, botapi: BotApiStandIn, siiau: SiiauSimulator, db_url: str, count: int,
+                 **env: str) -> None:  # fmt: skip
+        self.processes: list[BotProcess] = []
+        self.urls: list[str] = []
+        for index in range(count):
+            port = free_port()
+            url = f"http://127.0.0.1:{port}/telegram"
+            workdir = root / f"replica{index}"
+            workdir.mkdir()
+            self.processes.append(BotProcess(workdir, botapi, siiau.url, {
+                "DATABASE_URL": db_url, "TELEGRAM_WEBHOOK_URL": url, "TELEGRAM_WEBHOOK_SECRET": SECRET,
+                "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1", "TELEGRAM_WEBHOOK_PORT": str(port), **env,
+            }))  # fmt: skip
+            self.urls.append(url)
+        botapi.route_webhook_to(self.urls)
+
+    def start(self) -> Replicas:
+        for process in self.processes:
+            process.start()
+        return self
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.stop()
+
+    def logs(self) -> str:
+        return "".join(p.log_text() for p in self.processes)
+
+
+@pytest.fixture
+def replicas_factory(tmp_path: Path, botapi: BotApiStandIn, siiau: SiiauSimulator) -> Iterator:  # type: ignore[type-arg]
+    made: list[Replicas] = []
+
+    def make(db_url: str, count: int, **env: str) -> Replicas:
+        made.append(Replicas(tmp_path, botapi, siiau, db_url, count, **env).start())
+        return made[-1]
+
+    yield make
+    for replicas in made:
+        replicas.stop()
+        for secret in (DEMO_NIP, SECRET):
+            assert secret not in replicas.logs()
+
+
+async def test_webhook_mode_serves_updates_and_rejects_a_wrong_secret(
+    pg_url: str, botapi: BotApiStandIn, replicas_factory  # type: ignore[no-untyped-def]
+) -> None:
+    replicas = replicas_factory(pg_url, 1)
+    assert botapi.webhook == (replicas.urls[0], SECRET)
+    hello = botapi.user_says(100, "/start")
+    botapi.wait_for_text(100, "Hola", after=hello)
+    update = {"update_id": 999_999, "message": {
+        "message_id": 50, "date": int(time.time()), "text": "/start",
+        "chat": {"id": 101, "type": "private"}, "from": {"id": 101, "is_bot": False, "first_name": "X"},
+        "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}  # fmt: skip
+    async with httpx.AsyncClient() as http:
+        wrong = await http.post(replicas.urls[0], json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
+        missing = await http.post(replicas.urls[0], json=update)
+    assert wrong.status_code == 403 and missing.status_code == 403
+    await asyncio.sleep(1.5)
+    assert botapi.bot_messages(101) == []
+
+
+async def test_a_registration_dialog_across_two_replicas_completes(
+    pg_url: str, botapi: BotApiStandIn, siiau: SiiauSimulator, replicas_factory  # type: ignore[no-untyped-def]
+) -> None:
+    replicas = replicas_factory(pg_url, 2)
+    await asyncio.to_thread(register, botapi, 200, DEMO_CODE, DEMO_NIP)
+    assert "SIIAU aceptó tus datos" in botapi.bot_messages(200)[-1].text
+    assert all(botapi.webhook_posts[url] >= 1 for url in replicas.urls), botapi.webhook_posts
+    asked = botapi.user_says(200, "/horario")
+    await asyncio.to_thread(botapi.wait_for, 200, lambda m: m.file_id is not None, 60, asked)
+
+
+async def test_three_replicas_deliver_each_user_week_once_even_when_one_is_killed(
+    pg_url: str, botapi: BotApiStandIn, siiau: SiiauSimulator, replicas_factory  # type: ignore[no-untyped-def]
+) -> None:
+    users = 1000
+    students = [generated_student(i) for i in range(users)]
+    for student in students:
+        siiau.add_student(student)
+    await seed_subscribers(pg_url, TEST_KEY, students, FIRST_USER)
+    replicas = replicas_factory(
+        pg_url, 3, SIIAU_MAX_CONCURRENCY="6", WEEKLY_LEASE_SECONDS="6", SHARED_LEASE_SECONDS="3",
+        WEEKLY_CONCURRENCY="12", LOG_LEVEL="INFO",
+    )  # fmt: skip
+    siiau.reset_stats()
+    connection = await asyncpg.connect(pg_url.replace("+asyncpg", ""))
+    await connection.execute("UPDATE subscriptions SET next_due_ts = extract(epoch from now())::bigint - 1")
+
+    def delivered() -> int:
+        return sum(1 for i in range(users) if botapi.documents_sent[FIRST_USER + i])
+
+    deadline = time.monotonic() + 120
+    while delivered() < users // 3:
+        assert time.monotonic() < deadline, "fan-out did not get going"
+        await asyncio.sleep(0.1)
+    siiau.faults.latency = 5  # everything in flight now waits on SIIAU…
+    await asyncio.sleep(1.5)  # …and whatever was past SIIAU finishes sending
+    peak_before_kill = siiau.peak_sessions
+    victim = replicas.processes[1]
+    await asyncio.to_thread(victim.kill)
+    siiau.faults.latency = 0
+    deadline = time.monotonic() + 240
+    while delivered() < users:
+        assert time.monotonic() < deadline, f"only {delivered()} of {users} delivered"
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(8)  # longer than every lease: nothing further may arrive
+    per_user = Counter({FIRST_USER + i: botapi.documents_sent[FIRST_USER + i] for i in range(users)})
+    assert set(per_user.values()) == {1}
+    rows = await connection.fetch("SELECT outcome, count(*) FROM weekly_deliveries GROUP BY outcome")
+    await connection.close()
+    assert {r["outcome"]: r["count"] for r in rows} == {"sent": users}
+    assert peak_before_kill <= 6, "the SIIAU session bound must hold across replicas"
+    assert siiau.open_sessions() == []
+    logs = replicas.logs()
+    assert "weekly delivery crashed" not in logs
