@@ -9,6 +9,7 @@ week re-sends the other half by file_id.
 
     .venv/bin/python bench/fanout.py --users 10000
     .venv/bin/python bench/fanout.py --users 1000 --unchanged 0.5
+    .venv/bin/python bench/fanout.py --users 1000 --replicas 3 --db postgresql://postgres@127.0.0.1/postgres
 """
 
 from __future__ import annotations
@@ -16,12 +17,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import asyncpg
 
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.seed import seed_subscribers
@@ -33,11 +40,54 @@ TOKEN = "200000002:" + "B" * 35
 FIRST_USER = 1_000_000
 
 
-def force_due(db_path: Path) -> None:
-    with sqlite3.connect(db_path) as db:
-        db.execute("DELETE FROM weekly_deliveries")  # a new week for everyone
-        db.execute("UPDATE subscriptions SET next_due_ts = CAST(strftime('%s','now') AS INTEGER) - 1,"
-                   " pending_due_ts = NULL, lease_until_ts = NULL, attempts = 0")  # fmt: skip
+NEW_WEEK = [
+    "DELETE FROM weekly_deliveries",  # a new week for everyone
+    "UPDATE subscriptions SET next_due_ts = {now} - 1, pending_due_ts = NULL, lease_until_ts = NULL, attempts = 0",
+]
+
+
+def force_due(db_url: str) -> None:
+    now = int(time.time())
+    if db_url.startswith("sqlite"):
+        with sqlite3.connect(db_url.split(":///", 1)[1]) as db:
+            for statement in NEW_WEEK:
+                db.execute(statement.format(now=now))
+    else:
+        asyncio.run(_execute(db_url, [s.format(now=now) for s in NEW_WEEK]))
+
+
+async def _execute(db_url: str, statements: list[str]) -> object:
+    connection = await asyncpg.connect(db_url.replace("+asyncpg", ""))
+    try:
+        result = None
+        for statement in statements:
+            result = await connection.fetch(statement)
+        return result
+    finally:
+        await connection.close()
+
+
+def outcomes(db_url: str) -> dict[str, int]:
+    query = "SELECT outcome, COUNT(*) FROM weekly_deliveries GROUP BY outcome"
+    if db_url.startswith("sqlite"):
+        with sqlite3.connect(db_url.split(":///", 1)[1]) as db:
+            return dict(db.execute(query))
+    return {r[0]: r[1] for r in asyncio.run(_execute(db_url, [query]))}  # type: ignore[union-attr]
+
+
+@contextmanager
+def database(args: argparse.Namespace, workdir: Path) -> Iterator[str]:
+    """SQLite in the work dir, or a fresh database on the PostgreSQL server of --db."""
+    if not args.db:
+        yield f"sqlite+aiosqlite:///{workdir}/fanout.db"
+        return
+    name = f"horario_bench_{uuid.uuid4().hex[:8]}"
+    admin = args.db.replace("+asyncpg", "")
+    asyncio.run(_execute(admin, [f'CREATE DATABASE "{name}"']))
+    try:
+        yield admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
+    finally:
+        asyncio.run(_execute(admin, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)']))
 
 
 def tree_rss_kib(pid: int) -> tuple[int, int]:
@@ -94,20 +144,24 @@ def stop_bot(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def deliver_week(botapi: BotApiStandIn, process: subprocess.Popen[bytes], db_path: Path, users: int,
+def deliver_week(botapi: BotApiStandIn, processes: list[subprocess.Popen[bytes]], db_url: str, users: int,
                  timeout: float) -> tuple[float, int, int]:  # fmt: skip
-    """Force everyone due; wait until every user has one more document. (seconds, rss, tree rss)."""
+    """Force everyone due; wait until every user has one more document.
+
+    Returns (seconds, peak RSS of the largest bot process, peak RSS of all of them with renderers).
+    """
     target = {FIRST_USER + i: botapi.documents_sent[FIRST_USER + i] + 1 for i in range(users)}
     peak_rss = peak_tree = 0
-    force_due(db_path)
+    force_due(db_url)
     started = time.monotonic()
     while True:
         done = sum(1 for user, n in target.items() if botapi.documents_sent[user] >= n)
-        rss, tree = tree_rss_kib(process.pid)
-        peak_rss, peak_tree = max(peak_rss, rss), max(peak_tree, tree)
+        sizes = [tree_rss_kib(p.pid) for p in processes]
+        peak_rss = max(peak_rss, max(rss for rss, _ in sizes))
+        peak_tree = max(peak_tree, sum(tree for _, tree in sizes))
         if done == users:
             return time.monotonic() - started, peak_rss, peak_tree
-        if time.monotonic() - started > timeout or process.poll() is not None:
+        if time.monotonic() - started > timeout or any(p.poll() is not None for p in processes):
             raise RuntimeError(f"only {done}/{users} delivered; see bot.log")
         time.sleep(0.5)
 
@@ -125,57 +179,81 @@ def main() -> None:
     parser.add_argument("--unchanged", type=float, default=0.0, help="share of schedules unchanged")
     parser.add_argument("--siiau-latency", type=float, default=0.3)
     parser.add_argument("--siiau-concurrency", type=int, default=64)
+    parser.add_argument("--replicas", type=int, default=1, help="bot processes (webhook mode when > 1)")
+    parser.add_argument("--db", default="", help="PostgreSQL server DSN, e.g. postgresql://postgres@127.0.0.1/postgres")
     parser.add_argument("--timeout", type=float, default=3600)
     args = parser.parse_args()
     n = args.users
     students = [generated_student(i) for i in range(n)]
     key = CredentialCipher.generate_key()
     with tempfile.TemporaryDirectory() as tmp, SiiauSimulator(students) as siiau, \
-            BotApiStandIn(TOKEN, sends_per_second=30, keep_files=False) as botapi:  # fmt: skip
+            BotApiStandIn(TOKEN, sends_per_second=30, keep_files=False) as botapi, \
+            database(args, Path(tmp)) as db_url:  # fmt: skip
         workdir = Path(tmp)
-        db_path = workdir / "fanout.db"
-        db_url = f"sqlite+aiosqlite:///{db_path}"
         asyncio.run(seed_subscribers(db_url, key, students, FIRST_USER))
-        env = {
+        base_env = {
             "PATH": os.environ["PATH"], "HOME": tmp, "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_URL": botapi.base_url, "TELEGRAM_POLL_TIMEOUT": "5", "ENCRYPTION_KEYS": key,
             "DATABASE_URL": db_url, "SIIAU_BASE_URL": siiau.url, "LOG_LEVEL": "WARNING",
             "SIIAU_MAX_CONCURRENCY": str(args.siiau_concurrency),
-            "SIIAU_MAX_LOGINS_PER_HOUR": "1000", "SIIAU_READ_TIMEOUT": "10",
-            "WEEKLY_TICK_SECONDS": "1", "WEEKLY_CONCURRENCY": str(args.siiau_concurrency * 2),
+            "SIIAU_MAX_LOGINS_PER_HOUR": "1000", "SIIAU_READ_TIMEOUT": "10", "WEEKLY_TICK_SECONDS": "1",
+            "WEEKLY_CONCURRENCY": str(max(4, args.siiau_concurrency * 2 // args.replicas)),
+            # The replicas share one Bot API budget: each paces itself at its share of it.
+            "TELEGRAM_SENDS_PER_SECOND": str(29 / args.replicas),
         }  # fmt: skip
-        process = start_bot(workdir, env)
-        wait_ready(botapi, process, 0)
+        processes, webhooks = [], []
+        for index in range(args.replicas):
+            env = dict(base_env)
+            if args.replicas > 1:
+                port = _free_port()
+                url = f"http://127.0.0.1:{port}/telegram"
+                env.update({"TELEGRAM_WEBHOOK_URL": url, "TELEGRAM_WEBHOOK_SECRET": "bench-secret",
+                            "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1", "TELEGRAM_WEBHOOK_PORT": str(port)})  # fmt: skip
+                webhooks.append(url)
+            (workdir / f"r{index}").mkdir()
+            processes.append(start_bot(workdir / f"r{index}", env))
+            wait_ready(botapi, processes[-1], index)
+        if webhooks:
+            botapi.route_webhook_to(webhooks)
         if args.unchanged:
             print(f"setup week: delivering to {n} users (not measured)…", file=sys.stderr)
-            deliver_week(botapi, process, db_path, n, args.timeout)
-            changed = students[: round(n * (1 - args.unchanged))]
-            for student in changed:
+            deliver_week(botapi, processes, db_url, n, args.timeout)
+            for student in students[: round(n * (1 - args.unchanged))]:
                 change_schedule(siiau, student.code)
         siiau.reset_stats()
         uploads_before, too_many_before = botapi.uploads, botapi.too_many_requests
         siiau.faults.latency = args.siiau_latency
-        cpu_before = cpu_seconds(process.pid)
+        cpu_before = [cpu_seconds(p.pid) for p in processes]
         bench_cpu_before = time.process_time()
-        seconds, rss, tree = deliver_week(botapi, process, db_path, n, args.timeout)
-        bot_cpu, render_cpu = (a - b for a, b in zip(cpu_seconds(process.pid), cpu_before, strict=True))
+        seconds, rss, tree = deliver_week(botapi, processes, db_url, n, args.timeout)
+        cpu_after = [cpu_seconds(p.pid) for p in processes]
+        bot_cpu = sum(a[0] - b[0] for a, b in zip(cpu_after, cpu_before, strict=True))
+        render_cpu = sum(a[1] - b[1] for a, b in zip(cpu_after, cpu_before, strict=True))
         bench_cpu = time.process_time() - bench_cpu_before
-        stop_bot(process)
-        with sqlite3.connect(db_path) as db:
-            outcomes = dict(db.execute("SELECT outcome, COUNT(*) FROM weekly_deliveries GROUP BY outcome"))
+        for process in processes:
+            stop_bot(process)
+        recorded = outcomes(db_url)
         floor = n / 30
-        print(f"users: {n}, unchanged: {args.unchanged:.0%}, SIIAU latency {args.siiau_latency * 1000:.0f} ms/request, "
+        backend = "PostgreSQL" if args.db else "SQLite"
+        print(f"users: {n}, unchanged: {args.unchanged:.0%}, replicas: {args.replicas} on {backend}, "
+              f"SIIAU latency {args.siiau_latency * 1000:.0f} ms/request, "
               f"SIIAU_MAX_CONCURRENCY={args.siiau_concurrency}, CPUs: {os.cpu_count()}")  # fmt: skip
         print(f"wall time:            {seconds:.1f} s (floor N/30 = {floor:.1f} s; ratio {seconds / floor:.2f}×)")
-        print(f"peak RSS:             {rss / 1024:.0f} MiB bot process; {tree / 1024:.0f} MiB with wkhtmltopdf")
+        print(f"peak RSS:             {rss / 1024:.0f} MiB largest bot process; "
+              f"{tree / 1024:.0f} MiB all bot processes with wkhtmltopdf")  # fmt: skip
         print(f"peak SIIAU sessions:  {siiau.peak_sessions} (bound {args.siiau_concurrency})")
         print(f"429 answers:          {botapi.too_many_requests - too_many_before}")
         print(f"uploads:              {botapi.uploads - uploads_before} (the rest re-sent by file_id)")
-        print(f"deliveries:           {sum(outcomes.values())} recorded {outcomes}; "
-              f"users with a new document: {n}")  # fmt: skip
+        print(f"deliveries:           {sum(recorded.values())} recorded {recorded}; users with a new document: {n}")
         print(f"SIIAU sessions left open: {len(siiau.open_sessions())}")
         print(f"CPU seconds:          bot {bot_cpu:.0f}, wkhtmltopdf {render_cpu:.0f}, "
               f"simulators {bench_cpu:.0f} (of {seconds * (os.cpu_count() or 1):.0f} available)")  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 if __name__ == "__main__":
