@@ -15,6 +15,7 @@ from bot.siiau.errors import (
     CircuitOpen,
     InvalidCredentials,
     LayoutChanged,
+    LoginLimitReached,
     NoSchedule,
     SessionAlreadyOpen,
     SessionExpired,
@@ -84,6 +85,16 @@ async def test_retries_cannot_lock_an_account(siiau: SiiauSimulator) -> None:
     assert siiau.wrong_nips[DEMO_CODE] == 1
     assert not siiau.is_locked(DEMO_CODE)
     assert (await workflow.run(DEMO, "INCO")).pdf is not None
+
+
+async def test_different_wrong_nips_stop_well_before_siiau_locks(siiau: SiiauSimulator) -> None:
+    workflow = make_workflow(siiau.url)
+    for attempt in range(3):
+        with pytest.raises(InvalidCredentials):
+            await workflow.verify(Credentials(DEMO_CODE, f"wrong{attempt}"))
+    with pytest.raises(LoginLimitReached):
+        await workflow.verify(Credentials(DEMO_CODE, "wrong3"))
+    assert siiau.wrong_nips[DEMO_CODE] == 3 and not siiau.is_locked(DEMO_CODE)
 
 
 async def test_locked_account(siiau: SiiauSimulator) -> None:

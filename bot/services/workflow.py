@@ -65,16 +65,21 @@ class FlowResult:
 
 
 class LoginBudget:
-    """Our own guard on SIIAU logins, so no loop of ours can lock an account.
+    """Our own guard on SIIAU logins, so nothing we do can lock a student's account.
 
-    It caps logins per student per hour, and it remembers every code/NIP pair
-    SIIAU rejected (as a keyed hash, never the NIP) so that pair is not sent again.
+    It caps logins per student per hour; it remembers every code/NIP pair SIIAU
+    rejected (as a keyed hash, never the NIP) so that pair is not sent again; and
+    after `MAX_REJECTIONS_PER_DAY` rejected NIPs for one code it stops trying that
+    code for a day, well before SIIAU's lock at about five.
     """
+
+    MAX_REJECTIONS_PER_DAY = 3
 
     def __init__(self, per_hour: int, clock: Callable[[], float] = time.monotonic) -> None:
         self._per_hour = per_hour
         self._clock = clock
         self._attempts: dict[str, deque[float]] = {}
+        self._rejections: dict[str, deque[float]] = {}
         self._key = secrets.token_bytes(32)
         self._rejected: set[bytes] = set()
 
@@ -82,19 +87,28 @@ class LoginBudget:
         if self._fingerprint(credentials) in self._rejected:
             raise InvalidCredentials("this code/NIP pair was rejected before; not sending it again")
         now = self._clock()
-        window = self._attempts.setdefault(credentials.code, deque())
-        while window and now - window[0] > 3600:
-            window.popleft()
+        if len(_recent(self._rejections, credentials.code, now, 24 * 3600)) >= self.MAX_REJECTIONS_PER_DAY:
+            raise LoginLimitReached("SIIAU rejected several NIPs for this student today")
+        window = _recent(self._attempts, credentials.code, now, 3600)
         if len(window) >= self._per_hour:
             raise LoginLimitReached("too many SIIAU logins for this student in the last hour")
         window.append(now)
 
     def rejected(self, credentials: Credentials) -> None:
         self._rejected.add(self._fingerprint(credentials))
+        _recent(self._rejections, credentials.code, self._clock(), 24 * 3600).append(self._clock())
 
     def _fingerprint(self, credentials: Credentials) -> bytes:
         pair = f"{credentials.code}\0{credentials.nip}".encode()
         return hmac.new(self._key, pair, hashlib.sha256).digest()
+
+
+def _recent(log: dict[str, deque[float]], key: str, now: float, window: float) -> deque[float]:
+    """The events of `key` within the last `window` seconds (older ones dropped)."""
+    events = log.setdefault(key, deque())
+    while events and now - events[0] > window:
+        events.popleft()
+    return events
 
 
 class PdfCache:

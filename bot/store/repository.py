@@ -84,7 +84,7 @@ class Store:
                                 "rejected_at", "updated_at"],
             )  # fmt: skip
 
-    async def profile(self, user_id: int) -> Profile | None:
+    async def _credential_row(self, user_id: int) -> tuple[CredentialRow, int] | None:
         async with self._sessions() as session:
             row = await session.execute(
                 select(CredentialRow, UserRow.chat_id)
@@ -92,19 +92,14 @@ class Store:
                 .where(CredentialRow.user_id == user_id)
             )
             found = row.first()
-        if found is None:
-            return None
-        credential, chat_id = found
-        return _profile(credential, chat_id)
+        return None if found is None else (found[0], found[1])
+
+    async def profile(self, user_id: int) -> Profile | None:
+        found = await self._credential_row(user_id)
+        return None if found is None else _profile(*found)
 
     async def credentials(self, user_id: int) -> StoredCredentials | None:
-        async with self._sessions() as session:
-            row = await session.execute(
-                select(CredentialRow, UserRow.chat_id)
-                .join(UserRow, UserRow.id == CredentialRow.user_id)
-                .where(CredentialRow.user_id == user_id)
-            )
-            found = row.first()
+        found = await self._credential_row(user_id)
         if found is None:
             return None
         credential, chat_id = found

@@ -83,7 +83,10 @@ ERRORS = {
     "SessionExpired": "SIIAU cerró la sesión a medio camino; inténtalo en unos minutos.",
     "LayoutChanged": "SIIAU cambió su página; ya avisamos al administrador. Inténtalo más tarde.",
     "NoSchedule": "No tienes materias registradas en este ciclo 📭.",
-    "LoginLimitReached": "Ya entré muchas veces a SIIAU por ti esta hora. Inténtalo más tarde 🙏.",
+    "LoginLimitReached": (
+        "Ya intenté entrar a SIIAU muchas veces por ti. Para proteger tu cuenta, espera unas horas "
+        "y vuelve a intentarlo 🙏."
+    ),
     "RenderError": "No pude generar el PDF esta vez. Inténtalo en unos minutos.",
     "CredentialsUndecryptable": "No pude leer tus datos guardados. Regístrate de nuevo con /registrar, por favor.",
 }

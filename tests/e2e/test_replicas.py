@@ -122,7 +122,7 @@ async def test_three_replicas_deliver_each_user_week_once_even_when_one_is_kille
     await seed_subscribers(pg_url, TEST_KEY, students, FIRST_USER)
     replicas = replicas_factory(
         pg_url, 3, SIIAU_MAX_CONCURRENCY="6", WEEKLY_LEASE_SECONDS="6", SHARED_LEASE_SECONDS="3",
-        WEEKLY_CONCURRENCY="12", LOG_LEVEL="INFO",
+        WEEKLY_CONCURRENCY="12", LOG_LEVEL="INFO", TELEGRAM_SENDS_PER_SECOND="9",
     )  # fmt: skip
     siiau.reset_stats()
     connection = await asyncpg.connect(pg_url.replace("+asyncpg", ""))
@@ -136,7 +136,7 @@ async def test_three_replicas_deliver_each_user_week_once_even_when_one_is_kille
         assert time.monotonic() < deadline, "fan-out did not get going"
         await asyncio.sleep(0.1)
     siiau.faults.latency = 5  # everything in flight now waits on SIIAU…
-    await asyncio.sleep(1.5)  # …and whatever was past SIIAU finishes sending
+    await asyncio.sleep(3)  # …and whatever was past SIIAU finishes sending
     peak_before_kill = siiau.peak_sessions
     victim = replicas.processes[1]
     await asyncio.to_thread(victim.kill)
@@ -147,11 +147,11 @@ async def test_three_replicas_deliver_each_user_week_once_even_when_one_is_kille
         await asyncio.sleep(0.2)
     await asyncio.sleep(8)  # longer than every lease: nothing further may arrive
     per_user = Counter({FIRST_USER + i: botapi.documents_sent[FIRST_USER + i] for i in range(users)})
-    assert set(per_user.values()) == {1}
+    assert set(per_user.values()) == {1}, {u: n for u, n in per_user.items() if n != 1}
     rows = await connection.fetch("SELECT outcome, count(*) FROM weekly_deliveries GROUP BY outcome")
     await connection.close()
     assert {r["outcome"]: r["count"] for r in rows} == {"sent": users}
     assert peak_before_kill <= 6, "the SIIAU session bound must hold across replicas"
     assert siiau.open_sessions() == []
-    logs = replicas.logs()
-    assert "weekly delivery crashed" not in logs
+    crashes = [line for line in replicas.logs().splitlines() if "weekly delivery crashed" in line]
+    assert crashes == []
