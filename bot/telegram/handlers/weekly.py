@@ -6,6 +6,7 @@ dialog keeps no state between taps.
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -86,7 +87,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         due = await rt.weekly.subscribe(user.id, day, hour, bool(only_changes))
         await query.edit_message_text(
-            texts.weekly_saved(day, hour, bool(only_changes), texts.when(due.astimezone(rt.zone)))
+            texts.weekly_saved(day, hour, bool(only_changes), _chosen_slot(due, hour, rt.zone))
         )
 
 
@@ -99,5 +100,10 @@ def weekly_line_of(view: WeeklyView | None, zone: ZoneInfo) -> str:
         return texts.WEEKLY_NONE
     return texts.weekly_status(
         view.weekday, view.hour, view.only_if_changed, view.active, view.paused_reason,
-        texts.when(view.next_due.astimezone(zone)),
+        _chosen_slot(view.next_due, view.hour, zone),
     )  # fmt: skip
+
+
+def _chosen_slot(due: datetime, hour: int, zone: ZoneInfo) -> str:
+    """The day and the hour the student picked; the few minutes of spread are ours, not theirs."""
+    return texts.when(due.astimezone(zone).replace(hour=hour, minute=0))
