@@ -51,6 +51,7 @@ class SharedSessionSlots:
         self._store = store
         self._names = [f"siiau:{i}" for i in range(size)]
         self._lease = lease
+        self._created = False
 
     @asynccontextmanager
     async def hold(self, on_wait: OnWait = _nothing) -> AsyncIterator[None]:
@@ -60,12 +61,15 @@ class SharedSessionSlots:
             yield
 
     async def _acquire(self, holder: str, on_wait: OnWait) -> str:
+        if not self._created:
+            await self._store.create(self._names)
+            self._created = True
         waited = False
         while True:
             now = time.time()
-            for name in random.sample(self._names, len(self._names)):
-                if await self._store.acquire(name, holder, now + self._lease, now):
-                    return name
+            name = await self._store.acquire_any(self._names, holder, now + self._lease, now)
+            if name is not None:
+                return name
             if not waited:
                 waited = True
                 await on_wait()

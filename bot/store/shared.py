@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.db import dialect_insert, session_factory
@@ -40,6 +40,30 @@ class SharedStore:
         ).returning(LeaseRow.name)
         async with self._sessions.begin() as session:
             return (await session.execute(statement)).first() is not None
+
+    async def create(self, names: list[str]) -> None:
+        """Make sure these leases exist as rows (free), so `acquire_any` can pick among them."""
+        statement = dialect_insert(self._engine)(LeaseRow).values(
+            [{"name": name, "holder": None, "until_ts": 0} for name in names]
+        ).on_conflict_do_nothing(index_elements=["name"])
+        async with self._sessions.begin() as session:
+            await session.execute(statement)
+
+    async def acquire_any(self, names: list[str], holder: str, until_ts: float, now_ts: float) -> str | None:
+        """Take one free lease among `names` in a single statement; None when all are held."""
+        free = or_(LeaseRow.holder.is_(None), LeaseRow.until_ts < now_ts)
+        pick = select(LeaseRow.name).where(LeaseRow.name.in_(names), free).limit(1)
+        if self._engine.dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        statement = (
+            update(LeaseRow)
+            .where(LeaseRow.name == pick.scalar_subquery(), free)
+            .values(holder=holder, until_ts=until_ts)
+            .returning(LeaseRow.name)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions.begin() as session:
+            return (await session.execute(statement)).scalar()
 
     async def renew(self, name: str, holder: str, until_ts: float) -> bool:
         async with self._sessions.begin() as session:

@@ -1,0 +1,60 @@
+"""Shared leases on both back ends: the SIIAU bound and one run per user hold across 'replicas'."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.services.coordination import SharedSessionSlots, SharedUserGate
+from bot.services.errors import AlreadyRunning, RateLimited
+from bot.store.db import create_engine, migrate
+from bot.store.shared import SharedStore
+
+
+async def test_session_slots_bound_holds_across_processes(db_url: str) -> None:
+    engine = create_engine(db_url)
+    await migrate(engine)
+    # Two "replicas": two slot objects over the same table, as two processes would have.
+    first, second = SharedSessionSlots(SharedStore(engine), 3), SharedSessionSlots(SharedStore(engine), 3)
+    inside, peak = 0, 0
+
+    async def session(slots: SharedSessionSlots) -> None:
+        nonlocal inside, peak
+        async with slots.hold():
+            inside += 1
+            peak = max(peak, inside)
+            await asyncio.sleep(0.05)
+            inside -= 1
+
+    await asyncio.gather(*(session(first if i % 2 else second) for i in range(12)))
+    await engine.dispose()
+    assert peak == 3
+
+
+async def test_an_expired_lease_is_taken_over(db_url: str) -> None:
+    engine = create_engine(db_url)
+    await migrate(engine)
+    store = SharedStore(engine)
+    assert await store.acquire("user:1", "dead-replica", until_ts=100.0, now_ts=50.0)
+    assert not await store.acquire("user:1", "other", until_ts=200.0, now_ts=99.0)
+    assert await store.acquire("user:1", "other", until_ts=200.0, now_ts=101.0)
+    await engine.dispose()
+
+
+async def test_user_gate_one_run_and_rate_across_processes(db_url: str) -> None:
+    engine = create_engine(db_url)
+    await migrate(engine)
+    a, b = SharedUserGate(SharedStore(engine), per_minute=2), SharedUserGate(SharedStore(engine), per_minute=2)
+    async with a.admit(7):
+        with pytest.raises(AlreadyRunning):
+            async with b.admit(7):
+                pass
+    async with b.admit(7):
+        pass
+    with pytest.raises(RateLimited):
+        async with a.admit(7):
+            pass
+    async with a.admit(7, count=False):  # weekly runs do not spend the allowance
+        pass
+    await engine.dispose()
