@@ -40,6 +40,7 @@ async def pg_url() -> AsyncIterator[str]:
 class Replicas:
     def __init__(self, root: Path, botapi: BotApiStandIn, siiau: SiiauSimulator, db_url: str, count: int,
                  **env: str) -> None:  # fmt: skip
+        self.botapi = botapi
         self.processes: list[BotProcess] = []
         self.urls: list[str] = []
         for index in range(count):
@@ -55,8 +56,14 @@ class Replicas:
         botapi.route_webhook_to(self.urls)
 
     def start(self) -> Replicas:
+        registered = self.botapi.calls["setWebhook"]
         for process in self.processes:
             process.start()
+        # post_init (which start() waits for) runs before the webhook server and setWebhook.
+        deadline = time.monotonic() + 30
+        while self.botapi.calls["setWebhook"] < registered + len(self.processes):
+            assert time.monotonic() < deadline, "replicas did not register their webhook"
+            time.sleep(0.05)
         return self
 
     def stop(self) -> None:
