@@ -90,8 +90,8 @@ def database(args: argparse.Namespace, workdir: Path) -> Iterator[str]:
         asyncio.run(_execute(admin, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)']))
 
 
-def tree_rss_kib(pid: int) -> tuple[int, int]:
-    """(RSS of pid, RSS of pid and all its descendants), in KiB, from /proc."""
+def tree_rss_kib(pids: list[int]) -> list[tuple[int, int]]:
+    """For each pid: (its RSS, RSS of it and all its descendants), in KiB, from one /proc scan."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -107,12 +107,15 @@ def tree_rss_kib(pid: int) -> tuple[int, int]:
         for line in status.splitlines():
             if line.startswith("VmRSS:"):
                 rss[int(entry)] = int(line.split()[1])
-    total, stack = 0, [pid]
-    while stack:
-        current = stack.pop()
-        total += rss.get(current, 0)
-        stack.extend(children.get(current, []))
-    return rss.get(pid, 0), total
+    sizes = []
+    for pid in pids:
+        total, stack = 0, [pid]
+        while stack:
+            current = stack.pop()
+            total += rss.get(current, 0)
+            stack.extend(children.get(current, []))
+        sizes.append((rss.get(pid, 0), total))
+    return sizes
 
 
 def cpu_seconds(pid: int) -> tuple[float, float]:
@@ -156,7 +159,7 @@ def deliver_week(botapi: BotApiStandIn, processes: list[subprocess.Popen[bytes]]
     started = time.monotonic()
     while True:
         done = sum(1 for user, n in target.items() if botapi.documents_sent[user] >= n)
-        sizes = [tree_rss_kib(p.pid) for p in processes]
+        sizes = tree_rss_kib([p.pid for p in processes])
         peak_rss = max(peak_rss, max(rss for rss, _ in sizes))
         peak_tree = max(peak_tree, sum(tree for _, tree in sizes))
         if done == users:

@@ -16,7 +16,7 @@ from bot.schedule import codec
 from bot.schedule.model import Schedule
 from bot.services.errors import CredentialsRejected, NotRegistered
 from bot.services.gate import Gate
-from bot.services.workflow import FlowResult, ScheduleWorkflow, StageCallback, _no_stage
+from bot.services.workflow import FlowResult, ScheduleWorkflow, StageCallback, no_stage
 from bot.siiau.errors import InvalidCredentials
 from bot.siiau.portal import Career
 from bot.store.repository import Profile, Store
@@ -67,7 +67,7 @@ class DeliveryService:
         await self.store.set_career(user_id, career.code, career.name)
 
     async def deliver(
-        self, user_id: int, on_stage: StageCallback = _no_stage, *, kind: str = "on_demand"
+        self, user_id: int, on_stage: StageCallback = no_stage, *, kind: str = "on_demand"
     ) -> Delivery:
         """Run the workflow for a registered user. Weekly runs skip the per-minute limit."""
         with logcontext.bound(user_id=user_id):

@@ -55,7 +55,6 @@ class FlowRunner:
         self.policy = policy
         self.breaker = breaker
         self._sleep = sleep
-        self.retries_total = 0
 
     async def task(
         self,
@@ -88,7 +87,6 @@ class FlowRunner:
                         await self._tell_breaker(error)
                     if not (retry and is_transient(error)) or record.attempts > policy.retries:
                         raise
-                    self.retries_total += 1
                     metrics.RETRIES.labels(name).inc()
                     delay = policy.delay(record.attempts)
                     log.info(

@@ -47,7 +47,7 @@ StageCallback = Callable[[Stage], Awaitable[None]]
 CacheLookup = Callable[[str], Awaitable[str | None]]
 
 
-async def _no_stage(_: Stage) -> None:
+async def no_stage(_: Stage) -> None:
     return None
 
 
@@ -189,7 +189,7 @@ class ScheduleWorkflow:
         cycle: str | None = None,
         kind: str = "on_demand",
         find_document: CacheLookup | None = None,
-        on_stage: StageCallback = _no_stage,
+        on_stage: StageCallback = no_stage,
     ) -> FlowResult:
         """Fetch and render one student's schedule. Raises the workflow's errors."""
         result = FlowResult(run=FlowRun(name="horario", kind=kind))

@@ -33,10 +33,6 @@ class SiiauClient:
         self._http = http
         self._pidm: str | None = None
 
-    @property
-    def logged_in(self) -> bool:
-        return self._pidm is not None
-
     async def login(self, credentials: Credentials) -> None:
         self._pidm = None
         form_page = await self._request("GET", LOGIN_FORM)

@@ -78,17 +78,6 @@ class SharedStore:
                 update(LeaseRow).where(LeaseRow.name == name, LeaseRow.holder == holder).values(holder=None, until_ts=0)
             )
 
-    async def held(self, prefix: str, now_ts: float) -> int:
-        async with self._sessions() as session:
-            return int(
-                await session.scalar(
-                    select(func.count()).select_from(LeaseRow).where(
-                        LeaseRow.name.startswith(prefix), LeaseRow.holder.is_not(None), LeaseRow.until_ts >= now_ts
-                    )
-                )
-                or 0
-            )
-
     # ---- rate events ----------------------------------------------------------------
     async def count_and_add(self, user_id: int, now_ts: float, window: float, limit: int) -> bool:
         """Record an event unless `limit` happened within `window` seconds. True if recorded."""

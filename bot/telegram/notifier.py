@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.schedule.diff import CourseChange
 from bot.services.delivery import Delivery
 from bot.services.errors import RecipientGone, SendFailed
 from bot.services.weekly import Notice
 from bot.telegram import texts
+from bot.telegram.documents import send_schedule_pdf
 
 CAPTION_LIMIT = 1024
 
@@ -23,17 +24,8 @@ class TelegramNotifier:
     ) -> str:
         caption = _caption(changes, unchanged)
         try:
-            if delivery.document_ref is not None:
-                try:
-                    sent = await self._bot.send_document(
-                        delivery.chat_id, delivery.document_ref, filename=delivery.filename, caption=caption
-                    )
-                    return delivery.document_ref if sent.document is None else sent.document.file_id
-                except BadRequest:
-                    if delivery.pdf is None:
-                        raise
-            sent = await self._bot.send_document(
-                delivery.chat_id, delivery.pdf, filename=delivery.filename, caption=caption
+            sent = await send_schedule_pdf(
+                self._bot, delivery.chat_id, delivery, reused_caption=caption, new_caption=caption
             )
         except Forbidden as error:
             raise RecipientGone(str(error)) from None
@@ -41,8 +33,7 @@ class TelegramNotifier:
             raise SendFailed(type(error).__name__, transient=True) from None
         except TelegramError as error:
             raise SendFailed(type(error).__name__, transient=False) from None
-        assert sent.document is not None
-        return sent.document.file_id
+        return sent.file_id
 
     async def send_notice(self, chat_id: int, notice: Notice, error: BaseException | None) -> None:
         if notice is Notice.PAUSED_CREDENTIALS:

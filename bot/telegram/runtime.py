@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from telegram.error import TelegramError
@@ -25,7 +25,6 @@ class Runtime:
     weekly: WeeklyService
     zone: ZoneInfo
     breaker_openings_reported: int = 0
-    admin_notices: list[str] = field(default_factory=list)
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:

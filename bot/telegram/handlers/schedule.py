@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 from bot.services.delivery import Delivery
 from bot.services.errors import AlreadyRunning, NotRegistered, RateLimited
 from bot.telegram import texts
+from bot.telegram.documents import send_schedule_pdf
 from bot.telegram.runtime import report_to_operator, runtime
 
 log = logging.getLogger(__name__)
@@ -101,18 +102,11 @@ async def _send_document(
 ) -> None:
     service = runtime(context).service
     term = delivery.schedule.term_label
-    if delivery.document_ref is not None:
-        try:
-            await context.bot.send_document(
-                chat_id, delivery.document_ref, filename=delivery.filename,
-                caption=texts.DOCUMENT_CAPTION_UNCHANGED.format(term=term),
-            )  # fmt: skip
-            return
-        except BadRequest as error:
-            log.warning("stored file_id refused (%s); uploading again", error)
-    pdf = delivery.pdf if delivery.pdf is not None else await service.workflow.renderer.render(delivery.schedule)
-    sent = await context.bot.send_document(
-        chat_id, pdf, filename=delivery.filename, caption=texts.DOCUMENT_CAPTION.format(term=term)
-    )
-    if sent.document is not None:
-        await service.remember_document(user_id, delivery, sent.document.file_id)
+    sent = await send_schedule_pdf(
+        context.bot, chat_id, delivery,
+        reused_caption=texts.DOCUMENT_CAPTION_UNCHANGED.format(term=term),
+        new_caption=texts.DOCUMENT_CAPTION.format(term=term),
+        render=service.workflow.renderer.render,
+    )  # fmt: skip
+    if sent.uploaded:
+        await service.remember_document(user_id, delivery, sent.file_id)
