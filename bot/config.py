@@ -57,6 +57,9 @@ class SiiauSettings(BaseSettings):
     breaker_threshold: int = Field(default=5, ge=1)
     breaker_cooldown: float = Field(default=60.0, ge=0)
     max_logins_per_hour: int = Field(default=6, ge=1)
+    orphan_sweep_seconds: float = Field(
+        default=60.0, ge=0, description="after a login that got no answer, log in and out again this much later; 0 = off"
+    )
 
     @property
     def tls_verify(self) -> bool | str:

@@ -44,7 +44,7 @@ def bot(
     typed = [t for t in botapi.user_texts() if not t.startswith("/")]  # codes, NIPs, wrong NIPs
     nips = [s.nip for s in siiau.students()]
     assert_no_secrets(files, DEMO_NIPS + nips + typed + [TEST_TOKEN, TEST_TOKEN.split(":")[1]])
-    assert siiau.open_sessions() == [], "the bot left a SIIAU session open"
+    assert process.sessions_left_open(siiau) == {}, "the bot left a SIIAU session open"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -13,6 +13,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from bot.sim.botapi import BotApiStandIn
+from bot.sim.siiau.server import SiiauSimulator
 from bot.sim.siiau.students import demo_students
 
 TEST_TOKEN = "123456789:AAHtestTokenForHorarioBot_abcdefghij"
@@ -35,6 +36,28 @@ def assert_no_secrets(paths: list[Path], secrets: list[str]) -> None:
             assert secret.encode() not in data, f"{secret!r} found in {path.name}"
 
 
+def local_tcp_ports(pid: int) -> set[int]:
+    """Local ports of the TCP sockets process `pid` holds open (Linux /proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue  # closed while we looked
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    ports = set()
+    for table in ("tcp", "tcp6"):
+        path = Path(f"/proc/{pid}/net/{table}")
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[9] in inodes:
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
 class BotProcess:
     """`python -m bot` as operators run it, pointed at the stand-ins by environment."""
 
@@ -55,6 +78,7 @@ class BotProcess:
             "SIIAU_BACKOFF_BASE": "0.05",
             "SIIAU_BACKOFF_MAX": "0.2",
             "SIIAU_READ_TIMEOUT": "3",
+            "SIIAU_ORPHAN_SWEEP_SECONDS": "6",  # past the slowest reply the tests inject
             "SIIAU_BREAKER_COOLDOWN": "1",
             "LOG_LEVEL": "DEBUG",
             "HORARIO_PER_MINUTE": "10",
@@ -63,6 +87,7 @@ class BotProcess:
             **(extra_env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
+        self.ports_at_death: set[int] = set()  # local TCP ports it held when killed
 
     def start(self, wait: bool = True) -> BotProcess:
         ready_before = self.botapi.calls["setMyCommands"]
@@ -95,11 +120,26 @@ class BotProcess:
         return code
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown hooks, as when a machine dies."""
+        """SIGKILL: no shutdown hooks, as when a machine dies.
+
+        A request it had sent may still be served after its death; `ports_at_death`
+        lets a test tell what the dead process left behind from what the living did.
+        """
         assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)  # nothing new is sent while we look
+        self.ports_at_death |= local_tcp_ports(self.process.pid)
         self.process.kill()
         self.process.wait()
         self.process = None
+
+    def sessions_left_open(self, siiau: SiiauSimulator) -> dict[str, int]:
+        """SIIAU sessions still open that this process could have closed.
+
+        A login it sent just before being killed can be served after its death
+        (SIIAU is slow), opening a session nobody has the cookie for; that one is
+        SIIAU's inactivity timeout to end. Every other session must be closed.
+        """
+        return {code: port for code, port in siiau.open_session_ports().items() if port not in self.ports_at_death}
 
     def restart(self) -> BotProcess:
         self.stop()

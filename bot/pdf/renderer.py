@@ -140,4 +140,8 @@ class PdfRenderer:
 async def _kill(process: asyncio.subprocess.Process) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    await process.wait()
+    # Close and drain every pipe rather than only wait(): asyncio closes the transport
+    # once all pipes are done, and a transport left to the garbage collector warns.
+    if process.stdin is not None:
+        process.stdin.close()
+    await process.communicate()

@@ -28,6 +28,7 @@ from bot.services import metrics
 from bot.services.breaker import Breaker
 from bot.services.coordination import LocalSessionSlots, SessionSlots
 from bot.services.flow import FlowRunner, RetryPolicy, skip
+from bot.services.orphans import OrphanSessionSweeper
 from bot.siiau.errors import (
     InvalidCredentials,
     LoginLimitReached,
@@ -152,6 +153,7 @@ class ScheduleWorkflow:
         self._logout_policy = RetryPolicy(
             LOGOUT_RETRIES, min(settings.backoff_base, 0.2), min(settings.backoff_max, 2.0)
         )
+        self._orphans = OrphanSessionSweeper(settings.orphan_sweep_seconds, self._sweep_orphan)
 
     @property
     def breaker(self) -> Breaker:
@@ -161,7 +163,12 @@ class ScheduleWorkflow:
     def renderer(self) -> PdfRenderer:
         return self._renderer
 
+    @property
+    def orphan_sweeps_pending(self) -> int:
+        return self._orphans.pending
+
     async def aclose(self) -> None:
+        await self._orphans.aclose()
         await self._renderer.aclose()
 
     async def verify(self, credentials: Credentials) -> FlowResult:
@@ -175,7 +182,7 @@ class ScheduleWorkflow:
                     await self._login(result.run, portal, credentials)
                     result.careers = await self._siiau_task(result.run, "careers", portal.careers)
                 finally:
-                    await self._close(result.run, portal)
+                    await self._close(result.run, portal, credentials)
             return "verified"
 
         await self._recorded(result.run, body)
@@ -246,7 +253,7 @@ class ScheduleWorkflow:
 
                 html = await self._siiau_task(run, "fetch", fetch_once_relogging)
             finally:
-                await self._close(run, portal)
+                await self._close(run, portal, credentials)
 
         schedule = await self._runner.task(
             run, "clean", lambda: _parse(html, career), timeout=10, retry=False
@@ -309,12 +316,21 @@ class ScheduleWorkflow:
             before_retry=before_retry,
         )
 
-    async def _close(self, run: FlowRun, portal: Portal) -> None:
-        """Logout runs whatever happened before: SIIAU allows one session per student.
+    async def _close(self, run: FlowRun, portal: Portal, credentials: Credentials) -> None:
+        """Log out, whatever happened before: SIIAU allows one session per student.
 
-        It is retried harder than other tasks: it is harmless to repeat, and a session
-        left open breaks the student's own login until SIIAU times it out.
+        A login that got no answer may have opened a session this logout can't see:
+        if SIIAU accepted the NIP in this run, the sweeper closes that one later.
         """
+        await self._logout(run, portal)
+        logged_in = any(t.name == "login" and t.state is State.COMPLETED for t in run.tasks)
+        if portal.session_in_doubt and logged_in:
+            log.info("siiau login went unanswered run=%s; sweeping its session later", run.id)
+            self._orphans.schedule(credentials)
+
+    async def _logout(self, run: FlowRun, portal: Portal) -> None:
+        """Retried harder than other tasks: it is harmless to repeat, and a session left
+        open breaks the student's own login until SIIAU times it out."""
         try:
             await self._runner.task(
                 run, "logout", portal.logout, timeout=15, policy=self._logout_policy,
@@ -324,6 +340,25 @@ class ScheduleWorkflow:
             log.warning("siiau logout failed run=%s error=%s", run.id, type(error).__name__)
         finally:
             await portal.aclose()
+
+    async def _sweep_orphan(self, credentials: Credentials) -> None:
+        """One login and logout, with no retries: it replaces and ends an orphan session."""
+        run = FlowRun(name="cerrar_sesion", kind="sweep")
+
+        async def body() -> str:
+            async with self._slots.hold():
+                portal = self._portal_factory()
+                try:
+                    await self._runner.task(
+                        run, "login", lambda: self._login_once(portal, credentials), retry=False,
+                        timeout=self._settings.task_timeout, guarded=True,
+                        on_timeout=lambda: SiiauUnavailable("SIIAU login timed out"),
+                    )  # fmt: skip
+                finally:
+                    await self._logout(run, portal)
+            return "swept"
+
+        await self._recorded(run, body)
 
     @staticmethod
     def _log_run(run: FlowRun) -> None:

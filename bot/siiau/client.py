@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 from collections.abc import Mapping
@@ -24,6 +25,8 @@ MENU = "/wal/gupmenug.menu"
 SCHEDULE_CURRENT = "/wal/sgpregi.horario"
 SCHEDULE_OF_CYCLE = "/wal/sfpcoal.horario"
 PIDM_COOKIE_SUFFIX = "SIIAUUDG"
+# Failures that happen before a request leaves this machine: SIIAU cannot have seen it.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class SiiauClient:
@@ -32,6 +35,7 @@ class SiiauClient:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self._http = http
         self._pidm: str | None = None
+        self.session_in_doubt = False
 
     async def login(self, credentials: Credentials) -> None:
         self._pidm = None
@@ -43,6 +47,7 @@ class SiiauClient:
             "POST",
             LOGIN_VALIDATE,
             data={"p_codigo_c": credentials.code, "p_clave_c": credentials.nip},
+            opens_session=True,
         )
         pidm = pages.pidm_from_main_page(main_page)
         cookie_pidm = self._cookie_pidm()
@@ -105,12 +110,19 @@ class SiiauClient:
         data: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         classify: bool = True,
+        opens_session: bool = False,
     ) -> str:
         try:
             response = await self._http.request(method, path, data=data, params=params)
-        except httpx.TimeoutException as exc:
-            raise SiiauUnavailable(f"SIIAU timed out on {path}") from exc
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, asyncio.CancelledError) as exc:
+            # A slow SIIAU may still serve a login we stopped waiting for, and open a
+            # session whose cookie never reached us: the caller has to close it later.
+            if opens_session and not isinstance(exc, _NOT_SENT):
+                self.session_in_doubt = True
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            if isinstance(exc, httpx.TimeoutException):
+                raise SiiauUnavailable(f"SIIAU timed out on {path}") from exc
             raise SiiauUnavailable(f"SIIAU connection failed on {path}: {type(exc).__name__}") from exc
         if response.status_code >= 500 or response.status_code == 429:
             raise SiiauUnavailable(f"SIIAU answered HTTP {response.status_code} on {path}")

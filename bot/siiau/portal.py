@@ -28,6 +28,10 @@ class SchedulePage:
 
 
 class Portal(Protocol):
+    # True once a login request went out and got no answer: the portal may have
+    # opened a session whose cookie we never saw, so logging out cannot close it.
+    session_in_doubt: bool
+
     async def login(self, credentials: Credentials) -> None: ...
 
     async def careers(self) -> list[Career]: ...

@@ -113,6 +113,7 @@ RUN_OUTCOMES = {
     "delivered": "entregado",
     "reused": "entregado (sin cambios)",
     "verified": "datos verificados",
+    "swept": "sesiones huérfanas cerradas",
     "no_schedule": "sin materias",
     "failed": "falló",
 }

@@ -24,7 +24,7 @@ from bot.sim.siiau import pages
 from bot.sim.siiau.students import SimStudent, demo_students
 
 LOCK_AFTER_WRONG_NIPS = 5
-ONE_SHOT_KINDS = {"500", "reset", "hang", "maintenance", "expired", "survey"}
+ONE_SHOT_KINDS = {"500", "reset", "hang", "slow", "maintenance", "expired", "survey"}
 
 
 @dataclass
@@ -39,12 +39,14 @@ class Faults:
     survey_codes: set[str] = field(default_factory=set)
     session_open_codes: set[str] = field(default_factory=set)
     hang_seconds: float = 30.0
+    slow_seconds: float = 5.0  # a "slow" request is served this late, whether or not the client still waits
 
 
 @dataclass
 class _Session:
     sid: str
     student: SimStudent
+    client_port: int  # of the connection that logged in, so a test can tell whose session it is
     requests: int = 0
 
 
@@ -138,6 +140,11 @@ class SiiauSimulator:
         with self._lock:
             return sorted(s.student.code for s in self._sessions.values())
 
+    def open_session_ports(self) -> dict[str, int]:
+        """Student code → client port of the login that opened each session still open."""
+        with self._lock:
+            return {s.student.code: s.client_port for s in self._sessions.values()}
+
     def is_locked(self, code: str) -> bool:
         return self.wrong_nips[code] >= LOCK_AFTER_WRONG_NIPS
 
@@ -189,6 +196,8 @@ class SiiauSimulator:
             self._stopping.wait(self.faults.hang_seconds)
             self._reset(request)
             return
+        if fault == "slow":
+            self._stopping.wait(self.faults.slow_seconds)
         if fault == "500":
             self._send(request, pages.maintenance(), status=503)
             return
@@ -249,7 +258,7 @@ class SiiauSimulator:
                         self.overlapping_logins += 1
                         del self._sessions[sid]
                 sid = secrets.token_hex(12)
-                self._sessions[sid] = _Session(sid, student)
+                self._sessions[sid] = _Session(sid, student, request.client_address[1])
                 self.peak_sessions = max(self.peak_sessions, len(self._sessions))
                 prefix = self._cookie_prefix()
                 set_cookies += [

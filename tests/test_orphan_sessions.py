@@ -1,0 +1,69 @@
+"""A login SIIAU serves after we stopped waiting opens a session we never see."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from bot.core.credentials import Credentials
+from bot.siiau.errors import InvalidCredentials
+from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
+from tests.workflow_kit import make_workflow
+
+DEMO = Credentials(DEMO_CODE, DEMO_NIP)
+
+
+async def eventually(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+def slow_login(siiau: SiiauSimulator) -> None:
+    """The next login is served 1.5 s late, after the client (0.5 s timeout) gave up."""
+    siiau.faults.slow_seconds = 1.5
+    siiau.inject("slow", path_contains="valida_inicio")
+
+
+async def test_the_session_of_an_unanswered_login_is_closed_later(siiau: SiiauSimulator) -> None:
+    workflow = make_workflow(siiau.url, read_timeout=0.5, orphan_sweep_seconds=2.5)
+    slow_login(siiau)
+    result = await workflow.run(DEMO, "INCO")
+    assert result.pdf is not None
+    assert workflow.orphan_sweeps_pending == 1
+    assert await eventually(lambda: siiau.open_sessions() == [DEMO_CODE], 3), "the late login opened a session"
+    assert await eventually(lambda: siiau.open_sessions() == [] and not workflow.orphan_sweeps_pending, 5)
+    assert siiau.logins[DEMO_CODE] == 3  # the unanswered one, its retry, the sweep
+    assert siiau.overlapping_logins == 1  # the sweep replaced the orphan, then logged out
+
+
+async def test_with_sweeping_off_the_orphan_stays_open(siiau: SiiauSimulator) -> None:
+    workflow = make_workflow(siiau.url, read_timeout=0.5, orphan_sweep_seconds=0)
+    slow_login(siiau)
+    await workflow.run(DEMO, "INCO")
+    assert workflow.orphan_sweeps_pending == 0
+    assert await eventually(lambda: siiau.open_sessions() == [DEMO_CODE], 3)
+    await asyncio.sleep(1)
+    assert siiau.open_sessions() == [DEMO_CODE]
+
+
+async def test_no_sweep_unless_siiau_accepted_the_nip(siiau: SiiauSimulator) -> None:
+    workflow = make_workflow(siiau.url, read_timeout=0.5, orphan_sweep_seconds=1)
+    slow_login(siiau)
+    with pytest.raises(InvalidCredentials):
+        await workflow.run(Credentials(DEMO_CODE, "malnip9"), "INCO")
+    assert workflow.orphan_sweeps_pending == 0
+
+
+async def test_shutdown_drops_sweeps_not_yet_due(siiau: SiiauSimulator) -> None:
+    workflow = make_workflow(siiau.url, read_timeout=0.5, orphan_sweep_seconds=30)
+    slow_login(siiau)
+    await workflow.run(DEMO, "INCO")
+    assert workflow.orphan_sweeps_pending == 1
+    await workflow.aclose()
+    assert workflow.orphan_sweeps_pending == 0
