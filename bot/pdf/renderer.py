@@ -69,6 +69,7 @@ class PdfRenderer:
         self._prewarm = settings.prewarm
         self._spares: list[asyncio.subprocess.Process] = []
         self._refills: set[asyncio.Task[None]] = set()
+        self._live: set[asyncio.subprocess.Process] = set()  # started and not yet reaped
         self._closed = False
 
     def html(self, schedule: Schedule, now: datetime | None = None) -> str:
@@ -86,9 +87,14 @@ class PdfRenderer:
                 pdf, stderr = await asyncio.wait_for(
                     process.communicate(html.encode("utf-8")), self.timeout
                 )
-            except (TimeoutError, asyncio.CancelledError):
-                await _kill(process)
+            except TimeoutError:
+                await self._reap(process)
                 raise RenderError("wkhtmltopdf timed out") from None
+            except asyncio.CancelledError:
+                # Shielded: a second cancellation must not leave the process running.
+                await asyncio.shield(self._reap(process))
+                raise
+            self._live.discard(process)
         self.renders += 1
         if process.returncode != 0 or not pdf.startswith(b"%PDF"):
             detail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
@@ -96,12 +102,12 @@ class PdfRenderer:
         return pdf
 
     async def aclose(self) -> None:
-        """Stop the spare processes, letting any still starting finish first."""
+        """Stop every process still running, letting any still starting finish first."""
         self._closed = True
         await asyncio.gather(*self._refills, return_exceptions=True)
-        spares, self._spares = self._spares, []
-        for process in spares:
-            await _kill(process)
+        self._spares = []
+        for process in list(self._live):
+            await self._reap(process)
 
     async def _process(self) -> asyncio.subprocess.Process:
         while self._spares:
@@ -109,6 +115,7 @@ class PdfRenderer:
             if spare.returncode is None:
                 self._refill()
                 return spare
+            await self._reap(spare)
         self._refill()
         return await self._spawn()
 
@@ -119,7 +126,7 @@ class PdfRenderer:
         async def start_spare() -> None:
             process = await self._spawn()
             if self._closed:
-                await _kill(process)
+                await self._reap(process)
             else:
                 self._spares.append(process)
 
@@ -128,20 +135,25 @@ class PdfRenderer:
         task.add_done_callback(self._refills.discard)
 
     async def _spawn(self) -> asyncio.subprocess.Process:
-        return await asyncio.create_subprocess_exec(
+        process = await asyncio.create_subprocess_exec(
             *self._command,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,  # so a timeout can kill it and anything it spawned
         )
+        self._live.add(process)
+        return process
 
-
-async def _kill(process: asyncio.subprocess.Process) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    # Close and drain every pipe rather than only wait(): asyncio closes the transport
-    # once all pipes are done, and a transport left to the garbage collector warns.
-    if process.stdin is not None:
-        process.stdin.close()
-    await process.communicate()
+    async def _reap(self, process: asyncio.subprocess.Process) -> None:
+        """Kill the process group, then close and drain every pipe rather than only
+        wait(): asyncio closes the transport once all pipes are done, and a transport
+        left to the garbage collector warns after its loop has closed."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        if process.stdin is not None:
+            process.stdin.close()
+        with contextlib.suppress(RuntimeError):  # a read a cancelled render left waiting
+            await process.communicate()
+        await process.wait()
+        self._live.discard(process)
