@@ -10,15 +10,26 @@ from pathlib import Path
 
 import pytest
 
+from bot.services import metrics
 from bot.services.calendar import iso_week
-from bot.services.weekly import Notice
+from bot.services.weekly import Notice, WeeklyService
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import SimCourse, SimSession, generated_student
-from tests.weekly_kit import ZONE, Clock, close, make_weekly, register
+from tests.weekly_kit import ZONE, Clock, RecordingNotifier, close, make_weekly, register
 
 USER = 100
 SUNDAY_NOON = datetime(2026, 11, 29, 12, 0)  # local, Mexico City (UTC-6 all year)
 MONDAY_7 = datetime(2026, 11, 30, 7, 0)
+
+
+async def demo_subscribed(
+    tmp_path: Path, simulator: SiiauSimulator, clock: Clock, /, *, only_if_changed: bool = False, **settings: object
+) -> tuple[WeeklyService, RecordingNotifier]:
+    """The demo student, registered and subscribed for Mondays at 07:00."""
+    weekly, notifier = await make_weekly(tmp_path / "w.db", simulator.url, clock, **settings)
+    await register(weekly, USER, DEMO_CODE, DEMO_NIP)
+    await weekly.subscribe(USER, 0, 7, only_if_changed)
+    return weekly, notifier
 
 
 @pytest.fixture
@@ -90,9 +101,7 @@ async def test_two_tick_loops_on_one_db_never_deliver_twice(
 async def test_unchanged_schedule_resends_the_file_id_without_rendering(
     tmp_path: Path, siiau: SiiauSimulator, clock: Clock
 ) -> None:
-    weekly, notifier = await make_weekly(tmp_path / "w.db", siiau.url, clock)
-    await register(weekly, USER, DEMO_CODE, DEMO_NIP)
-    await weekly.subscribe(USER, 0, 7, False)
+    weekly, notifier = await demo_subscribed(tmp_path, siiau, clock)
     clock.set_local(MONDAY_7)
     await weekly.drain()
     renders = weekly.delivery.workflow.renderer.renders
@@ -105,9 +114,7 @@ async def test_unchanged_schedule_resends_the_file_id_without_rendering(
 
 
 async def test_only_if_changed_skips_an_unchanged_week(tmp_path: Path, siiau: SiiauSimulator, clock: Clock) -> None:
-    weekly, notifier = await make_weekly(tmp_path / "w.db", siiau.url, clock)
-    await register(weekly, USER, DEMO_CODE, DEMO_NIP)
-    await weekly.subscribe(USER, 0, 7, True)
+    weekly, notifier = await demo_subscribed(tmp_path, siiau, clock, only_if_changed=True)
     clock.set_local(MONDAY_7)
     await weekly.drain()
     clock.advance(days=7)
@@ -118,9 +125,7 @@ async def test_only_if_changed_skips_an_unchanged_week(tmp_path: Path, siiau: Si
 
 
 async def test_changed_schedule_says_what_changed(tmp_path: Path, siiau: SiiauSimulator, clock: Clock) -> None:
-    weekly, notifier = await make_weekly(tmp_path / "w.db", siiau.url, clock)
-    await register(weekly, USER, DEMO_CODE, DEMO_NIP)
-    await weekly.subscribe(USER, 0, 7, False)
+    weekly, notifier = await demo_subscribed(tmp_path, siiau, clock)
     clock.set_local(MONDAY_7)
     await weekly.drain()
     career = siiau.student(DEMO_CODE).careers[0]
@@ -151,9 +156,7 @@ async def test_changed_schedule_says_what_changed(tmp_path: Path, siiau: SiiauSi
 async def test_invalid_credentials_pause_the_subscription(
     tmp_path: Path, siiau: SiiauSimulator, clock: Clock
 ) -> None:
-    weekly, notifier = await make_weekly(tmp_path / "w.db", siiau.url, clock)
-    await register(weekly, USER, DEMO_CODE, DEMO_NIP)
-    await weekly.subscribe(USER, 0, 7, False)
+    weekly, notifier = await demo_subscribed(tmp_path, siiau, clock)
     siiau.student(DEMO_CODE).nip = "cambiado1"
     clock.set_local(MONDAY_7)
     await weekly.drain()
@@ -171,9 +174,7 @@ async def test_invalid_credentials_pause_the_subscription(
 async def test_missed_delivery_is_caught_up_within_the_week_only(
     tmp_path: Path, siiau: SiiauSimulator, clock: Clock
 ) -> None:
-    weekly, notifier = await make_weekly(tmp_path / "w.db", siiau.url, clock)
-    await register(weekly, USER, DEMO_CODE, DEMO_NIP)
-    await weekly.subscribe(USER, 0, 7, False)
+    weekly, notifier = await demo_subscribed(tmp_path, siiau, clock)
     clock.set_local(datetime(2026, 12, 2, 18, 0))  # "down" until Wednesday evening
     await weekly.drain()
     assert len(notifier.to(USER)) == 1
@@ -188,13 +189,12 @@ async def test_missed_delivery_is_caught_up_within_the_week_only(
 async def test_transient_failure_retries_later_then_tells_the_user_once(
     tmp_path: Path, siiau: SiiauSimulator, clock: Clock
 ) -> None:
-    weekly, notifier = await make_weekly(tmp_path / "w.db", siiau.url, clock, max_attempts=3, siiau={"retries": 0})
-    await register(weekly, USER, DEMO_CODE, DEMO_NIP)
-    await weekly.subscribe(USER, 0, 7, False)
+    weekly, notifier = await demo_subscribed(tmp_path, siiau, clock, max_attempts=3, siiau={"retries": 0})
     siiau.faults.maintenance = True
     clock.set_local(MONDAY_7)
+    retries_before = metrics.totals(metrics.DELIVERIES).get("retry", 0)
     await weekly.drain()
-    assert weekly.outcomes["retry"] == 1 and notifier.notices == []
+    assert metrics.totals(metrics.DELIVERIES).get("retry", 0) - retries_before == 1 and notifier.notices == []
     for minutes in (10, 20):  # retry_base 600 s, then doubled
         clock.advance(minutes=minutes)
         await weekly.delivery.workflow.breaker.record_success()
@@ -208,9 +208,7 @@ async def test_transient_failure_retries_later_then_tells_the_user_once(
 
 
 async def test_send_failure_is_retried(tmp_path: Path, siiau: SiiauSimulator, clock: Clock) -> None:
-    weekly, notifier = await make_weekly(tmp_path / "w.db", siiau.url, clock)
-    await register(weekly, USER, DEMO_CODE, DEMO_NIP)
-    await weekly.subscribe(USER, 0, 7, False)
+    weekly, notifier = await demo_subscribed(tmp_path, siiau, clock)
     notifier.fail_next = 1
     clock.set_local(MONDAY_7)
     await weekly.drain()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,7 +83,6 @@ class WeeklyService:
         self.zone = zone
         self.clock = clock
         self.notifier: WeeklyNotifier | None = None
-        self.outcomes: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
         self._claiming = asyncio.Lock()
 
@@ -218,7 +216,6 @@ class WeeklyService:
             await self.store.retry_at(claim, int(self.clock().timestamp()) + delay)
             log.info("weekly retry user=%s attempt=%d error=%s in=%ds",
                      claim.user_id, attempts, type(error).__name__, delay)  # fmt: skip
-            self.outcomes["retry"] += 1
             metrics.DELIVERIES.labels("retry").inc()
             return "retry"
         await self._notify(claim.user_id, Notice.FAILED_THIS_WEEK, error)
@@ -247,7 +244,6 @@ class WeeklyService:
             if sub is not None:
                 next_due = int(self._next_due(claim.user_id, sub.weekday, sub.hour, self.clock()).timestamp())
         await self.store.finish(claim, week, outcome, next_due_ts=next_due, **record)  # type: ignore[arg-type]
-        self.outcomes[outcome] += 1
         metrics.DELIVERIES.labels(outcome).inc()
         return outcome
 

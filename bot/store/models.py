@@ -15,11 +15,16 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 
 
 class Base(DeclarativeBase):
     pass
+
+
+def _owned_by_user(**options: bool) -> MappedColumn[int]:
+    """A reference to the user that owns the row; deleting the user deletes the row."""
+    return mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), **options)
 
 
 class UserRow(Base):
@@ -33,9 +38,7 @@ class UserRow(Base):
 class CredentialRow(Base):
     __tablename__ = "credentials"
 
-    user_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = _owned_by_user(primary_key=True)
     code_token: Mapped[str] = mapped_column(Text)
     nip_token: Mapped[str] = mapped_column(Text)
     code_hint: Mapped[str] = mapped_column(String(16))
@@ -49,9 +52,7 @@ class FlowRunRow(Base):
     __tablename__ = "flow_runs"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    user_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=True
-    )
+    user_id: Mapped[int | None] = _owned_by_user(index=True, nullable=True)
     name: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16))
@@ -84,9 +85,7 @@ class DocumentRow(Base):
     __table_args__ = (UniqueConstraint("user_id", "content_hash", name="uq_documents_user_hash"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[int] = _owned_by_user(index=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     file_id: Mapped[str] = mapped_column(String(255))
     term: Mapped[str] = mapped_column(String(16))
@@ -98,9 +97,7 @@ class SubscriptionRow(Base):
 
     __tablename__ = "subscriptions"
 
-    user_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = _owned_by_user(primary_key=True)
     weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday … 5 = Saturday
     hour: Mapped[int] = mapped_column(Integer)
     only_if_changed: Mapped[bool] = mapped_column(Boolean)
@@ -120,9 +117,7 @@ class WeeklyDeliveryRow(Base):
     __table_args__ = (UniqueConstraint("user_id", "iso_week", name="uq_weekly_user_week"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[int] = _owned_by_user(index=True)
     iso_week: Mapped[str] = mapped_column(String(8))
     outcome: Mapped[str] = mapped_column(String(24))
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -134,9 +129,7 @@ class SnapshotRow(Base):
 
     __tablename__ = "schedule_snapshots"
 
-    user_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = _owned_by_user(primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     schedule_json: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
