@@ -8,7 +8,7 @@ import time
 import pytest
 
 from bot.core.credentials import Credentials
-from bot.siiau.errors import InvalidCredentials
+from bot.siiau.errors import InvalidCredentials, LoginLimitReached
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from tests.workflow_kit import make_workflow
 
@@ -67,3 +67,27 @@ async def test_shutdown_drops_sweeps_not_yet_due(siiau: SiiauSimulator) -> None:
     assert workflow.orphan_sweeps_pending == 1
     await workflow.aclose()
     assert workflow.orphan_sweeps_pending == 0
+
+
+async def test_unanswered_logins_count_as_possible_rejections(siiau: SiiauSimulator) -> None:
+    """A wrong NIP SIIAU serves too late for us to see: it must not be sent until the account locks."""
+    workflow = make_workflow(siiau.url, read_timeout=0.3, retries=5, orphan_sweep_seconds=0)
+    siiau.faults.slow_seconds = 0.6
+    siiau.inject("slow", times=10, path_contains="valida_inicio")
+    with pytest.raises(LoginLimitReached):
+        await workflow.run(Credentials(DEMO_CODE, "malnip9"), "INCO")
+    assert await eventually(lambda: siiau.wrong_nips[DEMO_CODE] == 3, 3)
+    with pytest.raises(LoginLimitReached):
+        await workflow.verify(Credentials(DEMO_CODE, "otronip1"))
+    await asyncio.sleep(1)
+    assert siiau.wrong_nips[DEMO_CODE] == 3 and not siiau.is_locked(DEMO_CODE)
+
+
+async def test_a_login_that_succeeds_clears_the_unanswered_ones(siiau: SiiauSimulator) -> None:
+    workflow = make_workflow(siiau.url, read_timeout=0.3, orphan_sweep_seconds=0)
+    siiau.faults.slow_seconds = 0.6
+    for _ in range(2):
+        siiau.inject("slow", path_contains="valida_inicio")
+        assert (await workflow.run(DEMO, "INCO")).pdf is not None  # one unanswered, then accepted
+    siiau.inject("slow", times=2, path_contains="valida_inicio")
+    assert (await workflow.run(DEMO, "INCO")).pdf is not None  # two more unanswered: 2 < 3 after clearing

@@ -71,7 +71,9 @@ class LoginBudget:
     It caps logins per student per hour; it remembers every code/NIP pair SIIAU
     rejected (as a keyed hash, never the NIP) so that pair is not sent again; and
     after `MAX_REJECTIONS_PER_DAY` rejected NIPs for one code it stops trying that
-    code for a day, well before SIIAU's lock at about five.
+    code for a day, well before SIIAU's lock at about five. A login SIIAU never
+    answered may have been a rejection we did not see, so it counts as one until a
+    login with that code succeeds.
     """
 
     MAX_REJECTIONS_PER_DAY = 3
@@ -81,6 +83,7 @@ class LoginBudget:
         self._clock = clock
         self._attempts: dict[str, deque[float]] = {}
         self._rejections: dict[str, deque[float]] = {}
+        self._unanswered: dict[str, deque[float]] = {}
         self._key = secrets.token_bytes(32)
         self._rejected: set[bytes] = set()
 
@@ -88,8 +91,10 @@ class LoginBudget:
         if self._fingerprint(credentials) in self._rejected:
             raise InvalidCredentials("this code/NIP pair was rejected before; not sending it again")
         now = self._clock()
-        if len(_recent(self._rejections, credentials.code, now, 24 * 3600)) >= self.MAX_REJECTIONS_PER_DAY:
-            raise LoginLimitReached("SIIAU rejected several NIPs for this student today")
+        day = 24 * 3600
+        maybe_rejected = _recent(self._rejections, credentials.code, now, day)
+        if len(maybe_rejected) + len(_recent(self._unanswered, credentials.code, now, day)) >= self.MAX_REJECTIONS_PER_DAY:
+            raise LoginLimitReached("SIIAU rejected (or left unanswered) several logins for this student today")
         window = _recent(self._attempts, credentials.code, now, 3600)
         if len(window) >= self._per_hour:
             raise LoginLimitReached("too many SIIAU logins for this student in the last hour")
@@ -98,6 +103,13 @@ class LoginBudget:
     def rejected(self, credentials: Credentials) -> None:
         self._rejected.add(self._fingerprint(credentials))
         _recent(self._rejections, credentials.code, self._clock(), 24 * 3600).append(self._clock())
+
+    def unanswered(self, credentials: Credentials) -> None:
+        _recent(self._unanswered, credentials.code, self._clock(), 24 * 3600).append(self._clock())
+
+    def accepted(self, credentials: Credentials) -> None:
+        """SIIAU took this code's NIP: the unanswered logins before were not rejections."""
+        self._unanswered.pop(credentials.code, None)
 
     def _fingerprint(self, credentials: Credentials) -> bytes:
         pair = f"{credentials.code}\0{credentials.nip}".encode()
@@ -293,11 +305,17 @@ class ScheduleWorkflow:
 
     async def _login_once(self, portal: Portal, credentials: Credentials) -> None:
         self._logins.spend(credentials)
+        unanswered_before = portal.unanswered_logins
         try:
             await portal.login(credentials)
         except InvalidCredentials:
             self._logins.rejected(credentials)
             raise
+        except BaseException:
+            if portal.unanswered_logins > unanswered_before:
+                self._logins.unanswered(credentials)
+            raise
+        self._logins.accepted(credentials)
 
     async def _siiau_task(
         self,
@@ -324,7 +342,7 @@ class ScheduleWorkflow:
         """
         await self._logout(run, portal)
         logged_in = any(t.name == "login" and t.state is State.COMPLETED for t in run.tasks)
-        if portal.session_in_doubt and logged_in:
+        if portal.unanswered_logins and logged_in:
             log.info("siiau login went unanswered run=%s; sweeping its session later", run.id)
             self._orphans.schedule(credentials)
 

@@ -35,7 +35,7 @@ class SiiauClient:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self._http = http
         self._pidm: str | None = None
-        self.session_in_doubt = False
+        self.unanswered_logins = 0
 
     async def login(self, credentials: Credentials) -> None:
         self._pidm = None
@@ -118,7 +118,7 @@ class SiiauClient:
             # A slow SIIAU may still serve a login we stopped waiting for, and open a
             # session whose cookie never reached us: the caller has to close it later.
             if opens_session and not isinstance(exc, _NOT_SENT):
-                self.session_in_doubt = True
+                self.unanswered_logins += 1
             if isinstance(exc, asyncio.CancelledError):
                 raise
             if isinstance(exc, httpx.TimeoutException):

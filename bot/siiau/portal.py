@@ -28,9 +28,10 @@ class SchedulePage:
 
 
 class Portal(Protocol):
-    # True once a login request went out and got no answer: the portal may have
-    # opened a session whose cookie we never saw, so logging out cannot close it.
-    session_in_doubt: bool
+    # Login requests that went out and got no answer: the portal may have opened a
+    # session whose cookie we never saw (logging out cannot close it), or counted a
+    # wrong NIP we never heard about.
+    unanswered_logins: int
 
     async def login(self, credentials: Credentials) -> None: ...
 
