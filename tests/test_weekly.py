@@ -222,6 +222,12 @@ async def test_send_failure_is_retried(tmp_path: Path, siiau: SiiauSimulator, cl
 async def test_thirty_percent_faults_everyone_still_served_within_bound(
     tmp_path: Path, siiau: SiiauSimulator, clock: Clock
 ) -> None:
+    """Each student's faults come from their own seeded stream: the same every run.
+
+    A reset at the login step may hide a wrong NIP, so after three logins SIIAU left
+    unanswered our login budget stops trying that code for the day. That is the one
+    way a student may miss this week's schedule, and then they are told, once.
+    """
     weekly, notifier = await make_weekly(
         tmp_path / "w.db", siiau.url, clock, max_attempts=8, retry_base_seconds=300,
         siiau={"retries": 3, "breaker_threshold": 1000},
@@ -237,8 +243,14 @@ async def test_thirty_percent_faults_everyone_still_served_within_bound(
     for _ in range(12):
         await weekly.drain()
         clock.advance(hours=1)
-    assert Counter(s.chat_id for s in notifier.sent) == Counter({u: 1 for u in range(1, 41)})
+    served = Counter(s.chat_id for s in notifier.sent)
+    told = Counter(chat for chat, _ in notifier.notices)
+    assert set(served.values()) == {1} and set(told.values()) <= {1}, "one outcome per student-week"
+    assert set(served) | set(told) == set(range(1, 41)) and not set(served) & set(told)
+    assert set(notifier.notice_errors) <= {"LoginLimitReached"}, notifier.notice_errors
+    assert len(served) >= 36, f"only {len(served)} of 40 served"
     assert siiau.faults_served["500"] + siiau.faults_served["reset"] > 20
+    assert sum(siiau.wrong_nips.values()) == 0
     assert siiau.peak_sessions <= 4
     assert siiau.overlapping_logins == 0
     siiau.faults.failure_rate = 0

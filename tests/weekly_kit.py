@@ -51,6 +51,7 @@ class RecordingNotifier:
 
     sent: list[Sent] = field(default_factory=list)
     notices: list[tuple[int, Notice]] = field(default_factory=list)
+    notice_errors: list[str] = field(default_factory=list)  # the error class behind each notice
     fail_next: int = 0
 
     async def send_schedule(self, delivery: Delivery, changes: list[CourseChange] | None, unchanged: bool) -> str:
@@ -65,6 +66,7 @@ class RecordingNotifier:
 
     async def send_notice(self, chat_id: int, notice: Notice, error: BaseException | None) -> None:
         self.notices.append((chat_id, notice))
+        self.notice_errors.append(type(error).__name__ if error is not None else "-")
 
     def to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.chat_id == chat_id]

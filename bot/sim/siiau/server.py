@@ -32,7 +32,10 @@ class Faults:
     """Switches a test can flip while the simulator runs."""
 
     latency: float = 0.0
-    failure_rate: float = 0.0  # share of requests answered 503 or reset, at random
+    # Share of each student's requests answered 503 or reset, at random. The draws come from
+    # one seeded stream per student, so the same seed gives every student the same faults
+    # however concurrent runs interleave; requests no student can be told from never fail.
+    failure_rate: float = 0.0
     maintenance: bool = False
     captcha_enforced: bool = False
     layout_changed: bool = False
@@ -68,7 +71,8 @@ class SiiauSimulator:
         self.faults = Faults()
         self._students = {s.code: s for s in (students if students is not None else demo_students())}
         self._lock = threading.Lock()
-        self._rng = random.Random(seed)
+        self._seed = seed if seed is not None else random.randrange(2**32)
+        self._fault_streams: dict[str, random.Random] = {}
         self._stopping = threading.Event()
         self._sessions: dict[str, _Session] = {}
         self._tokens: set[str] = set()
@@ -188,7 +192,7 @@ class SiiauSimulator:
 
         if self.faults.latency:
             self._stopping.wait(self.faults.latency)
-        fault = self._take_fault(url.path)
+        fault = self._take_fault(url.path, self._student_code(form, cookies))
         if fault == "reset":
             self._reset(request)
             return
@@ -322,15 +326,25 @@ class SiiauSimulator:
                     return self._sessions.get(morsel.value)
         return None
 
-    def _take_fault(self, path: str) -> str | None:
+    def _student_code(self, form: dict[str, str], cookies: SimpleCookie) -> str | None:
+        """Whose request this is: the code a login step posts, or the session's student."""
+        if form.get("p_codigo_c"):
+            return form["p_codigo_c"]
+        session = self._session(cookies)
+        return session.student.code if session is not None else None
+
+    def _take_fault(self, path: str, code: str | None) -> str | None:
         with self._lock:
             for shot in self._one_shots:
                 if shot.path_contains is None or shot.path_contains in path:
                     self._one_shots.remove(shot)
                     self.faults_served[shot.kind] += 1
                     return shot.kind
-            if self.faults.failure_rate and self._rng.random() < self.faults.failure_rate:
-                kind = self._rng.choice(("500", "reset"))
+            if not self.faults.failure_rate or code is None:
+                return None
+            stream = self._fault_streams.setdefault(code, random.Random(f"{self._seed}:{code}"))
+            failed, kind = stream.random() < self.faults.failure_rate, stream.choice(("500", "reset"))
+            if failed:
                 self.faults_served[kind] += 1
                 return kind
         return None
