@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -19,6 +21,44 @@ from bot.sim.siiau.students import demo_students
 TEST_TOKEN = "123456789:AAHtestTokenForHorarioBot_abcdefghij"
 TEST_KEY = "pbB6Qwx8o3f4R2oGKe2x3mS7ox3n0pCHc2Ye2bP0q2w="
 DEMO_NIPS = [s.nip for s in demo_students()]
+# How long a test waits for something that must happen. Generous on purpose: on a loaded
+# machine things take longer, and a wait that ends early is the only way it can fail.
+PATIENCE = 300.0
+POLL = 0.05
+
+
+def wait_until(condition: Callable[[], bool], message: str, timeout: float = PATIENCE) -> None:
+    """Block until `condition()` holds; fail with `message` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(POLL)
+
+
+async def until(condition: Callable[[], bool], message: str, timeout: float = PATIENCE) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, message
+        await asyncio.sleep(POLL)
+
+
+async def until_async(condition: Callable[[], Awaitable[bool]], message: str, timeout: float = PATIENCE) -> None:
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        assert time.monotonic() < deadline, message
+        await asyncio.sleep(POLL)
+
+
+async def quiet(value: Callable[[], object], still: float = 1.0, timeout: float = PATIENCE) -> None:
+    """Wait until `value()` has not changed for `still` seconds (work in flight has drained)."""
+    deadline = time.monotonic() + timeout
+    last, since = value(), time.monotonic()
+    while time.monotonic() - since < still:
+        assert time.monotonic() < deadline, "never went quiet"
+        await asyncio.sleep(POLL)
+        current = value()
+        if current != last:
+            last, since = current, time.monotonic()
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -96,7 +136,7 @@ class BotProcess:
             [sys.executable, "-m", "bot"], cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
         if wait:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + PATIENCE
             while self.botapi.calls["setMyCommands"] <= ready_before:
                 if self.process.poll() is not None:
                     raise RuntimeError(f"bot exited early:\n{self.log_path.read_text()[-3000:]}")

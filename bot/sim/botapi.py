@@ -150,6 +150,13 @@ class BotApiStandIn:
             self._push({"callback_query": callback})
             self.transcript.append(f"[{user_id}] > (botón) {label_or_data}")
 
+    def hold_file(self, content: bytes, filename: str) -> str:
+        """A document Telegram already holds (as if uploaded earlier): its file_id."""
+        file_id = "BQAC" + secrets.token_urlsafe(24)
+        with self._lock:
+            self._files[file_id] = (content, filename)
+        return file_id
+
     def route_webhook_to(self, backends: list[str]) -> None:
         """Play the load balancer: spread webhook posts over these replica URLs, in turn."""
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from sqlalchemy import insert
 
@@ -11,13 +12,24 @@ from bot.core.records import utcnow
 from bot.sim.siiau.students import SimStudent
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine, migrate
-from bot.store.models import CredentialRow, SubscriptionRow, UserRow
+from bot.store.models import CredentialRow, DocumentRow, SnapshotRow, SubscriptionRow, UserRow
+from bot.store.upserts import DeliveredDocument
 
 BATCH = 2000
 
 
-async def seed_subscribers(db_url: str, key: str, students: list[SimStudent], first_user: int) -> None:
-    """User `first_user + i` is `students[i]`, registered, subscribed, due in a month."""
+async def seed_subscribers(
+    db_url: str,
+    key: str,
+    students: list[SimStudent],
+    first_user: int,
+    delivered: Mapping[int, DeliveredDocument] | None = None,
+) -> None:
+    """User `first_user + i` is `students[i]`, registered, subscribed, due in a month.
+
+    `delivered` (by user id): the document each of those users already received, as
+    after last week's delivery, so an unchanged schedule is re-sent, not rendered.
+    """
     engine = create_engine(db_url)
     await migrate(engine)
     cipher = CredentialCipher([key])
@@ -36,8 +48,18 @@ async def seed_subscribers(db_url: str, key: str, students: list[SimStudent], fi
          "attempts": 0, "updated_at": now}
         for i in range(len(students))
     ]  # fmt: skip
+    documents = [
+        {"user_id": user, "content_hash": d.content_hash, "file_id": d.file_id, "term": d.term, "created_at": now}
+        for user, d in (delivered or {}).items()
+    ]
+    snapshots = [
+        {"user_id": user, "content_hash": d.content_hash, "schedule_json": d.schedule_json, "updated_at": now}
+        for user, d in (delivered or {}).items()
+    ]
+    tables = ((UserRow, users), (CredentialRow, creds), (SubscriptionRow, subs), (DocumentRow, documents),
+              (SnapshotRow, snapshots))  # fmt: skip
     async with engine.begin() as connection:
-        for table, rows in ((UserRow, users), (CredentialRow, creds), (SubscriptionRow, subs)):
+        for table, rows in tables:
             for start in range(0, len(rows), BATCH):
                 await connection.execute(insert(table), rows[start : start + BATCH])
     await engine.dispose()

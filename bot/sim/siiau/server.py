@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import random
 import secrets
+import select
 import socket
 import struct
 import threading
+import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import date
@@ -42,7 +44,9 @@ class Faults:
     survey_codes: set[str] = field(default_factory=set)
     session_open_codes: set[str] = field(default_factory=set)
     hang_seconds: float = 30.0
-    slow_seconds: float = 5.0  # a "slow" request is served this late, whether or not the client still waits
+    # A "slow" request is served `slow_seconds` after the client stopped waiting and hung up:
+    # SIIAU acting on a request whose answer nobody reads, whatever the client's timeout.
+    slow_seconds: float = 1.0
 
 
 @dataclass
@@ -74,6 +78,9 @@ class SiiauSimulator:
         self._seed = seed if seed is not None else random.randrange(2**32)
         self._fault_streams: dict[str, random.Random] = {}
         self._stopping = threading.Event()
+        self._released = threading.Event()
+        self._released.set()
+        self._held = 0
         self._sessions: dict[str, _Session] = {}
         self._tokens: set[str] = set()
         self._one_shots: deque[_OneShot] = deque()
@@ -95,6 +102,7 @@ class SiiauSimulator:
 
     def stop(self) -> None:
         self._stopping.set()
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -122,6 +130,18 @@ class SiiauSimulator:
             raise ValueError(f"unknown fault {kind!r}; choose from {sorted(ONE_SHOT_KINDS)}")
         with self._lock:
             self._one_shots.extend(_OneShot(kind, path_contains) for _ in range(times))
+
+    def hold(self) -> None:
+        """Every request that arrives from now on waits, unanswered, until `release()`."""
+        self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def held(self) -> int:
+        """Requests waiting on `hold()` right now."""
+        with self._lock:
+            return self._held
 
     def unlock(self, code: str) -> None:
         with self._lock:
@@ -190,6 +210,13 @@ class SiiauSimulator:
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         cookies = SimpleCookie(request.headers.get("Cookie", ""))
 
+        if not self._released.is_set():
+            with self._lock:
+                self._held += 1
+            while not (self._released.wait(0.1) or self._stopping.is_set()):
+                pass
+            with self._lock:
+                self._held -= 1
         if self.faults.latency:
             self._stopping.wait(self.faults.latency)
         fault = self._take_fault(url.path, self._student_code(form, cookies))
@@ -201,6 +228,7 @@ class SiiauSimulator:
             self._reset(request)
             return
         if fault == "slow":
+            self._wait_for_hangup(request, limit=60)
             self._stopping.wait(self.faults.slow_seconds)
         if fault == "500":
             self._send(request, pages.maintenance(), status=503)
@@ -348,6 +376,17 @@ class SiiauSimulator:
                 self.faults_served[kind] += 1
                 return kind
         return None
+
+    def _wait_for_hangup(self, request: BaseHTTPRequestHandler, limit: float) -> None:
+        """Until the client closes the connection (its read timed out), `limit` at most."""
+        deadline = time.monotonic() + limit
+        while not self._stopping.is_set() and time.monotonic() < deadline:
+            try:
+                readable, _, _ = select.select([request.connection], [], [], 0.05)
+                if readable and request.connection.recv(1, socket.MSG_PEEK) == b"":
+                    return
+            except OSError:
+                return
 
     @staticmethod
     def _cookie_prefix() -> str:
