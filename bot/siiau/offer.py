@@ -128,15 +128,20 @@ class OfferPage:
         """The page itself says results continue past it (read on a first page)."""
         return self.more_after(len(self.sections))
 
-    def more_after(self, collected: int) -> bool:
+    def more_after(self, collected: int, page_size: int | None = None) -> bool:
         """Whether results continue once `collected` sections (this page's included)
-        are in hand. Whether "Total de registros" counts the page or the whole
-        query is unknown, so it only ever adds evidence of more, never removes it."""
+        are in hand. Whether "Total de registros" counts the page or the whole query
+        is unknown, so the count only ever adds evidence of more, never removes it."""
+        if not self.sections:
+            return False  # an empty page ends any listing
         if self.next_start is not None:
             return True
         if self.total is not None and self.total > collected:
             return True
-        return not self.end_of_report
+        if self.end_of_report:
+            return False
+        # Neither an end marker nor a count: only a full page suggests more.
+        return page_size is None or len(self.sections) >= page_size
 
 
 # ---- the form --------------------------------------------------------------
