@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, Comment, Tag
 
 from bot.schedule.model import Course, Day, Session
 from bot.siiau.errors import LayoutChanged, SiiauUnavailable
@@ -355,12 +355,18 @@ def _section(row: Tag, layout: _Layout) -> OfferSection:
 
 
 def _nested_rows(cell: Tag, parts: tuple[str, ...]) -> list[dict[str, str]]:
-    """Rows of the table inside a cell, each as {part: text}. No table and no text: none."""
-    tables = cell.find_all("table")
+    """Rows of the table(s) inside a cell, each as {part: text}; text outside them is news."""
+    own_table = cell.find_parent("table")
+    tables = [t for t in cell.find_all("table") if t.find_parent("table") is own_table]
+    outside = [
+        text for text in cell.find_all(string=True)
+        if not isinstance(text, Comment) and text.find_parent("table") is own_table
+    ]  # fmt: skip
+    if "".join(outside).replace("\xa0", " ").strip():
+        message = "beside its table" if tables else "but no table"
+        raise LayoutChanged(f"offer cell with text {message}", fragment(str(cell)))
     if not tables:
-        if _text(cell):
-            raise LayoutChanged("offer cell with text but no table", fragment(str(cell)))
-        return []
+        return []  # an empty cell: a section with no sessions (or professors) listed
     rows: list[dict[str, str]] = []
     for table in tables:
         for row in _own_rows(table):

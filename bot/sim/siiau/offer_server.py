@@ -69,7 +69,9 @@ class OfferSimulator:
         return f"http://{host!s}:{port}{PREFIX}"
 
     def start(self) -> OfferSimulator:
-        threading.Thread(target=self._server.serve_forever, name="offer-sim", daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="offer-sim", daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
