@@ -1,0 +1,197 @@
+"""The public course offer (consulta.siiau.udg.mx/wco) on loopback.
+
+A separate server from `SiiauSimulator`, as the real offer is a separate host.
+It serves ISO-8859-1 pages in the real layout, records the fields each search
+posted, pages by `mostrarp`/`p_start`, and can serve fixed bytes for a path
+(the real captured pages) or inject faults.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from bot.sim.siiau import offer_pages
+from bot.sim.siiau.offer_pages import SimOfferSection
+
+PREFIX = "/wco"
+FORM_PATH = f"{PREFIX}/sspseca.forma_consulta"
+RESULTS_PATH = f"{PREFIX}/sspseca.consulta_oferta"
+FAULT_KINDS = {"500", "reset", "maintenance"}
+DEFAULT_CYCLES = [("202620", "Calendario 26 B"), ("202610", "Calendario 26 A"),
+                  ("202580", "Ciclo de Verano 2025")]  # fmt: skip
+DEFAULT_CENTRES = [("A", "C.U. DE ARTE, ARQ. Y DISEÑO"), ("C", "C.U. DE CS. ECONOMICO-ADMVAS."),
+                   ("D", "C.U. DE CS. EXACTAS E ING.")]  # fmt: skip
+HEADINGS = {"D": "CENTRO UNIVERSITARIO DE CIENCIAS EXACTAS E INGENIERIAS"}
+
+
+@dataclass
+class OfferPaging:
+    """How the simulated server pages; real behaviour above `mostrarp` is unknown."""
+
+    next_page_control: bool = False  # a form with the next `p_start`, as many OWA reports have
+    ignore_start: bool = False  # serve the first page whatever `p_start` says
+
+
+@dataclass
+class Search:
+    method: str
+    fields: list[tuple[str, str]]  # as posted, in order
+
+
+@dataclass
+class _State:
+    offer: dict[tuple[str, str], list[SimOfferSection]] = field(default_factory=dict)
+    raw: dict[str, bytes] = field(default_factory=dict)
+    searches: list[Search] = field(default_factory=list)
+    faults: deque[str] = field(default_factory=deque)
+
+
+class OfferSimulator:
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.cycles = list(DEFAULT_CYCLES)
+        self.centres = list(DEFAULT_CENTRES)
+        self.paging = OfferPaging()
+        self._state = _State()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server.daemon_threads = True
+
+    @property
+    def url(self) -> str:
+        """The offer's base URL, as `SIIAU_OFFER_URL` would hold it."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}{PREFIX}"
+
+    def start(self) -> OfferSimulator:
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="offer-sim", daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> OfferSimulator:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # ---- control ---------------------------------------------------------
+    def set_offer(self, cycle: str, centre: str, sections: list[SimOfferSection]) -> None:
+        with self._lock:
+            self._state.offer[(cycle, centre)] = list(sections)
+
+    def serve_raw(self, path: str, body: bytes) -> None:
+        """Answer `path` (e.g. RESULTS_PATH) with these exact bytes, whatever was asked."""
+        with self._lock:
+            self._state.raw[path] = body
+
+    def inject(self, kind: str, times: int = 1) -> None:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}; choose from {sorted(FAULT_KINDS)}")
+        with self._lock:
+            self._state.faults.extend([kind] * times)
+
+    @property
+    def searches(self) -> list[Search]:
+        with self._lock:
+            return list(self._state.searches)
+
+    # ---- serving ---------------------------------------------------------
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        simulator = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                simulator._serve(self, "GET")
+
+            def do_POST(self) -> None:  # noqa: N802
+                simulator._serve(self, "POST")
+
+            def log_message(self, *_: object) -> None:
+                return None
+
+        return Handler
+
+    def _serve(self, request: BaseHTTPRequestHandler, method: str) -> None:
+        url = urlsplit(request.path)
+        length = int(request.headers.get("Content-Length") or 0)
+        body = request.rfile.read(length).decode("latin-1") if length else ""
+        # Public tools query with a plain GET as well, so both carry the query.
+        pairs = parse_qsl(body if method == "POST" else url.query, keep_blank_values=True, encoding="latin-1")
+        with self._lock:
+            fault = self._state.faults.popleft() if self._state.faults else None
+            raw = self._state.raw.get(url.path)
+            if url.path == RESULTS_PATH:
+                self._state.searches.append(Search(method, pairs))
+        if fault == "reset":
+            _reset(request)
+        elif fault == "500":
+            _send(request, offer_pages.maintenance(), status=503)
+        elif fault == "maintenance":
+            _send(request, offer_pages.maintenance())
+        elif raw is not None:
+            _send_bytes(request, raw)
+        elif url.path == FORM_PATH and method == "GET":
+            _send(request, offer_pages.offer_form(self.cycles, self.centres))
+        elif url.path == RESULTS_PATH:
+            _send(request, self._results(dict(pairs)))
+        else:
+            _send(request, "<HTML><BODY>Not Found</BODY></HTML>", status=404)
+
+    def _results(self, fields: dict[str, str]) -> str:
+        cycle, centre = fields.get("ciclop", ""), fields.get("cup", "")
+        clave, title = fields.get("crsep", "").upper(), fields.get("materiap", "").upper()
+        with self._lock:
+            matching = [
+                s for s in self._state.offer.get((cycle, centre), [])
+                if (not clave or s.key == clave) and (not title or title in s.name)
+                and (fields.get("dispp") != "D" or s.free > 0)
+            ]  # fmt: skip
+            paging = OfferPaging(self.paging.next_page_control, self.paging.ignore_start)
+        size = int(fields["mostrarp"]) if fields.get("mostrarp", "").isdigit() else 100
+        start = 0 if paging.ignore_start or not fields.get("p_start", "").isdigit() else int(fields["p_start"])
+        shown = matching[start : start + size]
+        last = start + size >= len(matching)
+        return offer_pages.offer_results(
+            cycle,
+            HEADINGS.get(centre, f"CENTRO {centre}"),
+            shown,
+            total=len(matching),
+            end_of_report=last,
+            next_start=None if last or not paging.next_page_control else start + size,
+        )
+
+
+def _send(request: BaseHTTPRequestHandler, html: str, status: int = 200) -> None:
+    _send_bytes(request, html.encode("latin-1", errors="xmlcharrefreplace"), status)
+
+
+def _send_bytes(request: BaseHTTPRequestHandler, payload: bytes, status: int = 200) -> None:
+    try:
+        request.send_response(status)
+        request.send_header("Content-Type", "text/html; charset=ISO-8859-1")
+        request.send_header("Content-Length", str(len(payload)))
+        request.end_headers()
+        request.wfile.write(payload)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
+def _reset(request: BaseHTTPRequestHandler) -> None:
+    request.close_connection = True
+    try:
+        request.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        request.connection.close()
+    except OSError:
+        pass
