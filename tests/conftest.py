@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -26,8 +28,29 @@ def botapi() -> Iterator[BotApiStandIn]:
         yield stand_in
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "bot_env(**env): extra environment for the bot process")
+TIER_MARKS = ("e2e", "render", "slow")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests/e2e/ as e2e, and start the slow tests first: with several workers, the
+    longest tests then run beside the many short ones instead of after them."""
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.e2e)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture(autouse=True)
+def _unit_tier_starts_no_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The unit tier is the one without tier marks: it must not start the bot or wkhtmltopdf."""
+    if any(request.node.get_closest_marker(mark) for mark in TIER_MARKS):
+        return
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("a unit-tier test started a process: mark it e2e or render")
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", refuse)
+    monkeypatch.setattr(subprocess, "Popen", refuse)
 
 
 @pytest.fixture

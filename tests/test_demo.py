@@ -5,7 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import pdf_text
+
+pytestmark = pytest.mark.e2e
 
 
 def test_demo_prints_a_transcript_ending_with_a_valid_pdf(tmp_path: Path) -> None:

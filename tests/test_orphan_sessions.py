@@ -10,6 +10,8 @@ from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from tests.helpers import until
 from tests.workflow_kit import make_workflow
 
+pytestmark = pytest.mark.render
+
 DEMO = Credentials(DEMO_CODE, DEMO_NIP)
 
 

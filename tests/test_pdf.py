@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -15,9 +16,18 @@ from bot.schedule.model import Course
 from tests.helpers import pdf_text
 from tests.test_parser import sample_schedule
 
+pytestmark = pytest.mark.render
+
 
 @pytest.fixture
-def canary() -> tuple[str, list[str]]:
+async def renderer() -> AsyncIterator[PdfRenderer]:
+    """A renderer whose pre-started wkhtmltopdf is reaped before the test's loop closes."""
+    async with PdfRenderer(PdfSettings()) as started:
+        yield started
+
+
+@pytest.fixture
+def canary() -> Iterator[tuple[str, list[str]]]:
     """A local server that records any request wkhtmltopdf might make."""
     hits: list[str] = []
 
@@ -36,9 +46,9 @@ def canary() -> tuple[str, list[str]]:
     server.shutdown()
 
 
-async def test_pdf_holds_every_course_day_and_time() -> None:
+async def test_pdf_holds_every_course_day_and_time(renderer: PdfRenderer) -> None:
     schedule = sample_schedule()
-    text = pdf_text(await PdfRenderer(PdfSettings()).render(schedule))
+    text = pdf_text(await renderer.render(schedule))
     for course in schedule.courses:
         assert course.name in text and course.nrc in text
         for session in course.sessions:
@@ -49,7 +59,9 @@ async def test_pdf_holds_every_course_day_and_time() -> None:
     assert "VILLASEÑOR MUÑOZ, ANA" in text and "generado el" in text
 
 
-async def test_hostile_fields_are_shown_literally_and_fetch_nothing(canary) -> None:  # type: ignore[no-untyped-def]
+async def test_hostile_fields_are_shown_literally_and_fetch_nothing(
+    canary: tuple[str, list[str]], renderer: PdfRenderer
+) -> None:
     base, hits = canary
     hostile = [
         "<script>document.write('PWNED')</script>",
@@ -60,7 +72,7 @@ async def test_hostile_fields_are_shown_literally_and_fetch_nothing(canary) -> N
     schedule = sample_schedule()
     courses = tuple(replace(c, name=name) for c, name in zip(schedule.courses, hostile, strict=True))
     schedule = replace(schedule, courses=courses, student_name=f"<iframe src={base}/frame></iframe>")
-    pdf = await PdfRenderer(PdfSettings()).render(schedule)
+    pdf = await renderer.render(schedule)
     text = pdf_text(pdf)
     assert "<script>document.write('PWNED')</script>" in text
     assert "<iframe src=file:///etc/hostname></iframe>" in text
@@ -69,7 +81,7 @@ async def test_hostile_fields_are_shown_literally_and_fetch_nothing(canary) -> N
     assert hits == []
 
 
-async def test_many_courses_keep_the_whole_grid() -> None:
+async def test_many_courses_keep_the_whole_grid(renderer: PdfRenderer) -> None:
     schedule = sample_schedule()
     template = schedule.courses[2]
     many = tuple(
@@ -77,7 +89,7 @@ async def test_many_courses_keep_the_whole_grid() -> None:
         for i in range(14)
     )
     schedule = replace(schedule, courses=many)
-    text = pdf_text(await PdfRenderer(PdfSettings()).render(schedule))
+    text = pdf_text(await renderer.render(schedule))
     for i in range(14):
         assert f"MATERIA NUMERO {i}" in text
     for hour in ("09:00", "10:00", "13:00", "14:00"):
@@ -88,8 +100,8 @@ async def test_render_timeout_kills_the_process(tmp_path) -> None:  # type: igno
     slow = tmp_path / "slow-wkhtmltopdf"
     slow.write_text("#!/bin/sh\nsleep 30\n")
     slow.chmod(0o755)
-    renderer = PdfRenderer(PdfSettings(wkhtmltopdf=str(slow), render_timeout=0.5))
     from bot.pdf.renderer import RenderError
 
-    with pytest.raises(RenderError, match="timed out"):
-        await renderer.render(sample_schedule())
+    async with PdfRenderer(PdfSettings(wkhtmltopdf=str(slow), render_timeout=0.5)) as slow_renderer:
+        with pytest.raises(RenderError, match="timed out"):
+            await slow_renderer.render(sample_schedule())

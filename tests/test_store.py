@@ -92,6 +92,7 @@ def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedP
     )  # fmt: skip
 
 
+@pytest.mark.e2e
 def test_gen_key_and_rotate_keys_commands(tmp_path: Path) -> None:
     key = run_cli("gen-key", env={}, cwd=tmp_path).stdout.strip()
     CredentialCipher([key])
@@ -100,6 +101,7 @@ def test_gen_key_and_rotate_keys_commands(tmp_path: Path) -> None:
     assert result.returncode == 0 and "0 users" in result.stdout
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(("env", "message"), [
     ({}, "TELEGRAM_BOT_TOKEN is not set"),
     ({"TELEGRAM_BOT_TOKEN": "hello"}, "TELEGRAM_BOT_TOKEN looks malformed"),

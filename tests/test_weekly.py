@@ -17,6 +17,8 @@ from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import SimCourse, SimSession, generated_student
 from tests.weekly_kit import ZONE, Clock, RecordingNotifier, close, make_weekly, register
 
+pytestmark = pytest.mark.render
+
 USER = 100
 SUNDAY_NOON = datetime(2026, 11, 29, 12, 0)  # local, Mexico City (UTC-6 all year)
 MONDAY_7 = datetime(2026, 11, 30, 7, 0)

@@ -27,6 +27,8 @@ from bot.sim.siiau.students import generated_student, group_tag
 from tests.helpers import DEMO_NIPS, pdf_text
 from tests.workflow_kit import make_workflow
 
+pytestmark = pytest.mark.render
+
 DEMO = Credentials(DEMO_CODE, DEMO_NIP)
 
 
@@ -218,6 +220,7 @@ async def test_known_document_skips_rendering(siiau: SiiauSimulator) -> None:
     assert workflow.renderer.renders == 0
 
 
+@pytest.mark.slow
 async def test_fifty_concurrent_students_never_mix(siiau: SiiauSimulator) -> None:
     students = [generated_student(i) for i in range(50)]
     for student in students:

@@ -101,6 +101,12 @@ class PdfRenderer:
             raise RenderError(f"wkhtmltopdf exited {process.returncode}: {detail[0][:200]}")
         return pdf
 
+    async def __aenter__(self) -> PdfRenderer:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
     async def aclose(self) -> None:
         """Stop every process still running, letting any still starting finish first."""
         self._closed = True

@@ -139,6 +139,7 @@ async def settled(connection: asyncpg.Connection, users: int) -> bool:
     return bool(outcomes == users and held == 0)
 
 
+@pytest.mark.slow
 async def test_three_replicas_deliver_each_user_week_once_even_when_one_is_killed(
     pg_url: str, botapi: BotApiStandIn, siiau: SiiauSimulator, replicas_factory  # type: ignore[no-untyped-def]
 ) -> None:

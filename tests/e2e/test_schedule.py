@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import generated_student, group_tag
@@ -90,6 +92,7 @@ def test_forget_can_be_declined(bot: BotProcess, botapi: BotApiStandIn) -> None:
     botapi.wait_for_text(USER, "Tus datos", after=asked)
 
 
+@pytest.mark.slow
 def test_twenty_users_at_once_each_get_their_own(
     bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
 ) -> None:

@@ -70,6 +70,7 @@ def test_weekly_document_arrives_when_due(bot: BotProcess, botapi: BotApiStandIn
 
 
 @pytest.mark.bot_env(WEEKLY_LEASE_SECONDS="3", SIIAU_MAX_CONCURRENCY="4")
+@pytest.mark.slow
 def test_kill_during_fan_out_then_restart_delivers_each_user_once(
     bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
 ) -> None:
