@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := wkhtmltopdf fonts-dejavu-core python3-venv
 
-.PHONY: setup system-deps run demo test lint fetch-demo bench clean
+.PHONY: setup system-deps run demo test test-fast lint fetch-demo bench clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -38,12 +38,17 @@ run: setup
 demo: setup
 	$(PY) -m bot demo --out demo-out
 
-test: setup
-	$(VENV)/bin/ruff check bot tests bench
-	$(PY) -m pytest -q
+# Everything CI runs: lint, type gate, every test tier, two workers (the slow tests start first).
+test: lint
+	$(PY) -m pytest -q -n 2
+
+# The unit tier: no bot process, no wkhtmltopdf, no replicas (README, "Tests").
+test-fast: setup
+	$(PY) -m pytest -q -m "not e2e and not render and not slow"
 
 lint: setup
 	$(VENV)/bin/ruff check bot tests bench
+	$(VENV)/bin/mypy
 
 bench: setup
 	$(PY) bench/flow.py

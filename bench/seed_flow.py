@@ -18,7 +18,7 @@ BASE = os.environ["SIIAU_BASE_URL"]
 
 
 @task
-def signIn(code: str, password: str):  # noqa: N802 - the seed's name
+def signIn(code: str, password: str):
     session = requests.Session()
     res = session.post(f"{BASE}/wus/gupprincipal.valida_inicio",
                        data={"p_codigo_c": code, "p_clave_c": password})

@@ -97,12 +97,12 @@ class BotApiStandIn:
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/bot"
+        return f"http://{host!s}:{port}/bot"
 
     @property
     def file_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/file/bot"
+        return f"http://{host!s}:{port}/file/bot"
 
     def start(self) -> BotApiStandIn:
         threading.Thread(target=self._server.serve_forever, name="botapi", daemon=True).start()
@@ -215,10 +215,10 @@ class BotApiStandIn:
             protocol_version = "HTTP/1.1"
             disable_nagle_algorithm = True
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 stand_in._serve(self)
 
-            do_GET = do_POST  # noqa: N815
+            do_GET = do_POST
 
             def log_message(self, *_: object) -> None:
                 return None
@@ -266,15 +266,15 @@ class BotApiStandIn:
             self._send_times.append(now)
 
     # ---- Bot API methods -------------------------------------------------------------
-    def _api_getMe(self, *_: Any) -> dict[str, Any]:  # noqa: N802
+    def _api_getMe(self, *_: Any) -> dict[str, Any]:
         return BOT_USER
 
-    def _api_deleteWebhook(self, *_: Any) -> bool:  # noqa: N802
+    def _api_deleteWebhook(self, *_: Any) -> bool:
         with self._changed:
             self._webhook = None
         return True
 
-    def _api_setWebhook(self, params: dict[str, str], _: Any) -> bool:  # noqa: N802
+    def _api_setWebhook(self, params: dict[str, str], _: Any) -> bool:
         with self._changed:
             self._webhook = (params["url"], params.get("secret_token", ""))
             pending, self._updates = self._updates, []
@@ -282,15 +282,15 @@ class BotApiStandIn:
             self._outbox.put(update)
         return True
 
-    def _api_getWebhookInfo(self, *_: Any) -> dict[str, Any]:  # noqa: N802
+    def _api_getWebhookInfo(self, *_: Any) -> dict[str, Any]:
         return {"url": self._webhook[0] if self._webhook else "", "has_custom_certificate": False,
                 "pending_update_count": self._outbox.qsize()}  # fmt: skip
 
-    def _api_setMyCommands(self, params: dict[str, str], _: Any) -> bool:  # noqa: N802
+    def _api_setMyCommands(self, params: dict[str, str], _: Any) -> bool:
         self.commands = json.loads(params.get("commands", "[]"))
         return True
 
-    def _api_getUpdates(self, params: dict[str, str], _: Any) -> list[dict[str, Any]]:  # noqa: N802
+    def _api_getUpdates(self, params: dict[str, str], _: Any) -> list[dict[str, Any]]:
         if self._webhook is not None:
             raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
         offset = int(params.get("offset") or 0)
@@ -306,7 +306,7 @@ class BotApiStandIn:
                 self._changed.wait(remaining)
             return self._updates[:limit]
 
-    def _api_sendMessage(self, params: dict[str, str], _: Any) -> dict[str, Any]:  # noqa: N802
+    def _api_sendMessage(self, params: dict[str, str], _: Any) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
         with self._changed:
             message = self._new_message(chat_id, from_bot=True, text=params.get("text", ""),
@@ -314,7 +314,7 @@ class BotApiStandIn:
             self.transcript.append(f"[{chat_id}] < {message.text}")
             return self._message_json(message, sender=BOT_USER)
 
-    def _api_editMessageText(self, params: dict[str, str], _: Any) -> dict[str, Any]:  # noqa: N802
+    def _api_editMessageText(self, params: dict[str, str], _: Any) -> dict[str, Any]:
         chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
         with self._changed:
             message = self._find(chat_id, message_id)
@@ -326,13 +326,13 @@ class BotApiStandIn:
             self.transcript.append(f"[{chat_id}] < (editado) {message.text}")
             return self._message_json(message, sender=BOT_USER)
 
-    def _api_editMessageReplyMarkup(self, params: dict[str, str], _: Any) -> dict[str, Any]:  # noqa: N802
+    def _api_editMessageReplyMarkup(self, params: dict[str, str], _: Any) -> dict[str, Any]:
         with self._changed:
             message = self._find(int(params["chat_id"]), int(params["message_id"]))
             message.reply_markup = _markup(params)
             return self._message_json(message, sender=BOT_USER)
 
-    def _api_deleteMessage(self, params: dict[str, str], _: Any) -> bool:  # noqa: N802
+    def _api_deleteMessage(self, params: dict[str, str], _: Any) -> bool:
         with self._changed:
             message = self._find(int(params["chat_id"]), int(params["message_id"]))
             message.deleted = True
@@ -340,15 +340,15 @@ class BotApiStandIn:
             self._changed.notify_all()
             return True
 
-    def _api_sendChatAction(self, params: dict[str, str], _: Any) -> bool:  # noqa: N802
+    def _api_sendChatAction(self, params: dict[str, str], _: Any) -> bool:
         with self._changed:
             self.chat_actions[int(params["chat_id"])] += 1
         return True
 
-    def _api_answerCallbackQuery(self, *_: Any) -> bool:  # noqa: N802
+    def _api_answerCallbackQuery(self, *_: Any) -> bool:
         return True
 
-    def _api_sendDocument(self, params: dict[str, str], files: dict[str, tuple[bytes, str]]) -> dict[str, Any]:  # noqa: N802
+    def _api_sendDocument(self, params: dict[str, str], files: dict[str, tuple[bytes, str]]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
         with self._changed:
             if "document" in files:
@@ -467,7 +467,8 @@ def _parse_body(content_type: str, body: bytes, query: str) -> tuple[dict[str, s
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
             filename = part.get_filename()
-            payload = part.get_payload(decode=True) or b""
+            decoded = part.get_payload(decode=True)
+            payload = decoded if isinstance(decoded, bytes) else b""
             if filename is not None:
                 files[str(name)] = (payload, filename)
             else:

@@ -22,9 +22,11 @@ class Base(DeclarativeBase):
     pass
 
 
-def _owned_by_user(**options: bool) -> MappedColumn[int]:
+def _owned_by_user(*, primary_key: bool = False, index: bool = False) -> MappedColumn[int]:
     """A reference to the user that owns the row; deleting the user deletes the row."""
-    return mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), **options)
+    return mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=primary_key, index=index
+    )
 
 
 class UserRow(Base):
@@ -52,7 +54,7 @@ class FlowRunRow(Base):
     __tablename__ = "flow_runs"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    user_id: Mapped[int | None] = _owned_by_user(index=True, nullable=True)
+    user_id: Mapped[int | None] = _owned_by_user(index=True)  # nullable: Mapped[int | None]
     name: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16))

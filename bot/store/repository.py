@@ -176,11 +176,12 @@ class Store:
 
     async def find_document(self, user_id: int, content_hash: str) -> str | None:
         async with self._sessions() as session:
-            return await session.scalar(
+            file_id: str | None = await session.scalar(
                 select(DocumentRow.file_id).where(
                     DocumentRow.user_id == user_id, DocumentRow.content_hash == content_hash
                 )
             )
+        return file_id
 
     async def record_delivered(self, user_id: int, document: DeliveredDocument) -> None:
         async with self._sessions.begin() as session:

@@ -63,14 +63,15 @@ class SharedStore:
             .execution_options(synchronize_session=False)
         )
         async with self._sessions.begin() as session:
-            return (await session.execute(statement)).scalar()
+            name: str | None = (await session.execute(statement)).scalar()
+            return name
 
     async def renew(self, name: str, holder: str, until_ts: float) -> bool:
         async with self._sessions.begin() as session:
             result = await session.execute(
                 update(LeaseRow).where(LeaseRow.name == name, LeaseRow.holder == holder).values(until_ts=until_ts)
             )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
     async def release(self, name: str, holder: str) -> None:
         async with self._sessions.begin() as session:
@@ -136,7 +137,7 @@ class SharedStore:
                 .where(BreakerRow.id == BREAKER_ID, BreakerRow.opened_until_ts <= now_ts)
                 .values(opened_until_ts=now_ts + cooldown)
             )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
     async def _ensure_breaker(self) -> None:
         statement = dialect_insert(self._engine)(BreakerRow).values(

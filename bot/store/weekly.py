@@ -65,7 +65,7 @@ class WeeklyStore:
     async def unsubscribe(self, user_id: int) -> bool:
         async with self._sessions.begin() as session:
             result = await session.execute(delete(SubscriptionRow).where(SubscriptionRow.user_id == user_id))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
     async def get(self, user_id: int) -> Subscription | None:
         async with self._sessions() as session:
@@ -108,11 +108,12 @@ class WeeklyStore:
 
     async def outcome(self, user_id: int, iso_week: str) -> str | None:
         async with self._sessions() as session:
-            return await session.scalar(
+            outcome: str | None = await session.scalar(
                 select(WeeklyDeliveryRow.outcome).where(
                     WeeklyDeliveryRow.user_id == user_id, WeeklyDeliveryRow.iso_week == iso_week
                 )
             )
+        return outcome
 
     async def finish(
         self,

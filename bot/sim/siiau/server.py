@@ -93,7 +93,7 @@ class SiiauSimulator:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> SiiauSimulator:
         self._thread = threading.Thread(target=self._server.serve_forever, name="siiau-sim", daemon=True)
@@ -180,10 +180,10 @@ class SiiauSimulator:
             protocol_version = "HTTP/1.1"
             disable_nagle_algorithm = True  # headers and body go out in two writes
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 simulator._serve(self, "GET")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 simulator._serve(self, "POST")
 
             def log_message(self, *_: object) -> None:
