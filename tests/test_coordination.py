@@ -10,6 +10,7 @@ from bot.services.coordination import SharedSessionSlots, SharedUserGate
 from bot.services.errors import AlreadyRunning, RateLimited
 from bot.store.db import create_engine, migrate
 from bot.store.shared import SharedStore
+from tests.helpers import PATIENCE
 
 
 async def test_session_slots_bound_holds_across_processes(db_url: str) -> None:
@@ -17,14 +18,19 @@ async def test_session_slots_bound_holds_across_processes(db_url: str) -> None:
     await migrate(engine)
     # Two "replicas": two slot objects over the same table, as two processes would have.
     first, second = SharedSessionSlots(SharedStore(engine), 3), SharedSessionSlots(SharedStore(engine), 3)
-    inside, peak = 0, 0
+    inside, peak, entered = 0, 0, 0
+    changed = asyncio.Condition()
 
     async def session(slots: SharedSessionSlots) -> None:
-        nonlocal inside, peak
-        async with slots.hold():
+        nonlocal inside, peak, entered
+        async with slots.hold(), changed:
             inside += 1
+            entered += 1
             peak = max(peak, inside)
-            await asyncio.sleep(0.05)
+            changed.notify_all()
+            # Stay until the bound is full (or nobody is left to come in): it must stop there.
+            async with asyncio.timeout(PATIENCE):
+                await changed.wait_for(lambda: inside >= 3 or entered == 12)
             inside -= 1
 
     await asyncio.gather(*(session(first if i % 2 else second) for i in range(12)))

@@ -107,7 +107,8 @@ async def test_webhook_mode_serves_updates_and_rejects_a_wrong_secret(
         wrong = await http.post(replicas.urls[0], json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
         missing = await http.post(replicas.urls[0], json=update)
     assert wrong.status_code == 403 and missing.status_code == 403
-    await asyncio.sleep(1.5)
+    hello = botapi.user_says(100, "/start")  # an update that does get in, after the refused ones
+    botapi.wait_for_text(100, "Hola", after=hello)
     assert botapi.bot_messages(101) == []
 
 
@@ -158,6 +159,7 @@ async def test_three_replicas_deliver_each_user_week_once_even_when_one_is_kille
     replicas = replicas_factory(
         pg_url, 3, SIIAU_MAX_CONCURRENCY="6", WEEKLY_LEASE_SECONDS="6", SHARED_LEASE_SECONDS="3",
         WEEKLY_CONCURRENCY="12", LOG_LEVEL="INFO", TELEGRAM_SENDS_PER_SECOND="9",
+        SIIAU_READ_TIMEOUT="120",  # SIIAU is held around the kill: no read may time out meanwhile
     )  # fmt: skip
     siiau.reset_stats()
     uploads_before = botapi.uploads

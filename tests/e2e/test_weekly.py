@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections import Counter
 
 import pytest
@@ -14,7 +13,7 @@ from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import generated_student
 from bot.telegram import texts
 from tests.e2e.test_registration import register
-from tests.helpers import BotProcess, pdf_text
+from tests.helpers import BotProcess, pdf_text, wait_quiet, wait_until
 
 USER = 9100
 
@@ -60,6 +59,14 @@ def test_semanal_dialog_status_and_off(bot: BotProcess, botapi: BotApiStandIn) -
     botapi.wait_for_text(USER, "Envío semanal: no activado", after=asked)
 
 
+def settled(bot: BotProcess, users: int) -> bool:
+    """Every user-week has its outcome and no claim is held: nothing can be in flight."""
+    with sqlite3.connect(bot.db_path) as db:
+        outcomes = db.execute("SELECT COUNT(*) FROM weekly_deliveries").fetchone()[0]
+        held = db.execute("SELECT COUNT(*) FROM subscriptions WHERE lease_until_ts IS NOT NULL").fetchone()[0]
+    return bool(outcomes == users and held == 0)
+
+
 def test_weekly_document_arrives_when_due(bot: BotProcess, botapi: BotApiStandIn) -> None:
     register(botapi, USER, DEMO_CODE, DEMO_NIP)
     subscribe_in_chat(botapi, USER)
@@ -69,7 +76,8 @@ def test_weekly_document_arrives_when_due(bot: BotProcess, botapi: BotApiStandIn
     assert "SISTEMAS OPERATIVOS" in pdf_text(weekly.document or b"")
 
 
-@pytest.mark.bot_env(WEEKLY_LEASE_SECONDS="3", SIIAU_MAX_CONCURRENCY="4")
+# SIIAU is held around the kill below: no read may time out while it is.
+@pytest.mark.bot_env(WEEKLY_LEASE_SECONDS="3", SIIAU_MAX_CONCURRENCY="4", SIIAU_READ_TIMEOUT="120")
 @pytest.mark.slow
 def test_kill_during_fan_out_then_restart_delivers_each_user_once(
     bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
@@ -89,23 +97,22 @@ def test_kill_during_fan_out_then_restart_delivers_each_user_once(
             [(user,) for user in students],
         )
     siiau.faults.latency = 0.05
+
+    def delivered() -> int:
+        return sum(len(botapi.documents(u)) for u in students)
+
     force_due(bot)
-    deadline = time.monotonic() + 60
-    while sum(len(botapi.documents(u)) for u in students) < 8:
-        assert time.monotonic() < deadline, "fan-out did not start"
-        time.sleep(0.05)
-    siiau.faults.latency = 5  # whatever is in flight now waits on SIIAU…
-    time.sleep(1.5)  # …and whatever was past SIIAU has finished sending
-    delivered_before_kill = sum(len(botapi.documents(u)) for u in students)
+    wait_until(lambda: delivered() >= 8, "the fan-out did not start")
+    siiau.hold()  # whatever reaches SIIAU now waits…
+    wait_quiet(delivered)  # …and whatever was past SIIAU has finished sending
+    delivered_before_kill = delivered()
     bot.kill()
     assert delivered_before_kill < len(students), "the kill must land mid fan-out"
+    siiau.release()
     siiau.faults.latency = 0
     bot.start()
-    deadline = time.monotonic() + 90
-    while any(not botapi.documents(u) for u in students):
-        assert time.monotonic() < deadline, "not every user was delivered after the restart"
-        time.sleep(0.1)
-    time.sleep(4)  # longer than a lease: nothing further may arrive
+    wait_until(lambda: delivered() >= len(students), "not every user was delivered after the restart")
+    wait_until(lambda: settled(bot, len(students)), "outcomes were not all recorded")
     assert Counter({u: len(botapi.documents(u)) for u in students}) == Counter({u: 1 for u in students})
     with sqlite3.connect(bot.db_path) as db:
         rows = db.execute("SELECT outcome, COUNT(*) FROM weekly_deliveries GROUP BY outcome").fetchall()
