@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.services import metrics
-from bot.services.calendar import iso_week
+from bot.services.week_time import iso_week
 from bot.services.weekly import Notice, WeeklyService
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import SimCourse, SimSession, generated_student

@@ -19,8 +19,8 @@ from bot.services.gate import Gate
 from bot.services.workflow import FlowResult, ScheduleWorkflow, StageCallback, no_stage
 from bot.siiau.errors import InvalidCredentials
 from bot.siiau.portal import Career
+from bot.store.documents import DeliveredDocument
 from bot.store.repository import Profile, Store
-from bot.store.upserts import DeliveredDocument
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ from bot.pdf.renderer import PdfRenderer
 from bot.services.breaker import Breaker, CircuitBreaker, SharedCircuitBreaker
 from bot.services.coordination import LocalSessionSlots, SessionSlots, SharedSessionSlots
 from bot.services.flow import FlowRunner, RetryPolicy
-from bot.services.workflow import PdfCache, ScheduleWorkflow
+from bot.services.pdf_cache import PdfCache
+from bot.services.workflow import ScheduleWorkflow
 from bot.siiau.client import SiiauClientFactory
 from bot.store.shared import SharedStore
 

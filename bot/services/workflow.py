@@ -7,12 +7,7 @@ back as a `FlowResult`, and the credentials live only for the length of a run.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import logging
-import secrets
-import time
-from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -28,10 +23,11 @@ from bot.services import metrics
 from bot.services.breaker import Breaker
 from bot.services.coordination import LocalSessionSlots, SessionSlots
 from bot.services.flow import FlowRunner, RetryPolicy, skip
+from bot.services.login_budget import LoginBudget
 from bot.services.orphans import OrphanSessionSweeper
+from bot.services.pdf_cache import PdfCache
 from bot.siiau.errors import (
     InvalidCredentials,
-    LoginLimitReached,
     NoSchedule,
     SessionExpired,
     SiiauError,
@@ -63,85 +59,6 @@ class FlowResult:
     @property
     def content_hash(self) -> str | None:
         return self.schedule.content_hash if self.schedule else None
-
-
-class LoginBudget:
-    """Our own guard on SIIAU logins, so nothing we do can lock a student's account.
-
-    It caps logins per student per hour; it remembers every code/NIP pair SIIAU
-    rejected (as a keyed hash, never the NIP) so that pair is not sent again; and
-    after `MAX_REJECTIONS_PER_DAY` rejected NIPs for one code it stops trying that
-    code for a day, well before SIIAU's lock at about five. A login SIIAU never
-    answered may have been a rejection we did not see, so it counts as one until a
-    login with that code succeeds.
-    """
-
-    MAX_REJECTIONS_PER_DAY = 3
-
-    def __init__(self, per_hour: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self._per_hour = per_hour
-        self._clock = clock
-        self._attempts: dict[str, deque[float]] = {}
-        self._rejections: dict[str, deque[float]] = {}
-        self._unanswered: dict[str, deque[float]] = {}
-        self._key = secrets.token_bytes(32)
-        self._rejected: set[bytes] = set()
-
-    def spend(self, credentials: Credentials) -> None:
-        if self._fingerprint(credentials) in self._rejected:
-            raise InvalidCredentials("this code/NIP pair was rejected before; not sending it again")
-        now = self._clock()
-        day = 24 * 3600
-        maybe_rejected = _recent(self._rejections, credentials.code, now, day)
-        if len(maybe_rejected) + len(_recent(self._unanswered, credentials.code, now, day)) >= self.MAX_REJECTIONS_PER_DAY:
-            raise LoginLimitReached("SIIAU rejected (or left unanswered) several logins for this student today")
-        window = _recent(self._attempts, credentials.code, now, 3600)
-        if len(window) >= self._per_hour:
-            raise LoginLimitReached("too many SIIAU logins for this student in the last hour")
-        window.append(now)
-
-    def rejected(self, credentials: Credentials) -> None:
-        self._rejected.add(self._fingerprint(credentials))
-        _recent(self._rejections, credentials.code, self._clock(), 24 * 3600).append(self._clock())
-
-    def unanswered(self, credentials: Credentials) -> None:
-        _recent(self._unanswered, credentials.code, self._clock(), 24 * 3600).append(self._clock())
-
-    def accepted(self, credentials: Credentials) -> None:
-        """SIIAU took this code's NIP: the unanswered logins before were not rejections."""
-        self._unanswered.pop(credentials.code, None)
-
-    def _fingerprint(self, credentials: Credentials) -> bytes:
-        pair = f"{credentials.code}\0{credentials.nip}".encode()
-        return hmac.new(self._key, pair, hashlib.sha256).digest()
-
-
-def _recent(log: dict[str, deque[float]], key: str, now: float, window: float) -> deque[float]:
-    """The events of `key` within the last `window` seconds (older ones dropped)."""
-    events = log.setdefault(key, deque())
-    while events and now - events[0] > window:
-        events.popleft()
-    return events
-
-
-class PdfCache:
-    """The last few PDFs by content hash: an unchanged schedule is not re-rendered."""
-
-    def __init__(self, size: int = 128) -> None:
-        self._size = size
-        self._items: OrderedDict[str, bytes] = OrderedDict()
-
-    def get(self, key: str) -> bytes | None:
-        pdf = self._items.get(key)
-        if pdf is not None:
-            self._items.move_to_end(key)
-        return pdf
-
-    def put(self, key: str, pdf: bytes) -> None:
-        self._items[key] = pdf
-        self._items.move_to_end(key)
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)
 
 
 class ScheduleWorkflow:
