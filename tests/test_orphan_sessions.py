@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
-
 from bot.core.credentials import Credentials
 from bot.siiau.errors import InvalidCredentials, LoginLimitReached
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
-from tests.workflow_kit import make_workflow
+from tests.workflow_kit import flow_fails, make_workflow
 
 DEMO = Credentials(DEMO_CODE, DEMO_NIP)
 
@@ -55,7 +53,7 @@ async def test_with_sweeping_off_the_orphan_stays_open(siiau: SiiauSimulator) ->
 async def test_no_sweep_unless_siiau_accepted_the_nip(siiau: SiiauSimulator) -> None:
     workflow = make_workflow(siiau.url, read_timeout=0.5, orphan_sweep_seconds=1)
     slow_login(siiau)
-    with pytest.raises(InvalidCredentials):
+    with flow_fails(InvalidCredentials):
         await workflow.run(Credentials(DEMO_CODE, "malnip9"), "INCO")
     assert workflow.orphan_sweeps_pending == 0
 
@@ -74,10 +72,10 @@ async def test_unanswered_logins_count_as_possible_rejections(siiau: SiiauSimula
     workflow = make_workflow(siiau.url, read_timeout=0.3, retries=5, orphan_sweep_seconds=0)
     siiau.faults.slow_seconds = 0.6
     siiau.inject("slow", times=10, path_contains="valida_inicio")
-    with pytest.raises(LoginLimitReached):
+    with flow_fails(LoginLimitReached):
         await workflow.run(Credentials(DEMO_CODE, "malnip9"), "INCO")
     assert await eventually(lambda: siiau.wrong_nips[DEMO_CODE] == 3, 3)
-    with pytest.raises(LoginLimitReached):
+    with flow_fails(LoginLimitReached):
         await workflow.verify(Credentials(DEMO_CODE, "otronip1"))
     await asyncio.sleep(1)
     assert siiau.wrong_nips[DEMO_CODE] == 3 and not siiau.is_locked(DEMO_CODE)

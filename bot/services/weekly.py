@@ -35,7 +35,7 @@ from bot.siiau.errors import (
     SurveyPending,
 )
 from bot.store.crypto import CredentialsUndecryptable
-from bot.store.weekly import Claim, Subscription
+from bot.store.weekly import Claim, Subscription, WeeklyStore
 
 log = logging.getLogger(__name__)
 RETRY_LATER = (LoginLimitReached, SessionAlreadyOpen, SurveyPending)  # may clear up within the week
@@ -52,7 +52,11 @@ class WeeklyNotifier(Protocol):
     async def send_schedule(
         self, delivery: Delivery, changes: list[CourseChange] | None, unchanged: bool
     ) -> str:
-        """Send the PDF (or re-send `delivery.document_ref`); return the document reference."""
+        """Send the PDF (or re-send `delivery.document_ref`); return the document reference.
+
+        A reference the platform refuses is not the week's failure: send a PDF
+        instead, `DeliveryService.render_again` making it when `delivery.pdf` is None.
+        """
         ...
 
     async def send_notice(self, chat_id: int, notice: Notice, error: BaseException | None) -> None: ...
@@ -72,17 +76,19 @@ class WeeklyService:
     def __init__(
         self,
         delivery: DeliveryService,
+        store: WeeklyStore,
         settings: WeeklySettings,
         zone: ZoneInfo,
         *,
+        notifier: WeeklyNotifier,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.delivery = delivery
-        self.store = delivery.store.weekly
+        self.store = store
         self.settings = settings
         self.zone = zone
         self.clock = clock
-        self.notifier: WeeklyNotifier | None = None
+        self.notifier = notifier
         self._tasks: set[asyncio.Task[None]] = set()
         self._claiming = asyncio.Lock()
 
@@ -193,8 +199,6 @@ class WeeklyService:
         if unchanged and claim.only_if_changed:
             return await self._finish(claim, week, "skipped_unchanged", content_hash=new_hash)
         changes = None if previous is None or unchanged else diff(codec.loads(previous[1]), delivery.schedule)
-        if self.notifier is None:
-            raise RuntimeError("no notifier attached to the weekly service")
         try:
             document_ref = await self.notifier.send_schedule(delivery, changes, unchanged)
         except RecipientGone:
@@ -227,8 +231,8 @@ class WeeklyService:
         return await self._finish(claim, week, "paused")
 
     async def _notify(self, user_id: int, notice: Notice, error: BaseException | None) -> None:
-        profile = await self.delivery.store.profile(user_id)
-        if profile is None or self.notifier is None:
+        profile = await self.delivery.profile(user_id)
+        if profile is None:
             return
         try:
             await self.notifier.send_notice(profile.chat_id, notice, error)

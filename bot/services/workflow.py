@@ -22,6 +22,7 @@ from bot.schedule.parser import parse_schedule
 from bot.services import metrics
 from bot.services.breaker import Breaker
 from bot.services.coordination import LocalSessionSlots, SessionSlots
+from bot.services.errors import FlowFailed
 from bot.services.flow import FlowRunner, RetryPolicy, skip
 from bot.services.login_budget import LoginBudget
 from bot.services.orphans import OrphanSessionSweeper
@@ -127,7 +128,7 @@ class ScheduleWorkflow:
         find_document: CacheLookup | None = None,
         on_stage: StageCallback = no_stage,
     ) -> FlowResult:
-        """Fetch and render one student's schedule. Raises the workflow's errors."""
+        """Fetch and render one student's schedule. Failures raise `FlowFailed` from their error."""
         result = FlowResult(run=FlowRun(name="horario", kind=kind))
 
         async def body() -> str:
@@ -137,21 +138,39 @@ class ScheduleWorkflow:
         await self._recorded(result.run, body)
         return result
 
+    async def render(self, schedule: Schedule) -> FlowResult:
+        """Render `schedule` again, as a run of its own with a single "pdf" task.
+
+        For a schedule whose PDF we no longer hold (Telegram refused the file id we
+        kept): it goes through the same task, timeout and cache as every PDF, so
+        PDFs are made in one place only, and always on the record.
+        """
+        result = FlowResult(run=FlowRun(name="pdf", kind="rerender"), schedule=schedule)
+
+        async def body() -> str:
+            result.pdf = await self._pdf(result.run, schedule, no_stage)
+            return "rendered"
+
+        await self._recorded(result.run, body)
+        return result
+
     async def _recorded(self, run: FlowRun, body: Callable[[], Awaitable[str]]) -> None:
-        """Run `body`, then finish, log and count the run; errors leave with the run attached."""
+        """Run `body`, then finish, log and count the run.
+
+        An error leaves as `FlowFailed(run)` raised from it, so the caller can record
+        the run; cancellation is not a failure of the run and leaves unwrapped.
+        """
         with logcontext.bound(run_id=run.id):
             try:
                 outcome = await body()
             except NoSchedule as error:
                 run.finish("no_schedule")
                 self._log_run(run)
-                error.flow_run = run  # type: ignore[attr-defined]
-                raise
+                raise FlowFailed(run) from error
             except Exception as error:
                 run.finish("failed", error)
                 self._log_run(run)
-                error.flow_run = run  # type: ignore[attr-defined]
-                raise
+                raise FlowFailed(run) from error
             run.finish(outcome)
             self._log_run(run)
 
@@ -190,26 +209,30 @@ class ScheduleWorkflow:
         result.schedule = schedule
         if not schedule.courses:
             raise NoSchedule("no courses this cycle")
-        content_hash = schedule.content_hash
         if find_document is not None:
-            result.reused_document = await find_document(content_hash)
+            result.reused_document = await find_document(schedule.content_hash)
             if result.reused_document:
                 skip(run, "pdf", State.CACHED)
                 return
+        result.pdf = await self._pdf(run, schedule, on_stage)
+
+    async def _pdf(self, run: FlowRun, schedule: Schedule, on_stage: StageCallback) -> bytes:
+        """Task "pdf" of `run`: the cached PDF of this content, else a timed render."""
+        content_hash = schedule.content_hash
         cached_pdf = self._pdf_cache.get(content_hash)
         if cached_pdf is not None:
             skip(run, "pdf", State.CACHED)
-            result.pdf = cached_pdf
-            return
+            return cached_pdf
         await on_stage("pdf")
-        result.pdf = await self._runner.task(
+        pdf = await self._runner.task(
             run,
             "pdf",
             lambda: self._renderer.render(schedule),
             timeout=self._renderer.timeout + 5,
             on_timeout=lambda: RenderError("render timed out"),
         )
-        self._pdf_cache.put(content_hash, result.pdf)
+        self._pdf_cache.put(content_hash, pdf)
+        return pdf
 
     async def _login(self, run: FlowRun, portal: Portal, credentials: Credentials) -> None:
         async def end_partial_session() -> None:
@@ -293,7 +316,10 @@ class ScheduleWorkflow:
                     await self._logout(run, portal)
             return "swept"
 
-        await self._recorded(run, body)
+        try:
+            await self._recorded(run, body)
+        except FlowFailed as failure:
+            raise failure.cause from None  # its run is logged already; the sweeper logs the class
 
     @staticmethod
     def _log_run(run: FlowRun) -> None:
