@@ -20,9 +20,9 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bot.bootstrap import build_workflow
 from bot.config import Settings
 from bot.core.credentials import Credentials
-from bot.services.pipeline import build_workflow
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,10 +10,11 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+from bot.bootstrap import build_workflow
 from bot.config import Settings
 from bot.core.credentials import Credentials
 from bot.core.records import FlowRun
-from bot.services.pipeline import build_workflow
+from bot.services.errors import FlowFailed
 from bot.services.workflow import ScheduleWorkflow
 from bot.siiau.errors import NoSchedule, SiiauError
 
@@ -65,17 +66,26 @@ async def _run(args: argparse.Namespace, workflow: ScheduleWorkflow, credentials
                 names = ", ".join(c.code for c in verified.careers)
                 print(f"careers: {names}; using {career} (choose with --career)")
         result = await workflow.run(credentials, career, cycle=args.cycle, kind="cli")
-    except NoSchedule as error:
-        print(f"no schedule: {error}")
-        return 0
-    except SiiauError as error:
-        print(f"failed: {type(error).__name__}: {error}", file=sys.stderr)
-        return 1
+    except FlowFailed as failure:
+        return _failed(failure)
     _print_run(result.run)
     assert result.pdf is not None and result.schedule is not None
     args.output.write_bytes(result.pdf)
     print(f"wrote {args.output} ({len(result.pdf)} bytes, {len(result.schedule.courses)} courses)")
     return 0
+
+
+def _failed(failure: FlowFailed) -> int:
+    """Print the failed run and why; an error that is not SIIAU's is a bug and propagates."""
+    _print_run(failure.run)
+    error = failure.cause
+    if isinstance(error, NoSchedule):
+        print(f"no schedule: {error}")
+        return 0
+    if isinstance(error, SiiauError):
+        print(f"failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    raise error
 
 
 def _print_run(run: FlowRun) -> None:

@@ -6,10 +6,9 @@ import argparse
 import asyncio
 import sys
 
+from bot.bootstrap import ConfigError, build_cipher, migrate_database, open_store
 from bot.config import Settings
-from bot.store.crypto import CredentialCipher, KeyConfigError
-from bot.store.db import create_engine, migrate
-from bot.store.repository import Store
+from bot.store.crypto import CredentialCipher
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,18 +27,17 @@ def _gen_key(_: argparse.Namespace) -> int:
 def _rotate(_: argparse.Namespace) -> int:
     settings = Settings()
     try:
-        cipher = CredentialCipher([k.get_secret_value() for k in settings.store.encryption_keys])
-    except KeyConfigError as error:
+        cipher = build_cipher(settings)
+    except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
 
     async def rotate() -> int:
-        engine = create_engine(settings.store.database_url)
+        store = await open_store(settings, cipher)
         try:
-            await migrate(engine)
-            return await Store(engine, cipher).rotate_keys()
+            return await store.rotate_keys()
         finally:
-            await engine.dispose()
+            await store.engine.dispose()
 
     count = asyncio.run(rotate())
     print(f"re-encrypted the credentials of {count} users under the newest key")
@@ -47,13 +45,6 @@ def _rotate(_: argparse.Namespace) -> int:
 
 
 def _migrate(_: argparse.Namespace) -> int:
-    async def run() -> None:
-        engine = create_engine(Settings().store.database_url)
-        try:
-            await migrate(engine)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
+    asyncio.run(migrate_database(Settings()))
     print("database is at the newest revision")
     return 0

@@ -8,7 +8,7 @@ from bot.core.credentials import Credentials
 from bot.siiau.errors import InvalidCredentials, LoginLimitReached
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from tests.helpers import until
-from tests.workflow_kit import make_workflow
+from tests.workflow_kit import flow_fails, make_workflow
 
 pytestmark = pytest.mark.render
 
@@ -56,7 +56,7 @@ async def test_with_sweeping_off_the_orphan_stays_open(siiau: SiiauSimulator) ->
 async def test_no_sweep_unless_siiau_accepted_the_nip(siiau: SiiauSimulator) -> None:
     workflow = make_workflow(siiau.url, read_timeout=READ_TIMEOUT, orphan_sweep_seconds=SWEEP_AFTER)
     slow_login(siiau)
-    with pytest.raises(InvalidCredentials):
+    with flow_fails(InvalidCredentials):
         await workflow.run(Credentials(DEMO_CODE, "malnip9"), "INCO")
     assert workflow.orphan_sweeps_pending == 0
 
@@ -74,11 +74,11 @@ async def test_unanswered_logins_count_as_possible_rejections(siiau: SiiauSimula
     """A wrong NIP SIIAU serves too late for us to see: it must not be sent until the account locks."""
     workflow = make_workflow(siiau.url, read_timeout=READ_TIMEOUT, retries=5, orphan_sweep_seconds=0)
     siiau.inject("slow", times=10, path_contains="valida_inicio")
-    with pytest.raises(LoginLimitReached):
+    with flow_fails(LoginLimitReached):
         await workflow.run(Credentials(DEMO_CODE, "malnip9"), "INCO")
     await until(lambda: idle(siiau), "SIIAU never went idle")
     assert siiau.wrong_nips[DEMO_CODE] == 3
-    with pytest.raises(LoginLimitReached):
+    with flow_fails(LoginLimitReached):
         await workflow.verify(Credentials(DEMO_CODE, "otronip1"))
     await until(lambda: idle(siiau), "SIIAU never went idle")
     assert siiau.wrong_nips[DEMO_CODE] == 3 and not siiau.is_locked(DEMO_CODE)

@@ -11,8 +11,8 @@ from bot.core.credentials import Credentials
 from bot.core.records import FlowRun, State
 from bot.store.crypto import CredentialCipher, CredentialsUndecryptable, KeyConfigError
 from bot.store.db import create_engine, migrate
+from bot.store.documents import DeliveredDocument
 from bot.store.repository import Store
-from bot.store.upserts import DeliveredDocument
 
 NIP = "zq9nip7x"
 

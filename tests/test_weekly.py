@@ -9,13 +9,18 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from telegram import Bot
 
 from bot.services import metrics
-from bot.services.calendar import iso_week
+from bot.services.delivery import DeliveryService
+from bot.services.week_time import iso_week
 from bot.services.weekly import Notice, WeeklyService
+from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import SimCourse, SimSession, generated_student
-from tests.weekly_kit import ZONE, Clock, RecordingNotifier, close, make_weekly, register
+from bot.telegram.notifier import TelegramNotifier
+from tests.helpers import TEST_TOKEN
+from tests.weekly_kit import ZONE, Clock, RecordingNotifier, close, make_weekly, parts, register
 
 pytestmark = pytest.mark.render
 
@@ -106,12 +111,12 @@ async def test_unchanged_schedule_resends_the_file_id_without_rendering(
     weekly, notifier = await demo_subscribed(tmp_path, siiau, clock)
     clock.set_local(MONDAY_7)
     await weekly.drain()
-    renders = weekly.delivery.workflow.renderer.renders
+    renders = parts(weekly).workflow.renderer.renders
     clock.advance(days=7)
     await weekly.drain()
     first, second = notifier.to(USER)
     assert first.uploaded and not second.uploaded and second.unchanged and second.pdf is None
-    assert weekly.delivery.workflow.renderer.renders == renders
+    assert parts(weekly).workflow.renderer.renders == renders
     await close(weekly)
 
 
@@ -199,7 +204,7 @@ async def test_transient_failure_retries_later_then_tells_the_user_once(
     assert metrics.totals(metrics.DELIVERIES).get("retry", 0) - retries_before == 1 and notifier.notices == []
     for minutes in (10, 20):  # retry_base 600 s, then doubled
         clock.advance(minutes=minutes)
-        await weekly.delivery.workflow.breaker.record_success()
+        await parts(weekly).workflow.breaker.record_success()
         await weekly.drain()
     assert notifier.notices == [(USER, Notice.FAILED_THIS_WEEK)]
     clock.advance(hours=5)
@@ -257,3 +262,35 @@ async def test_thirty_percent_faults_everyone_still_served_within_bound(
     assert siiau.overlapping_logins == 0
     siiau.faults.failure_rate = 0
     await close(weekly)
+
+
+async def test_a_refused_file_id_is_rendered_again_on_the_record_and_uploaded(
+    tmp_path: Path, siiau: SiiauSimulator, clock: Clock, botapi: BotApiStandIn
+) -> None:
+    async with Bot(TEST_TOKEN, base_url=botapi.base_url) as telegram:
+
+        def notifier(delivery: DeliveryService) -> TelegramNotifier:
+            return TelegramNotifier(telegram, render_again=delivery.render_again)
+
+        weekly, _ = await make_weekly(tmp_path / "w.db", siiau.url, clock, notifier)
+        await register(weekly, USER, DEMO_CODE, DEMO_NIP)
+        await weekly.subscribe(USER, 0, 7, False)
+        clock.set_local(MONDAY_7)
+        await weekly.drain()
+        assert botapi.uploads == 1
+        botapi.forget_files()  # Telegram no longer takes the file id we kept
+        clock.advance(days=7)
+        await weekly.drain()
+        assert await weekly.store.outcome(USER, iso_week(clock(), ZONE)) == "resent_unchanged"
+        assert botapi.uploads == 2
+        sent = botapi.documents(USER)
+        assert len(sent) == 2 and (sent[1].document or b"").startswith(b"%PDF")
+        runs = await parts(weekly).store.recent_runs(USER, limit=10)
+        [rerender] = [r for r in runs if r.kind == "rerender"]
+        assert (rerender.name, rerender.outcome) == ("pdf", "rendered")
+        assert [(t.name, t.state.value) for t in rerender.tasks] in ([("pdf", "completed")], [("pdf", "cached")])
+        clock.advance(days=7)
+        await weekly.drain()
+        assert botapi.uploads == 2, "the new upload's file id is the one kept"
+        assert len(botapi.documents(USER)) == 3
+        await close(weekly)

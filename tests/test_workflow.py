@@ -10,6 +10,7 @@ import pytest
 
 from bot.core.credentials import Credentials
 from bot.core.records import State
+from bot.services.errors import FlowFailed
 from bot.siiau.errors import (
     AccountLocked,
     CircuitOpen,
@@ -25,7 +26,7 @@ from bot.siiau.errors import (
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import generated_student, group_tag
 from tests.helpers import DEMO_NIPS, pdf_text
-from tests.workflow_kit import make_workflow
+from tests.workflow_kit import flow_fails, make_workflow
 
 pytestmark = pytest.mark.render
 
@@ -73,16 +74,16 @@ async def test_another_cycle_on_request(siiau: SiiauSimulator) -> None:
 
 async def test_wrong_nip_is_never_retried(siiau: SiiauSimulator) -> None:
     workflow = make_workflow(siiau.url)
-    with pytest.raises(InvalidCredentials) as caught:
+    with flow_fails(InvalidCredentials) as caught:
         await workflow.run(Credentials(DEMO_CODE, "wrong1"), "INCO")
-    assert tasks(caught.value.flow_run)["login"] == ("failed", 1)  # type: ignore[attr-defined]
+    assert tasks(caught.run)["login"] == ("failed", 1)
     assert siiau.wrong_nips[DEMO_CODE] == 1
 
 
 async def test_retries_cannot_lock_an_account(siiau: SiiauSimulator) -> None:
     workflow = make_workflow(siiau.url)
     for _ in range(10):
-        with pytest.raises(InvalidCredentials):
+        with flow_fails(InvalidCredentials):
             await workflow.run(Credentials(DEMO_CODE, "wrong1"), "INCO")
     assert siiau.wrong_nips[DEMO_CODE] == 1
     assert not siiau.is_locked(DEMO_CODE)
@@ -92,18 +93,18 @@ async def test_retries_cannot_lock_an_account(siiau: SiiauSimulator) -> None:
 async def test_different_wrong_nips_stop_well_before_siiau_locks(siiau: SiiauSimulator) -> None:
     workflow = make_workflow(siiau.url)
     for attempt in range(3):
-        with pytest.raises(InvalidCredentials):
+        with flow_fails(InvalidCredentials):
             await workflow.verify(Credentials(DEMO_CODE, f"wrong{attempt}"))
-    with pytest.raises(LoginLimitReached):
+    with flow_fails(LoginLimitReached):
         await workflow.verify(Credentials(DEMO_CODE, "wrong3"))
     assert siiau.wrong_nips[DEMO_CODE] == 3 and not siiau.is_locked(DEMO_CODE)
 
 
 async def test_locked_account(siiau: SiiauSimulator) -> None:
     siiau.wrong_nips[DEMO_CODE] = 5
-    with pytest.raises(AccountLocked) as caught:
+    with flow_fails(AccountLocked) as caught:
         await make_workflow(siiau.url).run(DEMO, "INCO")
-    assert tasks(caught.value.flow_run)["login"] == ("failed", 1)  # type: ignore[attr-defined]
+    assert tasks(caught.run)["login"] == ("failed", 1)
 
 
 @pytest.mark.parametrize("fault", ["500", "reset", "hang"])
@@ -130,9 +131,9 @@ async def test_slow_siiau_within_timeouts_still_works(siiau: SiiauSimulator) -> 
 
 async def test_maintenance_fails_after_the_retry_budget(siiau: SiiauSimulator) -> None:
     siiau.faults.maintenance = True
-    with pytest.raises(SiiauUnavailable) as caught:
+    with flow_fails(SiiauUnavailable) as caught:
         await make_workflow(siiau.url, retries=2).run(DEMO, "INCO")
-    assert tasks(caught.value.flow_run)["login"] == ("failed", 3)  # type: ignore[attr-defined]
+    assert tasks(caught.run)["login"] == ("failed", 3)
 
 
 async def test_expired_session_logs_in_again_once(siiau: SiiauSimulator) -> None:
@@ -144,42 +145,42 @@ async def test_expired_session_logs_in_again_once(siiau: SiiauSimulator) -> None
 
 async def test_session_expiring_twice_gives_up(siiau: SiiauSimulator) -> None:
     siiau.inject("expired", times=2, path_contains="sgpregi")
-    with pytest.raises(SessionExpired):
+    with flow_fails(SessionExpired):
         await make_workflow(siiau.url).run(DEMO, "INCO")
     assert siiau.logins[DEMO_CODE] == 2
 
 
 async def test_survey_pending(siiau: SiiauSimulator) -> None:
     siiau.faults.survey_codes.add(DEMO_CODE)
-    with pytest.raises(SurveyPending) as caught:
+    with flow_fails(SurveyPending) as caught:
         await make_workflow(siiau.url).run(DEMO, "INCO")
-    assert tasks(caught.value.flow_run)["fetch"] == ("failed", 1)  # type: ignore[attr-defined]
+    assert tasks(caught.run)["fetch"] == ("failed", 1)
 
 
 async def test_session_already_open(siiau: SiiauSimulator) -> None:
     siiau.faults.session_open_codes.add(DEMO_CODE)
-    with pytest.raises(SessionAlreadyOpen):
+    with flow_fails(SessionAlreadyOpen):
         await make_workflow(siiau.url).run(DEMO, "INCO")
 
 
 async def test_changed_layout_is_reported_without_student_data(siiau: SiiauSimulator) -> None:
     siiau.faults.layout_changed = True
-    with pytest.raises(LayoutChanged) as caught:
+    with flow_fails(LayoutChanged) as caught:
         await make_workflow(siiau.url).run(DEMO, "INCO")
-    assert "MODALIDAD" in caught.value.fragment
-    assert "MARTINEZ" not in caught.value.fragment and DEMO_CODE not in caught.value.fragment
+    assert "MODALIDAD" in caught.error.fragment
+    assert "MARTINEZ" not in caught.error.fragment and DEMO_CODE not in caught.error.fragment
 
 
 async def test_enforced_captcha_is_a_layout_change(siiau: SiiauSimulator) -> None:
     siiau.faults.captcha_enforced = True
-    with pytest.raises(LayoutChanged, match="captcha"):
+    with flow_fails(LayoutChanged, match="captcha"):
         await make_workflow(siiau.url).run(DEMO, "INCO")
 
 
 async def test_no_courses_is_a_normal_answer(siiau: SiiauSimulator) -> None:
-    with pytest.raises(NoSchedule) as caught:
+    with flow_fails(NoSchedule) as caught:
         await make_workflow(siiau.url).run(Credentials("220000002", "vacio1"), "ICOM")
-    run = caught.value.flow_run  # type: ignore[attr-defined]
+    run = caught.run
     assert run.outcome == "no_schedule" and run.state is State.COMPLETED
 
 
@@ -187,10 +188,10 @@ async def test_breaker_opens_fails_fast_and_closes(siiau: SiiauSimulator) -> Non
     workflow = make_workflow(siiau.url, retries=0, breaker_threshold=3, breaker_cooldown=0.3)
     siiau.faults.maintenance = True
     for _ in range(3):
-        with pytest.raises(SiiauUnavailable):
+        with flow_fails(SiiauUnavailable):
             await workflow.run(DEMO, "INCO")
     requests = siiau.requests
-    with pytest.raises(CircuitOpen):
+    with flow_fails(CircuitOpen):
         await workflow.run(DEMO, "INCO")
     assert siiau.requests - requests <= 1, "an open breaker must not send the login to SIIAU"
     siiau.faults.maintenance = False
@@ -255,10 +256,52 @@ async def test_no_nip_in_logs_errors_or_records(
             siiau.inject("expired", times=2, path_contains="sgpregi")
         try:
             await workflow.run(Credentials(DEMO_CODE, nip), "INCO")
-        except Exception as error:  # noqa: BLE001
-            outcomes.append(error)
-            outcomes.append(error.flow_run)  # type: ignore[attr-defined]
+        except FlowFailed as failure:
+            outcomes += [failure, failure.cause, failure.run]
     everything = caplog.text + "".join(repr(o) + str(o) for o in outcomes)
     for secret in [*DEMO_NIPS, "malnip9"]:
         assert secret not in everything
     assert "malnip9" not in repr(Credentials(DEMO_CODE, "malnip9"))
+
+
+async def test_a_failed_run_leaves_as_flow_failed_with_its_run_and_its_cause(siiau: SiiauSimulator) -> None:
+    workflow = make_workflow(siiau.url)
+    with pytest.raises(FlowFailed) as raised:
+        await workflow.run(Credentials(DEMO_CODE, "wrong1"), "INCO")
+    failure, cause = raised.value, raised.value.cause
+    assert isinstance(cause, InvalidCredentials) and cause is failure.__cause__
+    assert failure.run.state is State.FAILED and failure.run.outcome == "failed"
+    assert failure.run.error_class == "InvalidCredentials"
+    assert [t.name for t in failure.run.tasks] == ["login", "logout"]
+    assert not hasattr(cause, "flow_run"), "the run travels on FlowFailed, not on the domain error"
+    assert cause.transient is False  # the domain error keeps its own retry policy
+
+
+async def test_cancelling_a_run_is_not_a_failure_and_leaves_unwrapped(siiau: SiiauSimulator) -> None:
+    workflow = make_workflow(siiau.url)
+    siiau.faults.latency = 0.3
+    fetching = asyncio.Event()
+
+    async def on_stage(stage: str) -> None:
+        if stage == "fetch":
+            fetching.set()
+
+    running = asyncio.create_task(workflow.run(DEMO, "INCO", on_stage=on_stage))
+    await fetching.wait()
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert siiau.logouts == 1, "the session is closed on the way out"
+
+
+async def test_render_again_is_a_recorded_run_through_the_pdf_task_and_cache(siiau: SiiauSimulator) -> None:
+    schedule = (await make_workflow(siiau.url).run(DEMO, "INCO")).schedule
+    assert schedule is not None
+    workflow = make_workflow(siiau.url)
+    first = await workflow.render(schedule)
+    assert (first.run.name, first.run.kind, first.run.outcome) == ("pdf", "rerender", "rendered")
+    assert tasks(first.run) == {"pdf": ("completed", 1)}
+    assert first.pdf is not None and "SISTEMAS OPERATIVOS" in pdf_text(first.pdf)
+    second = await workflow.render(schedule)
+    assert tasks(second.run) == {"pdf": ("cached", 0)} and second.pdf == first.pdf
+    assert workflow.renderer.renders == 1

@@ -7,12 +7,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.bootstrap import NotifierFactory
 from bot.config import WeeklySettings
 from bot.core.credentials import Credentials
 from bot.schedule.diff import CourseChange
 from bot.services.delivery import Delivery, DeliveryService
 from bot.services.gate import UserGate
+from bot.services.registration import RegistrationService
 from bot.services.weekly import Notice, WeeklyService
+from bot.services.workflow import ScheduleWorkflow
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine, migrate
 from bot.store.repository import Store
@@ -72,26 +75,52 @@ class RecordingNotifier:
         return [s for s in self.sent if s.chat_id == chat_id]
 
 
+@dataclass
+class Parts:
+    """What a test may look under: the weekly service's workflow, store and registration."""
+
+    workflow: ScheduleWorkflow
+    store: Store
+    registration: RegistrationService
+    delivery: DeliveryService
+
+
+PARTS: dict[WeeklyService, Parts] = {}
+
+
 async def make_weekly(
-    db: Path | str, siiau_url: str, clock: Clock, **settings: object
+    db: Path | str,
+    siiau_url: str,
+    clock: Clock,
+    notifier: NotifierFactory | None = None,
+    **settings: object,
 ) -> tuple[WeeklyService, RecordingNotifier]:
-    """`db` is a SQLite file path or any database URL."""
+    """`db` is a SQLite file path or any database URL; `notifier` replaces the recording one."""
     engine = create_engine(db if isinstance(db, str) else f"sqlite+aiosqlite:///{db}")
     await migrate(engine)
     workflow = make_workflow(siiau_url, max_concurrency=4, **settings.pop("siiau", {}))  # type: ignore[arg-type]
-    delivery = DeliveryService(Store(engine, CredentialCipher([KEY])), workflow, UserGate(100))
+    store = Store(engine, CredentialCipher([KEY]))
+    delivery = DeliveryService(store, workflow, UserGate(100))
     options = {"spread_seconds": 0, "retry_base_seconds": 600, "max_attempts": 3, **settings}
-    service = WeeklyService(delivery, WeeklySettings(**options), ZONE, clock=clock)  # type: ignore[arg-type]
-    notifier = RecordingNotifier()
-    service.notifier = notifier
-    return service, notifier
+    recording = RecordingNotifier()
+    service = WeeklyService(
+        delivery, store.weekly, WeeklySettings(**options), ZONE,  # type: ignore[arg-type]
+        notifier=notifier(delivery) if notifier is not None else recording, clock=clock,
+    )  # fmt: skip
+    PARTS[service] = Parts(workflow, store, RegistrationService(store, workflow), delivery)
+    return service, recording
+
+
+def parts(service: WeeklyService) -> Parts:
+    return PARTS[service]
 
 
 async def register(service: WeeklyService, user_id: int, code: str, nip: str) -> None:
-    await service.delivery.register(user_id, user_id, Credentials(code, nip))
+    await parts(service).registration.register(user_id, user_id, Credentials(code, nip))
 
 
 async def close(service: WeeklyService) -> None:
     await service.aclose()
-    await service.delivery.workflow.aclose()
-    await service.delivery.store.engine.dispose()
+    found = PARTS.pop(service)
+    await found.workflow.aclose()
+    await found.store.engine.dispose()

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import pytest
+
 from bot.config import PdfSettings, SiiauSettings
+from bot.core.records import FlowRun
 from bot.pdf.renderer import PdfRenderer
 from bot.services.breaker import CircuitBreaker
+from bot.services.errors import FlowFailed
 from bot.services.flow import FlowRunner, RetryPolicy
 from bot.services.workflow import ScheduleWorkflow
 from bot.siiau.client import SiiauClientFactory
 
 CREATED: list[ScheduleWorkflow] = []  # closed after each test by conftest's fixture
+E = TypeVar("E", bound=BaseException)
 
 
 def make_workflow(base_url: str, **overrides: object) -> ScheduleWorkflow:
@@ -34,3 +45,34 @@ def make_workflow(base_url: str, **overrides: object) -> ScheduleWorkflow:
     workflow = ScheduleWorkflow(SiiauClientFactory(settings), PdfRenderer(PdfSettings()), runner, settings)
     CREATED.append(workflow)
     return workflow
+
+
+@dataclass
+class Failed(Generic[E]):
+    """What `flow_fails` caught: the domain error and the finished run it ended."""
+
+    error_: E | None = None
+    run_: FlowRun | None = None
+
+    @property
+    def error(self) -> E:
+        assert self.error_ is not None
+        return self.error_
+
+    @property
+    def run(self) -> FlowRun:
+        assert self.run_ is not None
+        return self.run_
+
+
+@contextmanager
+def flow_fails(kind: type[E], match: str | None = None) -> Iterator[Failed[E]]:
+    """Like `pytest.raises(kind)` for a workflow call: it raises `FlowFailed(run) from kind(...)`."""
+    failed: Failed[E] = Failed()
+    with pytest.raises(FlowFailed) as raised:
+        yield failed
+    cause = raised.value.__cause__
+    assert isinstance(cause, kind), f"the run failed with {cause!r}, not {kind.__name__}"
+    if match is not None:
+        assert re.search(match, str(cause)), f"{str(cause)!r} does not match {match!r}"
+    failed.error_, failed.run_ = cause, raised.value.run

@@ -34,10 +34,10 @@ async def health(sources: HealthSources) -> tuple[bool, dict[str, object]]:
     except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
         log.warning("health: database unreachable: %s", type(error).__name__)
         db_ok = False
-    last_tick = metrics.LAST_TICK._value.get()
+    last_tick = metrics.gauge_value(metrics.LAST_TICK)
     tick_age = time.time() - last_tick if last_tick else None
     tick_ok = tick_age is not None and tick_age < max(5 * sources.tick_seconds, 120)
-    body = {
+    body: dict[str, object] = {
         "status": "ok" if db_ok and tick_ok else "degraded",
         "database": "ok" if db_ok else "unreachable",
         "siiau_breaker": (await sources.breaker.state()).value,

@@ -1,4 +1,4 @@
-"""Use cases behind the chat: register, deliver a schedule, show status, forget.
+"""Use cases behind the chat: deliver a schedule, render it again, show status, forget.
 
 Telegram types stop above this module. A delivery hands back bytes to upload,
 or the reference of a document Telegram already holds for the same content.
@@ -7,20 +7,19 @@ or the reference of a document Telegram already holds for the same content.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from bot.core import logcontext
-from bot.core.credentials import Credentials
 from bot.core.records import FlowRun
 from bot.schedule import codec
 from bot.schedule.model import Schedule
-from bot.services.errors import CredentialsRejected, NotRegistered
+from bot.services.errors import CredentialsRejected, FlowFailed, NotRegistered
 from bot.services.gate import Gate
 from bot.services.workflow import FlowResult, ScheduleWorkflow, StageCallback, no_stage
 from bot.siiau.errors import InvalidCredentials
-from bot.siiau.portal import Career
+from bot.store.documents import DeliveredDocument
 from bot.store.repository import Profile, Store
-from bot.store.upserts import DeliveredDocument
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +30,7 @@ class Delivery:
     pdf: bytes | None
     document_ref: str | None
     run: FlowRun
+    user_id: int
     chat_id: int
 
     @property
@@ -46,25 +46,13 @@ class Status:
 
 class DeliveryService:
     def __init__(self, store: Store, workflow: ScheduleWorkflow, gate: Gate) -> None:
-        self.store = store
-        self.workflow = workflow
-        self.gate = gate
+        self._store = store
+        self._workflow = workflow
+        self._gate = gate
 
-    async def register(self, user_id: int, chat_id: int, credentials: Credentials) -> list[Career]:
-        """Verify the pair with a real SIIAU login, then store it encrypted."""
-        try:
-            with logcontext.bound(user_id=user_id):
-                result = await self.workflow.verify(credentials)
-        except Exception as error:
-            await self._record(user_id, error_run(error))
-            raise
-        first = result.careers[0]
-        await self.store.save_credentials(user_id, chat_id, credentials, first.code, first.name)
-        await self.store.record_run(user_id, result.run)
-        return result.careers
-
-    async def choose_career(self, user_id: int, career: Career) -> None:
-        await self.store.set_career(user_id, career.code, career.name)
+    async def profile(self, user_id: int) -> Profile | None:
+        """What registration stored about the user (never the NIP); None if not registered."""
+        return await self._store.profile(user_id)
 
     async def deliver(
         self, user_id: int, on_stage: StageCallback = no_stage, *, kind: str = "on_demand"
@@ -74,61 +62,96 @@ class DeliveryService:
             return await self._deliver(user_id, on_stage, kind)
 
     async def _deliver(self, user_id: int, on_stage: StageCallback, kind: str) -> Delivery:
-        async with self.gate.admit(user_id, count=kind != "weekly"):
-            stored = await self.store.credentials(user_id)
+        async with self._gate.admit(user_id, count=kind != "weekly"):
+            stored = await self._store.credentials(user_id)
             if stored is None:
                 raise NotRegistered()
             if stored.profile.rejected:
                 raise CredentialsRejected()
 
             async def known_document(content_hash: str) -> str | None:
-                return await self.store.find_document(user_id, content_hash)
+                return await self._store.find_document(user_id, content_hash)
 
-            try:
-                result: FlowResult = await self.workflow.run(
+            async def rejected(error: Exception) -> None:
+                if isinstance(error, InvalidCredentials):
+                    await self._store.mark_rejected(user_id)
+
+            result = await run_recorded(
+                self._store,
+                user_id,
+                self._workflow.run(
                     stored.credentials,
                     stored.profile.career,
                     kind=kind,
                     find_document=known_document,
                     on_stage=on_stage,
-                )
-            except InvalidCredentials as error:
-                await self.store.mark_rejected(user_id)
-                await self._record(user_id, error_run(error))
-                raise
-            except Exception as error:
-                await self._record(user_id, error_run(error))
-                raise
-            await self.store.record_run(user_id, result.run)
+                ),
+                on_failure=rejected,
+            )
             assert result.schedule is not None
             return Delivery(
-                result.schedule, result.pdf, result.reused_document, result.run, stored.profile.chat_id
-            )
+                result.schedule, result.pdf, result.reused_document, result.run, user_id,
+                stored.profile.chat_id,
+            )  # fmt: skip
+
+    async def render_again(self, delivery: Delivery) -> bytes:
+        """The PDF of `delivery`, for when Telegram refuses the file id we kept for it.
+
+        It is a recorded run of its own ("pdf", kind "rerender") through the
+        workflow's one PDF task: PDFs are made in one place, with a timeout, the
+        cache and a record, never on the side by the chat layer.
+        """
+        if delivery.pdf is not None:
+            return delivery.pdf
+        with logcontext.bound(user_id=delivery.user_id):
+            result = await run_recorded(self._store, delivery.user_id, self._workflow.render(delivery.schedule))
+        assert result.pdf is not None
+        return result.pdf
 
     async def remember_document(self, user_id: int, delivery: Delivery, document_ref: str) -> None:
-        await self.store.record_delivered(user_id, delivered_document(delivery, document_ref))
+        await self._store.record_delivered(user_id, delivered_document(delivery, document_ref))
 
     async def status(self, user_id: int) -> Status:
-        profile = await self.store.profile(user_id)
-        runs = await self.store.recent_runs(user_id, limit=5) if profile else []
+        profile = await self._store.profile(user_id)
+        runs = await self._store.recent_runs(user_id, limit=5) if profile else []
         return Status(profile, runs)
 
     async def forget(self, user_id: int) -> None:
-        await self.store.forget(user_id)
-        self.gate.forget(user_id)
-
-    async def _record(self, user_id: int, run: FlowRun | None) -> None:
-        if run is None:
-            return
-        try:
-            await self.store.record_run(user_id, run)
-        except Exception:  # noqa: BLE001 - the user's answer matters more than the record
-            log.exception("could not record run %s", run.id)
+        await self._store.forget(user_id)
+        self._gate.forget(user_id)
 
 
-def error_run(error: BaseException) -> FlowRun | None:
-    """The run a workflow error carries (attached by the workflow), if any."""
-    return getattr(error, "flow_run", None)
+async def run_recorded(
+    store: Store,
+    user_id: int,
+    flow: Awaitable[FlowResult],
+    *,
+    on_failure: Callable[[Exception], Awaitable[None]] | None = None,
+    record_success: bool = True,
+) -> FlowResult:
+    """Await a workflow call and record its run as the user's, whether it failed or not.
+
+    A failure (`FlowFailed`) raises its domain error, so callers above match on
+    `InvalidCredentials`, `NoSchedule`… It is raised outside the `except` block so
+    it keeps its own cause and context. A failed run that cannot be recorded is
+    logged: the user's answer matters more than the record. `record_success`
+    False leaves a successful run for the caller to record.
+    """
+    try:
+        result = await flow
+    except FlowFailed as failure:
+        failed = failure
+    else:
+        if record_success:
+            await store.record_run(user_id, result.run)
+        return result
+    if on_failure is not None:
+        await on_failure(failed.cause)
+    try:
+        await store.record_run(user_id, failed.run)
+    except Exception:
+        log.exception("could not record run %s", failed.run.id)
+    raise failed.cause
 
 
 def delivered_document(delivery: Delivery, document_ref: str) -> DeliveredDocument:

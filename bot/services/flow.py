@@ -36,7 +36,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
         """Exponential backoff with 'equal jitter': half fixed, half random."""
-        ceiling = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
+        ceiling = min(self.backoff_max, self.backoff_base * 2.0 ** (attempt - 1))
         return ceiling / 2 + rand() * ceiling / 2
 
 
@@ -51,10 +51,13 @@ class FlowRunner:
         breaker: Breaker,
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
     ) -> None:
+        """`sleep` and `rand` (the backoff jitter, in [0, 1)) are injectable so tests can be exact."""
         self.policy = policy
         self.breaker = breaker
         self._sleep = sleep
+        self._rand = rand
 
     async def task(
         self,
@@ -88,7 +91,7 @@ class FlowRunner:
                     if not (retry and is_transient(error)) or record.attempts > policy.retries:
                         raise
                     metrics.RETRIES.labels(name).inc()
-                    delay = policy.delay(record.attempts)
+                    delay = policy.delay(record.attempts, self._rand)
                     log.info(
                         "task retry run=%s task=%s attempt=%d error=%s delay=%.2fs",
                         run.id, name, record.attempts, type(error).__name__, delay,

@@ -37,3 +37,11 @@ def totals(counter: Counter) -> dict[str, float]:
                 label = list(sample.labels.values())[-1] if sample.labels else "total"
                 out[label] = out.get(label, 0) + sample.value
     return out
+
+
+def gauge_value(gauge: Gauge) -> float:
+    """An unlabelled gauge's current value, read through the public collector API."""
+    for metric in gauge.collect():
+        for sample in metric.samples:
+            return sample.value
+    return 0.0

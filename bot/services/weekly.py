@@ -22,10 +22,10 @@ from bot.core.records import utcnow
 from bot.schedule import codec
 from bot.schedule.diff import CourseChange, diff
 from bot.services import metrics
-from bot.services.calendar import from_ts, iso_week, next_occurrence, spread_offset
 from bot.services.delivery import Delivery, DeliveryService, delivered_document
 from bot.services.errors import AlreadyRunning, CredentialsRejected, NotRegistered, RecipientGone
 from bot.services.flow import is_transient
+from bot.services.week_time import from_ts, iso_week, next_occurrence, spread_offset
 from bot.siiau.errors import (
     AccountLocked,
     InvalidCredentials,
@@ -35,7 +35,7 @@ from bot.siiau.errors import (
     SurveyPending,
 )
 from bot.store.crypto import CredentialsUndecryptable
-from bot.store.weekly import Claim, Subscription
+from bot.store.weekly import Claim, Subscription, WeeklyStore
 
 log = logging.getLogger(__name__)
 RETRY_LATER = (LoginLimitReached, SessionAlreadyOpen, SurveyPending)  # may clear up within the week
@@ -52,7 +52,11 @@ class WeeklyNotifier(Protocol):
     async def send_schedule(
         self, delivery: Delivery, changes: list[CourseChange] | None, unchanged: bool
     ) -> str:
-        """Send the PDF (or re-send `delivery.document_ref`); return the document reference."""
+        """Send the PDF (or re-send `delivery.document_ref`); return the document reference.
+
+        A reference the platform refuses is not the week's failure: send a PDF
+        instead, `DeliveryService.render_again` making it when `delivery.pdf` is None.
+        """
         ...
 
     async def send_notice(self, chat_id: int, notice: Notice, error: BaseException | None) -> None: ...
@@ -72,17 +76,19 @@ class WeeklyService:
     def __init__(
         self,
         delivery: DeliveryService,
+        store: WeeklyStore,
         settings: WeeklySettings,
         zone: ZoneInfo,
         *,
+        notifier: WeeklyNotifier,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.delivery = delivery
-        self.store = delivery.store.weekly
+        self.store = store
         self.settings = settings
         self.zone = zone
         self.clock = clock
-        self.notifier: WeeklyNotifier | None = None
+        self.notifier = notifier
         self._tasks: set[asyncio.Task[None]] = set()
         self._claiming = asyncio.Lock()
 
@@ -147,7 +153,7 @@ class WeeklyService:
         finally:
             keeper.cancel()
             # A slot just freed up: take the next due subscription now, not at the next tick.
-            self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
+            self._tasks.discard(asyncio.current_task())
             asyncio.get_running_loop().call_soon(self._pump_soon)
 
     async def _keep_lease(self, claim: Claim) -> None:
@@ -182,7 +188,7 @@ class WeeklyService:
             return await self._finish(claim, week, "paused")
         except NoSchedule:
             return await self._finish(claim, week, "no_schedule")
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any other failure is this attempt's outcome
             return await self._failed(claim, week, error)
         return await self._send(claim, week, delivery)
 
@@ -193,14 +199,12 @@ class WeeklyService:
         if unchanged and claim.only_if_changed:
             return await self._finish(claim, week, "skipped_unchanged", content_hash=new_hash)
         changes = None if previous is None or unchanged else diff(codec.loads(previous[1]), delivery.schedule)
-        if self.notifier is None:
-            raise RuntimeError("no notifier attached to the weekly service")
         try:
             document_ref = await self.notifier.send_schedule(delivery, changes, unchanged)
         except RecipientGone:
             await self.store.pause(claim.user_id, "recipient_gone")
             return await self._finish(claim, week, "paused")
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any other failure is this attempt's outcome
             return await self._failed(claim, week, error)
         outcome = "resent_unchanged" if unchanged else "sent"
         return await self._finish(
@@ -227,8 +231,8 @@ class WeeklyService:
         return await self._finish(claim, week, "paused")
 
     async def _notify(self, user_id: int, notice: Notice, error: BaseException | None) -> None:
-        profile = await self.delivery.store.profile(user_id)
-        if profile is None or self.notifier is None:
+        profile = await self.delivery.profile(user_id)
+        if profile is None:
             return
         try:
             await self.notifier.send_notice(profile.chat_id, notice, error)

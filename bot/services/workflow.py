@@ -7,12 +7,7 @@ back as a `FlowResult`, and the credentials live only for the length of a run.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import logging
-import secrets
-import time
-from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -27,11 +22,13 @@ from bot.schedule.parser import parse_schedule
 from bot.services import metrics
 from bot.services.breaker import Breaker
 from bot.services.coordination import LocalSessionSlots, SessionSlots
+from bot.services.errors import FlowFailed
 from bot.services.flow import FlowRunner, RetryPolicy, skip
+from bot.services.login_budget import LoginBudget
 from bot.services.orphans import OrphanSessionSweeper
+from bot.services.pdf_cache import PdfCache
 from bot.siiau.errors import (
     InvalidCredentials,
-    LoginLimitReached,
     NoSchedule,
     SessionExpired,
     SiiauError,
@@ -63,85 +60,6 @@ class FlowResult:
     @property
     def content_hash(self) -> str | None:
         return self.schedule.content_hash if self.schedule else None
-
-
-class LoginBudget:
-    """Our own guard on SIIAU logins, so nothing we do can lock a student's account.
-
-    It caps logins per student per hour; it remembers every code/NIP pair SIIAU
-    rejected (as a keyed hash, never the NIP) so that pair is not sent again; and
-    after `MAX_REJECTIONS_PER_DAY` rejected NIPs for one code it stops trying that
-    code for a day, well before SIIAU's lock at about five. A login SIIAU never
-    answered may have been a rejection we did not see, so it counts as one until a
-    login with that code succeeds.
-    """
-
-    MAX_REJECTIONS_PER_DAY = 3
-
-    def __init__(self, per_hour: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self._per_hour = per_hour
-        self._clock = clock
-        self._attempts: dict[str, deque[float]] = {}
-        self._rejections: dict[str, deque[float]] = {}
-        self._unanswered: dict[str, deque[float]] = {}
-        self._key = secrets.token_bytes(32)
-        self._rejected: set[bytes] = set()
-
-    def spend(self, credentials: Credentials) -> None:
-        if self._fingerprint(credentials) in self._rejected:
-            raise InvalidCredentials("this code/NIP pair was rejected before; not sending it again")
-        now = self._clock()
-        day = 24 * 3600
-        maybe_rejected = _recent(self._rejections, credentials.code, now, day)
-        if len(maybe_rejected) + len(_recent(self._unanswered, credentials.code, now, day)) >= self.MAX_REJECTIONS_PER_DAY:
-            raise LoginLimitReached("SIIAU rejected (or left unanswered) several logins for this student today")
-        window = _recent(self._attempts, credentials.code, now, 3600)
-        if len(window) >= self._per_hour:
-            raise LoginLimitReached("too many SIIAU logins for this student in the last hour")
-        window.append(now)
-
-    def rejected(self, credentials: Credentials) -> None:
-        self._rejected.add(self._fingerprint(credentials))
-        _recent(self._rejections, credentials.code, self._clock(), 24 * 3600).append(self._clock())
-
-    def unanswered(self, credentials: Credentials) -> None:
-        _recent(self._unanswered, credentials.code, self._clock(), 24 * 3600).append(self._clock())
-
-    def accepted(self, credentials: Credentials) -> None:
-        """SIIAU took this code's NIP: the unanswered logins before were not rejections."""
-        self._unanswered.pop(credentials.code, None)
-
-    def _fingerprint(self, credentials: Credentials) -> bytes:
-        pair = f"{credentials.code}\0{credentials.nip}".encode()
-        return hmac.new(self._key, pair, hashlib.sha256).digest()
-
-
-def _recent(log: dict[str, deque[float]], key: str, now: float, window: float) -> deque[float]:
-    """The events of `key` within the last `window` seconds (older ones dropped)."""
-    events = log.setdefault(key, deque())
-    while events and now - events[0] > window:
-        events.popleft()
-    return events
-
-
-class PdfCache:
-    """The last few PDFs by content hash: an unchanged schedule is not re-rendered."""
-
-    def __init__(self, size: int = 128) -> None:
-        self._size = size
-        self._items: OrderedDict[str, bytes] = OrderedDict()
-
-    def get(self, key: str) -> bytes | None:
-        pdf = self._items.get(key)
-        if pdf is not None:
-            self._items.move_to_end(key)
-        return pdf
-
-    def put(self, key: str, pdf: bytes) -> None:
-        self._items[key] = pdf
-        self._items.move_to_end(key)
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)
 
 
 class ScheduleWorkflow:
@@ -210,7 +128,7 @@ class ScheduleWorkflow:
         find_document: CacheLookup | None = None,
         on_stage: StageCallback = no_stage,
     ) -> FlowResult:
-        """Fetch and render one student's schedule. Raises the workflow's errors."""
+        """Fetch and render one student's schedule. Failures raise `FlowFailed` from their error."""
         result = FlowResult(run=FlowRun(name="horario", kind=kind))
 
         async def body() -> str:
@@ -220,21 +138,39 @@ class ScheduleWorkflow:
         await self._recorded(result.run, body)
         return result
 
+    async def render(self, schedule: Schedule) -> FlowResult:
+        """Render `schedule` again, as a run of its own with a single "pdf" task.
+
+        For a schedule whose PDF we no longer hold (Telegram refused the file id we
+        kept): it goes through the same task, timeout and cache as every PDF, so
+        PDFs are made in one place only, and always on the record.
+        """
+        result = FlowResult(run=FlowRun(name="pdf", kind="rerender"), schedule=schedule)
+
+        async def body() -> str:
+            result.pdf = await self._pdf(result.run, schedule, no_stage)
+            return "rendered"
+
+        await self._recorded(result.run, body)
+        return result
+
     async def _recorded(self, run: FlowRun, body: Callable[[], Awaitable[str]]) -> None:
-        """Run `body`, then finish, log and count the run; errors leave with the run attached."""
+        """Run `body`, then finish, log and count the run.
+
+        An error leaves as `FlowFailed(run)` raised from it, so the caller can record
+        the run; cancellation is not a failure of the run and leaves unwrapped.
+        """
         with logcontext.bound(run_id=run.id):
             try:
                 outcome = await body()
             except NoSchedule as error:
                 run.finish("no_schedule")
                 self._log_run(run)
-                error.flow_run = run  # type: ignore[attr-defined]
-                raise
+                raise FlowFailed(run) from error
             except Exception as error:
                 run.finish("failed", error)
                 self._log_run(run)
-                error.flow_run = run  # type: ignore[attr-defined]
-                raise
+                raise FlowFailed(run) from error
             run.finish(outcome)
             self._log_run(run)
 
@@ -273,26 +209,30 @@ class ScheduleWorkflow:
         result.schedule = schedule
         if not schedule.courses:
             raise NoSchedule("no courses this cycle")
-        content_hash = schedule.content_hash
         if find_document is not None:
-            result.reused_document = await find_document(content_hash)
+            result.reused_document = await find_document(schedule.content_hash)
             if result.reused_document:
                 skip(run, "pdf", State.CACHED)
                 return
+        result.pdf = await self._pdf(run, schedule, on_stage)
+
+    async def _pdf(self, run: FlowRun, schedule: Schedule, on_stage: StageCallback) -> bytes:
+        """Task "pdf" of `run`: the cached PDF of this content, else a timed render."""
+        content_hash = schedule.content_hash
         cached_pdf = self._pdf_cache.get(content_hash)
         if cached_pdf is not None:
             skip(run, "pdf", State.CACHED)
-            result.pdf = cached_pdf
-            return
+            return cached_pdf
         await on_stage("pdf")
-        result.pdf = await self._runner.task(
+        pdf = await self._runner.task(
             run,
             "pdf",
             lambda: self._renderer.render(schedule),
             timeout=self._renderer.timeout + 5,
             on_timeout=lambda: RenderError("render timed out"),
         )
-        self._pdf_cache.put(content_hash, result.pdf)
+        self._pdf_cache.put(content_hash, pdf)
+        return pdf
 
     async def _login(self, run: FlowRun, portal: Portal, credentials: Credentials) -> None:
         async def end_partial_session() -> None:
@@ -376,7 +316,10 @@ class ScheduleWorkflow:
                     await self._logout(run, portal)
             return "swept"
 
-        await self._recorded(run, body)
+        try:
+            await self._recorded(run, body)
+        except FlowFailed as failure:
+            raise failure.cause from None  # its run is logged already; the sweeper logs the class
 
     @staticmethod
     def _log_run(run: FlowRun) -> None:

@@ -198,6 +198,11 @@ class BotApiStandIn:
             chat_id, lambda m: fragment.lower() in (m.text or m.caption).lower(), timeout, after
         )
 
+    def forget_files(self) -> None:
+        """Refuse every file id handed out so far, as Telegram may refuse an old one."""
+        with self._lock:
+            self._files.clear()
+
     def user_texts(self) -> list[str]:
         """Everything users typed, in every chat."""
         with self._lock:

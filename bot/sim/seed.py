@@ -12,8 +12,8 @@ from bot.core.records import utcnow
 from bot.sim.siiau.students import SimStudent
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine, migrate
+from bot.store.documents import DeliveredDocument
 from bot.store.models import CredentialRow, DocumentRow, SnapshotRow, SubscriptionRow, UserRow
-from bot.store.upserts import DeliveredDocument
 
 BATCH = 2000
 

@@ -17,6 +17,7 @@ from bot.core.records import FlowRun, State, TaskRun, utcnow
 from bot.store.crypto import CredentialCipher
 from bot.store.db import dialect_insert, session_factory
 from bot.store.dialogs import DialogStore
+from bot.store.documents import DeliveredDocument, record_delivered
 from bot.store.models import (
     CredentialRow,
     DialogRow,
@@ -29,7 +30,6 @@ from bot.store.models import (
     WeeklyDeliveryRow,
 )
 from bot.store.shared import SharedStore
-from bot.store.upserts import DeliveredDocument, record_delivered
 from bot.store.weekly import WeeklyStore
 
 

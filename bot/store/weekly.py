@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.records import utcnow
 from bot.store.db import dialect_insert, session_factory
+from bot.store.documents import DeliveredDocument, record_delivered
 from bot.store.models import SnapshotRow, SubscriptionRow, WeeklyDeliveryRow
-from bot.store.upserts import DeliveredDocument, record_delivered
 
 WEEK_SECONDS = 7 * 24 * 3600
 

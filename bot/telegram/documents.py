@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from telegram import Bot
 from telegram.error import BadRequest
 
-from bot.schedule.model import Schedule
 from bot.services.delivery import Delivery
 
 log = logging.getLogger(__name__)
+
+RenderAgain = Callable[[Delivery], Awaitable[bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +29,13 @@ async def send_schedule_pdf(
     *,
     reused_caption: str,
     new_caption: str,
-    render: Callable[[Schedule], Awaitable[bytes]] | None = None,
+    render_again: RenderAgain,
 ) -> SentDocument:
-    """A stored file_id Telegram refuses falls back to an upload (rendering if `render` is given)."""
+    """A stored file_id Telegram refuses falls back to an upload.
+
+    The PDF to upload is the delivery's own, or one `render_again` has the
+    services make (`DeliveryService.render_again`): the chat layer never renders.
+    """
     if delivery.document_ref is not None:
         try:
             sent = await bot.send_document(
@@ -38,13 +43,8 @@ async def send_schedule_pdf(
             )
             return SentDocument(sent.document.file_id if sent.document else delivery.document_ref, False)
         except BadRequest as error:
-            if delivery.pdf is None and render is None:
-                raise
             log.warning("stored file_id refused (%s); uploading again", error)
-    pdf = delivery.pdf
-    if pdf is None:
-        assert render is not None
-        pdf = await render(delivery.schedule)
+    pdf = delivery.pdf if delivery.pdf is not None else await render_again(delivery)
     sent = await bot.send_document(chat_id, pdf, filename=delivery.filename, caption=new_caption)
     assert sent.document is not None
     return SentDocument(sent.document.file_id, True)

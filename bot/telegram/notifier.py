@@ -10,14 +10,17 @@ from bot.services.delivery import Delivery
 from bot.services.errors import RecipientGone, SendFailed
 from bot.services.weekly import Notice
 from bot.telegram import texts
-from bot.telegram.documents import send_schedule_pdf
+from bot.telegram.documents import RenderAgain, send_schedule_pdf
 
 CAPTION_LIMIT = 1024
 
 
 class TelegramNotifier:
-    def __init__(self, bot: Bot) -> None:
+    """`render_again` makes the PDF when Telegram refuses the file id we kept for it."""
+
+    def __init__(self, bot: Bot, render_again: RenderAgain) -> None:
         self._bot = bot
+        self._render_again = render_again
 
     async def send_schedule(
         self, delivery: Delivery, changes: list[CourseChange] | None, unchanged: bool
@@ -25,7 +28,8 @@ class TelegramNotifier:
         caption = _caption(changes, unchanged)
         try:
             sent = await send_schedule_pdf(
-                self._bot, delivery.chat_id, delivery, reused_caption=caption, new_caption=caption
+                self._bot, delivery.chat_id, delivery, reused_caption=caption, new_caption=caption,
+                render_again=self._render_again,
             )
         except Forbidden as error:
             raise RecipientGone(str(error)) from None

@@ -10,8 +10,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
-from bot.services.delivery import DeliveryService
-from bot.services.weekly import WeeklyService
+from bot.services.bundle import Services
 from bot.siiau.errors import LayoutChanged
 from bot.telegram import texts
 
@@ -20,15 +19,18 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Runtime:
+    """Handlers reach services only: no store, no workflow, no renderer."""
+
     settings: Settings
-    service: DeliveryService
-    weekly: WeeklyService
+    services: Services
     zone: ZoneInfo
     breaker_openings_reported: int = 0
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
-    return context.application.bot_data["runtime"]  # type: ignore[no-any-return]
+    rt = context.application.bot_data["runtime"]
+    assert isinstance(rt, Runtime)
+    return rt
 
 
 async def notify_admins(context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
@@ -45,7 +47,7 @@ async def report_to_operator(context: ContextTypes.DEFAULT_TYPE, error: BaseExce
     if isinstance(error, LayoutChanged):
         await notify_admins(context, texts.admin_layout_changed(type(error).__name__, error.fragment))
         return
-    openings = await rt.service.workflow.breaker.openings()
+    openings = await rt.services.operations.breaker_openings()
     if openings > rt.breaker_openings_reported:
         rt.breaker_openings_reported = openings
         await notify_admins(context, texts.admin_breaker_open(type(error).__name__))

@@ -10,7 +10,21 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.records import FlowRun, State
+from bot.pdf.renderer import RenderError
 from bot.schedule.diff import CourseChange
+from bot.services.errors import CredentialsRejected, CredentialsUndecryptable
+from bot.siiau.errors import (
+    AccountLocked,
+    CircuitOpen,
+    InvalidCredentials,
+    LayoutChanged,
+    LoginLimitReached,
+    NoSchedule,
+    SessionAlreadyOpen,
+    SessionExpired,
+    SiiauUnavailable,
+    SurveyPending,
+)
 
 COMMANDS = [
     ("horario", "Recibir mi horario en PDF"),
@@ -69,34 +83,35 @@ DOCUMENT_CAPTION_UNCHANGED = "Tu horario {term} 📚 (sin cambios desde la últi
 ALREADY_RUNNING = "Ya estoy sacando tu horario, dame un momento ⏳."
 RATE_LIMITED = "Pediste tu horario muchas veces seguidas. Espera un minuto y vuelve a intentar 🙏."
 
-ERRORS = {
-    "SiiauUnavailable": "SIIAU no responde; inténtalo en unos minutos.",
-    "CircuitOpen": "SIIAU no responde; inténtalo en unos minutos.",
-    "InvalidCredentials": "SIIAU ya no acepta tu NIP: tu NIP cambió: usa /registrar.",
-    "CredentialsRejected": "Tu NIP cambió: usa /registrar para guardarlo de nuevo.",
-    "AccountLocked": (
+ERRORS: dict[type[BaseException], str] = {
+    SiiauUnavailable: "SIIAU no responde; inténtalo en unos minutos.",
+    CircuitOpen: "SIIAU no responde; inténtalo en unos minutos.",
+    InvalidCredentials: "SIIAU ya no acepta tu NIP: tu NIP cambió: usa /registrar.",
+    CredentialsRejected: "Tu NIP cambió: usa /registrar para guardarlo de nuevo.",
+    AccountLocked: (
         "SIIAU bloqueó tu cuenta por intentos fallidos 🔒. Desbloquéala en la ventanilla de "
         "control escolar de tu centro o en SIIAU, y luego usa /registrar."
     ),
-    "SurveyPending": "SIIAU te pide contestar una encuesta antes de ver tu horario. Contéstala en SIIAU y vuelve a pedirlo.",
-    "SessionAlreadyOpen": "Tienes una sesión abierta de SIIAU en otro lado. Ciérrala y vuelve a intentar en unos minutos.",
-    "SessionExpired": "SIIAU cerró la sesión a medio camino; inténtalo en unos minutos.",
-    "LayoutChanged": "SIIAU cambió su página; ya avisamos al administrador. Inténtalo más tarde.",
-    "NoSchedule": "No tienes materias registradas en este ciclo 📭.",
-    "LoginLimitReached": (
+    SurveyPending: "SIIAU te pide contestar una encuesta antes de ver tu horario. Contéstala en SIIAU y vuelve a pedirlo.",
+    SessionAlreadyOpen: "Tienes una sesión abierta de SIIAU en otro lado. Ciérrala y vuelve a intentar en unos minutos.",
+    SessionExpired: "SIIAU cerró la sesión a medio camino; inténtalo en unos minutos.",
+    LayoutChanged: "SIIAU cambió su página; ya avisamos al administrador. Inténtalo más tarde.",
+    NoSchedule: "No tienes materias registradas en este ciclo 📭.",
+    LoginLimitReached: (
         "Ya intenté entrar a SIIAU muchas veces por ti. Para proteger tu cuenta, espera unas horas "
         "y vuelve a intentarlo 🙏."
     ),
-    "RenderError": "No pude generar el PDF esta vez. Inténtalo en unos minutos.",
-    "CredentialsUndecryptable": "No pude leer tus datos guardados. Regístrate de nuevo con /registrar, por favor.",
+    RenderError: "No pude generar el PDF esta vez. Inténtalo en unos minutos.",
+    CredentialsUndecryptable: "No pude leer tus datos guardados. Regístrate de nuevo con /registrar, por favor.",
 }
 UNEXPECTED = "Algo salió mal de mi lado 😓. Inténtalo en unos minutos."
 
 
 def error_text(error: BaseException) -> str:
+    """The text of the nearest class in the error's MRO that has one (`CircuitOpen` has its own)."""
     for cls in type(error).__mro__:
-        if cls.__name__ in ERRORS:
-            return ERRORS[cls.__name__]
+        if cls in ERRORS:
+            return ERRORS[cls]
     return UNEXPECTED
 
 
@@ -113,6 +128,7 @@ RUN_OUTCOMES = {
     "delivered": "entregado",
     "reused": "entregado (sin cambios)",
     "verified": "datos verificados",
+    "rendered": "PDF generado de nuevo",
     "swept": "sesiones huérfanas cerradas",
     "no_schedule": "sin materias",
     "failed": "falló",

@@ -21,7 +21,7 @@ from bot.sim.seed import seed_subscribers
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau import pages as sim_pages
 from bot.sim.siiau.students import SimStudent, generated_student
-from bot.store.upserts import DeliveredDocument
+from bot.store.documents import DeliveredDocument
 from tests.e2e.test_registration import register
 from tests.helpers import TEST_KEY, BotProcess, quiet, until, until_async, wait_until
 from tests.pg import fresh_database

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 
+from bot.siiau.errors import SiiauUnavailable
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import generated_student, group_tag
@@ -52,6 +53,21 @@ def test_unchanged_schedule_is_resent_without_upload(bot: BotProcess, botapi: Bo
     assert second.file_id == first.file_id
     assert botapi.uploads == uploads
     assert "sin cambios" in second.caption
+
+
+def test_a_refused_file_id_is_rendered_again_on_the_record_and_uploaded(
+    bot: BotProcess, botapi: BotApiStandIn
+) -> None:
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    first = ask_schedule(botapi, USER)
+    botapi.forget_files()  # Telegram no longer takes the file id the bot kept
+    second = ask_schedule(botapi, USER)
+    assert second.file_id != first.file_id and botapi.uploads == 2
+    assert "SISTEMAS OPERATIVOS" in pdf_text(second.document or b"")
+    third = ask_schedule(botapi, USER)
+    assert third.file_id == second.file_id and botapi.uploads == 2, "the new file id is the one kept"
+    asked = botapi.user_says(USER, "/estado")
+    assert texts.RUN_OUTCOMES["rendered"] in botapi.wait_for_text(USER, "Tus datos", after=asked).text
 
 
 def test_status_lists_runs_and_forget_erases_everything(
@@ -124,7 +140,7 @@ def test_siiau_down_then_clear_message_then_recovery(
     siiau.faults.maintenance = True
     asked = botapi.user_says(USER, "/horario")
     failure = botapi.wait_for_text(USER, "SIIAU no responde", after=asked, timeout=60)
-    assert failure.text == texts.ERRORS["SiiauUnavailable"]
+    assert failure.text == texts.ERRORS[SiiauUnavailable]
     siiau.faults.maintenance = False
     document = ask_schedule(botapi, USER)
     assert "SISTEMAS OPERATIVOS" in pdf_text(document.document or b"")

@@ -27,6 +27,6 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query.data != YES:
         await query.edit_message_text(texts.FORGET_KEPT)
         return
-    await runtime(context).service.forget(user.id)
+    await runtime(context).services.delivery.forget(user.id)
     context.application.drop_user_data(user.id)
     await query.edit_message_text(texts.FORGOTTEN)

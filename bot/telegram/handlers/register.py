@@ -1,24 +1,22 @@
 """/registrar: código → NIP (deleted at once, verified with SIIAU) → career if several.
 
-The dialog's state lives in the database (`store.dialogs`), not in this process,
-so a student whose messages land on different replicas, or who writes across a
-restart, carries on where they were. The NIP itself is never stored in it.
+The dialog's state is kept by the registration service (in the database, not in
+this process), so a student whose messages land on different replicas, or who
+writes across a restart, carries on where they were. The NIP is never part of it.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core.credentials import Credentials
+from bot.services.registration import Career, Dialog
 from bot.siiau.errors import InvalidCredentials, SiiauUnavailable
-from bot.siiau.portal import Career
-from bot.store.dialogs import Dialog
 from bot.telegram import texts
 from bot.telegram.runtime import report_to_operator, runtime
 
@@ -28,19 +26,18 @@ CODE_FORMAT = re.compile(r"^(\d{5}|\d{7,12})$")
 NIP_FORMAT = re.compile(r"^[A-Za-z0-9]{1,10}$")
 MAX_REJECTIONS = 2
 CAREER_PREFIX = "career:"
-DIALOG_MINUTES = 15
 
 
 async def _save(context: ContextTypes.DEFAULT_TYPE, dialog: Dialog) -> None:
-    await runtime(context).service.store.dialogs.put(dialog, time.time() + DIALOG_MINUTES * 60)
+    await runtime(context).services.registration.save_dialog(dialog)
 
 
 async def _current(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> Dialog | None:
-    return await runtime(context).service.store.dialogs.get(user_id, time.time())
+    return await runtime(context).services.registration.dialog(user_id)
 
 
 async def _end(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
-    await runtime(context).service.store.dialogs.clear(user_id)
+    await runtime(context).services.registration.end_dialog(user_id)
 
 
 async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -84,9 +81,9 @@ async def _got_nip(context: ContextTypes.DEFAULT_TYPE, message: Message, dialog:
         return
     assert dialog.code is not None
     progress = await message.chat.send_message(texts.VERIFYING)
-    service = runtime(context).service
+    registration = runtime(context).services.registration
     try:
-        careers = await service.register(dialog.user_id, message.chat.id, Credentials(dialog.code, nip))
+        careers = await registration.register(dialog.user_id, message.chat.id, Credentials(dialog.code, nip))
     except InvalidCredentials:
         rejections = dialog.rejections + 1
         if rejections >= MAX_REJECTIONS:
@@ -100,7 +97,7 @@ async def _got_nip(context: ContextTypes.DEFAULT_TYPE, message: Message, dialog:
         await progress.edit_text(f"{texts.error_text(error)}\n{texts.VERIFY_RETRY_LATER}")
         await report_to_operator(context, error)
         return
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - whatever broke, the student gets a plain answer
         await _end(context, dialog.user_id)
         await progress.edit_text(texts.error_text(error))
         await report_to_operator(context, error)
@@ -126,7 +123,7 @@ async def chose_career(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     dialog = await _current(context, user.id)
     if dialog is None or dialog.step != "career" or code not in dialog.careers:
         return
-    await runtime(context).service.choose_career(user.id, Career(code, dialog.careers[code]))
+    await runtime(context).services.registration.choose_career(user.id, Career(code, dialog.careers[code]))
     await _end(context, user.id)
     await query.edit_message_text(texts.registered(dialog.careers[code]))
 

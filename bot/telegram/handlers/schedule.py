@@ -71,14 +71,13 @@ async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
-    service = runtime(context).service
-    profile = await service.store.profile(user.id)
-    if profile is None:
+    delivery_service = runtime(context).services.delivery
+    if await delivery_service.profile(user.id) is None:
         await context.bot.send_message(chat.id, texts.NOT_REGISTERED)
         return
     async with Progress(context, chat.id) as progress:
         try:
-            delivery = await service.deliver(user.id, on_stage=progress.stage)
+            delivery = await delivery_service.deliver(user.id, on_stage=progress.stage)
         except AlreadyRunning:
             await progress.say(texts.ALREADY_RUNNING)
             return
@@ -88,7 +87,7 @@ async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         except NotRegistered:
             await progress.say(texts.NOT_REGISTERED)
             return
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - whatever broke, the student gets a plain answer
             log.info("horario failed user=%s error=%s", user.id, type(error).__name__)
             await progress.say(texts.error_text(error))
             await report_to_operator(context, error)
@@ -100,13 +99,13 @@ async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _send_document(
     context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int, delivery: Delivery
 ) -> None:
-    service = runtime(context).service
+    delivery_service = runtime(context).services.delivery
     term = delivery.schedule.term_label
     sent = await send_schedule_pdf(
         context.bot, chat_id, delivery,
         reused_caption=texts.DOCUMENT_CAPTION_UNCHANGED.format(term=term),
         new_caption=texts.DOCUMENT_CAPTION.format(term=term),
-        render=service.workflow.renderer.render,
+        render_again=delivery_service.render_again,
     )  # fmt: skip
     if sent.uploaded:
-        await service.remember_document(user_id, delivery, sent.file_id)
+        await delivery_service.remember_document(user_id, delivery, sent.file_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.services import metrics
 from bot.telegram import texts
 from bot.telegram.runtime import runtime
 
@@ -18,13 +17,14 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user.id not in rt.settings.bot.admin_chat_ids:
         await message.reply_text(texts.NOT_ADMIN)
         return
+    snapshot = await rt.services.operations.stats()
     await message.reply_text(
         texts.stats(
-            runs=metrics.totals(metrics.RUNS),
-            retries=sum(metrics.totals(metrics.RETRIES).values()),
-            breaker=(await rt.service.workflow.breaker.state()).value,
-            openings=await rt.service.workflow.breaker.openings(),
-            weekly=metrics.totals(metrics.DELIVERIES),
-            lag=metrics.QUEUE_LAG._value.get(),  # noqa: SLF001 - no public getter
+            runs=snapshot.runs,
+            retries=snapshot.retries,
+            breaker=snapshot.breaker.value,
+            openings=snapshot.breaker_openings,
+            weekly=snapshot.weekly,
+            lag=snapshot.queue_lag_seconds,
         )
     )

@@ -15,12 +15,12 @@ async def estado(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None or message is None:
         return
     rt = runtime(context)
-    status = await rt.service.status(user.id)
+    status = await rt.services.delivery.status(user.id)
     if status.profile is None:
         await message.reply_text(texts.not_registered_status())
         return
     p = status.profile
-    weekly_line = weekly_line_of(await rt.weekly.view(user.id), rt.zone)
+    weekly_line = weekly_line_of(await rt.services.weekly.view(user.id), rt.zone)
     await message.reply_text(
         texts.status(p.code_hint, p.career, p.career_name, p.rejected, status.runs, rt.zone, weekly_line)
     )

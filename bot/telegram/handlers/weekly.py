@@ -51,14 +51,15 @@ async def semanal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None or message is None:
         return
     rt = runtime(context)
-    if await rt.service.store.profile(user.id) is None:
+    weekly = rt.services.weekly
+    if await rt.services.delivery.profile(user.id) is None:
         await message.reply_text(texts.NOT_REGISTERED)
         return
     if context.args and context.args[0].lower() in ("off", "no", "apagar"):
-        stopped = await rt.weekly.unsubscribe(user.id)
+        stopped = await weekly.unsubscribe(user.id)
         await message.reply_text(texts.WEEKLY_TURNED_OFF if stopped else texts.WEEKLY_WAS_OFF)
         return
-    view = await rt.weekly.view(user.id)
+    view = await weekly.view(user.id)
     intro = texts.WEEKLY_PICK_DAY
     if view is not None:
         intro = f"{weekly_line_of(view, rt.zone)}\n\n{intro}"
@@ -71,10 +72,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await query.answer()
     rt = runtime(context)
+    weekly = rt.services.weekly
     kind, *values = (query.data or "").removeprefix(PREFIX).split(":")
     numbers = [int(v) for v in values if v.isdigit()]
     if kind == "off":
-        await rt.weekly.unsubscribe(user.id)
+        await weekly.unsubscribe(user.id)
         await query.edit_message_text(texts.WEEKLY_TURNED_OFF)
     elif kind == "day" and len(numbers) == 1 and 0 <= numbers[0] <= 5:
         await query.edit_message_text(texts.weekly_pick_hour(numbers[0]), reply_markup=hour_keyboard(numbers[0]))
@@ -82,10 +84,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.edit_message_text(texts.WEEKLY_PICK_MODE, reply_markup=mode_keyboard(*numbers))
     elif kind == "set" and len(numbers) == 3 and _valid(numbers[0], numbers[1]):
         day, hour, only_changes = numbers
-        if await rt.service.store.profile(user.id) is None:
+        if await rt.services.delivery.profile(user.id) is None:
             await query.edit_message_text(texts.NOT_REGISTERED)
             return
-        due = await rt.weekly.subscribe(user.id, day, hour, bool(only_changes))
+        due = await weekly.subscribe(user.id, day, hour, bool(only_changes))
         await query.edit_message_text(
             texts.weekly_saved(day, hour, bool(only_changes), _chosen_slot(due, hour, rt.zone))
         )

@@ -1,4 +1,6 @@
-"""Upserts used inside larger transactions: a delivered document and the schedule snapshot."""
+"""What Telegram holds for a student: a delivered document, and the schedule snapshot it shows.
+
+The upsert runs inside larger transactions (a weekly outcome and its document commit together)."""
 
 from __future__ import annotations
 

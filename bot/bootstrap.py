@@ -1,0 +1,178 @@
+"""Wiring, in one place: settings → store → SIIAU adapter → renderer → flow runner → services.
+
+Only entry points import this module (the Telegram application, the CLI, the
+demo, the benches, the tests). Everything else receives its collaborators as
+constructor arguments and builds nothing itself, so each layer can be tested
+with stand-ins and no layer reaches into another's objects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from zoneinfo import ZoneInfo
+
+from bot.config import Settings
+from bot.ops.http import HealthSources, OpsServer
+from bot.pdf.renderer import PdfRenderer
+from bot.services.breaker import Breaker, CircuitBreaker, SharedCircuitBreaker
+from bot.services.bundle import Services
+from bot.services.coordination import (
+    LocalSessionSlots,
+    SessionSlots,
+    SharedSessionSlots,
+    SharedUserGate,
+)
+from bot.services.delivery import DeliveryService
+from bot.services.flow import FlowRunner, RetryPolicy
+from bot.services.gate import Gate, UserGate
+from bot.services.operations import OperationsService
+from bot.services.pdf_cache import PdfCache
+from bot.services.registration import RegistrationService
+from bot.services.weekly import WeeklyNotifier, WeeklyService
+from bot.services.workflow import ScheduleWorkflow
+from bot.siiau.client import SiiauClientFactory
+from bot.store.crypto import CredentialCipher, KeyConfigError
+from bot.store.db import create_engine, migrate
+from bot.store.repository import Store
+from bot.store.shared import SharedStore
+
+TOKEN_FORMAT = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+WEBHOOK_SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+# The weekly notifier speaks the chat platform's language, and may need to ask the
+# delivery service for a PDF again; so it is built from the delivery service.
+NotifierFactory = Callable[[DeliveryService], WeeklyNotifier]
+
+
+class ConfigError(ValueError):
+    pass
+
+
+# ---- settings -------------------------------------------------------------------
+def check_settings(settings: Settings) -> CredentialCipher:
+    """Refuse to start on a missing or malformed token or key, with one clear line."""
+    token = settings.telegram.bot_token.get_secret_value().strip()
+    if not token:
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set: ask @BotFather for one (see README)")
+    if not TOKEN_FORMAT.match(token):
+        raise ConfigError("TELEGRAM_BOT_TOKEN looks malformed: expected '<digits>:<35 characters>'")
+    if settings.telegram.webhook_url and not WEBHOOK_SECRET_FORMAT.match(
+        settings.telegram.webhook_secret.get_secret_value()
+    ):
+        raise ConfigError(
+            "TELEGRAM_WEBHOOK_SECRET must be set with TELEGRAM_WEBHOOK_URL: 1-256 characters A-Z a-z 0-9 _ -"
+        )
+    return build_cipher(settings)
+
+
+def build_cipher(settings: Settings) -> CredentialCipher:
+    try:
+        return CredentialCipher([k.get_secret_value() for k in settings.store.encryption_keys])
+    except KeyConfigError as error:
+        raise ConfigError(str(error)) from None
+
+
+def uses_shared_state(settings: Settings, dialect: str) -> bool:
+    """Replicas need limits in the database; one process on SQLite keeps them in memory."""
+    mode = settings.bot.shared_state
+    return mode == "database" or (mode == "auto" and dialect == "postgresql")
+
+
+# ---- store ----------------------------------------------------------------------
+async def open_store(settings: Settings, cipher: CredentialCipher) -> Store:
+    """The database at the newest revision, behind the store. Close with `engine.dispose()`."""
+    engine = create_engine(settings.store.database_url)
+    try:
+        await migrate(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
+    return Store(engine, cipher)
+
+
+async def migrate_database(settings: Settings) -> None:
+    engine = create_engine(settings.store.database_url)
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+
+
+# ---- the workflow ---------------------------------------------------------------
+def build_workflow(
+    settings: Settings, *, pdf_cache_size: int = 128, shared: SharedStore | None = None
+) -> ScheduleWorkflow:
+    """SIIAU adapter, renderer and flow runner around one workflow.
+
+    `shared` given: the SIIAU session bound and the breaker hold across replicas.
+    Close it with `aclose()` (it owns the renderer's wkhtmltopdf processes).
+    """
+    siiau = settings.siiau
+    breaker: Breaker
+    slots: SessionSlots
+    if shared is None:
+        breaker = CircuitBreaker(siiau.breaker_threshold, siiau.breaker_cooldown)
+        slots = LocalSessionSlots(siiau.max_concurrency)
+    else:
+        breaker = SharedCircuitBreaker(shared, siiau.breaker_threshold, siiau.breaker_cooldown)
+        slots = SharedSessionSlots(shared, siiau.max_concurrency, settings.bot.shared_lease_seconds)
+    runner = FlowRunner(RetryPolicy(siiau.retries, siiau.backoff_base, siiau.backoff_max), breaker)
+    renderer = PdfRenderer(settings.pdf, timezone=settings.bot.bot_timezone)
+    return ScheduleWorkflow(
+        SiiauClientFactory(siiau), renderer, runner, siiau, pdf_cache=PdfCache(pdf_cache_size), slots=slots
+    )
+
+
+# ---- services -------------------------------------------------------------------
+def build_services(
+    settings: Settings,
+    store: Store,
+    workflow: ScheduleWorkflow,
+    notifier: NotifierFactory,
+    *,
+    shared: bool = False,
+) -> Services:
+    """The services over an open store and a workflow. `Services.aclose` closes all three."""
+    gate: Gate
+    if shared:
+        gate = SharedUserGate(store.shared, settings.bot.horario_per_minute, settings.bot.shared_lease_seconds)
+    else:
+        gate = UserGate(settings.bot.horario_per_minute)
+    delivery = DeliveryService(store, workflow, gate)
+    weekly = WeeklyService(
+        delivery, store.weekly, settings.weekly, ZoneInfo(settings.bot.bot_timezone), notifier=notifier(delivery)
+    )
+    services = Services(
+        delivery=delivery,
+        registration=RegistrationService(store, workflow),
+        weekly=weekly,
+        operations=OperationsService(workflow.breaker),
+    )
+    services.resources.push_async_callback(store.engine.dispose)
+    services.resources.push_async_callback(workflow.aclose)
+    services.resources.push_async_callback(weekly.aclose)
+    return services
+
+
+async def start_services(settings: Settings, cipher: CredentialCipher, notifier: NotifierFactory) -> Services:
+    """Everything the bot runs on: store, workflow, services and, with METRICS_PORT, the ops server."""
+    async with AsyncExitStack() as opened:
+        store = await open_store(settings, cipher)
+        opened.push_async_callback(store.engine.dispose)
+        shared = uses_shared_state(settings, store.engine.dialect.name)
+        workflow = build_workflow(settings, shared=store.shared if shared else None)
+        opened.push_async_callback(workflow.aclose)
+        services = build_services(settings, store, workflow, notifier, shared=shared)
+        opened.pop_all()
+        opened.push_async_callback(services.aclose)
+        if settings.bot.metrics_port:
+            ops = OpsServer(
+                HealthSources(store.engine, workflow.breaker, settings.weekly.tick_seconds),
+                settings.bot.metrics_port,
+            )
+            await ops.start()
+            services.resources.push_async_callback(ops.stop)
+        opened.pop_all()
+    return services

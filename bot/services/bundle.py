@@ -1,0 +1,30 @@
+"""The services the chat layer is handed, and the one way to close what they stand on."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+
+from bot.services.delivery import DeliveryService
+from bot.services.operations import OperationsService
+from bot.services.registration import RegistrationService
+from bot.services.weekly import WeeklyService
+
+
+@dataclass
+class Services:
+    """Built by `bot.bootstrap`; the chat layer sees these and nothing below them.
+
+    `resources` holds what the services stand on (the weekly loop, the workflow's
+    renderer and sweeper, the ops server, the database engine), closed in the
+    reverse order of their opening by `aclose`.
+    """
+
+    delivery: DeliveryService
+    registration: RegistrationService
+    weekly: WeeklyService
+    operations: OperationsService
+    resources: AsyncExitStack = field(default_factory=AsyncExitStack)
+
+    async def aclose(self) -> None:
+        await self.resources.aclose()
