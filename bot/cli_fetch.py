@@ -19,7 +19,7 @@ from bot.services.workflow import ScheduleWorkflow
 from bot.siiau.errors import NoSchedule, SiiauError
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("fetch", help="fetch one schedule and write it as PDF")
     parser.add_argument("--code", help="student code (the demo student with --simulate)")
     parser.add_argument("--career", help="career code, e.g. INCO (asked SIIAU when omitted)")

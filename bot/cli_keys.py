@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.store.crypto import CredentialCipher
 
 
-def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     commands.add_parser("gen-key", help="print a fresh encryption key").set_defaults(handler=_gen_key)
     commands.add_parser(
         "rotate-keys", help="re-encrypt every stored credential under the newest key"

@@ -12,6 +12,7 @@ import logging
 import re
 import sys
 from datetime import UTC, datetime
+from typing import TextIO
 
 from bot.core import logcontext
 
@@ -42,8 +43,8 @@ class RedactingFormatter(logging.Formatter):
         return f"{when} {record.levelname} {record.name}: {message}" + (f" {fields}" if fields else "")
 
 
-def configure(level: str = "INFO", style: str = "kv", stream: object = None) -> None:
-    handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
+def configure(level: str = "INFO", style: str = "kv", stream: TextIO | None = None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(RedactingFormatter(style))
     root = logging.getLogger()
     root.handlers[:] = [handler]

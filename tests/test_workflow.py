@@ -26,7 +26,7 @@ from bot.siiau.errors import (
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import generated_student, group_tag
 from tests.helpers import DEMO_NIPS, pdf_text
-from tests.workflow_kit import flow_fails, make_workflow
+from tests.workflow_kit import ManualClock, flow_fails, make_workflow
 
 pytestmark = pytest.mark.render
 
@@ -111,7 +111,8 @@ async def test_locked_account(siiau: SiiauSimulator) -> None:
 async def test_transient_faults_are_retried_and_recover(siiau: SiiauSimulator, fault: str) -> None:
     siiau.faults.hang_seconds = 5
     siiau.inject(fault, times=2, path_contains="forma_inicio")
-    result = await make_workflow(siiau.url, read_timeout=0.5).run(DEMO, "INCO")
+    # Each hang costs the read timeout; long enough that no normal answer takes it on a busy machine.
+    result = await make_workflow(siiau.url, read_timeout=1.5).run(DEMO, "INCO")
     assert tasks(result.run)["login"] == ("completed", 3)
     assert siiau.faults_served[fault] == 2
 
@@ -185,7 +186,8 @@ async def test_no_courses_is_a_normal_answer(siiau: SiiauSimulator) -> None:
 
 
 async def test_breaker_opens_fails_fast_and_closes(siiau: SiiauSimulator) -> None:
-    workflow = make_workflow(siiau.url, retries=0, breaker_threshold=3, breaker_cooldown=0.3)
+    clock = ManualClock()
+    workflow = make_workflow(siiau.url, retries=0, breaker_threshold=3, breaker_cooldown=30, breaker_clock=clock)
     siiau.faults.maintenance = True
     for _ in range(3):
         with flow_fails(SiiauUnavailable):
@@ -195,7 +197,7 @@ async def test_breaker_opens_fails_fast_and_closes(siiau: SiiauSimulator) -> Non
         await workflow.run(DEMO, "INCO")
     assert siiau.requests - requests <= 1, "an open breaker must not send the login to SIIAU"
     siiau.faults.maintenance = False
-    await asyncio.sleep(0.35)
+    clock.advance(31)
     result = await workflow.run(DEMO, "INCO")
     assert result.pdf is not None
     assert (await workflow.breaker.state()).value == "closed"

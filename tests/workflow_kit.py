@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -20,10 +22,26 @@ from bot.services.workflow import ScheduleWorkflow
 from bot.siiau.client import SiiauClientFactory
 
 CREATED: list[ScheduleWorkflow] = []  # closed after each test by conftest's fixture
+JITTER_SEED = 5  # backoff jitter, like every random source in the tests, is seeded
 E = TypeVar("E", bound=BaseException)
 
 
-def make_workflow(base_url: str, **overrides: object) -> ScheduleWorkflow:
+class ManualClock:
+    """A monotonic clock that moves only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def make_workflow(
+    base_url: str, *, breaker_clock: Callable[[], float] = time.monotonic, **overrides: object
+) -> ScheduleWorkflow:
     options: dict[str, object] = {
         "base_url": base_url,
         "retries": 3,
@@ -40,7 +58,8 @@ def make_workflow(base_url: str, **overrides: object) -> ScheduleWorkflow:
     settings = SiiauSettings(**options)  # type: ignore[arg-type]
     runner = FlowRunner(
         RetryPolicy(settings.retries, settings.backoff_base, settings.backoff_max),
-        CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown),
+        CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown, clock=breaker_clock),
+        rand=random.Random(JITTER_SEED).random,
     )
     workflow = ScheduleWorkflow(SiiauClientFactory(settings), PdfRenderer(PdfSettings()), runner, settings)
     CREATED.append(workflow)

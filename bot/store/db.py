@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, CursorResult, Result, event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -26,7 +32,7 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     # In WAL mode NORMAL survives any crash of the process; only a power cut may lose the last commits.
@@ -41,7 +47,12 @@ def dialect_insert(engine: AsyncEngine):  # type: ignore[no-untyped-def]
     return pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]
+def rows_affected(result: Result[Any]) -> int:
+    """UPDATE and DELETE return a CursorResult, though `execute` is typed as the plain Result."""
+    return cast(CursorResult[Any], result).rowcount
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 

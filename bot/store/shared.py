@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.store.db import dialect_insert, session_factory
+from bot.store.db import dialect_insert, rows_affected, session_factory
 from bot.store.models import BreakerRow, LeaseRow, RateEventRow
 
 BREAKER_ID = 1
@@ -71,7 +71,7 @@ class SharedStore:
             result = await session.execute(
                 update(LeaseRow).where(LeaseRow.name == name, LeaseRow.holder == holder).values(until_ts=until_ts)
             )
-        return bool(result.rowcount)
+        return bool(rows_affected(result))
 
     async def release(self, name: str, holder: str) -> None:
         async with self._sessions.begin() as session:
@@ -137,7 +137,7 @@ class SharedStore:
                 .where(BreakerRow.id == BREAKER_ID, BreakerRow.opened_until_ts <= now_ts)
                 .values(opened_until_ts=now_ts + cooldown)
             )
-        return bool(result.rowcount)
+        return bool(rows_affected(result))
 
     async def _ensure_breaker(self) -> None:
         statement = dialect_insert(self._engine)(BreakerRow).values(

@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.records import utcnow
-from bot.store.db import dialect_insert, session_factory
+from bot.store.db import dialect_insert, rows_affected, session_factory
 from bot.store.documents import DeliveredDocument, record_delivered
 from bot.store.models import SnapshotRow, SubscriptionRow, WeeklyDeliveryRow
 
@@ -65,7 +65,7 @@ class WeeklyStore:
     async def unsubscribe(self, user_id: int) -> bool:
         async with self._sessions.begin() as session:
             result = await session.execute(delete(SubscriptionRow).where(SubscriptionRow.user_id == user_id))
-        return bool(result.rowcount)
+        return bool(rows_affected(result))
 
     async def get(self, user_id: int) -> Subscription | None:
         async with self._sessions() as session:
@@ -104,7 +104,12 @@ class WeeklyStore:
         )
         async with self._sessions.begin() as session:
             rows = (await session.execute(statement)).all()
-        return [Claim(r[0], int(r[1]), r[2], r[3]) for r in rows]
+        claims = []
+        for user_id, due_ts, attempts, only_if_changed in rows:
+            if due_ts is None:  # the statement above sets it on every row it claims
+                raise RuntimeError("a claimed subscription has no pending due time")
+            claims.append(Claim(user_id, int(due_ts), attempts, only_if_changed))
+        return claims
 
     async def outcome(self, user_id: int, iso_week: str) -> str | None:
         async with self._sessions() as session:

@@ -12,11 +12,13 @@ YES, NO = "forget:yes", "forget:no"
 
 
 async def ask(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message is None:
+        return
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(texts.FORGET_YES, callback_data=YES),
           InlineKeyboardButton(texts.FORGET_NO, callback_data=NO)]]
     )  # fmt: skip
-    await update.effective_message.reply_text(texts.FORGET_CONFIRM, reply_markup=keyboard)  # type: ignore[union-attr]
+    await update.effective_message.reply_text(texts.FORGET_CONFIRM, reply_markup=keyboard)
 
 
 async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
