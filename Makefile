@@ -54,4 +54,4 @@ bench: setup
 	$(PY) bench/flow.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache demo-out
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache demo-out
