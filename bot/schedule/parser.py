@@ -8,6 +8,7 @@ guessing. SIIAU's Spanish field names stay inside this module.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, time
 
 from bs4 import BeautifulSoup, Tag
@@ -35,16 +36,28 @@ def text(cell: Tag) -> str:
 
 
 def parse_schedule(html: str, *, career: str = "") -> Schedule:
+    try:
+        return _parse(html, career)
+    except LayoutChanged as error:
+        error.step = error.step or "schedule page"
+        raise
+
+
+def _parse(html: str, career: str) -> Schedule:
     soup = BeautifulSoup(html, "lxml")
     table = _schedule_table(soup)
     if table is None:
-        raise LayoutChanged("schedule table not found", fragment(html))
+        raise LayoutChanged("schedule table not found", fragment(html), marker="Horario de cursos del ciclo")
     rows = table.find_all("tr", recursive=False) or table.find_all("tr")
     title_match = _TITLE.search(text(rows[0]))
     assert title_match is not None  # _schedule_table only returns titled tables
-    header = tuple(text(cell).upper() for cell in rows[1].find_all(["th", "td"]))
+    header = tuple(text(cell).upper() for cell in rows[1].find_all(["th", "td"])) if len(rows) > 1 else ()
     if header != HEADER:
-        raise LayoutChanged("schedule header differs from the known 17 columns", fragment(str(rows[1])))
+        raise LayoutChanged(
+            "schedule header differs from the known 17 columns",
+            fragment(str(rows[1]) if len(rows) > 1 else str(rows[0])),
+            marker="the 17 columns NRC … FECHA FIN",
+        )
     courses = _courses(rows[2:])
     student = _student_data(soup)
     career_name, career_code = _split_career(student.get("CARRERA", ""), career)
@@ -97,12 +110,21 @@ def _courses(rows: list[Tag]) -> list[Course]:
 
 
 def _session(values: list[str]) -> Session:
-    """HORARIO, L, M, I, J, V, S, EDIF, AULA, PROFESOR, FECHA INCIO, FECHA FIN."""
+    """HORARIO, L, M, I, J, V, S, EDIF, AULA, PROFESOR, FECHA INCIO, FECHA FIN.
+
+    A cell we cannot place is a changed layout, never a silently lost class: a day
+    cell holds its own column's letter or nothing, and hours and dates parse or are empty.
+    """
     hours, day_cells = values[0], values[1:7]
     start, end = _hours(hours)
-    days = tuple(DAY_LETTERS[v.upper()] for v in day_cells if v.upper() in DAY_LETTERS)
+    days = []
+    for column, value in zip(DAY_LETTERS, day_cells, strict=True):
+        if value.upper() == column:
+            days.append(DAY_LETTERS[column])
+        elif value:
+            raise LayoutChanged(f"day cell {value!r} under column {column}", marker=f"'{column}' or an empty cell")
     return Session(
-        days=days,
+        days=tuple(days),
         start=start,
         end=end,
         building=values[7],
@@ -114,33 +136,56 @@ def _session(values: list[str]) -> Session:
 
 
 def _hours(value: str) -> tuple[time | None, time | None]:
+    if not value:
+        return None, None  # a course with no set hours (online, practice)
     match = _HOURS.match(value)
-    if not match:
-        return None, None
-    h1, m1, h2, m2 = (int(group) for group in match.groups())
+    h1, m1, h2, m2 = (int(group) for group in match.groups()) if match else (99, 0, 0, 0)
     if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-        return None, None
+        raise LayoutChanged(f"hours cell {value!r}", marker="HHMM-HHMM")
     return time(h1, m1), time(h2, m2)
 
 
 def _date(value: str) -> date | None:
+    if not value:
+        return None
     try:
         return datetime.strptime(value, "%d-%m-%Y").date()
     except ValueError:
-        return None
+        raise LayoutChanged(f"date cell {value!r}", marker="dd-mm-yyyy") from None
 
 
 def _student_data(soup: BeautifulSoup) -> dict[str, str]:
-    """Label/value pairs of the DATOS DEL ESTUDIANTE block."""
+    """The DATOS DEL ESTUDIANTE block, read by its labels wherever they stand.
+
+    Labels may be `th` or `td` cells, with or without a colon, either beside their
+    values (label, value, label, value…) or as a row of labels over a row of values.
+    """
     for table in soup.find_all("table"):
-        if "DATOS DEL ESTUDIANTE" in text(table).upper():
-            cells = [text(cell) for cell in table.find_all("td")]
-            return {
-                label.rstrip(":").upper(): value
-                for label, value in zip(cells[::2], cells[1::2], strict=False)
-                if label.endswith(":")
-            }
+        if "DATOS DEL ESTUDIANTE" not in text(table).upper():
+            continue
+        data: dict[str, str] = {}
+        rows = [[text(cell) for cell in row.find_all(["th", "td"])] for row in table.find_all("tr")]
+        for row, below in zip(rows, [*rows[1:], []], strict=True):
+            labels = [_label(cell) for cell in row]
+            if len(row) > 1 and all(labels) and len(below) >= len(row) and not any(map(_label, below)):
+                data.update(zip(labels, below, strict=False))  # a row of labels over a row of values
+                continue
+            for cell, value in zip(row, [*row[1:], ""], strict=True):
+                label = _label(cell)
+                if label and value and not _label(value):
+                    data.setdefault(label, value)
+        return data
     return {}
+
+
+STUDENT_LABELS = ("CODIGO", "NOMBRE", "CARRERA", "CENTRO", "SITUACION", "ULTIMO CICLO", "SEDE", "ADMISION")
+
+
+def _label(cell: str) -> str:
+    """The block's label a cell holds ('CODIGO', 'NOMBRE'…), or '' for a value."""
+    plain = unicodedata.normalize("NFKD", cell).encode("ascii", "ignore").decode().upper().strip()
+    plain = plain.removesuffix(":").strip()
+    return plain if plain in STUDENT_LABELS else ""
 
 
 def _split_career(value: str, fallback_code: str) -> tuple[str, str]:

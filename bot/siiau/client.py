@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import httpx
 
@@ -39,24 +40,31 @@ class SiiauClient:
 
     async def login(self, credentials: Credentials) -> None:
         self._pidm = None
-        form_page = await self._request("GET", LOGIN_FORM)
-        hidden = pages.login_form_fields(form_page)
+        secrets = (credentials.code, credentials.nip)
+        with located("login 1/3", LOGIN_FORM, secrets):
+            hidden = pages.login_form_fields(await self._request("GET", LOGIN_FORM))
         fields = {**hidden, "p_codigo_c": credentials.code, "p_clave_c": credentials.nip}
-        await self._request("POST", LOGIN_FORM_POST, data=fields)
-        main_page = await self._request(
-            "POST",
-            LOGIN_VALIDATE,
-            data={"p_codigo_c": credentials.code, "p_clave_c": credentials.nip},
-            opens_session=True,
-        )
-        pidm = pages.pidm_from_main_page(main_page)
-        cookie_pidm = self._cookie_pidm()
-        if cookie_pidm is not None and cookie_pidm != pidm:
-            raise LayoutChanged("session cookie does not match the main page")
+        with located("login 2/3", LOGIN_FORM_POST, secrets):
+            pages.check_login_continues(await self._request("POST", LOGIN_FORM_POST, data=fields))
+        with located("login 3/3", LOGIN_VALIDATE, secrets):
+            main_page = await self._request(
+                "POST",
+                LOGIN_VALIDATE,
+                data={"p_codigo_c": credentials.code, "p_clave_c": credentials.nip},
+                opens_session=True,
+            )
+            pidm = pages.pidm_from_main_page(main_page)
+            cookie_pidm = self._cookie_pidm()
+            if cookie_pidm is not None and cookie_pidm != pidm:
+                raise LayoutChanged("session cookie does not match the main page", marker="cookie *SIIAUUDG = pidm")
         self._pidm = pidm
 
     async def careers(self) -> list[Career]:
-        menu = await self._request(
+        with located("careers", MENU):
+            return pages.careers_from_menu(await self._menu())
+
+    async def _menu(self) -> str:
+        return await self._request(
             "POST",
             MENU,
             data={
@@ -66,7 +74,6 @@ class SiiauClient:
                 "p_pidm_n": self._require_pidm(),
             },
         )
-        return pages.careers_from_menu(menu)
 
     async def schedule_page(self, career: str, cycle: str | None = None) -> SchedulePage:
         pidm = self._require_pidm()
@@ -132,6 +139,17 @@ class SiiauClient:
         if classify:
             pages.raise_for_page(html)
         return html
+
+
+@contextmanager
+def located(step: str, path: str, secrets: tuple[str, ...] = ()) -> Iterator[None]:
+    """Say where a `LayoutChanged` happened, and keep the code and NIP out of its excerpt."""
+    try:
+        yield
+    except LayoutChanged as error:
+        error.step, error.path = error.step or step, error.path or path
+        error.fragment = pages.fragment(error.fragment, secrets) if secrets else error.fragment
+        raise
 
 
 class SiiauClientFactory:

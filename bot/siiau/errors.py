@@ -56,12 +56,23 @@ class LoginLimitReached(SiiauError):
 class LayoutChanged(SiiauError):
     """A page we do not recognise (new layout, enforced captcha, odd header).
 
-    `fragment` holds a short, credential-free excerpt for the operator.
+    `fragment` holds a short, credential-free excerpt for the operator; `marker`
+    names what was expected and missing; the client adds the `step` and the `path`
+    of the request that got the page, so the notice says where SIIAU changed.
     """
 
-    def __init__(self, message: str, fragment: str = "") -> None:
+    def __init__(self, message: str, fragment: str = "", *, marker: str = "") -> None:
         super().__init__(message)
         self.fragment = fragment
+        self.marker = marker
+        self.step = ""
+        self.path = ""
+
+    @property
+    def where(self) -> str:
+        """'step · path · missing marker', as far as known."""
+        parts = [self.step, self.path, f"falta {self.marker}" if self.marker else ""]
+        return " · ".join(part for part in parts if part) or "?"
 
 
 class NoSchedule(SiiauError):

@@ -30,19 +30,36 @@ _SKIPPED_STEP = "ingreso no valido"
 _ALREADY_OPEN = "ya existe una sesion activa"
 _MAINTENANCE = "mantenimiento"
 _SURVEY_TITLE = re.compile(r"<title>[^<]*encuesta", re.IGNORECASE)
-_CAREER_CODE = re.compile(r"^[A-Z]{3,4}$")
+# An option of the career menu: `INCO`, `INNI-202210` (code and cycle) or `INCO - NAME`.
+_CAREER_OPTION = re.compile(r"^([A-Z]{3,4})(?:\s*-\s*\S.*)?$")
 _CAREER_LINK = re.compile(r"majrp=([A-Z]{3,4})\b")
 FRAGMENT_LENGTH = 300
+# Attributes that show a page's shape; every other attribute value is masked in fragments.
+_SHAPE_ATTRIBUTES = {"name", "type", "action", "method", "id", "class", "colspan", "rowspan", "align", "target"}
+_ATTRIBUTE = re.compile(r"""(?i)\b([a-z][\w:-]*)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
 
 
 def decode(body: bytes) -> str:
     return body.decode(ENCODING, errors="replace")
 
 
-def fragment(html: str) -> str:
-    """A short excerpt for the operator: the page's shape, never form values."""
-    without_values = re.sub(r"(?i)value\s*=\s*(['\"]).*?\1", "VALUE=…", html)
-    digits_masked = re.sub(r"\d{4,}", "…", without_values)
+def fragment(html: str, secrets: tuple[str, ...] = ()) -> str:
+    """A short excerpt for the operator: the page's shape, never form values.
+
+    Attribute values are masked whether quoted or not (`VALUE=nip` included), except
+    the few that name the page's parts; so are runs of 4+ digits (codes, pidms) and
+    each of `secrets` (the code and NIP a login just sent), wherever they appear.
+    """
+
+    def mask(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return match.group(0) if name.lower() in _SHAPE_ATTRIBUTES else f"{name}=…"
+
+    masked = _ATTRIBUTE.sub(mask, html)
+    for secret in secrets:
+        if secret:
+            masked = re.sub(re.escape(secret), "…", masked, flags=re.IGNORECASE)
+    digits_masked = re.sub(r"\d{4,}", "…", masked)
     return " ".join(digits_masked.split())[:FRAGMENT_LENGTH]
 
 
@@ -59,10 +76,29 @@ def raise_for_page(html: str) -> None:
         raise SessionAlreadyOpen("the student has another SIIAU session open")
     if _SURVEY_TITLE.search(html):
         raise SurveyPending("SIIAU asks the student to answer a survey first")
-    if _MAINTENANCE in lowered:
+    if _MAINTENANCE in lowered and _bare(html):
+        # Only a page with no form and no table: "MANTENIMIENTO INDUSTRIAL" is a course name.
         raise SiiauUnavailable("SIIAU shows its maintenance page")
     if _SKIPPED_STEP in lowered:
         raise LayoutChanged("SIIAU answered INGRESO NO VALIDO", fragment(html))
+
+
+def _bare(html: str) -> bool:
+    """A page with no form and no table: a notice, not one of the pages we read."""
+    soup = BeautifulSoup(html, "lxml")
+    return soup.find("form") is None and soup.find("table") is None
+
+
+def check_login_continues(html: str) -> None:
+    """Step 2 answers a `fInicio` form posting to valida_inicio; without it, SIIAU is
+    refusing the login because the student has a session open elsewhere."""
+    soup = BeautifulSoup(html, "lxml")
+    for form in soup.find_all("form"):
+        name = str(form.get("name", "")).lower()
+        action = str(form.get("action", "")).lower()
+        if name == "finicio" and action.rsplit("/", 1)[-1] == "gupprincipal.valida_inicio":
+            return
+    raise SessionAlreadyOpen("step 2 did not continue the login: a session is open elsewhere")
 
 
 def login_form_fields(html: str) -> dict[str, str]:
@@ -75,7 +111,7 @@ def login_form_fields(html: str) -> dict[str, str]:
                 for field in form.find_all("input", attrs={"type": re.compile("^hidden$", re.I)})
                 if field.get("name")
             }
-    raise LayoutChanged("login form not found", fragment(html))
+    raise LayoutChanged("login form not found", fragment(html), marker="form[action=gupprincipal.forma_inicio_bd]")
 
 
 def pidm_from_main_page(html: str) -> str:
@@ -85,7 +121,9 @@ def pidm_from_main_page(html: str) -> str:
     value = str(field.get("value", "")).strip() if field else ""
     if not value.isdigit():
         reason = "captcha" if "recaptcha" in html.lower() else "main page"
-        raise LayoutChanged(f"login did not reach the {reason} we know", fragment(html))
+        raise LayoutChanged(
+            f"login did not reach the {reason} we know", fragment(html), marker="form[name=mainPage] p_pidm_n"
+        )
     return value
 
 
@@ -95,8 +133,10 @@ def careers_from_menu(html: str) -> list[Career]:
     careers: dict[str, Career] = {}
     if select is not None:
         for option in select.find_all("option"):
-            code = str(option.get("value", "")).strip().upper()
-            if _CAREER_CODE.match(code):
+            # One odd option (a placeholder, a new shape) never costs the student the others.
+            match = _CAREER_OPTION.match(str(option.get("value", "")).strip().upper())
+            if match and match.group(1) not in careers:
+                code = match.group(1)
                 name = " ".join(option.get_text(" ").split())
                 careers[code] = Career(code=code, name=_career_name(name, code))
     else:
@@ -106,10 +146,10 @@ def careers_from_menu(html: str) -> list[Career]:
                 name = " ".join(link.get_text(" ").split())
                 careers[match.group(1)] = Career(match.group(1), _career_name(name, match.group(1)))
     if not careers:
-        raise LayoutChanged("no career found in the menu", fragment(html))
+        raise LayoutChanged("no career found in the menu", fragment(html), marker="select[name=p_carrera] or a=majrp")
     return list(careers.values())
 
 
 def _career_name(text: str, code: str) -> str:
-    cleaned = re.sub(rf"^\s*{code}\s*[-–:]\s*|\s*\({code}\)\s*$", "", text).strip()
+    cleaned = re.sub(rf"^\s*{code}(?:\s*-\s*\d{{6}})?\s*[-–:]\s*|\s*\({code}\)\s*$", "", text).strip()
     return cleaned or code

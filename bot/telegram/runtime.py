@@ -45,7 +45,7 @@ async def report_to_operator(context: ContextTypes.DEFAULT_TYPE, error: BaseExce
     """Tell the operator about layout changes and about SIIAU failing for everyone."""
     rt = runtime(context)
     if isinstance(error, LayoutChanged):
-        await notify_admins(context, texts.admin_layout_changed(type(error).__name__, error.fragment))
+        await notify_admins(context, texts.admin_layout_changed(type(error).__name__, error.where, error.fragment))
         return
     openings = await rt.services.operations.breaker_openings()
     if openings > rt.breaker_openings_reported:

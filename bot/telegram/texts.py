@@ -180,8 +180,8 @@ def not_registered_status() -> str:
     return "No tengo datos tuyos guardados. Usa /registrar para empezar."
 
 
-def admin_layout_changed(error_class: str, fragment: str) -> str:
-    return f"⚠️ SIIAU devolvió una página desconocida ({error_class}). Fragmento:\n{fragment[:500]}"
+def admin_layout_changed(error_class: str, where: str, fragment: str) -> str:
+    return f"⚠️ SIIAU devolvió una página desconocida ({error_class}) en {where}. Fragmento:\n{fragment[:500]}"
 
 
 def admin_breaker_open(failures: str) -> str:

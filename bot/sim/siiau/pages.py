@@ -44,8 +44,8 @@ def login_form(token: str) -> str:
 
 def login_continue() -> str:
     return (
-        "<HTML>\n<BODY onLoad=\"document.forma.submit();\">\n"
-        "<FORM NAME=\"forma\" ACTION=\"gupprincipal.valida_inicio\" METHOD=\"POST\">\n"
+        "<HTML>\n<BODY onLoad=\"document.fInicio.submit();\">\n"
+        "<FORM NAME=\"fInicio\" ACTION=\"GUPPRINCIPAL.VALIDA_INICIO\" METHOD=\"POST\">\n"
         "</FORM>\n</BODY>\n</HTML>\n"
     )
 
@@ -93,7 +93,9 @@ def session_expired() -> str:
 
 
 def session_already_open() -> str:
-    return _alert_page("alert(\"YA EXISTE UNA SESION ACTIVA PARA ESTE USUARIO\");")
+    """No public source gives this page's text; what is known is that step 2 then lacks
+    the `fInicio` form, so the simulator answers with a page that has none."""
+    return _alert_page("alert(\"ACCESO NO PERMITIDO: SESION VIGENTE\");\ntop.location.replace(\"gupprincipal.salir\");")
 
 
 def maintenance() -> str:
@@ -119,13 +121,14 @@ def logged_out() -> str:
     )
 
 
-def menu(student: SimStudent) -> str:
+def menu(student: SimStudent, options: str = "code") -> str:
+    """Several careers are a select; `options` picks the shape of its values."""
     if len(student.careers) > 1:
-        options = "\n".join(
-            f"<OPTION VALUE=\"{c.code}\">{c.code} - {escape(c.name, quote=False)}</OPTION>"
+        choices = "\n".join(
+            f"<OPTION VALUE=\"{escape(_career_value(c, options))}\">{c.code} - {escape(c.name, quote=False)}</OPTION>"
             for c in student.careers
         )
-        careers = f"<SELECT NAME=\"p_carrera\">\n{options}\n</SELECT>\n"
+        careers = f"<SELECT NAME=\"p_carrera\">\n<OPTION VALUE=\"\">Selecciona</OPTION>\n{choices}\n</SELECT>\n"
     else:
         c = student.careers[0]
         careers = (
@@ -140,8 +143,22 @@ def menu(student: SimStudent) -> str:
     )
 
 
+def _career_value(career: SimCareer, shape: str) -> str:
+    if shape == "code-cycle":
+        return f"{career.code}-{CURRENT_CYCLE[:4]}10"
+    if shape == "code-name":
+        return f"{career.code} - {career.name}"
+    return career.code
+
+
 def schedule(
-    student: SimStudent, career: SimCareer, cycle: str, courses: list[SimCourse], *, changed_layout: bool = False
+    student: SimStudent,
+    career: SimCareer,
+    cycle: str,
+    courses: list[SimCourse],
+    *,
+    changed_layout: bool = False,
+    student_block: str = "td",
 ) -> str:
     label = CYCLE_LABELS.get(cycle, cycle).replace(" ", "-", 1)
     options = "\n".join(
@@ -170,13 +187,7 @@ def schedule(
         "<HTML>\n<HEAD>\n<TITLE>Horario</TITLE>\n"
         "<META HTTP-EQUIV=\"Content-Type\" CONTENT=\"text/html; charset=ISO-8859-1\">\n"
         "<LINK REL=\"stylesheet\" HREF=\"/wal/estilos.css\">\n</HEAD>\n<BODY>\n<CENTER>\n"
-        "<TABLE WIDTH=\"80%\" BORDER=\"0\">\n"
-        "<TR><TH COLSPAN=\"4\">DATOS DEL ESTUDIANTE</TH></TR>\n"
-        f"<TR><TD>CODIGO:</TD><TD>{student.code}</TD><TD>NOMBRE:</TD><TD>{escape(student.name, quote=False)}</TD></TR>\n"
-        f"<TR><TD>CARRERA:</TD><TD>{escape(career.name, quote=False)} ({career.code})</TD>"
-        f"<TD>CENTRO:</TD><TD>{escape(career.center, quote=False)}</TD></TR>\n"
-        f"<TR><TD>SITUACION:</TD><TD>ACTIVO</TD><TD>ULTIMO CICLO:</TD><TD>{CYCLE_LABELS[CURRENT_CYCLE].replace(' ', '-')}</TD></TR>\n"
-        "</TABLE>\n</CENTER>\n<CENTER>\n"
+        f"{_student_block(student, career, student_block)}</CENTER>\n<CENTER>\n"
         "<DIV><FORM NAME=\"forma\" ACTION=\"sfpcoal.horario\" METHOD=\"POST\">\n"
         f"<INPUT TYPE=\"hidden\" NAME=\"pidmP\" VALUE=\"{student.pidm}\">\n"
         f"<INPUT TYPE=\"hidden\" NAME=\"majrP\" VALUE=\"{career.code}\">\n"
@@ -189,6 +200,31 @@ def schedule(
         f"<TR>{header}</TR>\n"
         f"{body}{chr(10) if body else ''}"
         "</TABLE>\n</DIV>\n</CENTER>\n</BODY>\n</HTML>\n"
+    )
+
+
+def _student_block(student: SimStudent, career: SimCareer, style: str) -> str:
+    """"td": label: value pairs, as reconstructed; "th": a row of labels over a row of values."""
+    last_cycle = CYCLE_LABELS[CURRENT_CYCLE].replace(" ", "-")
+    if style == "th":
+        fields = [("CODIGO", student.code), ("NOMBRE", escape(student.name, quote=False)),
+                  ("CARRERA", f"{escape(career.name, quote=False)} ({career.code})"),
+                  ("CENTRO", escape(career.center, quote=False)), ("SITUACION", "ACTIVO")]  # fmt: skip
+        return (
+            "<TABLE WIDTH=\"80%\" BORDER=\"0\">\n"
+            f"<TR><TH COLSPAN=\"{len(fields)}\">DATOS DEL ESTUDIANTE</TH></TR>\n"
+            f"<TR>{''.join(f'<TH>{label}</TH>' for label, _ in fields)}</TR>\n"
+            f"<TR>{''.join(f'<TD>{value}</TD>' for _, value in fields)}</TR>\n"
+            "</TABLE>\n"
+        )
+    return (
+        "<TABLE WIDTH=\"80%\" BORDER=\"0\">\n"
+        "<TR><TH COLSPAN=\"4\">DATOS DEL ESTUDIANTE</TH></TR>\n"
+        f"<TR><TD>CODIGO:</TD><TD>{student.code}</TD><TD>NOMBRE:</TD><TD>{escape(student.name, quote=False)}</TD></TR>\n"
+        f"<TR><TD>CARRERA:</TD><TD>{escape(career.name, quote=False)} ({career.code})</TD>"
+        f"<TD>CENTRO:</TD><TD>{escape(career.center, quote=False)}</TD></TR>\n"
+        f"<TR><TD>SITUACION:</TD><TD>ACTIVO</TD><TD>ULTIMO CICLO:</TD><TD>{last_cycle}</TD></TR>\n"
+        "</TABLE>\n"
     )
 
 

@@ -43,6 +43,9 @@ class Faults:
     layout_changed: bool = False
     survey_codes: set[str] = field(default_factory=set)
     session_open_codes: set[str] = field(default_factory=set)
+    # Variants the public evidence shows (PROTOCOL.md), each switchable:
+    student_block: str = "td"  # "th": labels in a row of <th> over a row of values
+    career_options: str = "code"  # "code-cycle" (INNI-202210) or "code-name" (INCO - NOMBRE)
     hang_seconds: float = 30.0
     # A "slow" request is served `slow_seconds` after the client stopped waiting and hung up:
     # SIIAU acting on a request whose answer nobody reads, whatever the client's timeout.
@@ -328,7 +331,7 @@ class SiiauSimulator:
             self._send(request, pages.survey())
             return
         if (method, path) == ("POST", "/wal/gupmenug.menu") and form.get("p_pidm_n") == student.pidm:
-            self._send(request, pages.menu(student))
+            self._send(request, pages.menu(student, options=self.faults.career_options))
             return
         if (method, path) == ("GET", "/wal/sgpregi.horario"):
             pidm, career_code, cycle = query.get("pidmp"), query.get("majrp", ""), pages.CURRENT_CYCLE
@@ -343,7 +346,10 @@ class SiiauSimulator:
             self._send(request, pages.session_expired())
             return
         courses = career.courses if cycle == pages.CURRENT_CYCLE else career.other_cycles.get(cycle, [])
-        html = pages.schedule(student, career, cycle, courses, changed_layout=self.faults.layout_changed)
+        html = pages.schedule(
+            student, career, cycle, courses,
+            changed_layout=self.faults.layout_changed, student_block=self.faults.student_block,
+        )  # fmt: skip
         self._send(request, html)
 
     # ---- helpers -----------------------------------------------------------

@@ -1,0 +1,61 @@
+"""Registration and /horario through the real bot on each SIIAU variant the public
+evidence shows (PROTOCOL.md, "Added after a second, wider read")."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.sim.botapi import BotApiStandIn
+from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
+from tests.e2e.test_registration import register
+from tests.helpers import BotProcess, pdf_text
+
+USER = 8600
+TWO_CAREERS = "220000001"
+
+
+def horario(botapi: BotApiStandIn, user: int) -> str:
+    asked = botapi.user_says(user, "/horario")
+    document = botapi.wait_for(user, lambda m: m.file_id is not None, after=asked)
+    return pdf_text(document.document or b"")
+
+
+def test_student_block_labelled_with_th(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+    siiau.faults.student_block = "th"
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    assert "Listo" in botapi.bot_messages(USER)[-1].text
+    text = horario(botapi, USER)
+    assert "MARTINEZ VIRGEN, KEVIN ALAN" in text and "SISTEMAS OPERATIVOS" in text
+
+
+@pytest.mark.parametrize("shape", ["code-cycle", "code-name"])
+def test_career_options_with_cycle_or_name(
+    shape: str, bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    siiau.faults.career_options = shape
+    student = siiau.student(TWO_CAREERS)
+    register(botapi, USER, student.code, student.nip)
+    choice = botapi.wait_for_text(USER, "más de una carrera")
+    assert [label for label, _ in choice.buttons] == [
+        "INGENIERIA EN COMPUTACION (INCO)", "LICENCIATURA EN FISICA (LIFI)"
+    ]
+    botapi.user_presses(USER, choice, "LICENCIATURA EN FISICA (LIFI)")
+    botapi.wait_for(USER, lambda m: m.message_id == choice.message_id and "Listo" in m.text)
+    assert "MECANICA CUANTICA" in horario(botapi, USER)
+
+
+def test_a_session_open_elsewhere_is_told_plainly(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    siiau.faults.session_open_codes.add(DEMO_CODE)
+    botapi.user_says(USER, "/registrar")
+    botapi.wait_for_text(USER, "código de estudiante")
+    botapi.user_says(USER, DEMO_CODE)
+    botapi.wait_for_text(USER, "NIP")
+    typed = botapi.user_says(USER, DEMO_NIP)
+    botapi.wait_for_text(USER, "sesión abierta de SIIAU", after=typed)
+    assert siiau.logins[DEMO_CODE] == 0, "step 3 must not be sent while a session is open elsewhere"
+    assert siiau.wrong_nips[DEMO_CODE] == 0
+    siiau.faults.session_open_codes.clear()
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    assert "SISTEMAS OPERATIVOS" in horario(botapi, USER)
