@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from bot.config import SiiauSettings
+from bot.core.credentials import Credentials
 from bot.schedule.parser import parse_schedule
 from bot.siiau import pages
+from bot.siiau.client import SiiauClientFactory
 from bot.siiau.errors import LayoutChanged, SessionAlreadyOpen
+from bot.sim.siiau import SiiauSimulator
 from bot.sim.siiau import pages as sim_pages
 from bot.sim.siiau.students import SimCourse, SimSession, demo_students
 
@@ -97,11 +101,6 @@ def test_fragments_mask_quoted_and_unquoted_values_and_the_credentials() -> None
 
 
 async def test_a_layout_change_at_login_says_where_and_hides_the_credentials() -> None:
-    from bot.config import SiiauSettings
-    from bot.core.credentials import Credentials
-    from bot.siiau.client import SiiauClientFactory
-    from bot.sim.siiau import SiiauSimulator
-
     with SiiauSimulator(seed=1) as siiau:
         siiau.faults.captcha_enforced = True
         client = SiiauClientFactory(SiiauSettings(base_url=siiau.url))()
