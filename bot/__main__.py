@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot import cli_fetch, cli_keys
+from bot import cli_diagnose, cli_fetch, cli_keys
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,6 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="run the Telegram bot (default)")
     run.set_defaults(handler=_run_bot)
     cli_fetch.add_parser(commands)
+    cli_diagnose.add_parser(commands)
     cli_keys.add_parsers(commands)
     demo = commands.add_parser("demo", help="scripted conversation against the simulators")
     demo.add_argument("--out", default="demo-out")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import httpx
 
@@ -30,13 +31,32 @@ PIDM_COOKIE_SUFFIX = "SIIAUUDG"
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request and what SIIAU answered, for a watcher such as `python -m bot diagnose`."""
+
+    method: str
+    path: str
+    status: int
+    html: str
+
+
+Observer = Callable[[Exchange], None]
+
+
 class SiiauClient:
     """One student's conversation with SIIAU, from login to logout."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, observer: Observer | None = None) -> None:
         self._http = http
+        self._observer = observer
         self._pidm: str | None = None
         self.unanswered_logins = 0
+
+    @property
+    def cookie_values(self) -> list[str]:
+        """Values of the cookies SIIAU set in this run (so a capture can mask them)."""
+        return [cookie.value for cookie in self._http.cookies.jar if cookie.value]
 
     async def login(self, credentials: Credentials) -> None:
         self._pidm = None
@@ -131,11 +151,13 @@ class SiiauClient:
             if isinstance(exc, httpx.TimeoutException):
                 raise SiiauUnavailable(f"SIIAU timed out on {path}") from exc
             raise SiiauUnavailable(f"SIIAU connection failed on {path}: {type(exc).__name__}") from exc
+        html = pages.decode(response.content)
+        if self._observer is not None:
+            self._observer(Exchange(method, path, response.status_code, html))
         if response.status_code >= 500 or response.status_code == 429:
             raise SiiauUnavailable(f"SIIAU answered HTTP {response.status_code} on {path}")
         if response.status_code >= 400:
             raise LayoutChanged(f"SIIAU answered HTTP {response.status_code} on {path}")
-        html = pages.decode(response.content)
         if classify:
             pages.raise_for_page(html)
         return html
@@ -165,7 +187,7 @@ class SiiauClientFactory:
         else:
             self._verify = ssl.create_default_context()
 
-    def __call__(self) -> SiiauClient:
+    def __call__(self, observer: Observer | None = None) -> SiiauClient:
         s = self._settings
         http = httpx.AsyncClient(
             base_url=s.base_url.rstrip("/"),
@@ -175,4 +197,4 @@ class SiiauClientFactory:
             headers={"User-Agent": "horario-bot/0.1 (+student-owned schedule reader)"},
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
         )
-        return SiiauClient(http)
+        return SiiauClient(http, observer)

@@ -84,6 +84,7 @@ class SiiauSimulator:
         self._released = threading.Event()
         self._released.set()
         self._held = 0
+        self.cookies_issued: list[str] = []  # every cookie value handed out, for redaction tests
         self._sessions: dict[str, _Session] = {}
         self._tokens: set[str] = set()
         self._one_shots: deque[_OneShot] = deque()
@@ -407,11 +408,12 @@ class SiiauSimulator:
         except OSError:
             pass
 
-    @staticmethod
     def _send(
-        request: BaseHTTPRequestHandler, html: str, set_cookies: list[str] | None = None, status: int = 200
+        self, request: BaseHTTPRequestHandler, html: str, set_cookies: list[str] | None = None, status: int = 200
     ) -> None:
         payload = html.encode("latin-1", errors="xmlcharrefreplace")
+        with self._lock:
+            self.cookies_issued.extend(c.split(";", 1)[0].split("=", 1)[1] for c in set_cookies or () if "=" in c)
         try:
             request.send_response(status)
             request.send_header("Content-Type", "text/html; charset=ISO-8859-1")

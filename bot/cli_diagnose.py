@@ -1,0 +1,177 @@
+"""`python -m bot diagnose --code CODE [--capture DIR]`: one login, step by step.
+
+For the first real student whose SIIAU answers in a way the bot does not know.
+It asks the NIP (never a command-line argument), logs in once, reads the menu
+and the schedule, and always logs out. Each step prints the path, the HTTP
+status and which of the markers the bot relies on the page had. With
+`--capture`, every page is saved after redaction (code, NIP, pidm, cookie
+values, hidden-input values, the student's name), so the folder is safe to send
+to maintainers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import re
+import sys
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+
+from bot.config import Settings, SiiauSettings
+from bot.core.credentials import Credentials
+from bot.schedule.parser import parse_schedule
+from bot.siiau import client as siiau
+from bot.siiau.errors import SiiauError
+
+Check = Callable[[BeautifulSoup, str], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    label: str
+    found: Check
+
+
+def _form(name: str = "", action: str = "") -> Check:
+    def check(soup: BeautifulSoup, _: str) -> bool:
+        return any(
+            (not name or str(f.get("name", "")).lower() == name.lower())
+            and (not action or str(f.get("action", "")).lower().endswith(action))
+            for f in soup.find_all("form")
+        )
+
+    return check
+
+
+def _text(pattern: str) -> Check:
+    return lambda _, html: re.search(pattern, html, re.IGNORECASE) is not None
+
+
+STEPS: dict[str, tuple[str, tuple[Marker, ...]]] = {
+    siiau.LOGIN_FORM: ("login 1/3", (Marker("form → gupprincipal.forma_inicio_bd", _form(action="forma_inicio_bd")),)),
+    siiau.LOGIN_FORM_POST: ("login 2/3", (Marker("form fInicio → valida_inicio", _form("finicio", "valida_inicio")),)),
+    siiau.LOGIN_VALIDATE: ("login 3/3", (
+        Marker("form mainPage", _form("mainpage")), Marker("input p_pidm_n", _text(r"name=\W?p_pidm_n")),
+    )),
+    siiau.MENU: ("menu", (Marker("select p_carrera or a majrp= link", _text(r"p_carrera|majrp=")),)),
+    siiau.SCHEDULE_CURRENT: ("horario", (
+        Marker("DATOS DEL ESTUDIANTE", _text("DATOS DEL ESTUDIANTE")),
+        Marker("Horario de cursos del ciclo", _text(r"horario de cursos del ciclo")),
+        Marker("columna FECHA INCIO", _text(r"FECHA INCIO")),
+    )),
+    siiau.LOGOUT: ("logout", ()),
+}  # fmt: skip
+
+
+@dataclass
+class Capture:
+    """Pages as SIIAU sent them, redacted only when written (`secrets` grows as the run learns)."""
+
+    folder: Path | None
+    secrets: set[str] = field(default_factory=set)
+    pages: list[tuple[str, str]] = field(default_factory=list)
+
+    def write(self) -> list[Path]:
+        if self.folder is None:
+            return []
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        written = []
+        for index, (step, html) in enumerate(self.pages, start=1):
+            path = self.folder / f"{index:02d}_{re.sub(r'[^a-z0-9]+', '_', step.lower())}.html"
+            path.write_text(redact(html, self.secrets), encoding="utf-8")
+            path.chmod(0o600)
+            written.append(path)
+        return written
+
+
+def redact(html: str, secrets: set[str]) -> str:
+    """Every hidden input's value, every secret and every word of the student's name."""
+    hidden = re.compile(r"""(?is)(<input\b[^>]*\btype\s*=\s*["']?hidden["']?[^>]*>)""")
+    value = re.compile(r"""(?i)\bvalue\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
+    html = hidden.sub(lambda m: value.sub('VALUE="[oculto]"', m.group(1)), html)
+    for secret in sorted(secrets, key=len, reverse=True):
+        html = re.sub(rf"(?i)(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", "[oculto]", html)
+    return html
+
+
+def _learn(capture: Capture, html: str) -> None:
+    """Secrets a page reveals: the pidm, hidden values, the student's name."""
+    capture.secrets.update(re.findall(r"(?i)pidmp?[_a-z]*\W{1,3}(\d{5,})", html))
+    soup = BeautifulSoup(html, "lxml")
+    for field_ in soup.find_all("input", attrs={"type": re.compile("^hidden$", re.I)}):
+        value = str(field_.get("value", "")).strip()
+        if len(value) >= 4:  # shorter ones ("3", "WUS") are masked in their own tag only
+            capture.secrets.add(value)
+
+
+async def diagnose(settings: SiiauSettings, credentials: Credentials, capture: Capture,
+                   out: Callable[[str], None] = print) -> int:  # fmt: skip
+    """Returns 0 when every step found its markers, 1 otherwise."""
+    capture.secrets.update({credentials.code, credentials.nip})
+    missing: list[str] = []
+
+    def observe(exchange: siiau.Exchange) -> None:
+        step, markers = STEPS.get(exchange.path, (exchange.path, ()))
+        soup = BeautifulSoup(exchange.html, "lxml")
+        found = [m.label for m in markers if m.found(soup, exchange.html)]
+        lacking = [m.label for m in markers if m.label not in found]
+        missing.extend(f"{step}: {label}" for label in lacking)
+        out(f"{step:<10} {exchange.method:<4} {exchange.path}  HTTP {exchange.status}"
+            f"  ✓ {', '.join(found) or '-'}" + (f"  ✗ {', '.join(lacking)}" if lacking else ""))  # fmt: skip
+        _learn(capture, exchange.html)
+        capture.pages.append((step, exchange.html))
+
+    client = siiau.SiiauClientFactory(settings)(observer=observe)
+    failure: SiiauError | None = None
+    try:
+        await client.login(credentials)
+        careers = await client.careers()
+        out(f"carreras: {', '.join(c.code for c in careers)}")
+        page = await client.schedule_page(careers[0].code)
+        schedule = parse_schedule(page.html, career=careers[0].code)
+        capture.secrets.update(w for w in re.split(r"[\s,]+", schedule.student_name) if len(w) >= 2)
+        out(f"horario {schedule.term_label}: {len(schedule.courses)} materias leídas")
+    except SiiauError as error:
+        failure = error
+        out(f"falló: {type(error).__name__}: {error}" + (f" [{error.where}]" if hasattr(error, "where") else ""))
+    finally:
+        capture.secrets.update(client.cookie_values)
+        try:
+            await client.logout()
+        except SiiauError as error:
+            out(f"logout falló: {type(error).__name__} (SIIAU cerrará la sesión por inactividad)")
+        await client.aclose()
+    for path in capture.write():
+        out(f"guardado (sin datos personales): {path}")
+    return 1 if failure or missing else 0
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("diagnose", help="one SIIAU login, step by step, with an optional safe capture")
+    parser.add_argument("--code", help="student code (the demo student with --simulate)")
+    parser.add_argument("--capture", type=Path, help="save every page, redacted, in this folder")
+    parser.add_argument("--simulate", action="store_true", help="use the built-in SIIAU simulator")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    with ExitStack() as stack:
+        if args.simulate:
+            from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
+
+            simulator = stack.enter_context(SiiauSimulator())
+            os.environ["SIIAU_BASE_URL"] = simulator.url
+            code, nip = args.code or DEMO_CODE, os.environ.get("SIIAU_NIP") or DEMO_NIP
+        else:
+            if not args.code:
+                print("--code is required (or use --simulate)", file=sys.stderr)
+                return 2
+            code, nip = args.code, os.environ.get("SIIAU_NIP") or getpass.getpass("NIP: ")
+        return asyncio.run(diagnose(Settings().siiau, Credentials(code, nip), Capture(args.capture)))
