@@ -197,7 +197,7 @@ def main() -> None:
         base_env = {
             "PATH": os.environ["PATH"], "HOME": tmp, "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_URL": botapi.base_url, "TELEGRAM_POLL_TIMEOUT": "5", "ENCRYPTION_KEYS": key,
-            "DATABASE_URL": db_url, "SIIAU_BASE_URL": siiau.url, "LOG_LEVEL": "WARNING",
+            "DATABASE_URL": db_url, "SIIAU_BASE_URL": siiau.url, "SIIAU_PORTAL_URL": siiau.url, "LOG_LEVEL": "WARNING",
             "SIIAU_MAX_CONCURRENCY": str(args.siiau_concurrency),
             "SIIAU_MAX_LOGINS_PER_HOUR": "1000", "SIIAU_READ_TIMEOUT": "10", "WEEKLY_TICK_SECONDS": "1",
             "WEEKLY_CONCURRENCY": str(max(4, args.siiau_concurrency * 2 // args.replicas)),

@@ -75,7 +75,7 @@ async def timed(action: Callable[[], Awaitable[object]]) -> float:
 
 async def main(rounds: int, with_seed: bool) -> None:
     with SiiauSimulator() as siiau, tempfile.TemporaryDirectory() as workdir:
-        os.environ["SIIAU_BASE_URL"] = siiau.url
+        os.environ["SIIAU_BASE_URL"] = os.environ["SIIAU_PORTAL_URL"] = siiau.url
         os.environ["SIIAU_MAX_LOGINS_PER_HOUR"] = "100000"  # the bench logs in far more than a student
         workflow = build_workflow(Settings())
         credentials = Credentials(DEMO_CODE, DEMO_NIP)

@@ -167,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
             from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 
             simulator = stack.enter_context(SiiauSimulator())
-            os.environ["SIIAU_BASE_URL"] = simulator.url
+            os.environ["SIIAU_BASE_URL"] = os.environ["SIIAU_PORTAL_URL"] = simulator.url
             code, nip = args.code or DEMO_CODE, os.environ.get("SIIAU_NIP") or DEMO_NIP
         else:
             if not args.code:

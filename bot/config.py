@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -44,7 +44,12 @@ class TelegramSettings(BaseSettings):
 class SiiauSettings(BaseSettings):
     model_config = _section("SIIAU_")
 
-    base_url: str = "https://siiauescolar.siiau.udg.mx"
+    base_url: str = "https://siiauescolar.siiau.udg.mx"  # Escolar
+    portal_url: str = "https://mw.siiau.udg.mx"  # the central Portal (JSF) that students log in to
+    login: Literal["auto", "portal", "direct"] = Field(
+        default="auto", description="auto: the path that worked last (rechecked daily), else the Portal, else direct"
+    )
+    user_agent: str = "Mozilla/5.0 (X11; Linux x86_64) horario-bot/0.2 (student-owned schedule reader)"
     verify_tls: bool = True
     ca_bundle: str = ""
     connect_timeout: float = 10.0

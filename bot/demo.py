@@ -42,6 +42,7 @@ def run_demo(out_dir: str = "demo-out") -> int:
             "ENCRYPTION_KEYS": CredentialCipher.generate_key(),
             "DATABASE_URL": f"sqlite+aiosqlite:///{(out / 'demo.db').resolve()}",
             "SIIAU_BASE_URL": siiau.url,
+            "SIIAU_PORTAL_URL": siiau.url,
         })  # fmt: skip
         return asyncio.run(_play(telegram, out))
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,6 +15,9 @@ from tests.helpers import DEMO_NIPS, TEST_TOKEN, BotProcess, assert_no_secrets
 from tests.pg import fresh_database
 
 REPO = Path(__file__).resolve().parent.parent
+# Settings built in tests read the environment: a test that forgets to point the Portal at
+# a simulator reaches a closed local port, never the real host.
+os.environ.setdefault("SIIAU_PORTAL_URL", "http://127.0.0.1:9")
 
 
 @pytest.fixture

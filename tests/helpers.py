@@ -127,6 +127,7 @@ class BotProcess:
             "ENCRYPTION_KEYS": TEST_KEY,
             "DATABASE_URL": f"sqlite+aiosqlite:///{self.db_path}",
             "SIIAU_BASE_URL": siiau_url,
+            "SIIAU_PORTAL_URL": siiau_url,
             "SIIAU_BACKOFF_BASE": "0.05",
             "SIIAU_BACKOFF_MAX": "0.2",
             "SIIAU_READ_TIMEOUT": "3",

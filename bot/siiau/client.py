@@ -5,16 +5,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from bot.config import SiiauSettings
 from bot.core.credentials import Credentials
-from bot.siiau import pages
-from bot.siiau.errors import LayoutChanged, SiiauError, SiiauUnavailable
+from bot.siiau import pages, portal_pages
+from bot.siiau.errors import (
+    InvalidCredentials,
+    LayoutChanged,
+    SessionAlreadyOpen,
+    SiiauError,
+    SiiauUnavailable,
+)
 from bot.siiau.portal import Career, SchedulePage
 
 log = logging.getLogger(__name__)
@@ -44,13 +52,64 @@ class Exchange:
 Observer = Callable[[Exchange], None]
 
 
-class SiiauClient:
-    """One student's conversation with SIIAU, from login to logout."""
+class LoginPathMemory:
+    """Which login path worked last, believed for a day (then both are tried again).
 
-    def __init__(self, http: httpx.AsyncClient, observer: Observer | None = None) -> None:
+    In-process by default; bootstrap can hand every client one backed by the database,
+    so replicas share what one of them learned.
+    """
+
+    def __init__(self, ttl: float = 24 * 3600, clock: Callable[[], float] = time.time) -> None:
+        self._ttl, self._clock = ttl, clock
+        self._path: str | None = None
+        self._since = 0.0
+
+    def preferred(self) -> str | None:
+        fresh = self._path is not None and self._clock() - self._since < self._ttl
+        return self._path if fresh else None
+
+    def remember(self, path: str) -> None:
+        self._path, self._since = path, self._clock()
+
+
+class _OtherPathMayWork(Exception):
+    """This path failed where trying the other one cannot cost a wrong NIP: before the
+    credentials went out, or after SIIAU accepted them."""
+
+    def __init__(self, cause: SiiauError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class SiiauClient:
+    """One student's conversation with SIIAU, from login to logout.
+
+    Two login paths lead to the same Escolar session: the central Portal (JSF, what
+    students use today) and the older direct three-step form. With `login="auto"`
+    the client tries the one that worked last (else the Portal) and moves to the
+    other only when this one failed before the credentials were sent, or after
+    they were accepted. A rejected NIP, or an answer to the credentials we cannot
+    read, ends the login: sending the NIP down the other path could be a second
+    rejection towards SIIAU's lock.
+    """
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        observer: Observer | None = None,
+        *,
+        portal_url: str = "",
+        login: str = "direct",
+        memory: LoginPathMemory | None = None,
+    ) -> None:
         self._http = http
         self._observer = observer
+        self._portal_url = portal_url.rstrip("/")
+        self._login_mode = login
+        self._memory = memory or LoginPathMemory()
         self._pidm: str | None = None
+        self._students_menu: str | None = None  # the ALUMNOS page the Portal path walked to
+        self.login_path: str | None = None
         self.unanswered_logins = 0
 
     @property
@@ -59,10 +118,91 @@ class SiiauClient:
         return [cookie.value for cookie in self._http.cookies.jar if cookie.value]
 
     async def login(self, credentials: Credentials) -> None:
-        self._pidm = None
+        self._pidm, self._students_menu, self.login_path = None, None, None
+        paths = self._paths()
+        for path in paths:
+            try:
+                if path == "portal":
+                    await self._login_portal(credentials)
+                else:
+                    await self._login_direct(credentials, fallback_allowed=len(paths) > 1)
+            except _OtherPathMayWork as failed:
+                if path == paths[-1]:
+                    raise failed.cause from None
+                log.info("siiau %s login unavailable (%s); trying the other path", path, type(failed.cause).__name__)
+                continue
+            self.login_path = path
+            self._memory.remember(path)
+            return
+
+    def _paths(self) -> list[str]:
+        if self._login_mode in ("portal", "direct"):
+            return [self._login_mode]
+        first = self._memory.preferred() or "portal"
+        return [first, "direct" if first == "portal" else "portal"]
+
+    async def _login_portal(self, credentials: Credentials) -> None:
+        """Portal login → dashboard → Escolar's frameset → fInicio → mainPage → ALUMNOS."""
         secrets = (credentials.code, credentials.nip)
-        with located("login 1/3", LOGIN_FORM, secrets):
-            hidden = pages.login_form_fields(await self._request("GET", LOGIN_FORM))
+        login_url = f"{self._portal_url}/Portal/login.xhtml"
+        try:
+            with located("portal 1/6", "/Portal/login.xhtml", secrets):
+                fields = portal_pages.login_form(await self._request("GET", login_url))
+        except SiiauError as error:
+            raise _OtherPathMayWork(error) from error  # nothing of the student's was sent
+        fields |= {"loginForm:codigo": credentials.code, "loginForm:password": credentials.nip}
+        with located("portal 2/6", "/Portal/login.xhtml", secrets):
+            answer = await self._send("POST", login_url, data=fields, follow_redirects=False, opens_session=True)
+            location = answer.headers.get("location", "")
+            if answer.status_code in (301, 302, 303) and "login.xhtml" not in location:
+                dashboard_url = urljoin(login_url, location)
+            elif answer.status_code in (301, 302, 303) or portal_pages.still_login_form(self._decode(answer)):
+                raise InvalidCredentials("the Portal rejected the student code or NIP")
+            else:
+                raise LayoutChanged("the Portal's answer to the login is not one we know",
+                                    pages.fragment(self._decode(answer)), marker="302 to the dashboard")  # fmt: skip
+        try:  # accepted: from here on, the direct path would be safe to try
+            await self._portal_into_escolar(dashboard_url, secrets)
+        except (LayoutChanged, SessionAlreadyOpen) as error:
+            raise _OtherPathMayWork(error) from error
+
+    async def _portal_into_escolar(self, dashboard_url: str, secrets: tuple[str, ...]) -> None:
+        with located("portal 3/6", "/Portal/dashboard.xhtml", secrets):
+            action, jump = portal_pages.escolar_jump(await self._request("GET", dashboard_url))
+            jumped = await self._send("POST", urljoin(dashboard_url, action), data=jump, follow_redirects=False)
+            location = jumped.headers.get("location", "")
+            entry_url = urljoin(dashboard_url, location) if location else f"{self._base()}/wus/gupprincipal.emicore"
+        with located("portal 4/6", "/wus/gupprincipal.emicore", secrets):
+            entry = await self._request("GET", urljoin(self._base(), entry_url))
+            top, main = portal_pages.frames(entry).get("topFrame"), portal_pages.frame(entry, "mainFrame")
+            if top:
+                await self._request("GET", urljoin(entry_url, top))
+            main_url = urljoin(entry_url, main)
+            start = portal_pages.form_named(await self._request("GET", main_url), "fInicio")
+        with located("portal 5/6", "/wus/gupprincipal.valida_inicio", secrets):
+            validate_url = urljoin(main_url, start.action)
+            main_page = await self._request("POST", validate_url, data=start.fields, opens_session=True)
+            self._pidm = pages.pidm_from_main_page(main_page)
+        with located("portal 6/6", "/wal/gupmenug.menu_sistema", secrets):
+            systems = portal_pages.form_named(main_page, "mainPage")
+            systems_url = urljoin(validate_url, systems.action)
+            frameset = await self._request("POST", systems_url, data=systems.fields)
+            menu_url = urljoin(systems_url, portal_pages.frame(frameset, "Menu", contains="menu_sistema"))
+            students = portal_pages.students_link(await self._request("GET", menu_url))
+            self._students_menu = await self._request("GET", urljoin(menu_url, students))
+
+    async def _login_direct(self, credentials: Credentials, *, fallback_allowed: bool = False) -> None:
+        secrets = (credentials.code, credentials.nip)
+        try:
+            with located("login 1/3", LOGIN_FORM, secrets):
+                hidden = pages.login_form_fields(await self._request("GET", LOGIN_FORM))
+        except SiiauError as error:
+            if fallback_allowed:
+                raise _OtherPathMayWork(error) from error  # nothing of the student's was sent
+            raise
+        await self._direct_steps(credentials, hidden, secrets)
+
+    async def _direct_steps(self, credentials: Credentials, hidden: dict[str, str], secrets: tuple[str, ...]) -> None:
         fields = {**hidden, "p_codigo_c": credentials.code, "p_clave_c": credentials.nip}
         with located("login 2/3", LOGIN_FORM_POST, secrets):
             pages.check_login_continues(await self._request("POST", LOGIN_FORM_POST, data=fields))
@@ -81,7 +221,7 @@ class SiiauClient:
 
     async def careers(self) -> list[Career]:
         with located("careers", MENU):
-            return pages.careers_from_menu(await self._menu())
+            return pages.careers_from_menu(self._students_menu or await self._menu())
 
     async def _menu(self) -> str:
         return await self._request(
@@ -129,6 +269,12 @@ class SiiauClient:
                 return cookie.value
         return None
 
+    def _base(self) -> str:
+        return str(self._http.base_url).rstrip("/")
+
+    def _decode(self, response: httpx.Response) -> str:
+        return pages.decode(response.content)
+
     async def _request(
         self,
         method: str,
@@ -139,8 +285,29 @@ class SiiauClient:
         classify: bool = True,
         opens_session: bool = False,
     ) -> str:
+        response = await self._send(method, path, data=data, params=params, opens_session=opens_session)
+        html = self._decode(response)
+        if response.status_code >= 400:
+            raise LayoutChanged(f"SIIAU answered HTTP {response.status_code} on {urlsplit(path).path}")
+        if classify:
+            pages.raise_for_page(html)
+        return html
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        opens_session: bool = False,
+        follow_redirects: bool = True,
+    ) -> httpx.Response:
+        """One request; transport failures and 5xx become `SiiauUnavailable`."""
         try:
-            response = await self._http.request(method, path, data=data, params=params)
+            response = await self._http.request(
+                method, path, data=data, params=params, follow_redirects=follow_redirects
+            )
         except (httpx.TransportError, asyncio.CancelledError) as exc:
             # A slow SIIAU may still serve a login we stopped waiting for, and open a
             # session whose cookie never reached us: the caller has to close it later.
@@ -151,16 +318,11 @@ class SiiauClient:
             if isinstance(exc, httpx.TimeoutException):
                 raise SiiauUnavailable(f"SIIAU timed out on {path}") from exc
             raise SiiauUnavailable(f"SIIAU connection failed on {path}: {type(exc).__name__}") from exc
-        html = pages.decode(response.content)
         if self._observer is not None:
-            self._observer(Exchange(method, path, response.status_code, html))
+            self._observer(Exchange(method, urlsplit(path).path, response.status_code, self._decode(response)))
         if response.status_code >= 500 or response.status_code == 429:
-            raise SiiauUnavailable(f"SIIAU answered HTTP {response.status_code} on {path}")
-        if response.status_code >= 400:
-            raise LayoutChanged(f"SIIAU answered HTTP {response.status_code} on {path}")
-        if classify:
-            pages.raise_for_page(html)
-        return html
+            raise SiiauUnavailable(f"SIIAU answered HTTP {response.status_code} on {urlsplit(path).path}")
+        return response
 
 
 @contextmanager
@@ -175,10 +337,11 @@ def located(step: str, path: str, secrets: tuple[str, ...] = ()) -> Iterator[Non
 
 
 class SiiauClientFactory:
-    """Makes a fresh client per run; only the TLS context is shared."""
+    """Makes a fresh client per run; only the TLS context and the login-path memory are shared."""
 
-    def __init__(self, settings: SiiauSettings) -> None:
+    def __init__(self, settings: SiiauSettings, memory: LoginPathMemory | None = None) -> None:
         self._settings = settings
+        self._memory = memory or LoginPathMemory()
         verify = settings.tls_verify
         if verify is False:
             self._verify: ssl.SSLContext | bool = False
@@ -194,7 +357,7 @@ class SiiauClientFactory:
             verify=self._verify,
             timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
             follow_redirects=True,
-            headers={"User-Agent": "horario-bot/0.1 (+student-owned schedule reader)"},
+            headers={"User-Agent": s.user_agent},
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
         )
-        return SiiauClient(http, observer)
+        return SiiauClient(http, observer, portal_url=s.portal_url, login=s.login, memory=self._memory)

@@ -59,3 +59,27 @@ def test_a_session_open_elsewhere_is_told_plainly(
     siiau.faults.session_open_codes.clear()
     register(botapi, USER, DEMO_CODE, DEMO_NIP)
     assert "SISTEMAS OPERATIVOS" in horario(botapi, USER)
+
+
+@pytest.mark.parametrize("paths", [{"portal"}, {"portal", "direct"}])
+def test_registration_and_horario_through_the_portal(
+    paths: set[str], bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    siiau.faults.login_paths = paths
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    assert "Listo" in botapi.bot_messages(USER)[-1].text
+    assert "SISTEMAS OPERATIVOS" in horario(botapi, USER)
+    assert siiau.logins_by_path == {"portal": 2}, "auto tries the Portal first, and it works"
+
+
+def test_a_wrong_nip_on_the_portal_is_told_and_not_retried(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    siiau.faults.login_paths = {"portal", "direct"}
+    botapi.user_says(USER, "/registrar")
+    botapi.wait_for_text(USER, "código de estudiante")
+    botapi.user_says(USER, DEMO_CODE)
+    botapi.wait_for_text(USER, "NIP")
+    typed = botapi.user_says(USER, "malnip9")
+    botapi.wait_for_text(USER, "no aceptó ese NIP", after=typed)
+    assert siiau.wrong_nips[DEMO_CODE] == 1 and siiau.logins[DEMO_CODE] == 1

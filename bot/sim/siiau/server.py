@@ -22,10 +22,15 @@ from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from bot.sim.siiau import pages
+from bot.sim.siiau import pages, portal_pages
 from bot.sim.siiau.students import SimStudent, demo_students
 
 LOCK_AFTER_WRONG_NIPS = 5
+DIRECT_LOGIN_PATHS = {"/wus/gupprincipal.forma_inicio", "/wus/gupprincipal.forma_inicio_bd"}
+PORTAL_ESCOLAR_ROUTES = {
+    ("GET", "/wus/gupprincipal.emicore"), ("GET", "/wus/gupprincipal.encabezado"),
+    ("GET", "/wus/gupprincipal.inicio_portal"), ("POST", "/wus/gupprincipal.sistemas"),
+}  # fmt: skip
 ONE_SHOT_KINDS = {"500", "reset", "hang", "slow", "maintenance", "expired", "survey"}
 
 
@@ -44,6 +49,12 @@ class Faults:
     survey_codes: set[str] = field(default_factory=set)
     session_open_codes: set[str] = field(default_factory=set)
     # Variants the public evidence shows (PROTOCOL.md), each switchable:
+    # Which login paths answer: "direct" (gupprincipal.forma_inicio…) and "portal" (the central
+    # JSF Portal at /Portal/login.xhtml). The other one answers 404.
+    login_paths: set[str] = field(default_factory=lambda: {"direct"})
+    # "answer": the Portal answers the credentials with a page nobody knows (after counting the
+    # login); "dashboard": it accepts them but the dashboard lacks its jump into Escolar.
+    portal_breaks_at: str = ""
     student_block: str = "td"  # "th": labels in a row of <th> over a row of values
     career_options: str = "code"  # "code-cycle" (INNI-202210) or "code-name" (INCO - NOMBRE)
     hang_seconds: float = 30.0
@@ -86,6 +97,9 @@ class SiiauSimulator:
         self._held = 0
         self.cookies_issued: list[str] = []  # every cookie value handed out, for redaction tests
         self._sessions: dict[str, _Session] = {}
+        self._portal_views: set[str] = set()
+        self._portal_users: dict[str, SimStudent] = {}  # JSESSIONID → who logged in to the Portal
+        self._tickets: dict[str, SimStudent] = {}  # Portal → Escolar hand-over
         self._tokens: set[str] = set()
         self._one_shots: deque[_OneShot] = deque()
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
@@ -154,6 +168,7 @@ class SiiauSimulator:
     def reset_stats(self) -> None:
         with getattr(self, "_lock", threading.Lock()):
             self.logins: Counter[str] = Counter()
+            self.logins_by_path: Counter[str] = Counter()  # "portal" or "direct"
             self.wrong_nips: Counter[str] = Counter()
             self.logouts = 0
             self.requests = 0
@@ -208,6 +223,8 @@ class SiiauSimulator:
 
     def _dispatch(self, request: BaseHTTPRequestHandler, method: str) -> None:
         url = urlsplit(request.path)
+        if not url.path.startswith("/Portal/"):  # SIIAU's PL/SQL gateway ignores the case of its paths
+            url = url._replace(path=url.path.lower())
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length).decode("latin-1") if length else ""
         form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
@@ -245,7 +262,12 @@ class SiiauSimulator:
         if "cookiesession1" not in cookies:
             set_cookies.append(f"cookiesession1={secrets.token_hex(8)}; Path=/; HttpOnly")
         route = (method, url.path)
-        if route == ("GET", "/wus/gupprincipal.forma_inicio"):
+        direct = "direct" in self.faults.login_paths
+        if url.path.startswith("/Portal/") or (method, url.path) in PORTAL_ESCOLAR_ROUTES or "p_ticket_c" in form:
+            self._portal(request, method, url.path, form, query, cookies, set_cookies)
+        elif not direct and url.path in DIRECT_LOGIN_PATHS:
+            self._send(request, "<HTML><BODY>Not Found</BODY></HTML>", status=404)
+        elif route == ("GET", "/wus/gupprincipal.forma_inicio"):
             token = secrets.token_hex(6)
             with self._lock:
                 self._tokens.add(token)
@@ -281,6 +303,7 @@ class SiiauSimulator:
             return
         with self._lock:
             self.logins[code] += 1
+            self.logins_by_path["direct"] += 1
             student = self._students.get(code)
             if self.is_locked(code):
                 page = pages.locked()
@@ -289,19 +312,110 @@ class SiiauSimulator:
                 page = pages.locked() if self.is_locked(code) else pages.invalid_credentials()
             else:
                 page = pages.main_page(student.pidm)
-                for sid, existing in list(self._sessions.items()):
-                    if existing.student.code == code:
-                        self.overlapping_logins += 1
-                        del self._sessions[sid]
-                sid = secrets.token_hex(12)
-                self._sessions[sid] = _Session(sid, student, request.client_address[1])
-                self.peak_sessions = max(self.peak_sessions, len(self._sessions))
-                prefix = self._cookie_prefix()
-                set_cookies += [
-                    f"{prefix}SIIAUSESION={sid}; Path=/",
-                    f"{prefix}SIIAUUDG={student.pidm}; Path=/",
-                ]
+                set_cookies += self._open_session(student, request.client_address[1])
         self._send(request, page, set_cookies)
+
+    def _open_session(self, student: SimStudent, client_port: int) -> list[str]:
+        """A new Escolar session (replacing the student's open one); its cookies. Lock held."""
+        for sid, existing in list(self._sessions.items()):
+            if existing.student.code == student.code:
+                self.overlapping_logins += 1
+                del self._sessions[sid]
+        sid = secrets.token_hex(12)
+        self._sessions[sid] = _Session(sid, student, client_port)
+        self.peak_sessions = max(self.peak_sessions, len(self._sessions))
+        prefix = self._cookie_prefix()
+        return [f"{prefix}SIIAUSESION={sid}; Path=/", f"{prefix}SIIAUUDG={student.pidm}; Path=/"]
+
+    def _portal(
+        self,
+        request: BaseHTTPRequestHandler,
+        method: str,
+        path: str,
+        form: dict[str, str],
+        query: dict[str, str],
+        cookies: SimpleCookie,
+        set_cookies: list[str],
+    ) -> None:
+        """The Portal login, its jump into Escolar, and Escolar's side of the hand-over."""
+        if "portal" not in self.faults.login_paths:
+            self._send(request, "<html><body>Not Found</body></html>", status=404)
+            return
+        jsid = cookies["JSESSIONID"].value if "JSESSIONID" in cookies else None
+        if jsid is None and path.startswith("/Portal/"):
+            jsid = secrets.token_hex(10)
+            set_cookies.append(f"JSESSIONID={jsid}; Path=/Portal; HttpOnly")
+        view = secrets.token_hex(8)
+        with self._lock:
+            self._portal_views.add(view)
+            known_view = form.get("javax.faces.ViewState") in self._portal_views
+            user = self._portal_users.get(jsid or "")
+        if (method, path) == ("GET", "/Portal/login.xhtml"):
+            self._send(request, portal_pages.login(view), set_cookies)
+        elif (method, path) == ("POST", "/Portal/login.xhtml") and known_view:
+            self._portal_login(request, form, jsid or "", view, set_cookies)
+        elif (method, path) == ("GET", "/Portal/dashboard.xhtml") and user is not None:
+            page = portal_pages.dashboard(view, user.name)
+            if self.faults.portal_breaks_at == "dashboard":
+                page = page.replace("sistemasForm", "appsForm")
+            self._send(request, page, set_cookies)
+        elif (method, path) == ("POST", "/Portal/dashboard.xhtml") and user is not None and known_view \
+                and form.get("sistema") == "ESCOLAR":  # fmt: skip
+            ticket = secrets.token_hex(8)
+            with self._lock:
+                self._tickets[ticket] = user
+            self._redirect(request, f"/wus/gupprincipal.emicore?p_ticket_c={ticket}", set_cookies)
+        elif (method, path) == ("GET", "/wus/gupprincipal.emicore") and query.get("p_ticket_c") in self._tickets:
+            self._send(request, portal_pages.escolar_entry(query["p_ticket_c"]), set_cookies)
+        elif (method, path) == ("GET", "/wus/gupprincipal.encabezado"):
+            self._send(request, portal_pages.top_frame(), set_cookies)
+        elif (method, path) == ("GET", "/wus/gupprincipal.inicio_portal") and query.get("p_ticket_c") in self._tickets:
+            self._send(request, portal_pages.main_frame(query["p_ticket_c"]), set_cookies)
+        elif (method, path) == ("POST", "/wus/gupprincipal.valida_inicio"):
+            with self._lock:
+                student = self._tickets.pop(form.get("p_ticket_c", ""), None)
+                if student is not None:
+                    set_cookies += self._open_session(student, request.client_address[1])
+            page = portal_pages.main_page(student.pidm) if student else pages.skipped_step()
+            self._send(request, page, set_cookies)
+        elif (method, path) == ("POST", "/wus/gupprincipal.sistemas") and self._session(cookies) is not None:
+            self._send(request, portal_pages.systems(form.get("p_pidm_n", "")), set_cookies)
+        else:
+            self._send(request, pages.session_expired(), set_cookies)
+
+    def _portal_login(
+        self, request: BaseHTTPRequestHandler, form: dict[str, str], jsid: str, view: str, set_cookies: list[str]
+    ) -> None:
+        code, nip = form.get("loginForm:codigo", ""), form.get("loginForm:password", "")
+        with self._lock:
+            self.logins[code] += 1
+            self.logins_by_path["portal"] += 1
+            student = self._students.get(code)
+            if self.is_locked(code):
+                page: str | None = pages.locked()
+            elif student is None or student.nip != nip:
+                self.wrong_nips[code] += 1
+                page = pages.locked() if self.is_locked(code) else portal_pages.login(view, portal_pages.MESSAGE_WRONG)
+            else:
+                self._portal_users[jsid] = student
+                page = None
+        if self.faults.portal_breaks_at == "answer":
+            page = "<html><body><h1>Error inesperado</h1></body></html>"
+        if page is None:
+            self._redirect(request, "/Portal/dashboard.xhtml", set_cookies)
+        else:
+            self._send(request, page, set_cookies)
+
+    def _redirect(self, request: BaseHTTPRequestHandler, location: str, set_cookies: list[str]) -> None:
+        try:
+            request.send_response(302)
+            request.send_header("Location", location)
+            request.send_header("Content-Length", "0")
+            for cookie in set_cookies:
+                request.send_header("Set-Cookie", cookie)
+            request.end_headers()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def _logout(self, cookies: SimpleCookie) -> None:
         session = self._session(cookies)
@@ -333,6 +447,13 @@ class SiiauSimulator:
             return
         if (method, path) == ("POST", "/wal/gupmenug.menu") and form.get("p_pidm_n") == student.pidm:
             self._send(request, pages.menu(student, options=self.faults.career_options))
+            return
+        if (method, path) == ("GET", "/wal/gupmenug.menu_sistema") and query.get("p_pidm_n") == student.pidm:
+            self._send(request, portal_pages.menu_systems(student.pidm))
+            return
+        if (method, path) == ("GET", "/wal/gupmenug.menu") and query.get("p_pidm_n") == student.pidm:
+            page = pages.menu(student, options=self.faults.career_options)
+            self._send(request, page if query.get("p_sistema_c") == "ALUMNOS" else "<HTML><BODY>SEMS</BODY></HTML>")
             return
         if (method, path) == ("GET", "/wal/sgpregi.horario"):
             pidm, career_code, cycle = query.get("pidmp"), query.get("majrp", ""), pages.CURRENT_CYCLE
