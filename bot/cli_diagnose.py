@@ -54,19 +54,34 @@ def _text(pattern: str) -> Check:
     return lambda _, html: re.search(pattern, html, re.IGNORECASE) is not None
 
 
-STEPS: dict[str, tuple[str, tuple[Marker, ...]]] = {
-    siiau.LOGIN_FORM: ("login 1/3", (Marker("form → gupprincipal.forma_inicio_bd", _form(action="forma_inicio_bd")),)),
-    siiau.LOGIN_FORM_POST: ("login 2/3", (Marker("form fInicio → valida_inicio", _form("finicio", "valida_inicio")),)),
-    siiau.LOGIN_VALIDATE: ("login 3/3", (
+STEPS: dict[tuple[str, str], tuple[str, tuple[Marker, ...]]] = {
+    ("GET", siiau.LOGIN_FORM): ("login 1/3", (Marker("form → gupprincipal.forma_inicio_bd", _form(action="forma_inicio_bd")),)),
+    ("POST", siiau.LOGIN_FORM_POST): ("login 2/3", (Marker("form fInicio → valida_inicio", _form("finicio", "valida_inicio")),)),
+    ("POST", siiau.LOGIN_VALIDATE): ("login 3/3", (
         Marker("form mainPage", _form("mainpage")), Marker("input p_pidm_n", _text(r"name=\W?p_pidm_n")),
     )),
-    siiau.MENU: ("menu", (Marker("select p_carrera or a majrp= link", _text(r"p_carrera|majrp=")),)),
-    siiau.SCHEDULE_CURRENT: ("horario", (
+    ("POST", siiau.MENU): ("menu", (Marker("select p_carrera or a majrp= link", _text(r"p_carrera|majrp=")),)),
+    ("GET", siiau.MENU): ("menu", (Marker("select p_carrera or a majrp= link", _text(r"p_carrera|majrp=")),)),
+    ("GET", siiau.SCHEDULE_CURRENT): ("horario", (
         Marker("DATOS DEL ESTUDIANTE", _text("DATOS DEL ESTUDIANTE")),
         Marker("Horario de cursos del ciclo", _text(r"horario de cursos del ciclo")),
         Marker("columna FECHA INCIO", _text(r"FECHA INCIO")),
     )),
-    siiau.LOGOUT: ("logout", ()),
+    ("GET", siiau.LOGOUT): ("logout", ()),
+    ("GET", "/portal/login.xhtml"): ("portal 1/6", (
+        Marker("form#loginForm", _text(r'id="loginForm"')), Marker("javax.faces.ViewState", _text(r"javax\.faces\.ViewState")),
+    )),
+    ("POST", "/portal/login.xhtml"): ("portal 2/6", ()),  # a 302 to the dashboard: the client checks it
+    ("GET", "/portal/dashboard.xhtml"): ("portal 3/6", (Marker("sistemasForm + mojarra.jsfcljs", _text(r"mojarra\.jsfcljs")),)),
+    ("POST", "/portal/dashboard.xhtml"): ("portal 3/6", ()),
+    ("GET", "/wus/gupprincipal.emicore"): ("portal 4/6", (Marker("frame mainFrame", _text(r"mainFrame")),)),
+    ("GET", "/wus/gupprincipal.encabezado"): ("portal 4/6", ()),
+    ("GET", "/wus/gupprincipal.inicio_portal"): ("portal 4/6", (Marker("form fInicio", _form("finicio")),)),
+    ("POST", "/wus/gupprincipal.valida_inicio"): ("portal 5/6", (
+        Marker("form mainPage", _form("mainpage")), Marker("input p_pidm_n", _text(r"name=\W?p_pidm_n")),
+    )),
+    ("POST", "/wus/gupprincipal.sistemas"): ("portal 6/6", (Marker("frame Menu", _text(r"name=\W?Menu")),)),
+    ("GET", "/wal/gupmenug.menu_sistema"): ("portal 6/6", (Marker("ALUMNOS link", _text(r"p_sistema_c=ALUMNOS\b")),)),
 }  # fmt: skip
 
 
@@ -118,7 +133,7 @@ async def diagnose(settings: SiiauSettings, credentials: Credentials, capture: C
     missing: list[str] = []
 
     def observe(exchange: siiau.Exchange) -> None:
-        step, markers = STEPS.get(exchange.path, (exchange.path, ()))
+        step, markers = STEPS.get((exchange.method, exchange.path.lower()), (exchange.path, ()))
         soup = BeautifulSoup(exchange.html, "lxml")
         found = [m.label for m in markers if m.found(soup, exchange.html)]
         lacking = [m.label for m in markers if m.label not in found]
@@ -157,6 +172,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = commands.add_parser("diagnose", help="one SIIAU login, step by step, with an optional safe capture")
     parser.add_argument("--code", help="student code (the demo student with --simulate)")
     parser.add_argument("--capture", type=Path, help="save every page, redacted, in this folder")
+    parser.add_argument("--login", choices=["auto", "portal", "direct"], help="login path (default: SIIAU_LOGIN)")
     parser.add_argument("--simulate", action="store_true", help="use the built-in SIIAU simulator")
     parser.set_defaults(handler=run)
 
@@ -174,4 +190,7 @@ def run(args: argparse.Namespace) -> int:
                 print("--code is required (or use --simulate)", file=sys.stderr)
                 return 2
             code, nip = args.code, os.environ.get("SIIAU_NIP") or getpass.getpass("NIP: ")
-        return asyncio.run(diagnose(Settings().siiau, Credentials(code, nip), Capture(args.capture)))
+        settings = Settings().siiau
+        if args.login:
+            settings = settings.model_copy(update={"login": args.login})
+        return asyncio.run(diagnose(settings, Credentials(code, nip), Capture(args.capture)))

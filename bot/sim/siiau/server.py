@@ -407,6 +407,8 @@ class SiiauSimulator:
             self._send(request, page, set_cookies)
 
     def _redirect(self, request: BaseHTTPRequestHandler, location: str, set_cookies: list[str]) -> None:
+        with self._lock:
+            self.cookies_issued.extend(c.split(";", 1)[0].split("=", 1)[1] for c in set_cookies if "=" in c)
         try:
             request.send_response(302)
             request.send_header("Location", location)
