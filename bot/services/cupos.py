@@ -57,6 +57,7 @@ CLAVE = re.compile(r"^(?=.*[A-Z])[A-Z0-9]{3,8}$")
 NRC = re.compile(r"^\d{5,7}$")
 CENTRE = re.compile(r"^[A-Z]{1,3}$")
 LOOKUP_CACHE = 512
+BASELINE_SECONDS = 600  # what a student saw this recently is the baseline of a new subject
 DAY = 86400
 
 
@@ -343,7 +344,7 @@ class CuposService:
         key = SubjectKey(cycle, centre, normalise(clave))
         seen = self._seen.get(key)
         now = self.clock()
-        fresh = seen is not None and now - seen.at < self.settings.poll_seconds
+        fresh = seen is not None and now - seen.at < max(self.settings.poll_seconds, BASELINE_SECONDS)
         if seen is not None and seen.ends_ts is not None and seen.ends_ts <= now:
             raise CycleNotOpen(cycle)
         expires = int(now) + self.settings.watch_days * DAY

@@ -44,6 +44,7 @@ class OfferPaging:
 class Search:
     method: str
     fields: list[tuple[str, str]]  # as posted, in order
+    at: float = field(default_factory=time.time)  # when it arrived (wall clock, for benches)
 
 
 @dataclass
