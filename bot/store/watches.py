@@ -263,6 +263,7 @@ class WatchStore:
                     .returning(CupoWatchRow.id, CupoWatchRow.subject_id, CupoWatchRow.target,
                                CupoWatchRow.label, CupoWatchRow.expires_ts, CupoWatchRow.chat_id,
                                CupoWatchRow.user_id)  # fmt: skip
+                    .execution_options(synchronize_session=False)
                 )
             ).all()
             if not rows:
@@ -270,7 +271,7 @@ class WatchStore:
             subjects = {
                 row.id: row
                 for row in await session.scalars(
-                    select(CupoSubjectRow).where(CupoSubjectRow.id.in_({r[1] for r in rows}))
+                    select(CupoSubjectRow).where(CupoSubjectRow.id.in_(sorted({r[1] for r in rows})))
                 )
             }
         return [
