@@ -171,7 +171,7 @@ class WatchStore:
                 .where(CupoWatchRow.user_id == user_id)
                 .order_by(CupoWatchRow.id)
             )
-            return [_record(watch, subject) for watch, subject in rows.tuples()]
+            return [_record(watch, subject) for watch, subject in rows.all()]
 
     async def schedule_json(self, user_id: int) -> str | None:
         """The last schedule delivered to the student (anonymised snapshot), if any."""
@@ -215,7 +215,7 @@ class WatchStore:
                 .where(CupoWatchRow.subject_id == subject_id, CupoWatchRow.expires_ts > now_ts)
                 .order_by(CupoWatchRow.id)
             )
-            return [Watcher(*row) for row in rows.tuples()]
+            return [Watcher(*row) for row in rows.all()]
 
     async def polled(
         self, claim: SubjectClaim, *, now_ts: int, free: dict[str, int], next_ts: int, late: bool
