@@ -196,16 +196,16 @@ def main() -> int:
     latencies = [first_alert[nrc] - t for nrc, t in opened.items() if nrc in first_alert]
     print(f"interval {args.interval} s, concurrency {args.concurrency}, jitter {args.jitter} s, "
           f"offer latency {args.latency * 1000:.0f} ms, {args.watchers} watchers of {args.subjects} subjects")  # fmt: skip
-    print(f"requests: {len(searches)} in {args.rounds} rounds = {len(searches) / args.rounds:.1f} per round; "
-          f"polls per subject min/median/max {counts[0]}/{rounds_seen:.0f}/{counts[-1]} "
-          f"({len(polls)} subjects polled)")  # fmt: skip
+    window = args.interval * args.rounds
+    print(f"requests: {len(searches)} in the {window} s run ({len(searches) / args.rounds:.1f} per {args.interval} s; "
+          f"the run's edges cut rounds): polls per subject min/median/max {counts[0]}/{rounds_seen:.0f}/{counts[-1]}, "
+          f"{len(polls)} of {args.subjects} subjects polled")  # fmt: skip
     print(f"gap between two polls of one subject: min {min(gaps):.1f} s, median {statistics.median(gaps):.1f} s, "
           f"max {max(gaps):.1f} s; late polls {result['late_polls']}")  # fmt: skip
-    round_spans = []
-    for k in range(int(counts[0])):
+    for k in range(int(counts[0])):  # round k: every subject's k-th poll
         kth = [times[k] for times in polls.values()]
-        round_spans.append(max(kth) - min(kth))
-    print("round k: first to last request " + ", ".join(f"{span:.1f} s" for span in round_spans))
+        print(f"round {k + 1}: {len(kth)} requests for {args.subjects} subjects, "
+              f"first to last {max(kth) - min(kth):.1f} s")  # fmt: skip
     if latencies:
         print(f"alert latency (opening → first sendMessage), {len(latencies)}/{len(opened)} openings: "
               f"p50 {percentile(latencies, 50):.1f} s, p95 {percentile(latencies, 95):.1f} s, "

@@ -18,10 +18,10 @@ import re
 import time
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from prometheus_client import Counter, Gauge
 
@@ -265,14 +265,13 @@ class CuposService:
         self._seen: OrderedDict[SubjectKey, _Seen] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
         self._claiming = asyncio.Lock()
-        self._paused = False
 
     # ---- the form, cached ---------------------------------------------------------
     async def form(self) -> OfferForm:
         now = self.clock()
         if self._form is None or now - self._form_at >= self.settings.form_max_age_seconds:
             try:
-                form = await self._request(self.client.form())
+                form = await self._request(self.client.form)
             except (SiiauUnavailable, LayoutChanged, PollingPaused):
                 if self._form is None:
                     raise
@@ -295,7 +294,7 @@ class CuposService:
             raise UnknownCentre(centre)
         chosen = self._cycle(form, cycle)
         await self.store.remember_centre(user_id, centre)
-        result = await self._request(self.client.search(chosen.code, centre, clave))
+        result = await self._request(lambda: self.client.search(chosen.code, centre, clave))
         sections = result.sections
         if not sections:
             raise UnknownClave(clave, centre, chosen)
@@ -450,7 +449,7 @@ class CuposService:
         if late:
             LATE.inc()
         try:
-            result = await self._request(self.client.search(key.cycle, key.centre, key.clave))
+            result = await self._request(lambda: self.client.search(key.cycle, key.centre, key.clave))
         except PollingPaused:
             await self.store.put_back(claim, claim.due_ts)
             POLLS.labels("paused").inc()
@@ -469,14 +468,13 @@ class CuposService:
         LAST_OK.set(now)
         return True
 
-    async def _request(self, call: Coroutine[Any, Any, T]) -> T:
+    async def _request(self, call: Callable[[], Awaitable[T]]) -> T:
         """One offer request: within the concurrency bound, and only while the breaker allows."""
         async with self._requests:
             if not await self.breaker.allow():
-                call.close()
                 raise PollingPaused()
             try:
-                value: T = await call
+                value: T = await call()
             except SiiauUnavailable:
                 await self.breaker.record_failure()
                 raise
