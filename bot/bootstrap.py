@@ -9,9 +9,12 @@ with stand-ins and no layer reaches into another's objects.
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from zoneinfo import ZoneInfo
+
+import httpx
 
 from bot.config import Settings
 from bot.ops.http import HealthSources, OpsServer
@@ -24,6 +27,7 @@ from bot.services.coordination import (
     SharedSessionSlots,
     SharedUserGate,
 )
+from bot.services.cupos import CuposNotifier, CuposService, LoggingNotifier
 from bot.services.delivery import DeliveryService
 from bot.services.flow import FlowRunner, RetryPolicy
 from bot.services.gate import Gate, UserGate
@@ -33,10 +37,12 @@ from bot.services.registration import RegistrationService
 from bot.services.weekly import WeeklyNotifier, WeeklyService
 from bot.services.workflow import ScheduleWorkflow
 from bot.siiau.client import SiiauClientFactory
+from bot.siiau.offer_client import DEFAULT_USER_AGENT, OfferClient
 from bot.store.crypto import CredentialCipher, KeyConfigError
 from bot.store.db import create_engine, migrate
 from bot.store.repository import Store
 from bot.store.shared import SharedStore
+from bot.store.watches import WatchStore
 
 TOKEN_FORMAT = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 WEBHOOK_SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -125,6 +131,34 @@ def build_workflow(
     )
 
 
+# ---- seat alerts ----------------------------------------------------------------
+def build_offer_http(settings: Settings) -> httpx.AsyncClient:
+    """The public offer's HTTP client, with as many connections as offer requests may be in flight."""
+    siiau = settings.siiau
+    verify: ssl.SSLContext | bool = (
+        ssl.create_default_context(cafile=siiau.ca_bundle) if siiau.ca_bundle else siiau.verify_tls
+    )
+    slots = settings.cupos.max_concurrency
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(siiau.read_timeout, connect=siiau.connect_timeout),
+        verify=verify,
+        headers={"User-Agent": DEFAULT_USER_AGENT},
+        limits=httpx.Limits(max_connections=slots, max_keepalive_connections=slots),
+    )
+
+
+def build_cupos(
+    settings: Settings, store: Store, breaker: Breaker, http: httpx.AsyncClient,
+    notifier: CuposNotifier | None = None,
+) -> CuposService:  # fmt: skip
+    """The seat watcher: its own offer client and request bound, the shared SIIAU breaker.
+    The caller closes `http` after the service."""
+    return CuposService(
+        WatchStore(store.engine), OfferClient(settings.siiau.offer_url, http=http), breaker, settings.cupos,
+        notifier=notifier or LoggingNotifier(),
+    )  # fmt: skip
+
+
 # ---- services -------------------------------------------------------------------
 def build_services(
     settings: Settings,
@@ -133,6 +167,7 @@ def build_services(
     notifier: NotifierFactory,
     *,
     shared: bool = False,
+    cupos_notifier: CuposNotifier | None = None,
 ) -> Services:
     """The services over an open store and a workflow. `Services.aclose` closes all three."""
     gate: Gate
@@ -144,19 +179,27 @@ def build_services(
     weekly = WeeklyService(
         delivery, store.weekly, settings.weekly, ZoneInfo(settings.bot.bot_timezone), notifier=notifier(delivery)
     )
+    offer_http = build_offer_http(settings)
+    cupos = build_cupos(settings, store, workflow.breaker, offer_http, cupos_notifier)
     services = Services(
         delivery=delivery,
         registration=RegistrationService(store, workflow),
         weekly=weekly,
         operations=OperationsService(workflow.breaker),
+        cupos=cupos,
     )
     services.resources.push_async_callback(store.engine.dispose)
     services.resources.push_async_callback(workflow.aclose)
     services.resources.push_async_callback(weekly.aclose)
+    services.resources.push_async_callback(offer_http.aclose)
+    services.resources.push_async_callback(cupos.aclose)
     return services
 
 
-async def start_services(settings: Settings, cipher: CredentialCipher, notifier: NotifierFactory) -> Services:
+async def start_services(
+    settings: Settings, cipher: CredentialCipher, notifier: NotifierFactory,
+    *, cupos_notifier: CuposNotifier | None = None,
+) -> Services:  # fmt: skip
     """Everything the bot runs on: store, workflow, services and, with METRICS_PORT, the ops server."""
     async with AsyncExitStack() as opened:
         store = await open_store(settings, cipher)
@@ -164,7 +207,7 @@ async def start_services(settings: Settings, cipher: CredentialCipher, notifier:
         shared = uses_shared_state(settings, store.engine.dialect.name)
         workflow = build_workflow(settings, shared=store.shared if shared else None)
         opened.push_async_callback(workflow.aclose)
-        services = build_services(settings, store, workflow, notifier, shared=shared)
+        services = build_services(settings, store, workflow, notifier, shared=shared, cupos_notifier=cupos_notifier)
         opened.pop_all()
         opened.push_async_callback(services.aclose)
         if settings.bot.metrics_port:

@@ -62,6 +62,7 @@ class SiiauSettings(BaseSettings):
     breaker_threshold: int = Field(default=5, ge=1)
     breaker_cooldown: float = Field(default=60.0, ge=0)
     max_logins_per_hour: int = Field(default=6, ge=1)
+    offer_url: str = "https://consulta.siiau.udg.mx/wco"
     orphan_sweep_seconds: float = Field(
         default=60.0, ge=0, description="after a login that got no answer, log in and out again this much later; 0 = off"
     )
@@ -89,6 +90,20 @@ class WeeklySettings(BaseSettings):
     max_attempts: int = Field(default=4, ge=1)
     retry_base_seconds: int = Field(default=300, ge=1)
     concurrency: int = Field(default=16, ge=1, description="claims being delivered at once")
+
+
+class CuposSettings(BaseSettings):
+    model_config = _section("CUPOS_")
+
+    poll_seconds: int = Field(default=300, ge=1, description="one round: every watched subject polled once")
+    max_concurrency: int = Field(default=2, ge=1, description="offer requests in flight, apart from SIIAU sessions")
+    max_per_user: int = Field(default=10, ge=1)
+    watch_days: int = Field(default=21, ge=1)
+    jitter_seconds: float = Field(default=10.0, ge=0, description="random shift of each poll within its round")
+    tick_seconds: float = Field(default=5.0, gt=0)
+    lease_seconds: int = Field(default=120, ge=1, description="a claimed poll not finished by then is free again")
+    max_backoff_rounds: int = Field(default=8, ge=1, description="a failing subject waits up to this many rounds")
+    form_max_age_seconds: int = Field(default=86400, ge=60, description="the offer form (cycles, centres) cache")
 
 
 class StoreSettings(BaseSettings):
@@ -143,6 +158,10 @@ class Settings:
     @cached_property
     def weekly(self) -> WeeklySettings:
         return WeeklySettings()
+
+    @cached_property
+    def cupos(self) -> CuposSettings:
+        return CuposSettings()
 
     @cached_property
     def bot(self) -> BotSettings:

@@ -11,12 +11,15 @@ import asyncio
 import os
 import secrets
 import string
+from datetime import date
 from pathlib import Path
 
 from bot import logs
 from bot.config import Settings
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
+from bot.sim.siiau.offer_pages import demo_offer
+from bot.sim.siiau.offer_server import OfferSimulator
 from bot.store.crypto import CredentialCipher
 from bot.telegram import texts
 from bot.telegram.app import build_application
@@ -34,7 +37,8 @@ def run_demo(out_dir: str = "demo-out") -> int:
     out.mkdir(parents=True, exist_ok=True)
     logs.configure("WARNING")
     token = _fake_token()
-    with SiiauSimulator() as siiau, BotApiStandIn(token) as telegram:
+    with SiiauSimulator() as siiau, BotApiStandIn(token) as telegram, OfferSimulator() as offer:
+        offer.set_offer("202620", "D", demo_offer(date.today()))
         os.environ.update({
             "TELEGRAM_BOT_TOKEN": token,
             "TELEGRAM_API_URL": telegram.base_url,
@@ -43,11 +47,13 @@ def run_demo(out_dir: str = "demo-out") -> int:
             "DATABASE_URL": f"sqlite+aiosqlite:///{(out / 'demo.db').resolve()}",
             "SIIAU_BASE_URL": siiau.url,
             "SIIAU_PORTAL_URL": siiau.url,
+            "SIIAU_OFFER_URL": offer.url,
+            "CUPOS_POLL_SECONDS": "2", "CUPOS_TICK_SECONDS": "0.5", "CUPOS_JITTER_SECONDS": "0",
         })  # fmt: skip
-        return asyncio.run(_play(telegram, out))
+        return asyncio.run(_play(telegram, out, offer))
 
 
-async def _play(telegram: BotApiStandIn, out: Path) -> int:
+async def _play(telegram: BotApiStandIn, out: Path, offer: OfferSimulator) -> int:
     application = build_application(Settings())
     async with application:
         # post_init/post_shutdown run by themselves only under run_polling().
@@ -56,6 +62,7 @@ async def _play(telegram: BotApiStandIn, out: Path) -> int:
         await application.updater.start_polling(timeout=1)  # type: ignore[union-attr]
         try:
             pdf_path = await asyncio.to_thread(_conversation, telegram, out)
+            await asyncio.to_thread(_seat_alert, telegram, offer)
         finally:
             await application.updater.stop()  # type: ignore[union-attr]
             await application.stop()
@@ -89,3 +96,15 @@ def _conversation(telegram: BotApiStandIn, out: Path) -> Path:
     path = out / (document.filename or "horario.pdf")
     path.write_bytes(document.document or b"")
     return path
+
+
+def _seat_alert(telegram: BotApiStandIn, offer: OfferSimulator) -> None:
+    """/cupos: watch a full section, then a seat opens in the offer and the alert arrives."""
+    user = DEMO_USER
+    step = telegram.user_says(user, "/cupos I5890 D")
+    listing = telegram.wait_for_text(user, "libres", after=step)
+    step = telegram.last_message_id(user)
+    telegram.user_presses(user, listing, texts.CUPOS_WATCH.format(section="D11"))
+    telegram.wait_for_text(user, "te aviso", after=step)
+    offer.set_free("180245", 2)
+    telegram.wait_for(user, lambda m: m.text.startswith("🎉"), timeout=60, after=step)

@@ -10,6 +10,7 @@ import pytest
 
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import SiiauSimulator
+from bot.sim.siiau.offer_server import OfferSimulator
 from tests import workflow_kit
 from tests.helpers import DEMO_NIPS, TEST_TOKEN, BotProcess, assert_no_secrets
 from tests.pg import fresh_database
@@ -23,6 +24,13 @@ os.environ.setdefault("SIIAU_PORTAL_URL", "http://127.0.0.1:9")
 @pytest.fixture
 def siiau() -> Iterator[SiiauSimulator]:
     with SiiauSimulator(seed=7) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def offer() -> Iterator[OfferSimulator]:
+    """The public course offer; a `bot` in the same test is pointed at it."""
+    with OfferSimulator() as simulator:
         yield simulator
 
 
@@ -64,7 +72,8 @@ def bot(
     """The real bot, polling the stand-in. On teardown: no NIP or token in its log or DB."""
     marker = request.node.get_closest_marker("bot_env")
     extra = {k: str(v) for k, v in (marker.kwargs if marker else {}).items()}
-    process = BotProcess(tmp_path, botapi, siiau.url, extra).start()
+    offer_url = request.getfixturevalue("offer").url if "offer" in request.fixturenames else None
+    process = BotProcess(tmp_path, botapi, siiau.url, extra, offer_url=offer_url).start()
     yield process
     process.stop()
     files = [process.log_path, *process.db_path.parent.glob("horario.db*")]

@@ -113,7 +113,10 @@ def local_tcp_ports(pid: int) -> set[int]:
 class BotProcess:
     """`python -m bot` as operators run it, pointed at the stand-ins by environment."""
 
-    def __init__(self, workdir: Path, botapi: BotApiStandIn, siiau_url: str, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, workdir: Path, botapi: BotApiStandIn, siiau_url: str, extra_env: dict[str, str] | None = None,
+        offer_url: str | None = None,
+    ) -> None:  # fmt: skip
         self.workdir = workdir
         self.botapi = botapi
         self.log_path = workdir / "bot.log"
@@ -137,6 +140,7 @@ class BotProcess:
             "HORARIO_PER_MINUTE": "10",
             "WEEKLY_TICK_SECONDS": "0.5",
             "WEEKLY_SPREAD_SECONDS": "0",
+            **({"SIIAU_OFFER_URL": offer_url} if offer_url else {}),
             **(extra_env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
+from bot.services.cupos import CuposService
 from bot.services.delivery import DeliveryService
 from bot.services.operations import OperationsService
 from bot.services.registration import RegistrationService
@@ -24,6 +25,7 @@ class Services:
     registration: RegistrationService
     weekly: WeeklyService
     operations: OperationsService
+    cupos: CuposService
     resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:

@@ -177,3 +177,54 @@ class BreakerRow(Base):
     failures: Mapped[int] = mapped_column(Integer)
     opened_until_ts: Mapped[float | None] = mapped_column(Float, nullable=True)
     times_opened: Mapped[int] = mapped_column(Integer)
+
+
+class CupoSubjectRow(Base):
+    """One (cycle, centre, clave) polled for seats, however many students watch it.
+
+    `free_json` is the last free count by NRC (null until the first look): an alert
+    is a change from 0 to 1 or more. A claim moves `next_poll_ts` a round ahead and
+    sets a lease in one UPDATE, so no two pollers take it in the same round.
+    """
+
+    __tablename__ = "cupo_subjects"
+    __table_args__ = (UniqueConstraint("cycle", "centre", "clave", name="uq_cupo_subjects_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cycle: Mapped[str] = mapped_column(String(8))
+    centre: Mapped[str] = mapped_column(String(4))
+    clave: Mapped[str] = mapped_column(String(12))
+    next_poll_ts: Mapped[int] = mapped_column(BigInteger, index=True)
+    due_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    lease_until_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    late_polls: Mapped[int] = mapped_column(Integer, default=0)
+    last_ok_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    free_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class CupoWatchRow(Base):
+    """A student's seat alert: one section (`target` = NRC), any section ("*") or
+    the sections that fit their schedule ("fit"). Registration is not needed."""
+
+    __tablename__ = "cupo_watches"
+    __table_args__ = (UniqueConstraint("user_id", "subject_id", "target", name="uq_cupo_watches_target"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    subject_id: Mapped[int] = mapped_column(Integer, ForeignKey("cupo_subjects.id", ondelete="CASCADE"), index=True)
+    target: Mapped[str] = mapped_column(String(12))
+    label: Mapped[str] = mapped_column(String(32))  # e.g. "I5890 D11", for the list and notices
+    expires_ts: Mapped[int] = mapped_column(BigInteger, index=True)
+    created_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class CupoPrefRow(Base):
+    """The centre a student asked about last: `/cupos CLAVE` without a centre uses it."""
+
+    __tablename__ = "cupo_prefs"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    centre: Mapped[str] = mapped_column(String(4))

@@ -20,6 +20,8 @@ from bot.store.dialogs import DialogStore
 from bot.store.documents import DeliveredDocument, record_delivered
 from bot.store.models import (
     CredentialRow,
+    CupoPrefRow,
+    CupoWatchRow,
     DialogRow,
     DocumentRow,
     FlowRunRow,
@@ -193,7 +195,8 @@ class Store:
             run_ids = select(FlowRunRow.id).where(FlowRunRow.user_id == user_id)
             await session.execute(delete(TaskRunRow).where(TaskRunRow.flow_run_id.in_(run_ids)))
             await session.execute(delete(DialogRow).where(DialogRow.user_id == user_id))
-            for table in (FlowRunRow, DocumentRow, CredentialRow, SubscriptionRow, WeeklyDeliveryRow, SnapshotRow):
+            for table in (FlowRunRow, DocumentRow, CredentialRow, SubscriptionRow, WeeklyDeliveryRow, SnapshotRow,
+                          CupoWatchRow, CupoPrefRow):  # fmt: skip
                 await session.execute(delete(table).where(table.user_id == user_id))
             await session.execute(delete(UserRow).where(UserRow.id == user_id))
 

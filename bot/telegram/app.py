@@ -25,7 +25,18 @@ from bot.bootstrap import ConfigError, check_settings, start_services
 from bot.config import Settings
 from bot.services.delivery import DeliveryService
 from bot.telegram import texts
-from bot.telegram.handlers import errors, forget, register, schedule, start, stats, status, weekly
+from bot.telegram.cupos_notifier import TelegramCuposNotifier
+from bot.telegram.handlers import (
+    cupos,
+    errors,
+    forget,
+    register,
+    schedule,
+    start,
+    stats,
+    status,
+    weekly,
+)
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.runtime import Runtime, runtime
 
@@ -43,10 +54,15 @@ def build_application(settings: Settings) -> BotApplication:
         def notifier(delivery: DeliveryService) -> TelegramNotifier:
             return TelegramNotifier(application.bot, render_again=delivery.render_again)
 
-        services = await start_services(settings, cipher, notifier)
+        services = await start_services(
+            settings, cipher, notifier, cupos_notifier=TelegramCuposNotifier(application.bot)
+        )
         application.bot_data["runtime"] = Runtime(settings, services, ZoneInfo(settings.bot.bot_timezone))
         application.job_queue.run_repeating(  # type: ignore[union-attr]
             _weekly_tick, interval=settings.weekly.tick_seconds, first=1.0, name="weekly-tick"
+        )
+        application.job_queue.run_repeating(  # type: ignore[union-attr]
+            _cupos_tick, interval=settings.cupos.tick_seconds, first=1.0, name="cupos-tick"
         )
         await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
         log.info("bot ready as @%s", application.bot.username)
@@ -85,6 +101,8 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("semanal", weekly.semanal))
     application.add_handler(CommandHandler("stats", stats.stats))
     application.add_handler(CallbackQueryHandler(weekly.on_button, pattern=f"^{weekly.PREFIX}"))
+    application.add_handler(CommandHandler("cupos", cupos.cupos))
+    application.add_handler(CallbackQueryHandler(cupos.on_button, pattern=f"^{cupos.PREFIX}"))
     application.add_handler(CommandHandler("olvidar", forget.ask))
     application.add_handler(CallbackQueryHandler(forget.answer, pattern="^forget:"))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, register.on_text))
@@ -94,6 +112,10 @@ def add_handlers(application: BotApplication) -> None:
 
 async def _weekly_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     await runtime(context).services.weekly.pump()
+
+
+async def _cupos_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await runtime(context).services.cupos.tick()
 
 
 def run() -> int:

@@ -9,6 +9,7 @@ as `. M . J . .`, a nested table of `td.tdprofesor`, and the closing
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from html import escape
 
 NBSP = "&nbsp;"
@@ -146,3 +147,22 @@ def maintenance() -> str:
         "<H2>El sistema se encuentra en mantenimiento. Intente m&aacute;s tarde.</H2>\n"
         "</BODY></HTML>\n"
     )
+
+
+def current_period(today: date) -> str:
+    """A class period around `today`, so a simulated cycle is open whenever it runs."""
+    first, last = today - timedelta(days=30), today + timedelta(days=60)
+    return f"{first:%d/%m/%y} - {last:%d/%m/%y}"
+
+
+def demo_offer(today: date) -> list[SimOfferSection]:
+    """I5890 at CUCEI as the demo shows it: D11 full (its seat opens on cue), D12 with room."""
+    when = current_period(today)
+    professor = (("01", "VILLASEÑOR MUÑOZ, ANA"),)
+    name = "SEMINARIO DE SOLUCION DE PROBLEMAS DE REDES"
+    return [
+        SimOfferSection("180245", "I5890", name, "D11", 5, 40, 0,
+                        (SimOfferSession("01", "0700-0855", "MJ", "DUCT1", "LC05", when),), professor),
+        SimOfferSection("180246", "I5890", name, "D12", 5, 40, 3,
+                        (SimOfferSession("01", "1100-1255", "MJ", "DUCT1", "LC06", when),), professor),
+    ]  # fmt: skip

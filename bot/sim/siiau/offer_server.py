@@ -8,9 +8,11 @@ posted, pages by `mostrarp`/`p_start`, and can serve fixed bytes for a path
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import struct
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +44,7 @@ class OfferPaging:
 class Search:
     method: str
     fields: list[tuple[str, str]]  # as posted, in order
+    at: float = field(default_factory=time.time)  # when it arrived (wall clock, for benches)
 
 
 @dataclass
@@ -50,6 +53,8 @@ class _State:
     raw: dict[str, bytes] = field(default_factory=dict)
     searches: list[Search] = field(default_factory=list)
     faults: deque[str] = field(default_factory=deque)
+    down: str | None = None  # a fault served on every request until `up()`
+    delay: float = 0.0  # seconds each results request takes
 
 
 class OfferSimulator:
@@ -94,6 +99,45 @@ class OfferSimulator:
         with self._lock:
             self._state.raw[path] = body
 
+    def set_free(self, nrc: str, free: int) -> None:
+        """Seats open or fill: the section's DIS is `free` from the next request on."""
+        with self._lock:
+            for sections in self._state.offer.values():
+                for index, section in enumerate(sections):
+                    if section.nrc == nrc:
+                        sections[index] = dataclasses.replace(section, free=free)
+                        return
+        raise KeyError(f"no section with NRC {nrc}")
+
+    def free(self, nrc: str) -> int:
+        with self._lock:
+            for sections in self._state.offer.values():
+                for section in sections:
+                    if section.nrc == nrc:
+                        return section.free
+        raise KeyError(f"no section with NRC {nrc}")
+
+    def set_delay(self, seconds: float) -> None:
+        """Every results request takes this long (the real offer is slow at enrolment time)."""
+        with self._lock:
+            self._state.delay = seconds
+
+    def down(self, kind: str = "500") -> None:
+        """Serve this fault on every request until `up()`."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}; choose from {sorted(FAULT_KINDS)}")
+        with self._lock:
+            self._state.down = kind
+
+    def up(self) -> None:
+        with self._lock:
+            self._state.down = None
+
+    def search_count(self, clave: str | None = None) -> int:
+        """Results requests so far, for one clave or in all."""
+        with self._lock:
+            return sum(1 for s in self._state.searches if clave is None or dict(s.fields).get("crsep") == clave)
+
     def inject(self, kind: str, times: int = 1) -> None:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; choose from {sorted(FAULT_KINDS)}")
@@ -130,10 +174,13 @@ class OfferSimulator:
         # Public tools query with a plain GET as well, so both carry the query.
         pairs = parse_qsl(body if method == "POST" else url.query, keep_blank_values=True, encoding="latin-1")
         with self._lock:
-            fault = self._state.faults.popleft() if self._state.faults else None
+            fault = self._state.faults.popleft() if self._state.faults else self._state.down
             raw = self._state.raw.get(url.path)
+            delay = self._state.delay if url.path == RESULTS_PATH else 0.0
             if url.path == RESULTS_PATH:
                 self._state.searches.append(Search(method, pairs))
+        if delay:
+            time.sleep(delay)
         if fault == "reset":
             _reset(request)
         elif fault == "500":
