@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
-import os
 import re
-import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -24,6 +21,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
+from bot import cli_student
 from bot.config import Settings, SiiauSettings
 from bot.core.credentials import Credentials
 from bot.schedule.parser import parse_schedule
@@ -179,18 +177,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
-        if args.simulate:
-            from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
-
-            simulator = stack.enter_context(SiiauSimulator())
-            os.environ["SIIAU_BASE_URL"] = os.environ["SIIAU_PORTAL_URL"] = simulator.url
-            code, nip = args.code or DEMO_CODE, os.environ.get("SIIAU_NIP") or DEMO_NIP
-        else:
-            if not args.code:
-                print("--code is required (or use --simulate)", file=sys.stderr)
-                return 2
-            code, nip = args.code, os.environ.get("SIIAU_NIP") or getpass.getpass("NIP: ")
+        student = cli_student.credentials(args, stack)
+        if student is None:
+            return 2
         settings = Settings().siiau
         if args.login:
             settings = settings.model_copy(update={"login": args.login})
-        return asyncio.run(diagnose(settings, Credentials(code, nip), Capture(args.capture)))
+        return asyncio.run(diagnose(settings, student, Capture(args.capture)))

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
-import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+from bot import cli_student
 from bot.bootstrap import build_workflow
 from bot.config import Settings
 from bot.core.credentials import Credentials
@@ -35,20 +34,10 @@ def run(args: argparse.Namespace) -> int:
 
 async def _fetch(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
-        if args.simulate:
-            from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
-
-            simulator = stack.enter_context(SiiauSimulator())
-            os.environ["SIIAU_BASE_URL"] = os.environ["SIIAU_PORTAL_URL"] = simulator.url
-            code, nip = args.code or DEMO_CODE, os.environ.get("SIIAU_NIP") or DEMO_NIP
-        else:
-            if not args.code:
-                print("--code is required (or use --simulate)", file=sys.stderr)
-                return 2
-            code = args.code
-            nip = os.environ.get("SIIAU_NIP") or getpass.getpass("NIP: ")
+        credentials = cli_student.credentials(args, stack)
+        if credentials is None:
+            return 2
         workflow = build_workflow(Settings())
-        credentials = Credentials(code, nip)
         try:
             return await _run(args, workflow, credentials)
         finally:

@@ -406,9 +406,12 @@ class SiiauSimulator:
         else:
             self._send(request, page, set_cookies)
 
-    def _redirect(self, request: BaseHTTPRequestHandler, location: str, set_cookies: list[str]) -> None:
+    def _record_cookies(self, set_cookies: list[str]) -> None:
         with self._lock:
             self.cookies_issued.extend(c.split(";", 1)[0].split("=", 1)[1] for c in set_cookies if "=" in c)
+
+    def _redirect(self, request: BaseHTTPRequestHandler, location: str, set_cookies: list[str]) -> None:
+        self._record_cookies(set_cookies)
         try:
             request.send_response(302)
             request.send_header("Location", location)
@@ -535,8 +538,7 @@ class SiiauSimulator:
         self, request: BaseHTTPRequestHandler, html: str, set_cookies: list[str] | None = None, status: int = 200
     ) -> None:
         payload = html.encode("latin-1", errors="xmlcharrefreplace")
-        with self._lock:
-            self.cookies_issued.extend(c.split(";", 1)[0].split("=", 1)[1] for c in set_cookies or () if "=" in c)
+        self._record_cookies(set_cookies or [])
         try:
             request.send_response(status)
             request.send_header("Content-Type", "text/html; charset=ISO-8859-1")
