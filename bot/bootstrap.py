@@ -29,12 +29,14 @@ from bot.services.flow import FlowRunner, RetryPolicy
 from bot.services.gate import Gate, UserGate
 from bot.services.operations import OperationsService
 from bot.services.pdf_cache import PdfCache
+from bot.services.progress import ProgressService
 from bot.services.registration import RegistrationService
 from bot.services.weekly import WeeklyNotifier, WeeklyService
 from bot.services.workflow import ScheduleWorkflow
 from bot.siiau.client import SiiauClientFactory
 from bot.store.crypto import CredentialCipher, KeyConfigError
 from bot.store.db import create_engine, migrate
+from bot.store.progress import ProgressStore
 from bot.store.repository import Store
 from bot.store.shared import SharedStore
 
@@ -149,6 +151,7 @@ def build_services(
         registration=RegistrationService(store, workflow),
         weekly=weekly,
         operations=OperationsService(workflow.breaker),
+        progress=ProgressService(ProgressStore(store.engine), store.dialogs),
     )
     services.resources.push_async_callback(store.engine.dispose)
     services.resources.push_async_callback(workflow.aclose)

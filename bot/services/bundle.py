@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.services.delivery import DeliveryService
 from bot.services.operations import OperationsService
+from bot.services.progress import ProgressService
 from bot.services.registration import RegistrationService
 from bot.services.weekly import WeeklyService
 
@@ -24,6 +25,7 @@ class Services:
     registration: RegistrationService
     weekly: WeeklyService
     operations: OperationsService
+    progress: ProgressService
     resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:

@@ -177,3 +177,15 @@ class BreakerRow(Base):
     failures: Mapped[int] = mapped_column(Integer)
     opened_until_ts: Mapped[float | None] = mapped_column(Float, nullable=True)
     times_opened: Mapped[int] = mapped_column(Integer)
+
+
+class ProgressRow(Base):
+    """A progress message ("Verificando…", "Descargando…") not finished yet, to finish after a crash."""
+
+    __tablename__ = "progress_messages"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    created_ts: Mapped[int] = mapped_column(BigInteger)
