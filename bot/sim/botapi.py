@@ -44,6 +44,7 @@ class ChatMessage:
     deleted: bool = False
     edits: list[str] = field(default_factory=list)
     forwarded: bool = False
+    at: float = field(default_factory=time.monotonic)  # when it appeared in the stand-in
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
