@@ -33,6 +33,7 @@ from bot.services.flow import FlowRunner, RetryPolicy
 from bot.services.gate import Gate, UserGate
 from bot.services.operations import OperationsService
 from bot.services.pdf_cache import PdfCache
+from bot.services.progress import ProgressService
 from bot.services.registration import RegistrationService
 from bot.services.weekly import WeeklyNotifier, WeeklyService
 from bot.services.workflow import ScheduleWorkflow
@@ -40,6 +41,7 @@ from bot.siiau.client import SiiauClientFactory
 from bot.siiau.offer_client import DEFAULT_USER_AGENT, OfferClient
 from bot.store.crypto import CredentialCipher, KeyConfigError
 from bot.store.db import create_engine, migrate
+from bot.store.progress import ProgressStore
 from bot.store.repository import Store
 from bot.store.shared import SharedStore
 from bot.store.watches import WatchStore
@@ -187,6 +189,7 @@ def build_services(
         weekly=weekly,
         operations=OperationsService(workflow.breaker),
         cupos=cupos,
+        progress=ProgressService(ProgressStore(store.engine), store.dialogs),
     )
     services.resources.push_async_callback(store.engine.dispose)
     services.resources.push_async_callback(workflow.aclose)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bot.services.cupos import CuposService
 from bot.services.delivery import DeliveryService
 from bot.services.operations import OperationsService
+from bot.services.progress import ProgressService
 from bot.services.registration import RegistrationService
 from bot.services.weekly import WeeklyService
 
@@ -26,6 +27,7 @@ class Services:
     weekly: WeeklyService
     operations: OperationsService
     cupos: CuposService
+    progress: ProgressService
     resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:

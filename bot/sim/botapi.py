@@ -43,6 +43,8 @@ class ChatMessage:
     caption: str = ""
     deleted: bool = False
     edits: list[str] = field(default_factory=list)
+    forwarded: bool = False
+    at: float = field(default_factory=time.monotonic)  # when it appeared in the stand-in
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
@@ -76,6 +78,8 @@ class BotApiStandIn:
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._chats: dict[int, list[ChatMessage]] = {}
+        self._chat_types: dict[int, str] = {}  # chats that are not private: "group", "supergroup", "channel"
+        self.bot_can_delete_in_groups = True  # False: plays a bot that is not a group admin
         self._files: dict[str, tuple[bytes, str]] = {}
         self._send_times: deque[float] = deque()
         self._stopping = False
@@ -124,15 +128,29 @@ class BotApiStandIn:
         self.stop()
 
     # ---- driver: play users -------------------------------------------------
-    def user_says(self, user_id: int, text: str, first_name: str = "Alumno") -> int:
+    def user_says(
+        self,
+        user_id: int,
+        text: str,
+        first_name: str = "Alumno",
+        *,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        forwarded: bool = False,
+    ) -> int:
+        """`chat_id`/`chat_type` play a group (negative id, "group" or "supergroup"); `forwarded`
+        sends it as a message forwarded from someone else. Default: the user's private chat."""
+        chat = user_id if chat_id is None else chat_id
         with self._changed:
-            message = self._new_message(user_id, from_bot=False, text=text)
+            if chat_type != "private":
+                self._chat_types[chat] = chat_type
+            message = self._new_message(chat, from_bot=False, text=text, forwarded=forwarded)
             payload = self._message_json(message, sender=self._user(user_id, first_name))
             if text.startswith("/"):
                 command = text.split()[0]
                 payload["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
             self._push({"message": payload})
-            self.transcript.append(f"[{user_id}] > {text}")
+            self.transcript.append(f"[{chat}] > {text}" if chat == user_id else f"[{chat}] [{user_id}] > {text}")
             return message.message_id
 
     def user_presses(self, user_id: int, message: ChatMessage, label_or_data: str) -> None:
@@ -340,6 +358,9 @@ class BotApiStandIn:
     def _api_deleteMessage(self, params: dict[str, str], _: Any) -> bool:
         with self._changed:
             message = self._find(int(params["chat_id"]), int(params["message_id"]))
+            in_group = message.chat_id in self._chat_types
+            if in_group and not message.from_bot and not self.bot_can_delete_in_groups:
+                raise ApiError(400, "Bad Request: message can't be deleted")
             message.deleted = True
             self.transcript.append(f"[{message.chat_id}] < (borró el mensaje {message.message_id})")
             self._changed.notify_all()
@@ -428,9 +449,12 @@ class BotApiStandIn:
         payload: dict[str, Any] = {
             "message_id": message.message_id,
             "date": int(time.time()),
-            "chat": {"id": message.chat_id, "type": "private", "first_name": "Alumno"},
+            "chat": self._chat_json(message.chat_id),
             "from": sender,
         }
+        if message.forwarded:
+            payload["forward_origin"] = {"type": "hidden_user", "sender_user_name": "Otra persona",
+                                         "date": int(time.time()) - 60}  # fmt: skip
         if message.text:
             payload["text"] = message.text
         if message.reply_markup:
@@ -444,6 +468,12 @@ class BotApiStandIn:
             if message.caption:
                 payload["caption"] = message.caption
         return payload
+
+    def _chat_json(self, chat_id: int) -> dict[str, Any]:
+        kind = self._chat_types.get(chat_id, "private")
+        if kind == "private":
+            return {"id": chat_id, "type": "private", "first_name": "Alumno"}
+        return {"id": chat_id, "type": kind, "title": "Grupo de la carrera"}
 
     @staticmethod
     def _reply(request: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:

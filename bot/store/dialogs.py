@@ -8,18 +8,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.crypto import CredentialCipher
-from bot.store.db import dialect_insert, session_factory
+from bot.store.db import dialect_insert, rows_affected, session_factory
 from bot.store.models import DialogRow
 
 
 @dataclass(frozen=True, slots=True)
 class Dialog:
     user_id: int
-    step: str  # "code" | "nip" | "career"
+    step: str  # "code" | "nip" | "verifying" | "saving" | "cancelled" | "career"
     code: str | None = None
     rejections: int = 0
     careers: dict[str, str] = field(default_factory=dict)
@@ -63,3 +63,33 @@ class DialogStore:
     async def clear(self, user_id: int) -> None:
         async with self._sessions.begin() as session:
             await session.execute(delete(DialogRow).where(DialogRow.user_id == user_id))
+
+    async def replace_if(self, dialog: Dialog, expected_step: str, expires_ts: float) -> bool:
+        """Move the dialog on only if it is still at `expected_step` (and so not cancelled meanwhile)."""
+        values = {
+            "step": dialog.step,
+            "code_token": self._cipher.encrypt(dialog.code) if dialog.code else None,
+            "rejections": dialog.rejections,
+            "careers_json": json.dumps(dialog.careers) if dialog.careers else None,
+            "expires_ts": int(expires_ts),
+        }
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(DialogRow)
+                .where(DialogRow.user_id == dialog.user_id, DialogRow.step == expected_step)
+                .values(**values)
+            )
+        return rows_affected(result) == 1
+
+    async def clear_if(self, user_id: int, step: str) -> bool:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(DialogRow).where(DialogRow.user_id == user_id, DialogRow.step == step)
+            )
+        return rows_affected(result) == 1
+
+    async def expired_step(self, user_id: int, now_ts: float) -> str | None:
+        """The step of the user's dialog if it has expired (and is still there), else None."""
+        async with self._sessions() as session:
+            row = await session.scalar(select(DialogRow).where(DialogRow.user_id == user_id))
+        return row.step if row is not None and row.expires_ts < now_ts else None

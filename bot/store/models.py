@@ -228,3 +228,15 @@ class CupoPrefRow(Base):
 
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     centre: Mapped[str] = mapped_column(String(4))
+
+
+class ProgressRow(Base):
+    """A progress message ("Verificando…", "Descargando…") not finished yet, to finish after a crash."""
+
+    __tablename__ = "progress_messages"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    created_ts: Mapped[int] = mapped_column(BigInteger)

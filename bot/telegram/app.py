@@ -24,7 +24,7 @@ from bot import logs
 from bot.bootstrap import ConfigError, check_settings, start_services
 from bot.config import Settings
 from bot.services.delivery import DeliveryService
-from bot.telegram import texts
+from bot.telegram import progress, texts
 from bot.telegram.cupos_notifier import TelegramCuposNotifier
 from bot.telegram.handlers import (
     cupos,
@@ -39,10 +39,12 @@ from bot.telegram.handlers import (
 )
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.runtime import Runtime, runtime
+from bot.telegram.updates import PerUserUpdateProcessor
 
 log = logging.getLogger(__name__)
 # PTB's defaults for bot, context, user/chat/bot data and job queue; nothing here narrows them.
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
+MAX_RUNNING_UPDATES = 256  # updates handled at once; each user's own still one at a time
 
 
 def build_application(settings: Settings) -> BotApplication:
@@ -58,6 +60,7 @@ def build_application(settings: Settings) -> BotApplication:
             settings, cipher, notifier, cupos_notifier=TelegramCuposNotifier(application.bot)
         )
         application.bot_data["runtime"] = Runtime(settings, services, ZoneInfo(settings.bot.bot_timezone))
+        await progress.finish_leftovers(application.bot, services.progress)
         application.job_queue.run_repeating(  # type: ignore[union-attr]
             _weekly_tick, interval=settings.weekly.tick_seconds, first=1.0, name="weekly-tick"
         )
@@ -83,6 +86,7 @@ def build_application(settings: Settings) -> BotApplication:
             AIORateLimiter(overall_max_rate=1, overall_time_period=1 / tg.sends_per_second, max_retries=5)
         )
         .get_updates_read_timeout(tg.poll_timeout + 10)
+        .concurrent_updates(PerUserUpdateProcessor(MAX_RUNNING_UPDATES))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Bot
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -12,6 +14,7 @@ from bot.services.weekly import Notice
 from bot.telegram import texts
 from bot.telegram.documents import RenderAgain, send_schedule_pdf
 
+log = logging.getLogger(__name__)
 CAPTION_LIMIT = 1024
 
 
@@ -25,6 +28,10 @@ class TelegramNotifier:
     async def send_schedule(
         self, delivery: Delivery, changes: list[CourseChange] | None, unchanged: bool
     ) -> str:
+        if delivery.chat_id != delivery.user_id:
+            # A private chat's id is its user's id: anything else is a group or a channel.
+            log.warning("weekly delivery refused: chat is not user %s's private chat", delivery.user_id)
+            raise RecipientGone("not the user's private chat")
         caption = _caption(changes, unchanged)
         try:
             sent = await send_schedule_pdf(
@@ -40,6 +47,9 @@ class TelegramNotifier:
         return sent.file_id
 
     async def send_notice(self, chat_id: int, notice: Notice, error: BaseException | None) -> None:
+        if chat_id <= 0:  # groups and channels have negative ids; a private chat's is its user's
+            log.warning("weekly notice refused: chat %s is not a private chat", chat_id)
+            return
         if notice is Notice.PAUSED_CREDENTIALS:
             text = texts.WEEKLY_PAUSED_CREDENTIALS
         elif notice is Notice.PAUSED_LOCKED:

@@ -62,6 +62,25 @@ VERIFY_RETRY_LATER = "Escribe tu NIP otra vez cuando quieras reintentar, o usa /
 CHOOSE_CAREER = "Tienes más de una carrera. ¿De cuál quieres el horario?"
 CANCELLED = "Listo, cancelado. No guardé nada nuevo."
 NOTHING_TO_CANCEL = "No hay nada que cancelar 🙂."
+NOTHING_TO_CANCEL_REGISTERED = (
+    "No hay nada en curso que cancelar. Tus datos ya están guardados; si quieres borrarlos, usa /olvidar."
+)
+CANCELLED_VERIFYING = "Listo, cancelado. Cuando SIIAU conteste no guardaré nada 🙂."
+VERIFY_CANCELLED = "Cancelaste el registro, así que no guardé tus datos."
+ALREADY_SAVED = (
+    "Ya no alcanzo a cancelarlo: SIIAU aceptó tus datos y ya los guardé cifrados. "
+    "Si quieres borrarlos, usa /olvidar."
+)
+STILL_VERIFYING = "Sigo verificando tus datos con SIIAU ⏳. Espera un momento, o usa /cancelar."
+DIALOG_EXPIRED = "Tu registro expiró ⌛. Empieza de nuevo con /registrar."
+NIP_IS_CODE = (
+    "Eso es tu código de estudiante otra vez 🙂. Ahora necesito tu NIP (la contraseña de SIIAU). "
+    "Escríbelo, o usa /cancelar."
+)
+NIP_FORWARDED = (
+    "No acepto un NIP reenviado 🔒. Escríbelo tú directamente aquí, o usa /cancelar."
+)
+INTERRUPTED = "⚠️ Esto se interrumpió porque me reinicié. Inténtalo de nuevo, por favor."
 
 
 def registered(career_name: str) -> str:
@@ -283,13 +302,27 @@ BREAKER_STATES = {"closed": "cerrado", "open": "abierto", "half_open": "a prueba
 NOT_ADMIN = HINT
 
 
+# ---- groups and channels ------------------------------------------------------------
+PRIVATE_ONLY_BUTTON = "Escríbeme en privado 🔒"
+
+
+def private_only(link: str) -> str:
+    return f"Eso es personal: escríbeme en privado 🔒 {link}"
+
+
+def group_secret_warning(link: str) -> str:
+    return (
+        "⚠️ No escribas tu código ni tu NIP en un grupo. Borré el mensaje si pude; "
+        f"si era tu NIP, cámbialo en SIIAU. Escríbeme en privado: {link}"
+    )
+
+
 # ---- /cupos: seat alerts (issue 11) -------------------------------------------------
 # Imported here so this block stays in one piece at the end of the file.
 from bot.services import cupos as _cupos  # noqa: E402
 from bot.siiau.offer import OfferSection as _OfferSection  # noqa: E402
 
 COMMANDS.append(("cupos", "Avisarme cuando se abra un lugar en una materia"))
-CUPOS_PRIVATE = "Escríbeme en privado para eso 🙂."
 CUPOS_BAD_CLAVE = "Esa clave no parece válida. Es algo como I5890. Ejemplo: /cupos I5890 D"
 CUPOS_PICK_CENTRE = "¿De qué centro? Elige uno (la próxima vez lo recuerdo)."
 CUPOS_PICK_CYCLE = "¿De qué ciclo?"

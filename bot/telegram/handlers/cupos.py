@@ -16,6 +16,7 @@ from telegram.ext import ContextTypes
 from bot.services.cupos import ANY, FIT, CentreChoice, CuposError, Lookup
 from bot.siiau.errors import LayoutChanged, SiiauUnavailable
 from bot.telegram import texts
+from bot.telegram.private import private_only
 from bot.telegram.runtime import report_to_operator, runtime
 
 PREFIX = "cu:"
@@ -49,12 +50,10 @@ def centre_keyboard(choice: CentreChoice) -> InlineKeyboardMarkup:
     )
 
 
+@private_only("cupos")
 async def cupos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user, message, chat = update.effective_user, update.effective_message, update.effective_chat
-    if user is None or message is None or chat is None:
-        return
-    if chat.type != "private":
-        await message.reply_text(texts.CUPOS_PRIVATE)
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None:
         return
     service = runtime(context).services.cupos
     args = context.args or []
@@ -101,6 +100,7 @@ async def _lookup(
         await reply(texts.cupos_lookup(found), lookup_keyboard(found))
 
 
+@private_only("cupos")
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     if query is None or user is None or chat is None:

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.telegram import texts
+from bot.telegram.private import is_private
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             "handler failed update=%s user=%s error=%s",
             update.update_id, user, type(error).__name__, exc_info=error,
         )  # fmt: skip
-        if update.effective_chat is not None:
+        if update.effective_chat is not None and is_private(update):  # never a notice into a group
             try:
                 await context.bot.send_message(update.effective_chat.id, texts.UNEXPECTED)
             except Exception:  # noqa: BLE001

@@ -6,11 +6,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.telegram import texts
+from bot.telegram.private import private_only
 from bot.telegram.runtime import runtime
 
 YES, NO = "forget:yes", "forget:no"
 
 
+@private_only("olvidar")
 async def ask(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_message is None:
         return
@@ -21,6 +23,7 @@ async def ask(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(texts.FORGET_CONFIRM, reply_markup=keyboard)
 
 
+@private_only("olvidar")
 async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:

@@ -1,5 +1,9 @@
 """/registrar: código → NIP (deleted at once, verified with SIIAU) → career if several.
 
+Only in a private chat. SIIAU's verification runs beside the student's next
+updates, so `/cancelar` can reach it: the dialog is at "verifying" until SIIAU
+answers, and is saved only if it was not cancelled meanwhile.
+
 The dialog's state is kept by the registration service (in the database, not in
 this process), so a student whose messages land on different replicas, or who
 writes across a restart, carries on where they were. The NIP is never part of it.
@@ -14,37 +18,40 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.core.credentials import Credentials
-from bot.services.registration import Career, Dialog
+from bot.services.registration import (
+    CancelOutcome,
+    Career,
+    Dialog,
+    RegistrationCancelled,
+    RegistrationService,
+)
 from bot.siiau.errors import InvalidCredentials, SiiauUnavailable
-from bot.telegram import texts
+from bot.telegram import progress, texts
+from bot.telegram.private import is_private, private_only, start_link
 from bot.telegram.runtime import report_to_operator, runtime
 
 log = logging.getLogger(__name__)
 
-CODE_FORMAT = re.compile(r"^(\d{5}|\d{7,12})$")
-NIP_FORMAT = re.compile(r"^[A-Za-z0-9]{1,10}$")
+# ASCII only: `\d` and `str.isdigit` also take fullwidth and Arabic-Indic digits.
+CODE_FORMAT = re.compile(r"[0-9]{5}|[0-9]{7,12}", re.ASCII)
+NIP_FORMAT = re.compile(r"[A-Za-z0-9]{1,10}", re.ASCII)
+# In a group, text that could be a code or a NIP: one word of letters and digits, with a digit.
+SECRET_LIKE = re.compile(r"(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{4,12}", re.ASCII)
 MAX_REJECTIONS = 2
 CAREER_PREFIX = "career:"
+REGISTER_PAYLOAD = "registrar"
 
 
-async def _save(context: ContextTypes.DEFAULT_TYPE, dialog: Dialog) -> None:
-    await runtime(context).services.registration.save_dialog(dialog)
+def _registration(context: ContextTypes.DEFAULT_TYPE) -> RegistrationService:
+    return runtime(context).services.registration
 
 
-async def _current(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> Dialog | None:
-    return await runtime(context).services.registration.dialog(user_id)
-
-
-async def _end(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
-    await runtime(context).services.registration.end_dialog(user_id)
-
-
+@private_only(REGISTER_PAYLOAD)
 async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
         return
-    await _save(context, Dialog(user.id, "code"))
+    await _registration(context).save_dialog(Dialog(user.id, "code"))
     await message.reply_text(texts.ASK_CODE)
 
 
@@ -53,94 +60,159 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
         return
-    dialog = await _current(context, user.id)
+    if not is_private(update):
+        await _text_in_group(update, context, message)
+        return
+    registration = _registration(context)
+    dialog = await registration.dialog(user.id)
     if dialog is None:
-        await message.reply_text(texts.HINT)
+        expired = await registration.take_expired_dialog(user.id)
+        if expired == "nip":
+            await _delete_quietly(message)  # it may well be the NIP the dialog was waiting for
+        await message.reply_text(texts.DIALOG_EXPIRED if expired in ("code", "nip") else texts.HINT)
     elif dialog.step == "code":
         await _got_code(context, message, dialog)
     elif dialog.step == "nip":
-        await _got_nip(context, message, dialog)
-    else:
+        await _got_nip(update, context, message, dialog)
+    elif dialog.step in ("verifying", "saving"):
+        if dialog.step == "verifying":
+            await _delete_quietly(message)  # a NIP typed twice is still a NIP
+        await message.reply_text(texts.STILL_VERIFYING)
+    elif dialog.step == "career":
         await message.reply_text(texts.CHOOSE_CAREER)
+    else:
+        await message.reply_text(texts.HINT)
+
+
+async def _text_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> None:
+    """Never a step of a dialog. Something that may be a code or a NIP is deleted, with a warning."""
+    text = (message.text or "").strip()
+    user = update.effective_user
+    in_dialog = user is not None and await _registration(context).dialog(user.id) is not None
+    if not (SECRET_LIKE.fullmatch(text) or (in_dialog and NIP_FORMAT.fullmatch(text))):
+        return  # ordinary talk in the group is none of the bot's business
+    await _delete_quietly(message)
+    try:
+        await message.chat.send_message(texts.group_secret_warning(start_link(context, REGISTER_PAYLOAD)))
+    except TelegramError as error:
+        log.info("could not warn in the group: %s", type(error).__name__)
 
 
 async def _got_code(context: ContextTypes.DEFAULT_TYPE, message: Message, dialog: Dialog) -> None:
     code = (message.text or "").strip()
-    if not CODE_FORMAT.match(code):
+    if not CODE_FORMAT.fullmatch(code):
         await message.reply_text(texts.BAD_CODE)
         return
-    await _save(context, Dialog(dialog.user_id, "nip", code=code))
+    await _registration(context).save_dialog(Dialog(dialog.user_id, "nip", code=code))
     await message.reply_text(texts.ASK_NIP)
 
 
-async def _got_nip(context: ContextTypes.DEFAULT_TYPE, message: Message, dialog: Dialog) -> None:
+async def _got_nip(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, dialog: Dialog) -> None:
     nip = (message.text or "").strip()
     await _delete_quietly(message)  # first, whatever else happens
-    if not NIP_FORMAT.match(nip):
+    if message.forward_origin is not None:
+        await message.chat.send_message(texts.NIP_FORWARDED)
+        return
+    if not NIP_FORMAT.fullmatch(nip):
         await message.chat.send_message(texts.BAD_NIP_FORMAT)
         return
-    assert dialog.code is not None
-    progress = await message.chat.send_message(texts.VERIFYING)
-    registration = runtime(context).services.registration
+    if nip == dialog.code:
+        await message.chat.send_message(texts.NIP_IS_CODE)
+        return
+    registration = _registration(context)
+    verifying = Dialog(dialog.user_id, "verifying", code=dialog.code, rejections=dialog.rejections)
+    if not await registration.move_dialog(verifying, "nip"):
+        return  # cancelled or started over in between: this NIP belongs to no dialog
+    shown = await progress.open_message(context, message.chat.id, dialog.user_id, "verify", texts.VERIFYING)
+    # SIIAU's answer is awaited beside the student's next updates, so /cancelar reaches it.
+    context.application.create_task(
+        _verify(context, shown, verifying, nip), update=update, name=f"verify:{dialog.user_id}"
+    )
+
+
+async def _verify(context: ContextTypes.DEFAULT_TYPE, shown: progress.Shown, dialog: Dialog, nip: str) -> None:
+    registration = _registration(context)
+    user_id = dialog.user_id
     try:
-        careers = await registration.register(dialog.user_id, message.chat.id, Credentials(dialog.code, nip))
+        careers = await registration.register_dialog(dialog, shown.chat_id, nip)
+    except RegistrationCancelled:
+        await shown.finish(texts.VERIFY_CANCELLED)
+        return
     except InvalidCredentials:
         rejections = dialog.rejections + 1
         if rejections >= MAX_REJECTIONS:
-            await _end(context, dialog.user_id)
-            await progress.edit_text(texts.NIP_REJECTED_STOP)
+            ended = await registration.end_dialog_at(user_id, "verifying")
+            await shown.finish(texts.NIP_REJECTED_STOP if ended else texts.VERIFY_CANCELLED)
         else:
-            await _save(context, Dialog(dialog.user_id, "nip", code=dialog.code, rejections=rejections))
-            await progress.edit_text(texts.NIP_REJECTED_RETRY)
+            retry = Dialog(user_id, "nip", code=dialog.code, rejections=rejections)
+            moved = await registration.move_dialog(retry, "verifying")
+            await shown.finish(texts.NIP_REJECTED_RETRY if moved else texts.VERIFY_CANCELLED)
+        await registration.end_dialog_at(user_id, "cancelled")
         return
     except SiiauUnavailable as error:
-        await progress.edit_text(f"{texts.error_text(error)}\n{texts.VERIFY_RETRY_LATER}")
+        retry = Dialog(user_id, "nip", code=dialog.code, rejections=dialog.rejections)
+        if await registration.move_dialog(retry, "verifying"):
+            await shown.finish(f"{texts.error_text(error)}\n{texts.VERIFY_RETRY_LATER}")
+        else:
+            await registration.end_dialog_at(user_id, "cancelled")
+            await shown.finish(texts.VERIFY_CANCELLED)
         await report_to_operator(context, error)
         return
     except Exception as error:  # noqa: BLE001 - whatever broke, the student gets a plain answer
-        await _end(context, dialog.user_id)
-        await progress.edit_text(texts.error_text(error))
+        log.info("registration failed user=%s error=%s", user_id, type(error).__name__)
+        for step in ("verifying", "saving", "cancelled"):
+            await registration.end_dialog_at(user_id, step)
+        await shown.finish(texts.error_text(error))
         await report_to_operator(context, error)
         return
     finally:
         del nip
     if len(careers) == 1:
-        await _end(context, dialog.user_id)
-        await progress.edit_text(texts.registered(careers[0].name))
+        await registration.end_dialog_at(user_id, "saving")
+        await shown.finish(texts.registered(careers[0].name))
         return
-    await _save(context, Dialog(dialog.user_id, "career", careers={c.code: c.name for c in careers}))
+    await registration.move_dialog(Dialog(user_id, "career", careers={c.code: c.name for c in careers}), "saving")
     keyboard = [[InlineKeyboardButton(f"{c.name} ({c.code})", callback_data=CAREER_PREFIX + c.code)]
                 for c in careers]  # fmt: skip
-    await progress.edit_text(texts.CHOOSE_CAREER, reply_markup=InlineKeyboardMarkup(keyboard))
+    await shown.finish(texts.CHOOSE_CAREER, reply_markup=InlineKeyboardMarkup(keyboard))
 
 
+@private_only(REGISTER_PAYLOAD)
 async def chose_career(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
     await query.answer()
     code = (query.data or "").removeprefix(CAREER_PREFIX)
-    dialog = await _current(context, user.id)
+    registration = _registration(context)
+    dialog = await registration.dialog(user.id)
     if dialog is None or dialog.step != "career" or code not in dialog.careers:
         return
-    await runtime(context).services.registration.choose_career(user.id, Career(code, dialog.careers[code]))
-    await _end(context, user.id)
+    await registration.choose_career(user.id, Career(code, dialog.careers[code]))
+    await registration.end_dialog_at(user.id, "career")
     await query.edit_message_text(texts.registered(dialog.careers[code]))
 
 
+@private_only(REGISTER_PAYLOAD)
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
         return
-    if await _current(context, user.id) is None:
-        await message.reply_text(texts.NOTHING_TO_CANCEL)
-        return
-    await _end(context, user.id)
-    await message.reply_text(texts.CANCELLED)
+    outcome = await _registration(context).cancel(user.id)
+    await message.reply_text(CANCEL_TEXTS[outcome])
+
+
+CANCEL_TEXTS = {
+    CancelOutcome.NOTHING: texts.NOTHING_TO_CANCEL,
+    CancelOutcome.NOTHING_REGISTERED: texts.NOTHING_TO_CANCEL_REGISTERED,
+    CancelOutcome.CANCELLED: texts.CANCELLED,
+    CancelOutcome.CANCELLED_VERIFYING: texts.CANCELLED_VERIFYING,
+    CancelOutcome.ALREADY_SAVED: texts.ALREADY_SAVED,
+}
 
 
 async def _delete_quietly(message: Message) -> None:
     try:
         await message.delete()
     except TelegramError as error:
-        log.warning("could not delete the NIP message: %s", type(error).__name__)
+        log.warning("could not delete a message that may hold a NIP: %s", type(error).__name__)

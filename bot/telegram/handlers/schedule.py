@@ -15,6 +15,7 @@ from bot.services.delivery import Delivery
 from bot.services.errors import AlreadyRunning, NotRegistered, RateLimited
 from bot.telegram import texts
 from bot.telegram.documents import send_schedule_pdf
+from bot.telegram.private import private_only
 from bot.telegram.runtime import report_to_operator, runtime
 
 log = logging.getLogger(__name__)
@@ -24,9 +25,10 @@ CHAT_ACTION_EVERY = 4.0  # Telegram shows a chat action for at most 5 s
 class Progress:
     """One message, edited through the stages, plus a repeated 'sending a file' action."""
 
-    def __init__(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    def __init__(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> None:
         self._context = context
         self._chat_id = chat_id
+        self._user_id = user_id
         self.message: Message | None = None
         self._text = ""
         self._action: asyncio.Task[None] | None = None
@@ -41,6 +43,8 @@ class Progress:
             self._action.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._action
+        if self.message is not None:  # its last text is on screen: a restart need not finish it
+            await runtime(self._context).services.progress.finished(self._chat_id, self.message.message_id)
 
     async def stage(self, name: str) -> None:
         await self.say(texts.STAGES.get(name, texts.STAGES["login"]))
@@ -52,6 +56,9 @@ class Progress:
         try:
             if self.message is None:
                 self.message = await self._context.bot.send_message(self._chat_id, text)
+                await runtime(self._context).services.progress.opened(
+                    self._chat_id, self.message.message_id, self._user_id, "horario"
+                )
             else:
                 await self.message.edit_text(text)
         except BadRequest as error:
@@ -67,6 +74,7 @@ class Progress:
             await asyncio.sleep(CHAT_ACTION_EVERY)
 
 
+@private_only("horario")
 async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
@@ -75,7 +83,7 @@ async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await delivery_service.profile(user.id) is None:
         await context.bot.send_message(chat.id, texts.NOT_REGISTERED)
         return
-    async with Progress(context, chat.id) as progress:
+    async with Progress(context, chat.id, user.id) as progress:
         try:
             delivery = await delivery_service.deliver(user.id, on_stage=progress.stage)
         except AlreadyRunning:

@@ -6,9 +6,11 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.telegram import texts
+from bot.telegram.private import private_only
 from bot.telegram.runtime import runtime
 
 
+@private_only("stats")
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:

@@ -7,9 +7,11 @@ from telegram.ext import ContextTypes
 
 from bot.telegram import texts
 from bot.telegram.handlers.weekly import weekly_line_of
+from bot.telegram.private import private_only
 from bot.telegram.runtime import runtime
 
 
+@private_only("estado")
 async def estado(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:

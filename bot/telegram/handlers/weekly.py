@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 
 from bot.services.weekly import WeeklyView
 from bot.telegram import texts
+from bot.telegram.private import private_only
 from bot.telegram.runtime import runtime
 
 PREFIX = "wk:"
@@ -46,6 +47,7 @@ def mode_keyboard(day: int, hour: int) -> InlineKeyboardMarkup:
     )  # fmt: skip
 
 
+@private_only("semanal")
 async def semanal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
@@ -66,6 +68,7 @@ async def semanal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text(intro, reply_markup=day_keyboard(view is not None))
 
 
+@private_only("semanal")
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
