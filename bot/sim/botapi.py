@@ -30,6 +30,11 @@ BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "Horario UdG", "user
 SEND_METHODS = {"sendMessage", "sendDocument", "editMessageText", "sendChatAction", "deleteMessage"}
 
 
+# How long `wait_for` waits by default. Generous on purpose: it returns as soon as the message
+# arrives, so the limit only matters when something is broken, never on a slow, busy machine.
+WAIT_SECONDS = 300.0
+
+
 @dataclass
 class ChatMessage:
     message_id: int
@@ -196,7 +201,7 @@ class BotApiStandIn:
         return [m for m in self.bot_messages(chat_id) if m.file_id]
 
     def wait_for(
-        self, chat_id: int, predicate: Callable[[ChatMessage], bool], timeout: float = 30.0, after: int = 0
+        self, chat_id: int, predicate: Callable[[ChatMessage], bool], timeout: float = WAIT_SECONDS, after: int = 0
     ) -> ChatMessage:
         """The first bot message (after message id `after`) that satisfies `predicate`."""
         deadline = time.monotonic() + timeout
@@ -211,7 +216,7 @@ class BotApiStandIn:
                     raise TimeoutError(f"chat {chat_id}: no matching bot message; chat so far: {texts}")
                 self._changed.wait(min(remaining, 0.5))
 
-    def wait_for_text(self, chat_id: int, fragment: str, timeout: float = 30.0, after: int = 0) -> ChatMessage:
+    def wait_for_text(self, chat_id: int, fragment: str, timeout: float = WAIT_SECONDS, after: int = 0) -> ChatMessage:
         return self.wait_for(
             chat_id, lambda m: fragment.lower() in (m.text or m.caption).lower(), timeout, after
         )

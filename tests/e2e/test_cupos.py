@@ -85,7 +85,7 @@ def test_cupos_alert_once_per_opening(bot: BotProcess, botapi: BotApiStandIn, of
     polls_pass(offer, "I5890", 2)
     assert alerts(botapi, USER) == []
     offer.set_free("180245", 2)
-    first = botapi.wait_for(USER, lambda m: m.text.startswith("🎉"), timeout=60)
+    first = botapi.wait_for(USER, lambda m: m.text.startswith("🎉"))
     assert first.text == "🎉 Hay 2 lugares en I5890 D11 (NRC 180245) · Mar, Jue 07:00–08:55 · VILLASEÑOR MUÑOZ"
     assert [label for label, _ in first.buttons] == [texts.CUPOS_STOP]
 
@@ -96,7 +96,7 @@ def test_cupos_alert_once_per_opening(bot: BotProcess, botapi: BotApiStandIn, of
     offer.set_free("180245", 0)  # full again: re-armed
     polls_pass(offer, "I5890", 2)
     offer.set_free("180245", 1)
-    second = botapi.wait_for(USER, lambda m: m.text.startswith("🎉 Hay 1 lugar "), after=first.message_id, timeout=60)
+    second = botapi.wait_for(USER, lambda m: m.text.startswith("🎉 Hay 1 lugar "), after=first.message_id)
     assert "I5890 D11 (NRC 180245)" in second.text
     assert len(alerts(botapi, USER)) == 2
 
@@ -122,7 +122,7 @@ def test_cupos_alert_once_per_opening(bot: BotProcess, botapi: BotApiStandIn, of
 def test_cupos_only_sections_that_fit_the_schedule(bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator) -> None:
     register(botapi, USER, DEMO_CODE, DEMO_NIP)
     asked = botapi.user_says(USER, "/horario")
-    botapi.wait_for(USER, lambda m: m.file_id is not None, timeout=120, after=asked)  # the snapshot to compare with
+    botapi.wait_for(USER, lambda m: m.file_id is not None, after=asked)  # the snapshot to compare with
     listing = lookup(botapi, USER, "/cupos I7039 D")
     assert "X01 · NRC 190001" in listing.text and "⚠️ choca con tu horario" in listing.text
     assert listing.text.count("choca") == 1
@@ -133,7 +133,7 @@ def test_cupos_only_sections_that_fit_the_schedule(bot: BotProcess, botapi: BotA
     polls_pass(offer, "I7039", 3)
     assert alerts(botapi, USER) == []
     offer.set_free("190002", 1)
-    alert = botapi.wait_for(USER, lambda m: m.text.startswith("🎉"), timeout=60)
+    alert = botapi.wait_for(USER, lambda m: m.text.startswith("🎉"))
     assert alert.text.startswith("🎉 Hay 1 lugar en I7039 X02 (NRC 190002) · Mar, Jue 11:00–12:55")
     polls_pass(offer, "I7039", 2)
     assert len(alerts(botapi, USER)) == 1

@@ -110,7 +110,7 @@ def test_nip_is_deleted_on_every_path(bot: BotProcess, botapi: BotApiStandIn, si
     botapi.wait_for_text(USER, "de 1 a 10 letras o números", after=malformed)
     siiau.faults.maintenance = True
     while_down = botapi.user_says(USER, DEMO_NIP)
-    botapi.wait_for_text(USER, "SIIAU no responde", after=while_down, timeout=60)
+    botapi.wait_for_text(USER, "SIIAU no responde", after=while_down)
     siiau.faults.maintenance = False
     retry = botapi.user_says(USER, DEMO_NIP)
     botapi.wait_for_text(USER, "SIIAU aceptó tus datos", after=retry)

@@ -124,7 +124,7 @@ def test_twenty_users_at_once_each_get_their_own(
     for user in users:
         botapi.user_says(user, "/horario")
     for user, student in users.items():
-        document = botapi.wait_for(user, lambda m: m.file_id is not None, timeout=120)
+        document = botapi.wait_for(user, lambda m: m.file_id is not None)
         text = pdf_text(document.document or b"")
         assert f"ALUMNO {group_tag(students.index(student))}" in text
         assert sum(group_tag(i) in text for i in range(len(students))) == 1
@@ -139,7 +139,7 @@ def test_siiau_down_then_clear_message_then_recovery(
     register(botapi, USER, DEMO_CODE, DEMO_NIP)
     siiau.faults.maintenance = True
     asked = botapi.user_says(USER, "/horario")
-    failure = botapi.wait_for_text(USER, "SIIAU no responde", after=asked, timeout=60)
+    failure = botapi.wait_for_text(USER, "SIIAU no responde", after=asked)
     assert failure.text == texts.ERRORS[SiiauUnavailable]
     siiau.faults.maintenance = False
     document = ask_schedule(botapi, USER)

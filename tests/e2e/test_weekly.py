@@ -71,7 +71,7 @@ def test_weekly_document_arrives_when_due(bot: BotProcess, botapi: BotApiStandIn
     register(botapi, USER, DEMO_CODE, DEMO_NIP)
     subscribe_in_chat(botapi, USER)
     force_due(bot)
-    weekly = botapi.wait_for(USER, lambda m: m.file_id is not None, timeout=30)
+    weekly = botapi.wait_for(USER, lambda m: m.file_id is not None)
     assert weekly.caption == texts.WEEKLY_CAPTION_NEW
     assert "SISTEMAS OPERATIVOS" in pdf_text(weekly.document or b"")
 
