@@ -15,6 +15,7 @@ from collections.abc import Callable
 from bot.core import logcontext
 from bot.core.credentials import Credentials
 from bot.services.delivery import run_recorded
+from bot.services.login_guard import Requester
 from bot.services.workflow import ScheduleWorkflow
 from bot.siiau.portal import Career
 from bot.store.dialogs import Dialog
@@ -55,9 +56,11 @@ class RegistrationService:
     # ---- registering ---------------------------------------------------------------
     async def register(self, user_id: int, chat_id: int, credentials: Credentials) -> list[Career]:
         """Verify the pair with a real SIIAU login, then store it encrypted."""
+        owner = await self._store.holds_code(user_id, credentials.code)  # for the login guard
         with logcontext.bound(user_id=user_id):
             result = await run_recorded(
-                self._store, user_id, self._workflow.verify(credentials), record_success=False
+                self._store, user_id, self._workflow.verify(credentials, Requester(user_id, owner=owner)),
+                record_success=False, anonymous_if_new=True,
             )
         first = result.careers[0]
         await self._store.save_credentials(user_id, chat_id, credentials, first.code, first.name)
