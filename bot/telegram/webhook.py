@@ -12,7 +12,8 @@ body only when everything before it is right:
 5. the body must be a JSON object that PTB can read as an `Update` (400).
 
 Then the update goes to `application.update_queue` and the answer is 200. Every
-answer closes the connection. Nothing of a request is logged but its outcome.
+answer closes the connection (a refusal after a short "lingering close" whose
+reads are dropped). Nothing of a request is logged.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 HEADER_LIMIT = 16 * 1024
 BODY_TIMEOUT = 30.0
+LINGER_SECONDS = 2.0
 REASONS = {
     200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
     408: "Request Timeout", 411: "Length Required", 413: "Content Too Large",
@@ -90,6 +92,8 @@ class WebhookFront:
                     f"HTTP/1.1 {status} {REASONS[status]}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
                 )
                 await asyncio.wait_for(writer.drain(), 5)
+                if status != 200:
+                    await self._linger(reader, writer)
         except (TimeoutError, ConnectionError):
             pass
         finally:
@@ -97,6 +101,19 @@ class WebhookFront:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer.wait_closed(), 5)
             self._connections.discard(task)
+
+    @staticmethod
+    async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Say we are done (FIN), then read and drop what the client still sends, for a
+        moment: closing with unread data would reset the connection, and the client could
+        lose the answer. Dropped chunks are not kept, so memory stays flat."""
+        if writer.can_write_eof():
+            writer.write_eof()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LINGER_SECONDS
+        while (left := deadline - loop.time()) > 0:
+            if not await asyncio.wait_for(reader.read(65536), left):
+                return
 
     async def _handle(self, reader: asyncio.StreamReader) -> int:
         try:
