@@ -89,6 +89,11 @@ async def test_outcomes_count_as_possible_rejections_until_a_login_succeeds(db_u
     ticket = await guard.admit(Credentials(CODE, "nip1"), OWNER)
     await guard.settle(ticket, LoginOutcome.ACCEPTED)
     assert await guard.in_a_row(CODE) == 0
+    for _ in range(3):  # the two unanswered before the success no longer count toward the day's 3
+        ticket = await guard.admit(Credentials(CODE, "nip1"), OWNER)
+        await guard.settle(ticket, LoginOutcome.UNANSWERED)
+    with pytest.raises(LoginLimitReached):
+        await guard.admit(Credentials(CODE, "nip1"), OWNER)
     await store.engine.dispose()
 
 

@@ -183,6 +183,8 @@ class MemoryGuardState:
             del self.events[event_id]
         if pair_key in self.rejected:
             return "pair"
+        if self.in_row.get(code_key, 0) >= max_in_a_row:
+            return "held"
         side = [e for e in self.events.values() if e.code_key == code_key and e.owner == owner]
         if sum(1 for e in side if e.at > now - 3600) >= per_hour:
             return "hour"
@@ -202,6 +204,10 @@ class MemoryGuardState:
             self.events[event_id].kind = outcome
         if outcome == "accepted":
             self.in_row[code_key] = 0
+            side = self.events[event_id].owner if event_id in self.events else None
+            for event in self.events.values():  # the logins left unanswered before were not rejections
+                if event.code_key == code_key and event.owner == side and event.kind == "unanswered":
+                    event.kind = "cleared"
         elif outcome == "answered":
             self.in_row[code_key] = max(0, self.in_row.get(code_key, 0) - 1)
         elif outcome == "rejected":

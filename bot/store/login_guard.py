@@ -56,6 +56,11 @@ class LoginGuardStore:
             )
             if await session.get(RejectedPairRow, pair_key) is not None:
                 return "pair"
+            in_a_row = await session.scalar(
+                select(LoginGuardRow.consecutive).where(LoginGuardRow.code_key == code_key)
+            )
+            if (in_a_row or 0) >= max_in_a_row:
+                return "held"  # said first: it is the reason that lasts
             side = and_(LoginEventRow.code_key == code_key, LoginEventRow.owner == owner)
             last_hour = await session.scalar(
                 select(func.count()).select_from(LoginEventRow).where(side, LoginEventRow.at_ts > now - 3600)
@@ -96,6 +101,14 @@ class LoginGuardStore:
                 await session.execute(
                     update(LoginGuardRow).where(LoginGuardRow.code_key == code_key).values(**values)
                 )
+            if outcome == "accepted":  # the logins left unanswered before were not rejections
+                side = select(LoginEventRow.owner).where(LoginEventRow.id == event_id).scalar_subquery()
+                await session.execute(
+                    update(LoginEventRow)
+                    .where(LoginEventRow.code_key == code_key, LoginEventRow.owner == side,
+                           LoginEventRow.kind == "unanswered")
+                    .values(kind="cleared")
+                )  # fmt: skip
             if outcome == "rejected":
                 await session.execute(
                     dialect_insert(self._engine)(RejectedPairRow)

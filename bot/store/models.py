@@ -197,7 +197,7 @@ class LoginEventRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     code_key: Mapped[str] = mapped_column(String(64), index=True)
     owner: Mapped[bool] = mapped_column(Boolean)
-    kind: Mapped[str] = mapped_column(String(16))  # sent | accepted | rejected | unanswered | answered
+    kind: Mapped[str] = mapped_column(String(16))  # sent accepted rejected unanswered answered locked cleared
     at_ts: Mapped[float] = mapped_column(Float)
 
 
