@@ -9,7 +9,8 @@ account can type any code. The rules, for every login the bot sends:
   day. Both are counted apart for the code's registered owner and for everyone
   else, so others can't spend the owner's allowance.
 * *In a row*: every login sent counts as a possible rejection until SIIAU
-  answers; an acceptance resets the count to 0 (SIIAU's own count resets too),
+  answers; an acceptance resets the count to 0 (SIIAU's own count resets too)
+  and takes its side's unanswered logins out of the day's count,
   an answer that is neither acceptance nor rejection (an error page) takes its
   own count back, and a rejection or a login SIIAU never answered stays
   counted. The count is kept across restarts and replicas (in the database,
