@@ -87,6 +87,7 @@ class LoginTicket:
     event_id: int
     code_key: str
     pair_key: str
+    owner: bool
 
 
 class LoginGuard(Protocol):
@@ -105,7 +106,9 @@ class GuardState(Protocol):
         per_hour: int, per_day: int | None,
     ) -> int | str: ...  # fmt: skip
 
-    async def settle(self, event_id: int, code_key: str, pair_key: str, outcome: str, now: float) -> None: ...
+    async def settle(
+        self, event_id: int, code_key: str, pair_key: str, outcome: str, now: float, *, owner: bool
+    ) -> None: ...
 
     async def in_a_row(self, code_key: str) -> int: ...
 
@@ -131,7 +134,7 @@ class KeyedLoginGuard:
             per_hour=self._per_hour, per_day=PER_DAY,
         )  # fmt: skip
         if isinstance(reserved, int):
-            return LoginTicket(reserved, code_key, pair_key)
+            return LoginTicket(reserved, code_key, pair_key, requester.owner)
         if reserved == "pair":
             raise InvalidCredentials("this code/NIP pair was rejected before; not sending it again")
         if reserved == "held":
@@ -143,7 +146,9 @@ class KeyedLoginGuard:
         raise LoginLimitReached("too many SIIAU logins for this code in the last hour")
 
     async def settle(self, ticket: LoginTicket, outcome: LoginOutcome) -> None:
-        await self._state.settle(ticket.event_id, ticket.code_key, ticket.pair_key, outcome.value, self._clock())
+        await self._state.settle(
+            ticket.event_id, ticket.code_key, ticket.pair_key, outcome.value, self._clock(), owner=ticket.owner
+        )
 
     async def in_a_row(self, code: str) -> int:
         return await self._state.in_a_row(self.code_key(code))
@@ -182,10 +187,10 @@ class MemoryGuardState:
     ) -> int | str:  # fmt: skip
         for event_id in [i for i, e in self.events.items() if e.at < now - 2 * 24 * 3600]:
             del self.events[event_id]
-        if pair_key in self.rejected:
-            return "pair"
         if self.in_row.get(code_key, 0) >= max_in_a_row:
             return "held"
+        if pair_key in self.rejected:
+            return "pair"
         side = [e for e in self.events.values() if e.code_key == code_key and e.owner == owner]
         if sum(1 for e in side if e.at > now - 3600) >= per_hour:
             return "hour"
@@ -193,21 +198,20 @@ class MemoryGuardState:
             1 for e in side if e.at > now - 24 * 3600 and e.kind in MAYBE_REJECTED
         ) >= per_day:
             return "day"
-        if self.in_row.get(code_key, 0) >= max_in_a_row:
-            return "held"
         self.in_row[code_key] = self.in_row.get(code_key, 0) + 1
         self._next_id += 1
         self.events[self._next_id] = _Event(code_key, owner, "sent", now)
         return self._next_id
 
-    async def settle(self, event_id: int, code_key: str, pair_key: str, outcome: str, now: float) -> None:
+    async def settle(
+        self, event_id: int, code_key: str, pair_key: str, outcome: str, now: float, *, owner: bool
+    ) -> None:
         if event_id in self.events:
             self.events[event_id].kind = outcome
         if outcome == "accepted":
             self.in_row[code_key] = 0
-            side = self.events[event_id].owner if event_id in self.events else None
             for event in self.events.values():  # the logins left unanswered before were not rejections
-                if event.code_key == code_key and event.owner == side and event.kind == "unanswered":
+                if event.code_key == code_key and event.owner == owner and event.kind == "unanswered":
                     event.kind = "cleared"
         elif outcome == "answered":
             self.in_row[code_key] = max(0, self.in_row.get(code_key, 0) - 1)

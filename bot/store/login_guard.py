@@ -7,13 +7,14 @@ rules live in the service; this module only does the counting, atomically.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, delete, func, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.store.db import dialect_insert, rows_affected, session_factory
+from bot.store.db import dialect_insert, session_factory
 from bot.store.models import LoginEventRow, LoginGuardRow, RejectedPairRow
 
 EVENTS_KEPT_SECONDS = 2 * 24 * 3600  # the longest window the rules look at is a day
+PRUNE_EVERY = 64  # one acceptance in this many drops every code's events older than that
 # Kinds of login event that may have been a rejection: still in flight, refused, never answered.
 MAYBE_REJECTED = ("sent", "rejected", "unanswered", "locked")
 
@@ -42,74 +43,72 @@ class LoginGuardStore:
         is raised here, in one conditional UPDATE, so replicas can't both pass.
         """
         insert = dialect_insert(self._engine)
-        async with self._sessions.begin() as session:
-            # A write first: on SQLite it takes the write lock, so the reads below are current.
-            await session.execute(
-                insert(LoginGuardRow)
-                .values(code_key=code_key, consecutive=0, updated_ts=now)
-                .on_conflict_do_nothing(index_elements=["code_key"])
-            )
-            await session.execute(
-                delete(LoginEventRow).where(
-                    LoginEventRow.code_key == code_key, LoginEventRow.at_ts < now - EVENTS_KEPT_SECONDS
-                )
-            )
-            if await session.get(RejectedPairRow, pair_key) is not None:
-                return "pair"
-            in_a_row = await session.scalar(
-                select(LoginGuardRow.consecutive).where(LoginGuardRow.code_key == code_key)
-            )
-            if (in_a_row or 0) >= max_in_a_row:
+        count = LoginGuardRow.consecutive
+        upsert = insert(LoginGuardRow).values(code_key=code_key, consecutive=1, updated_ts=now)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=["code_key"], set_={"consecutive": count + 1, "updated_ts": now},
+            where=count < max_in_a_row,
+        ).returning(LoginGuardRow.consecutive)  # fmt: skip
+        events = select(func.count()).select_from(LoginEventRow).where(
+            LoginEventRow.code_key == code_key, LoginEventRow.owner == owner
+        )
+        checks = select(
+            select(RejectedPairRow.pair_key).where(RejectedPairRow.pair_key == pair_key).exists(),
+            events.where(LoginEventRow.at_ts > now - 3600).scalar_subquery(),
+            events.where(
+                LoginEventRow.at_ts > now - 24 * 3600, LoginEventRow.kind.in_(MAYBE_REJECTED)
+            ).scalar_subquery(),
+        )
+        async with self._sessions() as session, session.begin() as transaction:
+            # The count goes up first, in one conditional upsert: replicas can't both pass, and
+            # on SQLite the write lock is taken before the reads below. A refusal rolls it back.
+            if (await session.execute(upsert)).first() is None:
                 return "held"  # said first: it is the reason that lasts
-            side = and_(LoginEventRow.code_key == code_key, LoginEventRow.owner == owner)
-            last_hour = await session.scalar(
-                select(func.count()).select_from(LoginEventRow).where(side, LoginEventRow.at_ts > now - 3600)
-            )
-            if (last_hour or 0) >= per_hour:
-                return "hour"
-            if per_day is not None:
-                last_day = await session.scalar(
-                    select(func.count()).select_from(LoginEventRow).where(
-                        side, LoginEventRow.at_ts > now - 24 * 3600, LoginEventRow.kind.in_(MAYBE_REJECTED)
-                    )
-                )
-                if (last_day or 0) >= per_day:
-                    return "day"
-            raised = await session.execute(
-                update(LoginGuardRow)
-                .where(LoginGuardRow.code_key == code_key, LoginGuardRow.consecutive < max_in_a_row)
-                .values(consecutive=LoginGuardRow.consecutive + 1, updated_ts=now)
-            )
-            if not rows_affected(raised):
-                return "held"
+            rejected_before, last_hour, last_day = (await session.execute(checks)).one()
+            refusal = (
+                "pair" if rejected_before
+                else "hour" if last_hour >= per_hour
+                else "day" if per_day is not None and last_day >= per_day
+                else None
+            )  # fmt: skip
+            if refusal is not None:
+                await transaction.rollback()
+                return refusal
             event = LoginEventRow(code_key=code_key, owner=owner, kind="sent", at_ts=now)
             session.add(event)
             await session.flush()
             return event.id
 
-    async def settle(self, event_id: int, code_key: str, pair_key: str, outcome: str, now: float) -> None:
-        """What SIIAU made of a reserved login: "accepted", "rejected", "unanswered" or "answered"."""
+    async def settle(
+        self, event_id: int, code_key: str, pair_key: str, outcome: str, now: float, *, owner: bool
+    ) -> None:
+        """What SIIAU made of a reserved login: "accepted", "rejected", "unanswered", "locked"
+        or "answered". An acceptance also clears the logins its side left unanswered before
+        (they were not rejections) and, now and then, drops the code's old events."""
+        event = LoginEventRow
+        row = LoginGuardRow.consecutive
         async with self._sessions.begin() as session:
-            await session.execute(update(LoginEventRow).where(LoginEventRow.id == event_id).values(kind=outcome))
-            row = LoginGuardRow.consecutive
-            values: dict[str, object] = {}
             if outcome == "accepted":
-                values = {"consecutive": 0, "updated_ts": now}
-            elif outcome == "answered":  # answered, and not a rejection: it was not one
-                values = {"consecutive": case((row > 0, row - 1), else_=0), "updated_ts": now}
-            if values:
                 await session.execute(
-                    update(LoginGuardRow).where(LoginGuardRow.code_key == code_key).values(**values)
-                )
-            if outcome == "accepted":  # the logins left unanswered before were not rejections
-                side = select(LoginEventRow.owner).where(LoginEventRow.id == event_id).scalar_subquery()
-                await session.execute(
-                    update(LoginEventRow)
-                    .where(LoginEventRow.code_key == code_key, LoginEventRow.owner == side,
-                           LoginEventRow.kind == "unanswered")
-                    .values(kind="cleared")
+                    update(event)
+                    .where(or_(event.id == event_id,
+                               and_(event.code_key == code_key, event.owner == owner, event.kind == "unanswered")))
+                    .values(kind=case((event.id == event_id, "accepted"), else_="cleared"))
                 )  # fmt: skip
-            if outcome == "rejected":
+                await session.execute(
+                    update(LoginGuardRow).where(LoginGuardRow.code_key == code_key).values(consecutive=0, updated_ts=now)
+                )
+                if event_id % PRUNE_EVERY == 0:
+                    await session.execute(delete(event).where(event.at_ts < now - EVENTS_KEPT_SECONDS))
+                return
+            await session.execute(update(event).where(event.id == event_id).values(kind=outcome))
+            if outcome == "answered":  # answered, and not a rejection: it was not one
+                await session.execute(
+                    update(LoginGuardRow)
+                    .where(LoginGuardRow.code_key == code_key)
+                    .values(consecutive=case((row > 0, row - 1), else_=0), updated_ts=now)
+                )
+            elif outcome == "rejected":
                 await session.execute(
                     dialect_insert(self._engine)(RejectedPairRow)
                     .values(pair_key=pair_key, at_ts=now)
