@@ -1,4 +1,4 @@
-"""Command line: run (default), fetch, gen-key, rotate-keys, demo."""
+"""Command line: run (default), fetch, gen-key, rotate-keys, migrate, release-code, demo."""
 
 from __future__ import annotations
 

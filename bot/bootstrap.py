@@ -31,6 +31,7 @@ from bot.services.cupos import CuposNotifier, CuposService, LoggingNotifier
 from bot.services.delivery import DeliveryService
 from bot.services.flow import FlowRunner, RetryPolicy
 from bot.services.gate import Gate, UserGate
+from bot.services.login_guard import KeyedLoginGuard, LoginGuard
 from bot.services.operations import OperationsService
 from bot.services.pdf_cache import PdfCache
 from bot.services.progress import ProgressService
@@ -110,11 +111,16 @@ async def migrate_database(settings: Settings) -> None:
 
 # ---- the workflow ---------------------------------------------------------------
 def build_workflow(
-    settings: Settings, *, pdf_cache_size: int = 128, shared: SharedStore | None = None
+    settings: Settings,
+    *,
+    pdf_cache_size: int = 128,
+    shared: SharedStore | None = None,
+    guard: LoginGuard | None = None,
 ) -> ScheduleWorkflow:
     """SIIAU adapter, renderer and flow runner around one workflow.
 
     `shared` given: the SIIAU session bound and the breaker hold across replicas.
+    `guard`: the login guard (`build_login_guard`); without one it lives in memory.
     Close it with `aclose()` (it owns the renderer's wkhtmltopdf processes).
     """
     siiau = settings.siiau
@@ -129,8 +135,16 @@ def build_workflow(
     runner = FlowRunner(RetryPolicy(siiau.retries, siiau.backoff_base, siiau.backoff_max), breaker)
     renderer = PdfRenderer(settings.pdf, timezone=settings.bot.bot_timezone)
     return ScheduleWorkflow(
-        SiiauClientFactory(siiau), renderer, runner, siiau, pdf_cache=PdfCache(pdf_cache_size), slots=slots
-    )
+        SiiauClientFactory(siiau), renderer, runner, siiau,
+        pdf_cache=PdfCache(pdf_cache_size), slots=slots, guard=guard,
+    )  # fmt: skip
+
+
+def build_login_guard(settings: Settings, store: Store, cipher: CredentialCipher) -> KeyedLoginGuard:
+    """The login guard in the database: it holds across restarts and replicas."""
+    secret = settings.store.login_guard_secret.get_secret_value()
+    key = secret.encode() if secret else cipher.derive_key("horario-bot login guard")
+    return KeyedLoginGuard(store.login_guard, key, settings.siiau.max_logins_per_hour)
 
 
 # ---- seat alerts ----------------------------------------------------------------
@@ -208,7 +222,9 @@ async def start_services(
         store = await open_store(settings, cipher)
         opened.push_async_callback(store.engine.dispose)
         shared = uses_shared_state(settings, store.engine.dialect.name)
-        workflow = build_workflow(settings, shared=store.shared if shared else None)
+        workflow = build_workflow(
+            settings, shared=store.shared if shared else None, guard=build_login_guard(settings, store, cipher)
+        )
         opened.push_async_callback(workflow.aclose)
         services = build_services(settings, store, workflow, notifier, shared=shared, cupos_notifier=cupos_notifier)
         opened.pop_all()
@@ -217,6 +233,7 @@ async def start_services(
             ops = OpsServer(
                 HealthSources(store.engine, workflow.breaker, settings.weekly.tick_seconds),
                 settings.bot.metrics_port,
+                settings.bot.metrics_host,
             )
             await ops.start()
             services.resources.push_async_callback(ops.stop)

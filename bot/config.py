@@ -33,6 +33,10 @@ class TelegramSettings(BaseSettings):
     webhook_secret: SecretStr = SecretStr("")
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
+    webhook_max_body_bytes: int = Field(default=1_048_576, gt=0, description="larger posts get 413")
+    webhook_header_timeout: float = Field(
+        default=10.0, gt=0, description="a connection that has not sent its headers by then is closed"
+    )
 
     @property
     def base_file_url(self) -> str:
@@ -111,6 +115,9 @@ class StoreSettings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./data/horario.db"
     encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    # Key of the login guard's hashes of codes; empty derives one from the newest encryption key
+    # (then a key rotation starts the guard's counts afresh).
+    login_guard_secret: SecretStr = SecretStr("")
 
     @field_validator("encryption_keys", mode="before")
     @classmethod
@@ -127,6 +134,7 @@ class BotSettings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = Field(default="kv", pattern="^(kv|json)$")
     metrics_port: int = 0
+    metrics_host: str = Field(default="127.0.0.1", description="where /healthz and /metrics listen")
     shared_state: str = Field(default="auto", pattern="^(auto|local|database)$")
     shared_lease_seconds: float = Field(default=30.0, gt=0, description="shared leases, renewed while held")
 

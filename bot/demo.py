@@ -34,7 +34,8 @@ def _fake_token() -> str:
 
 def run_demo(out_dir: str = "demo-out") -> int:
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    out.chmod(0o700)  # the transcript's PDF names a student: only its owner reads this folder
     logs.configure("WARNING")
     token = _fake_token()
     with SiiauSimulator() as siiau, BotApiStandIn(token) as telegram, OfferSimulator() as offer:
@@ -94,7 +95,10 @@ def _conversation(telegram: BotApiStandIn, out: Path) -> Path:
     step = telegram.user_says(user, "/estado")
     telegram.wait_for_text(user, "Tus datos", after=step)
     path = out / (document.filename or "horario.pdf")
-    path.write_bytes(document.document or b"")
+    descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(document.document or b"")
+    path.chmod(0o600)
     return path
 
 

@@ -115,3 +115,65 @@ def test_bot_refuses_to_start_with_one_clear_line(tmp_path: Path, env: dict[str,
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0]
     assert "AAHtestToken" not in result.stderr
+
+
+@pytest.mark.e2e
+def test_rotate_keys_covers_codes_mid_dialog_and_counts_by_table(tmp_path: Path) -> None:
+    import asyncio
+
+    from bot.store.dialogs import Dialog
+
+    old, new = CredentialCipher.generate_key(), CredentialCipher.generate_key()
+    url = f"sqlite+aiosqlite:///{tmp_path}/r.db"
+
+    async def fill() -> None:
+        store = await open_store(url, [old])
+        await store.save_credentials(1, 10, Credentials("219294382", NIP), "INCO", "X")
+        await store.dialogs.put(Dialog(2, "nip", code="220000001"), expires_ts=4_000_000_000)
+        await store.dialogs.put(Dialog(3, "code"), expires_ts=4_000_000_000)  # nothing encrypted
+        await store.engine.dispose()
+
+    asyncio.run(fill())
+    result = run_cli("rotate-keys", env={"ENCRYPTION_KEYS": f"{new},{old}", "DATABASE_URL": url}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "credentials: 1 rotated, 0 unreadable" in result.stdout
+    assert "dialogs: 1 rotated, 0 unreadable" in result.stdout
+
+    async def read_with_new_key_only() -> None:
+        store = await open_store(url, [new])
+        dialog = await store.dialogs.get(2, 0)
+        assert dialog is not None and dialog.code == "220000001"  # the student's dialog goes on
+        loaded = await store.credentials(1)
+        assert loaded is not None and loaded.credentials.nip == NIP
+        await store.engine.dispose()
+
+    asyncio.run(read_with_new_key_only())
+
+
+@pytest.mark.e2e
+def test_rotate_keys_with_a_key_that_opens_no_row_says_so_in_one_line(tmp_path: Path) -> None:
+    import asyncio
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/r.db"
+    written_with = CredentialCipher.generate_key()
+
+    async def fill() -> None:
+        store = await open_store(url, [written_with])
+        await store.save_credentials(1, 10, Credentials("219294382", NIP), "INCO", "X")
+        await store.engine.dispose()
+
+    asyncio.run(fill())
+    wrong = CredentialCipher.generate_key()
+    result = run_cli("rotate-keys", env={"ENCRYPTION_KEYS": wrong, "DATABASE_URL": url}, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no key in ENCRYPTION_KEYS opens any stored row" in lines[0]
+    assert "Traceback" not in result.stderr and NIP not in result.stderr + result.stdout
+
+    async def untouched() -> None:
+        store = await open_store(url, [written_with])
+        loaded = await store.credentials(1)
+        assert loaded is not None and loaded.credentials.nip == NIP
+        await store.engine.dispose()
+
+    asyncio.run(untouched())

@@ -14,7 +14,7 @@ from bot.schedule.diff import CourseChange
 from bot.services.delivery import Delivery, DeliveryService
 from bot.services.gate import UserGate
 from bot.services.registration import RegistrationService
-from bot.services.weekly import Notice, WeeklyService
+from bot.services.weekly import Notice, OperatorNotice, WeeklyService
 from bot.services.workflow import ScheduleWorkflow
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine, migrate
@@ -55,6 +55,7 @@ class RecordingNotifier:
     sent: list[Sent] = field(default_factory=list)
     notices: list[tuple[int, Notice]] = field(default_factory=list)
     notice_errors: list[str] = field(default_factory=list)  # the error class behind each notice
+    operator_notices: list[tuple[OperatorNotice, int]] = field(default_factory=list)
     fail_next: int = 0
 
     async def send_schedule(self, delivery: Delivery, changes: list[CourseChange] | None, unchanged: bool) -> str:
@@ -70,6 +71,9 @@ class RecordingNotifier:
     async def send_notice(self, chat_id: int, notice: Notice, error: BaseException | None) -> None:
         self.notices.append((chat_id, notice))
         self.notice_errors.append(type(error).__name__ if error is not None else "-")
+
+    async def send_operator_notice(self, notice: OperatorNotice, count: int) -> None:
+        self.operator_notices.append((notice, count))
 
     def to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.chat_id == chat_id]

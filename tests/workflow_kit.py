@@ -18,6 +18,7 @@ from bot.pdf.renderer import PdfRenderer
 from bot.services.breaker import CircuitBreaker
 from bot.services.errors import FlowFailed
 from bot.services.flow import FlowRunner, RetryPolicy
+from bot.services.login_guard import LoginGuard
 from bot.services.workflow import ScheduleWorkflow
 from bot.siiau.client import SiiauClientFactory
 
@@ -40,7 +41,11 @@ class ManualClock:
 
 
 def make_workflow(
-    base_url: str, *, breaker_clock: Callable[[], float] = time.monotonic, **overrides: object
+    base_url: str,
+    *,
+    breaker_clock: Callable[[], float] = time.monotonic,
+    guard: LoginGuard | None = None,
+    **overrides: object,
 ) -> ScheduleWorkflow:
     options: dict[str, object] = {
         "base_url": base_url,
@@ -61,7 +66,9 @@ def make_workflow(
         CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown, clock=breaker_clock),
         rand=random.Random(JITTER_SEED).random,
     )
-    workflow = ScheduleWorkflow(SiiauClientFactory(settings), PdfRenderer(PdfSettings()), runner, settings)
+    workflow = ScheduleWorkflow(
+        SiiauClientFactory(settings), PdfRenderer(PdfSettings()), runner, settings, guard=guard
+    )
     CREATED.append(workflow)
     return workflow
 

@@ -14,7 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services import metrics
-from bot.services.breaker import Breaker
+from bot.services.breaker import Breaker, BreakerState
+from bot.store.db import dialect_insert
+from bot.store.models import HeartbeatRow
 
 log = logging.getLogger(__name__)
 
@@ -24,30 +26,57 @@ class HealthSources:
     engine: AsyncEngine
     breaker: Breaker
     tick_seconds: float
+    probe_timeout: float = 1.5  # under the Docker HEALTHCHECK's 4 s, write and read together
+
+
+HEARTBEAT_ID = 1
+
+
+async def _write_probe(engine: AsyncEngine) -> None:
+    """A real write, committed: one heartbeat row upserted (the same row every time)."""
+    statement = dialect_insert(engine)(HeartbeatRow).values(id=HEARTBEAT_ID, at_ts=time.time())
+    statement = statement.on_conflict_do_update(index_elements=["id"], set_={"at_ts": statement.excluded.at_ts})
+    async with engine.begin() as connection:
+        await connection.execute(statement)
+
+
+async def _database_state(sources: HealthSources) -> str:
+    """ "ok" when a write commits within the timeout, "read_only" when only reads work,
+    "unreachable" otherwise."""
+    try:
+        await asyncio.wait_for(_write_probe(sources.engine), sources.probe_timeout)
+        return "ok"
+    except Exception as error:  # noqa: BLE001 - any failure means "cannot write"
+        log.warning("health: database write failed: %s", type(error).__name__)
+    try:
+        async with sources.engine.connect() as connection:
+            await asyncio.wait_for(connection.execute(text("SELECT 1")), sources.probe_timeout)
+        return "read_only"
+    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+        log.warning("health: database unreachable: %s", type(error).__name__)
+        return "unreachable"
 
 
 async def health(sources: HealthSources) -> tuple[bool, dict[str, object]]:
-    try:
-        async with sources.engine.connect() as connection:
-            await asyncio.wait_for(connection.execute(text("SELECT 1")), 5)
-        db_ok = True
-    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
-        log.warning("health: database unreachable: %s", type(error).__name__)
-        db_ok = False
+    """Degraded (503) when the database can't take a write, the SIIAU breaker is open,
+    or the weekly tick stalled."""
+    database = await _database_state(sources)
+    breaker = await sources.breaker.state()
     last_tick = metrics.gauge_value(metrics.LAST_TICK)
     tick_age = time.time() - last_tick if last_tick else None
     tick_ok = tick_age is not None and tick_age < max(5 * sources.tick_seconds, 120)
+    ok = database == "ok" and tick_ok and breaker is not BreakerState.OPEN
     body: dict[str, object] = {
-        "status": "ok" if db_ok and tick_ok else "degraded",
-        "database": "ok" if db_ok else "unreachable",
-        "siiau_breaker": (await sources.breaker.state()).value,
+        "status": "ok" if ok else "degraded",
+        "database": database,
+        "siiau_breaker": breaker.value,
         "last_tick_age_seconds": round(tick_age, 1) if tick_age is not None else None,
     }
-    return db_ok and tick_ok, body
+    return ok, body
 
 
 class OpsServer:
-    def __init__(self, sources: HealthSources, port: int, host: str = "0.0.0.0") -> None:
+    def __init__(self, sources: HealthSources, port: int, host: str = "127.0.0.1") -> None:
         self._sources = sources
         self._port = port
         self._host = host
@@ -55,7 +84,7 @@ class OpsServer:
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._handle, self._host, self._port)
-        log.info("health and metrics on port %d", self._port)
+        log.info("health and metrics on %s:%d", self._host, self._port)
 
     async def stop(self) -> None:
         if self._server is not None:

@@ -16,6 +16,7 @@ from bot.schedule import codec
 from bot.schedule.model import Schedule
 from bot.services.errors import CredentialsRejected, FlowFailed, NotRegistered
 from bot.services.gate import Gate
+from bot.services.login_guard import Requester
 from bot.services.workflow import FlowResult, ScheduleWorkflow, StageCallback, no_stage
 from bot.siiau.errors import InvalidCredentials
 from bot.store.documents import DeliveredDocument
@@ -85,6 +86,7 @@ class DeliveryService:
                     kind=kind,
                     find_document=known_document,
                     on_stage=on_stage,
+                    requester=Requester(user_id, owner=True),
                 ),
                 on_failure=rejected,
             )
@@ -109,6 +111,7 @@ class DeliveryService:
         return result.pdf
 
     async def remember_document(self, user_id: int, delivery: Delivery, document_ref: str) -> None:
+        """Keep the file id for next time; nothing is kept for a user who has just forgotten."""
         await self._store.record_delivered(user_id, delivered_document(delivery, document_ref))
 
     async def status(self, user_id: int) -> Status:
@@ -128,6 +131,7 @@ async def run_recorded(
     *,
     on_failure: Callable[[Exception], Awaitable[None]] | None = None,
     record_success: bool = True,
+    anonymous_if_new: bool = False,
 ) -> FlowResult:
     """Await a workflow call and record its run as the user's, whether it failed or not.
 
@@ -136,22 +140,35 @@ async def run_recorded(
     it keeps its own cause and context. A failed run that cannot be recorded is
     logged: the user's answer matters more than the record. `record_success`
     False leaves a successful run for the caller to record.
+
+    A user who ran `/olvidar` while the run went on is gone: the run ends
+    quietly, its record dropped, as `NotRegistered` (nothing to tell them but
+    that). `anonymous_if_new`: a failed first registration has no user row yet;
+    its run is kept with no user.
     """
     try:
         result = await flow
     except FlowFailed as failure:
         failed = failure
     else:
-        if record_success:
-            await store.record_run(user_id, result.run)
+        if record_success and not await store.record_run(user_id, result.run):
+            raise _forgotten(user_id, result.run)
         return result
     if on_failure is not None:
         await on_failure(failed.cause)
     try:
-        await store.record_run(user_id, failed.run)
-    except Exception:
-        log.exception("could not record run %s", failed.run.id)
+        recorded = await store.record_run(user_id, failed.run, anonymous_if_missing=anonymous_if_new)
+    except Exception as error:  # noqa: BLE001 - the user's answer matters more than the record
+        log.error("could not record run %s error=%s", failed.run.id, type(error).__name__)
+        recorded = True
+    if not recorded:
+        raise _forgotten(user_id, failed.run) from None
     raise failed.cause
+
+
+def _forgotten(user_id: int, run: FlowRun) -> NotRegistered:
+    log.info("user forgotten mid-run user=%s run=%s: its record is dropped", user_id, run.id)
+    return NotRegistered()
 
 
 def delivered_document(delivery: Delivery, document_ref: str) -> DeliveredDocument:

@@ -18,6 +18,7 @@ from bot.core import logcontext
 from bot.core.credentials import Credentials
 from bot.core.records import FlowRun
 from bot.services.delivery import run_recorded
+from bot.services.login_guard import Requester
 from bot.services.workflow import ScheduleWorkflow
 from bot.siiau.portal import Career
 from bot.store.dialogs import Dialog
@@ -133,9 +134,11 @@ class RegistrationService:
         user_id = dialog.user_id
         _private(user_id, chat_id)
         credentials = Credentials(dialog.code, nip)
+        owner = await self._store.holds_code(user_id, credentials.code)  # for the login guard
         with logcontext.bound(user_id=user_id):
             result = await run_recorded(
-                self._store, user_id, self._workflow.verify(credentials), record_success=False
+                self._store, user_id, self._workflow.verify(credentials, Requester(user_id, owner=owner)),
+                record_success=False, anonymous_if_new=True,
             )
             if not await self.move_dialog(Dialog(user_id, "saving", rejections=dialog.rejections), "verifying"):
                 log.info("registration cancelled during verification; nothing saved")
@@ -147,9 +150,11 @@ class RegistrationService:
     async def register(self, user_id: int, chat_id: int, credentials: Credentials) -> list[Career]:
         """Verify the pair with a real SIIAU login, then store it encrypted."""
         _private(user_id, chat_id)
+        owner = await self._store.holds_code(user_id, credentials.code)  # for the login guard
         with logcontext.bound(user_id=user_id):
             result = await run_recorded(
-                self._store, user_id, self._workflow.verify(credentials), record_success=False
+                self._store, user_id, self._workflow.verify(credentials, Requester(user_id, owner=owner)),
+                record_success=False, anonymous_if_new=True,
             )
         await self._save(user_id, chat_id, credentials, result.careers, result.run)
         return result.careers

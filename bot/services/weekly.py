@@ -40,12 +40,17 @@ from bot.store.weekly import Claim, Subscription, WeeklyStore
 log = logging.getLogger(__name__)
 RETRY_LATER = (LoginLimitReached, SessionAlreadyOpen, SurveyPending)  # may clear up within the week
 BUSY_RETRY_SECONDS = 60
+UNREADABLE_RETRY_SECONDS = 600  # a row no key opens: tried again this often, until the key is back
 
 
 class Notice(StrEnum):
     FAILED_THIS_WEEK = "failed_this_week"
     PAUSED_CREDENTIALS = "paused_credentials"
     PAUSED_LOCKED = "paused_locked"
+
+
+class OperatorNotice(StrEnum):
+    UNREADABLE_CREDENTIALS = "unreadable_credentials"  # no key in ENCRYPTION_KEYS opens stored rows
 
 
 class WeeklyNotifier(Protocol):
@@ -60,6 +65,10 @@ class WeeklyNotifier(Protocol):
         ...
 
     async def send_notice(self, chat_id: int, notice: Notice, error: BaseException | None) -> None: ...
+
+    async def send_operator_notice(self, notice: OperatorNotice, count: int) -> None:
+        """Tell the operators (`ADMIN_CHAT_IDS`); `count` is how many rows it concerns so far."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +100,7 @@ class WeeklyService:
         self.notifier = notifier
         self._tasks: set[asyncio.Task[None]] = set()
         self._claiming = asyncio.Lock()
+        self.unreadable_seen = 0  # claims skipped because no key opens their row, this process
 
     # ---- the student's setting --------------------------------------------------
     async def subscribe(self, user_id: int, weekday: int, hour: int, only_if_changed: bool) -> datetime:
@@ -183,7 +193,9 @@ class WeeklyService:
             return await self._pause(claim, week, "invalid_credentials", Notice.PAUSED_CREDENTIALS, error)
         except AccountLocked as error:
             return await self._pause(claim, week, "account_locked", Notice.PAUSED_LOCKED, error)
-        except (NotRegistered, CredentialsUndecryptable):
+        except CredentialsUndecryptable:
+            return await self._unreadable(claim, now)
+        except NotRegistered:
             await self.store.pause(claim.user_id, "not_registered")
             return await self._finish(claim, week, "paused")
         except NoSchedule:
@@ -191,6 +203,28 @@ class WeeklyService:
         except Exception as error:  # noqa: BLE001 - any other failure is this attempt's outcome
             return await self._failed(claim, week, error)
         return await self._send(claim, week, delivery)
+
+    async def _unreadable(self, claim: Claim, now: datetime) -> str:
+        """No configured key opens the row: the operator's problem, never the student's.
+
+        The subscription stays active and the claim is tried again later without
+        spending an attempt, so it is delivered once the right key is back in
+        `ENCRYPTION_KEYS`. Logged as an ERROR and told to operators once per process.
+        """
+        self.unreadable_seen += 1
+        await self.store.retry_at(claim, int(now.timestamp()) + UNREADABLE_RETRY_SECONDS, count_attempt=False)
+        metrics.DELIVERIES.labels("unreadable").inc()
+        if self.unreadable_seen == 1:
+            log.error(
+                "weekly: no key in ENCRYPTION_KEYS opens stored credentials (user=%s); subscriptions "
+                "stay active and are retried every %ds until the key is back",
+                claim.user_id, UNREADABLE_RETRY_SECONDS,
+            )  # fmt: skip
+            try:
+                await self.notifier.send_operator_notice(OperatorNotice.UNREADABLE_CREDENTIALS, self.unreadable_seen)
+            except Exception as failure:  # noqa: BLE001 - the notice is best effort
+                log.warning("operator notice failed error=%s", type(failure).__name__)
+        return "unreadable"
 
     async def _send(self, claim: Claim, week: str, delivery: Delivery) -> str:
         previous = await self.store.snapshot(claim.user_id)

@@ -24,10 +24,11 @@ from bot.services.breaker import Breaker
 from bot.services.coordination import LocalSessionSlots, SessionSlots
 from bot.services.errors import FlowFailed
 from bot.services.flow import FlowRunner, RetryPolicy, skip
-from bot.services.login_budget import LoginBudget
+from bot.services.login_guard import OWNER, LoginGuard, LoginOutcome, Requester, memory_login_guard
 from bot.services.orphans import OrphanSessionSweeper
 from bot.services.pdf_cache import PdfCache
 from bot.siiau.errors import (
+    AccountLocked,
     InvalidCredentials,
     NoSchedule,
     SessionExpired,
@@ -72,13 +73,16 @@ class ScheduleWorkflow:
         *,
         pdf_cache: PdfCache | None = None,
         slots: SessionSlots | None = None,
+        guard: LoginGuard | None = None,
     ) -> None:
+        """`guard` holds the rules on logins (`bot.services.login_guard`); the bot hands in
+        the one kept in the database, and one process alone may keep it in memory."""
         self._portal_factory = portal_factory
         self._renderer = renderer
         self._runner = runner
         self._settings = settings
         self._slots = slots or LocalSessionSlots(settings.max_concurrency)
-        self._logins = LoginBudget(settings.max_logins_per_hour)
+        self._guard = guard if guard is not None else memory_login_guard(settings.max_logins_per_hour)
         self._pdf_cache = pdf_cache if pdf_cache is not None else PdfCache()
         self._logout_policy = RetryPolicy(
             LOGOUT_RETRIES, min(settings.backoff_base, 0.2), min(settings.backoff_max, 2.0)
@@ -101,15 +105,19 @@ class ScheduleWorkflow:
         await self._orphans.aclose()
         await self._renderer.aclose()
 
-    async def verify(self, credentials: Credentials) -> FlowResult:
-        """Log in, list the careers and log out: proof that the pair works."""
+    async def verify(self, credentials: Credentials, requester: Requester | None = None) -> FlowResult:
+        """Log in, list the careers and log out: proof that the pair works.
+
+        `requester`: who typed the pair; unknown counts as not the code's owner.
+        """
+        asker = requester if requester is not None else Requester()
         result = FlowResult(run=FlowRun(name="verificar", kind="register"))
 
         async def body() -> str:
             async with self._slots.hold():
                 portal = self._portal_factory()
                 try:
-                    await self._login(result.run, portal, credentials)
+                    await self._login(result.run, portal, credentials, asker)
                     result.careers = await self._siiau_task(result.run, "careers", portal.careers)
                 finally:
                     await self._close(result.run, portal, credentials)
@@ -127,12 +135,18 @@ class ScheduleWorkflow:
         kind: str = "on_demand",
         find_document: CacheLookup | None = None,
         on_stage: StageCallback = no_stage,
+        requester: Requester = OWNER,
     ) -> FlowResult:
-        """Fetch and render one student's schedule. Failures raise `FlowFailed` from their error."""
+        """Fetch and render one student's schedule. Failures raise `FlowFailed` from their error.
+
+        `requester` defaults to the code's owner: a run uses the NIP registration stored.
+        """
         result = FlowResult(run=FlowRun(name="horario", kind=kind))
 
         async def body() -> str:
-            await self._fetch_and_render(result.run, result, credentials, career, cycle, find_document, on_stage)
+            await self._fetch_and_render(
+                result.run, result, credentials, requester, career, cycle, find_document, on_stage
+            )
             return "reused" if result.reused_document else "delivered"
 
         await self._recorded(result.run, body)
@@ -179,6 +193,7 @@ class ScheduleWorkflow:
         run: FlowRun,
         result: FlowResult,
         credentials: Credentials,
+        requester: Requester,
         career: str,
         cycle: str | None,
         find_document: CacheLookup | None,
@@ -188,7 +203,7 @@ class ScheduleWorkflow:
             portal = self._portal_factory()
             try:
                 await on_stage("login")
-                await self._login(run, portal, credentials)
+                await self._login(run, portal, credentials, requester)
                 await on_stage("fetch")
 
                 async def fetch_once_relogging() -> str:
@@ -196,7 +211,7 @@ class ScheduleWorkflow:
                         return (await portal.schedule_page(career, cycle)).html
                     except SessionExpired:
                         log.info("siiau session expired run=%s; logging in again", run.id)
-                        await self._login_once(portal, credentials)
+                        await self._login_once(portal, credentials, requester)
                         return (await portal.schedule_page(career, cycle)).html
 
                 html = await self._siiau_task(run, "fetch", fetch_once_relogging)
@@ -234,28 +249,34 @@ class ScheduleWorkflow:
         self._pdf_cache.put(content_hash, pdf)
         return pdf
 
-    async def _login(self, run: FlowRun, portal: Portal, credentials: Credentials) -> None:
+    async def _login(self, run: FlowRun, portal: Portal, credentials: Credentials, requester: Requester) -> None:
         async def end_partial_session() -> None:
             with contextlib.suppress(SiiauError):
                 await portal.logout()
 
         await self._siiau_task(
-            run, "login", lambda: self._login_once(portal, credentials), before_retry=end_partial_session
+            run, "login", lambda: self._login_once(portal, credentials, requester),
+            before_retry=end_partial_session,
         )
 
-    async def _login_once(self, portal: Portal, credentials: Credentials) -> None:
-        self._logins.spend(credentials)
+    async def _login_once(self, portal: Portal, credentials: Credentials, requester: Requester) -> None:
+        """One login through the guard. A login left unsettled (cancelled mid-request) stays
+        counted as a possible rejection, which is what it may have been."""
+        ticket = await self._guard.admit(credentials, requester)
         unanswered_before = portal.unanswered_logins
         try:
             await portal.login(credentials)
         except InvalidCredentials:
-            self._logins.rejected(credentials)
+            await self._guard.settle(ticket, LoginOutcome.REJECTED)
             raise
-        except BaseException:
-            if portal.unanswered_logins > unanswered_before:
-                self._logins.unanswered(credentials)
+        except AccountLocked:
+            await self._guard.settle(ticket, LoginOutcome.LOCKED)
             raise
-        self._logins.accepted(credentials)
+        except Exception:
+            unanswered = portal.unanswered_logins > unanswered_before
+            await self._guard.settle(ticket, LoginOutcome.UNANSWERED if unanswered else LoginOutcome.ANSWERED)
+            raise
+        await self._guard.settle(ticket, LoginOutcome.ACCEPTED)
 
     async def _siiau_task(
         self,
@@ -308,7 +329,7 @@ class ScheduleWorkflow:
                 portal = self._portal_factory()
                 try:
                     await self._runner.task(
-                        run, "login", lambda: self._login_once(portal, credentials), retry=False,
+                        run, "login", lambda: self._login_once(portal, credentials, OWNER), retry=False,
                         timeout=self._settings.task_timeout, guarded=True,
                         on_timeout=lambda: SiiauUnavailable("SIIAU login timed out"),
                     )  # fmt: skip

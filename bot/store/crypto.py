@@ -6,6 +6,8 @@ any listed key can decrypt, so keys rotate without downtime.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -33,6 +35,7 @@ class CredentialCipher:
                 "ENCRYPTION_KEYS is empty: set it to the output of `python -m bot gen-key`"
             )
         fernets = []
+        self._newest = keys[0].strip().encode("ascii", "replace")
         for position, key in enumerate(keys, start=1):
             try:
                 fernets.append(Fernet(key.strip().encode("ascii")))
@@ -46,6 +49,10 @@ class CredentialCipher:
     @staticmethod
     def generate_key() -> str:
         return Fernet.generate_key().decode("ascii")
+
+    def derive_key(self, purpose: str) -> bytes:
+        """A key for another use (keyed hashes), derived from the newest key: HMAC-SHA256."""
+        return hmac.new(self._newest, purpose.encode(), hashlib.sha256).digest()
 
     def encrypt(self, plaintext: str) -> str:
         return self._cipher.encrypt(plaintext.encode("utf-8")).decode("ascii")

@@ -240,3 +240,43 @@ class ProgressRow(Base):
     user_id: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(16))
     created_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class LoginGuardRow(Base):
+    """A code's SIIAU logins in a row that may have been rejected. The code is a keyed hash."""
+
+    __tablename__ = "login_guard"
+
+    code_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    consecutive: Mapped[int] = mapped_column(Integer, default=0)
+    updated_ts: Mapped[float] = mapped_column(Float)
+
+
+class LoginEventRow(Base):
+    """One login sent for a code (keyed hash): when, by its owner or not, and how it ended."""
+
+    __tablename__ = "login_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code_key: Mapped[str] = mapped_column(String(64), index=True)
+    owner: Mapped[bool] = mapped_column(Boolean)
+    kind: Mapped[str] = mapped_column(String(16))  # sent accepted rejected unanswered answered locked cleared
+    at_ts: Mapped[float] = mapped_column(Float)
+
+
+class RejectedPairRow(Base):
+    """A code/NIP pair SIIAU rejected, as a keyed hash: never sent again."""
+
+    __tablename__ = "rejected_pairs"
+
+    pair_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at_ts: Mapped[float] = mapped_column(Float)
+
+
+class HeartbeatRow(Base):
+    """Written by /healthz: proof that the database takes writes."""
+
+    __tablename__ = "ops_heartbeat"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at_ts: Mapped[float] = mapped_column(Float)

@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.credentials import Credentials, mask_code
 from bot.core.records import FlowRun, State, TaskRun, utcnow
-from bot.store.crypto import CredentialCipher
+from bot.store.crypto import CredentialCipher, CredentialsUndecryptable
 from bot.store.db import dialect_insert, session_factory
 from bot.store.dialogs import DialogStore
 from bot.store.documents import DeliveredDocument, record_delivered
+from bot.store.login_guard import LoginGuardStore
 from bot.store.models import (
     CredentialRow,
     CupoPrefRow,
@@ -59,6 +61,7 @@ class Store:
         self.weekly = WeeklyStore(engine)
         self.dialogs = DialogStore(engine, cipher)
         self.shared = SharedStore(engine)
+        self.login_guard = LoginGuardStore(engine)
 
     async def save_credentials(
         self, user_id: int, chat_id: int, credentials: Credentials, career: str, career_name: str
@@ -126,7 +129,24 @@ class Store:
                 update(CredentialRow).where(CredentialRow.user_id == user_id).values(rejected_at=utcnow())
             )
 
-    async def record_run(self, user_id: int | None, run: FlowRun) -> None:
+    async def record_run(self, user_id: int | None, run: FlowRun, *, anonymous_if_missing: bool = False) -> bool:
+        """Record a finished run as the user's. Returns False when the user row is gone.
+
+        A user who ran `/olvidar` while the run went on has no row any more: the
+        run's record is dropped (False), or, with `anonymous_if_missing` (a first
+        registration that failed: no user row yet), kept with no user.
+        """
+        try:
+            await self._insert_run(user_id, run)
+        except IntegrityError:
+            if user_id is None or await self._user_exists(user_id):
+                raise
+            if not anonymous_if_missing:
+                return False
+            await self._insert_run(None, run)
+        return True
+
+    async def _insert_run(self, user_id: int | None, run: FlowRun) -> None:
         async with self._sessions.begin() as session:
             session.add(
                 FlowRunRow(
@@ -143,6 +163,20 @@ class Store:
                 )
                 for position, task in enumerate(run.tasks)
             )  # fmt: skip
+
+    async def _user_exists(self, user_id: int) -> bool:
+        async with self._sessions() as session:
+            return await session.get(UserRow, user_id) is not None
+
+    async def holds_code(self, user_id: int, code: str) -> bool:
+        """Whether the user holds a working registration (a NIP SIIAU has not rejected) of `code`."""
+        found = await self._credential_row(user_id)
+        if found is None or found[0].rejected_at is not None:
+            return False
+        try:
+            return self._cipher.decrypt(found[0].code_token, user_id=user_id) == code
+        except CredentialsUndecryptable:
+            return False
 
     async def recent_runs(self, user_id: int, limit: int = 5) -> list[FlowRun]:
         async with self._sessions() as session:
@@ -185,9 +219,16 @@ class Store:
             )
         return file_id
 
-    async def record_delivered(self, user_id: int, document: DeliveredDocument) -> None:
-        async with self._sessions.begin() as session:
-            await record_delivered(session, self.engine, user_id, document)
+    async def record_delivered(self, user_id: int, document: DeliveredDocument) -> bool:
+        """Keep the file id of a sent PDF. False (nothing kept) when the user row is gone."""
+        try:
+            async with self._sessions.begin() as session:
+                await record_delivered(session, self.engine, user_id, document)
+        except IntegrityError:
+            if await self._user_exists(user_id):
+                raise
+            return False
+        return True
 
     async def forget(self, user_id: int) -> None:
         """Everything about the user goes: credentials, runs, documents, the user row."""
@@ -201,13 +242,45 @@ class Store:
             await session.execute(delete(UserRow).where(UserRow.id == user_id))
 
     async def rotate_keys(self) -> int:
-        """Re-encrypt every stored credential under the newest key."""
+        """Re-encrypt everything under the newest key (`rotate_everything`); returns the
+        number of users whose credentials were re-encrypted."""
+        return (await self.rotate_everything())["credentials"][0]
+
+    async def rotate_everything(self) -> dict[str, tuple[int, int]]:
+        """Re-encrypt every encrypted value under the newest key: stored credentials and the
+        codes typed mid-dialog. Returns (rotated, unreadable) rows by table.
+
+        A row no configured key opens is left as it is and counted. When there are rows
+        and none opens, nothing is written and `CredentialsUndecryptable` is raised: the
+        keys are wrong, and rotating the rest would be rotating nothing.
+        """
+        counts = {"credentials": [0, 0], "dialogs": [0, 0]}
         async with self._sessions.begin() as session:
-            rows = (await session.scalars(select(CredentialRow))).all()
-            for row in rows:
-                row.code_token = self._cipher.rotate(row.code_token, user_id=row.user_id)
-                row.nip_token = self._cipher.rotate(row.nip_token, user_id=row.user_id)
-        return len(rows)
+            credentials = (await session.scalars(select(CredentialRow))).all()
+            dialogs = (await session.scalars(select(DialogRow).where(DialogRow.code_token.is_not(None)))).all()
+            first_unreadable: int | None = None
+            for row in credentials:
+                try:
+                    code, nip = (self._cipher.rotate(t, user_id=row.user_id) for t in (row.code_token, row.nip_token))
+                except CredentialsUndecryptable:
+                    counts["credentials"][1] += 1
+                    first_unreadable = row.user_id if first_unreadable is None else first_unreadable
+                    continue
+                row.code_token, row.nip_token = code, nip
+                counts["credentials"][0] += 1
+            for dialog in dialogs:
+                assert dialog.code_token is not None
+                try:
+                    dialog.code_token = self._cipher.rotate(dialog.code_token, user_id=dialog.user_id)
+                except CredentialsUndecryptable:
+                    counts["dialogs"][1] += 1
+                    first_unreadable = dialog.user_id if first_unreadable is None else first_unreadable
+                    continue
+                counts["dialogs"][0] += 1
+            rotated = sum(c[0] for c in counts.values())
+            if first_unreadable is not None and rotated == 0:
+                raise CredentialsUndecryptable(first_unreadable)  # rolls back: nothing written
+        return {table: (c[0], c[1]) for table, c in counts.items()}
 
     async def _upsert(self, session, model, values, *, keys, update_columns) -> None:  # type: ignore[no-untyped-def]
         statement = dialect_insert(self.engine)(model).values(**values)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import sys
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,6 +42,7 @@ from bot.telegram.handlers import (
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.runtime import Runtime, runtime
 from bot.telegram.updates import PerUserUpdateProcessor
+from bot.telegram.webhook import WebhookFront
 
 log = logging.getLogger(__name__)
 # PTB's defaults for bot, context, user/chat/bot data and job queue; nothing here narrows them.
@@ -54,7 +57,9 @@ def build_application(settings: Settings) -> BotApplication:
 
     async def post_init(application: BotApplication) -> None:
         def notifier(delivery: DeliveryService) -> TelegramNotifier:
-            return TelegramNotifier(application.bot, render_again=delivery.render_again)
+            return TelegramNotifier(
+                application.bot, render_again=delivery.render_again, admin_chat_ids=settings.bot.admin_chat_ids
+            )
 
         services = await start_services(
             settings, cipher, notifier, cupos_notifier=TelegramCuposNotifier(application.bot)
@@ -134,14 +139,36 @@ def run() -> int:
     tg = settings.telegram
     allowed = [Update.MESSAGE, Update.CALLBACK_QUERY]
     if tg.webhook_url:
-        application.run_webhook(
-            listen=tg.webhook_listen,
-            port=tg.webhook_port,
-            url_path=urlsplit(tg.webhook_url).path.lstrip("/"),
-            webhook_url=tg.webhook_url,
-            secret_token=tg.webhook_secret.get_secret_value(),
-            allowed_updates=allowed,
-        )
+        asyncio.run(_serve_webhook(application, settings, allowed))
     else:
         application.run_polling(allowed_updates=allowed, timeout=int(tg.poll_timeout))
     return 0
+
+
+async def _serve_webhook(application: BotApplication, settings: Settings, allowed: list[str]) -> None:
+    """What PTB's `run_webhook` does, with our own HTTP front (`bot.telegram.webhook`): it
+    checks the secret before reading a body, caps bodies and times out slow headers."""
+    tg = settings.telegram
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    secret = tg.webhook_secret.get_secret_value()
+    front = WebhookFront(
+        application, urlsplit(tg.webhook_url).path, secret,
+        max_body=tg.webhook_max_body_bytes, header_timeout=tg.webhook_header_timeout,
+    )  # fmt: skip
+    async with application:  # initialize() … shutdown()
+        try:
+            if application.post_init is not None:
+                await application.post_init(application)
+            await front.start(tg.webhook_listen, tg.webhook_port)
+            await application.bot.set_webhook(tg.webhook_url, secret_token=secret, allowed_updates=allowed)
+            await application.start()
+            await stop.wait()
+        finally:
+            await front.stop()
+            if application.running:
+                await application.stop()
+            if application.post_shutdown is not None:
+                await application.post_shutdown(application)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from telegram import Bot
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
@@ -10,7 +11,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from bot.schedule.diff import CourseChange
 from bot.services.delivery import Delivery
 from bot.services.errors import RecipientGone, SendFailed
-from bot.services.weekly import Notice
+from bot.services.weekly import Notice, OperatorNotice
 from bot.telegram import texts
 from bot.telegram.documents import RenderAgain, send_schedule_pdf
 
@@ -21,9 +22,10 @@ CAPTION_LIMIT = 1024
 class TelegramNotifier:
     """`render_again` makes the PDF when Telegram refuses the file id we kept for it."""
 
-    def __init__(self, bot: Bot, render_again: RenderAgain) -> None:
+    def __init__(self, bot: Bot, render_again: RenderAgain, admin_chat_ids: Sequence[int] = ()) -> None:
         self._bot = bot
         self._render_again = render_again
+        self._admin_chat_ids = list(admin_chat_ids)
 
     async def send_schedule(
         self, delivery: Delivery, changes: list[CourseChange] | None, unchanged: bool
@@ -58,6 +60,14 @@ class TelegramNotifier:
             reason = texts.error_text(error) if error is not None else ""
             text = texts.WEEKLY_FAILED.format(reason=reason).replace("  ", " ")
         await self._bot.send_message(chat_id, text)
+
+    async def send_operator_notice(self, notice: OperatorNotice, count: int) -> None:
+        text = texts.ADMIN_UNREADABLE_CREDENTIALS.format(count=count)
+        for chat_id in self._admin_chat_ids:
+            try:
+                await self._bot.send_message(chat_id, text)
+            except TelegramError as error:
+                log.warning("operator notice to chat %s failed: %s", chat_id, type(error).__name__)
 
 
 def _caption(changes: list[CourseChange] | None, unchanged: bool) -> str:

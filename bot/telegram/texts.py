@@ -13,6 +13,7 @@ from bot.core.records import FlowRun, State
 from bot.pdf.renderer import RenderError
 from bot.schedule.diff import CourseChange
 from bot.services.errors import CredentialsRejected, CredentialsUndecryptable
+from bot.services.login_guard import CodeHeld
 from bot.siiau.errors import (
     AccountLocked,
     CircuitOpen,
@@ -125,6 +126,17 @@ ERRORS: dict[type[BaseException], str] = {
 }
 UNEXPECTED = "Algo salió mal de mi lado 😓. Inténtalo en unos minutos."
 
+# ---- login guard, operator notices (issue 10) ------------------------------------
+ERRORS[CodeHeld] = (
+    "Hubo varios intentos seguidos con NIP equivocado para este código, así que dejé de "
+    "intentarlo 🔒: uno más podría hacer que SIIAU bloquee la cuenta. Si es tu código, revisa tu "
+    "NIP entrando a SIIAU desde el navegador y pide al administrador del bot que lo libere."
+)
+ADMIN_UNREADABLE_CREDENTIALS = (
+    "⚠️ Ninguna llave de ENCRYPTION_KEYS abre datos guardados de estudiantes ({count} hasta ahora). "
+    "No pausé ninguna suscripción: se reintentan solas cuando la llave correcta vuelva a ENCRYPTION_KEYS."
+)
+
 
 def error_text(error: BaseException) -> str:
     """The text of the nearest class in the error's MRO that has one (`CircuitOpen` has its own)."""
@@ -210,7 +222,7 @@ def admin_breaker_open(failures: str) -> str:
 
 # ---- weekly deliveries ---------------------------------------------------------
 DAYS = ("Lunes", "Martes", "Miércoles", "Jueves", "Viernes", "Sábado")
-DAYS_SHORT = ("Lun", "Mar", "Mié", "Jue", "Vie", "Sáb")
+DAYS_SHORT = ("Lun", "Mar", "Mié", "Jue", "Vie", "Sáb", "Dom")  # Dom: a due time may fall on a Sunday
 WEEKLY_PICK_DAY = "📅 ¿Qué día quieres recibir tu horario cada semana?"
 WEEKLY_QUICK = "Lunes 07:00 (recomendado)"
 WEEKLY_PICK_MODE = "¿Te lo mando siempre, o solo cuando cambie?"

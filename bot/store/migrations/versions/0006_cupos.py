@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_cupos"
-down_revision = "0004_progress"
+down_revision = "0005_login_guard"
 branch_labels = None
 depends_on = None
 
