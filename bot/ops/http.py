@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services import metrics
 from bot.services.breaker import Breaker, BreakerState
-from bot.store.db import dialect_insert
+from bot.store.db import BUSY_TIMEOUT_MS, dialect_insert
 from bot.store.models import HeartbeatRow
 
 log = logging.getLogger(__name__)
@@ -32,19 +32,35 @@ class HealthSources:
 HEARTBEAT_ID = 1
 
 
-async def _write_probe(engine: AsyncEngine) -> None:
-    """A real write, committed: one heartbeat row upserted (the same row every time)."""
+async def _write_probe(engine: AsyncEngine, timeout: float) -> None:
+    """A real write, committed: one heartbeat row upserted (the same row every time).
+
+    The database itself gives up after `timeout` (SQLite's busy timeout, PostgreSQL's lock
+    timeout): cancelling a write stuck on a lock would leave its connection checked out
+    and, on SQLite, a thread blocked for the whole busy timeout.
+    """
     statement = dialect_insert(engine)(HeartbeatRow).values(id=HEARTBEAT_ID, at_ts=time.time())
     statement = statement.on_conflict_do_update(index_elements=["id"], set_={"at_ts": statement.excluded.at_ts})
-    async with engine.begin() as connection:
-        await connection.execute(statement)
+    millis = max(1, int(timeout * 1000))
+    sqlite = engine.dialect.name == "sqlite"
+    limit = f"PRAGMA busy_timeout={millis}" if sqlite else f"SET LOCAL lock_timeout = {millis}"
+    async with engine.connect() as connection:
+        try:
+            async with connection.begin():
+                await connection.exec_driver_sql(limit)
+                await connection.execute(statement)
+        finally:
+            if sqlite:  # a connection setting, not a transaction's: the pool's next user gets it back
+                await connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                await connection.commit()
 
 
 async def _database_state(sources: HealthSources) -> str:
     """ "ok" when a write commits within the timeout, "read_only" when only reads work,
     "unreachable" otherwise."""
     try:
-        await asyncio.wait_for(_write_probe(sources.engine), sources.probe_timeout)
+        # The outer limit only guards against a database that stopped answering at all.
+        await asyncio.wait_for(_write_probe(sources.engine, sources.probe_timeout), 2 * sources.probe_timeout + 5)
         return "ok"
     except Exception as error:  # noqa: BLE001 - any failure means "cannot write"
         log.warning("health: database write failed: %s", type(error).__name__)
