@@ -24,9 +24,9 @@ from bs4 import BeautifulSoup
 from bot import cli_student
 from bot.config import Settings, SiiauSettings
 from bot.core.credentials import Credentials
-from bot.schedule.parser import parse_schedule
 from bot.siiau import client as siiau
 from bot.siiau.errors import SiiauError
+from bot.siiau.schedule_page import parse_schedule
 
 Check = Callable[[BeautifulSoup, str], bool]
 

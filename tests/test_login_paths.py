@@ -13,9 +13,9 @@ import pytest
 
 from bot.config import SiiauSettings
 from bot.core.credentials import Credentials
-from bot.schedule.parser import parse_schedule
 from bot.siiau.client import LoginPathMemory, SiiauClient, SiiauClientFactory
 from bot.siiau.errors import InvalidCredentials, LayoutChanged
+from bot.siiau.schedule_page import parse_schedule
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 
 DEMO = Credentials(DEMO_CODE, DEMO_NIP)

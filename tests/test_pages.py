@@ -7,10 +7,10 @@ import pytest
 
 from bot.config import SiiauSettings
 from bot.core.credentials import Credentials
-from bot.schedule.parser import parse_schedule
 from bot.siiau import pages
 from bot.siiau.client import SiiauClientFactory
 from bot.siiau.errors import LayoutChanged, SessionAlreadyOpen
+from bot.siiau.schedule_page import parse_schedule
 from bot.sim.siiau import SiiauSimulator
 from bot.sim.siiau import pages as sim_pages
 from bot.sim.siiau.students import SimCourse, SimSession, demo_students

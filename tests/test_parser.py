@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from bot.schedule.model import Day
-from bot.schedule.parser import parse_schedule
 from bot.siiau.errors import LayoutChanged
 from bot.siiau.pages import decode
+from bot.siiau.schedule_page import parse_schedule
 from bot.sim.siiau import pages as sim_pages
 from bot.sim.siiau.students import demo_students
 

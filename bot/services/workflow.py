@@ -18,7 +18,6 @@ from bot.core.credentials import Credentials
 from bot.core.records import FlowRun, State
 from bot.pdf.renderer import PdfRenderer, RenderError
 from bot.schedule.model import Schedule
-from bot.schedule.parser import parse_schedule
 from bot.services import metrics
 from bot.services.breaker import Breaker
 from bot.services.coordination import LocalSessionSlots, SessionSlots
@@ -35,7 +34,7 @@ from bot.siiau.errors import (
     SiiauError,
     SiiauUnavailable,
 )
-from bot.siiau.portal import Career, Portal
+from bot.siiau.portal import Career, Portal, SchedulePage
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -206,20 +205,20 @@ class ScheduleWorkflow:
                 await self._login(run, portal, credentials, requester)
                 await on_stage("fetch")
 
-                async def fetch_once_relogging() -> str:
+                async def fetch_once_relogging() -> SchedulePage:
                     try:
-                        return (await portal.schedule_page(career, cycle)).html
+                        return await portal.schedule_page(career, cycle)
                     except SessionExpired:
                         log.info("siiau session expired run=%s; logging in again", run.id)
                         await self._login_once(portal, credentials, requester)
-                        return (await portal.schedule_page(career, cycle)).html
+                        return await portal.schedule_page(career, cycle)
 
-                html = await self._siiau_task(run, "fetch", fetch_once_relogging)
+                page = await self._siiau_task(run, "fetch", fetch_once_relogging)
             finally:
                 await self._close(run, portal, credentials)
 
         schedule = await self._runner.task(
-            run, "clean", lambda: _parse(html, career), timeout=10, retry=False
+            run, "clean", lambda: _read(page), timeout=10, retry=False
         )
         result.schedule = schedule
         if not schedule.courses:
@@ -352,5 +351,5 @@ class ScheduleWorkflow:
         )  # fmt: skip
 
 
-async def _parse(html: str, career: str) -> Schedule:
-    return parse_schedule(html, career=career)
+async def _read(page: SchedulePage) -> Schedule:
+    return page.schedule()

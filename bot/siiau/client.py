@@ -23,7 +23,8 @@ from bot.siiau.errors import (
     SiiauError,
     SiiauUnavailable,
 )
-from bot.siiau.portal import Career, SchedulePage
+from bot.siiau.portal import Career
+from bot.siiau.schedule_page import SiiauSchedulePage
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +236,7 @@ class SiiauClient:
             },
         )
 
-    async def schedule_page(self, career: str, cycle: str | None = None) -> SchedulePage:
+    async def schedule_page(self, career: str, cycle: str | None = None) -> SiiauSchedulePage:
         pidm = self._require_pidm()
         if cycle is None:
             html = await self._request(
@@ -247,7 +248,7 @@ class SiiauClient:
                 SCHEDULE_OF_CYCLE,
                 data={"pidmP": pidm, "cicloP": cycle, "majrP": career, "encaP": "0"},
             )
-        return SchedulePage(html=html, career=career, cycle=cycle)
+        return SiiauSchedulePage(html=html, career=career, cycle=cycle)
 
     async def logout(self) -> None:
         """End the SIIAU session (one per student is allowed). Raises if SIIAU did not answer."""

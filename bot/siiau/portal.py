@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.core.credentials import Credentials
+from bot.schedule.model import Schedule
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,13 +19,12 @@ class Career:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class SchedulePage:
-    """A schedule page as the portal sent it, decoded to text."""
+class SchedulePage(Protocol):
+    """A schedule page as the portal sent it. Only its adapter knows how to read it."""
 
-    html: str
-    career: str
-    cycle: str | None
+    def schedule(self) -> Schedule:
+        """The typed schedule; raises `LayoutChanged` on a page the adapter does not know."""
+        ...
 
 
 class Portal(Protocol):

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from bot.schedule import codec
-from bot.schedule.parser import parse_schedule
+from bot.siiau.schedule_page import parse_schedule
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.seed import seed_subscribers
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator

@@ -1,5 +1,8 @@
 """SIIAU's schedule page (sgpregi.horario / sfpcoal.horario) → `Schedule`.
 
+The adapter owns its pages: the rest of the bot gets a `Schedule` from
+`SiiauSchedulePage.schedule()` and never sees this page's HTML or its field names.
+
 The parser trusts nothing it has not recognised: when the title or the header
 row differs from the known 17 columns, it raises `LayoutChanged` rather than
 guessing. SIIAU's Spanish field names stay inside this module.
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from bs4 import BeautifulSoup, Tag
@@ -33,6 +37,18 @@ _CAREER = re.compile(r"^(.*?)\s*\(([A-Z0-9]{2,5})\)\s*$")
 def text(cell: Tag) -> str:
     """Cell text with &nbsp; and runs of whitespace folded to single spaces."""
     return " ".join(cell.get_text(" ").replace("\xa0", " ").split())
+
+
+@dataclass(frozen=True, slots=True)
+class SiiauSchedulePage:
+    """A schedule page as SIIAU sent it, decoded to text; `schedule()` reads it."""
+
+    html: str
+    career: str
+    cycle: str | None
+
+    def schedule(self) -> Schedule:
+        return parse_schedule(self.html, career=self.career)
 
 
 def parse_schedule(html: str, *, career: str = "") -> Schedule:
