@@ -25,7 +25,7 @@ from bot.siiau.errors import (
 )
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import generated_student, group_tag
-from tests.helpers import DEMO_NIPS, pdf_text
+from tests.helpers import DEMO_NIPS, pdf_text, until
 from tests.workflow_kit import ManualClock, flow_fails, make_workflow
 
 pytestmark = pytest.mark.render
@@ -307,3 +307,18 @@ async def test_render_again_is_a_recorded_run_through_the_pdf_task_and_cache(sii
     second = await workflow.render(schedule)
     assert tasks(second.run) == {"pdf": ("cached", 0)} and second.pdf == first.pdf
     assert workflow.renderer.renders == 1
+
+
+async def test_logout_runs_beside_reading_and_rendering_and_the_run_waits_for_it(siiau: SiiauSimulator) -> None:
+    """Logging out is off the critical path, not off the record: the PDF is made while
+    SIIAU still holds the logout, and the run ends only once the logout is done."""
+    workflow = make_workflow(siiau.url)
+    siiau.hold(path_contains="salir")
+    run = asyncio.create_task(workflow.run(DEMO, "INCO"))
+    await until(lambda: siiau.held() == 1 and workflow.renderer.renders == 1, "render waited for the logout")
+    assert not run.done() and siiau.open_sessions() == [DEMO_CODE]
+    siiau.release()
+    result = await run
+    assert result.pdf is not None and siiau.open_sessions() == [] and siiau.logouts == 1
+    assert [t.name for t in result.run.tasks] == ["login", "fetch", "logout", "clean", "pdf"]
+    assert all(t.state is State.COMPLETED for t in result.run.tasks)

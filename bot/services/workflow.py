@@ -6,11 +6,12 @@ back as a `FlowResult`, and the credentials live only for the length of a run.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from bot.config import SiiauSettings
 from bot.core import logcontext
@@ -198,6 +199,37 @@ class ScheduleWorkflow:
         find_document: CacheLookup | None,
         on_stage: StageCallback,
     ) -> None:
+        """The SIIAU part runs in a task of its own, so that logging out overlaps reading
+        and rendering the page instead of delaying them; the run still ends only after
+        the logout did, whatever happened (`_siiau_session` always logs out)."""
+        fetched: asyncio.Future[SchedulePage] = asyncio.get_running_loop().create_future()
+        session = asyncio.create_task(
+            self._siiau_session(run, fetched, credentials, requester, career, cycle, on_stage)
+        )
+        try:
+            await asyncio.wait(cast(set[asyncio.Future[object]], {fetched, session}), return_when=asyncio.FIRST_COMPLETED)
+            if not fetched.done():
+                await session  # it failed before the page arrived: raise its error
+            await self._read_and_render(run, result, fetched.result(), find_document, on_stage)
+        except asyncio.CancelledError:
+            session.cancel()  # stop logging in or fetching; it still logs out on its way out
+            raise
+        finally:
+            if not session.done():  # the logout is part of the run, on every path
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.shield(session)
+
+    async def _siiau_session(
+        self,
+        run: FlowRun,
+        fetched: asyncio.Future[SchedulePage],
+        credentials: Credentials,
+        requester: Requester,
+        career: str,
+        cycle: str | None,
+        on_stage: StageCallback,
+    ) -> None:
+        """Log in, fetch the page (handed over through `fetched`), log out."""
         async with self._slots.hold(on_wait=lambda: on_stage("queued")):
             portal = self._portal_factory()
             try:
@@ -213,10 +245,18 @@ class ScheduleWorkflow:
                         await self._login_once(portal, credentials, requester)
                         return await portal.schedule_page(career, cycle)
 
-                page = await self._siiau_task(run, "fetch", fetch_once_relogging)
+                fetched.set_result(await self._siiau_task(run, "fetch", fetch_once_relogging))
             finally:
                 await self._close(run, portal, credentials)
 
+    async def _read_and_render(
+        self,
+        run: FlowRun,
+        result: FlowResult,
+        page: SchedulePage,
+        find_document: CacheLookup | None,
+        on_stage: StageCallback,
+    ) -> None:
         schedule = await self._runner.task(
             run, "clean", lambda: _read(page), timeout=10, retry=False
         )

@@ -95,6 +95,7 @@ class SiiauSimulator:
         self._released = threading.Event()
         self._released.set()
         self._held = 0
+        self._hold_only: str | None = None
         self.cookies_issued: list[str] = []  # every cookie value handed out, for redaction tests
         self._sessions: dict[str, _Session] = {}
         self._portal_views: set[str] = set()
@@ -149,8 +150,10 @@ class SiiauSimulator:
         with self._lock:
             self._one_shots.extend(_OneShot(kind, path_contains) for _ in range(times))
 
-    def hold(self) -> None:
-        """Every request that arrives from now on waits, unanswered, until `release()`."""
+    def hold(self, path_contains: str | None = None) -> None:
+        """Every request that arrives from now on (or only those whose path contains
+        `path_contains`) waits, unanswered, until `release()`."""
+        self._hold_only = path_contains
         self._released.clear()
 
     def release(self) -> None:
@@ -231,7 +234,7 @@ class SiiauSimulator:
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         cookies = SimpleCookie(request.headers.get("Cookie", ""))
 
-        if not self._released.is_set():
+        if not self._released.is_set() and (self._hold_only is None or self._hold_only in url.path):
             with self._lock:
                 self._held += 1
             while not (self._released.wait(0.1) or self._stopping.is_set()):
