@@ -23,6 +23,7 @@ from pathlib import Path
 from bot.bootstrap import build_workflow
 from bot.config import Settings
 from bot.core.credentials import Credentials
+from bot.services.workflow import ScheduleWorkflow
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +74,10 @@ async def timed(action: Callable[[], Awaitable[object]]) -> float:
     return time.perf_counter() - started
 
 
-async def main(rounds: int, with_seed: bool) -> None:
+async def main(rounds: int, with_seed: bool, latency: float) -> None:
+    if latency:
+        await slow_siiau(rounds, with_seed, latency)
+        return
     with SiiauSimulator() as siiau, tempfile.TemporaryDirectory() as workdir:
         os.environ["SIIAU_BASE_URL"] = os.environ["SIIAU_PORTAL_URL"] = siiau.url
         os.environ["SIIAU_MAX_LOGINS_PER_HOUR"] = "100000"  # the bench logs in far more than a student
@@ -124,6 +128,76 @@ async def main(rounds: int, with_seed: bool) -> None:
         _report(samples, rounds, siiau)
 
 
+async def slow_siiau(rounds: int, with_seed: bool, latency: float) -> None:
+    """/horario where SIIAU is slow: our flow on each login path beside the seed's flow.
+
+    Every SIIAU request waits `latency` s. A render always happens (no PDF cache), so
+    the goal is p50 ≤ critical-path requests × latency + 1.2 × a bare render, where the
+    critical path is every request until the schedule page arrives (the logout overlaps
+    reading and rendering).
+    """
+    with SiiauSimulator() as siiau, tempfile.TemporaryDirectory() as workdir:
+        siiau.faults.login_paths = {"portal", "direct"}
+        os.environ["SIIAU_BASE_URL"] = os.environ["SIIAU_PORTAL_URL"] = siiau.url
+        os.environ["SIIAU_MAX_LOGINS_PER_HOUR"] = "100000"
+        credentials = Credentials(DEMO_CODE, DEMO_NIP)
+        flows: dict[str, ScheduleWorkflow] = {}
+        for path in ("direct", "portal"):
+            os.environ["SIIAU_LOGIN"] = path
+            flows[path] = build_workflow(Settings(), pdf_cache_size=0)
+        critical: dict[str, int] = {}
+        for path, flow in flows.items():
+            before, logouts = siiau.requests, siiau.logouts
+            first = await flow.run(credentials, "INCO")
+            critical[path] = siiau.requests - before - (siiau.logouts - logouts)
+        assert first.schedule is not None
+        html = flows["direct"].renderer.html(first.schedule)
+
+        async def raw() -> None:
+            process = await asyncio.create_subprocess_exec(
+                "wkhtmltopdf", *RAW_FLAGS, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+            )
+            assert (await process.communicate(html.encode()))[0].startswith(b"%PDF")
+
+        def ours(flow: ScheduleWorkflow) -> Callable[[], Awaitable[float]]:
+            async def once() -> None:
+                assert (await flow.run(credentials, "INCO")).pdf
+
+            return lambda: timed(once)
+
+        contenders: dict[str, Callable[[], Awaitable[float]]] = {
+            "raw wkhtmltopdf (no SIIAU)": lambda: timed(raw),
+            "our flow, direct login": ours(flows["direct"]),
+            "our flow, Portal login": ours(flows["portal"]),
+        }
+        seed: SeedRunner | None = None
+        if with_seed:
+            seed = SeedRunner(ensure_bench_venv(), siiau.url, workdir)
+            seed.run_once()
+            contenders["seed Prefect flow"] = lambda: asyncio.to_thread(seed.run_once)
+        siiau.faults.latency = latency
+        samples: dict[str, list[float]] = {name: [] for name in contenders}
+        names = list(contenders)
+        for index in range(rounds):
+            for name in names[index % len(names):] + names[: index % len(names)]:
+                samples[name].append(await contenders[name]())
+        if seed:
+            seed.close()
+        for flow in flows.values():
+            await flow.aclose()
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    render = medians["raw wkhtmltopdf (no SIIAU)"]
+    print(f"\nSIIAU at {latency:.2f} s per request; medians over {rounds} interleaved rounds ({os.cpu_count()} CPUs)")
+    for name, median in medians.items():
+        print(f"{name:<30}{median * 1000:>9.0f} ms")
+    for path, label in (("direct", "our flow, direct login"), ("portal", "our flow, Portal login")):
+        goal = critical[path] * latency + 1.2 * render
+        print(f"{label}: {critical[path]} SIIAU requests on the critical path; "
+              f"p50 {medians[label]:.2f} s vs goal {goal:.2f} s ({critical[path]} × {latency} + 1.2 × render)")  # fmt: skip
+    if "seed Prefect flow" in medians:
+        print(f"seed / ours (direct): {medians['seed Prefect flow'] / medians['our flow, direct login']:.1f}×")
+
+
 def _report(samples: dict[str, list[float]], rounds: int, siiau: SiiauSimulator) -> None:
     medians = {name: statistics.median(values) for name, values in samples.items()}
     raw = medians["raw wkhtmltopdf"]
@@ -143,5 +217,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--no-seed", action="store_true", help="skip the Prefect contender")
+    parser.add_argument("--siiau-latency", type=float, default=0.0,
+                        help="seconds per SIIAU request: compare login paths and the seed where SIIAU is slow")  # fmt: skip
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, not args.no_seed))
+    asyncio.run(main(args.rounds, not args.no_seed, args.siiau_latency))
