@@ -27,6 +27,7 @@ import os
 import random
 import resource
 import statistics
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -92,6 +93,7 @@ async def _watch(db_url: str, until: float, sends_per_second: float) -> dict[str
     from bot.config import Settings
     from bot.services.breaker import CircuitBreaker
     from bot.services.cupos import WatchRecord
+    from bot.siiau.errors import LayoutChanged
     from bot.siiau.offer import OfferSection
     from bot.store.crypto import CredentialCipher
     from bot.store.db import create_engine
@@ -115,6 +117,9 @@ async def _watch(db_url: str, until: float, sends_per_second: float) -> dict[str
 
         async def send_expired(self, chat_id: int, watch: WatchRecord) -> None:
             return None
+
+        async def send_operator_notice(self, error: LayoutChanged) -> None:
+            print(f"operator notice: offer layout changed at {error.where}", file=sys.stderr)
 
     settings = Settings()
     engine = create_engine(db_url)

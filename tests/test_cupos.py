@@ -36,6 +36,7 @@ from bot.services.cupos import (
     normalise,
     parse_query,
 )
+from bot.siiau.errors import LayoutChanged
 from bot.siiau.offer import OfferProfessor, OfferSection, OfferSession
 from bot.siiau.offer_client import OfferClient
 from bot.sim.siiau.offer_pages import SimOfferSection, SimOfferSession
@@ -73,12 +74,16 @@ class Clock:
 class Recorder:
     alerts: list[tuple[int, int, str, int]] = field(default_factory=list)  # chat, watch, nrc, free
     expired: list[tuple[int, str]] = field(default_factory=list)
+    operators: list[str] = field(default_factory=list)  # where each layout change was seen
 
     async def send_alert(self, chat_id: int, watch_id: int, section: OfferSection) -> None:
         self.alerts.append((chat_id, watch_id, section.nrc, section.free))
 
     async def send_expired(self, chat_id: int, watch: WatchRecord) -> None:
         self.expired.append((chat_id, watch.label))
+
+    async def send_operator_notice(self, error: LayoutChanged) -> None:
+        self.operators.append(error.where)
 
 
 @pytest.fixture
@@ -290,11 +295,13 @@ async def test_layout_change_keeps_the_state_and_backs_off(kit: Kit, offer: Offe
     after = await _subject(kit)
     assert after.free_json == before.free_json and after.failures == 1 and after.last_error == "LayoutChanged"
     assert after.next_poll_ts - (after.due_ts or 0) == 2 * INTERVAL  # backs off: two rounds
+    assert len(kit.recorder.operators) == 1, "operators hear of a changed offer page"
     polls = offer.search_count()
     await next_round(kit)
     assert offer.search_count() == polls  # skipped this round
     await next_round(kit)
     assert offer.search_count() == polls + 1
+    assert len(kit.recorder.operators) == 1, "once per change, not once per poll"
 
 
 async def _subject(kit: Kit) -> CupoSubjectRow:

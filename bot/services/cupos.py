@@ -155,6 +155,10 @@ class CuposNotifier(Protocol):
 
     async def send_expired(self, chat_id: int, watch: WatchRecord) -> None: ...
 
+    async def send_operator_notice(self, error: LayoutChanged) -> None:
+        """The offer page changed: tell the operators (once, until a poll reads it again)."""
+        ...
+
 
 class LoggingNotifier:
     """For entry points with no chat (the CLI): alerts go to the log."""
@@ -164,6 +168,9 @@ class LoggingNotifier:
 
     async def send_expired(self, chat_id: int, watch: WatchRecord) -> None:
         log.info("cupos watch expired chat=%s watch=%s", chat_id, watch.id)
+
+    async def send_operator_notice(self, error: LayoutChanged) -> None:
+        log.error("cupos offer layout changed at %s", error.where)
 
 
 # ---- pure helpers --------------------------------------------------------------
@@ -264,6 +271,7 @@ class CuposService:
         self._form_at = 0.0
         self._seen: OrderedDict[SubjectKey, _Seen] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._layout_reported = False
         self._claiming = asyncio.Lock()
 
     # ---- the form, cached ---------------------------------------------------------
@@ -457,9 +465,11 @@ class CuposService:
         except (SiiauUnavailable, LayoutChanged) as error:
             if isinstance(error, LayoutChanged):
                 log.error("cupos offer layout changed subject=%s: %s", claim.id, error)
+                await self._tell_operators(error)
             await self.store.failed(claim, error=type(error).__name__, next_ts=self._backoff(claim), late=late)
             POLLS.labels("layout_changed" if isinstance(error, LayoutChanged) else "unavailable").inc()
             return True
+        self._layout_reported = False  # read again: a later change is news again
         now = self.clock()
         await self._alert(claim, openings(claim.free, result.sections), int(now))
         free = {s.nrc: s.free for s in result.sections}
@@ -467,6 +477,16 @@ class CuposService:
         POLLS.labels("ok").inc()
         LAST_OK.set(now)
         return True
+
+    async def _tell_operators(self, error: LayoutChanged) -> None:
+        """Once per change: every subject fails alike, and the operators need one notice."""
+        if self._layout_reported:
+            return
+        self._layout_reported = True
+        try:
+            await self.notifier.send_operator_notice(error)
+        except Exception as failure:  # noqa: BLE001 - a lost notice must not stop the polling
+            log.warning("cupos operator notice failed: %s", type(failure).__name__)
 
     async def _request(self, call: Callable[[], Awaitable[T]]) -> T:
         """One offer request: within the concurrency bound, and only while the breaker allows."""

@@ -62,7 +62,7 @@ def build_application(settings: Settings) -> BotApplication:
             )
 
         services = await start_services(
-            settings, cipher, notifier, cupos_notifier=TelegramCuposNotifier(application.bot)
+            settings, cipher, notifier, cupos_notifier=TelegramCuposNotifier(application.bot, settings.bot.admin_chat_ids)
         )
         application.bot_data["runtime"] = Runtime(settings, services, ZoneInfo(settings.bot.bot_timezone))
         await progress.finish_leftovers(application.bot, services.progress)

@@ -6,17 +6,25 @@ every other send.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+
 from telegram import Bot
+from telegram.error import TelegramError
 
 from bot.services.cupos import WatchRecord
+from bot.siiau.errors import LayoutChanged
 from bot.siiau.offer import OfferSection
 from bot.telegram import texts
 from bot.telegram.handlers.cupos import remove_keyboard
 
+log = logging.getLogger(__name__)
+
 
 class TelegramCuposNotifier:
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, admin_chat_ids: Sequence[int] = ()) -> None:
         self._bot = bot
+        self._admin_chat_ids = list(admin_chat_ids)
 
     async def send_alert(self, chat_id: int, watch_id: int, section: OfferSection) -> None:
         await self._bot.send_message(
@@ -25,3 +33,11 @@ class TelegramCuposNotifier:
 
     async def send_expired(self, chat_id: int, watch: WatchRecord) -> None:
         await self._bot.send_message(chat_id, texts.cupos_expired(watch))
+
+    async def send_operator_notice(self, error: LayoutChanged) -> None:
+        text = texts.admin_layout_changed(type(error).__name__, f"oferta · {error.where}", error.fragment)
+        for chat_id in self._admin_chat_ids:
+            try:
+                await self._bot.send_message(chat_id, text)
+            except TelegramError as failure:
+                log.warning("operator notice to chat %s failed: %s", chat_id, type(failure).__name__)
