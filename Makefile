@@ -38,9 +38,10 @@ run: setup
 demo: setup
 	$(PY) -m bot demo --out demo-out
 
-# Everything CI runs: lint, type gate, every test tier, two workers (the slow tests start first).
+# Everything CI runs: lint, type gate, every test tier on three workers (most tests wait on
+# processes and simulators more than they use a CPU; the slow tests start first).
 test: lint
-	$(PY) -m pytest -q -n 2
+	$(PY) -m pytest -q -n 3
 
 # The unit tier: no bot process, no wkhtmltopdf, no replicas (README, "Tests").
 test-fast: setup

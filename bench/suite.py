@@ -3,7 +3,7 @@
     .venv/bin/python bench/suite.py                 # whole suite once, unit tier, 10 repeats
     .venv/bin/python bench/suite.py --repeats 3 --skip-full
 
-Runs pytest as `make test` does (two workers) and reports wall times; then runs
+Runs pytest as `make test` does (three workers) and reports wall times; then runs
 `tests/test_weekly.py tests/test_workflow.py` `--repeats` times in a row and
 counts the green runs. Nothing here is asserted: it prints what it measured.
 """
@@ -38,8 +38,8 @@ def main() -> int:
     parser.add_argument("--skip-full", action="store_true", help="skip the whole-suite run")
     args = parser.parse_args()
     if not args.skip_full:
-        elapsed, ok, summary = pytest("-n", "2")
-        print(f"whole suite (-n 2): {elapsed:.1f} s  {'green' if ok else 'RED'}  [{summary}]", flush=True)
+        elapsed, ok, summary = pytest("-n", "3")
+        print(f"whole suite (-n 3): {elapsed:.1f} s  {'green' if ok else 'RED'}  [{summary}]", flush=True)
     elapsed, ok, summary = pytest("-m", "not e2e and not render and not slow")
     print(f"unit tier: {elapsed:.1f} s  {'green' if ok else 'RED'}  [{summary}]", flush=True)
     times, green = [], 0
