@@ -201,9 +201,6 @@ class SiiauClient:
             if fallback_allowed:
                 raise _OtherPathMayWork(error) from error  # nothing of the student's was sent
             raise
-        await self._direct_steps(credentials, hidden, secrets)
-
-    async def _direct_steps(self, credentials: Credentials, hidden: dict[str, str], secrets: tuple[str, ...]) -> None:
         fields = {**hidden, "p_codigo_c": credentials.code, "p_clave_c": credentials.nip}
         with located("login 2/3", LOGIN_FORM_POST, secrets):
             pages.check_login_continues(await self._request("POST", LOGIN_FORM_POST, data=fields))
