@@ -29,6 +29,7 @@ from bot.config import CuposSettings
 from bot.schedule import codec
 from bot.schedule.model import Schedule
 from bot.services import metrics
+from bot.services.background import Background
 from bot.services.breaker import Breaker, BreakerState
 from bot.siiau.errors import LayoutChanged, SiiauUnavailable
 from bot.siiau.offer import Centre, Cycle, OfferForm, OfferSection
@@ -270,7 +271,7 @@ class CuposService:
         self._form: OfferForm | None = None
         self._form_at = 0.0
         self._seen: OrderedDict[SubjectKey, _Seen] = OrderedDict()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Background()
         self._layout_reported = False
         self._claiming = asyncio.Lock()
 
@@ -417,21 +418,15 @@ class CuposService:
             s = self.settings
             claims = await self.store.claim_due(int(self.clock()), s.poll_seconds, s.lease_seconds, room)
             for claim in claims:
-                task = asyncio.create_task(self._run(claim))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._tasks.start(self._run(claim))
         return len(claims)
 
     async def drain(self) -> None:
         """Poll everything due now (pump until nothing is claimable or running)."""
-        while await self.pump() or self._tasks:
-            if self._tasks:
-                await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
+        await self._tasks.drain(self.pump)
 
     async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel()
         await self.client.aclose()
 
     async def _run(self, claim: SubjectClaim) -> None:
@@ -441,7 +436,7 @@ class CuposService:
         except Exception:
             log.exception("cupos poll crashed subject=%s", claim.id)
         finally:
-            self._tasks.discard(asyncio.current_task())
+            self._tasks.done_with_current()
             if polled:  # a slot is free: the next due subject now, not at the next tick
                 asyncio.get_running_loop().call_soon(self._pump_soon)
 

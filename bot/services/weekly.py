@@ -22,6 +22,7 @@ from bot.core.records import utcnow
 from bot.schedule import codec
 from bot.schedule.diff import CourseChange, diff
 from bot.services import metrics
+from bot.services.background import Background
 from bot.services.delivery import Delivery, DeliveryService, delivered_document
 from bot.services.errors import AlreadyRunning, CredentialsRejected, NotRegistered, RecipientGone
 from bot.services.flow import is_transient
@@ -98,7 +99,7 @@ class WeeklyService:
         self.zone = zone
         self.clock = clock
         self.notifier = notifier
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Background()
         self._claiming = asyncio.Lock()
         self.unreadable_seen = 0  # claims skipped because no key opens their row, this process
 
@@ -137,22 +138,16 @@ class WeeklyService:
             if claims:
                 metrics.QUEUE_LAG.set(max(0, now - min(c.due_ts for c in claims)))
             for claim in claims:
-                task = asyncio.create_task(self._run(claim))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._tasks.start(self._run(claim))
         return len(claims)
 
     async def drain(self) -> None:
         """Deliver everything due now (pump until nothing is claimable or running)."""
-        while await self.pump() or self._tasks:
-            if self._tasks:
-                await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
+        await self._tasks.drain(self.pump)
 
     async def aclose(self) -> None:
         """Stop in-flight deliveries; their leases expire and a later run retries them."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel()
 
     async def _run(self, claim: Claim) -> None:
         keeper = asyncio.create_task(self._keep_lease(claim))
@@ -163,7 +158,7 @@ class WeeklyService:
         finally:
             keeper.cancel()
             # A slot just freed up: take the next due subscription now, not at the next tick.
-            self._tasks.discard(asyncio.current_task())
+            self._tasks.done_with_current()
             asyncio.get_running_loop().call_soon(self._pump_soon)
 
     async def _keep_lease(self, claim: Claim) -> None:
