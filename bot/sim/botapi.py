@@ -19,11 +19,13 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+
+from bot.sim.loopback import address, loopback_server
 
 BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "Horario UdG", "username": "horario_udg_bot",
             "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}  # fmt: skip
@@ -99,19 +101,16 @@ class BotApiStandIn:
         self._backends: list[str] = []  # where the "load balancer" sends webhook posts
         self._outbox: queue.Queue[dict[str, Any]] = queue.Queue()
         self.webhook_posts: Counter[str] = Counter()
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = loopback_server(host, port, self._serve)
 
     # ---- lifecycle ---------------------------------------------------------
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/bot"
+        return address(self._server) + "/bot"
 
     @property
     def file_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/file/bot"
+        return address(self._server) + "/file/bot"
 
     def start(self) -> BotApiStandIn:
         threading.Thread(target=self._server.serve_forever, name="botapi", daemon=True).start()
@@ -236,24 +235,8 @@ class BotApiStandIn:
         return chat[-1].message_id if chat else 0
 
     # ---- HTTP --------------------------------------------------------------------
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def do_POST(self) -> None:
-                stand_in._serve(self)
-
-            do_GET = do_POST
-
-            def log_message(self, *_: object) -> None:
-                return None
-
-        return Handler
-
-    def _serve(self, request: BaseHTTPRequestHandler) -> None:
+    def _serve(self, request: BaseHTTPRequestHandler, _method: str) -> None:
+        """Every Bot API method answers GET and POST alike."""
         path = urlsplit(request.path).path
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length) if length else b""

@@ -15,9 +15,10 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
+from bot.sim.loopback import address, loopback_server
 from bot.sim.siiau import offer_pages
 from bot.sim.siiau.offer_pages import SimOfferSection
 
@@ -64,14 +65,12 @@ class OfferSimulator:
         self.paging = OfferPaging()
         self._state = _State()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = loopback_server(host, port, self._serve)
 
     @property
     def url(self) -> str:
         """The offer's base URL, as `SIIAU_OFFER_URL` would hold it."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}{PREFIX}"
+        return address(self._server) + PREFIX
 
     def start(self) -> OfferSimulator:
         threading.Thread(
@@ -150,23 +149,6 @@ class OfferSimulator:
             return list(self._state.searches)
 
     # ---- serving ---------------------------------------------------------
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        simulator = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                simulator._serve(self, "GET")
-
-            def do_POST(self) -> None:
-                simulator._serve(self, "POST")
-
-            def log_message(self, *_: object) -> None:
-                return None
-
-        return Handler
-
     def _serve(self, request: BaseHTTPRequestHandler, method: str) -> None:
         url = urlsplit(request.path)
         length = int(request.headers.get("Content-Length") or 0)

@@ -19,9 +19,10 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import date
 from http.cookies import SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
+from bot.sim.loopback import address, loopback_server
 from bot.sim.siiau import pages, portal_pages
 from bot.sim.siiau.students import SimStudent, demo_students
 
@@ -103,16 +104,14 @@ class SiiauSimulator:
         self._tickets: dict[str, SimStudent] = {}  # Portal → Escolar hand-over
         self._tokens: set[str] = set()
         self._one_shots: deque[_OneShot] = deque()
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = loopback_server(host, port, self._serve)
         self._thread: threading.Thread | None = None
         self.reset_stats()
 
     # ---- lifecycle -------------------------------------------------------
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return address(self._server)
 
     def start(self) -> SiiauSimulator:
         self._thread = threading.Thread(target=self._server.serve_forever, name="siiau-sim", daemon=True)
@@ -195,24 +194,6 @@ class SiiauSimulator:
         return self.wrong_nips[code] >= LOCK_AFTER_WRONG_NIPS
 
     # ---- request handling ------------------------------------------------
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        simulator = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go out in two writes
-
-            def do_GET(self) -> None:
-                simulator._serve(self, "GET")
-
-            def do_POST(self) -> None:
-                simulator._serve(self, "POST")
-
-            def log_message(self, *_: object) -> None:
-                return None
-
-        return Handler
-
     def _serve(self, request: BaseHTTPRequestHandler, method: str) -> None:
         with self._lock:
             self.requests += 1
