@@ -11,7 +11,7 @@ import pytest
 from bot.sim.botapi import BOT_USER, BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.telegram import texts
-from tests.e2e.test_registration import register
+from tests.e2e.test_registration import at_nip_step, register
 from tests.e2e.test_weekly import force_due, subscribe_in_chat
 from tests.helpers import BotProcess, wait_until
 
@@ -27,13 +27,6 @@ def rows(bot: BotProcess, query: str) -> list[tuple[object, ...]]:
 
 def count(bot: BotProcess, table: str) -> int:
     return int(rows(bot, f"SELECT COUNT(*) FROM {table}")[0][0])  # type: ignore[call-overload]
-
-
-def at_nip_step(botapi: BotApiStandIn, user: int, code: str = DEMO_CODE) -> None:
-    asked = botapi.user_says(user, "/registrar")
-    botapi.wait_for_text(user, "código de estudiante", after=asked)
-    typed = botapi.user_says(user, code)
-    botapi.wait_for_text(user, "escribe tu NIP", after=typed)
 
 
 # ---- 1. private chats only -----------------------------------------------------------------

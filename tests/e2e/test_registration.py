@@ -8,11 +8,16 @@ from tests.helpers import BotProcess, pdf_text
 USER = 5001
 
 
+def at_nip_step(botapi: BotApiStandIn, user: int, code: str = DEMO_CODE) -> None:
+    """/registrar and the code, up to the bot asking for the NIP."""
+    asked = botapi.user_says(user, "/registrar")
+    botapi.wait_for_text(user, "código de estudiante", after=asked)
+    typed = botapi.user_says(user, code)
+    botapi.wait_for_text(user, "escribe tu NIP", after=typed)
+
+
 def register(botapi: BotApiStandIn, user: int, code: str, nip: str) -> None:
-    botapi.user_says(user, "/registrar")
-    botapi.wait_for_text(user, "código de estudiante")
-    botapi.user_says(user, code)
-    botapi.wait_for_text(user, "NIP")
+    at_nip_step(botapi, user, code)
     after = botapi.last_message_id(user)
     botapi.user_says(user, nip)
     botapi.wait_for(user, lambda m: "Listo" in m.text or "carrera" in m.text, after=after)

@@ -7,7 +7,7 @@ import pytest
 
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
-from tests.e2e.test_registration import register
+from tests.e2e.test_registration import at_nip_step, register
 from tests.helpers import BotProcess, pdf_text
 
 USER = 8600
@@ -48,10 +48,7 @@ def test_a_session_open_elsewhere_is_told_plainly(
     bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
 ) -> None:
     siiau.faults.session_open_codes.add(DEMO_CODE)
-    botapi.user_says(USER, "/registrar")
-    botapi.wait_for_text(USER, "código de estudiante")
-    botapi.user_says(USER, DEMO_CODE)
-    botapi.wait_for_text(USER, "NIP")
+    at_nip_step(botapi, USER)
     typed = botapi.user_says(USER, DEMO_NIP)
     botapi.wait_for_text(USER, "sesión abierta de SIIAU", after=typed)
     assert siiau.logins[DEMO_CODE] == 0, "step 3 must not be sent while a session is open elsewhere"
@@ -76,10 +73,7 @@ def test_a_wrong_nip_on_the_portal_is_told_and_not_retried(
     bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
 ) -> None:
     siiau.faults.login_paths = {"portal", "direct"}
-    botapi.user_says(USER, "/registrar")
-    botapi.wait_for_text(USER, "código de estudiante")
-    botapi.user_says(USER, DEMO_CODE)
-    botapi.wait_for_text(USER, "NIP")
+    at_nip_step(botapi, USER)
     typed = botapi.user_says(USER, "malnip9")
     botapi.wait_for_text(USER, "no aceptó ese NIP", after=typed)
     assert siiau.wrong_nips[DEMO_CODE] == 1 and siiau.logins[DEMO_CODE] == 1
