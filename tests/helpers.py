@@ -49,30 +49,6 @@ async def until_async(condition: Callable[[], Awaitable[bool]], message: str, ti
         await asyncio.sleep(POLL)
 
 
-def wait_quiet(value: Callable[[], object], still: float = 1.0, timeout: float = PATIENCE) -> None:
-    """Block until `value()` has not changed for `still` seconds (work in flight has drained)."""
-    deadline = time.monotonic() + timeout
-    last, since = value(), time.monotonic()
-    while time.monotonic() - since < still:
-        assert time.monotonic() < deadline, "never went quiet"
-        time.sleep(POLL)
-        current = value()
-        if current != last:
-            last, since = current, time.monotonic()
-
-
-async def quiet(value: Callable[[], object], still: float = 1.0, timeout: float = PATIENCE) -> None:
-    """Wait until `value()` has not changed for `still` seconds (work in flight has drained)."""
-    deadline = time.monotonic() + timeout
-    last, since = value(), time.monotonic()
-    while time.monotonic() - since < still:
-        assert time.monotonic() < deadline, "never went quiet"
-        await asyncio.sleep(POLL)
-        current = value()
-        if current != last:
-            last, since = current, time.monotonic()
-
-
 def pdf_text(pdf: bytes) -> str:
     """The PDF's text with every run of whitespace folded to one space."""
     pages = (page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)

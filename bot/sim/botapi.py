@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from bot.sim.loopback import address, loopback_server
+from bot.sim.loopback import address, hung_up, loopback_server
 
 BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "Horario UdG", "username": "horario_udg_bot",
             "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}  # fmt: skip
@@ -101,6 +101,8 @@ class BotApiStandIn:
         self._backends: list[str] = []  # where the "load balancer" sends webhook posts
         self._outbox: queue.Queue[dict[str, Any]] = queue.Queue()
         self.webhook_posts: Counter[str] = Counter()
+        self._documents_released = threading.Event()
+        self._documents_released.set()
         self._server = loopback_server(host, port, self._serve)
 
     # ---- lifecycle ---------------------------------------------------------
@@ -171,6 +173,14 @@ class BotApiStandIn:
             }
             self._push({"callback_query": callback})
             self.transcript.append(f"[{user_id}] > (botón) {label_or_data}")
+
+    def hold_documents(self) -> None:
+        """Every sendDocument from now on waits, unanswered and not yet delivered, until
+        `release_documents()`; one whose sender is gone by then is never delivered."""
+        self._documents_released.clear()
+
+    def release_documents(self) -> None:
+        self._documents_released.set()
 
     def hold_file(self, content: bytes, filename: str) -> str:
         """A document Telegram already holds (as if uploaded earlier): its file_id."""
@@ -245,6 +255,11 @@ class BotApiStandIn:
             self._reply(request, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
             return
         method = path[len(prefix):]
+        if method == "sendDocument" and not self._documents_released.is_set():
+            while not (self._documents_released.wait(0.05) or self._stopping):
+                pass
+            if hung_up(request):
+                return  # the sender died or gave up while held: Telegram never got this document
         params, files = _parse_body(request.headers.get("Content-Type", ""), body, urlsplit(request.path).query)
         try:
             result = self._call(method, params, files)

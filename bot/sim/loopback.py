@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import select
+import socket
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -33,3 +35,12 @@ def address(server: ThreadingHTTPServer) -> str:
     """`http://host:port` of a running server."""
     host, port = server.server_address[:2]
     return f"http://{host!s}:{port}"
+
+
+def hung_up(request: BaseHTTPRequestHandler) -> bool:
+    """The client closed its side: whatever we answer now, nobody reads it."""
+    try:
+        readable, _, _ = select.select([request.connection], [], [], 0)
+        return bool(readable) and request.connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True

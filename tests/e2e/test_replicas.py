@@ -23,7 +23,7 @@ from bot.sim.siiau import pages as sim_pages
 from bot.sim.siiau.students import SimStudent, generated_student
 from bot.store.documents import DeliveredDocument
 from tests.e2e.test_registration import register
-from tests.helpers import TEST_KEY, BotProcess, quiet, until, until_async, wait_until
+from tests.helpers import TEST_KEY, BotProcess, until, until_async, wait_until
 from tests.pg import fresh_database
 
 SECRET = "s3cret-webhook_token"
@@ -170,13 +170,24 @@ async def test_three_replicas_deliver_each_user_week_once_even_when_one_is_kille
         return sum(1 for i in range(users) if botapi.documents_sent[FIRST_USER + i])
 
     await until(lambda: delivered() >= users // 3, "the fan-out did not get going")
-    siiau.hold()  # everything that reaches SIIAU from now on waits…
-    await quiet(delivered)  # …and whatever was past SIIAU has finished sending
+    # Whatever reaches SIIAU or Telegram now waits; once every document Telegram took is on
+    # record, a kill can only cut work short (redone later), never a send between the two.
+    siiau.hold()
+    botapi.hold_documents()
+
+    async def all_sent_on_record() -> bool:
+        recorded = await connection.fetchval(
+            "SELECT count(*) FROM weekly_deliveries WHERE outcome IN ('sent', 'resent_unchanged')"
+        )
+        return bool(recorded == delivered())
+
+    await until_async(all_sent_on_record, "sent documents never reached the record")
     peak_before_kill = siiau.peak_sessions
     victim = replicas.processes[1]
     await asyncio.to_thread(victim.kill)
     assert delivered() < users, "the kill must land mid fan-out"
     siiau.release()
+    botapi.release_documents()
     await until(lambda: delivered() == users, "not every user was delivered")
     await until_async(lambda: settled(connection, users), "outcomes were not all recorded")
     per_user = Counter({FIRST_USER + i: botapi.documents_sent[FIRST_USER + i] for i in range(users)})

@@ -13,7 +13,7 @@ from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import generated_student
 from bot.telegram import texts
 from tests.e2e.test_registration import register
-from tests.helpers import BotProcess, pdf_text, wait_quiet, wait_until
+from tests.helpers import BotProcess, pdf_text, wait_until
 
 USER = 9100
 
@@ -57,6 +57,11 @@ def test_semanal_dialog_status_and_off(bot: BotProcess, botapi: BotApiStandIn) -
     botapi.wait_for_text(USER, "desactivé el envío semanal", after=asked)
     asked = botapi.user_says(USER, "/estado")
     botapi.wait_for_text(USER, "Envío semanal: no activado", after=asked)
+
+
+def sent_on_record(bot: BotProcess) -> int:
+    with sqlite3.connect(bot.db_path) as db:
+        return int(db.execute("SELECT COUNT(*) FROM weekly_deliveries WHERE outcome = 'sent'").fetchone()[0])
 
 
 def settled(bot: BotProcess, users: int) -> bool:
@@ -103,12 +108,16 @@ def test_kill_during_fan_out_then_restart_delivers_each_user_once(
 
     force_due(bot)
     wait_until(lambda: delivered() >= 8, "the fan-out did not start")
-    siiau.hold()  # whatever reaches SIIAU now waits…
-    wait_quiet(delivered)  # …and whatever was past SIIAU has finished sending
+    # Whatever reaches SIIAU or Telegram now waits; once every document Telegram took is on
+    # record, a kill can only cut work short (redone later), never a send between the two.
+    siiau.hold()
+    botapi.hold_documents()
+    wait_until(lambda: sent_on_record(bot) == delivered(), "sent documents never reached the record")
     delivered_before_kill = delivered()
     bot.kill()
     assert delivered_before_kill < len(students), "the kill must land mid fan-out"
     siiau.release()
+    botapi.release_documents()
     siiau.faults.latency = 0
     bot.start()
     wait_until(lambda: delivered() >= len(students), "not every user was delivered after the restart")

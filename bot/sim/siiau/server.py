@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import secrets
-import select
 import socket
 import struct
 import threading
@@ -22,7 +21,7 @@ from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from bot.sim.loopback import address, loopback_server
+from bot.sim.loopback import address, hung_up, loopback_server
 from bot.sim.siiau import pages, portal_pages
 from bot.sim.siiau.students import SimStudent, demo_students
 
@@ -497,13 +496,8 @@ class SiiauSimulator:
     def _wait_for_hangup(self, request: BaseHTTPRequestHandler, limit: float) -> None:
         """Until the client closes the connection (its read timed out), `limit` at most."""
         deadline = time.monotonic() + limit
-        while not self._stopping.is_set() and time.monotonic() < deadline:
-            try:
-                readable, _, _ = select.select([request.connection], [], [], 0.05)
-                if readable and request.connection.recv(1, socket.MSG_PEEK) == b"":
-                    return
-            except OSError:
-                return
+        while not (self._stopping.wait(0.05) or hung_up(request)) and time.monotonic() < deadline:
+            pass
 
     @staticmethod
     def _cookie_prefix() -> str:
