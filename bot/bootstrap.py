@@ -12,13 +12,16 @@ import re
 import ssl
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from zoneinfo import ZoneInfo
+from datetime import timedelta
+from pathlib import Path
 
 import httpx
 
 from bot.config import Settings
+from bot.core.zones import zone
 from bot.ops.http import HealthSources, OpsServer
 from bot.pdf.renderer import PdfRenderer
+from bot.schedule.days_off import DaysOff, DaysOffError
 from bot.services.breaker import Breaker, CircuitBreaker, SharedCircuitBreaker
 from bot.services.bundle import Services
 from bot.services.coordination import (
@@ -36,6 +39,7 @@ from bot.services.operations import OperationsService
 from bot.services.pdf_cache import PdfCache
 from bot.services.progress import ProgressService
 from bot.services.registration import RegistrationService
+from bot.services.schedule_book import ScheduleBook
 from bot.services.weekly import WeeklyNotifier, WeeklyService
 from bot.services.workflow import ScheduleWorkflow
 from bot.siiau.client import SiiauClientFactory
@@ -170,7 +174,7 @@ def build_cupos(
     """The seat watcher: its own offer client and request bound, the shared SIIAU breaker.
     The caller closes `http` after the service."""
     return CuposService(
-        WatchStore(store.engine), OfferClient(settings.siiau.offer_url, http=http), breaker, settings.cupos,
+        WatchStore(store.engine, store.cipher), OfferClient(settings.siiau.offer_url, http=http), breaker, settings.cupos,
         notifier=notifier or LoggingNotifier(),
     )  # fmt: skip
 
@@ -193,8 +197,9 @@ def build_services(
         gate = UserGate(settings.bot.horario_per_minute)
     delivery = DeliveryService(store, workflow, gate)
     weekly = WeeklyService(
-        delivery, store.weekly, settings.weekly, ZoneInfo(settings.bot.bot_timezone), notifier=notifier(delivery)
+        delivery, store.weekly, settings.weekly, zone(settings.bot.bot_timezone), notifier=notifier(delivery)
     )
+    book = build_schedule_book(settings, delivery)
     offer_http = build_offer_http(settings)
     cupos = build_cupos(settings, store, workflow.breaker, offer_http, cupos_notifier)
     services = Services(
@@ -204,13 +209,27 @@ def build_services(
         operations=OperationsService(workflow.breaker),
         cupos=cupos,
         progress=ProgressService(ProgressStore(store.engine), store.dialogs),
+        book=book,
     )
     services.resources.push_async_callback(store.engine.dispose)
     services.resources.push_async_callback(workflow.aclose)
     services.resources.push_async_callback(weekly.aclose)
     services.resources.push_async_callback(offer_http.aclose)
     services.resources.push_async_callback(cupos.aclose)
+    services.resources.push_async_callback(book.aclose)
     return services
+
+
+def build_schedule_book(settings: Settings, delivery: DeliveryService) -> ScheduleBook:
+    """Everyday answers' schedule: the days off file and the zone are read here, once."""
+    path = settings.schedule.days_off_file
+    try:
+        days_off = DaysOff.load(Path(path) if path else None)
+    except DaysOffError as error:
+        raise ConfigError(str(error)) from None
+    return ScheduleBook(
+        delivery, days_off, zone(settings.bot.bot_timezone), timedelta(days=settings.schedule.max_age_days)
+    )
 
 
 async def start_services(

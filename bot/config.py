@@ -110,6 +110,13 @@ class CuposSettings(BaseSettings):
     form_max_age_seconds: int = Field(default=86400, ge=60, description="the offer form (cycles, centres) cache")
 
 
+class ScheduleSettings(BaseSettings):
+    model_config = _section("SCHEDULE_")
+
+    max_age_days: float = Field(default=7, gt=0, description="older stored schedules are refreshed from SIIAU")
+    days_off_file: str = Field(default="", description="an edited copy of bot/schedule/data/dias_inhabiles.toml")
+
+
 class StoreSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -158,6 +165,10 @@ class Settings:
     @cached_property
     def pdf(self) -> PdfSettings:
         return PdfSettings()
+
+    @cached_property
+    def schedule(self) -> ScheduleSettings:
+        return ScheduleSettings()
 
     @cached_property
     def store(self) -> StoreSettings:

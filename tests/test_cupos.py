@@ -111,11 +111,12 @@ async def make(url: str, offer: OfferSimulator, clock: Clock, **settings: object
     values: dict[str, object] = {"poll_seconds": INTERVAL, "jitter_seconds": 0, "max_per_user": 10, **settings}
     recorder = Recorder()
     breaker = CircuitBreaker(3, 30, clock=clock)
+    cipher = CredentialCipher([CredentialCipher.generate_key()])
     service = CuposService(
-        WatchStore(engine), OfferClient(offer.url), breaker, CuposSettings(**values),  # type: ignore[arg-type]
+        WatchStore(engine, cipher), OfferClient(offer.url), breaker, CuposSettings(**values),  # type: ignore[arg-type]
         notifier=recorder, clock=clock, rng=random.Random(1),
     )  # fmt: skip
-    return Kit(service, recorder, clock, Store(engine, CredentialCipher([CredentialCipher.generate_key()])))
+    return Kit(service, recorder, clock, Store(engine, cipher))
 
 
 @pytest.fixture

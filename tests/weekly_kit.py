@@ -104,7 +104,7 @@ async def make_weekly(
     await migrate(engine)
     workflow = make_workflow(siiau_url, max_concurrency=4, **settings.pop("siiau", {}))  # type: ignore[arg-type]
     store = Store(engine, CredentialCipher([KEY]))
-    delivery = DeliveryService(store, workflow, UserGate(100))
+    delivery = DeliveryService(store, workflow, UserGate(100), clock=clock)
     options = {"spread_seconds": 0, "retry_base_seconds": 600, "max_attempts": 3, **settings}
     recording = RecordingNotifier()
     service = WeeklyService(

@@ -13,12 +13,12 @@ import os
 import shutil
 import signal
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pdfkit
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.config import PdfSettings
+from bot.core.zones import zone
 from bot.pdf.view import build_view
 from bot.schedule.model import Schedule
 
@@ -60,7 +60,7 @@ class PdfRenderer:
         ).command()  # fmt: skip
         self.timeout = settings.render_timeout
         self._slots = asyncio.Semaphore(settings.max_workers or os.cpu_count() or 1)
-        self._zone = ZoneInfo(timezone)
+        self._zone = zone(timezone)
         self._templates = Environment(
             loader=PackageLoader("bot.pdf", "templates"),
             autoescape=select_autoescape(default=True, default_for_string=True),

@@ -10,6 +10,7 @@ from bot.services.delivery import DeliveryService
 from bot.services.operations import OperationsService
 from bot.services.progress import ProgressService
 from bot.services.registration import RegistrationService
+from bot.services.schedule_book import ScheduleBook
 from bot.services.weekly import WeeklyService
 
 
@@ -28,6 +29,7 @@ class Services:
     operations: OperationsService
     cupos: CuposService
     progress: ProgressService
+    book: ScheduleBook
     resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from bot.core import logcontext
-from bot.core.records import FlowRun
+from bot.core.records import FlowRun, utcnow
 from bot.schedule import codec
 from bot.schedule.model import Schedule
 from bot.services.errors import CredentialsRejected, FlowFailed, NotRegistered
@@ -40,16 +41,26 @@ class Delivery:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredSchedule:
+    schedule: Schedule
+    read_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Status:
     profile: Profile | None
     runs: list[FlowRun]
 
 
 class DeliveryService:
-    def __init__(self, store: Store, workflow: ScheduleWorkflow, gate: Gate) -> None:
+    def __init__(
+        self, store: Store, workflow: ScheduleWorkflow, gate: Gate, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        """`clock` dates the stored schedule (when it was read), which decides when it is old."""
         self._store = store
         self._workflow = workflow
         self._gate = gate
+        self._clock = clock
 
     async def profile(self, user_id: int) -> Profile | None:
         """What registration stored about the user (never the NIP); None if not registered."""
@@ -62,8 +73,27 @@ class DeliveryService:
         with logcontext.bound(user_id=user_id):
             return await self._deliver(user_id, on_stage, kind)
 
-    async def _deliver(self, user_id: int, on_stage: StageCallback, kind: str) -> Delivery:
-        async with self._gate.admit(user_id, count=kind != "weekly"):
+    async def refresh(self, user_id: int, *, count: bool = False) -> Schedule:
+        """Read the schedule from SIIAU and store it, with no PDF (everyday answers).
+
+        It goes through the same gate, guard and breaker as a delivery; `count` also
+        spends the student's per-minute allowance (a run they asked for, not a refresh).
+        """
+        with logcontext.bound(user_id=user_id):
+            delivery = await self._deliver(user_id, no_stage, "refresh", render=False, count=count)
+        return delivery.schedule
+
+    async def stored_schedule(self, user_id: int) -> StoredSchedule | None:
+        """The schedule last read for the user, and when; None before the first run."""
+        stored = await self._store.schedules.load(user_id)
+        if stored is None:
+            return None
+        return StoredSchedule(codec.loads(stored.schedule_json), datetime.fromtimestamp(stored.fetched_ts, UTC))
+
+    async def _deliver(
+        self, user_id: int, on_stage: StageCallback, kind: str, *, render: bool = True, count: bool | None = None
+    ) -> Delivery:
+        async with self._gate.admit(user_id, count=kind != "weekly" if count is None else count):
             stored = await self._store.credentials(user_id)
             if stored is None:
                 raise NotRegistered()
@@ -87,14 +117,25 @@ class DeliveryService:
                     find_document=known_document,
                     on_stage=on_stage,
                     requester=Requester(user_id, owner=True),
+                    render=render,
                 ),
                 on_failure=rejected,
             )
             assert result.schedule is not None
+            await self._keep_schedule(user_id, result.schedule, self._clock())
             return Delivery(
                 result.schedule, result.pdf, result.reused_document, result.run, user_id,
                 stored.profile.chat_id,
             )  # fmt: skip
+
+    async def _keep_schedule(self, user_id: int, schedule: Schedule, read_at: datetime) -> None:
+        """Everyday answers read this copy. Failing to keep it costs freshness, not the delivery."""
+        try:
+            await self._store.schedules.save(
+                user_id, codec.dumps(schedule), schedule.content_hash, int(read_at.timestamp())
+            )
+        except Exception as error:  # noqa: BLE001 - the student's PDF matters more than the copy
+            log.error("could not store schedule user=%s error=%s", user_id, type(error).__name__)
 
     async def render_again(self, delivery: Delivery) -> bytes:
         """The PDF of `delivery`, for when Telegram refuses the file id we kept for it.

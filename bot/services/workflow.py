@@ -136,17 +136,21 @@ class ScheduleWorkflow:
         find_document: CacheLookup | None = None,
         on_stage: StageCallback = no_stage,
         requester: Requester = OWNER,
+        render: bool = True,
     ) -> FlowResult:
         """Fetch and render one student's schedule. Failures raise `FlowFailed` from their error.
 
         `requester` defaults to the code's owner: a run uses the NIP registration stored.
+        `render` False reads the schedule and stops: its "pdf" task is skipped.
         """
         result = FlowResult(run=FlowRun(name="horario", kind=kind))
 
         async def body() -> str:
             await self._fetch_and_render(
-                result.run, result, credentials, requester, career, cycle, find_document, on_stage
+                result.run, result, credentials, requester, career, cycle, find_document, on_stage, render
             )
+            if not render:
+                return "read"
             return "reused" if result.reused_document else "delivered"
 
         await self._recorded(result.run, body)
@@ -198,6 +202,7 @@ class ScheduleWorkflow:
         cycle: str | None,
         find_document: CacheLookup | None,
         on_stage: StageCallback,
+        render: bool,
     ) -> None:
         """The SIIAU part runs in a task of its own, so that logging out overlaps reading
         and rendering the page instead of delaying them; the run still ends only after
@@ -210,7 +215,7 @@ class ScheduleWorkflow:
             await asyncio.wait(cast(set[asyncio.Future[object]], {fetched, session}), return_when=asyncio.FIRST_COMPLETED)
             if not fetched.done():
                 await session  # it failed before the page arrived: raise its error
-            await self._read_and_render(run, result, fetched.result(), find_document, on_stage)
+            await self._read_and_render(run, result, fetched.result(), find_document, on_stage, render)
         except asyncio.CancelledError:
             session.cancel()  # stop logging in or fetching; it still logs out on its way out
             raise
@@ -256,6 +261,7 @@ class ScheduleWorkflow:
         page: SchedulePage,
         find_document: CacheLookup | None,
         on_stage: StageCallback,
+        render: bool,
     ) -> None:
         schedule = await self._runner.task(
             run, "clean", lambda: _read(page), timeout=10, retry=False
@@ -263,6 +269,9 @@ class ScheduleWorkflow:
         result.schedule = schedule
         if not schedule.courses:
             raise NoSchedule("no courses this cycle")
+        if not render:
+            skip(run, "pdf", State.SKIPPED)
+            return
         if find_document is not None:
             result.reused_document = await find_document(schedule.content_hash)
             if result.reused_document:

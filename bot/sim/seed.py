@@ -53,7 +53,8 @@ async def seed_subscribers(
         for user, d in (delivered or {}).items()
     ]
     snapshots = [
-        {"user_id": user, "content_hash": d.content_hash, "schedule_json": d.schedule_json, "updated_at": now}
+        {"user_id": user, "content_hash": d.content_hash, "schedule_json": cipher.encrypt(d.schedule_json),
+         "updated_at": now}
         for user, d in (delivered or {}).items()
     ]
     tables = ((UserRow, users), (CredentialRow, creds), (SubscriptionRow, subs), (DocumentRow, documents),

@@ -1,6 +1,8 @@
 """What Telegram holds for a student: a delivered document, and the schedule snapshot it shows.
 
-The upsert runs inside larger transactions (a weekly outcome and its document commit together)."""
+The upsert runs inside larger transactions (a weekly outcome and its document commit together).
+The snapshot is a schedule, so it is kept as a Fernet token; rows written before that are
+plain JSON, read as they are until `rotate-keys` (or the next delivery) seals them."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.core.records import utcnow
+from bot.store.crypto import CredentialCipher
 from bot.store.db import dialect_insert
 from bot.store.models import DocumentRow, SnapshotRow
 
@@ -23,8 +26,13 @@ class DeliveredDocument:
     schedule_json: str
 
 
+def open_snapshot(cipher: CredentialCipher, stored: str, *, user_id: int) -> str:
+    """The snapshot's JSON: a legacy plain row as it is, else decrypted."""
+    return stored if stored.lstrip().startswith("{") else cipher.decrypt(stored, user_id=user_id)
+
+
 async def record_delivered(
-    session: AsyncSession, engine: AsyncEngine, user_id: int, document: DeliveredDocument
+    session: AsyncSession, engine: AsyncEngine, cipher: CredentialCipher, user_id: int, document: DeliveredDocument
 ) -> None:
     insert = dialect_insert(engine)
     now = utcnow()
@@ -40,7 +48,7 @@ async def record_delivered(
     )
     snap = insert(SnapshotRow).values(
         user_id=user_id, content_hash=document.content_hash,
-        schedule_json=document.schedule_json, updated_at=now,
+        schedule_json=cipher.encrypt(document.schedule_json), updated_at=now,
     )  # fmt: skip
     await session.execute(
         snap.on_conflict_do_update(

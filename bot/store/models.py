@@ -280,3 +280,17 @@ class HeartbeatRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at_ts: Mapped[float] = mapped_column(Float)
+
+
+class StoredScheduleRow(Base):
+    """The student's schedule as last read from SIIAU, for everyday answers without a login.
+
+    It holds their name and courses, so it is a Fernet token like the credentials.
+    """
+
+    __tablename__ = "stored_schedules"
+
+    user_id: Mapped[int] = _owned_by_user(primary_key=True)
+    schedule_token: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    fetched_ts: Mapped[int] = mapped_column(BigInteger)

@@ -6,6 +6,7 @@ length of one run; everything written to the database is a Fernet token.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,7 +19,7 @@ from bot.core.records import FlowRun, State, TaskRun, utcnow
 from bot.store.crypto import CredentialCipher, CredentialsUndecryptable
 from bot.store.db import dialect_insert, session_factory
 from bot.store.dialogs import DialogStore
-from bot.store.documents import DeliveredDocument, record_delivered
+from bot.store.documents import DeliveredDocument, open_snapshot, record_delivered
 from bot.store.login_guard import LoginGuardStore
 from bot.store.models import (
     CredentialRow,
@@ -28,11 +29,13 @@ from bot.store.models import (
     DocumentRow,
     FlowRunRow,
     SnapshotRow,
+    StoredScheduleRow,
     SubscriptionRow,
     TaskRunRow,
     UserRow,
     WeeklyDeliveryRow,
 )
+from bot.store.schedules import ScheduleStore
 from bot.store.shared import SharedStore
 from bot.store.weekly import WeeklyStore
 
@@ -56,9 +59,11 @@ class StoredCredentials:
 class Store:
     def __init__(self, engine: AsyncEngine, cipher: CredentialCipher) -> None:
         self.engine = engine
+        self.cipher = cipher
         self._cipher = cipher
         self._sessions = session_factory(engine)
-        self.weekly = WeeklyStore(engine)
+        self.weekly = WeeklyStore(engine, cipher)
+        self.schedules = ScheduleStore(engine, cipher)
         self.dialogs = DialogStore(engine, cipher)
         self.shared = SharedStore(engine)
         self.login_guard = LoginGuardStore(engine)
@@ -223,7 +228,7 @@ class Store:
         """Keep the file id of a sent PDF. False (nothing kept) when the user row is gone."""
         try:
             async with self._sessions.begin() as session:
-                await record_delivered(session, self.engine, user_id, document)
+                await record_delivered(session, self.engine, self._cipher, user_id, document)
         except IntegrityError:
             if await self._user_exists(user_id):
                 raise
@@ -231,13 +236,13 @@ class Store:
         return True
 
     async def forget(self, user_id: int) -> None:
-        """Everything about the user goes: credentials, runs, documents, the user row."""
+        """Everything about the user goes: credentials, runs, documents, schedules, the user row."""
         async with self._sessions.begin() as session:
             run_ids = select(FlowRunRow.id).where(FlowRunRow.user_id == user_id)
             await session.execute(delete(TaskRunRow).where(TaskRunRow.flow_run_id.in_(run_ids)))
             await session.execute(delete(DialogRow).where(DialogRow.user_id == user_id))
             for table in (FlowRunRow, DocumentRow, CredentialRow, SubscriptionRow, WeeklyDeliveryRow, SnapshotRow,
-                          CupoWatchRow, CupoPrefRow):  # fmt: skip
+                          CupoWatchRow, CupoPrefRow, StoredScheduleRow):  # fmt: skip
                 await session.execute(delete(table).where(table.user_id == user_id))
             await session.execute(delete(UserRow).where(UserRow.id == user_id))
 
@@ -247,36 +252,53 @@ class Store:
         return (await self.rotate_everything())["credentials"][0]
 
     async def rotate_everything(self) -> dict[str, tuple[int, int]]:
-        """Re-encrypt every encrypted value under the newest key: stored credentials and the
-        codes typed mid-dialog. Returns (rotated, unreadable) rows by table.
+        """Re-encrypt every encrypted value under the newest key: stored credentials, the codes
+        typed mid-dialog, stored schedules and the last-sent snapshots (a snapshot still in
+        plain JSON from before they were sealed is sealed now). Returns (rotated, unreadable)
+        rows by table.
 
         A row no configured key opens is left as it is and counted. When there are rows
         and none opens, nothing is written and `CredentialsUndecryptable` is raised: the
         keys are wrong, and rotating the rest would be rotating nothing.
         """
-        counts = {"credentials": [0, 0], "dialogs": [0, 0]}
+        counts: dict[str, list[int]] = {name: [0, 0] for name in ("credentials", "dialogs", "schedules", "snapshots")}
+        first_unreadable: int | None = None
+
+        def rotate(table: str, user_id: int, reseal: Callable[[], None]) -> None:
+            nonlocal first_unreadable
+            try:
+                reseal()
+            except CredentialsUndecryptable:
+                counts[table][1] += 1
+                first_unreadable = user_id if first_unreadable is None else first_unreadable
+                return
+            counts[table][0] += 1
+
+        cipher = self._cipher
         async with self._sessions.begin() as session:
-            credentials = (await session.scalars(select(CredentialRow))).all()
-            dialogs = (await session.scalars(select(DialogRow).where(DialogRow.code_token.is_not(None)))).all()
-            first_unreadable: int | None = None
-            for row in credentials:
-                try:
-                    code, nip = (self._cipher.rotate(t, user_id=row.user_id) for t in (row.code_token, row.nip_token))
-                except CredentialsUndecryptable:
-                    counts["credentials"][1] += 1
-                    first_unreadable = row.user_id if first_unreadable is None else first_unreadable
-                    continue
-                row.code_token, row.nip_token = code, nip
-                counts["credentials"][0] += 1
-            for dialog in dialogs:
-                assert dialog.code_token is not None
-                try:
-                    dialog.code_token = self._cipher.rotate(dialog.code_token, user_id=dialog.user_id)
-                except CredentialsUndecryptable:
-                    counts["dialogs"][1] += 1
-                    first_unreadable = dialog.user_id if first_unreadable is None else first_unreadable
-                    continue
-                counts["dialogs"][0] += 1
+            for credential in (await session.scalars(select(CredentialRow))).all():
+                def credential_pair(row: CredentialRow = credential) -> None:
+                    code, nip = (cipher.rotate(t, user_id=row.user_id) for t in (row.code_token, row.nip_token))
+                    row.code_token, row.nip_token = code, nip
+
+                rotate("credentials", credential.user_id, credential_pair)
+            for dialog in (await session.scalars(select(DialogRow).where(DialogRow.code_token.is_not(None)))).all():
+                def dialog_code(row: DialogRow = dialog) -> None:
+                    assert row.code_token is not None
+                    row.code_token = cipher.rotate(row.code_token, user_id=row.user_id)
+
+                rotate("dialogs", dialog.user_id, dialog_code)
+            for stored in (await session.scalars(select(StoredScheduleRow))).all():
+                def schedule(row: StoredScheduleRow = stored) -> None:
+                    row.schedule_token = cipher.rotate(row.schedule_token, user_id=row.user_id)
+
+                rotate("schedules", stored.user_id, schedule)
+            for snap in (await session.scalars(select(SnapshotRow))).all():
+                def snapshot(row: SnapshotRow = snap) -> None:
+                    plain = open_snapshot(cipher, row.schedule_json, user_id=row.user_id)
+                    row.schedule_json = cipher.encrypt(plain)
+
+                rotate("snapshots", snap.user_id, snapshot)
             rotated = sum(c[0] for c in counts.values())
             if first_unreadable is not None and rotated == 0:
                 raise CredentialsUndecryptable(first_unreadable)  # rolls back: nothing written

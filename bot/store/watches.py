@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.store.crypto import CredentialCipher
 from bot.store.db import dialect_insert, rows_affected, session_factory
+from bot.store.documents import open_snapshot
 from bot.store.models import CupoPrefRow, CupoSubjectRow, CupoWatchRow, SnapshotRow
 
 ANY = "*"  # any section of the subject
@@ -74,8 +76,9 @@ class WatchLimit(Exception):
 
 
 class WatchStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, cipher: CredentialCipher) -> None:
         self._engine = engine
+        self._cipher = cipher
         self._sessions = session_factory(engine)
 
     # ---- the student's side ---------------------------------------------------
@@ -177,7 +180,7 @@ class WatchStore:
         """The last schedule delivered to the student (anonymised snapshot), if any."""
         async with self._sessions() as session:
             row = await session.get(SnapshotRow, user_id)
-        return row.schedule_json if row else None
+        return open_snapshot(self._cipher, row.schedule_json, user_id=user_id) if row else None
 
     # ---- the poller's side ----------------------------------------------------
     async def claim_due(self, now_ts: int, interval: int, lease_seconds: int, limit: int) -> list[SubjectClaim]:

@@ -14,8 +14,9 @@ from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.records import utcnow
+from bot.store.crypto import CredentialCipher
 from bot.store.db import dialect_insert, rows_affected, session_factory
-from bot.store.documents import DeliveredDocument, record_delivered
+from bot.store.documents import DeliveredDocument, open_snapshot, record_delivered
 from bot.store.models import SnapshotRow, SubscriptionRow, WeeklyDeliveryRow
 
 WEEK_SECONDS = 7 * 24 * 3600
@@ -42,8 +43,9 @@ class Claim:
 
 
 class WeeklyStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, cipher: CredentialCipher) -> None:
         self._engine = engine
+        self._cipher = cipher
         self._sessions = session_factory(engine)
 
     async def subscribe(
@@ -146,7 +148,7 @@ class WeeklyStore:
                 .values(**release)
             )
             if delivered is not None:
-                await record_delivered(session, self._engine, claim.user_id, delivered)
+                await record_delivered(session, self._engine, self._cipher, claim.user_id, delivered)
 
     async def retry_at(self, claim: Claim, retry_ts: int, *, count_attempt: bool = True) -> None:
         async with self._sessions.begin() as session:
@@ -181,7 +183,7 @@ class WeeklyStore:
     async def snapshot(self, user_id: int) -> tuple[str, str] | None:
         async with self._sessions() as session:
             row = await session.get(SnapshotRow, user_id)
-        return (row.content_hash, row.schedule_json) if row else None
+        return (row.content_hash, open_snapshot(self._cipher, row.schedule_json, user_id=user_id)) if row else None
 
     async def deliveries_in_week(self, iso_week: str) -> dict[int, str]:
         async with self._sessions() as session:

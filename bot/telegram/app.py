@@ -8,7 +8,6 @@ import signal
 import sys
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, Update
 from telegram.ext import (
@@ -25,6 +24,7 @@ from telegram.ext import (
 from bot import logs
 from bot.bootstrap import ConfigError, check_settings, start_services
 from bot.config import Settings
+from bot.core.zones import zone
 from bot.services.delivery import DeliveryService
 from bot.telegram import progress, texts
 from bot.telegram.cupos_notifier import TelegramCuposNotifier
@@ -64,7 +64,7 @@ def build_application(settings: Settings) -> BotApplication:
         services = await start_services(
             settings, cipher, notifier, cupos_notifier=TelegramCuposNotifier(application.bot, settings.bot.admin_chat_ids)
         )
-        application.bot_data["runtime"] = Runtime(settings, services, ZoneInfo(settings.bot.bot_timezone))
+        application.bot_data["runtime"] = Runtime(settings, services, zone(settings.bot.bot_timezone))
         await progress.finish_leftovers(application.bot, services.progress)
         application.job_queue.run_repeating(  # type: ignore[union-attr]
             _weekly_tick, interval=settings.weekly.tick_seconds, first=1.0, name="weekly-tick"

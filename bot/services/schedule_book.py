@@ -1,0 +1,115 @@
+"""The schedule for everyday answers (/hoy, the digest, the calendar): the stored copy,
+never a SIIAU login per question.
+
+A student with no stored copy yet waits for one run. A copy older than `max_age` is
+still answered from, and a refresh starts behind it, within the usual bounds (the
+per-user gate, SIIAU's session slots, the breaker, the login guard).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core.records import utcnow
+from bot.schedule.agenda import Agenda
+from bot.schedule.days_off import DaysOff
+from bot.schedule.model import Schedule
+from bot.services.background import Background
+from bot.services.delivery import DeliveryService
+from bot.services.errors import AlreadyRunning
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class KnownSchedule:
+    schedule: Schedule
+    read_at: datetime
+    agenda: Agenda
+    refreshing: bool  # older than the limit: a refresh from SIIAU has started behind it
+
+
+class ScheduleBook:
+    def __init__(
+        self,
+        delivery: DeliveryService,
+        days_off: DaysOff,
+        zone: ZoneInfo,
+        max_age: timedelta,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.delivery = delivery
+        self.days_off = days_off
+        self.zone = zone
+        self.max_age = max_age
+        self.clock = clock
+        self._refreshing: set[int] = set()
+        self._background = Background()
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        return self.clock().astimezone(self.zone).date()
+
+    def agenda(self, schedule: Schedule) -> Agenda:
+        return Agenda(schedule, self.days_off, self.zone)
+
+    async def known(self, user_id: int) -> KnownSchedule:
+        """The student's schedule: stored, else read now (errors as a delivery's: `NotRegistered`…)."""
+        stored = await self.delivery.stored_schedule(user_id)
+        if stored is None:
+            schedule = await self.delivery.refresh(user_id, count=True)
+            return KnownSchedule(schedule, self.clock(), self.agenda(schedule), refreshing=False)
+        refreshing = self.clock() - stored.read_at > self.max_age
+        if refreshing:
+            self.refresh_soon(user_id)
+        return KnownSchedule(stored.schedule, stored.read_at, self.agenda(stored.schedule), refreshing)
+
+    async def stored(self, user_id: int) -> KnownSchedule | None:
+        """The stored copy only, never a run in the foreground (digests, reminders, the feed);
+        an old copy starts a refresh behind it, like `known`."""
+        stored = await self.delivery.stored_schedule(user_id)
+        if stored is None:
+            return None
+        refreshing = self.clock() - stored.read_at > self.max_age
+        if refreshing:
+            self.refresh_soon(user_id)
+        return KnownSchedule(stored.schedule, stored.read_at, self.agenda(stored.schedule), refreshing)
+
+    def refresh_soon(self, user_id: int) -> None:
+        """One refresh per user at a time, in the background; its failure only costs freshness."""
+        if user_id in self._refreshing:
+            return
+        self._refreshing.add(user_id)
+        self._background.start(self._refresh(user_id))
+
+    async def _refresh(self, user_id: int) -> None:
+        try:
+            await self.delivery.refresh(user_id)
+        except AlreadyRunning:
+            pass  # a run of the student's own is storing a fresh copy now
+        except Exception as error:  # noqa: BLE001 - the stored copy still answers
+            log.info("schedule refresh failed user=%s error=%s", user_id, type(error).__name__)
+        finally:
+            self._refreshing.discard(user_id)
+
+    @property
+    def refreshes_running(self) -> int:
+        return len(self._background)
+
+    async def settle(self) -> None:
+        """Wait for the refreshes in flight (tests, shutdown drains)."""
+        await self._background.drain(_nothing)
+
+    async def aclose(self) -> None:
+        await self._background.cancel()
+
+
+async def _nothing() -> int:
+    return 0
