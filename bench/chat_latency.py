@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
+
+from chatbot import start_bot, stop_bot, wait
 
 from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.sim.siiau import SiiauSimulator
@@ -31,25 +30,6 @@ from bot.store.crypto import CredentialCipher
 
 TOKEN = "200000003:" + "C" * 35
 FIRST_HANGING, FIRST_ASKING = 3_000_000, 4_000_000
-
-
-def start_bot(workdir: Path, env: dict[str, str], botapi: BotApiStandIn) -> subprocess.Popen[bytes]:
-    log = (workdir / "bot.log").open("ab")
-    process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while botapi.calls["setMyCommands"] == 0:
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"bot did not start; see {workdir / 'bot.log'}")
-        time.sleep(0.05)
-    return process
-
-
-def wait(condition: Callable[[], bool], what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -109,11 +89,7 @@ def main() -> None:
             for user in hanging:
                 botapi.wait_for(user, lambda m: "Listo" in m.text or "carrera" in m.text, timeout=120)
         finally:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_bot(process)
         times = list(answers.values())
         print(f"/start from {args.users} users at {args.rate:g}/s while {args.hanging} registrations hang "
               f"at SIIAU (still held when the last answer came: {still_held}); CPUs: {os.cpu_count()}")  # fmt: skip

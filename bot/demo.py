@@ -94,6 +94,8 @@ def _conversation(telegram: BotApiStandIn, out: Path) -> Path:
     telegram.wait_for(user, lambda m: m.message_id == menu.message_id and m.text.startswith("✅"))
     step = telegram.user_says(user, "/estado")
     telegram.wait_for_text(user, "Tus datos", after=step)
+    step = telegram.user_says(user, "/horario")  # a returning student: the saved PDF at once, then SIIAU's word
+    telegram.wait_for(user, lambda m: m.text == texts.VERIFIED_UNCHANGED, timeout=60, after=step)
     path = out / (document.filename or "horario.pdf")
     descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as file:

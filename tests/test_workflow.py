@@ -11,6 +11,7 @@ import pytest
 from bot.core.credentials import Credentials
 from bot.core.records import State
 from bot.services.errors import FlowFailed
+from bot.services.workflow import FlowResult
 from bot.siiau.errors import (
     AccountLocked,
     CircuitOpen,
@@ -322,3 +323,32 @@ async def test_logout_runs_beside_reading_and_rendering_and_the_run_waits_for_it
     assert result.pdf is not None and siiau.open_sessions() == [] and siiau.logouts == 1
     assert [t.name for t in result.run.tasks] == ["login", "fetch", "logout", "clean", "pdf"]
     assert all(t.state is State.COMPLETED for t in result.run.tasks)
+
+
+async def test_the_pdf_is_handed_up_before_the_logout_ends(siiau: SiiauSimulator) -> None:
+    """The student gets the PDF as soon as it exists; the run still waits for the logout."""
+    workflow = make_workflow(siiau.url)
+    siiau.hold(path_contains="salir")
+    handed = asyncio.Event()
+    seen_tasks: list[str] = []
+
+    async def ready(result: FlowResult) -> None:
+        assert result.pdf is not None and result.pdf.startswith(b"%PDF")
+        seen_tasks.extend(f"{t.name}:{t.state.value}" for t in result.run.tasks)
+        handed.set()
+
+    run = asyncio.create_task(workflow.run(DEMO, "INCO", on_ready=ready))
+    await handed.wait()
+    assert siiau.open_sessions() == [DEMO_CODE] and not run.done(), "handed up while SIIAU still logs out"
+    assert "pdf:completed" in seen_tasks and "logout:completed" not in seen_tasks
+    siiau.release()
+    result = await run
+    assert result.run.outcome == "delivered" and siiau.open_sessions() == []
+    assert {t.name: t.state for t in result.run.tasks}["logout"] is State.COMPLETED
+
+
+async def test_a_read_without_render_skips_the_pdf(siiau: SiiauSimulator) -> None:
+    workflow = make_workflow(siiau.url)
+    result = await workflow.run(DEMO, "INCO", render=False, kind="refresh")
+    assert result.schedule is not None and result.pdf is None and workflow.renderer.renders == 0
+    assert tasks(result.run)["pdf"] == ("skipped", 0) and result.run.outcome == "read"

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from bot.core import logcontext
 from bot.core.records import FlowRun, utcnow
 from bot.schedule import codec
+from bot.schedule.diff import CourseChange, diff
 from bot.schedule.model import Schedule
 from bot.services.errors import CredentialsRejected, FlowFailed, NotRegistered
 from bot.services.gate import Gate
@@ -27,6 +28,19 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class SavedCopy:
+    """The last schedule read for the student and the PDF of it Telegram already holds."""
+
+    schedule: Schedule
+    read_at: datetime
+    document_ref: str
+
+    @property
+    def filename(self) -> str:
+        return f"horario_{self.schedule.term}.pdf"
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     schedule: Schedule
     pdf: bytes | None
@@ -34,10 +48,25 @@ class Delivery:
     run: FlowRun
     user_id: int
     chat_id: int
+    shown_copy: SavedCopy | None = None  # what the student was shown while SIIAU answered
 
     @property
     def filename(self) -> str:
         return f"horario_{self.schedule.term}.pdf"
+
+    @property
+    def same_as_shown(self) -> bool:
+        return self.shown_copy is not None and self.shown_copy.schedule.content_hash == self.schedule.content_hash
+
+    @property
+    def changes_since_shown(self) -> list[CourseChange] | None:
+        return None if self.shown_copy is None else diff(self.shown_copy.schedule, self.schedule)
+
+
+# Shows the saved copy to the student; True when it reached them.
+SavedCopyCallback = Callable[[SavedCopy], Awaitable[bool]]
+# Hands a delivery to the student the moment its PDF is ready (SIIAU's logout may still run).
+DeliveryCallback = Callable[[Delivery], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +96,24 @@ class DeliveryService:
         return await self._store.profile(user_id)
 
     async def deliver(
-        self, user_id: int, on_stage: StageCallback = no_stage, *, kind: str = "on_demand"
+        self,
+        user_id: int,
+        on_stage: StageCallback = no_stage,
+        *,
+        kind: str = "on_demand",
+        on_saved_copy: SavedCopyCallback | None = None,
+        on_ready: DeliveryCallback | None = None,
     ) -> Delivery:
-        """Run the workflow for a registered user. Weekly runs skip the per-minute limit."""
+        """Run the workflow for a registered user. Weekly runs skip the per-minute limit.
+
+        `on_saved_copy`: once admitted, and before SIIAU is asked, the saved copy (if any)
+        goes to the student at once, so a slow or failing SIIAU still leaves them their
+        schedule. `on_ready`: the delivery goes to the student as soon as its PDF is
+        ready, before the run (and its logout) ends; an error it raises is raised here,
+        after the run is recorded. Without it the caller sends after this returns.
+        """
         with logcontext.bound(user_id=user_id):
-            return await self._deliver(user_id, on_stage, kind)
+            return await self._deliver(user_id, on_stage, kind, on_saved_copy=on_saved_copy, on_ready=on_ready)
 
     async def refresh(self, user_id: int, *, count: bool = False) -> Schedule:
         """Read the schedule from SIIAU and store it, with no PDF (everyday answers).
@@ -90,13 +132,36 @@ class DeliveryService:
             return None
         return StoredSchedule(codec.loads(stored.schedule_json), datetime.fromtimestamp(stored.fetched_ts, UTC))
 
+    async def saved_copy(self, user_id: int) -> SavedCopy | None:
+        """The stored schedule, when Telegram holds a PDF of exactly it; else None."""
+        stored = await self._store.schedules.load(user_id)
+        if stored is None:
+            return None
+        document_ref = await self._store.find_document(user_id, stored.content_hash)
+        if document_ref is None:
+            return None
+        return SavedCopy(codec.loads(stored.schedule_json), datetime.fromtimestamp(stored.fetched_ts, UTC), document_ref)
+
     async def _deliver(
-        self, user_id: int, on_stage: StageCallback, kind: str, *, render: bool = True, count: bool | None = None
+        self,
+        user_id: int,
+        on_stage: StageCallback,
+        kind: str,
+        *,
+        render: bool = True,
+        count: bool | None = None,
+        on_saved_copy: SavedCopyCallback | None = None,
+        on_ready: DeliveryCallback | None = None,
     ) -> Delivery:
         async with self._gate.admit(user_id, count=kind != "weekly" if count is None else count):
             stored = await self._store.credentials(user_id)
             if stored is None:
                 raise NotRegistered()
+            shown: SavedCopy | None = None
+            if on_saved_copy is not None:
+                copy = await self.saved_copy(user_id)
+                if copy is not None and await on_saved_copy(copy):
+                    shown = copy
             if stored.profile.rejected:
                 raise CredentialsRejected()
 
@@ -106,6 +171,16 @@ class DeliveryService:
             async def rejected(error: Exception) -> None:
                 if isinstance(error, InvalidCredentials):
                     await self._store.mark_rejected(user_id)
+
+            chat_id = stored.profile.chat_id
+            handing_failed: list[Exception] = []
+
+            async def ready(result: FlowResult) -> None:
+                assert on_ready is not None and result.schedule is not None
+                try:
+                    await on_ready(_delivery(result, user_id, chat_id, shown))
+                except Exception as error:  # noqa: BLE001 - raised below, once the run is on record
+                    handing_failed.append(error)
 
             result = await run_recorded(
                 self._store,
@@ -118,15 +193,15 @@ class DeliveryService:
                     on_stage=on_stage,
                     requester=Requester(user_id, owner=True),
                     render=render,
+                    on_ready=ready if on_ready is not None else None,
                 ),
                 on_failure=rejected,
             )
             assert result.schedule is not None
             await self._keep_schedule(user_id, result.schedule, self._clock())
-            return Delivery(
-                result.schedule, result.pdf, result.reused_document, result.run, user_id,
-                stored.profile.chat_id,
-            )  # fmt: skip
+            if handing_failed:
+                raise handing_failed[0]
+            return _delivery(result, user_id, chat_id, shown)
 
     async def _keep_schedule(self, user_id: int, schedule: Schedule, read_at: datetime) -> None:
         """Everyday answers read this copy. Failing to keep it costs freshness, not the delivery."""
@@ -210,6 +285,11 @@ async def run_recorded(
 def _forgotten(user_id: int, run: FlowRun) -> NotRegistered:
     log.info("user forgotten mid-run user=%s run=%s: its record is dropped", user_id, run.id)
     return NotRegistered()
+
+
+def _delivery(result: FlowResult, user_id: int, chat_id: int, shown: SavedCopy | None) -> Delivery:
+    assert result.schedule is not None
+    return Delivery(result.schedule, result.pdf, result.reused_document, result.run, user_id, chat_id, shown)
 
 
 def delivered_document(delivery: Delivery, document_ref: str) -> DeliveredDocument:

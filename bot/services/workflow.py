@@ -44,6 +44,7 @@ LOGOUT_RETRIES = 7
 Stage = str  # "login" | "fetch" | "pdf"
 StageCallback = Callable[[Stage], Awaitable[None]]
 CacheLookup = Callable[[str], Awaitable[str | None]]
+ReadyCallback = Callable[["FlowResult"], Awaitable[None]]
 
 
 async def no_stage(_: Stage) -> None:
@@ -137,17 +138,21 @@ class ScheduleWorkflow:
         on_stage: StageCallback = no_stage,
         requester: Requester = OWNER,
         render: bool = True,
+        on_ready: ReadyCallback | None = None,
     ) -> FlowResult:
         """Fetch and render one student's schedule. Failures raise `FlowFailed` from their error.
 
         `requester` defaults to the code's owner: a run uses the NIP registration stored.
         `render` False reads the schedule and stops: its "pdf" task is skipped.
+        `on_ready` gets the result as soon as its PDF (or reused document) is ready, while
+        SIIAU's logout may still be under way: the student need not wait for it, the run
+        does. It must not raise; what it does is not part of the run.
         """
         result = FlowResult(run=FlowRun(name="horario", kind=kind))
 
         async def body() -> str:
             await self._fetch_and_render(
-                result.run, result, credentials, requester, career, cycle, find_document, on_stage, render
+                result.run, result, credentials, requester, career, cycle, find_document, on_stage, render, on_ready
             )
             if not render:
                 return "read"
@@ -203,6 +208,7 @@ class ScheduleWorkflow:
         find_document: CacheLookup | None,
         on_stage: StageCallback,
         render: bool,
+        on_ready: ReadyCallback | None,
     ) -> None:
         """The SIIAU part runs in a task of its own, so that logging out overlaps reading
         and rendering the page instead of delaying them; the run still ends only after
@@ -216,6 +222,8 @@ class ScheduleWorkflow:
             if not fetched.done():
                 await session  # it failed before the page arrived: raise its error
             await self._read_and_render(run, result, fetched.result(), find_document, on_stage, render)
+            if on_ready is not None:
+                await on_ready(result)
         except asyncio.CancelledError:
             session.cancel()  # stop logging in or fetching; it still logs out on its way out
             raise

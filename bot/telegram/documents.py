@@ -14,6 +14,11 @@ from bot.services.delivery import Delivery
 log = logging.getLogger(__name__)
 
 RenderAgain = Callable[[Delivery], Awaitable[bytes]]
+CAPTION_LIMIT = 1024  # Telegram's, in characters
+
+
+def fit_caption(caption: str) -> str:
+    return caption if len(caption) <= CAPTION_LIMIT else caption[: CAPTION_LIMIT - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,9 @@ from bot.services.delivery import Delivery
 from bot.services.errors import RecipientGone, SendFailed
 from bot.services.weekly import Notice, OperatorNotice
 from bot.telegram import texts
-from bot.telegram.documents import RenderAgain, send_schedule_pdf
+from bot.telegram.documents import RenderAgain, fit_caption, send_schedule_pdf
 
 log = logging.getLogger(__name__)
-CAPTION_LIMIT = 1024
 
 
 class TelegramNotifier:
@@ -76,4 +75,4 @@ def _caption(changes: list[CourseChange] | None, unchanged: bool) -> str:
     if not changes:
         return texts.WEEKLY_CAPTION_NEW
     caption = f"{texts.WEEKLY_CAPTION_CHANGED}\n{texts.weekly_changes(changes)}"
-    return caption if len(caption) <= CAPTION_LIMIT else caption[: CAPTION_LIMIT - 1] + "…"
+    return fit_caption(caption)

@@ -100,6 +100,10 @@ STAGES = {
 DONE = "✅ Listo, aquí está tu horario."
 DOCUMENT_CAPTION = "Tu horario {term} 📚"
 DOCUMENT_CAPTION_UNCHANGED = "Tu horario {term} 📚 (sin cambios desde la última vez)"
+SAVED_COPY_CAPTION = "Tu horario {term} 📚 guardado el {date}. Verificando con SIIAU…"
+VERIFIED_UNCHANGED = "✅ Sin cambios en SIIAU: tu horario de arriba está al día."
+CHANGED_CAPTION = "Tu horario {term} 📚 cambió en SIIAU:"
+SAVED_COPY_KEPT = "{reason}\n📄 El PDF de arriba es tu copia guardada del {date}."
 ALREADY_RUNNING = "Ya estoy sacando tu horario, dame un momento ⏳."
 RATE_LIMITED = "Pediste tu horario muchas veces seguidas. Espera un minuto y vuelve a intentar 🙏."
 
@@ -274,6 +278,10 @@ WEEKLY_NONE = "Envío semanal: no activado (/semanal)"
 
 def when(moment_local: datetime) -> str:
     return f"{DAYS_SHORT[moment_local.weekday()].lower()} {moment_local:%d/%m %H:%M}"
+
+
+def short_date(moment_local: datetime) -> str:
+    return f"{moment_local:%d/%m}"
 
 
 def weekly_changes(changes: list[CourseChange]) -> str:

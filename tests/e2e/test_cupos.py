@@ -16,7 +16,7 @@ from bot.sim.siiau.offer_pages import SimOfferSection, SimOfferSession
 from bot.sim.siiau.offer_server import OfferSimulator
 from bot.telegram import texts
 from tests.e2e.test_registration import register
-from tests.helpers import BotProcess, wait_until
+from tests.helpers import BotProcess, ask_schedule, wait_until
 
 FAST = {"CUPOS_POLL_SECONDS": "1", "CUPOS_TICK_SECONDS": "0.2", "CUPOS_JITTER_SECONDS": "0"}
 CYCLE = "202620"
@@ -121,8 +121,7 @@ def test_cupos_alert_once_per_opening(bot: BotProcess, botapi: BotApiStandIn, of
 @pytest.mark.bot_env(**FAST)
 def test_cupos_only_sections_that_fit_the_schedule(bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator) -> None:
     register(botapi, USER, DEMO_CODE, DEMO_NIP)
-    asked = botapi.user_says(USER, "/horario")
-    botapi.wait_for(USER, lambda m: m.file_id is not None, after=asked)  # the snapshot to compare with
+    ask_schedule(botapi, USER)  # the snapshot to compare with
     listing = lookup(botapi, USER, "/cupos I7039 D")
     assert "X01 · NRC 190001" in listing.text and "⚠️ choca con tu horario" in listing.text
     assert listing.text.count("choca") == 1

@@ -6,9 +6,8 @@ import pytest
 
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
-from bot.telegram import texts
 from tests.e2e.test_registration import register
-from tests.helpers import BotProcess, wait_until
+from tests.helpers import BotProcess, ask_schedule, wait_until
 
 USER, OTHER, ADMIN = 8001, 8002, 9999
 
@@ -36,8 +35,7 @@ def test_second_horario_while_one_runs_is_refused_and_others_are_not_blocked(
 def test_per_user_rate_limit(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
     register(botapi, USER, DEMO_CODE, DEMO_NIP)
     for _ in range(2):
-        asked = botapi.user_says(USER, "/horario")
-        botapi.wait_for_text(USER, texts.DONE, after=asked)
+        ask_schedule(botapi, USER)
     logins = siiau.logins[DEMO_CODE]
     asked = botapi.user_says(USER, "/horario")
     botapi.wait_for_text(USER, "Espera un minuto", after=asked)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.telegram import texts
-from tests.helpers import BotProcess, pdf_text
+from tests.helpers import BotProcess, ask_schedule, pdf_text
 
 USER = 5001
 
@@ -91,9 +91,7 @@ def test_two_careers_pick_one(bot: BotProcess, botapi: BotApiStandIn, siiau: Sii
     ]
     botapi.user_presses(USER, choice, "LICENCIATURA EN FISICA (LIFI)")
     botapi.wait_for(USER, lambda m: m.message_id == choice.message_id and "FISICA" in m.text and "Listo" in m.text)
-    asked = botapi.user_says(USER, "/horario")
-    document = botapi.wait_for(USER, lambda m: m.file_id is not None, after=asked)
-    text = pdf_text(document.document or b"")
+    text = pdf_text(ask_schedule(botapi, USER).document or b"")
     assert "MECANICA CUANTICA" in text and "BASES DE DATOS" not in text
 
 

@@ -5,12 +5,12 @@ import threading
 import pytest
 
 from bot.siiau.errors import SiiauUnavailable
-from bot.sim.botapi import BotApiStandIn
+from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import generated_student, group_tag
 from bot.telegram import texts
 from tests.e2e.test_registration import register
-from tests.helpers import BotProcess, pdf_text
+from tests.helpers import BotProcess, ask_schedule, pdf_text, wait_until
 
 USER = 6001
 DEMO_COURSES = [
@@ -18,11 +18,6 @@ DEMO_COURSES = [
     "SISTEMAS OPERATIVOS", "INGLES IV", "179961", "180245", "181002", "182310",
     "VILLASEÑOR MUÑOZ, ANA", "PEÑA GARCIA, JOSE", "07:00–08:55", "13:00–14:55", "Sábado",
 ]  # fmt: skip
-
-
-def ask_schedule(botapi: BotApiStandIn, user: int, timeout: float = 60):  # type: ignore[no-untyped-def]
-    asked = botapi.user_says(user, "/horario")
-    return botapi.wait_for(user, lambda m: m.file_id is not None, timeout=timeout, after=asked)
 
 
 def test_horario_before_registering_says_what_to_do(bot: BotProcess, botapi: BotApiStandIn) -> None:
@@ -52,7 +47,61 @@ def test_unchanged_schedule_is_resent_without_upload(bot: BotProcess, botapi: Bo
     second = ask_schedule(botapi, USER)
     assert second.file_id == first.file_id
     assert botapi.uploads == uploads
-    assert "sin cambios" in second.caption
+    assert "guardado el" in second.caption
+
+
+def sent_after(botapi: BotApiStandIn, asked: int) -> list[ChatMessage]:
+    return [m for m in botapi.bot_messages(USER) if m.message_id > asked]
+
+
+def test_a_returning_student_gets_the_saved_pdf_before_siiau_answers(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    first = ask_schedule(botapi, USER)
+    uploads = botapi.uploads
+    siiau.hold()  # SIIAU says nothing until released
+    asked = botapi.user_says(USER, "/horario")
+    copy = botapi.wait_for(USER, lambda m: m.file_id is not None, after=asked)
+    wait_until(lambda: siiau.held() >= 1, "the check with SIIAU never started")
+    assert sent_after(botapi, asked)[0] is copy, "the saved PDF is the first thing the student sees"
+    assert copy.file_id == first.file_id and copy.caption.startswith("Tu horario 2025-B 📚 guardado el ")
+    siiau.release()
+    botapi.wait_for(USER, lambda m: m.text == texts.VERIFIED_UNCHANGED, after=asked)
+    assert [m.file_id for m in sent_after(botapi, asked) if m.file_id] == [first.file_id]
+    assert botapi.uploads == uploads and siiau.open_sessions() == []
+
+
+def test_a_changed_schedule_follows_the_saved_pdf_with_what_changed(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    first = ask_schedule(botapi, USER)
+    courses = siiau.student(DEMO_CODE).careers[0].courses
+    courses.remove(next(c for c in courses if c.name == "INGLES IV"))
+    asked = botapi.user_says(USER, "/horario")
+    newer = ask_schedule_result(botapi, asked)
+    documents = [m for m in sent_after(botapi, asked) if m.file_id]
+    assert [d.file_id for d in documents] == [first.file_id, newer.file_id] and newer.file_id != first.file_id
+    assert "cambió en SIIAU" in newer.caption and "Quitada: INGLES IV" in newer.caption
+    assert "INGLES IV" not in pdf_text(newer.document or b"")
+
+
+def ask_schedule_result(botapi: BotApiStandIn, asked: int) -> ChatMessage:
+    botapi.wait_for(USER, lambda m: m.text == texts.DONE, after=asked)
+    return [m for m in sent_after(botapi, asked) if m.file_id][-1]
+
+
+def test_siiau_down_leaves_the_saved_pdf_and_says_so(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    first = ask_schedule(botapi, USER)
+    siiau.faults.maintenance = True
+    asked = botapi.user_says(USER, "/horario")
+    failure = botapi.wait_for_text(USER, "copia guardada", after=asked)
+    assert failure.text.startswith(texts.ERRORS[SiiauUnavailable])
+    assert [m.file_id for m in sent_after(botapi, asked) if m.file_id] == [first.file_id]
 
 
 def test_a_refused_file_id_is_rendered_again_on_the_record_and_uploaded(
@@ -121,10 +170,10 @@ def test_twenty_users_at_once_each_get_their_own(
         t.start()
     for t in threads:
         t.join()
-    for user in users:
-        botapi.user_says(user, "/horario")
+    asked = {user: botapi.user_says(user, "/horario") for user in users}
     for user, student in users.items():
-        document = botapi.wait_for(user, lambda m: m.file_id is not None)
+        botapi.wait_for(user, lambda m: m.text == texts.DONE, after=asked[user])  # after its logout
+        document = botapi.wait_for(user, lambda m: m.file_id is not None, after=asked[user])
         text = pdf_text(document.document or b"")
         assert f"ALUMNO {group_tag(students.index(student))}" in text
         assert sum(group_tag(i) in text for i in range(len(students))) == 1

@@ -8,16 +8,14 @@ import pytest
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from tests.e2e.test_registration import at_nip_step, register
-from tests.helpers import BotProcess, pdf_text
+from tests.helpers import BotProcess, ask_schedule, pdf_text
 
 USER = 8600
 TWO_CAREERS = "220000001"
 
 
 def horario(botapi: BotApiStandIn, user: int) -> str:
-    asked = botapi.user_says(user, "/horario")
-    document = botapi.wait_for(user, lambda m: m.file_id is not None, after=asked)
-    return pdf_text(document.document or b"")
+    return pdf_text(ask_schedule(botapi, user).document or b"")
 
 
 def test_student_block_labelled_with_th(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:

@@ -11,10 +11,10 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.services.delivery import Delivery
+from bot.services.delivery import Delivery, SavedCopy
 from bot.services.errors import AlreadyRunning, NotRegistered, RateLimited
 from bot.telegram import texts
-from bot.telegram.documents import send_schedule_pdf
+from bot.telegram.documents import fit_caption, send_schedule_pdf
 from bot.telegram.private import private_only
 from bot.telegram.runtime import report_to_operator, runtime
 
@@ -34,8 +34,8 @@ class Progress:
         self._action: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Progress:
-        await self.stage("login")
-        self._action = asyncio.create_task(self._keep_action())
+        # No message yet: a saved PDF, when there is one, is the first thing the student sees;
+        # the workflow's first stage ("queued" or "login") opens the message right after.
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -56,6 +56,7 @@ class Progress:
         try:
             if self.message is None:
                 self.message = await self._context.bot.send_message(self._chat_id, text)
+                self._action = asyncio.create_task(self._keep_action())
                 await runtime(self._context).services.progress.opened(
                     self._chat_id, self.message.message_id, self._user_id, "horario"
                 )
@@ -76,16 +77,39 @@ class Progress:
 
 @private_only("horario")
 async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A returning student gets their saved PDF at once, then SIIAU's answer: "no changes",
+    or the new PDF with what changed. The new PDF goes out as soon as it is ready; the
+    progress message is finished after SIIAU's logout, when the run is over."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
-    delivery_service = runtime(context).services.delivery
+    rt = runtime(context)
+    delivery_service = rt.services.delivery
     if await delivery_service.profile(user.id) is None:
         await context.bot.send_message(chat.id, texts.NOT_REGISTERED)
         return
+    shown: list[SavedCopy] = []
+
+    async def show_saved_copy(copy: SavedCopy) -> bool:
+        saved_on = texts.short_date(copy.read_at.astimezone(rt.zone))
+        caption = texts.SAVED_COPY_CAPTION.format(term=copy.schedule.term_label, date=saved_on)
+        try:
+            await context.bot.send_document(chat.id, copy.document_ref, filename=copy.filename, caption=caption)
+        except TelegramError as error:  # a file id Telegram no longer takes: the run sends a PDF
+            log.info("saved copy not shown user=%s error=%s", user.id, type(error).__name__)
+            return False
+        shown.append(copy)
+        return True
+
+    async def hand_over(delivery: Delivery) -> None:
+        if not delivery.same_as_shown:
+            await _send_document(context, chat.id, user.id, delivery)
+
     async with Progress(context, chat.id, user.id) as progress:
         try:
-            delivery = await delivery_service.deliver(user.id, on_stage=progress.stage)
+            delivery = await delivery_service.deliver(
+                user.id, on_stage=progress.stage, on_saved_copy=show_saved_copy, on_ready=hand_over
+            )
         except AlreadyRunning:
             await progress.say(texts.ALREADY_RUNNING)
             return
@@ -97,11 +121,14 @@ async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         except Exception as error:  # noqa: BLE001 - whatever broke, the student gets a plain answer
             log.info("horario failed user=%s error=%s", user.id, type(error).__name__)
-            await progress.say(texts.error_text(error))
+            reason = texts.error_text(error)
+            if shown:
+                saved_on = texts.short_date(shown[0].read_at.astimezone(rt.zone))
+                reason = texts.SAVED_COPY_KEPT.format(reason=reason, date=saved_on)
+            await progress.say(reason)
             await report_to_operator(context, error)
             return
-        await _send_document(context, chat.id, user.id, delivery)
-        await progress.say(texts.DONE)
+        await progress.say(texts.VERIFIED_UNCHANGED if delivery.same_as_shown else texts.DONE)
 
 
 async def _send_document(
@@ -109,10 +136,15 @@ async def _send_document(
 ) -> None:
     delivery_service = runtime(context).services.delivery
     term = delivery.schedule.term_label
+    changes = delivery.changes_since_shown
+    if changes:
+        new_caption = fit_caption(f"{texts.CHANGED_CAPTION.format(term=term)}\n{texts.weekly_changes(changes)}")
+        reused_caption = new_caption
+    else:
+        reused_caption = texts.DOCUMENT_CAPTION_UNCHANGED.format(term=term)
+        new_caption = texts.DOCUMENT_CAPTION.format(term=term)
     sent = await send_schedule_pdf(
-        context.bot, chat_id, delivery,
-        reused_caption=texts.DOCUMENT_CAPTION_UNCHANGED.format(term=term),
-        new_caption=texts.DOCUMENT_CAPTION.format(term=term),
+        context.bot, chat_id, delivery, reused_caption=reused_caption, new_caption=new_caption,
         render_again=delivery_service.render_again,
     )  # fmt: skip
     if sent.uploaded:
