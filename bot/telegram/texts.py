@@ -488,10 +488,10 @@ def calendar_unscheduled(courses: tuple[str, ...]) -> str:
 
 def calendar_link(state: _LinkState, zone: ZoneInfo) -> str:
     if state.issued is None:
-        since = f" (lo creaste el {state.since.astimezone(zone):%d/%m/%Y})" if state.since else ""
+        since = f" (del {state.since.astimezone(zone):%d/%m/%Y})" if state.since else ""
         return (f"🔗 Ya tienes un enlace que se actualiza solo{since}. Por seguridad no lo guardo, así que no "
-                "puedo mostrártelo otra vez. Si lo perdiste, /calendario nuevo te da otro y el anterior deja de "
-                "funcionar.")  # fmt: skip
+                "puedo mostrártelo de nuevo; si lo perdiste, /calendario nuevo te da otro (el anterior deja de "
+                "funcionar).")  # fmt: skip
     return "\n".join([
         "🔗 Enlace que se actualiza solo cuando cambie tu horario:",
         state.issued.webcal,
