@@ -19,11 +19,14 @@ import httpx
 
 from bot.config import Settings
 from bot.core.zones import zone
+from bot.feed.server import CalendarFeedServer
 from bot.ops.http import HealthSources, OpsServer
 from bot.pdf.renderer import PdfRenderer
 from bot.schedule.days_off import DaysOff, DaysOffError
+from bot.schedule.ical import CalendarWords
 from bot.services.breaker import Breaker, CircuitBreaker, SharedCircuitBreaker
 from bot.services.bundle import Services
+from bot.services.calendar import CalendarService
 from bot.services.coordination import (
     LocalSessionSlots,
     SessionSlots,
@@ -44,6 +47,7 @@ from bot.services.weekly import WeeklyNotifier, WeeklyService
 from bot.services.workflow import ScheduleWorkflow
 from bot.siiau.client import SiiauClientFactory
 from bot.siiau.offer_client import DEFAULT_USER_AGENT, OfferClient
+from bot.store.calendar_links import CalendarLinkStore
 from bot.store.crypto import CredentialCipher, KeyConfigError
 from bot.store.db import create_engine, migrate
 from bot.store.progress import ProgressStore
@@ -188,6 +192,7 @@ def build_services(
     *,
     shared: bool = False,
     cupos_notifier: CuposNotifier | None = None,
+    calendar_words: CalendarWords | None = None,
 ) -> Services:
     """The services over an open store and a workflow. `Services.aclose` closes all three."""
     gate: Gate
@@ -210,6 +215,9 @@ def build_services(
         cupos=cupos,
         progress=ProgressService(ProgressStore(store.engine), store.dialogs),
         book=book,
+        calendar=CalendarService(
+            book, CalendarLinkStore(store.engine), public_url=settings.calendar.public_url, words=calendar_words
+        ),
     )
     services.resources.push_async_callback(store.engine.dispose)
     services.resources.push_async_callback(workflow.aclose)
@@ -232,11 +240,21 @@ def build_schedule_book(settings: Settings, delivery: DeliveryService) -> Schedu
     )
 
 
+def build_calendar_feed(settings: Settings, calendar: CalendarService) -> CalendarFeedServer:
+    """The live calendar's HTTP server (start it on CALENDAR_HOST:CALENDAR_PORT)."""
+    return CalendarFeedServer(
+        calendar.feed,
+        requests_per_minute=settings.calendar.requests_per_minute,
+        header_timeout=settings.calendar.header_timeout,
+    )
+
+
 async def start_services(
     settings: Settings, cipher: CredentialCipher, notifier: NotifierFactory,
-    *, cupos_notifier: CuposNotifier | None = None,
+    *, cupos_notifier: CuposNotifier | None = None, calendar_words: CalendarWords | None = None,
 ) -> Services:  # fmt: skip
-    """Everything the bot runs on: store, workflow, services and, with METRICS_PORT, the ops server."""
+    """Everything the bot runs on: store, workflow, services and, with METRICS_PORT, the ops
+    server; with CALENDAR_PORT, the calendar feed's server."""
     async with AsyncExitStack() as opened:
         store = await open_store(settings, cipher)
         opened.push_async_callback(store.engine.dispose)
@@ -245,7 +263,10 @@ async def start_services(
             settings, shared=store.shared if shared else None, guard=build_login_guard(settings, store, cipher)
         )
         opened.push_async_callback(workflow.aclose)
-        services = build_services(settings, store, workflow, notifier, shared=shared, cupos_notifier=cupos_notifier)
+        services = build_services(
+            settings, store, workflow, notifier, shared=shared, cupos_notifier=cupos_notifier,
+            calendar_words=calendar_words,
+        )  # fmt: skip
         opened.pop_all()
         opened.push_async_callback(services.aclose)
         if settings.bot.metrics_port:
@@ -256,5 +277,9 @@ async def start_services(
             )
             await ops.start()
             services.resources.push_async_callback(ops.stop)
+        if settings.calendar.port:
+            feed = build_calendar_feed(settings, services.calendar)
+            await feed.start(settings.calendar.host, settings.calendar.port)
+            services.resources.push_async_callback(feed.stop)
         opened.pop_all()
     return services

@@ -117,6 +117,20 @@ class ScheduleSettings(BaseSettings):
     days_off_file: str = Field(default="", description="an edited copy of bot/schedule/data/dias_inhabiles.toml")
 
 
+class CalendarSettings(BaseSettings):
+    model_config = _section("CALENDAR_")
+
+    public_url: str = Field(default="", description="https://host[:port] in front of the feed; empty: no live link")
+    port: int = Field(default=0, ge=0, le=65535, description="the feed's own HTTP server; 0 = off")
+    host: str = Field(default="127.0.0.1", description="where it listens: behind an HTTPS reverse proxy")
+    requests_per_minute: int = Field(default=20, ge=1, description="per link; more get 429")
+    header_timeout: float = Field(default=10.0, gt=0, description="a request whose headers are not in by then is dropped")
+
+    @property
+    def feed_enabled(self) -> bool:
+        return bool(self.public_url.strip())
+
+
 class StoreSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -169,6 +183,10 @@ class Settings:
     @cached_property
     def schedule(self) -> ScheduleSettings:
         return ScheduleSettings()
+
+    @cached_property
+    def calendar(self) -> CalendarSettings:
+        return CalendarSettings()
 
     @cached_property
     def store(self) -> StoreSettings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
+from bot.services.calendar import CalendarService
 from bot.services.cupos import CuposService
 from bot.services.delivery import DeliveryService
 from bot.services.operations import OperationsService
@@ -30,6 +31,7 @@ class Services:
     cupos: CuposService
     progress: ProgressService
     book: ScheduleBook
+    calendar: CalendarService
     resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:

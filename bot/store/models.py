@@ -294,3 +294,14 @@ class StoredScheduleRow(Base):
     schedule_token: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
     fetched_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class CalendarLinkRow(Base):
+    """A student's live calendar link: only the SHA-256 of its token, never the token."""
+
+    __tablename__ = "calendar_links"
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_calendar_links_token_hash"),)
+
+    user_id: Mapped[int] = _owned_by_user(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_ts: Mapped[int] = mapped_column(BigInteger)

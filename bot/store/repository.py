@@ -22,6 +22,7 @@ from bot.store.dialogs import DialogStore
 from bot.store.documents import DeliveredDocument, open_snapshot, record_delivered
 from bot.store.login_guard import LoginGuardStore
 from bot.store.models import (
+    CalendarLinkRow,
     CredentialRow,
     CupoPrefRow,
     CupoWatchRow,
@@ -242,7 +243,7 @@ class Store:
             await session.execute(delete(TaskRunRow).where(TaskRunRow.flow_run_id.in_(run_ids)))
             await session.execute(delete(DialogRow).where(DialogRow.user_id == user_id))
             for table in (FlowRunRow, DocumentRow, CredentialRow, SubscriptionRow, WeeklyDeliveryRow, SnapshotRow,
-                          CupoWatchRow, CupoPrefRow, StoredScheduleRow):  # fmt: skip
+                          CupoWatchRow, CupoPrefRow, StoredScheduleRow, CalendarLinkRow):  # fmt: skip
                 await session.execute(delete(table).where(table.user_id == user_id))
             await session.execute(delete(UserRow).where(UserRow.id == user_id))
 

@@ -29,6 +29,7 @@ from bot.services.delivery import DeliveryService
 from bot.telegram import progress, texts
 from bot.telegram.cupos_notifier import TelegramCuposNotifier
 from bot.telegram.handlers import (
+    calendar,
     cupos,
     errors,
     forget,
@@ -62,7 +63,8 @@ def build_application(settings: Settings) -> BotApplication:
             )
 
         services = await start_services(
-            settings, cipher, notifier, cupos_notifier=TelegramCuposNotifier(application.bot, settings.bot.admin_chat_ids)
+            settings, cipher, notifier, cupos_notifier=TelegramCuposNotifier(application.bot, settings.bot.admin_chat_ids),
+            calendar_words=texts.CALENDAR_WORDS,
         )
         application.bot_data["runtime"] = Runtime(settings, services, zone(settings.bot.bot_timezone))
         await progress.finish_leftovers(application.bot, services.progress)
@@ -112,6 +114,7 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CallbackQueryHandler(weekly.on_button, pattern=f"^{weekly.PREFIX}"))
     application.add_handler(CommandHandler("cupos", cupos.cupos))
     application.add_handler(CallbackQueryHandler(cupos.on_button, pattern=f"^{cupos.PREFIX}"))
+    application.add_handler(CommandHandler("calendario", calendar.calendario))
     application.add_handler(CommandHandler("olvidar", forget.ask))
     application.add_handler(CallbackQueryHandler(forget.answer, pattern="^forget:"))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, register.on_text))
