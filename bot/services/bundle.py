@@ -6,6 +6,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
 from bot.services.cupos import CuposService
+from bot.services.daily import DailyService
 from bot.services.delivery import DeliveryService
 from bot.services.operations import OperationsService
 from bot.services.progress import ProgressService
@@ -30,6 +31,7 @@ class Services:
     cupos: CuposService
     progress: ProgressService
     book: ScheduleBook
+    daily: DailyService
     resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:
