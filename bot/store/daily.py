@@ -111,11 +111,10 @@ class DailyStore:
             rows = (await session.execute(statement)).all()
             if not rows:
                 return []
-            chats = dict(
-                (await session.execute(select(UserRow.id, UserRow.chat_id).where(UserRow.id.in_([r[0] for r in rows]))))
-                .tuples()
-                .all()
+            found = await session.execute(
+                select(UserRow.id, UserRow.chat_id).where(UserRow.id.in_([r[0] for r in rows]))
             )
+            chats = {user_id: chat_id for user_id, chat_id in found}
         return [
             DailyClaim(kind, user_id, chats[user_id], int(due_ts), int(value))
             for user_id, due_ts, value in rows
