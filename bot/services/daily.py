@@ -190,7 +190,10 @@ class DailyService:
             log.exception("daily %s crashed user=%s", claim.kind.value, claim.user_id)
         finally:
             self._tasks.done_with_current()
-            asyncio.get_running_loop().call_soon(self._pump_soon)
+            # Slots freed: claim the next ones now, not at the next tick; in batches of half
+            # the room, so a wave costs a claim per few messages, not one per message.
+            if len(self._tasks) <= self.settings.concurrency // 2:
+                asyncio.get_running_loop().call_soon(self._pump_soon)
 
     def _pump_soon(self) -> None:
         task = asyncio.ensure_future(self.pump())
@@ -215,7 +218,8 @@ class DailyService:
         day = due.astimezone(self.zone).date()
         next_due = next_digest_due(claim.user_id, claim.value, max(now, due), self.zone, self.settings.spread_seconds)
         outcome = await self._digest_outcome(claim, now, due, day)
-        await self.store.release(claim, int(next_due.timestamp()))
+        settled = (day.isoformat(), "", outcome) if outcome in ("sent", "failed") else None
+        await self.store.release(claim, int(next_due.timestamp()), settled)
         return outcome
 
     async def _digest_outcome(self, claim: DailyClaim, now: datetime, due: datetime, day: date) -> str:
@@ -231,7 +235,7 @@ class DailyService:
         held = tuple(m for m in meetings if m.held)
         if not held:
             return "day_off" if meetings else "no_classes"
-        return await self._send(claim, Kind.DIGEST, day, "", Digest(claim.user_id, day, held))
+        return await self._send(claim, Kind.DIGEST, day, "", Digest(claim.user_id, day, held), settle=False)
 
     # ---- reminders ------------------------------------------------------------------------
     async def _reminders(self, claim: DailyClaim) -> str:
@@ -276,7 +280,10 @@ class DailyService:
         return hmac.new(self._slot_key, name.encode(), hashlib.sha256).hexdigest()[:32]
 
     # ---- sending, at most once ----------------------------------------------------------
-    async def _send(self, claim: DailyClaim, kind: Kind, day: date, slot: str, message: Digest | Reminder) -> str:
+    async def _send(
+        self, claim: DailyClaim, kind: Kind, day: date, slot: str, message: Digest | Reminder, *, settle: bool = True
+    ) -> str:
+        """`settle=False`: the caller writes a sent or failed outcome with its release (one write less)."""
         key = day.isoformat()
         if not await self.store.mark(claim.user_id, kind, key, slot):
             return "already"
@@ -291,10 +298,12 @@ class DailyService:
             log.info("daily settings turned off: chat gone user=%s", claim.user_id)
             return "gone"
         except Exception as error:  # noqa: BLE001 - this message's outcome; the next one is unaffected
-            await self.store.settle(claim.user_id, kind, key, slot, "failed")
+            if settle:
+                await self.store.settle(claim.user_id, kind, key, slot, "failed")
             log.warning("daily %s failed user=%s error=%s", kind.value, claim.user_id, type(error).__name__)
             return "failed"
-        await self.store.settle(claim.user_id, kind, key, slot, "sent")
+        if settle:
+            await self.store.settle(claim.user_id, kind, key, slot, "sent")
         return "sent"
 
 

@@ -121,9 +121,12 @@ class DailyStore:
             if user_id in chats and due_ts is not None and value is not None
         ]
 
-    async def release(self, claim: DailyClaim, next_due_ts: int | None) -> bool:
+    async def release(
+        self, claim: DailyClaim, next_due_ts: int | None, settled: tuple[str, str, str] | None = None
+    ) -> bool:
         """Done with the claim: the next due time, lease freed. False when the student changed
-        the setting meanwhile (their new due time stands)."""
+        the setting meanwhile (their new due time stands). `settled` (day, slot, outcome): the
+        sent-log row's outcome, written in the same transaction."""
         d = DailySettingRow
         if claim.kind is Kind.DIGEST:
             due_col, lease_col = d.digest_due_ts, d.digest_lease_ts
@@ -135,6 +138,14 @@ class DailyStore:
                 .where(d.user_id == claim.user_id, due_col == claim.due_ts)
                 .values({due_col: next_due_ts, lease_col: None})
             )
+            if settled is not None:
+                day, slot, outcome = settled
+                await session.execute(
+                    update(DailySentRow)
+                    .where(DailySentRow.user_id == claim.user_id, DailySentRow.kind == claim.kind.value,
+                           DailySentRow.day == day, DailySentRow.slot == slot)
+                    .values(outcome=outcome)
+                )  # fmt: skip
         return bool(rows_affected(result))
 
     # ---- the log of what was sent -------------------------------------------------
