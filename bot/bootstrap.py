@@ -34,6 +34,7 @@ from bot.services.coordination import (
     SharedUserGate,
 )
 from bot.services.cupos import CuposNotifier, CuposService, LoggingNotifier
+from bot.services.daily import DailyNotifier, DailyService, LoggingDailyNotifier
 from bot.services.delivery import DeliveryService
 from bot.services.flow import FlowRunner, RetryPolicy
 from bot.services.gate import Gate, UserGate
@@ -193,6 +194,7 @@ def build_services(
     shared: bool = False,
     cupos_notifier: CuposNotifier | None = None,
     calendar_words: CalendarWords | None = None,
+    daily_notifier: DailyNotifier | None = None,
 ) -> Services:
     """The services over an open store and a workflow. `Services.aclose` closes all three."""
     gate: Gate
@@ -205,6 +207,7 @@ def build_services(
         delivery, store.weekly, settings.weekly, zone(settings.bot.bot_timezone), notifier=notifier(delivery)
     )
     book = build_schedule_book(settings, delivery)
+    daily = build_daily(settings, store, book, daily_notifier)
     offer_http = build_offer_http(settings)
     cupos = build_cupos(settings, store, workflow.breaker, offer_http, cupos_notifier)
     services = Services(
@@ -218,6 +221,7 @@ def build_services(
         calendar=CalendarService(
             book, CalendarLinkStore(store.engine), public_url=settings.calendar.public_url, words=calendar_words
         ),
+        daily=daily,
     )
     services.resources.push_async_callback(store.engine.dispose)
     services.resources.push_async_callback(workflow.aclose)
@@ -225,7 +229,20 @@ def build_services(
     services.resources.push_async_callback(offer_http.aclose)
     services.resources.push_async_callback(cupos.aclose)
     services.resources.push_async_callback(book.aclose)
+    services.resources.push_async_callback(daily.aclose)
     return services
+
+
+def build_daily(
+    settings: Settings, store: Store, book: ScheduleBook, notifier: DailyNotifier | None = None
+) -> DailyService:
+    """Morning digests and reminders over the stored schedules; classes in the sent log are
+    named by a hash keyed from the newest encryption key."""
+    return DailyService(
+        book, store.daily, settings.daily, zone(settings.bot.bot_timezone),
+        store.cipher.derive_key("horario-bot daily sent log"),
+        notifier=notifier or LoggingDailyNotifier(),
+    )  # fmt: skip
 
 
 def build_schedule_book(settings: Settings, delivery: DeliveryService) -> ScheduleBook:
@@ -252,6 +269,7 @@ def build_calendar_feed(settings: Settings, calendar: CalendarService) -> Calend
 async def start_services(
     settings: Settings, cipher: CredentialCipher, notifier: NotifierFactory,
     *, cupos_notifier: CuposNotifier | None = None, calendar_words: CalendarWords | None = None,
+    daily_notifier: DailyNotifier | None = None,
 ) -> Services:  # fmt: skip
     """Everything the bot runs on: store, workflow, services and, with METRICS_PORT, the ops
     server; with CALENDAR_PORT, the calendar feed's server."""
@@ -266,6 +284,7 @@ async def start_services(
         services = build_services(
             settings, store, workflow, notifier, shared=shared, cupos_notifier=cupos_notifier,
             calendar_words=calendar_words,
+            daily_notifier=daily_notifier,
         )  # fmt: skip
         opened.pop_all()
         opened.push_async_callback(services.aclose)

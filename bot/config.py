@@ -131,6 +131,15 @@ class CalendarSettings(BaseSettings):
         return bool(self.public_url.strip())
 
 
+class DailySettings(BaseSettings):
+    model_config = _section("DAILY_")
+
+    spread_seconds: int = Field(default=600, ge=0, description="digest due times spread over this window")
+    tick_seconds: float = Field(default=20.0, gt=0, description="reminders go out within about one tick")
+    lease_seconds: int = Field(default=120, gt=0, description="a claim not finished by then is free again")
+    concurrency: int = Field(default=16, ge=1, description="digests and reminders being sent at once")
+
+
 class StoreSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -195,6 +204,10 @@ class Settings:
     @cached_property
     def weekly(self) -> WeeklySettings:
         return WeeklySettings()
+
+    @cached_property
+    def daily(self) -> DailySettings:
+        return DailySettings()
 
     @cached_property
     def cupos(self) -> CuposSettings:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.services.calendar import CalendarService
 from bot.services.cupos import CuposService
+from bot.services.daily import DailyService
 from bot.services.delivery import DeliveryService
 from bot.services.operations import OperationsService
 from bot.services.progress import ProgressService
@@ -32,6 +33,7 @@ class Services:
     progress: ProgressService
     book: ScheduleBook
     calendar: CalendarService
+    daily: DailyService
     resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:

@@ -305,3 +305,38 @@ class CalendarLinkRow(Base):
     user_id: Mapped[int] = _owned_by_user(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64))
     created_ts: Mapped[int] = mapped_column(BigInteger)
+
+class DailySettingRow(Base):
+    """A student's morning digest and class reminders, and when each is next due.
+
+    Times are epoch seconds (UTC). A `*_lease_ts` in the future means a tick holds the claim.
+    """
+
+    __tablename__ = "daily_settings"
+
+    user_id: Mapped[int] = _owned_by_user(primary_key=True)
+    digest_hour: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: no digest
+    digest_due_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    digest_lease_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reminder_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: no reminders
+    reminder_due_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    reminder_lease_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DailySentRow(Base):
+    """One row per digest (user, local day) and per reminder (user, class, local day), written
+    before the message is sent: the unique key makes each at most once, across replicas.
+
+    `slot` is '' for a digest and a keyed hash of the class for a reminder (never its NRC).
+    """
+
+    __tablename__ = "daily_sent"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "day", "slot", name="uq_daily_sent"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = _owned_by_user(index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # digest | reminder
+    day: Mapped[str] = mapped_column(String(10))  # local date, ISO
+    slot: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.credentials import Credentials, mask_code
 from bot.core.records import FlowRun, State, TaskRun, utcnow
 from bot.store.crypto import CredentialCipher, CredentialsUndecryptable
+from bot.store.daily import DailyStore
 from bot.store.db import dialect_insert, session_factory
 from bot.store.dialogs import DialogStore
 from bot.store.documents import DeliveredDocument, open_snapshot, record_delivered
@@ -26,6 +27,8 @@ from bot.store.models import (
     CredentialRow,
     CupoPrefRow,
     CupoWatchRow,
+    DailySentRow,
+    DailySettingRow,
     DialogRow,
     DocumentRow,
     FlowRunRow,
@@ -68,6 +71,7 @@ class Store:
         self.dialogs = DialogStore(engine, cipher)
         self.shared = SharedStore(engine)
         self.login_guard = LoginGuardStore(engine)
+        self.daily = DailyStore(engine)
 
     async def save_credentials(
         self, user_id: int, chat_id: int, credentials: Credentials, career: str, career_name: str
@@ -243,7 +247,8 @@ class Store:
             await session.execute(delete(TaskRunRow).where(TaskRunRow.flow_run_id.in_(run_ids)))
             await session.execute(delete(DialogRow).where(DialogRow.user_id == user_id))
             for table in (FlowRunRow, DocumentRow, CredentialRow, SubscriptionRow, WeeklyDeliveryRow, SnapshotRow,
-                          CupoWatchRow, CupoPrefRow, StoredScheduleRow, CalendarLinkRow):  # fmt: skip
+                          CupoWatchRow, CupoPrefRow, StoredScheduleRow, CalendarLinkRow, DailySettingRow,
+                          DailySentRow):  # fmt: skip
                 await session.execute(delete(table).where(table.user_id == user_id))
             await session.execute(delete(UserRow).where(UserRow.id == user_id))
 

@@ -28,9 +28,11 @@ from bot.core.zones import zone
 from bot.services.delivery import DeliveryService
 from bot.telegram import progress, texts
 from bot.telegram.cupos_notifier import TelegramCuposNotifier
+from bot.telegram.daily_notifier import TelegramDailyNotifier
 from bot.telegram.handlers import (
     calendar,
     cupos,
+    daily,
     errors,
     forget,
     register,
@@ -65,6 +67,7 @@ def build_application(settings: Settings) -> BotApplication:
         services = await start_services(
             settings, cipher, notifier, cupos_notifier=TelegramCuposNotifier(application.bot, settings.bot.admin_chat_ids),
             calendar_words=texts.CALENDAR_WORDS,
+            daily_notifier=TelegramDailyNotifier(application.bot),
         )
         application.bot_data["runtime"] = Runtime(settings, services, zone(settings.bot.bot_timezone))
         await progress.finish_leftovers(application.bot, services.progress)
@@ -73,6 +76,9 @@ def build_application(settings: Settings) -> BotApplication:
         )
         application.job_queue.run_repeating(  # type: ignore[union-attr]
             _cupos_tick, interval=settings.cupos.tick_seconds, first=1.0, name="cupos-tick"
+        )
+        application.job_queue.run_repeating(  # type: ignore[union-attr]
+            _daily_tick, interval=settings.daily.tick_seconds, first=1.0, name="daily-tick"
         )
         await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
         log.info("bot ready as @%s", application.bot.username)
@@ -115,6 +121,9 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("cupos", cupos.cupos))
     application.add_handler(CallbackQueryHandler(cupos.on_button, pattern=f"^{cupos.PREFIX}"))
     application.add_handler(CommandHandler("calendario", calendar.calendario))
+    application.add_handler(CommandHandler("diario", daily.diario))
+    application.add_handler(CommandHandler("recordatorio", daily.recordatorio))
+    application.add_handler(CallbackQueryHandler(daily.on_button, pattern=f"^{daily.PREFIX}"))
     application.add_handler(CommandHandler("olvidar", forget.ask))
     application.add_handler(CallbackQueryHandler(forget.answer, pattern="^forget:"))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, register.on_text))
@@ -128,6 +137,10 @@ async def _weekly_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _cupos_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     await runtime(context).services.cupos.tick()
+
+
+async def _daily_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await runtime(context).services.daily.pump()
 
 
 def run() -> int:
