@@ -31,6 +31,7 @@ from bot.telegram.cupos_notifier import TelegramCuposNotifier
 from bot.telegram.handlers import (
     cupos,
     errors,
+    everyday,
     forget,
     register,
     schedule,
@@ -112,6 +113,9 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CallbackQueryHandler(weekly.on_button, pattern=f"^{weekly.PREFIX}"))
     application.add_handler(CommandHandler("cupos", cupos.cupos))
     application.add_handler(CallbackQueryHandler(cupos.on_button, pattern=f"^{cupos.PREFIX}"))
+    application.add_handler(CommandHandler("hoy", everyday.hoy, block=False))
+    application.add_handler(CommandHandler("manana", everyday.manana, block=False))
+    application.add_handler(CommandHandler("siguiente", everyday.siguiente, block=False))
     application.add_handler(CommandHandler("olvidar", forget.ask))
     application.add_handler(CallbackQueryHandler(forget.answer, pattern="^forget:"))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, register.on_text))
