@@ -116,6 +116,9 @@ class BotProcess:
             "HORARIO_PER_MINUTE": "10",
             "WEEKLY_TICK_SECONDS": "0.5",
             "WEEKLY_SPREAD_SECONDS": "0",
+            # Registration's background schedule read is one more SIIAU login at a moment of its
+            # own; tests that count logins or hold SIIAU turn it on (tests/e2e/test_everyday.py).
+            "SCHEDULE_READ_AT_REGISTRATION": "false",
             **({"SIIAU_OFFER_URL": offer_url} if offer_url else {}),
             **(extra_env or {}),
         }

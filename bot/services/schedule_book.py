@@ -66,7 +66,7 @@ class ScheduleBook:
         stored = await self.delivery.stored_schedule(user_id)
         if stored is None and user_id in self._refreshing:
             # A refresh is reading it now (right after registration): wait for it, not a second login.
-            await self._refreshing[user_id].wait()
+            await self.refreshed(user_id)
             stored = await self.delivery.stored_schedule(user_id)
         if stored is None:
             schedule = await self.delivery.refresh(user_id, count=True)
@@ -86,6 +86,13 @@ class ScheduleBook:
         if refreshing:
             self.refresh_soon(user_id)
         return KnownSchedule(stored.schedule, stored.read_at, self.agenda(stored.schedule), refreshing)
+
+    async def refreshed(self, user_id: int) -> None:
+        """Return once no refresh of the user's runs in this process (at once when none does):
+        a run of their own would otherwise meet it at the per-user gate (`AlreadyRunning`)."""
+        running = self._refreshing.get(user_id)
+        if running is not None:
+            await running.wait()
 
     def refresh_soon(self, user_id: int) -> None:
         """One refresh per user at a time, in the background; its failure only costs freshness."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
+import pytest
+
 from bot.core.records import utcnow
 from bot.core.zones import zone
 from bot.schedule.agenda import Agenda
@@ -99,6 +101,7 @@ def known(schedule: Schedule) -> KnownSchedule:
     return KnownSchedule(schedule, datetime.now(UTC), Agenda(schedule, DaysOff.load(), GDL), refreshing=False)
 
 
+@pytest.mark.bot_env(SCHEDULE_READ_AT_REGISTRATION="true")
 def test_hoy_manana_siguiente_after_registration(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
     every_day, two = students()
     siiau.add_student(every_day)
@@ -130,8 +133,17 @@ def test_hoy_manana_siguiente_after_registration(bot: BotProcess, botapi: BotApi
     answer = ask(botapi, TWO_CAREERS, "/siguiente", lambda now: texts.everyday_next(next_answer(physics, now)))
     assert "MATERIA DE FISICA" in answer and "COMPUTACION" not in answer
 
-    # The demo student's cycle (2025-B) is over on any day this runs.
+    # The demo student's cycle (2025-B) is over on any day this runs. /horario and /hoy sent
+    # while registration's read runs wait for it (no "ya estoy sacando tu horario").
+    siiau.hold("sgpregi.horario")  # the schedule page: the read waits there, the verification does not
     register(botapi, ENDED, DEMO_CODE, DEMO_NIP)
-    asked = botapi.user_says(ENDED, "/hoy")
-    ended = botapi.wait_for_text(ENDED, "Tu ciclo", after=asked)
+    wait_until(lambda: siiau.held() >= 1, "registration's read reaches SIIAU")
+    asked = botapi.user_says(ENDED, "/horario")
+    botapi.wait_for_text(ENDED, texts.STAGES["login"], after=asked)
+    asked_hoy = botapi.user_says(ENDED, "/hoy")
+    botapi.wait_for_text(ENDED, texts.EVERYDAY_SLOW, after=asked_hoy)
+    siiau.release()
+    botapi.wait_for(ENDED, lambda m: m.file_id is not None, after=asked)
+    ended = botapi.wait_for_text(ENDED, "Tu ciclo", after=asked_hoy)
     assert "terminó el sábado 13/12" in ended.text and "/horario" in ended.text
+    assert texts.ALREADY_RUNNING not in [m.text for m in botapi.bot_messages(ENDED)]

@@ -202,7 +202,9 @@ def _read_schedule_soon(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> Non
     /horario, so the per-user gate, the breaker and the login guard (hourly cap, holds) apply,
     and a failure only means /hoy reads it when asked.
     """
-    runtime(context).services.book.refresh_soon(user_id)
+    rt = runtime(context)
+    if rt.settings.schedule.read_at_registration:
+        rt.services.book.refresh_soon(user_id)
 
 
 @private_only(REGISTER_PAYLOAD)

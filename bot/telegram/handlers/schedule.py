@@ -84,6 +84,7 @@ async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await context.bot.send_message(chat.id, texts.NOT_REGISTERED)
         return
     async with Progress(context, chat.id, user.id) as progress:
+        await runtime(context).services.book.refreshed(user.id)  # e.g. the read right after registration
         try:
             delivery = await delivery_service.deliver(user.id, on_stage=progress.stage)
         except AlreadyRunning:
