@@ -8,6 +8,7 @@ per-user gate, SIIAU's session slots, the breaker, the login guard).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ class ScheduleBook:
         self.zone = zone
         self.max_age = max_age
         self.clock = clock
-        self._refreshing: set[int] = set()
+        self._refreshing: dict[int, asyncio.Event] = {}  # set when the user's refresh is over
         self._background = Background()
 
     def now(self) -> datetime:
@@ -63,6 +64,10 @@ class ScheduleBook:
     async def known(self, user_id: int) -> KnownSchedule:
         """The student's schedule: stored, else read now (errors as a delivery's: `NotRegistered`…)."""
         stored = await self.delivery.stored_schedule(user_id)
+        if stored is None and user_id in self._refreshing:
+            # A refresh is reading it now (right after registration): wait for it, not a second login.
+            await self.refreshed(user_id)
+            stored = await self.delivery.stored_schedule(user_id)
         if stored is None:
             schedule = await self.delivery.refresh(user_id, count=True)
             return KnownSchedule(schedule, self.clock(), self.agenda(schedule), refreshing=False)
@@ -82,11 +87,21 @@ class ScheduleBook:
             self.refresh_soon(user_id)
         return KnownSchedule(stored.schedule, stored.read_at, self.agenda(stored.schedule), refreshing)
 
+    def is_refreshing(self, user_id: int) -> bool:
+        return user_id in self._refreshing
+
+    async def refreshed(self, user_id: int) -> None:
+        """Return once no refresh of the user's runs in this process (at once when none does):
+        a run of their own would otherwise meet it at the per-user gate (`AlreadyRunning`)."""
+        running = self._refreshing.get(user_id)
+        if running is not None:
+            await running.wait()
+
     def refresh_soon(self, user_id: int) -> None:
         """One refresh per user at a time, in the background; its failure only costs freshness."""
         if user_id in self._refreshing:
             return
-        self._refreshing.add(user_id)
+        self._refreshing[user_id] = asyncio.Event()
         self._background.start(self._refresh(user_id))
 
     async def _refresh(self, user_id: int) -> None:
@@ -97,7 +112,7 @@ class ScheduleBook:
         except Exception as error:  # noqa: BLE001 - the stored copy still answers
             log.info("schedule refresh failed user=%s error=%s", user_id, type(error).__name__)
         finally:
-            self._refreshing.discard(user_id)
+            self._refreshing.pop(user_id).set()
 
     @property
     def refreshes_running(self) -> int:

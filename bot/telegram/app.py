@@ -34,6 +34,7 @@ from bot.telegram.handlers import (
     cupos,
     daily,
     errors,
+    everyday,
     forget,
     register,
     schedule,
@@ -124,6 +125,9 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("diario", daily.diario))
     application.add_handler(CommandHandler("recordatorio", daily.recordatorio))
     application.add_handler(CallbackQueryHandler(daily.on_button, pattern=f"^{daily.PREFIX}"))
+    application.add_handler(CommandHandler("hoy", everyday.hoy, block=False))
+    application.add_handler(CommandHandler("manana", everyday.manana, block=False))
+    application.add_handler(CommandHandler("siguiente", everyday.siguiente, block=False))
     application.add_handler(CommandHandler("olvidar", forget.ask))
     application.add_handler(CallbackQueryHandler(forget.answer, pattern="^forget:"))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, register.on_text))

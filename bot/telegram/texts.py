@@ -6,12 +6,20 @@ write one.
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.records import FlowRun, State
 from bot.pdf.renderer import RenderError
+from bot.schedule.agenda import Meeting as _Meeting
 from bot.schedule.diff import CourseChange
+from bot.schedule.ical import CalendarWords as _CalendarWords
+from bot.schedule.model import Course
+from bot.services import cupos as _cupos
+from bot.services import daily as _daily
+from bot.services import everyday as _everyday
+from bot.services.calendar import LinkState as _LinkState
 from bot.services.errors import CredentialsRejected, CredentialsUndecryptable
 from bot.services.login_guard import CodeHeld
 from bot.siiau.errors import (
@@ -26,6 +34,7 @@ from bot.siiau.errors import (
     SiiauUnavailable,
     SurveyPending,
 )
+from bot.siiau.offer import OfferSection as _OfferSection
 
 COMMANDS = [
     ("horario", "Recibir mi horario en PDF"),
@@ -339,8 +348,6 @@ def group_secret_warning(link: str) -> str:
 
 # ---- /cupos: seat alerts (issue 11) -------------------------------------------------
 # Imported here so this block stays in one piece at the end of the file.
-from bot.services import cupos as _cupos  # noqa: E402
-from bot.siiau.offer import OfferSection as _OfferSection  # noqa: E402
 
 COMMANDS.append(("cupos", "Avisarme cuando se abra un lugar en una materia"))
 CUPOS_BAD_CLAVE = "Esa clave no parece válida. Es algo como I5890. Ejemplo: /cupos I5890 D"
@@ -474,8 +481,6 @@ def cupos_status(status: _cupos.CuposStatus, now_ts: float, zone: ZoneInfo) -> s
 
 
 # ---- /calendario: the .ics file and the live calendar link (issue 13) -------------------
-from bot.schedule.ical import CalendarWords as _CalendarWords  # noqa: E402
-from bot.services.calendar import LinkState as _LinkState  # noqa: E402
 
 COMMANDS.append(("calendario", "Mi horario en Google Calendar o en el calendario del iPhone"))
 CALENDAR_WORDS = _CalendarWords(
@@ -510,8 +515,6 @@ def calendar_link(state: _LinkState, zone: ZoneInfo) -> str:
     ])  # fmt: skip
 
 # ---- daily digest and reminders (/diario, /recordatorio) ----
-from bot.schedule.agenda import Meeting as _Meeting  # noqa: E402
-from bot.services import daily as _daily  # noqa: E402
 
 COMMANDS.append(("diario", "Mis clases del día, cada mañana"))
 COMMANDS.append(("recordatorio", "Avisarme antes de cada clase"))
@@ -569,3 +572,117 @@ def daily_reminder(reminder: _daily.Reminder) -> str:
     meeting = reminder.meeting
     return (f"⏰ En {reminder.minutes} min: {meeting.course.name} ({meeting.session.hours})\n"
             f"{_class_details(meeting)}")  # fmt: skip
+
+# ---- everyday answers: /hoy, /manana, /siguiente (issue 13) --------------------------
+# Imported here so this block stays in one piece at the end of the file.
+
+
+COMMANDS.extend([
+    ("hoy", "Mis clases de hoy"),
+    ("manana", "Mis clases de mañana"),
+    ("siguiente", "Mi siguiente clase"),
+])  # fmt: skip
+EVERYDAY_SLOW = "🔎 Consultando SIIAU…"
+WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+SOON_MINUTES = 120  # under this, /siguiente says "en 25 min"
+
+
+def _day(day: date) -> str:
+    return f"{WEEKDAYS[day.weekday()]} {day:%d/%m}"
+
+
+def _place(meeting: _Meeting) -> str:
+    return meeting.session.place or "sin aula"
+
+
+def class_line(meeting: _Meeting) -> str:
+    """One class: time, course, building and room, professor (or the day off that cancels it)."""
+    start, end = meeting.starts, meeting.ends
+    hours = f"{start:%H:%M}–{end:%H:%M}" + (" (+1 día)" if end.date() != start.date() else "")
+    parts = [f"• {hours} {meeting.course.name}"]
+    if meeting.day_off is not None:
+        parts.append(f"día inhábil ({meeting.day_off.name})")
+    else:
+        parts.append(_place(meeting))
+        if meeting.session.professor:
+            parts.append(meeting.session.professor)
+    return " · ".join(parts)
+
+
+def _saved(saved: _everyday.Saved | None) -> list[str]:
+    if saved is None:
+        return []
+    return [f"ℹ️ Es tu horario guardado del {saved.read_at:%d/%m}; lo estoy actualizando con SIIAU."]
+
+
+def _unscheduled(courses: tuple[Course, ...]) -> list[str]:
+    if not courses:
+        return []
+    return ["", "Sin horario fijo: " + ", ".join(c.name for c in courses)]
+
+
+def _cycle_over(term: str, last: date | None, today: date) -> str:
+    if last is None:
+        return f"Tu ciclo {term} ya terminó. Cuando tengas tu nuevo horario, actualízalo con /horario."
+    verb = "terminó" if last < today else "termina"
+    return f"Tu ciclo {term} {verb} el {_day(last)} 🎓. Cuando tengas tu nuevo horario, actualízalo con /horario."
+
+
+def everyday_day(answer: _everyday.DayAnswer) -> str:
+    """/hoy and /manana."""
+    label = "Mañana" if answer.tomorrow else "Hoy"
+    header = f"📅 {label}, {_day(answer.day)}"
+    lines = _saved(answer.saved)
+    if answer.cycle_end is not None:
+        lines.append(f"{header}: no tienes clases.")
+        lines.append(_cycle_over(answer.term_label, answer.cycle_end, answer.today))
+    elif answer.held:
+        lines.append(f"{header}:")
+        lines.extend(class_line(m) for m in answer.meetings)
+    else:
+        day_off = answer.meetings[0].day_off if answer.meetings else None
+        if day_off is not None:
+            lines.append(f"{header}: día inhábil ({day_off.name}) 🎉, no tienes clases.")
+            lines.extend(class_line(m) for m in answer.meetings)
+        else:
+            lines.append(f"{header}: no tienes clases 🙌.")
+        if answer.next_day is not None and answer.next_first is not None:
+            lines.append(
+                f"Tu próximo día con clases: {_day(answer.next_day)}, desde las {answer.next_first.starts:%H:%M}."
+            )
+        else:
+            lines.append("No veo más clases en tu horario guardado. Si cambió, actualízalo con /horario.")
+    lines.extend(_unscheduled(answer.unscheduled))
+    return "\n".join(lines)
+
+
+def next_when(now: datetime, starts: datetime) -> str:
+    """When the next class starts: "en 25 min", "hoy 15:00", "mañana 07:00", "el jueves 07:00"…"""
+    minutes = math.ceil((starts - now).total_seconds() / 60)  # rounded up: "en 1 min", never "en 0 min"
+    if minutes < 60:
+        return f"en {max(minutes, 1)} min"
+    if minutes < SOON_MINUTES:
+        hours, rest = divmod(minutes, 60)
+        return f"en {hours} h {rest} min" if rest else f"en {hours} h"
+    days = (starts.date() - now.date()).days
+    if days == 0:
+        return f"hoy {starts:%H:%M}"
+    if days == 1:
+        return f"mañana {starts:%H:%M}"
+    if days < 7:
+        return f"el {WEEKDAYS[starts.weekday()]} {starts:%H:%M}"
+    return f"el {_day(starts.date())} {starts:%H:%M}"
+
+
+def everyday_next(answer: _everyday.NextAnswer) -> str:
+    """/siguiente."""
+    lines = _saved(answer.saved)
+    if answer.cycle_end is not None:
+        lines.append(_cycle_over(answer.term_label, answer.cycle_end, answer.now.date()))
+    elif answer.meeting is None:
+        lines.append("No veo próximas clases en tu horario guardado. Si cambió, actualízalo con /horario.")
+    else:
+        lines.append(f"⏭️ Tu siguiente clase es {next_when(answer.now, answer.meeting.starts)}:")
+        lines.append(class_line(answer.meeting))
+    lines.extend(_unscheduled(answer.unscheduled))
+    return "\n".join(lines)

@@ -169,6 +169,7 @@ async def _verify(context: ContextTypes.DEFAULT_TYPE, shown: progress.Shown, dia
         del nip
     if len(careers) == 1:
         await registration.end_dialog_at(user_id, "saving")
+        _read_schedule_soon(context, user_id)
         await shown.finish(texts.registered(careers[0].name))
         return
     await registration.move_dialog(Dialog(user_id, "career", careers={c.code: c.name for c in careers}), "saving")
@@ -189,8 +190,21 @@ async def chose_career(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if dialog is None or dialog.step != "career" or code not in dialog.careers:
         return
     await registration.choose_career(user.id, Career(code, dialog.careers[code]))
+    _read_schedule_soon(context, user.id)
     await registration.end_dialog_at(user.id, "career")
     await query.edit_message_text(texts.registered(dialog.careers[code]))
+
+
+def _read_schedule_soon(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
+    """A first read of the new student's schedule, behind the scenes, so /hoy answers at once.
+
+    One more SIIAU login after the verification's: it runs through `DeliveryService` like
+    /horario, so the per-user gate, the breaker and the login guard (hourly cap, holds) apply,
+    and a failure only means /hoy reads it when asked.
+    """
+    rt = runtime(context)
+    if rt.settings.schedule.read_at_registration:
+        rt.services.book.refresh_soon(user_id)
 
 
 @private_only(REGISTER_PAYLOAD)

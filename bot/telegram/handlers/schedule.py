@@ -106,6 +106,9 @@ async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _send_document(context, chat.id, user.id, delivery)
 
     async with Progress(context, chat.id, user.id) as progress:
+        if rt.services.book.is_refreshing(user.id):  # e.g. the read right after registration
+            await progress.stage("login")
+            await rt.services.book.refreshed(user.id)
         try:
             delivery = await delivery_service.deliver(
                 user.id, on_stage=progress.stage, on_saved_copy=show_saved_copy, on_ready=hand_over
