@@ -53,7 +53,9 @@ class SeedRunner:
 
     def __init__(self, python: Path, base_url: str, workdir: str) -> None:
         env = {**os.environ, "SIIAU_BASE_URL": base_url, "PREFECT_LOGGING_LEVEL": "ERROR",
-               "PREFECT_HOME": str(Path(workdir) / "prefect-home")}  # fmt: skip
+               "PREFECT_HOME": str(Path(workdir) / "prefect-home"),
+               # Prefect's throwaway API server can take longer than its 20 s default on a busy machine.
+               "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}  # fmt: skip
         self.process = subprocess.Popen(
             [str(python), str(ROOT / "bench" / "seed_flow.py"), DEMO_CODE, DEMO_NIP],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,

@@ -49,13 +49,15 @@ COMMANDS = [
 WELCOME = (
     "¡Hola! 👋 Te mando tu horario de la UdG en PDF, sacado de SIIAU.\n\n"
     "1. /registrar — guardas tu código y NIP una sola vez.\n"
-    "2. /horario — te mando el PDF cuando quieras.\n\n"
-    "Qué guardo: tu código y tu NIP cifrados, tu carrera y un registro de tus consultas. "
+    "2. /horario — te mando el PDF cuando quieras.\n"
+    "3. /hoy, /manana, /siguiente — tus clases sin abrir el PDF; /diario, /recordatorio y "
+    "/calendario para tenerlas siempre a la mano.\n\n"
+    "Qué guardo: tu código y tu NIP cifrados, tu carrera, tu horario cifrado y un registro de tus consultas. "
     "Solo leo tu horario; nunca hago trámites por ti.\n"
     "Para borrar todo: /olvidar."
 )
 
-HINT = "No entendí 🤔. Usa /horario para tu PDF, /registrar para tus datos o /ayuda."
+HINT = "No entendí 🤔. Usa /horario para tu PDF, /hoy para tus clases de hoy, /registrar para tus datos o /ayuda."
 NOT_REGISTERED = "Primero registra tus datos de SIIAU con /registrar y luego pide tu /horario."
 
 ASK_CODE = "Escribe tu código de estudiante (solo números). Puedes salir con /cancelar."
@@ -160,8 +162,8 @@ def error_text(error: BaseException) -> str:
 
 
 FORGET_CONFIRM = (
-    "¿Borro tu código, tu NIP, tu historial de consultas y tus PDFs guardados? "
-    "No se puede deshacer."
+    "¿Borro tu código, tu NIP, tu horario guardado, tu historial, tus PDFs, tus avisos y tu enlace de "
+    "calendario? No se puede deshacer."
 )
 FORGET_YES = "Sí, borrar todo"
 FORGET_NO = "No, conservar"
