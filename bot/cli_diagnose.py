@@ -26,7 +26,6 @@ from bot.config import Settings, SiiauSettings
 from bot.core.credentials import Credentials
 from bot.siiau import client as siiau
 from bot.siiau.errors import SiiauError
-from bot.siiau.schedule_page import parse_schedule
 
 Check = Callable[[BeautifulSoup, str], bool]
 
@@ -65,6 +64,8 @@ STEPS: dict[tuple[str, str], tuple[str, tuple[Marker, ...]]] = {
         Marker("Horario de cursos del ciclo", _text(r"horario de cursos del ciclo")),
         Marker("columna FECHA INCIO", _text(r"FECHA INCIO")),
     )),
+    ("GET", siiau.OFFER_FORM): ("oferta", (Marker("form frm_consulta_oferta", _form("frm_consulta_oferta")),)),
+    ("POST", "/wal/sspseca.consulta_oferta"): ("oferta", (Marker("columnas NRC y Clave", _text(r"<th[^>]*>\s*clave")),)),
     ("GET", siiau.LOGOUT): ("logout", ()),
     ("GET", "/portal/login.xhtml"): ("portal 1/6", (
         Marker("form#loginForm", _text(r'id="loginForm"')), Marker("javax.faces.ViewState", _text(r"javax\.faces\.ViewState")),
@@ -148,7 +149,7 @@ async def diagnose(settings: SiiauSettings, credentials: Credentials, capture: C
         careers = await client.careers()
         out(f"carreras: {', '.join(c.code for c in careers)}")
         page = await client.schedule_page(careers[0].code)
-        schedule = parse_schedule(page.html, career=careers[0].code)
+        schedule = page.schedule()
         capture.secrets.update(w for w in re.split(r"[\s,]+", schedule.student_name) if len(w) >= 2)
         out(f"horario {schedule.term_label}: {len(schedule.courses)} materias leídas")
     except SiiauError as error:

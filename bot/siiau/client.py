@@ -15,15 +15,19 @@ import httpx
 
 from bot.config import SiiauSettings
 from bot.core.credentials import Credentials
-from bot.siiau import pages, portal_pages
+from bot.siiau import pages, portal_pages, registro
 from bot.siiau.errors import (
     InvalidCredentials,
     LayoutChanged,
+    PageNotFound,
     SessionAlreadyOpen,
     SiiauError,
     SiiauUnavailable,
 )
+from bot.siiau.offer import OfferSection, parse_student_offer_form
+from bot.siiau.offer_client import DEFAULT_PAGE_SIZE, collect_sections, search_fields
 from bot.siiau.portal import Career
+from bot.siiau.registro import RegistroSchedulePage
 from bot.siiau.schedule_page import SiiauSchedulePage
 
 log = logging.getLogger(__name__)
@@ -35,6 +39,7 @@ LOGOUT = "/wus/gupprincipal.salir"
 MENU = "/wal/gupmenug.menu"
 SCHEDULE_CURRENT = "/wal/sgpregi.horario"
 SCHEDULE_OF_CYCLE = "/wal/sfpcoal.horario"
+OFFER_FORM = "/wal/sgpofer.secciones"
 PIDM_COOKIE_SUFFIX = "SIIAUUDG"
 # Failures that happen before a request leaves this machine: SIIAU cannot have seen it.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -102,8 +107,10 @@ class SiiauClient:
         portal_url: str = "",
         login: str = "direct",
         memory: LoginPathMemory | None = None,
+        schedule_source: str = "auto",
     ) -> None:
         self._http = http
+        self._schedule_source = schedule_source
         self._observer = observer
         self._portal_url = portal_url.rstrip("/")
         self._login_mode = login
@@ -233,19 +240,74 @@ class SiiauClient:
             },
         )
 
-    async def schedule_page(self, career: str, cycle: str | None = None) -> SiiauSchedulePage:
+    async def schedule_page(
+        self, career: str, cycle: str | None = None
+    ) -> SiiauSchedulePage | RegistroSchedulePage:
+        """The schedule page; with `schedule_source="auto"`, when it is missing (404) or
+        not one we know, the registration list joined with the offer instead."""
+        if self._schedule_source == "registro":
+            return await self._registro_page(career, cycle)
+        try:
+            page = await self._horario_page(career, cycle)
+            if self._schedule_source == "auto":
+                page.schedule()  # recognised here, in the session, while the other source is reachable
+            return page
+        except LayoutChanged as error:
+            if self._schedule_source == "horario":
+                raise
+            log.info("siiau schedule page unusable (%s); reading REGISTRO → Lista and the offer", error.where)
+            try:
+                return await self._registro_page(career, cycle)
+            except LayoutChanged as fallback:
+                if isinstance(error, PageNotFound):
+                    raise  # no schedule page at all: what the second source lacked is the news
+                log.info("siiau second schedule source failed too (%s)", fallback.where)
+                raise error from fallback  # the page we got and could not read says more
+
+    async def _horario_page(self, career: str, cycle: str | None) -> SiiauSchedulePage:
         pidm = self._require_pidm()
         if cycle is None:
-            html = await self._request(
-                "GET", SCHEDULE_CURRENT, params={"pidmp": pidm, "majrp": career}
-            )
+            with located("horario", SCHEDULE_CURRENT):
+                html = await self._request("GET", SCHEDULE_CURRENT, params={"pidmp": pidm, "majrp": career})
         else:
-            html = await self._request(
-                "POST",
-                SCHEDULE_OF_CYCLE,
-                data={"pidmP": pidm, "cicloP": cycle, "majrP": career, "encaP": "0"},
-            )
+            with located("horario", SCHEDULE_OF_CYCLE):
+                html = await self._request(
+                    "POST",
+                    SCHEDULE_OF_CYCLE,
+                    data={"pidmP": pidm, "cicloP": cycle, "majrP": career, "encaP": "0"},
+                )
         return SiiauSchedulePage(html=html, career=career, cycle=cycle)
+
+    async def _registro_page(self, career: str, cycle: str | None) -> RegistroSchedulePage:
+        """ALUMNOS menu → REGISTRO → Lista; then the student's offer, one query per clave."""
+        pidm = self._require_pidm()
+        menu_url = f"{self._base()}{MENU}"
+        with located("registro 1/4", MENU):
+            registro_url = urljoin(menu_url, registro.link(self._students_menu or await self._menu(), "REGISTRO"))
+        with located("registro 2/4", urlsplit(registro_url).path):
+            list_url = urljoin(registro_url, registro.link(await self._request("GET", registro_url), "Lista", career))
+        with located("registro 3/4", urlsplit(list_url).path):
+            listed = registro.parse_registration_list(await self._request("GET", list_url))
+        if not listed.courses:  # nothing registered: no offer to ask
+            return RegistroSchedulePage(listed, (), career, cycle or listed.cycle or "")
+        form_url = urljoin(self._base(), OFFER_FORM)
+        with located("registro 4/4", OFFER_FORM):
+            form = parse_student_offer_form(await self._request("GET", form_url, params={"pidmp": pidm, "majrp": career}))
+            chosen = registro.choose_cycle(form, cycle, listed.cycle)
+        results_url = urljoin(form_url, form.action)
+        wanted = {course.nrc for course in listed.courses}
+        sections: dict[str, OfferSection] = {}
+        for majr in (career, ""):  # the career's offer; then, for what it lacks, every career's
+            for key in dict.fromkeys(c.key for c in listed.courses if c.nrc not in sections):
+                fields = search_fields(chosen, form.centre, key, career=majr)
+                with located("registro 4/4", urlsplit(results_url).path):
+                    found, _ = await collect_sections(
+                        lambda data: self._request("POST", results_url, data=dict(data)), fields, DEFAULT_PAGE_SIZE
+                    )
+                sections.update((s.nrc, s) for s in found if s.nrc in wanted)
+            if wanted <= sections.keys():
+                break
+        return RegistroSchedulePage(listed, tuple(sections.values()), career, chosen)
 
     async def logout(self) -> None:
         """End the SIIAU session (one per student is allowed). Raises if SIIAU did not answer."""
@@ -286,7 +348,7 @@ class SiiauClient:
         response = await self._send(method, path, data=data, params=params, opens_session=opens_session)
         html = self._decode(response)
         if response.status_code >= 400:
-            raise LayoutChanged(f"SIIAU answered HTTP {response.status_code} on {urlsplit(path).path}")
+            raise PageNotFound(f"SIIAU answered HTTP {response.status_code} on {urlsplit(path).path}")
         if classify:
             pages.raise_for_page(html)
         return html
@@ -358,4 +420,5 @@ class SiiauClientFactory:
             headers={"User-Agent": s.user_agent},
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
         )
-        return SiiauClient(http, observer, portal_url=s.portal_url, login=s.login, memory=self._memory)
+        return SiiauClient(http, observer, portal_url=s.portal_url, login=s.login, memory=self._memory,
+                           schedule_source=s.schedule_source)  # fmt: skip
