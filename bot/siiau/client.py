@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -58,24 +59,66 @@ class Exchange:
 Observer = Callable[[Exchange], None]
 
 
-class LoginPathMemory:
-    """Which login path worked last, believed for a day (then both are tried again).
+LOGIN_PATHS = ("portal", "direct")
 
-    In-process by default; bootstrap can hand every client one backed by the database,
-    so replicas share what one of them learned.
+
+class LoginPathStore(Protocol):
+    """Where the login path that worked is kept: in the database (`bot.store.login_path`),
+    so replicas share what one of them learned; `InProcessLoginPaths` otherwise."""
+
+    async def load(self) -> tuple[str, float] | None:
+        """The path remembered and since when (epoch seconds), or None."""
+        ...
+
+    async def save(self, path: str, since: float) -> None: ...
+
+
+class InProcessLoginPaths:
+    """One process's memory (`python -m bot fetch`, diagnose, tests)."""
+
+    def __init__(self) -> None:
+        self._entry: tuple[str, float] | None = None
+
+    async def load(self) -> tuple[str, float] | None:
+        return self._entry
+
+    async def save(self, path: str, since: float) -> None:
+        self._entry = (path, since)
+
+
+class LoginPathMemory:
+    """Which login path worked, believed for a day: then `auto` tries the Portal first again.
+
+    The day counts from when the path was learned, not from its last success, so the order
+    is rechecked daily even while the remembered path keeps working. A store that fails
+    (the database is down) costs only the preference, never the login.
     """
 
-    def __init__(self, ttl: float = 24 * 3600, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, store: LoginPathStore | None = None, ttl: float = 24 * 3600, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._store = store if store is not None else InProcessLoginPaths()
         self._ttl, self._clock = ttl, clock
-        self._path: str | None = None
-        self._since = 0.0
 
-    def preferred(self) -> str | None:
-        fresh = self._path is not None and self._clock() - self._since < self._ttl
-        return self._path if fresh else None
+    async def preferred(self) -> str | None:
+        try:
+            entry = await self._store.load()
+        except Exception as error:  # noqa: BLE001 - the preference is an optimisation, never a failure
+            log.warning("login path memory unreadable (%s); trying the Portal first", type(error).__name__)
+            return None
+        if entry is None or entry[0] not in LOGIN_PATHS:
+            return None
+        path, since = entry
+        return path if 0 <= self._clock() - since < self._ttl else None
 
-    def remember(self, path: str) -> None:
-        self._path, self._since = path, self._clock()
+    async def remember(self, path: str, believed: str | None) -> None:
+        """`path` worked; `believed` is what `preferred()` said before this login."""
+        if path == believed:
+            return  # still fresh: its day keeps counting from when it was learned
+        try:
+            await self._store.save(path, self._clock())
+        except Exception as error:  # noqa: BLE001 - as in preferred()
+            log.warning("login path memory not written (%s)", type(error).__name__)
 
 
 class _OtherPathMayWork(Exception):
@@ -127,7 +170,8 @@ class SiiauClient:
 
     async def login(self, credentials: Credentials) -> None:
         self._pidm, self._students_menu, self.login_path = None, None, None
-        paths = self._paths()
+        believed = await self._memory.preferred() if self._login_mode == "auto" else None
+        paths = self._paths(believed)
         for path in paths:
             try:
                 if path == "portal":
@@ -140,13 +184,14 @@ class SiiauClient:
                 log.info("siiau %s login unavailable (%s); trying the other path", path, type(failed.cause).__name__)
                 continue
             self.login_path = path
-            self._memory.remember(path)
+            if self._login_mode == "auto":
+                await self._memory.remember(path, believed)
             return
 
-    def _paths(self) -> list[str]:
-        if self._login_mode in ("portal", "direct"):
+    def _paths(self, believed: str | None) -> list[str]:
+        if self._login_mode in LOGIN_PATHS:
             return [self._login_mode]
-        first = self._memory.preferred() or "portal"
+        first = believed or "portal"
         return [first, "direct" if first == "portal" else "portal"]
 
     async def _login_portal(self, credentials: Credentials) -> None:

@@ -280,3 +280,13 @@ class HeartbeatRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at_ts: Mapped[float] = mapped_column(Float)
+
+
+class LoginPathRow(Base):
+    """The SIIAU login path that worked ("portal" or "direct") and since when: replicas share it."""
+
+    __tablename__ = "login_paths"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)  # one row per SIIAU deployment
+    path: Mapped[str] = mapped_column(String(16))
+    since_ts: Mapped[float] = mapped_column(Float)
