@@ -20,9 +20,11 @@ from bot.siiau import pages, portal_pages, registro
 from bot.siiau.errors import (
     InvalidCredentials,
     LayoutChanged,
+    LoginUnconfirmed,
     PageNotFound,
     SessionAlreadyOpen,
     SiiauError,
+    SiiauErrorPage,
     SiiauUnavailable,
 )
 from bot.siiau.offer import OfferSection, parse_student_offer_form
@@ -204,7 +206,7 @@ class SiiauClient:
         except SiiauError as error:
             raise _OtherPathMayWork(error) from error  # nothing of the student's was sent
         fields |= {"loginForm:codigo": credentials.code, "loginForm:password": credentials.nip}
-        with located("portal 2/6", "/Portal/login.xhtml", secrets):
+        with located("portal 2/6", "/Portal/login.xhtml", secrets), self._answer_to_credentials():
             answer = await self._send("POST", login_url, data=fields, follow_redirects=False, opens_session=True)
             location = answer.headers.get("location", "")
             if answer.status_code in (301, 302, 303) and "login.xhtml" not in location:
@@ -212,8 +214,9 @@ class SiiauClient:
             elif answer.status_code in (301, 302, 303) or portal_pages.still_login_form(self._decode(answer)):
                 raise InvalidCredentials("the Portal rejected the student code or NIP")
             else:
-                raise LayoutChanged("the Portal's answer to the login is not one we know",
-                                    pages.fragment(self._decode(answer)), marker="302 to the dashboard")  # fmt: skip
+                pages.raise_for_page(self._decode(answer))  # a known page first (locked, error page)
+                raise LoginUnconfirmed("the Portal's answer to the login is not one we know",
+                                       pages.fragment(self._decode(answer)), marker="302 to the dashboard")  # fmt: skip
         try:  # accepted: from here on, the direct path would be safe to try
             await self._portal_into_escolar(dashboard_url, secrets)
         except (LayoutChanged, SessionAlreadyOpen) as error:
@@ -254,9 +257,9 @@ class SiiauClient:
                 raise _OtherPathMayWork(error) from error  # nothing of the student's was sent
             raise
         fields = {**hidden, "p_codigo_c": credentials.code, "p_clave_c": credentials.nip}
-        with located("login 2/3", LOGIN_FORM_POST, secrets):
+        with located("login 2/3", LOGIN_FORM_POST, secrets), self._answer_to_credentials():
             pages.check_login_continues(await self._request("POST", LOGIN_FORM_POST, data=fields))
-        with located("login 3/3", LOGIN_VALIDATE, secrets):
+        with located("login 3/3", LOGIN_VALIDATE, secrets), self._answer_to_credentials():
             main_page = await self._request(
                 "POST",
                 LOGIN_VALIDATE,
@@ -268,6 +271,28 @@ class SiiauClient:
             if cookie_pidm is not None and cookie_pidm != pidm:
                 raise LayoutChanged("session cookie does not match the main page", marker="cookie *SIIAUUDG = pidm")
         self._pidm = pidm
+
+    @contextmanager
+    def _answer_to_credentials(self) -> Iterator[None]:
+        """Around a request that carried the NIP. An answer that is neither an acceptance nor
+        a known failure (the login form again with no alert, an error page, a page we don't
+        know) may hide a rejection: it counts as an unanswered login, a possible rejection for
+        the login guard, and ends the login as `LoginUnconfirmed`, which is never retried."""
+        try:
+            yield
+        except LoginUnconfirmed:
+            self.unanswered_logins += 1
+            raise
+        except SiiauErrorPage as error:
+            self.unanswered_logins += 1
+            raise LoginUnconfirmed(f"{error} in answer to the credentials", error.fragment) from error
+        except PageNotFound:
+            raise  # SIIAU did not take the request at all
+        except LayoutChanged as error:
+            self.unanswered_logins += 1
+            unconfirmed = LoginUnconfirmed(str(error), error.fragment, marker=error.marker)
+            unconfirmed.step, unconfirmed.path = error.step, error.path
+            raise unconfirmed from error
 
     async def careers(self) -> list[Career]:
         with located("careers", MENU):

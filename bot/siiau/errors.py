@@ -92,7 +92,12 @@ class CourseNotInOffer(LayoutChanged):
 
 
 class SiiauErrorPage(SiiauUnavailable):
-    """An HTML error page served with HTTP 200 (Oracle, the PL/SQL gateway, Apache)."""
+    """An HTML error page served with HTTP 200 (Oracle, the PL/SQL gateway, Apache).
+    Worth trying again later, except in answer to the credentials (`LoginUnconfirmed`)."""
+
+    def __init__(self, message: str, fragment: str = "") -> None:
+        super().__init__(message)
+        self.fragment = fragment
 
 
 class NoSchedule(SiiauError):

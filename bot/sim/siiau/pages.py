@@ -110,6 +110,24 @@ def maintenance() -> str:
     )
 
 
+def oracle_error() -> str:
+    """The PL/SQL gateway's error page, served with HTTP 200 (as mod_plsql does)."""
+    return (
+        "<HTML>\n<HEAD><TITLE>Error</TITLE></HEAD>\n<BODY>\n<H2>Internal Server Error</H2>\n"
+        "<PRE>ORA-06550: line 7, column 2:\nPLS-00306: wrong number or types of arguments in call\n"
+        "ORA-06550: line 7, column 2:\nPL/SQL: Statement ignored</PRE>\n</BODY>\n</HTML>\n"
+    )
+
+
+def foreign_page() -> str:
+    """A page of neither login path: what a captive portal or a moved host answers."""
+    return (
+        "<html><head><title>Red Universitaria</title></head><body>\n"
+        "<h1>Bienvenido a la red inal&aacute;mbrica</h1>\n"
+        "<p><a href=\"/continuar\">Continuar</a></p>\n</body></html>\n"
+    )
+
+
 def survey() -> str:
     return (
         "<HTML>\n<HEAD><TITLE>Encuestas</TITLE></HEAD>\n<BODY>\n"

@@ -9,6 +9,7 @@ check manners: peak concurrent sessions, logins per student, sessions left open.
 from __future__ import annotations
 
 import random
+import re
 import secrets
 import socket
 import struct
@@ -31,7 +32,7 @@ PORTAL_ESCOLAR_ROUTES = {
     ("GET", "/wus/gupprincipal.emicore"), ("GET", "/wus/gupprincipal.encabezado"),
     ("GET", "/wus/gupprincipal.inicio_portal"), ("POST", "/wus/gupprincipal.sistemas"),
 }  # fmt: skip
-ONE_SHOT_KINDS = {"500", "reset", "hang", "slow", "maintenance", "expired", "survey"}
+ONE_SHOT_KINDS = {"500", "reset", "hang", "slow", "maintenance", "expired", "survey", "error_page"}
 
 
 @dataclass
@@ -61,6 +62,12 @@ class Faults:
     # only in REGISTRO → "Lista" plus the student's offer (sgpofer.secciones → consulta_oferta).
     no_schedule_page: bool = False
     offer_missing: set[str] = field(default_factory=set)  # NRCs the student's offer leaves out
+    # Bad input (issue 9): every request answered 200 by a page of neither path (a captive
+    # portal, say); the direct login's step 3 answering the login form again with no alert;
+    # the Portal's entry into Escolar a frameset with no frames.
+    foreign_pages: bool = False
+    login_form_back: bool = False
+    empty_frameset: bool = False
     hang_seconds: float = 30.0
     # A "slow" request is served `slow_seconds` after the client stopped waiting and hung up:
     # SIIAU acting on a request whose answer nobody reads, whatever the client's timeout.
@@ -244,6 +251,12 @@ class SiiauSimulator:
         if fault == "maintenance" or self.faults.maintenance:
             self._send(request, pages.maintenance())
             return
+        if fault == "error_page":
+            self._send(request, pages.oracle_error())
+            return
+        if self.faults.foreign_pages:
+            self._send(request, pages.foreign_page())
+            return
 
         set_cookies: list[str] = []
         if "cookiesession1" not in cookies:
@@ -287,6 +300,12 @@ class SiiauSimulator:
         code, nip = form.get("p_codigo_c", ""), form.get("p_clave_c", "")
         if self.faults.captcha_enforced:
             self._send(request, pages.captcha_required(secrets.token_hex(6)), set_cookies)
+            return
+        if self.faults.login_form_back:
+            with self._lock:
+                self.logins[code] += 1
+                self.logins_by_path["direct"] += 1
+            self._send(request, pages.login_form(secrets.token_hex(6)), set_cookies)
             return
         with self._lock:
             self.logins[code] += 1
@@ -353,7 +372,10 @@ class SiiauSimulator:
                 self._tickets[ticket] = user
             self._redirect(request, f"/wus/gupprincipal.emicore?p_ticket_c={ticket}", set_cookies)
         elif (method, path) == ("GET", "/wus/gupprincipal.emicore") and query.get("p_ticket_c") in self._tickets:
-            self._send(request, portal_pages.escolar_entry(query["p_ticket_c"]), set_cookies)
+            entry = portal_pages.escolar_entry(query["p_ticket_c"])
+            if self.faults.empty_frameset:
+                entry = re.sub(r"<FRAME\b[^>]*>\n?", "", entry)
+            self._send(request, entry, set_cookies)
         elif (method, path) == ("GET", "/wus/gupprincipal.encabezado"):
             self._send(request, portal_pages.top_frame(), set_cookies)
         elif (method, path) == ("GET", "/wus/gupprincipal.inicio_portal") and query.get("p_ticket_c") in self._tickets:
