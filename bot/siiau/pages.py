@@ -34,7 +34,7 @@ _MAINTENANCE = "mantenimiento"
 # A server's own error page served with 200: Oracle (ORA-06550), the PL/SQL gateway, Apache or a
 # proxy in front. Read only from a bare page (no form, no table), like the maintenance notice.
 _ERROR_PAGE = re.compile(
-    r"\bORA-\d{5}\b|mod_plsql|\bDAD\b|Internal Server Error|Service (?:Temporarily )?Unavailable"
+    r"\bORA-\d{5}\b|mod_plsql|Internal Server Error|Service (?:Temporarily )?Unavailable"
     r"|Bad Gateway|Gateway Time-?out|Proxy Error|HTTP Status 50\d|\bError 50\d\b",
     re.IGNORECASE,
 )
