@@ -6,7 +6,9 @@ and the schedule, and always logs out. Each step prints the path, the HTTP
 status and which of the markers the bot relies on the page had. With
 `--capture`, every page is saved after redaction (code, NIP, pidm, cookie
 values, hidden-input values, the student's name), so the folder is safe to send
-to maintainers.
+to maintainers. Before the NIP is asked, the bot's login guard (its configured
+database) is checked: when the code's last login was rejected, or the code is
+held, diagnose refuses and points to `python -m bot release-code`.
 """
 
 from __future__ import annotations
@@ -14,19 +16,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bs4 import BeautifulSoup
+from sqlalchemy.engine import make_url
 
 from bot import cli_student
+from bot.bootstrap import ConfigError, build_cipher, build_login_guard, open_store
 from bot.config import Settings, SiiauSettings
 from bot.core.credentials import Credentials
 from bot.siiau import client as siiau
 from bot.siiau.errors import SiiauError
-from bot.siiau.schedule_page import parse_schedule
+from bot.store.crypto import CredentialCipher
 
 Check = Callable[[BeautifulSoup, str], bool]
 
@@ -65,6 +70,8 @@ STEPS: dict[tuple[str, str], tuple[str, tuple[Marker, ...]]] = {
         Marker("Horario de cursos del ciclo", _text(r"horario de cursos del ciclo")),
         Marker("columna FECHA INCIO", _text(r"FECHA INCIO")),
     )),
+    ("GET", siiau.OFFER_FORM): ("oferta", (Marker("form frm_consulta_oferta", _form("frm_consulta_oferta")),)),
+    ("POST", "/wal/sspseca.consulta_oferta"): ("oferta", (Marker("columnas NRC y Clave", _text(r"<th[^>]*>\s*clave")),)),
     ("GET", siiau.LOGOUT): ("logout", ()),
     ("GET", "/portal/login.xhtml"): ("portal 1/6", (
         Marker("form#loginForm", _text(r'id="loginForm"')), Marker("javax.faces.ViewState", _text(r"javax\.faces\.ViewState")),
@@ -148,7 +155,7 @@ async def diagnose(settings: SiiauSettings, credentials: Credentials, capture: C
         careers = await client.careers()
         out(f"carreras: {', '.join(c.code for c in careers)}")
         page = await client.schedule_page(careers[0].code)
-        schedule = parse_schedule(page.html, career=careers[0].code)
+        schedule = page.schedule()
         capture.secrets.update(w for w in re.split(r"[\s,]+", schedule.student_name) if len(w) >= 2)
         out(f"horario {schedule.term_label}: {len(schedule.courses)} materias leídas")
     except SiiauError as error:
@@ -175,7 +182,59 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
+REFUSALS = {
+    "rejected": (
+        "SIIAU rechazó el último intento de entrar con el código {code}, así que no corro el "
+        "diagnóstico: otro NIP equivocado acercaría tu cuenta al bloqueo de SIIAU (unos 5 intentos). "
+        "Entra primero a SIIAU desde el navegador con tu NIP correcto; luego quien administra el bot "
+        "puede liberar el código con `python -m bot release-code {code}` (o registra tu NIP correcto "
+        "con /registrar) y vuelve a correr esto."
+    ),
+    "held": (
+        "El bot dejó de intentar entrar con el código {code} tras varios intentos seguidos que SIIAU "
+        "pudo haber rechazado, así que no corro el diagnóstico: uno más podría bloquear tu cuenta. "
+        "Revisa tu NIP entrando a SIIAU desde el navegador y pide a quien administra el bot que lo "
+        "libere con `python -m bot release-code {code}`."
+    ),
+}
+UNCHECKED = (
+    "(No hay base de datos del bot que revisar aquí: no corras esto si SIIAU acaba de rechazar tu NIP.)"
+)
+
+
+async def guard_refusal(settings: Settings, code: str) -> str | None:
+    """The refusal to print when the bot's login guard (its configured database) says the
+    code's last login was rejected or the code is held; None when diagnose may log in."""
+    if _no_database(settings.store.database_url):
+        print(UNCHECKED, file=sys.stderr)
+        return None
+    try:
+        cipher = build_cipher(settings)
+    except ConfigError:
+        if not settings.store.login_guard_secret.get_secret_value():
+            print(UNCHECKED, file=sys.stderr)
+            return None
+        cipher = CredentialCipher([CredentialCipher.generate_key()])  # the guard's key is the secret
+    store = await open_store(settings, cipher)
+    try:
+        reason = await build_login_guard(settings, store, cipher).manual_login_refusal(code)
+    finally:
+        await store.engine.dispose()
+    return REFUSALS[reason].format(code=code) if reason else None
+
+
+def _no_database(url: str) -> bool:
+    """An SQLite file that does not exist: this machine runs no bot, so there is nothing to ask."""
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and not (parsed.database and Path(parsed.database).exists())
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.code and not args.simulate:  # before the NIP is asked: no NIP for a code on hold
+        refusal = asyncio.run(guard_refusal(Settings(), args.code))
+        if refusal is not None:
+            print(refusal, file=sys.stderr)
+            return 3
     with ExitStack() as stack:
         student = cli_student.credentials(args, stack)
         if student is None:

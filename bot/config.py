@@ -53,6 +53,10 @@ class SiiauSettings(BaseSettings):
     login: Literal["auto", "portal", "direct"] = Field(
         default="auto", description="auto: the path that worked last (rechecked daily), else the Portal, else direct"
     )
+    schedule_source: Literal["auto", "horario", "registro"] = Field(
+        default="auto",
+        description="auto: the schedule page, else REGISTRO → Lista joined with the offer when it is missing or unknown",
+    )
     user_agent: str = "Mozilla/5.0 (X11; Linux x86_64) horario-bot/0.2 (student-owned schedule reader)"
     verify_tls: bool = True
     ca_bundle: str = ""

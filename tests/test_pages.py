@@ -9,7 +9,7 @@ from bot.config import SiiauSettings
 from bot.core.credentials import Credentials
 from bot.siiau import pages
 from bot.siiau.client import SiiauClientFactory
-from bot.siiau.errors import LayoutChanged, SessionAlreadyOpen
+from bot.siiau.errors import LayoutChanged, LoginUnconfirmed, SessionAlreadyOpen, SiiauErrorPage
 from bot.siiau.schedule_page import parse_schedule
 from bot.sim.siiau import SiiauSimulator
 from bot.sim.siiau import pages as sim_pages
@@ -114,3 +114,23 @@ async def test_a_layout_change_at_login_says_where_and_hides_the_credentials() -
     assert error.where == "login 3/3 · /wus/gupprincipal.valida_inicio · falta form[name=mainPage] p_pidm_n"
     assert "captcha" in str(error) and error.fragment
     assert "219294382" not in error.fragment and "nip123" not in error.fragment
+
+
+def test_an_error_page_served_with_200_is_told_from_a_course_named_like_one() -> None:
+    with pytest.raises(SiiauErrorPage) as caught:
+        pages.raise_for_page(sim_pages.oracle_error())
+    assert caught.value.transient and "Internal Server Error" in caught.value.fragment
+    student = demo_students()[0]
+    odd = [SimCourse("170002", "I0500", "INTERNAL SERVER ERROR 500 Y PROXY ERROR", "D01", "8",
+                     (SimSession("0700-0855", "L", "DEDX", "A1", "ORA-06550, ANA"),))]  # fmt: skip
+    html = sim_pages.schedule(student, student.careers[0], sim_pages.CURRENT_CYCLE, odd)
+    pages.raise_for_page(html)  # a page with its table is never an error page
+    assert parse_schedule(html).courses[0].name == "INTERNAL SERVER ERROR 500 Y PROXY ERROR"
+
+
+@pytest.mark.parametrize("step", [pages.check_login_continues, pages.pidm_from_main_page])
+def test_the_login_form_back_with_no_alert_is_unconfirmed_not_a_session_open_elsewhere(step) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(LoginUnconfirmed):
+        step(sim_pages.login_form("tok123"))
+    with pytest.raises(SessionAlreadyOpen):
+        pages.check_login_continues(sim_pages.session_already_open())

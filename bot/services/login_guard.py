@@ -112,6 +112,8 @@ class GuardState(Protocol):
 
     async def in_a_row(self, code_key: str) -> int: ...
 
+    async def last_outcome(self, code_key: str) -> str | None: ...
+
     async def release(self, code_key: str, now: float) -> int: ...
 
 
@@ -152,6 +154,19 @@ class KeyedLoginGuard:
 
     async def in_a_row(self, code: str) -> int:
         return await self._state.in_a_row(self.code_key(code))
+
+    async def manual_login_refusal(self, code: str) -> str | None:
+        """Why a login sent by hand (`python -m bot diagnose`) must wait: "held" (as many
+        possible rejections in a row as the guard ever allows), "rejected" (the code's last
+        login was rejected, or met a locked account, and nothing was accepted or released
+        since), or None."""
+        code_key = self.code_key(code)
+        in_a_row = await self._state.in_a_row(code_key)
+        if in_a_row >= MAX_IN_A_ROW:
+            return "held"
+        if in_a_row > 0 and await self._state.last_outcome(code_key) in ("rejected", "locked"):
+            return "rejected"
+        return None
 
     async def release(self, code: str) -> int:
         """The operator's release of a held code. Returns the count in a row it had."""
@@ -220,6 +235,10 @@ class MemoryGuardState:
 
     async def in_a_row(self, code_key: str) -> int:
         return self.in_row.get(code_key, 0)
+
+    async def last_outcome(self, code_key: str) -> str | None:
+        ids = [i for i, e in self.events.items() if e.code_key == code_key]
+        return self.events[max(ids)].kind if ids else None
 
     async def release(self, code_key: str, now: float) -> int:
         return self.in_row.pop(code_key, 0)

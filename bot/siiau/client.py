@@ -9,21 +9,28 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from bot.config import SiiauSettings
 from bot.core.credentials import Credentials
-from bot.siiau import pages, portal_pages
+from bot.siiau import pages, portal_pages, registro
 from bot.siiau.errors import (
     InvalidCredentials,
     LayoutChanged,
+    LoginUnconfirmed,
+    PageNotFound,
     SessionAlreadyOpen,
     SiiauError,
+    SiiauErrorPage,
     SiiauUnavailable,
 )
+from bot.siiau.offer import OfferSection, parse_student_offer_form
+from bot.siiau.offer_client import DEFAULT_PAGE_SIZE, collect_sections, search_fields
 from bot.siiau.portal import Career
+from bot.siiau.registro import RegistroSchedulePage
 from bot.siiau.schedule_page import SiiauSchedulePage
 
 log = logging.getLogger(__name__)
@@ -35,6 +42,7 @@ LOGOUT = "/wus/gupprincipal.salir"
 MENU = "/wal/gupmenug.menu"
 SCHEDULE_CURRENT = "/wal/sgpregi.horario"
 SCHEDULE_OF_CYCLE = "/wal/sfpcoal.horario"
+OFFER_FORM = "/wal/sgpofer.secciones"
 PIDM_COOKIE_SUFFIX = "SIIAUUDG"
 # Failures that happen before a request leaves this machine: SIIAU cannot have seen it.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -53,24 +61,66 @@ class Exchange:
 Observer = Callable[[Exchange], None]
 
 
-class LoginPathMemory:
-    """Which login path worked last, believed for a day (then both are tried again).
+LOGIN_PATHS = ("portal", "direct")
 
-    In-process by default; bootstrap can hand every client one backed by the database,
-    so replicas share what one of them learned.
+
+class LoginPathStore(Protocol):
+    """Where the login path that worked is kept: in the database (`bot.store.login_path`),
+    so replicas share what one of them learned; `InProcessLoginPaths` otherwise."""
+
+    async def load(self) -> tuple[str, float] | None:
+        """The path remembered and since when (epoch seconds), or None."""
+        ...
+
+    async def save(self, path: str, since: float) -> None: ...
+
+
+class InProcessLoginPaths:
+    """One process's memory (`python -m bot fetch`, diagnose, tests)."""
+
+    def __init__(self) -> None:
+        self._entry: tuple[str, float] | None = None
+
+    async def load(self) -> tuple[str, float] | None:
+        return self._entry
+
+    async def save(self, path: str, since: float) -> None:
+        self._entry = (path, since)
+
+
+class LoginPathMemory:
+    """Which login path worked, believed for a day: then `auto` tries the Portal first again.
+
+    The day counts from when the path was learned, not from its last success, so the order
+    is rechecked daily even while the remembered path keeps working. A store that fails
+    (the database is down) costs only the preference, never the login.
     """
 
-    def __init__(self, ttl: float = 24 * 3600, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, store: LoginPathStore | None = None, ttl: float = 24 * 3600, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._store = store if store is not None else InProcessLoginPaths()
         self._ttl, self._clock = ttl, clock
-        self._path: str | None = None
-        self._since = 0.0
 
-    def preferred(self) -> str | None:
-        fresh = self._path is not None and self._clock() - self._since < self._ttl
-        return self._path if fresh else None
+    async def preferred(self) -> str | None:
+        try:
+            entry = await self._store.load()
+        except Exception as error:  # noqa: BLE001 - the preference is an optimisation, never a failure
+            log.warning("login path memory unreadable (%s); trying the Portal first", type(error).__name__)
+            return None
+        if entry is None or entry[0] not in LOGIN_PATHS:
+            return None
+        path, since = entry
+        return path if 0 <= self._clock() - since < self._ttl else None
 
-    def remember(self, path: str) -> None:
-        self._path, self._since = path, self._clock()
+    async def remember(self, path: str, believed: str | None) -> None:
+        """`path` worked; `believed` is what `preferred()` said before this login."""
+        if path == believed:
+            return  # still fresh: its day keeps counting from when it was learned
+        try:
+            await self._store.save(path, self._clock())
+        except Exception as error:  # noqa: BLE001 - as in preferred()
+            log.warning("login path memory not written (%s)", type(error).__name__)
 
 
 class _OtherPathMayWork(Exception):
@@ -102,8 +152,10 @@ class SiiauClient:
         portal_url: str = "",
         login: str = "direct",
         memory: LoginPathMemory | None = None,
+        schedule_source: str = "auto",
     ) -> None:
         self._http = http
+        self._schedule_source = schedule_source
         self._observer = observer
         self._portal_url = portal_url.rstrip("/")
         self._login_mode = login
@@ -120,7 +172,8 @@ class SiiauClient:
 
     async def login(self, credentials: Credentials) -> None:
         self._pidm, self._students_menu, self.login_path = None, None, None
-        paths = self._paths()
+        believed = await self._memory.preferred() if self._login_mode == "auto" else None
+        paths = self._paths(believed)
         for path in paths:
             try:
                 if path == "portal":
@@ -133,13 +186,14 @@ class SiiauClient:
                 log.info("siiau %s login unavailable (%s); trying the other path", path, type(failed.cause).__name__)
                 continue
             self.login_path = path
-            self._memory.remember(path)
+            if self._login_mode == "auto":
+                await self._memory.remember(path, believed)
             return
 
-    def _paths(self) -> list[str]:
-        if self._login_mode in ("portal", "direct"):
+    def _paths(self, believed: str | None) -> list[str]:
+        if self._login_mode in LOGIN_PATHS:
             return [self._login_mode]
-        first = self._memory.preferred() or "portal"
+        first = believed or "portal"
         return [first, "direct" if first == "portal" else "portal"]
 
     async def _login_portal(self, credentials: Credentials) -> None:
@@ -152,7 +206,7 @@ class SiiauClient:
         except SiiauError as error:
             raise _OtherPathMayWork(error) from error  # nothing of the student's was sent
         fields |= {"loginForm:codigo": credentials.code, "loginForm:password": credentials.nip}
-        with located("portal 2/6", "/Portal/login.xhtml", secrets):
+        with located("portal 2/6", "/Portal/login.xhtml", secrets), self._answer_to_credentials():
             answer = await self._send("POST", login_url, data=fields, follow_redirects=False, opens_session=True)
             location = answer.headers.get("location", "")
             if answer.status_code in (301, 302, 303) and "login.xhtml" not in location:
@@ -160,8 +214,9 @@ class SiiauClient:
             elif answer.status_code in (301, 302, 303) or portal_pages.still_login_form(self._decode(answer)):
                 raise InvalidCredentials("the Portal rejected the student code or NIP")
             else:
-                raise LayoutChanged("the Portal's answer to the login is not one we know",
-                                    pages.fragment(self._decode(answer)), marker="302 to the dashboard")  # fmt: skip
+                pages.raise_for_page(self._decode(answer))  # a known page first (locked, error page)
+                raise LoginUnconfirmed("the Portal's answer to the login is not one we know",
+                                       pages.fragment(self._decode(answer)), marker="302 to the dashboard")  # fmt: skip
         try:  # accepted: from here on, the direct path would be safe to try
             await self._portal_into_escolar(dashboard_url, secrets)
         except (LayoutChanged, SessionAlreadyOpen) as error:
@@ -202,9 +257,9 @@ class SiiauClient:
                 raise _OtherPathMayWork(error) from error  # nothing of the student's was sent
             raise
         fields = {**hidden, "p_codigo_c": credentials.code, "p_clave_c": credentials.nip}
-        with located("login 2/3", LOGIN_FORM_POST, secrets):
+        with located("login 2/3", LOGIN_FORM_POST, secrets), self._answer_to_credentials():
             pages.check_login_continues(await self._request("POST", LOGIN_FORM_POST, data=fields))
-        with located("login 3/3", LOGIN_VALIDATE, secrets):
+        with located("login 3/3", LOGIN_VALIDATE, secrets), self._answer_to_credentials():
             main_page = await self._request(
                 "POST",
                 LOGIN_VALIDATE,
@@ -216,6 +271,28 @@ class SiiauClient:
             if cookie_pidm is not None and cookie_pidm != pidm:
                 raise LayoutChanged("session cookie does not match the main page", marker="cookie *SIIAUUDG = pidm")
         self._pidm = pidm
+
+    @contextmanager
+    def _answer_to_credentials(self) -> Iterator[None]:
+        """Around a request that carried the NIP. An answer that is neither an acceptance nor
+        a known failure (the login form again with no alert, an error page, a page we don't
+        know) may hide a rejection: it counts as an unanswered login, a possible rejection for
+        the login guard, and ends the login as `LoginUnconfirmed`, which is never retried."""
+        try:
+            yield
+        except LoginUnconfirmed:
+            self.unanswered_logins += 1
+            raise
+        except SiiauErrorPage as error:
+            self.unanswered_logins += 1
+            raise LoginUnconfirmed(f"{error} in answer to the credentials", error.fragment) from error
+        except PageNotFound:
+            raise  # SIIAU did not take the request at all
+        except LayoutChanged as error:
+            self.unanswered_logins += 1
+            unconfirmed = LoginUnconfirmed(str(error), error.fragment, marker=error.marker)
+            unconfirmed.step, unconfirmed.path = error.step, error.path
+            raise unconfirmed from error
 
     async def careers(self) -> list[Career]:
         with located("careers", MENU):
@@ -233,19 +310,74 @@ class SiiauClient:
             },
         )
 
-    async def schedule_page(self, career: str, cycle: str | None = None) -> SiiauSchedulePage:
+    async def schedule_page(
+        self, career: str, cycle: str | None = None
+    ) -> SiiauSchedulePage | RegistroSchedulePage:
+        """The schedule page; with `schedule_source="auto"`, when it is missing (404) or
+        not one we know, the registration list joined with the offer instead."""
+        if self._schedule_source == "registro":
+            return await self._registro_page(career, cycle)
+        try:
+            page = await self._horario_page(career, cycle)
+            if self._schedule_source == "auto":
+                page.schedule()  # recognised here, in the session, while the other source is reachable
+            return page
+        except LayoutChanged as error:
+            if self._schedule_source == "horario":
+                raise
+            log.info("siiau schedule page unusable (%s); reading REGISTRO → Lista and the offer", error.where)
+            try:
+                return await self._registro_page(career, cycle)
+            except LayoutChanged as fallback:
+                if isinstance(error, PageNotFound):
+                    raise  # no schedule page at all: what the second source lacked is the news
+                log.info("siiau second schedule source failed too (%s)", fallback.where)
+                raise error from fallback  # the page we got and could not read says more
+
+    async def _horario_page(self, career: str, cycle: str | None) -> SiiauSchedulePage:
         pidm = self._require_pidm()
         if cycle is None:
-            html = await self._request(
-                "GET", SCHEDULE_CURRENT, params={"pidmp": pidm, "majrp": career}
-            )
+            with located("horario", SCHEDULE_CURRENT):
+                html = await self._request("GET", SCHEDULE_CURRENT, params={"pidmp": pidm, "majrp": career})
         else:
-            html = await self._request(
-                "POST",
-                SCHEDULE_OF_CYCLE,
-                data={"pidmP": pidm, "cicloP": cycle, "majrP": career, "encaP": "0"},
-            )
+            with located("horario", SCHEDULE_OF_CYCLE):
+                html = await self._request(
+                    "POST",
+                    SCHEDULE_OF_CYCLE,
+                    data={"pidmP": pidm, "cicloP": cycle, "majrP": career, "encaP": "0"},
+                )
         return SiiauSchedulePage(html=html, career=career, cycle=cycle)
+
+    async def _registro_page(self, career: str, cycle: str | None) -> RegistroSchedulePage:
+        """ALUMNOS menu → REGISTRO → Lista; then the student's offer, one query per clave."""
+        pidm = self._require_pidm()
+        menu_url = f"{self._base()}{MENU}"
+        with located("registro 1/4", MENU):
+            registro_url = urljoin(menu_url, registro.link(self._students_menu or await self._menu(), "REGISTRO"))
+        with located("registro 2/4", urlsplit(registro_url).path):
+            list_url = urljoin(registro_url, registro.link(await self._request("GET", registro_url), "Lista", career))
+        with located("registro 3/4", urlsplit(list_url).path):
+            listed = registro.parse_registration_list(await self._request("GET", list_url))
+        if not listed.courses:  # nothing registered: no offer to ask
+            return RegistroSchedulePage(listed, (), career, cycle or listed.cycle or "")
+        form_url = urljoin(self._base(), OFFER_FORM)
+        with located("registro 4/4", OFFER_FORM):
+            form = parse_student_offer_form(await self._request("GET", form_url, params={"pidmp": pidm, "majrp": career}))
+            chosen = registro.choose_cycle(form, cycle, listed.cycle)
+        results_url = urljoin(form_url, form.action)
+        wanted = {course.nrc for course in listed.courses}
+        sections: dict[str, OfferSection] = {}
+        for majr in (career, ""):  # the career's offer; then, for what it lacks, every career's
+            for key in dict.fromkeys(c.key for c in listed.courses if c.nrc not in sections):
+                fields = search_fields(chosen, form.centre, key, career=majr)
+                with located("registro 4/4", urlsplit(results_url).path):
+                    found, _ = await collect_sections(
+                        lambda data: self._request("POST", results_url, data=dict(data)), fields, DEFAULT_PAGE_SIZE
+                    )
+                sections.update((s.nrc, s) for s in found if s.nrc in wanted)
+            if wanted <= sections.keys():
+                break
+        return RegistroSchedulePage(listed, tuple(sections.values()), career, chosen)
 
     async def logout(self) -> None:
         """End the SIIAU session (one per student is allowed). Raises if SIIAU did not answer."""
@@ -286,7 +418,7 @@ class SiiauClient:
         response = await self._send(method, path, data=data, params=params, opens_session=opens_session)
         html = self._decode(response)
         if response.status_code >= 400:
-            raise LayoutChanged(f"SIIAU answered HTTP {response.status_code} on {urlsplit(path).path}")
+            raise PageNotFound(f"SIIAU answered HTTP {response.status_code} on {urlsplit(path).path}")
         if classify:
             pages.raise_for_page(html)
         return html
@@ -358,4 +490,5 @@ class SiiauClientFactory:
             headers={"User-Agent": s.user_agent},
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
         )
-        return SiiauClient(http, observer, portal_url=s.portal_url, login=s.login, memory=self._memory)
+        return SiiauClient(http, observer, portal_url=s.portal_url, login=s.login, memory=self._memory,
+                           schedule_source=s.schedule_source)  # fmt: skip

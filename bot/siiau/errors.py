@@ -75,5 +75,30 @@ class LayoutChanged(SiiauError):
         return " · ".join(part for part in parts if part) or "?"
 
 
+class PageNotFound(LayoutChanged):
+    """SIIAU answered 4xx: the page is not where the protocol says (moved, or gone)."""
+
+
+class LoginUnconfirmed(LayoutChanged):
+    """SIIAU answered the credentials with a page that neither accepts nor rejects them
+    (the login form again with no alert, an error page). SIIAU may have counted a wrong
+    NIP, so the client counts it as an unanswered login (a possible rejection) and it is
+    never retried: sending the NIP again could be a second rejection towards the lock."""
+
+
+class CourseNotInOffer(LayoutChanged):
+    """A course of the registration list ("Lista") has no section in the offer, so its
+    sessions are unknown. The schedule is refused rather than delivered without it."""
+
+
+class SiiauErrorPage(SiiauUnavailable):
+    """An HTML error page served with HTTP 200 (Oracle, the PL/SQL gateway, Apache).
+    Worth trying again later, except in answer to the credentials (`LoginUnconfirmed`)."""
+
+    def __init__(self, message: str, fragment: str = "") -> None:
+        super().__init__(message)
+        self.fragment = fragment
+
+
 class NoSchedule(SiiauError):
     """The student has no courses this cycle: a normal answer, not a failure."""

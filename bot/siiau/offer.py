@@ -183,6 +183,52 @@ def parse_offer_form(html: str) -> OfferForm:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class StudentOfferForm:
+    """The offer form a logged-in student reaches from Escolar (`sgpofer.secciones`)."""
+
+    action: str  # where it posts, relative to the form page
+    cycles: tuple[Cycle, ...]
+    selected_cycle: str | None  # the option the page marks SELECTED
+    centre: str  # the selected (or only) centre, "" when the form has none
+
+
+STUDENT_OFFER_FORM = "frm_consulta_oferta"
+STUDENT_OFFER_ACTION = "sspseca.consulta_oferta"
+
+
+def parse_student_offer_form(html: str) -> StudentOfferForm:
+    """The form `frm_consulta_oferta` (else the form holding `ciclop`); its action defaults
+    to `sspseca.consulta_oferta`, as the public scraper that reads it does."""
+    soup = BeautifulSoup(html, "lxml")
+    cycle_select = _select(soup, CYCLE_FIELD)
+    form = soup.find("form", attrs={"name": _name(STUDENT_OFFER_FORM)})
+    if not isinstance(form, Tag) and cycle_select is not None:
+        form = cycle_select.find_parent("form")
+    if not isinstance(form, Tag) or cycle_select is None:
+        raise LayoutChanged(
+            "student offer form not found", fragment(html), marker=f"form[name={STUDENT_OFFER_FORM}] select[name=ciclop]"
+        )
+    cycles = tuple(Cycle(code, name) for code, name in _options(cycle_select) if code)
+    if not cycles:
+        raise LayoutChanged("student offer form: no cycles", fragment(html), marker="select[name=ciclop] options")
+    centre_select = _select(soup, CENTRE_FIELD)
+    centres = _options(centre_select) if centre_select is not None else []
+    return StudentOfferForm(
+        action=_attr(form, "action").strip() or STUDENT_OFFER_ACTION,
+        cycles=cycles,
+        selected_cycle=_selected(cycle_select),
+        centre=(_selected(centre_select) if centre_select is not None else None)
+        or (centres[0][0] if len(centres) == 1 else ""),
+    )
+
+
+def _selected(select: Tag) -> str | None:
+    option = select.find("option", selected=True)
+    value = _attr(option, "value").strip() if isinstance(option, Tag) else ""
+    return value or None
+
+
 def _name(field: str) -> re.Pattern[str]:
     return re.compile(f"^{re.escape(field)}$", re.IGNORECASE)
 

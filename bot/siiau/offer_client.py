@@ -7,6 +7,7 @@ and pages through when a query has more sections than one page shows.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import urlencode
@@ -79,23 +80,10 @@ class OfferClient:
             cycle, centre, clave, career=career, title=title,
             only_available=only_available, page_size=page_size,
         )  # fmt: skip
-        sections: dict[str, OfferSection] = {}
-        start = 0
-        for page_number in range(1, self._max_pages + 1):
-            data = fields + [(START_FIELD, str(start))] if start else fields
-            page = parse_offer_results(await self._request("POST", RESULTS_PATH, data))
-            if page.sections and all(s.nrc in sections for s in page.sections):
-                # SIIAU ignored the offset: going on would loop, stopping would lose data.
-                raise LayoutChanged(f"offer page {page_number} repeats the previous sections")
-            for section in page.sections:
-                sections[section.nrc] = section  # a repeated NRC: the later copy is fresher
-            if not page.more_after(len(sections), page_size):
-                return OfferResult(cycle, centre, tuple(sections.values()), page_number)
-            next_start = page.next_start if page.next_start is not None else start + len(page.sections)
-            if next_start <= start:
-                raise LayoutChanged(f"offer page {page_number} points back to offset {next_start}")
-            start = next_start
-        raise LayoutChanged(f"offer still had more sections after {self._max_pages} pages")
+        sections, pages_read = await collect_sections(
+            lambda data: self._request("POST", RESULTS_PATH, data), fields, page_size, self._max_pages
+        )
+        return OfferResult(cycle, centre, sections, pages_read)
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -137,6 +125,34 @@ class OfferClient:
         if status >= 300:
             raise LayoutChanged(f"the course offer answered HTTP {status} on {path}")
         return pages.decode(response.content)
+
+
+PageFetch = Callable[[list[tuple[str, str]]], Awaitable[str]]
+
+
+async def collect_sections(
+    fetch: PageFetch, fields: list[tuple[str, str]], page_size: int, max_pages: int = DEFAULT_MAX_PAGES
+) -> tuple[tuple[OfferSection, ...], int]:
+    """Every section a query matches, across pages: `fetch` posts the fields (plus the
+    offset of a next page) and returns the results page. Also used by the logged-in
+    client (`bot.siiau.registro`), which asks the same query inside a student's session."""
+    sections: dict[str, OfferSection] = {}
+    start = 0
+    for page_number in range(1, max_pages + 1):
+        data = fields + [(START_FIELD, str(start))] if start else fields
+        page = parse_offer_results(await fetch(data))
+        if page.sections and all(s.nrc in sections for s in page.sections):
+            # SIIAU ignored the offset: going on would loop, stopping would lose data.
+            raise LayoutChanged(f"offer page {page_number} repeats the previous sections")
+        for section in page.sections:
+            sections[section.nrc] = section  # a repeated NRC: the later copy is fresher
+        if not page.more_after(len(sections), page_size):
+            return tuple(sections.values()), page_number
+        next_start = page.next_start if page.next_start is not None else start + len(page.sections)
+        if next_start <= start:
+            raise LayoutChanged(f"offer page {page_number} points back to offset {next_start}")
+        start = next_start
+    raise LayoutChanged(f"offer still had more sections after {max_pages} pages")
 
 
 def search_fields(

@@ -14,8 +14,10 @@ from bot.siiau.errors import (
     AccountLocked,
     InvalidCredentials,
     LayoutChanged,
+    LoginUnconfirmed,
     SessionAlreadyOpen,
     SessionExpired,
+    SiiauErrorPage,
     SiiauUnavailable,
     SurveyPending,
 )
@@ -29,6 +31,13 @@ _EXPIRED = "sesion invalida o terminada por inactividad"
 _SKIPPED_STEP = "ingreso no valido"
 _ALREADY_OPEN = "ya existe una sesion activa"
 _MAINTENANCE = "mantenimiento"
+# A server's own error page served with 200: Oracle (ORA-06550), the PL/SQL gateway, Apache or a
+# proxy in front. Read only from a bare page (no form, no table), like the maintenance notice.
+_ERROR_PAGE = re.compile(
+    r"\bORA-\d{5}\b|mod_plsql|Internal Server Error|Service (?:Temporarily )?Unavailable"
+    r"|Bad Gateway|Gateway Time-?out|Proxy Error|HTTP Status 50\d|\bError 50\d\b",
+    re.IGNORECASE,
+)
 _SURVEY_TITLE = re.compile(r"<title>[^<]*encuesta", re.IGNORECASE)
 # An option of the career menu: `INCO`, `INNI-202210` (code and cycle) or `INCO - NAME`.
 _CAREER_OPTION = re.compile(r"^([A-Z]{3,4})(?:\s*-\s*\S.*)?$")
@@ -79,6 +88,8 @@ def raise_for_page(html: str) -> None:
     if _MAINTENANCE in lowered and _bare(html):
         # Only a page with no form and no table: "MANTENIMIENTO INDUSTRIAL" is a course name.
         raise SiiauUnavailable("SIIAU shows its maintenance page")
+    if _ERROR_PAGE.search(html) and _bare(html):
+        raise SiiauErrorPage("SIIAU answered with a server error page", fragment(html))
     if _SKIPPED_STEP in lowered:
         raise LayoutChanged("SIIAU answered INGRESO NO VALIDO", fragment(html))
 
@@ -91,14 +102,34 @@ def _bare(html: str) -> bool:
 
 def check_login_continues(html: str) -> None:
     """Step 2 answers a `fInicio` form posting to valida_inicio; without it, SIIAU is
-    refusing the login because the student has a session open elsewhere."""
+    refusing the login because the student has a session open elsewhere. The login form
+    itself, with no alert, says neither: `LoginUnconfirmed`."""
     soup = BeautifulSoup(html, "lxml")
+    if is_login_form(soup):
+        raise login_form_back(html, marker="form[name=fInicio]")
     for form in soup.find_all("form"):
         name = str(form.get("name", "")).lower()
         action = str(form.get("action", "")).lower()
         if name == "finicio" and action.rsplit("/", 1)[-1] == "gupprincipal.valida_inicio":
             return
     raise SessionAlreadyOpen("step 2 did not continue the login: a session is open elsewhere")
+
+
+def is_login_form(soup: BeautifulSoup) -> bool:
+    """The direct path's login form: a form posting to forma_inicio_bd, or a NIP field."""
+    return any(
+        str(form.get("action", "")).lower().endswith("gupprincipal.forma_inicio_bd") for form in soup.find_all("form")
+    ) or soup.find("input", attrs={"name": re.compile("^p_clave_c$", re.I)}) is not None
+
+
+def login_form_back(html: str, marker: str = "form[name=mainPage] p_pidm_n") -> LoginUnconfirmed:
+    """The credentials answered with the login form and no alert: SIIAU said neither yes nor no
+    (an enforced captcha looks like this too)."""
+    reason = " (captcha?)" if "recaptcha" in html.lower() else ""
+    return LoginUnconfirmed(
+        f"SIIAU answered the credentials with the login form again and no alert{reason}",
+        fragment(html), marker=marker,
+    )  # fmt: skip
 
 
 def login_form_fields(html: str) -> dict[str, str]:
@@ -120,6 +151,8 @@ def pidm_from_main_page(html: str) -> str:
     field = form.find("input", attrs={"name": "p_pidm_n"}) if form else None
     value = str(field.get("value", "")).strip() if field else ""
     if not value.isdigit():
+        if is_login_form(soup):
+            raise login_form_back(html)
         reason = "captcha" if "recaptcha" in html.lower() else "main page"
         raise LayoutChanged(
             f"login did not reach the {reason} we know", fragment(html), marker="form[name=mainPage] p_pidm_n"

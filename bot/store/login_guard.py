@@ -120,6 +120,17 @@ class LoginGuardStore:
             count = await session.scalar(select(LoginGuardRow.consecutive).where(LoginGuardRow.code_key == code_key))
         return int(count or 0)
 
+    async def last_outcome(self, code_key: str) -> str | None:
+        """The kind of the code's newest login event ("accepted", "rejected"…), if any."""
+        async with self._sessions() as session:
+            kind = await session.scalar(
+                select(LoginEventRow.kind)
+                .where(LoginEventRow.code_key == code_key)
+                .order_by(LoginEventRow.id.desc())
+                .limit(1)
+            )
+        return str(kind) if kind is not None else None
+
     async def release(self, code_key: str, now: float) -> int:
         """An operator's release: the in-a-row count goes back to 0. Returns what it was."""
         async with self._sessions.begin() as session:

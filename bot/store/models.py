@@ -306,6 +306,7 @@ class CalendarLinkRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64))
     created_ts: Mapped[int] = mapped_column(BigInteger)
 
+
 class DailySettingRow(Base):
     """A student's morning digest and class reminders, and when each is next due.
 
@@ -340,3 +341,13 @@ class DailySentRow(Base):
     day: Mapped[str] = mapped_column(String(10))  # local date, ISO
     slot: Mapped[str] = mapped_column(String(32))
     outcome: Mapped[str] = mapped_column(String(16))
+
+
+class LoginPathRow(Base):
+    """The SIIAU login path that worked ("portal" or "direct") and since when: replicas share it."""
+
+    __tablename__ = "login_paths"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)  # one row per SIIAU deployment
+    path: Mapped[str] = mapped_column(String(16))
+    since_ts: Mapped[float] = mapped_column(Float)

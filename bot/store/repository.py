@@ -22,6 +22,7 @@ from bot.store.db import dialect_insert, session_factory
 from bot.store.dialogs import DialogStore
 from bot.store.documents import DeliveredDocument, open_snapshot, record_delivered
 from bot.store.login_guard import LoginGuardStore
+from bot.store.login_path import DatabaseLoginPaths
 from bot.store.models import (
     CalendarLinkRow,
     CredentialRow,
@@ -72,6 +73,7 @@ class Store:
         self.shared = SharedStore(engine)
         self.login_guard = LoginGuardStore(engine)
         self.daily = DailyStore(engine)
+        self.login_paths = DatabaseLoginPaths(engine)
 
     async def save_credentials(
         self, user_id: int, chat_id: int, credentials: Credentials, career: str, career_name: str

@@ -25,12 +25,15 @@ from bot.services.login_guard import CodeHeld
 from bot.siiau.errors import (
     AccountLocked,
     CircuitOpen,
+    CourseNotInOffer,
     InvalidCredentials,
     LayoutChanged,
     LoginLimitReached,
+    LoginUnconfirmed,
     NoSchedule,
     SessionAlreadyOpen,
     SessionExpired,
+    SiiauErrorPage,
     SiiauUnavailable,
     SurveyPending,
 )
@@ -146,6 +149,17 @@ ERRORS[CodeHeld] = (
     "Hubo varios intentos seguidos con NIP equivocado para este código, así que dejé de "
     "intentarlo 🔒: uno más podría hacer que SIIAU bloquee la cuenta. Si es tu código, revisa tu "
     "NIP entrando a SIIAU desde el navegador y pide al administrador del bot que lo libere."
+)
+# ---- pages SIIAU answered that say neither yes nor no (issue 9, "Bad input") --------
+ERRORS[LoginUnconfirmed] = (
+    "SIIAU respondió a tu NIP con una página que no reconozco, así que no sé si lo aceptó. "
+    "No lo volví a intentar para no arriesgar tu cuenta 🔒; ya avisamos al administrador. "
+    "Revisa que entras a SIIAU desde el navegador y vuelve a intentarlo más tarde."
+)
+ERRORS[SiiauErrorPage] = "SIIAU mostró una página de error; inténtalo en unos minutos."
+ERRORS[CourseNotInOffer] = (
+    "Una de tus materias registradas no aparece en la oferta de SIIAU, así que no te mando un "
+    "horario incompleto. Ya avisamos al administrador; inténtalo más tarde."
 )
 ADMIN_UNREADABLE_CREDENTIALS = (
     "⚠️ Ninguna llave de ENCRYPTION_KEYS abre datos guardados de estudiantes ({count} hasta ahora). "

@@ -8,7 +8,7 @@ import pytest
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from tests.e2e.test_registration import at_nip_step, register
-from tests.helpers import BotProcess, ask_schedule, pdf_text
+from tests.helpers import BotProcess, ask_schedule, pdf_text, wait_until
 
 USER = 8600
 TWO_CAREERS = "220000001"
@@ -75,3 +75,28 @@ def test_a_wrong_nip_on_the_portal_is_told_and_not_retried(
     typed = botapi.user_says(USER, "malnip9")
     botapi.wait_for_text(USER, "no aceptó ese NIP", after=typed)
     assert siiau.wrong_nips[DEMO_CODE] == 1 and siiau.logins[DEMO_CODE] == 1
+
+
+def test_without_a_schedule_page_the_list_and_the_offer_give_the_schedule(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    """Only REGISTRO → Lista plus the student's offer: sgpregi.horario and sfpcoal.horario are 404."""
+    siiau.faults.no_schedule_page = True
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    assert "Listo" in botapi.bot_messages(USER)[-1].text
+    text = horario(botapi, USER)
+    assert "MARTINEZ VIRGEN, KEVIN ALAN" in text and "SISTEMAS OPERATIVOS" in text
+    assert "VILLASEÑOR MUÑOZ, ANA" in text and "LC05" in text  # professor and room come from the offer
+    wait_until(lambda: siiau.open_sessions() == [], "a SIIAU session was left open")
+
+
+def test_a_course_missing_from_the_offer_is_told_not_dropped(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    siiau.faults.no_schedule_page = True
+    siiau.faults.offer_missing = {"181002"}  # SISTEMAS OPERATIVOS: the offer has no rows for it
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    asked = botapi.user_says(USER, "/horario")
+    botapi.wait_for_text(USER, "no aparece en la oferta", after=asked)
+    assert not any(m.file_id for m in botapi.bot_messages(USER)), "a schedule without the course was sent"
+    wait_until(lambda: siiau.open_sessions() == [], "a SIIAU session was left open")

@@ -14,6 +14,10 @@ CYCLE_LABELS = {"202520": "2025 B", "202510": "2025 A", "202480": "2024 VERANO"}
 CURRENT_CYCLE = "202520"
 DAY_LETTERS = "LMIJVS"
 NBSP = "&nbsp;"
+# [inferred] No public source names the pages behind REGISTRO and "Lista": clients follow
+# the links by their text, so these names are the simulator's own.
+REGISTRO = "sgpreg.registro"
+REGISTRATION_LIST = "sgpreg.lista"
 
 
 def _cell(value: str) -> str:
@@ -106,6 +110,24 @@ def maintenance() -> str:
     )
 
 
+def oracle_error() -> str:
+    """The PL/SQL gateway's error page, served with HTTP 200 (as mod_plsql does)."""
+    return (
+        "<HTML>\n<HEAD><TITLE>Error</TITLE></HEAD>\n<BODY>\n<H2>Internal Server Error</H2>\n"
+        "<PRE>ORA-06550: line 7, column 2:\nPLS-00306: wrong number or types of arguments in call\n"
+        "ORA-06550: line 7, column 2:\nPL/SQL: Statement ignored</PRE>\n</BODY>\n</HTML>\n"
+    )
+
+
+def foreign_page() -> str:
+    """A page of neither login path: what a captive portal or a moved host answers."""
+    return (
+        "<html><head><title>Red Universitaria</title></head><body>\n"
+        "<h1>Bienvenido a la red inal&aacute;mbrica</h1>\n"
+        "<p><a href=\"/continuar\">Continuar</a></p>\n</body></html>\n"
+    )
+
+
 def survey() -> str:
     return (
         "<HTML>\n<HEAD><TITLE>Encuestas</TITLE></HEAD>\n<BODY>\n"
@@ -121,8 +143,9 @@ def logged_out() -> str:
     )
 
 
-def menu(student: SimStudent, options: str = "code") -> str:
-    """Several careers are a select; `options` picks the shape of its values."""
+def menu(student: SimStudent, options: str = "code", *, registro: bool = False) -> str:
+    """Several careers are a select; `options` picks the shape of its values. With
+    `registro`, the menu also links REGISTRO (the way to the registration list)."""
     if len(student.careers) > 1:
         choices = "\n".join(
             f"<OPTION VALUE=\"{escape(_career_value(c, options))}\">{c.code} - {escape(c.name, quote=False)}</OPTION>"
@@ -139,7 +162,8 @@ def menu(student: SimStudent, options: str = "code") -> str:
         "<HTML>\n<HEAD><TITLE>Menu</TITLE></HEAD>\n<BODY>\n"
         "<UL>\n<LI><A HREF=\"sgphist.kardex\" TARGET=\"Contenido\">Kardex</A></LI>\n"
         f"<LI><A HREF=\"sgpregi.horario?pidmp={student.pidm}\" TARGET=\"Contenido\">Horario</A></LI>\n"
-        f"</UL>\n{careers}</BODY>\n</HTML>\n"
+        + (f"<LI><A HREF=\"{REGISTRO}?pidmp={student.pidm}\" TARGET=\"Contenido\">REGISTRO</A></LI>\n" if registro else "")
+        + f"</UL>\n{careers}</BODY>\n</HTML>\n"
     )
 
 
@@ -233,4 +257,32 @@ def _session_cells(session: SimSession) -> str:
     return (
         _cell(session.hours) + days + _cell(session.building) + _cell(session.room)
         + _cell(session.professor) + _cell(session.first_day) + _cell(session.last_day)
+    )
+
+
+def registro_menu(student: SimStudent) -> str:
+    """REGISTRO's own menu; its "Lista" link carries the first career (the client sets its own)."""
+    return (
+        "<HTML>\n<HEAD><TITLE>Registro</TITLE></HEAD>\n<BODY>\n<UL>\n"
+        f"<LI><A HREF=\"sgpreg.altas?pidmp={student.pidm}\">Altas y bajas</A></LI>\n"
+        f"<LI><A HREF=\"{REGISTRATION_LIST}?pidmp={student.pidm}&majrp={student.careers[0].code}\">Lista</A></LI>\n"
+        "</UL>\n</BODY>\n</HTML>\n"
+    )
+
+
+def registration_list(student: SimStudent, career: SimCareer, cycle: str, courses: list[SimCourse]) -> str:
+    """The "Lista": NRC, CLAVE, MATERIA, CREDITOS, under the student block."""
+    rows = "".join(
+        f"<TR>{_cell(c.nrc)}{_cell(c.key)}{_cell(c.name)}{_cell(c.credits)}</TR>\n" for c in courses
+    )
+    total = sum(int(c.credits) for c in courses if c.credits.isdigit())
+    return (
+        "<HTML>\n<HEAD>\n<TITLE>Lista</TITLE>\n"
+        "<META HTTP-EQUIV=\"Content-Type\" CONTENT=\"text/html; charset=ISO-8859-1\">\n</HEAD>\n<BODY>\n"
+        f"<CENTER>\n{_student_block(student, career, 'td')}</CENTER>\n"
+        f"<H3>Materias registradas en el ciclo {cycle}</H3>\n"
+        "<TABLE ALIGN=\"CENTER\" BORDER=\"1\" CELLSPACING=\"0\">\n"
+        "<TR><TH>NRC</TH><TH>CLAVE</TH><TH>MATERIA</TH><TH>CREDITOS</TH></TR>\n"
+        f"{rows}<TR><TD COLSPAN=\"3\">TOTAL DE CREDITOS</TD><TD>{total}</TD></TR>\n"
+        "</TABLE>\n</BODY>\n</HTML>\n"
     )

@@ -9,6 +9,7 @@ check manners: peak concurrent sessions, logins per student, sessions left open.
 from __future__ import annotations
 
 import random
+import re
 import secrets
 import socket
 import struct
@@ -22,8 +23,8 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from bot.sim.loopback import address, hung_up, loopback_server
-from bot.sim.siiau import pages, portal_pages
-from bot.sim.siiau.students import SimStudent, demo_students
+from bot.sim.siiau import offer_pages, pages, portal_pages
+from bot.sim.siiau.students import SimCourse, SimStudent, demo_students
 
 LOCK_AFTER_WRONG_NIPS = 5
 DIRECT_LOGIN_PATHS = {"/wus/gupprincipal.forma_inicio", "/wus/gupprincipal.forma_inicio_bd"}
@@ -31,7 +32,7 @@ PORTAL_ESCOLAR_ROUTES = {
     ("GET", "/wus/gupprincipal.emicore"), ("GET", "/wus/gupprincipal.encabezado"),
     ("GET", "/wus/gupprincipal.inicio_portal"), ("POST", "/wus/gupprincipal.sistemas"),
 }  # fmt: skip
-ONE_SHOT_KINDS = {"500", "reset", "hang", "slow", "maintenance", "expired", "survey"}
+ONE_SHOT_KINDS = {"500", "reset", "hang", "slow", "maintenance", "expired", "survey", "error_page"}
 
 
 @dataclass
@@ -57,6 +58,16 @@ class Faults:
     portal_breaks_at: str = ""
     student_block: str = "td"  # "th": labels in a row of <th> over a row of values
     career_options: str = "code"  # "code-cycle" (INNI-202210) or "code-name" (INCO - NOMBRE)
+    # No schedule page: sgpregi.horario and sfpcoal.horario answer 404, and the schedule is
+    # only in REGISTRO → "Lista" plus the student's offer (sgpofer.secciones → consulta_oferta).
+    no_schedule_page: bool = False
+    offer_missing: set[str] = field(default_factory=set)  # NRCs the student's offer leaves out
+    # Bad input (issue 9): every request answered 200 by a page of neither path (a captive
+    # portal, say); the direct login's step 3 answering the login form again with no alert;
+    # the Portal's entry into Escolar a frameset with no frames.
+    foreign_pages: bool = False
+    login_form_back: bool = False
+    empty_frameset: bool = False
     hang_seconds: float = 30.0
     # A "slow" request is served `slow_seconds` after the client stopped waiting and hung up:
     # SIIAU acting on a request whose answer nobody reads, whatever the client's timeout.
@@ -240,6 +251,12 @@ class SiiauSimulator:
         if fault == "maintenance" or self.faults.maintenance:
             self._send(request, pages.maintenance())
             return
+        if fault == "error_page":
+            self._send(request, pages.oracle_error())
+            return
+        if self.faults.foreign_pages:
+            self._send(request, pages.foreign_page())
+            return
 
         set_cookies: list[str] = []
         if "cookiesession1" not in cookies:
@@ -283,6 +300,12 @@ class SiiauSimulator:
         code, nip = form.get("p_codigo_c", ""), form.get("p_clave_c", "")
         if self.faults.captcha_enforced:
             self._send(request, pages.captcha_required(secrets.token_hex(6)), set_cookies)
+            return
+        if self.faults.login_form_back:
+            with self._lock:
+                self.logins[code] += 1
+                self.logins_by_path["direct"] += 1
+            self._send(request, pages.login_form(secrets.token_hex(6)), set_cookies)
             return
         with self._lock:
             self.logins[code] += 1
@@ -349,7 +372,10 @@ class SiiauSimulator:
                 self._tickets[ticket] = user
             self._redirect(request, f"/wus/gupprincipal.emicore?p_ticket_c={ticket}", set_cookies)
         elif (method, path) == ("GET", "/wus/gupprincipal.emicore") and query.get("p_ticket_c") in self._tickets:
-            self._send(request, portal_pages.escolar_entry(query["p_ticket_c"]), set_cookies)
+            entry = portal_pages.escolar_entry(query["p_ticket_c"])
+            if self.faults.empty_frameset:
+                entry = re.sub(r"<FRAME\b[^>]*>\n?", "", entry)
+            self._send(request, entry, set_cookies)
         elif (method, path) == ("GET", "/wus/gupprincipal.encabezado"):
             self._send(request, portal_pages.top_frame(), set_cookies)
         elif (method, path) == ("GET", "/wus/gupprincipal.inicio_portal") and query.get("p_ticket_c") in self._tickets:
@@ -434,14 +460,19 @@ class SiiauSimulator:
             self._send(request, pages.survey())
             return
         if (method, path) == ("POST", "/wal/gupmenug.menu") and form.get("p_pidm_n") == student.pidm:
-            self._send(request, pages.menu(student, options=self.faults.career_options))
+            self._send(request, pages.menu(student, options=self.faults.career_options, registro=self.faults.no_schedule_page))
             return
         if (method, path) == ("GET", "/wal/gupmenug.menu_sistema") and query.get("p_pidm_n") == student.pidm:
             self._send(request, portal_pages.menu_systems(student.pidm))
             return
         if (method, path) == ("GET", "/wal/gupmenug.menu") and query.get("p_pidm_n") == student.pidm:
-            page = pages.menu(student, options=self.faults.career_options)
+            page = pages.menu(student, options=self.faults.career_options, registro=self.faults.no_schedule_page)
             self._send(request, page if query.get("p_sistema_c") == "ALUMNOS" else "<HTML><BODY>SEMS</BODY></HTML>")
+            return
+        if self.faults.no_schedule_page and self._registration(request, method, path, form, query, student):
+            return
+        if self.faults.no_schedule_page and path in ("/wal/sgpregi.horario", "/wal/sfpcoal.horario"):
+            self._send(request, "<HTML><BODY>Not Found</BODY></HTML>", status=404)
             return
         if (method, path) == ("GET", "/wal/sgpregi.horario"):
             pidm, career_code, cycle = query.get("pidmp"), query.get("majrp", ""), pages.CURRENT_CYCLE
@@ -461,6 +492,51 @@ class SiiauSimulator:
             changed_layout=self.faults.layout_changed, student_block=self.faults.student_block,
         )  # fmt: skip
         self._send(request, html)
+
+    def _registration(
+        self,
+        request: BaseHTTPRequestHandler,
+        method: str,
+        path: str,
+        form: dict[str, str],
+        query: dict[str, str],
+        student: SimStudent,
+    ) -> bool:
+        """REGISTRO, its "Lista" and the student's offer; False for any other page."""
+        if (method, path) == ("GET", f"/wal/{pages.REGISTRO}") and query.get("pidmp") == student.pidm:
+            self._send(request, pages.registro_menu(student))
+        elif (method, path) == ("GET", f"/wal/{pages.REGISTRATION_LIST}") and query.get("pidmp") == student.pidm:
+            career = student.career(query.get("majrp", ""))
+            if career is None:
+                self._send(request, pages.session_expired())
+            else:
+                self._send(request, pages.registration_list(student, career, pages.CURRENT_CYCLE, career.courses))
+        elif (method, path) == ("GET", "/wal/sgpofer.secciones") and query.get("pidmp") == student.pidm:
+            cycles = [(code, f"Calendario {code[2:4]} {label[-1]}") for code, label in pages.CYCLE_LABELS.items()]
+            self._send(request, offer_pages.offer_form(cycles, [("D", "C.U. DE CS. EXACTAS E ING.")]))
+        elif (method, path) == ("POST", "/wal/sspseca.consulta_oferta"):
+            sections = self._student_offer(form.get("ciclop", ""), form.get("majrp", ""), form.get("crsep", ""))
+            html = offer_pages.offer_results(
+                form.get("ciclop", ""), "CENTRO UNIVERSITARIO DE CIENCIAS EXACTAS E INGENIERIAS", sections,
+                total=len(sections), end_of_report=True,
+            )  # fmt: skip
+            self._send(request, html)
+        else:
+            return False
+        return True
+
+    def _student_offer(self, cycle: str, career: str, clave: str) -> list[offer_pages.SimOfferSection]:
+        """Every simulated student's sections of `clave` in `cycle` (of `career`, when given)."""
+        found: dict[str, offer_pages.SimOfferSection] = {}
+        for student in self.students():
+            for sim_career in student.careers:
+                if career and sim_career.code != career:
+                    continue
+                courses = sim_career.courses if cycle == pages.CURRENT_CYCLE else sim_career.other_cycles.get(cycle, [])
+                for course in courses:
+                    if course.key.upper() == clave.upper() and course.nrc not in self.faults.offer_missing:
+                        found[course.nrc] = _offered(course)
+        return list(found.values())
 
     # ---- helpers -----------------------------------------------------------
     def _session(self, cookies: SimpleCookie) -> _Session | None:
@@ -527,3 +603,25 @@ class SiiauSimulator:
             request.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+
+def _offered(course: SimCourse) -> offer_pages.SimOfferSection:
+    """A student's course as the offer lists its section: session numbers, professors by session."""
+    def short(day: str) -> str:  # "18-08-2025" → "18/08/25"
+        return f"{day[:2]}/{day[3:5]}/{day[8:10]}" if len(day) == 10 else ""
+
+    sessions = tuple(
+        offer_pages.SimOfferSession(
+            f"{n:02d}", s.hours, s.days, s.building, s.room,
+            f"{short(s.first_day)} - {short(s.last_day)}" if s.first_day and s.last_day else "",
+        )
+        for n, s in enumerate(course.sessions, start=1)
+        if s.hours or s.days or s.building or s.room
+    )  # fmt: skip
+    professors = tuple(
+        (f"{n:02d}", s.professor) for n, s in enumerate(course.sessions, start=1) if s.professor.strip()
+    )
+    credits = int(course.credits) if course.credits.isdigit() else 0
+    return offer_pages.SimOfferSection(
+        course.nrc, course.key, course.name, course.section, credits, 40, 5, sessions, professors
+    )

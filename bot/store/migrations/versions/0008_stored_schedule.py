@@ -1,14 +1,14 @@
 """Stored schedules (encrypted) for everyday answers.
 
 Revision ID: 0008_stored_schedule
-Revises: 0006_cupos
+Revises: 0007_login_path
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_stored_schedule"
-down_revision = "0006_cupos"
+down_revision = "0007_login_path"
 branch_labels = None
 depends_on = None
 
