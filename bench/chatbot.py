@@ -29,6 +29,7 @@ def stop_bot(process: subprocess.Popen[bytes]) -> None:
         process.wait(30)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()
 
 
 def wait(condition: Callable[[], bool], what: str, timeout: float = 120) -> None:

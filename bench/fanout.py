@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
+from chatbot import stop_bot
 
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.seed import seed_subscribers
@@ -136,15 +137,6 @@ def wait_ready(botapi: BotApiStandIn, process: subprocess.Popen[bytes], before: 
         if process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("bot did not start; see bot.log")
         time.sleep(0.05)
-
-
-def stop_bot(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def deliver_week(botapi: BotApiStandIn, processes: list[subprocess.Popen[bytes]], db_url: str, users: int,

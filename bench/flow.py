@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -56,8 +57,8 @@ class SeedRunner:
                "PREFECT_HOME": str(Path(workdir) / "prefect-home"),
                # Prefect's throwaway API server can take longer than its 20 s default on a busy machine.
                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}  # fmt: skip
-        self.process = subprocess.Popen(
-            [str(python), str(ROOT / "bench" / "seed_flow.py"), DEMO_CODE, DEMO_NIP],
+        self.process = subprocess.Popen(  # its own process group: Prefect's API server goes with it
+            [str(python), str(ROOT / "bench" / "seed_flow.py"), DEMO_CODE, DEMO_NIP], start_new_session=True,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, cwd=workdir, env=env,
         )  # fmt: skip
@@ -72,7 +73,7 @@ class SeedRunner:
         raise RuntimeError("seed flow process ended")
 
     def close(self) -> None:
-        self.process.terminate()
+        os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait()
 
 
@@ -187,28 +188,30 @@ async def slow_siiau(rounds: int, with_seed: bool, latency: float) -> None:
 
             return once
 
-        chat = InstantChat(siiau, Path(workdir))
-        contenders: dict[str, Callable[[], Awaitable[float]]] = {
-            "raw wkhtmltopdf (no SIIAU)": lambda: timed(raw),
-            "our flow, direct login": ours("direct"),
-            "our flow, Portal login": ours("portal"),
-            INSTANT: lambda: asyncio.to_thread(chat.first_pdf),
-        }
+        chat: InstantChat | None = None
         seed: SeedRunner | None = None
-        if with_seed:
-            seed = SeedRunner(ensure_bench_venv(), siiau.url, workdir)
-            seed.run_once()
-            contenders["seed Prefect flow"] = lambda: asyncio.to_thread(seed.run_once)
-        siiau.faults.latency = latency
-        samples: dict[str, list[float]] = {name: [] for name in contenders}
-        names = list(contenders)
         try:
+            chat = InstantChat(siiau, Path(workdir))
+            contenders: dict[str, Callable[[], Awaitable[float]]] = {
+                "raw wkhtmltopdf (no SIIAU)": lambda: timed(raw),
+                "our flow, direct login": ours("direct"),
+                "our flow, Portal login": ours("portal"),
+                INSTANT: lambda: asyncio.to_thread(chat.first_pdf),  # type: ignore[union-attr]
+            }
+            if with_seed:
+                seed = SeedRunner(ensure_bench_venv(), siiau.url, workdir)
+                seed.run_once()
+                contenders["seed Prefect flow"] = lambda: asyncio.to_thread(seed.run_once)  # type: ignore[union-attr]
+            siiau.faults.latency = latency
+            samples: dict[str, list[float]] = {name: [] for name in contenders}
+            names = list(contenders)
             for index in range(rounds):
                 for name in names[index % len(names):] + names[: index % len(names)]:
                     samples[name].append(await contenders[name]())
-        finally:
-            chat.close()
-            if seed:
+        finally:  # no bot process or Prefect server outlives the bench, whatever failed
+            if chat is not None:
+                chat.close()
+            if seed is not None:
                 seed.close()
             for flow in flows.values():
                 await flow.aclose()
@@ -266,8 +269,9 @@ class InstantChat:
         asked = self.botapi.user_says(self.USER, "/horario")
         said_at = next(m.at for m in self.botapi.chat(self.USER) if m.message_id == asked)
         document = self.botapi.wait_for(self.USER, lambda m: m.file_id is not None, after=asked)
-        verified = self.botapi.wait_for(self.USER, lambda m: m.text == texts.VERIFIED_UNCHANGED, after=asked)
-        self.verified.append(verified.at - said_at)
+        # The progress message is edited into its last text: time it when that text shows.
+        self.botapi.wait_for(self.USER, lambda m: m.text == texts.VERIFIED_UNCHANGED, after=asked)
+        self.verified.append(time.monotonic() - said_at)
         return document.at - said_at
 
     def close(self) -> None:

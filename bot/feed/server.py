@@ -26,11 +26,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
+from bot.core.http_front import TrackedServer, parse_head
 from bot.services.calendar import FEED_PATH, FEED_SUFFIX, Feed, token_hash
 
 log = logging.getLogger(__name__)
 
-HEADER_LIMIT = 16 * 1024
 WINDOW_SECONDS = 60.0
 MAX_TRACKED_TOKENS = 10_000
 NOT_FOUND = b"not found\n"
@@ -95,31 +95,20 @@ class CalendarFeedServer:
         self._feed = feed
         self._limiter = RateLimiter(requests_per_minute, clock)
         self._header_timeout = header_timeout
-        self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
+        self._front = TrackedServer(self._serve)
 
     @property
     def port(self) -> int:
-        assert self._server is not None and self._server.sockets
-        return int(self._server.sockets[0].getsockname()[1])
+        return self._front.port
 
     async def start(self, host: str, port: int) -> None:
-        self._server = await asyncio.start_server(self._serve, host, port, limit=HEADER_LIMIT)
+        await self._front.start(host, port)
         log.info("calendar feed on %s:%d", host, self.port)
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            for task in list(self._connections):
-                task.cancel()
-            await asyncio.gather(*self._connections, return_exceptions=True)
-            await self._server.wait_closed()
-            self._server = None
+        await self._front.stop()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(task)
         method = "-"
         try:
             try:
@@ -136,20 +125,12 @@ class CalendarFeedServer:
             writer.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer.wait_closed(), 5)
-            self._connections.discard(task)
 
     async def _answer(self, head: bytes) -> tuple[str, Answer]:
-        lines = head.decode("latin-1").split("\r\n")
-        parts = lines[0].split()
-        if len(parts) != 3:
+        request = parse_head(head)
+        if request is None:
             return "-", Answer(400)
-        method, target, _ = parts
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            if ":" in line:
-                name, value = line.split(":", 1)
-                headers[name.strip().lower()] = value.strip()
-        path = target.split("?", 1)[0]
+        method, headers, path = request.method, request.headers, request.path
         if not (path.startswith(FEED_PATH) and path.endswith(FEED_SUFFIX)):
             return method, Answer(404, NOT_FOUND, {"Content-Type": "text/plain; charset=utf-8"})
         if method not in ("GET", "HEAD"):

@@ -93,32 +93,46 @@ class LoginPathMemory:
 
     The day counts from when the path was learned, not from its last success, so the order
     is rechecked daily even while the remembered path keeps working. A store that fails
-    (the database is down) costs only the preference, never the login.
+    (the database is down) costs only the preference, never the login. What the store says
+    is kept for `reread_seconds`: a login (it holds a SIIAU session slot meanwhile) does not
+    wait for the database each time, and another replica's finding arrives within that time.
     """
 
     def __init__(
-        self, store: LoginPathStore | None = None, ttl: float = 24 * 3600, clock: Callable[[], float] = time.time
+        self,
+        store: LoginPathStore | None = None,
+        ttl: float = 24 * 3600,
+        clock: Callable[[], float] = time.time,
+        reread_seconds: float = 60.0,
     ) -> None:
         self._store = store if store is not None else InProcessLoginPaths()
-        self._ttl, self._clock = ttl, clock
+        self._ttl, self._clock, self._reread = ttl, clock, reread_seconds
+        self._read: tuple[float, tuple[str, float] | None] | None = None  # (when read, what it said)
 
     async def preferred(self) -> str | None:
-        try:
-            entry = await self._store.load()
-        except Exception as error:  # noqa: BLE001 - the preference is an optimisation, never a failure
-            log.warning("login path memory unreadable (%s); trying the Portal first", type(error).__name__)
-            return None
+        now = self._clock()
+        if self._read is not None and 0 <= now - self._read[0] < self._reread:
+            entry = self._read[1]
+        else:
+            try:
+                entry = await self._store.load()
+            except Exception as error:  # noqa: BLE001 - the preference is an optimisation, never a failure
+                log.warning("login path memory unreadable (%s); trying the Portal first", type(error).__name__)
+                return None
+            self._read = (now, entry)
         if entry is None or entry[0] not in LOGIN_PATHS:
             return None
         path, since = entry
-        return path if 0 <= self._clock() - since < self._ttl else None
+        return path if 0 <= now - since < self._ttl else None
 
     async def remember(self, path: str, believed: str | None) -> None:
         """`path` worked; `believed` is what `preferred()` said before this login."""
         if path == believed:
             return  # still fresh: its day keeps counting from when it was learned
+        now = self._clock()
+        self._read = (now, (path, now))
         try:
-            await self._store.save(path, self._clock())
+            await self._store.save(path, now)
         except Exception as error:  # noqa: BLE001 - as in preferred()
             log.warning("login path memory not written (%s)", type(error).__name__)
 

@@ -103,6 +103,7 @@ class BotApiStandIn:
         self.webhook_posts: Counter[str] = Counter()
         self._documents_released = threading.Event()
         self._documents_released.set()
+        self._documents_passing = 0  # sendDocument requests past the hold and not answered yet
         self._server = loopback_server(host, port, self._serve)
 
     # ---- lifecycle ---------------------------------------------------------
@@ -176,8 +177,14 @@ class BotApiStandIn:
 
     def hold_documents(self) -> None:
         """Every sendDocument from now on waits, unanswered and not yet delivered, until
-        `release_documents()`; one whose sender is gone by then is never delivered."""
-        self._documents_released.clear()
+        `release_documents()`; one whose sender is gone by then is never delivered. Those
+        already past the hold go on: `documents_passing()` counts them until answered."""
+        with self._lock:
+            self._documents_released.clear()
+
+    def documents_passing(self) -> int:
+        with self._lock:
+            return self._documents_passing
 
     def release_documents(self) -> None:
         self._documents_released.set()
@@ -255,11 +262,31 @@ class BotApiStandIn:
             self._reply(request, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
             return
         method = path[len(prefix):]
-        if method == "sendDocument" and not self._documents_released.is_set():
-            while not (self._documents_released.wait(0.05) or self._stopping):
-                pass
-            if hung_up(request):
-                return  # the sender died or gave up while held: Telegram never got this document
+        if method == "sendDocument":
+            waited = self._pass_document_hold()
+            try:
+                if waited and hung_up(request):
+                    return  # the sender died or gave up while held: Telegram never got this document
+                self._answer(request, method, body)
+            finally:
+                with self._lock:
+                    self._documents_passing -= 1
+            return
+        self._answer(request, method, body)
+
+    def _pass_document_hold(self) -> bool:
+        """Wait while documents are held; count this one as passing, atomically with the
+        check, so a test that held documents sees every one that got through. True: it waited."""
+        waited = False
+        while True:
+            with self._lock:
+                if self._documents_released.is_set() or self._stopping:
+                    self._documents_passing += 1
+                    return waited
+            waited = True
+            self._documents_released.wait(0.05)
+
+    def _answer(self, request: BaseHTTPRequestHandler, method: str, body: bytes) -> None:
         params, files = _parse_body(request.headers.get("Content-Type", ""), body, urlsplit(request.path).query)
         try:
             result = self._call(method, params, files)

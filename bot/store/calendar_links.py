@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.db import dialect_insert, session_factory
-from bot.store.models import CalendarLinkRow, UserRow
+from bot.store.models import CalendarLinkRow
+from bot.store.owned import write_for_user
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,15 +39,7 @@ class CalendarLinkStore:
             index_elements=["user_id"],
             set_={"token_hash": insert.excluded.token_hash, "created_ts": insert.excluded.created_ts},
         )
-        try:
-            async with self._sessions.begin() as session:
-                await session.execute(statement)
-        except IntegrityError:
-            async with self._sessions() as session:
-                if await session.get(UserRow, user_id) is not None:
-                    raise
-            return False
-        return True
+        return await write_for_user(self._sessions, user_id, statement)
 
     async def created_ts(self, user_id: int) -> int | None:
         """When the user's link was issued, or None when they have none."""

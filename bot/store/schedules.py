@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.crypto import CredentialCipher, CredentialsUndecryptable
 from bot.store.db import dialect_insert, session_factory
-from bot.store.models import StoredScheduleRow, UserRow
+from bot.store.models import StoredScheduleRow
+from bot.store.owned import write_for_user
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +40,7 @@ class ScheduleStore:
             set_={c: insert.excluded[c] for c in ("schedule_token", "content_hash", "fetched_ts")},
             where=StoredScheduleRow.fetched_ts <= insert.excluded.fetched_ts,
         )
-        try:
-            async with self._sessions.begin() as session:
-                await session.execute(statement)
-        except IntegrityError:
-            async with self._sessions() as session:
-                if await session.get(UserRow, user_id) is not None:
-                    raise
-            return False
-        return True
+        return await write_for_user(self._sessions, user_id, statement)
 
     async def load(self, user_id: int) -> StoredSchedule | None:
         """The stored schedule, or None when there is none or no configured key opens it."""

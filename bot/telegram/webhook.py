@@ -28,9 +28,10 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ExtBot
 
+from bot.core.http_front import TrackedServer, parse_head
+
 log = logging.getLogger(__name__)
 
-HEADER_LIMIT = 16 * 1024
 BODY_TIMEOUT = 30.0
 LINGER_SECONDS = 2.0
 REASONS = {
@@ -61,25 +62,16 @@ class WebhookFront:
         self._secret = secret.encode()
         self._max_body = max_body
         self._header_timeout = header_timeout
-        self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
+        self._front = TrackedServer(self._serve)
 
     async def start(self, host: str, port: int) -> None:
-        self._server = await asyncio.start_server(self._serve, host, port, limit=HEADER_LIMIT)
+        await self._front.start(host, port)
         log.info("webhook listening on %s:%d", host, port)
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            for task in list(self._connections):
-                task.cancel()
-            await asyncio.gather(*self._connections, return_exceptions=True)
-            await self._server.wait_closed()
+        await self._front.stop()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(task)
         try:
             status = await self._handle(reader)
         except Refused as refused:
@@ -100,7 +92,6 @@ class WebhookFront:
             writer.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer.wait_closed(), 5)
-            self._connections.discard(task)
 
     @staticmethod
     async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -120,17 +111,11 @@ class WebhookFront:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self._header_timeout)
         except (asyncio.LimitOverrunError, ValueError):
             raise Refused(431) from None
-        lines = head.decode("latin-1").split("\r\n")
-        parts = lines[0].split()
-        if len(parts) != 3:
+        request = parse_head(head)
+        if request is None:
             raise Refused(400)
-        method, target, _ = parts
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            if ":" in line:
-                name, value = line.split(":", 1)
-                headers[name.strip().lower()] = value.strip()
-        if target.split("?", 1)[0].rstrip("/") != self._path.rstrip("/"):
+        method, headers = request.method, request.headers
+        if request.path.rstrip("/") != self._path.rstrip("/"):
             raise Refused(404)
         if method != "POST":
             raise Refused(405)

@@ -112,7 +112,10 @@ def test_kill_during_fan_out_then_restart_delivers_each_user_once(
     # record, a kill can only cut work short (redone later), never a send between the two.
     siiau.hold()
     botapi.hold_documents()
-    wait_until(lambda: sent_on_record(bot) == delivered(), "sent documents never reached the record")
+    wait_until(
+        lambda: botapi.documents_passing() == 0 and sent_on_record(bot) == delivered(),
+        "sent documents never reached the record",
+    )
     delivered_before_kill = delivered()
     bot.kill()
     assert delivered_before_kill < len(students), "the kill must land mid fan-out"
