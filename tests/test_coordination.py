@@ -38,6 +38,36 @@ async def test_session_slots_bound_holds_across_processes(db_url: str) -> None:
     assert peak == 3
 
 
+async def test_a_slot_released_here_goes_to_a_waiter_here_at_once(db_url: str) -> None:
+    """With polls an hour apart, only the release's own wake-up can let the waiter in."""
+    engine = create_engine(db_url)
+    await migrate(engine)
+    slots = SharedSessionSlots(SharedStore(engine), 1, poll=(3600, 3600))
+    held, waiting, release = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def first() -> None:
+        async with slots.hold():
+            held.set()
+            await release.wait()
+
+    async def told_to_wait() -> None:
+        waiting.set()
+
+    async def second() -> str:
+        async with slots.hold(on_wait=told_to_wait):
+            return "in"
+
+    holder = asyncio.create_task(first())
+    async with asyncio.timeout(PATIENCE):
+        await held.wait()
+        waiter = asyncio.create_task(second())
+        await waiting.wait()
+        release.set()
+        assert await waiter == "in"
+        await holder
+    await engine.dispose()
+
+
 async def test_an_expired_lease_is_taken_over(db_url: str) -> None:
     engine = create_engine(db_url)
     await migrate(engine)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+PG_POOL_SIZE, PG_POOL_OVERFLOW = 16, 8
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -30,7 +31,10 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    # Enough pooled connections for a replica's weekly deliveries and SIIAU-slot waiters at once:
+    # past the pool, SQLAlchemy opens a connection per checkout and closes it after, and a new
+    # PostgreSQL connection costs far more than the query it carries.
+    return create_async_engine(url, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_OVERFLOW)
 
 
 def _private_database_file(path: Path) -> None:
