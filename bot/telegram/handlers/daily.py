@@ -6,10 +6,12 @@ the dialog keeps no state between taps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.services.daily import DIGEST_HOURS, REMINDER_MINUTES
+from bot.services.daily import DIGEST_HOURS, REMINDER_MINUTES, DailyView
 from bot.telegram import texts
 from bot.telegram.private import private_only
 from bot.telegram.runtime import runtime
@@ -39,20 +41,25 @@ def reminder_keyboard() -> InlineKeyboardMarkup:
 
 @private_only("diario")
 async def diario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
-        return
-    services = runtime(context).services
-    if await services.delivery.profile(user.id) is None:
-        await message.reply_text(texts.NOT_REGISTERED)
-        return
-    view = await services.daily.view(user.id)
-    intro = f"{texts.daily_status(view.digest_hour)}\n\n{texts.DAILY_PICK_HOUR}"
-    await message.reply_text(intro, reply_markup=hour_keyboard(view.digest_hour is not None))
+    def menu(view: DailyView) -> tuple[str, InlineKeyboardMarkup]:
+        intro = f"{texts.daily_status(view.digest_hour)}\n\n{texts.DAILY_PICK_HOUR}"
+        return intro, hour_keyboard(view.digest_hour is not None)
+
+    await _show_menu(update, context, menu)
 
 
 @private_only("recordatorio")
 async def recordatorio(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    def menu(view: DailyView) -> tuple[str, InlineKeyboardMarkup]:
+        return f"{texts.reminder_status(view.reminder_minutes)}\n\n{texts.REMINDER_PICK}", reminder_keyboard()
+
+    await _show_menu(update, context, menu)
+
+
+async def _show_menu(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, menu: Callable[[DailyView], tuple[str, InlineKeyboardMarkup]]
+) -> None:
+    """The student's current setting and its keyboard; registered students only."""
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
         return
@@ -60,9 +67,8 @@ async def recordatorio(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if await services.delivery.profile(user.id) is None:
         await message.reply_text(texts.NOT_REGISTERED)
         return
-    view = await services.daily.view(user.id)
-    intro = f"{texts.reminder_status(view.reminder_minutes)}\n\n{texts.REMINDER_PICK}"
-    await message.reply_text(intro, reply_markup=reminder_keyboard())
+    intro, keyboard = menu(await services.daily.view(user.id))
+    await message.reply_text(intro, reply_markup=keyboard)
 
 
 @private_only("diario")
