@@ -11,15 +11,16 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
+from bot.schedule.diff import CourseChange
 from bot.services import metrics
-from bot.services.delivery import DeliveryService
+from bot.services.delivery import Delivery, DeliveryService
 from bot.services.week_time import iso_week
 from bot.services.weekly import Notice, WeeklyService
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import SimCourse, SimSession, generated_student
 from bot.telegram.notifier import TelegramNotifier
-from tests.helpers import TEST_TOKEN
+from tests.helpers import TEST_TOKEN, until
 from tests.weekly_kit import ZONE, Clock, RecordingNotifier, close, make_weekly, parts, register
 
 pytestmark = pytest.mark.render
@@ -294,3 +295,38 @@ async def test_a_refused_file_id_is_rendered_again_on_the_record_and_uploaded(
         assert botapi.uploads == 2, "the new upload's file id is the one kept"
         assert len(botapi.documents(USER)) == 3
         await close(weekly)
+
+
+class GatedNotifier(RecordingNotifier):
+    """Holds every send until `opened` is set, as a slow Telegram would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened = asyncio.Event()
+        self.waiting = 0
+
+    async def send_schedule(self, delivery: Delivery, changes: list[CourseChange] | None, unchanged: bool) -> str:
+        self.waiting += 1
+        await self.opened.wait()
+        return await super().send_schedule(delivery, changes, unchanged)
+
+
+async def test_a_lease_that_lapses_mid_send_is_not_delivered_twice(tmp_path: Path, siiau: SiiauSimulator) -> None:
+    """A stalled process lets its claim's lease run out while it sends: its next tick takes
+    the claim again, and must leave the delivery under way to finish alone."""
+    clock = Clock(SUNDAY_NOON)
+    gated = GatedNotifier()
+    weekly, _ = await make_weekly(tmp_path / "w.db", siiau.url, clock, notifier=lambda _: gated, lease_seconds=60)
+    await register(weekly, USER, DEMO_CODE, DEMO_NIP)
+    await weekly.subscribe(USER, 0, 7, False)
+    clock.set_local(MONDAY_7)
+    clock.advance(hours=1)
+    assert await weekly.pump() == 1
+    await until(lambda: gated.waiting == 1, "the delivery never reached its send")
+    clock.advance(seconds=61)  # the lease is over on the clock: the claim is free again
+    assert await weekly.pump() == 1, "the claim is taken again"
+    gated.opened.set()
+    await weekly.drain()
+    assert gated.waiting == 1 and len(gated.sent) == 1
+    assert await weekly.store.outcome(USER, iso_week(clock(), ZONE)) == "sent"
+    await close(weekly)

@@ -101,6 +101,7 @@ class WeeklyService:
         self.notifier = notifier
         self._tasks = Background()
         self._claiming = asyncio.Lock()
+        self._in_flight: set[int] = set()  # users whose delivery this process is working on
         self.unreadable_seen = 0  # claims skipped because no key opens their row, this process
 
     # ---- the student's setting --------------------------------------------------
@@ -138,6 +139,12 @@ class WeeklyService:
             if claims:
                 metrics.QUEUE_LAG.set(max(0, now - min(c.due_ts for c in claims)))
             for claim in claims:
+                if claim.user_id in self._in_flight:
+                    # Its lease ran out while this process still works on it (a stalled event
+                    # loop or database): that delivery keeps it; a second would send twice.
+                    log.warning("weekly claim of a delivery still under way here user=%s", claim.user_id)
+                    continue
+                self._in_flight.add(claim.user_id)
                 self._tasks.start(self._run(claim))
         return len(claims)
 
@@ -157,6 +164,7 @@ class WeeklyService:
             log.exception("weekly delivery crashed user=%s", claim.user_id)
         finally:
             keeper.cancel()
+            self._in_flight.discard(claim.user_id)
             # A slot just freed up: take the next due subscription now, not at the next tick.
             self._tasks.done_with_current()
             asyncio.get_running_loop().call_soon(self._pump_soon)
