@@ -23,6 +23,7 @@ from bot.services.workflow import FlowResult, ScheduleWorkflow, StageCallback, n
 from bot.siiau.errors import InvalidCredentials
 from bot.store.documents import DeliveredDocument
 from bot.store.repository import Profile, Store
+from bot.store.schedules import StoredSchedule as StoredScheduleRecord
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +129,7 @@ class DeliveryService:
     async def stored_schedule(self, user_id: int) -> StoredSchedule | None:
         """The schedule last read for the user, and when; None before the first run."""
         stored = await self._store.schedules.load(user_id)
-        if stored is None:
-            return None
-        return StoredSchedule(codec.loads(stored.schedule_json), datetime.fromtimestamp(stored.fetched_ts, UTC))
+        return None if stored is None else _unsealed(stored)
 
     async def saved_copy(self, user_id: int) -> SavedCopy | None:
         """The stored schedule, when Telegram holds a PDF of exactly it; else None."""
@@ -140,7 +139,8 @@ class DeliveryService:
         document_ref = await self._store.find_document(user_id, stored.content_hash)
         if document_ref is None:
             return None
-        return SavedCopy(codec.loads(stored.schedule_json), datetime.fromtimestamp(stored.fetched_ts, UTC), document_ref)
+        unsealed = _unsealed(stored)
+        return SavedCopy(unsealed.schedule, unsealed.read_at, document_ref)
 
     async def _deliver(
         self,
@@ -285,6 +285,10 @@ async def run_recorded(
 def _forgotten(user_id: int, run: FlowRun) -> NotRegistered:
     log.info("user forgotten mid-run user=%s run=%s: its record is dropped", user_id, run.id)
     return NotRegistered()
+
+
+def _unsealed(stored: StoredScheduleRecord) -> StoredSchedule:
+    return StoredSchedule(codec.loads(stored.schedule_json), datetime.fromtimestamp(stored.fetched_ts, UTC))
 
 
 def _delivery(result: FlowResult, user_id: int, chat_id: int, shown: SavedCopy | None) -> Delivery:

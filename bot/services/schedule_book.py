@@ -20,7 +20,7 @@ from bot.schedule.agenda import Agenda
 from bot.schedule.days_off import DaysOff
 from bot.schedule.model import Schedule
 from bot.services.background import Background
-from bot.services.delivery import DeliveryService
+from bot.services.delivery import DeliveryService, StoredSchedule
 from bot.services.errors import AlreadyRunning
 
 log = logging.getLogger(__name__)
@@ -71,17 +71,16 @@ class ScheduleBook:
         if stored is None:
             schedule = await self.delivery.refresh(user_id, count=True)
             return KnownSchedule(schedule, self.clock(), self.agenda(schedule), refreshing=False)
-        refreshing = self.clock() - stored.read_at > self.max_age
-        if refreshing:
-            self.refresh_soon(user_id)
-        return KnownSchedule(stored.schedule, stored.read_at, self.agenda(stored.schedule), refreshing)
+        return self._answer_from(user_id, stored)
 
     async def stored(self, user_id: int) -> KnownSchedule | None:
         """The stored copy only, never a run in the foreground (digests, reminders, the feed);
         an old copy starts a refresh behind it, like `known`."""
         stored = await self.delivery.stored_schedule(user_id)
-        if stored is None:
-            return None
+        return None if stored is None else self._answer_from(user_id, stored)
+
+    def _answer_from(self, user_id: int, stored: StoredSchedule) -> KnownSchedule:
+        """The stored copy as an answer; one older than `max_age` starts a refresh behind it."""
         refreshing = self.clock() - stored.read_at > self.max_age
         if refreshing:
             self.refresh_soon(user_id)
