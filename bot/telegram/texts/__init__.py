@@ -1,7 +1,8 @@
 """Every word the bot says, in Spanish: short, friendly, one next step each.
 
-Wording is reviewed here and nowhere else. Handlers pick a text; they never
-write one.
+Wording is reviewed in this package and nowhere else: one module per feature
+(`texts/grades.py`, `texts/planner.py`, …), and this module for what came before
+them. Handlers pick a text; they never write one.
 """
 
 from __future__ import annotations
