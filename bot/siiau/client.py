@@ -16,7 +16,9 @@ import httpx
 
 from bot.config import SiiauSettings
 from bot.core.credentials import Credentials
-from bot.siiau import pages, portal_pages, registro
+from bot.schedule.grades import GradesReport
+from bot.schedule.grades import SurveyPending as SurveyPendingState
+from bot.siiau import grades_client, pages, portal_pages, registro
 from bot.siiau.errors import (
     InvalidCredentials,
     LayoutChanged,
@@ -392,6 +394,27 @@ class SiiauClient:
             if wanted <= sections.keys():
                 break
         return RegistroSchedulePage(listed, tuple(sections.values()), career, chosen)
+
+    async def grades(self, career: str) -> GradesReport | SurveyPendingState:
+        """The kárdex, the promedio and the boleta of the cycle in course (`bot.siiau.grades_client`)."""
+        return await grades_client.read_grades(self, career)
+
+    async def students_menu(self) -> str:
+        """The ALUMNOS menu: the one the Portal path walked to, else asked for."""
+        return self._students_menu or await self._menu()
+
+    async def get_page(self, url: str, params: Mapping[str, str] | None = None) -> str:
+        """A student page by path or URL (relative to the menu), classified like every page."""
+        return await self._request("GET", urljoin(f"{self._base()}{MENU}", url), params=params)
+
+    @property
+    def pidm(self) -> str:
+        return self._require_pidm()
+
+    @property
+    def survey_link(self) -> str:
+        """Where a student answers SIIAU's survey: the login page they use (a session URL would be ours)."""
+        return f"{self._portal_url}/Portal/login.xhtml" if self._portal_url else f"{self._base()}{LOGIN_FORM}"
 
     async def logout(self) -> None:
         """End the SIIAU session (one per student is allowed). Raises if SIIAU did not answer."""

@@ -340,8 +340,8 @@ _PROMEDIO_LABELS = {
 def parse_promedio(html: str) -> Promedio:
     check_survey(html)
     soup = BeautifulSoup(html, "lxml")
-    promedio = _labelled(soup, "PROMEDIO")
-    if not promedio or not re.match(r"^\d{1,3}([.,]\d+)?$", promedio):
+    promedio = _labelled(soup, "PROMEDIO", _AVERAGE)
+    if not promedio:
         error = LayoutChanged("promedio not found", fragment(html), marker="PROMEDIO <FONT>…")
         error.step = "promedio page"
         raise error
@@ -350,22 +350,28 @@ def parse_promedio(html: str) -> Promedio:
     )
 
 
-def _labelled(soup: BeautifulSoup, label: str) -> str:
-    """The value after a label: the next `<FONT>`, else the next cell."""
+_AVERAGE = re.compile(r"^\d{1,3}(?:[.,]\d+)?$")
+_ANY = re.compile(r".")
+
+
+def _labelled(soup: BeautifulSoup, label: str, valid: re.Pattern[str] = _ANY) -> str:
+    """The value after a label: the next `<FONT>`, else the next cell (the first that is `valid`)."""
     for node in soup.find_all(string=True):
-        if plain(str(node)) != label:
+        if plain(str(node)) != label or (
+            node.parent is not None and node.parent.name in ("title", "script", "head")
+        ):
             continue
         parent = node.parent
         font = parent.find_next("font") if parent is not None else None
         if isinstance(font, Tag) and plain(cell_text(font)) != label:
             value = cell_text(font)
-            if value and not value.endswith(":"):
+            if value and not value.endswith(":") and valid.match(value):
                 return value
         cell = parent.find_parent(["td", "th"]) if parent is not None else None
         if parent is not None and parent.name in ("td", "th"):
             cell = parent
         following = cell.find_next_sibling(["td", "th"]) if cell is not None else None
-        if isinstance(following, Tag) and cell_text(following):
+        if isinstance(following, Tag) and valid.match(cell_text(following)):
             return cell_text(following)
     return ""
 

@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from bot.sim.loopback import address, hung_up, loopback_server
-from bot.sim.siiau import offer_pages, pages, portal_pages
+from bot.sim.siiau import grades_pages, offer_pages, pages, portal_pages
 from bot.sim.siiau.students import SimCourse, SimStudent, demo_students
 
 LOCK_AFTER_WRONG_NIPS = 5
@@ -114,6 +114,7 @@ class SiiauSimulator:
         self._tickets: dict[str, SimStudent] = {}  # Portal → Escolar hand-over
         self._tokens: set[str] = set()
         self._one_shots: deque[_OneShot] = deque()
+        self.grades = grades_pages.GradesBoard()  # grades posted, and the grade pages' switches
         self._server = loopback_server(host, port, self._serve)
         self._thread: threading.Thread | None = None
         self.reset_stats()
@@ -460,14 +461,24 @@ class SiiauSimulator:
             self._send(request, pages.survey())
             return
         if (method, path) == ("POST", "/wal/gupmenug.menu") and form.get("p_pidm_n") == student.pidm:
-            self._send(request, pages.menu(student, options=self.faults.career_options, registro=self.faults.no_schedule_page))
+            page = pages.menu(student, options=self.faults.career_options, registro=self.faults.no_schedule_page)
+            self._send(request, self._with_grade_links(page, student))
             return
         if (method, path) == ("GET", "/wal/gupmenug.menu_sistema") and query.get("p_pidm_n") == student.pidm:
             self._send(request, portal_pages.menu_systems(student.pidm))
             return
         if (method, path) == ("GET", "/wal/gupmenug.menu") and query.get("p_pidm_n") == student.pidm:
             page = pages.menu(student, options=self.faults.career_options, registro=self.faults.no_schedule_page)
+            page = self._with_grade_links(page, student)
             self._send(request, page if query.get("p_sistema_c") == "ALUMNOS" else "<HTML><BODY>SEMS</BODY></HTML>")
+            return
+        if method == "GET" and path in grades_pages.PATHS:
+            only = student.careers[0] if len(student.careers) == 1 else None
+            career = student.career(query.get("majrp", "")) or only
+            if query.get("pidmp", student.pidm) != student.pidm or career is None:
+                self._send(request, pages.session_expired())
+            else:
+                self._send(request, self.grades.page(path, student, career))
             return
         if self.faults.no_schedule_page and self._registration(request, method, path, form, query, student):
             return
@@ -539,6 +550,12 @@ class SiiauSimulator:
         return list(found.values())
 
     # ---- helpers -----------------------------------------------------------
+    def _with_grade_links(self, menu: str, student: SimStudent) -> str:
+        """The ALUMNOS menu with its Kárdex, Promedio and (unless switched off) Boleta links."""
+        links = self.grades.menu_links(student, student.careers[0])
+        bare = '<LI><A HREF="sgphist.kardex" TARGET="Contenido">Kardex</A></LI>\n'
+        return menu.replace(bare, links) if bare in menu else menu.replace("</UL>", links + "</UL>", 1)
+
     def _session(self, cookies: SimpleCookie) -> _Session | None:
         for name, morsel in cookies.items():
             if name.endswith("SIIAUSESION"):

@@ -1,0 +1,85 @@
+"""Reading the grade pages inside a logged-in SIIAU session.
+
+Each page is found through the ALUMNOS menu's link text first ("Kárdex", "Boleta"), then, for
+the kárdex and the promedio, their direct URLs (PROTOCOL.md). A menu with no "Boleta" link means
+no boleta (between cycles). SIIAU's survey, wherever it shows, is a state: `SurveyPending`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from bot.schedule.grades import Boleta, GradesReport, Kardex, Promedio, SurveyPending
+from bot.siiau import errors, grades, registro
+from bot.siiau.errors import LayoutChanged, PageNotFound
+
+if TYPE_CHECKING:
+    from bot.siiau.client import SiiauClient
+
+log = logging.getLogger(__name__)
+
+KARDEX = "/wal/sgphist.kardex"
+PROMEDIO = "/wal/sgphist.promedio"
+
+
+async def read_grades(client: SiiauClient, career: str) -> GradesReport | SurveyPending:
+    from bot.siiau.client import located  # the client module imports this one
+
+    try:
+        with located("grades menu", "/wal/gupmenug.menu"):
+            menu = await client.students_menu()
+        kardex = await _kardex(client, menu, career)
+        with located("promedio", PROMEDIO):
+            promedio = await _promedio(client, career)
+        boleta = await _boleta(client, menu, career)
+    except errors.SurveyPending:
+        return SurveyPending(client.survey_link)
+    return GradesReport(kardex, promedio, boleta, career)
+
+
+def _with_student(url: str, pidm: str, career: str) -> str:
+    """The documented parameters on a kárdex/promedio link that lacks them."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    names = {name.lower() for name, _ in query}
+    query += [(n, v) for n, v in (("pidmp", pidm), ("majrp", career)) if n not in names]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+async def _kardex(client: SiiauClient, menu: str, career: str) -> Kardex:
+    from bot.siiau.client import located
+
+    try:
+        with located("kardex link", KARDEX):
+            link = registro.link(menu, "Kardex", career)
+            if urlsplit(link).path.lower().endswith("sgphist.kardex"):
+                link = _with_student(link, client.pidm, career)
+            return grades.parse_kardex(await client.get_page(link))
+    except LayoutChanged as error:
+        log.info("siiau kardex through the menu failed (%s); trying its URL", error.where)
+    with located("kardex", KARDEX):
+        return grades.parse_kardex(
+            await client.get_page(KARDEX, {"pidmp": client.pidm, "majrp": career})
+        )
+
+
+async def _promedio(client: SiiauClient, career: str) -> Promedio | None:
+    try:
+        return grades.parse_promedio(
+            await client.get_page(PROMEDIO, {"pidmp": client.pidm, "majrp": career})
+        )
+    except PageNotFound:
+        return None  # the kárdex and boleta still stand; the promedio line is left out
+
+
+async def _boleta(client: SiiauClient, menu: str, career: str) -> Boleta | None:
+    from bot.siiau.client import located
+
+    try:
+        link = registro.link(menu, "Boleta", career)
+    except LayoutChanged:
+        return None  # no "Boleta" in the menu: no cycle in course to show
+    with located("boleta", urlsplit(link).path or "boleta"):
+        return grades.parse_boleta(await client.get_page(link))
