@@ -38,6 +38,7 @@ from bot.services.daily import DailyNotifier, DailyService, LoggingDailyNotifier
 from bot.services.delivery import DeliveryService
 from bot.services.flow import FlowRunner, RetryPolicy
 from bot.services.gate import Gate, UserGate
+from bot.services.grades.service import GradeNotifier, GradesService
 from bot.services.login_guard import KeyedLoginGuard, LoginGuard
 from bot.services.operations import OperationsService
 from bot.services.pdf_cache import PdfCache
@@ -199,6 +200,7 @@ def build_services(
     cupos_notifier: CuposNotifier | None = None,
     calendar_words: CalendarWords | None = None,
     daily_notifier: DailyNotifier | None = None,
+    grade_notifier: GradeNotifier | None = None,
 ) -> Services:
     """The services over an open store and a workflow. `Services.aclose` closes all three."""
     gate: Gate
@@ -226,6 +228,7 @@ def build_services(
             book, CalendarLinkStore(store.engine), public_url=settings.calendar.public_url, words=calendar_words
         ),
         daily=daily,
+        grades=build_grades(settings, store, workflow, gate, delivery, grade_notifier),
     )
     services.resources.push_async_callback(store.engine.dispose)
     services.resources.push_async_callback(workflow.aclose)
@@ -234,7 +237,19 @@ def build_services(
     services.resources.push_async_callback(cupos.aclose)
     services.resources.push_async_callback(book.aclose)
     services.resources.push_async_callback(daily.aclose)
+    services.resources.push_async_callback(services.grades.aclose)
     return services
+
+
+def build_grades(
+    settings: Settings, store: Store, workflow: ScheduleWorkflow, gate: Gate, delivery: DeliveryService,
+    notifier: GradeNotifier | None = None,
+) -> GradesService:  # fmt: skip
+    """/calificaciones and grade alerts, on the workflow's session (gate, guard, breaker, slots).
+    A student is told to answer SIIAU's survey at the login page students use."""
+    siiau = settings.siiau
+    survey_link = f"{siiau.portal_url.rstrip('/')}/Portal/login.xhtml" if siiau.portal_url else siiau.base_url
+    return GradesService(store, workflow, gate, delivery, settings.grades, survey_link=survey_link, notifier=notifier)
 
 
 def build_daily(
@@ -273,7 +288,7 @@ def build_calendar_feed(settings: Settings, calendar: CalendarService) -> Calend
 async def start_services(
     settings: Settings, cipher: CredentialCipher, notifier: NotifierFactory,
     *, cupos_notifier: CuposNotifier | None = None, calendar_words: CalendarWords | None = None,
-    daily_notifier: DailyNotifier | None = None,
+    daily_notifier: DailyNotifier | None = None, grade_notifier: GradeNotifier | None = None,
 ) -> Services:  # fmt: skip
     """Everything the bot runs on: store, workflow, services and, with METRICS_PORT, the ops
     server; with CALENDAR_PORT, the calendar feed's server."""
@@ -289,7 +304,7 @@ async def start_services(
         services = build_services(
             settings, store, workflow, notifier, shared=shared, cupos_notifier=cupos_notifier,
             calendar_words=calendar_words,
-            daily_notifier=daily_notifier,
+            daily_notifier=daily_notifier, grade_notifier=grade_notifier,
         )  # fmt: skip
         opened.pop_all()
         opened.push_async_callback(services.aclose)

@@ -147,6 +147,19 @@ class DailySettings(BaseSettings):
     concurrency: int = Field(default=16, ge=1, description="digests and reminders being sent at once")
 
 
+class GradesSettings(BaseSettings):
+    model_config = _section("GRADES_")
+
+    window_days: int = Field(default=21, ge=0, description="polling starts this long before the cycle's FECHA FIN")
+    after_days: int = Field(default=60, ge=0, description="and ends this long after it, if grades are still missing")
+    poll_seconds: int = Field(default=10800, gt=0, description="each student is checked at most this often")
+    jitter: float = Field(default=0.1, ge=0, le=1, description="checks spread over this share of the interval")
+    idle_seconds: int = Field(default=7 * 86400, gt=0, description="recheck after a complete boleta or a closed window")
+    tick_seconds: float = Field(default=30.0, gt=0, description="due checks and pending alerts are claimed this often")
+    lease_seconds: int = Field(default=600, gt=0, description="a claim not finished by then is free again")
+    concurrency: int = Field(default=2, ge=1, description="grade checks at once (within SIIAU_MAX_CONCURRENCY)")
+
+
 class StoreSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -215,6 +228,10 @@ class Settings:
     @cached_property
     def daily(self) -> DailySettings:
         return DailySettings()
+
+    @cached_property
+    def grades(self) -> GradesSettings:
+        return GradesSettings()
 
     @cached_property
     def cupos(self) -> CuposSettings:

@@ -77,6 +77,10 @@ class PdfRenderer:
         view = build_view(schedule, generated_at)
         return self._templates.get_template("schedule.html.j2").render(view=view)
 
+    def template_html(self, name: str, **values: object) -> str:
+        """Another document's HTML from its own template in `bot/pdf/templates` (the kárdex)."""
+        return self._templates.get_template(name).render(**values)
+
     async def render(self, schedule: Schedule) -> bytes:
         return await self.html_to_pdf(self.html(schedule))
 

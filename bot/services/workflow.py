@@ -177,6 +177,40 @@ class ScheduleWorkflow:
         await self._recorded(result.run, body)
         return result
 
+    async def in_session(
+        self,
+        run: FlowRun,
+        credentials: Credentials,
+        requester: Requester,
+        name: str,
+        action: Callable[[Portal], Awaitable[T]],
+        on_stage: StageCallback = no_stage,
+    ) -> T:
+        """Log in, run `action` as task `name` of `run`, log out: one login, within the same
+        session slots, login guard, breaker and retries as a schedule (other features' reads,
+        e.g. grades). An expired session logs in again once, as a schedule fetch does."""
+        async with self._slots.hold(on_wait=lambda: on_stage("queued")):
+            portal = self._portal_factory()
+            try:
+                await on_stage("login")
+                await self._login(run, portal, credentials, requester)
+                await on_stage("fetch")
+
+                async def once_relogging() -> T:
+                    try:
+                        return await action(portal)
+                    except SessionExpired:
+                        await self._login_once(portal, credentials, requester)
+                        return await action(portal)
+
+                return await self._siiau_task(run, name, once_relogging)
+            finally:
+                await self._close(run, portal, credentials)
+
+    async def recorded(self, run: FlowRun, body: Callable[[], Awaitable[str]]) -> None:
+        """Run `body` as `run`: finished, logged and counted; a failure raises `FlowFailed`."""
+        await self._recorded(run, body)
+
     async def _recorded(self, run: FlowRun, body: Callable[[], Awaitable[str]]) -> None:
         """Run `body`, then finish, log and count the run.
 

@@ -351,3 +351,49 @@ class LoginPathRow(Base):
     key: Mapped[str] = mapped_column(String(32), primary_key=True)  # one row per SIIAU deployment
     path: Mapped[str] = mapped_column(String(16))
     since_ts: Mapped[float] = mapped_column(Float)
+
+
+class StoredGradesRow(Base):
+    """The student's grades as last read from SIIAU (kárdex, promedio, boleta), sealed like the
+    stored schedule: a Fernet token of the JSON."""
+
+    __tablename__ = "stored_grades"
+
+    user_id: Mapped[int] = _owned_by_user(primary_key=True)
+    grades_token: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    fetched_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class GradeWatchRow(Base):
+    """Grade alerts for one student: on or off, when the next check is due and who holds it
+    (`lease_ts`), and what the last check found (for /estado)."""
+
+    __tablename__ = "grade_watches"
+
+    user_id: Mapped[int] = _owned_by_user(primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    due_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    lease_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_check_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_outcome: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    layout_told: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GradeAlertRow(Base):
+    """One grade posting per student: written "pending" before its message goes out, "sent"
+    once Telegram took it, "seen" when the student saw it in /calificaciones first. The unique
+    key (student, keyed hash of nrc·kind·grade) makes each posting announced at most once per
+    state change; `lease_ts` keeps two senders off the same pending row."""
+
+    __tablename__ = "grade_alerts"
+    __table_args__ = (UniqueConstraint("user_id", "posting_key", name="uq_grade_alerts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = _owned_by_user(index=True)
+    posting_key: Mapped[str] = mapped_column(String(64))
+    posting_token: Mapped[str] = mapped_column(Text)  # sealed: subject, kind and grade
+    state: Mapped[str] = mapped_column(String(8), index=True)  # pending | sent | seen
+    lease_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_ts: Mapped[int] = mapped_column(BigInteger)

@@ -21,6 +21,7 @@ from bot.store.daily import DailyStore
 from bot.store.db import dialect_insert, session_factory
 from bot.store.dialogs import DialogStore
 from bot.store.documents import DeliveredDocument, open_snapshot, record_delivered
+from bot.store.grades import GradesStore
 from bot.store.login_guard import LoginGuardStore
 from bot.store.login_path import DatabaseLoginPaths
 from bot.store.models import (
@@ -33,7 +34,10 @@ from bot.store.models import (
     DialogRow,
     DocumentRow,
     FlowRunRow,
+    GradeAlertRow,
+    GradeWatchRow,
     SnapshotRow,
+    StoredGradesRow,
     StoredScheduleRow,
     SubscriptionRow,
     TaskRunRow,
@@ -73,6 +77,7 @@ class Store:
         self.shared = SharedStore(engine)
         self.login_guard = LoginGuardStore(engine)
         self.daily = DailyStore(engine)
+        self.grades = GradesStore(engine, cipher, cipher.derive_key("horario-bot grade alerts"))
         self.login_paths = DatabaseLoginPaths(engine)
 
     async def save_credentials(
@@ -250,7 +255,7 @@ class Store:
             await session.execute(delete(DialogRow).where(DialogRow.user_id == user_id))
             for table in (FlowRunRow, DocumentRow, CredentialRow, SubscriptionRow, WeeklyDeliveryRow, SnapshotRow,
                           CupoWatchRow, CupoPrefRow, StoredScheduleRow, CalendarLinkRow, DailySettingRow,
-                          DailySentRow):  # fmt: skip
+                          DailySentRow, StoredGradesRow, GradeWatchRow, GradeAlertRow):  # fmt: skip
                 await session.execute(delete(table).where(table.user_id == user_id))
             await session.execute(delete(UserRow).where(UserRow.id == user_id))
 

@@ -29,6 +29,7 @@ from bot.services.delivery import DeliveryService
 from bot.telegram import progress, texts
 from bot.telegram.cupos_notifier import TelegramCuposNotifier
 from bot.telegram.daily_notifier import TelegramDailyNotifier
+from bot.telegram.grades_notifier import TelegramGradeNotifier
 from bot.telegram.handlers import (
     calendar,
     cupos,
@@ -36,6 +37,7 @@ from bot.telegram.handlers import (
     errors,
     everyday,
     forget,
+    grades,
     register,
     schedule,
     start,
@@ -69,6 +71,7 @@ def build_application(settings: Settings) -> BotApplication:
             settings, cipher, notifier, cupos_notifier=TelegramCuposNotifier(application.bot, settings.bot.admin_chat_ids),
             calendar_words=texts.CALENDAR_WORDS,
             daily_notifier=TelegramDailyNotifier(application.bot),
+            grade_notifier=TelegramGradeNotifier(application.bot, settings.bot.admin_chat_ids),
         )
         application.bot_data["runtime"] = Runtime(settings, services, zone(settings.bot.bot_timezone))
         await progress.finish_leftovers(application.bot, services.progress)
@@ -80,6 +83,9 @@ def build_application(settings: Settings) -> BotApplication:
         )
         application.job_queue.run_repeating(  # type: ignore[union-attr]
             _daily_tick, interval=settings.daily.tick_seconds, first=1.0, name="daily-tick"
+        )
+        application.job_queue.run_repeating(  # type: ignore[union-attr]
+            _grades_tick, interval=settings.grades.tick_seconds, first=1.0, name="grades-tick"
         )
         await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
         log.info("bot ready as @%s", application.bot.username)
@@ -128,6 +134,8 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("hoy", everyday.hoy, block=False))
     application.add_handler(CommandHandler("manana", everyday.manana, block=False))
     application.add_handler(CommandHandler("siguiente", everyday.siguiente, block=False))
+    application.add_handler(CommandHandler("calificaciones", grades.calificaciones, block=False))
+    application.add_handler(CallbackQueryHandler(grades.on_button, pattern=f"^{grades.PREFIX}", block=False))
     application.add_handler(CommandHandler("olvidar", forget.ask))
     application.add_handler(CallbackQueryHandler(forget.answer, pattern="^forget:"))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, register.on_text))
@@ -145,6 +153,10 @@ async def _cupos_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _daily_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     await runtime(context).services.daily.pump()
+
+
+async def _grades_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await runtime(context).services.grades.pump()
 
 
 def run() -> int:

@@ -9,6 +9,7 @@ from bot.telegram import texts
 from bot.telegram.handlers.weekly import weekly_line_of
 from bot.telegram.private import private_only
 from bot.telegram.runtime import runtime
+from bot.telegram.texts import grades as grades_words
 
 
 @private_only("estado")
@@ -23,6 +24,9 @@ async def estado(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     p = status.profile
     weekly_line = weekly_line_of(await rt.services.weekly.view(user.id), rt.zone)
+    alerts = await rt.services.grades.alerts(user.id)
+    last_check = alerts.last_check.astimezone(rt.zone) if alerts.last_check else None
+    weekly_line += "\n" + grades_words.status_line(alerts.enabled, last_check, alerts.last_outcome)
     await message.reply_text(
         texts.status(p.code_hint, p.career, p.career_name, p.rejected, status.runs, rt.zone, weekly_line)
     )

@@ -1,0 +1,60 @@
+"""When a student's grades are checked: polite polling around the end of the cycle in course.
+
+A check is due only while the cycle in course has subjects without a grade, from
+`GRADES_WINDOW_DAYS` before its last class date (FECHA FIN) until `GRADES_AFTER_DAYS` after it.
+Each student is checked at most every `GRADES_POLL_SECONDS`, later by up to `GRADES_JITTER` of
+it, so checks spread out. Outside the window, or once every subject has its grade, the next
+look is `GRADES_IDLE_SECONDS` away (a new cycle's boleta shows up there).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, time, timedelta
+
+from bot.config import GradesSettings
+from bot.schedule.grades import Boleta
+from bot.schedule.model import Schedule
+
+
+def cycle_end(schedule: Schedule | None) -> date | None:
+    """FECHA FIN of the cycle in course: the last day of its latest session."""
+    if schedule is None:
+        return None
+    days = [s.last_day for c in schedule.courses for s in c.sessions if s.last_day is not None]
+    return max(days) if days else None
+
+
+def first_due(now: datetime, settings: GradesSettings, rng: random.Random) -> datetime:
+    """Right after alerts are turned on: soon, spread over a tenth of the interval."""
+    return now + timedelta(seconds=rng.uniform(0, settings.poll_seconds * settings.jitter))
+
+
+def next_due(
+    now: datetime,
+    end: date | None,
+    boleta: Boleta | None,
+    settings: GradesSettings,
+    rng: random.Random,
+) -> datetime:
+    """When to check next, after a check that read `boleta` (None: no boleta in the menu)."""
+    interval = timedelta(seconds=settings.poll_seconds * (1 + rng.uniform(0, settings.jitter)))
+    idle = now + timedelta(seconds=settings.idle_seconds)
+    if end is not None:
+        start = datetime.combine(end - timedelta(days=settings.window_days), time(0), UTC)
+        stop = datetime.combine(end + timedelta(days=settings.after_days), time(23, 59), UTC)
+        if now < start:
+            return start + timedelta(seconds=rng.uniform(0, settings.poll_seconds))
+        if now > stop:
+            return idle
+    if boleta is None or not boleta.rows or boleta.complete:
+        return idle
+    return now + interval
+
+
+def in_window(
+    now: datetime, end: date | None, boleta: Boleta | None, settings: GradesSettings
+) -> bool:
+    """Whether a check now would be a poll inside the window (for /estado and the bench)."""
+    due = next_due(now, end, boleta, settings, random.Random(0))
+    return due - now <= timedelta(seconds=settings.poll_seconds * (1 + settings.jitter))
