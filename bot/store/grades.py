@@ -140,7 +140,7 @@ class GradesStore:
             found = await session.execute(
                 select(UserRow.id, UserRow.chat_id).where(UserRow.id.in_([r[0] for r in rows]))
             )
-            chats = dict(found.tuples().all())
+            chats = {int(row[0]): int(row[1]) for row in found}
         return [GradeClaim(u, chats[u], int(d)) for u, d in rows if u in chats and d is not None]
 
     async def release(
@@ -246,7 +246,7 @@ class GradesStore:
             found = await session.execute(
                 select(UserRow.id, UserRow.chat_id).where(UserRow.id.in_({r[1] for r in rows}))
             )
-            chats = dict(found.tuples().all())
+            chats = {int(row[0]): int(row[1]) for row in found}
         alerts = []
         for alert_id, user, token in sorted(rows):
             try:
@@ -274,4 +274,4 @@ class GradesStore:
         if user_id is not None:
             query = query.where(GradeAlertRow.user_id == user_id)
         async with self._sessions() as session:
-            return dict((await session.execute(query)).tuples().all())
+            return {str(row[0]): int(row[1]) for row in await session.execute(query)}

@@ -1,0 +1,268 @@
+"""Grade alerts at the service level, on an injected clock, the SIIAU simulator and a real store
+(SQLite and PostgreSQL): at least once across a crash, once per posting across two replicas, the
+polite window, a changed layout told once, a rejected NIP stopping checks."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from bot.config import GradesSettings
+from bot.core.credentials import Credentials
+from bot.schedule import codec
+from bot.schedule.grades import Boleta, BoletaRow, Grade, Posting
+from bot.schedule.model import Course, Day, Schedule, Session
+from bot.services.breaker import BreakerState
+from bot.services.delivery import DeliveryService
+from bot.services.errors import RecipientGone
+from bot.services.gate import UserGate
+from bot.services.grades import window
+from bot.services.grades.service import GradesService
+from bot.services.workflow import ScheduleWorkflow
+from bot.siiau.errors import LayoutChanged
+from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
+from bot.store.crypto import CredentialCipher
+from bot.store.db import create_engine, migrate
+from bot.store.repository import Store
+from bot.telegram.handlers.grades import GradesButton, button_data, parse_button
+from tests.weekly_kit import Clock
+from tests.workflow_kit import make_workflow
+
+KEY = CredentialCipher.generate_key()
+USER = 5100
+NOW = datetime(2025, 12, 1, 12, tzinfo=UTC)  # 12 days before the simulator's FECHA FIN (13-12-2025)
+
+
+@dataclass
+class Recorder:
+    grades: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    operator: list[str] = field(default_factory=list)
+    fail_next: int = 0
+
+    async def send_grade(self, chat_id: int, posting: Posting) -> None:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise ConnectionError("Telegram did not answer")
+        self.grades.append(f"{posting.name}: {posting.value} ({posting.kind.value})")
+
+    async def send_notice(self, chat_id: int, notice: str, survey_link: str = "") -> None:
+        self.notices.append(notice)
+
+    async def send_operator_notice(self, error: LayoutChanged) -> None:
+        self.operator.append(error.where)
+
+
+@pytest.fixture
+def siiau() -> object:
+    with SiiauSimulator(seed=7) as simulator:
+        yield simulator
+        assert simulator.open_sessions() == []
+
+
+class Replica:
+    def __init__(self, store: Store, service: GradesService, workflow: ScheduleWorkflow) -> None:
+        self.store, self.service, self.workflow = store, service, workflow
+
+
+async def replica(
+    db_url: str, siiau: SiiauSimulator, clock: Clock, notifier: Recorder, **options: object
+) -> Replica:
+    engine = create_engine(db_url)
+    await migrate(engine)
+    store = Store(engine, CredentialCipher([KEY]))
+    workflow = make_workflow(siiau.url, login="direct")
+    gate = UserGate(100)
+    delivery = DeliveryService(store, workflow, gate, clock=clock)
+    settings = GradesSettings(
+        **{"poll_seconds": 3600, "jitter": 0.0, "lease_seconds": 60, **options}
+    )  # type: ignore[arg-type]
+    service = GradesService(store, workflow, gate, delivery, settings, survey_link="https://x/Portal/login.xhtml",
+                            notifier=notifier, clock=clock, rng=random.Random(1))  # fmt: skip
+    return Replica(store, service, workflow)
+
+
+def schedule_ending(end: date) -> Schedule:
+    session = Session(
+        (Day.MONDAY,), time(7), time(8, 55), "DEDX", "A1", "P", end - timedelta(days=100), end
+    )
+    return Schedule(
+        "202520",
+        "2025-B",
+        "A",
+        DEMO_CODE,
+        "INCO",
+        "ING",
+        (Course("1", "I1", "X", "D1", 8, (session,)),),
+    )
+
+
+async def enrol(r: Replica, clock: Clock) -> None:
+    await r.store.save_credentials(
+        USER, USER, Credentials(DEMO_CODE, DEMO_NIP), "INCO", "INGENIERIA"
+    )
+    schedule = schedule_ending(date(2025, 12, 13))
+    await r.store.schedules.save(
+        USER, codec.dumps(schedule), schedule.content_hash, int(clock().timestamp())
+    )
+    await r.service.set_alerts(USER, True)
+
+
+async def due_check(r: Replica, clock: Clock) -> str:
+    """Move the clock to the student's next check and run it as the job does."""
+    watch = await r.store.grades.watch(USER)
+    assert watch is not None and watch.due_ts is not None
+    clock.now = max(clock.now, datetime.fromtimestamp(watch.due_ts, UTC))
+    claims = await r.service.claim(int(clock.now.timestamp()), 4)
+    assert [c.user_id for c in claims] == [USER]
+    return await r.service.process(claims[0])
+
+
+async def close(*replicas: Replica) -> None:
+    for r in replicas:
+        await r.service.aclose()
+        await r.store.engine.dispose()
+
+
+async def test_a_grade_is_sent_after_a_crash_between_recording_and_sending(
+    db_url: str, siiau: SiiauSimulator
+) -> None:
+    clock, sent = Clock(NOW), Recorder(fail_next=1)
+    a = await replica(db_url, siiau, clock, sent)
+    try:
+        await enrol(a, clock)
+        siiau.grades.post(DEMO_CODE, "179961", "95")
+        assert await due_check(a, clock) == "ok"
+        assert sent.grades == [] and await a.store.grades.counts(USER) == {"pending": 1}
+        b = await replica(db_url, siiau, clock, sent)  # the process after the restart
+        clock.advance(seconds=61)  # the dead sender's lease on the alert ran out
+        assert await b.service.send_pending() == 1
+        assert await a.service.send_pending() == 0 and await b.service.send_pending() == 0
+        assert sent.grades == ["COMPUTACION TOLERANTE A FALLAS: 95 (ordinario)"]
+        assert await due_check(b, clock) == "ok" and len(sent.grades) == 1
+        await close(b)
+    finally:
+        await close(a)
+
+
+async def test_two_replicas_announce_each_posting_once_and_a_seen_grade_never(
+    db_url: str, siiau: SiiauSimulator
+) -> None:
+    clock, sent = Clock(NOW), Recorder()
+    a = await replica(db_url, siiau, clock, sent)
+    b = await replica(db_url, siiau, clock, sent)
+    try:
+        await enrol(a, clock)
+        siiau.grades.post(DEMO_CODE, "179961", "95")
+        answer = await a.service.check(USER)  # the student saw it first
+        assert answer.report is not None and answer.new == ()
+        siiau.grades.post(DEMO_CODE, "181002", "88")
+        for r in (a, b, a, b):
+            clock.advance(seconds=3601)
+            await due_check(r, clock)
+        assert sent.grades == ["SISTEMAS OPERATIVOS: 88 (ordinario)"]
+        siiau.grades.post(DEMO_CODE, "181002", "90")  # corrected
+        siiau.grades.post(DEMO_CODE, "179961", "60", extraordinaria=True)
+        clock.advance(seconds=3601)
+        await due_check(b, clock)
+        assert sent.grades[1:] == [
+            "COMPUTACION TOLERANTE A FALLAS: 60 (extraordinario)",
+            "SISTEMAS OPERATIVOS: 90 (ordinario)",
+        ]
+    finally:
+        await close(a, b)
+
+
+async def test_layout_change_told_once_survey_not_a_failure_and_rejected_nip_stops(
+    db_url: str, siiau: SiiauSimulator
+) -> None:
+    clock, sent = Clock(NOW), Recorder()
+    a = await replica(db_url, siiau, clock, sent)
+    try:
+        await enrol(a, clock)
+        siiau.grades.changed_layout = True
+        assert [await due_check(a, clock) for _ in range(3)] == ["layout_changed"] * 3
+        assert sent.notices == ["layout"] and len(sent.operator) == 3
+        siiau.grades.changed_layout = False
+        siiau.grades.survey.add(DEMO_CODE)
+        assert [await due_check(a, clock) for _ in range(6)] == [
+            "survey"
+        ] * 6  # past the breaker's threshold
+        assert sent.notices == ["layout", "survey"]
+        assert (
+            await a.workflow.breaker.state() is BreakerState.CLOSED
+        )  # a survey is no SIIAU failure
+        siiau.grades.survey.clear()
+        siiau.student(DEMO_CODE).nip = "otro"
+        assert await due_check(a, clock) == "rejected"
+        assert sent.notices[-1] == "rejected" and siiau.wrong_nips[DEMO_CODE] == 1
+        watch = await a.store.grades.watch(USER)
+        assert watch is not None and not watch.enabled and watch.due_ts is None
+        clock.advance(days=30)
+        assert await a.service.claim(int(clock.now.timestamp()), 4) == []
+    finally:
+        await close(a)
+
+
+async def test_a_gone_chat_turns_alerts_off(db_url: str, siiau: SiiauSimulator) -> None:
+    clock = Clock(NOW)
+
+    class Gone(Recorder):
+        async def send_grade(self, chat_id: int, posting: Posting) -> None:
+            raise RecipientGone("blocked")
+
+    a = await replica(db_url, siiau, clock, Gone())
+    try:
+        await enrol(a, clock)
+        siiau.grades.post(DEMO_CODE, "179961", "95")
+        await due_check(a, clock)
+        watch = await a.store.grades.watch(USER)
+        assert watch is not None and not watch.enabled
+        assert await a.store.grades.counts(USER) == {"sent": 1}
+    finally:
+        await close(a)
+
+
+SETTINGS = GradesSettings(
+    window_days=21, after_days=60, poll_seconds=10800, jitter=0.1, idle_seconds=604800
+)  # type: ignore[call-arg]
+END = date(2025, 12, 13)
+OPEN = Boleta(
+    (
+        BoletaRow("1", "I1", "X", Grade("90"), False, None, False),
+        BoletaRow("2", "I2", "Y", None, False, None, False),
+    )
+)
+DONE = Boleta((BoletaRow("1", "I1", "X", Grade("90"), False, None, False),))
+
+
+@pytest.mark.parametrize(
+    ("now", "boleta", "low", "high"),
+    [
+        (datetime(2025, 11, 1, tzinfo=UTC), OPEN, datetime(2025, 11, 22, tzinfo=UTC), datetime(2025, 11, 22, 3, tzinfo=UTC)),
+        (datetime(2025, 12, 1, tzinfo=UTC), OPEN, datetime(2025, 12, 1, 3, tzinfo=UTC), datetime(2025, 12, 1, 3, 18, tzinfo=UTC)),
+        (datetime(2025, 12, 1, tzinfo=UTC), DONE, datetime(2025, 12, 8, tzinfo=UTC), datetime(2025, 12, 8, tzinfo=UTC)),
+        (datetime(2026, 2, 20, tzinfo=UTC), OPEN, datetime(2026, 2, 27, tzinfo=UTC), datetime(2026, 2, 27, tzinfo=UTC)),
+        (datetime(2025, 12, 1, tzinfo=UTC), None, datetime(2025, 12, 8, tzinfo=UTC), datetime(2025, 12, 8, tzinfo=UTC)),
+    ],
+)  # fmt: skip
+def test_polling_window(
+    now: datetime, boleta: Boleta | None, low: datetime, high: datetime
+) -> None:
+    for seed in range(20):
+        due = window.next_due(now, END, boleta, SETTINGS, random.Random(seed))
+        assert low <= due <= high
+
+
+def test_buttons_round_trip_and_forged_data_is_refused() -> None:
+    for button in (
+        GradesButton(kardex=True),
+        GradesButton(alerts=True),
+        GradesButton(alerts=False),
+    ):
+        assert parse_button(button_data(button)) == button
+    for forged in ("cal:", "cal:a:2", "cal:k:1", "dly:h:7", "", None, "cal:a:1" * 10):
+        assert parse_button(forged) is None
