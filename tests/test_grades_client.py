@@ -73,8 +73,11 @@ async def test_no_boleta_link_and_a_survey(
     await client.login(DEMO)
     report = await client.grades("INCO")
     assert isinstance(report, GradesReport) and report.boleta is None
+    assert await client.boleta("INCO") is None
     siiau.grades.survey.add(DEMO_CODE)
     assert await client.grades("INCO") == SurveyPending(f"{siiau.url}/Portal/login.xhtml")
+    siiau.grades.no_boleta.clear()
+    assert await client.boleta("INCO") == SurveyPending(f"{siiau.url}/Portal/login.xhtml")
 
 
 async def test_a_grade_posted_officially_reaches_the_kardex_and_a_changed_boleta_is_refused(
@@ -88,6 +91,9 @@ async def test_a_grade_posted_officially_reaches_the_kardex_and_a_changed_boleta
     assert report.kardex.cycles[-1].label == "Calendario 25 B"
     assert report.kardex.cycles[-1].rows[0].grade.failing
     assert report.boleta.rows[2].ordinaria_in_kardex
+    before = siiau.requests
+    assert await client.boleta("INCO") == report.boleta
+    assert siiau.requests - before == 2  # the menu and the boleta: what an alert check costs after login
     siiau.grades.changed_layout = True
     with pytest.raises(LayoutChanged) as caught:
         await client.grades("INCO")

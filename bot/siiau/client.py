@@ -16,7 +16,7 @@ import httpx
 
 from bot.config import SiiauSettings
 from bot.core.credentials import Credentials
-from bot.schedule.grades import GradesReport
+from bot.schedule.grades import Boleta, GradesReport
 from bot.schedule.grades import SurveyPending as SurveyPendingState
 from bot.siiau import grades_client, pages, portal_pages, registro
 from bot.siiau.errors import (
@@ -398,6 +398,10 @@ class SiiauClient:
     async def grades(self, career: str) -> GradesReport | SurveyPendingState:
         """The kárdex, the promedio and the boleta of the cycle in course (`bot.siiau.grades_client`)."""
         return await grades_client.read_grades(self, career)
+
+    async def boleta(self, career: str) -> Boleta | None | SurveyPendingState:
+        """Only the boleta of the cycle in course (what an alert check needs): fewer requests."""
+        return await grades_client.read_boleta(self, career)
 
     async def students_menu(self) -> str:
         """The ALUMNOS menu: the one the Portal path walked to, else asked for."""

@@ -39,6 +39,18 @@ async def read_grades(client: SiiauClient, career: str) -> GradesReport | Survey
     return GradesReport(kardex, promedio, boleta, career)
 
 
+async def read_boleta(client: SiiauClient, career: str) -> Boleta | None | SurveyPending:
+    """Only the boleta (an alert check): the menu, then its "Boleta" link; None without one."""
+    from bot.siiau.client import located
+
+    try:
+        with located("grades menu", "/wal/gupmenug.menu"):
+            menu = await client.students_menu()
+        return await _boleta(client, menu, career)
+    except errors.SurveyPending:
+        return SurveyPending(client.survey_link)
+
+
 def _with_student(url: str, pidm: str, career: str) -> str:
     """The documented parameters on a kárdex/promedio link that lacks them."""
     parts = urlsplit(url)

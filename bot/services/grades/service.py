@@ -19,7 +19,7 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -27,7 +27,7 @@ from bot.config import GradesSettings
 from bot.core import logcontext
 from bot.core.records import FlowRun, utcnow
 from bot.schedule import grades as model
-from bot.schedule.grades import GradeKind, GradesReport, Posting, SurveyPending
+from bot.schedule.grades import Boleta, GradeKind, GradesReport, Posting, SurveyPending
 from bot.services.background import Background
 from bot.services.delivery import DeliveryService, run_recorded
 from bot.services.errors import AlreadyRunning, CredentialsRejected, NotRegistered, RecipientGone
@@ -46,11 +46,14 @@ RETRY_AFTER_FAILURE = timedelta(minutes=15)  # SIIAU down mid-check: the next ch
 BUSY_RETRY = timedelta(minutes=5)  # the student's own run holds the gate
 ALERT_LEASE_SECONDS = 60
 ALERTS_PER_PASS = 50
+_Read = GradesReport | Boleta | None | SurveyPending
 
 
 @runtime_checkable
 class GradesPortal(Protocol):
     async def grades(self, career: str) -> GradesReport | SurveyPending: ...
+
+    async def boleta(self, career: str) -> Boleta | None | SurveyPending: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,14 +213,35 @@ class GradesService:
     async def _read(
         self, stored: StoredCredentials, kind: str, on_stage: StageCallback
     ) -> GradesReport | SurveyPending:
+        read = await self._read_with(
+            stored, kind, on_stage, lambda portal, career: portal.grades(career)
+        )
+        assert isinstance(read, GradesReport | SurveyPending)
+        return read
+
+    async def _read_boleta(self, stored: StoredCredentials) -> Boleta | None | SurveyPending:
+        """An alert check reads only the boleta: login, menu, boleta, logout."""
+        read = await self._read_with(
+            stored, "grades_poll", no_stage, lambda portal, career: portal.boleta(career)
+        )
+        assert not isinstance(read, GradesReport)
+        return read
+
+    async def _read_with(
+        self,
+        stored: StoredCredentials,
+        kind: str,
+        on_stage: StageCallback,
+        reading: Callable[[GradesPortal, str], Awaitable[_Read]],
+    ) -> _Read:
         user_id, career = stored.profile.user_id, stored.profile.career
         run = FlowRun(name="calificaciones", kind=kind)
-        found: list[GradesReport | SurveyPending] = []
+        found: list[_Read] = []
 
-        async def action(portal: Portal) -> GradesReport | SurveyPending:
+        async def action(portal: Portal) -> _Read:
             if not isinstance(portal, GradesPortal):
                 raise SiiauError("this portal adapter cannot read grades")
-            return await portal.grades(career)
+            return await reading(portal, career)
 
         async def body() -> str:
             try:
@@ -316,7 +340,7 @@ class GradesService:
             return "rejected", None, None
         try:
             async with self._gate.admit(claim.user_id, count=False):
-                read = await self._read(stored, "grades_poll", no_stage)
+                read = await self._read_boleta(stored)
         except AlreadyRunning:
             return "busy", now + BUSY_RETRY, None
         except NotRegistered:
@@ -341,12 +365,21 @@ class GradesService:
             if watch.last_outcome != "survey":
                 await self._notice(claim.chat_id, "survey", read.link)
             return "survey", now + timedelta(seconds=self.settings.poll_seconds), False
-        await self._keep(claim.user_id, read, now)
-        postings = model.postings(read)
+        report = await self._with_boleta(claim.user_id, read)
+        if report is not None:
+            await self._keep(claim.user_id, report, now)
+        postings = model.postings(GradesReport(model.Kardex(()), None, read))
         await self._grades.record(claim.user_id, [(p.key, posting_json(p)) for p in postings], PENDING,
                                   int(now.timestamp()))  # fmt: skip
         await self.send_pending(claim.user_id)
-        return "ok", window.next_due(now, end, read.boleta, self.settings, self._rng), False
+        return "ok", window.next_due(now, end, read, self.settings, self._rng), False
+
+    async def _with_boleta(self, user_id: int, boleta: Boleta | None) -> GradesReport | None:
+        """The stored copy with this boleta in it (None with no copy: /calificaciones reads it all)."""
+        shown = await self.stored(user_id)
+        if shown is None or shown.report.boleta == boleta:
+            return None
+        return replace(shown.report, boleta=boleta)
 
     def _after_failure(self, now: datetime) -> datetime:
         return now + min(RETRY_AFTER_FAILURE, timedelta(seconds=self.settings.poll_seconds))
