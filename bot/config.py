@@ -153,7 +153,7 @@ class GradesSettings(BaseSettings):
     window_days: int = Field(default=21, ge=0, description="polling starts this long before the cycle's FECHA FIN")
     after_days: int = Field(default=60, ge=0, description="and ends this long after it, if grades are still missing")
     poll_seconds: int = Field(default=10800, gt=0, description="each student is checked at most this often")
-    jitter: float = Field(default=0.1, ge=0, le=1, description="checks spread over this share of the interval")
+    jitter_seconds: int = Field(default=30, ge=0, description="each interval is longer by up to this, at random")
     idle_seconds: int = Field(default=7 * 86400, gt=0, description="recheck after a complete boleta or a closed window")
     tick_seconds: float = Field(default=30.0, gt=0, description="due checks and pending alerts are claimed this often")
     lease_seconds: int = Field(default=600, gt=0, description="a claim not finished by then is free again")

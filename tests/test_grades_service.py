@@ -78,7 +78,7 @@ async def replica(
     gate = UserGate(100)
     delivery = DeliveryService(store, workflow, gate, clock=clock)
     settings = GradesSettings(
-        **{"poll_seconds": 3600, "jitter": 0.0, "lease_seconds": 60, **options}
+        **{"poll_seconds": 3600, "jitter_seconds": 0, "lease_seconds": 60, **options}
     )  # type: ignore[arg-type]
     service = GradesService(store, workflow, gate, delivery, settings, survey_link="https://x/Portal/login.xhtml",
                             notifier=notifier, clock=clock, rng=random.Random(1))  # fmt: skip
@@ -227,7 +227,7 @@ async def test_a_gone_chat_turns_alerts_off(db_url: str, siiau: SiiauSimulator) 
 
 
 SETTINGS = GradesSettings(
-    window_days=21, after_days=60, poll_seconds=10800, jitter=0.1, idle_seconds=604800
+    window_days=21, after_days=60, poll_seconds=10800, jitter_seconds=30, idle_seconds=604800
 )  # type: ignore[call-arg]
 END = date(2025, 12, 13)
 OPEN = Boleta(
@@ -243,7 +243,7 @@ DONE = Boleta((BoletaRow("1", "I1", "X", Grade("90"), False, None, False),))
     ("now", "boleta", "low", "high"),
     [
         (datetime(2025, 11, 1, tzinfo=UTC), OPEN, datetime(2025, 11, 22, tzinfo=UTC), datetime(2025, 11, 22, 3, tzinfo=UTC)),
-        (datetime(2025, 12, 1, tzinfo=UTC), OPEN, datetime(2025, 12, 1, 3, tzinfo=UTC), datetime(2025, 12, 1, 3, 18, tzinfo=UTC)),
+        (datetime(2025, 12, 1, tzinfo=UTC), OPEN, datetime(2025, 12, 1, 3, tzinfo=UTC), datetime(2025, 12, 1, 3, 0, 30, tzinfo=UTC)),
         (datetime(2025, 12, 1, tzinfo=UTC), DONE, datetime(2025, 12, 8, tzinfo=UTC), datetime(2025, 12, 8, tzinfo=UTC)),
         (datetime(2026, 2, 20, tzinfo=UTC), OPEN, datetime(2026, 2, 27, tzinfo=UTC), datetime(2026, 2, 27, tzinfo=UTC)),
         (datetime(2025, 12, 1, tzinfo=UTC), None, datetime(2025, 12, 8, tzinfo=UTC), datetime(2025, 12, 8, tzinfo=UTC)),

@@ -2,8 +2,9 @@
 
 A check is due only while the cycle in course has subjects without a grade, from
 `GRADES_WINDOW_DAYS` before its last class date (FECHA FIN) until `GRADES_AFTER_DAYS` after it.
-Each student is checked at most every `GRADES_POLL_SECONDS`, later by up to `GRADES_JITTER` of
-it, so checks spread out. Outside the window, or once every subject has its grade, the next
+Each student is checked at most every `GRADES_POLL_SECONDS`, later by up to
+`GRADES_JITTER_SECONDS`; when the window opens, students' first checks are spread over one whole
+interval, so their logins never bunch up. Outside the window, or once every subject has its grade, the next
 look is `GRADES_IDLE_SECONDS` away (a new cycle's boleta shows up there).
 """
 
@@ -26,8 +27,8 @@ def cycle_end(schedule: Schedule | None) -> date | None:
 
 
 def first_due(now: datetime, settings: GradesSettings, rng: random.Random) -> datetime:
-    """Right after alerts are turned on: soon, spread over a tenth of the interval."""
-    return now + timedelta(seconds=rng.uniform(0, settings.poll_seconds * settings.jitter))
+    """Right after alerts are turned on: soon (students turn them on at their own times)."""
+    return now + timedelta(seconds=rng.uniform(0, settings.jitter_seconds))
 
 
 def next_due(
@@ -38,7 +39,7 @@ def next_due(
     rng: random.Random,
 ) -> datetime:
     """When to check next, after a check that read `boleta` (None: no boleta in the menu)."""
-    interval = timedelta(seconds=settings.poll_seconds * (1 + rng.uniform(0, settings.jitter)))
+    interval = timedelta(seconds=settings.poll_seconds + rng.uniform(0, settings.jitter_seconds))
     idle = now + timedelta(seconds=settings.idle_seconds)
     if end is not None:
         start = datetime.combine(end - timedelta(days=settings.window_days), time(0), UTC)
@@ -50,11 +51,3 @@ def next_due(
     if boleta is None or not boleta.rows or boleta.complete:
         return idle
     return now + interval
-
-
-def in_window(
-    now: datetime, end: date | None, boleta: Boleta | None, settings: GradesSettings
-) -> bool:
-    """Whether a check now would be a poll inside the window (for /estado and the bench)."""
-    due = next_due(now, end, boleta, settings, random.Random(0))
-    return due - now <= timedelta(seconds=settings.poll_seconds * (1 + settings.jitter))
