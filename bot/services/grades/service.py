@@ -139,6 +139,7 @@ class GradesService:
         self._rng = rng or random.Random()
         self._tasks = Background()
         self._claiming = asyncio.Lock()
+        self._closed = False
         self.outcomes: Counter[str] = Counter()  # this process's checks and alerts, by outcome
 
     # ---- /calificaciones ---------------------------------------------------------------
@@ -422,6 +423,8 @@ class GradesService:
     async def pump(self) -> int:
         """Send what is pending, then claim due checks as room allows and start them."""
         async with self._claiming:
+            if self._closed:
+                return 0
             await self.send_pending()
             room = self.settings.concurrency - len(self._tasks)
             claims = await self.claim(int(self.clock().timestamp()), room)
@@ -434,10 +437,25 @@ class GradesService:
             await self.process(claim)
         except Exception:
             log.exception("grade check crashed user=%s", claim.user_id)
+        finally:
+            self._tasks.done_with_current()
+            # A slot is free: claim the next due check now, not a tick later, so a tick
+            # longer than a check never caps how many checks run.
+            asyncio.get_running_loop().call_soon(self._pump_soon)
+
+    def _pump_soon(self) -> None:
+        task = asyncio.ensure_future(self.pump())
+        task.add_done_callback(_log_pump_failure)
 
     async def drain(self) -> None:
         await self._tasks.drain(self.pump)
 
     async def aclose(self) -> None:
         """Stop checks in flight; their leases run out and another tick takes them over."""
+        self._closed = True
         await self._tasks.cancel()
+
+
+def _log_pump_failure(task: asyncio.Future[int]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("grades pump failed: %s", type(task.exception()).__name__)
