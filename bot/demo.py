@@ -50,11 +50,15 @@ def run_demo(out_dir: str = "demo-out") -> int:
             "SIIAU_PORTAL_URL": siiau.url,
             "SIIAU_OFFER_URL": offer.url,
             "CUPOS_POLL_SECONDS": "2", "CUPOS_TICK_SECONDS": "0.5", "CUPOS_JITTER_SECONDS": "0",
+            # Grade alerts every 2 s, and the window held open (the simulator's cycle ended long ago);
+            # the login guard's hourly cap raised to match, for this one demo student.
+            "GRADES_POLL_SECONDS": "2", "GRADES_TICK_SECONDS": "0.5", "GRADES_JITTER_SECONDS": "0",
+            "GRADES_AFTER_DAYS": "100000", "SIIAU_MAX_LOGINS_PER_HOUR": "60",
         })  # fmt: skip
-        return asyncio.run(_play(telegram, out, offer))
+        return asyncio.run(_play(telegram, out, offer, siiau))
 
 
-async def _play(telegram: BotApiStandIn, out: Path, offer: OfferSimulator) -> int:
+async def _play(telegram: BotApiStandIn, out: Path, offer: OfferSimulator, siiau: SiiauSimulator) -> int:
     application = build_application(Settings())
     async with application:
         # post_init/post_shutdown run by themselves only under run_polling().
@@ -64,6 +68,7 @@ async def _play(telegram: BotApiStandIn, out: Path, offer: OfferSimulator) -> in
         try:
             pdf_path = await asyncio.to_thread(_conversation, telegram, out)
             await asyncio.to_thread(_seat_alert, telegram, offer)
+            await asyncio.to_thread(_grades, telegram, siiau)
         finally:
             await application.updater.stop()  # type: ignore[union-attr]
             await application.stop()
@@ -114,3 +119,15 @@ def _seat_alert(telegram: BotApiStandIn, offer: OfferSimulator) -> None:
     telegram.wait_for_text(user, "te aviso", after=step)
     offer.set_free("180245", 2)
     telegram.wait_for(user, lambda m: m.text.startswith("🎉"), timeout=60, after=step)
+
+
+def _grades(telegram: BotApiStandIn, siiau: SiiauSimulator) -> None:
+    """/calificaciones with one grade posted, then alerts on, and SIIAU posts another one."""
+    user = DEMO_USER
+    siiau.grades.post(DEMO_CODE, "179961", "95")
+    step = telegram.user_says(user, "/calificaciones")
+    telegram.wait_for_text(user, "Promedio", timeout=60, after=step)
+    step = telegram.user_says(user, "/calificaciones avisar")
+    telegram.wait_for_text(user, "te aviso", after=step)
+    siiau.grades.post(DEMO_CODE, "181002", "88")
+    telegram.wait_for(user, lambda m: m.text.startswith("📝"), timeout=60, after=step)

@@ -30,6 +30,8 @@ def test_demo_prints_a_transcript_ending_with_a_valid_pdf(tmp_path: Path) -> Non
     assert "cada lunes a las 07:00" in result.stdout
     assert "(borró el mensaje" in result.stdout
     assert "> /cupos I5890 D" in result.stdout and "< 🎉 Hay 2 lugares en I5890 D11 (NRC 180245)" in result.stdout
+    assert "I7036 COMPUTACION TOLERANTE A FALLAS: 95 (ordinario)" in result.stdout
+    assert "< 📝 Salió tu calificación de SISTEMAS OPERATIVOS: 88 (ordinario)" in result.stdout
 
 
 def test_fetch_command_writes_a_pdf_and_prints_the_run_log(tmp_path: Path) -> None:

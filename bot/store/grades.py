@@ -23,7 +23,7 @@ from bot.store.db import dialect_insert, rows_affected, session_factory
 from bot.store.models import GradeAlertRow, GradeWatchRow, StoredGradesRow, UserRow
 from bot.store.owned import write_for_user
 
-PENDING, SENT, SEEN = "pending", "sent", "seen"
+PENDING, SENT, SEEN, LOST = "pending", "sent", "seen", "lost"
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,16 +247,18 @@ class GradesStore:
                 select(UserRow.id, UserRow.chat_id).where(UserRow.id.in_({r[1] for r in rows}))
             )
             chats = {int(row[0]): int(row[1]) for row in found}
-        alerts = []
+        alerts, unreadable = [], []
         for alert_id, user, token in sorted(rows):
             try:
-                alerts.append(
-                    PendingAlert(
-                        alert_id, user, chats[user], self._cipher.decrypt(token, user_id=user)
-                    )
-                )
+                text = self._cipher.decrypt(token, user_id=user)
+                alerts.append(PendingAlert(alert_id, user, chats[user], text))
             except (CredentialsUndecryptable, KeyError):
-                continue
+                unreadable.append(alert_id)  # no configured key opens it, or its user is gone
+        if unreadable:  # never claimed again: nothing could ever send it
+            async with self._sessions.begin() as session:
+                await session.execute(
+                    update(GradeAlertRow).where(GradeAlertRow.id.in_(unreadable)).values(state=LOST)
+                )
         return alerts
 
     async def settle(self, alert_id: int, state: str) -> None:

@@ -189,3 +189,19 @@ def test_olvidar_erases_grades_and_alerts(
     wait_until(lambda: rows() == [0, 0, 0], "grades left after /olvidar")
     asked = ask(botapi)
     botapi.wait_for(USER, lambda m: m.text == texts.NOT_REGISTERED, after=asked)
+
+
+def test_two_careers_use_the_one_chosen_at_registration(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    student = siiau.student("220000001")
+    register(botapi, USER, student.code, student.nip)
+    choice = botapi.wait_for_text(USER, "más de una carrera")
+    botapi.user_presses(USER, choice, "LICENCIATURA EN FISICA (LIFI)")
+    botapi.wait_for(USER, lambda m: m.message_id == choice.message_id and "Listo" in m.text)
+    siiau.grades.post(student.code, "190777", "91")
+    answer = final_answer(botapi, ask(botapi))
+    assert (
+        "F1234 MECANICA CUANTICA: 91 (ordinario)" in answer.text
+        and "BASES DE DATOS" not in answer.text
+    )
