@@ -259,9 +259,14 @@ def test_known_values_are_masked_in_every_form_and_cookies_jsf_state_and_params_
     assert "majrp=INCO" in output  # a career code is not personal
 
 
-@pytest.mark.parametrize("names_as", ["raw", "named", "numeric"])
 @pytest.mark.parametrize(
-    ("login", "block"), [("direct", "td"), ("portal", "th"), ("portal", "td"), ("direct", "th")]
+    ("login", "block", "names_as"),
+    [
+        ("direct", "td", "raw"),
+        ("portal", "th", "named"),
+        ("portal", "td", "numeric"),
+        ("direct", "th", "named"),
+    ],
 )
 async def test_diagnose_capture_through_the_simulator(
     tmp_path: Path, login: str, block: str, names_as: str
