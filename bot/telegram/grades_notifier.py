@@ -9,18 +9,23 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.schedule.grades import Posting
+from bot.services.captures import PageCapturer
 from bot.services.errors import RecipientGone
 from bot.siiau.errors import LayoutChanged
 from bot.telegram import texts
 from bot.telegram.texts import grades as words
+from bot.telegram.texts.captures import capture_saved
 
 log = logging.getLogger(__name__)
 
 
 class TelegramGradeNotifier:
-    def __init__(self, bot: Bot, admin_chat_ids: Sequence[int] = ()) -> None:
+    def __init__(
+        self, bot: Bot, admin_chat_ids: Sequence[int] = (), captures: PageCapturer | None = None
+    ) -> None:
         self._bot = bot
         self._admin_chat_ids = list(admin_chat_ids)
+        self._captures = captures or PageCapturer.off()
 
     async def send_grade(self, chat_id: int, posting: Posting) -> None:
         await self._send(chat_id, words.grade_alert(posting))
@@ -30,9 +35,13 @@ class TelegramGradeNotifier:
         await self._send(chat_id, text)
 
     async def send_operator_notice(self, error: LayoutChanged) -> None:
+        saved = await self._captures.save(
+            error
+        )  # the grade page, redacted, when SIIAU_CAPTURE_DIR is set
         text = texts.admin_layout_changed(
             type(error).__name__, f"calificaciones · {error.where}", error.fragment
         )
+        text += capture_saved(saved)
         for chat_id in self._admin_chat_ids:
             try:
                 await self._bot.send_message(chat_id, text)

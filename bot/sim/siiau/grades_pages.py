@@ -167,7 +167,8 @@ class GradesBoard:
                     rows.append(_extra_row(official.extraordinaria, credits, "20/ENE/2026"))
         return (
             "<HTML>\n<HEAD><TITLE>Kardex</TITLE></HEAD>\n<BODY>\n"
-            f"<CENTER><B>K&Aacute;RDEX DEL ALUMNO</B><BR>{escape(student.name, quote=False)} ({career.code})</CENTER>\n"
+            "<CENTER><B>K&Aacute;RDEX DEL ALUMNO</B></CENTER>\n"
+            f"<P>Alumno: {escape(student.name, quote=False)}</P>\n<P>Carrera: {career.code}</P>\n"
             '<DIV ID="leyendaPromedio">\n<TABLE BORDER="0" WIDTH="90%">\n'
             + "".join(rows)
             + "</TABLE>\n<BR>\n"
@@ -196,7 +197,7 @@ class GradesBoard:
         return (
             "<HTML>\n<HEAD><TITLE>Boleta</TITLE></HEAD>\n<BODY>\n<DIV>\n"
             "<H3>Boleta de calificaciones</H3>\n"
-            f"<P>{escape(student.name, quote=False)} - {career.code} - Ciclo 2025-B</P>\n"
+            f"<P>Alumno: {escape(student.name, quote=False)}</P>\n<P>Carrera: {career.code} - Ciclo 2025-B</P>\n"
             '<TABLE BORDER="1">\n' + header + "".join(rows) + "</TABLE>\n</DIV>\n</BODY>\n</HTML>\n"
         )
 
