@@ -393,14 +393,22 @@ class GradesService:
 
     async def send_pending(self, user_id: int | None = None) -> int:
         """Send alerts still pending (this student's, or anyone's after a crash); how many went."""
-        now_ts = int(self.clock().timestamp())
-        lease = min(ALERT_LEASE_SECONDS, self.settings.lease_seconds)
         sent = 0
-        for alert in await self._grades.claim_pending(now_ts, lease, ALERTS_PER_PASS, user_id):
-            sent += await self._send(alert)
+        for alert in await self.claim_alerts(
+            int(self.clock().timestamp()), ALERTS_PER_PASS, user_id
+        ):
+            sent += await self.send_alert(alert)
         return sent
 
-    async def _send(self, alert: PendingAlert) -> int:
+    async def claim_alerts(
+        self, now_ts: int, limit: int, user_id: int | None = None
+    ) -> list[PendingAlert]:
+        """The outbox job's claim: pending alerts with a free lease, leased to this process."""
+        lease = min(ALERT_LEASE_SECONDS, self.settings.lease_seconds)
+        return await self._grades.claim_pending(now_ts, lease, limit, user_id)
+
+    async def send_alert(self, alert: PendingAlert) -> int:
+        """The outbox job's run: send one claimed alert; 1 when Telegram took it."""
         try:
             await self.notifier.send_grade(alert.chat_id, posting_from_json(alert.posting_json))
         except RecipientGone:
