@@ -28,7 +28,7 @@ from bot.core import logcontext
 from bot.core.records import FlowRun, utcnow
 from bot.schedule import grades as model
 from bot.schedule.grades import Boleta, GradeKind, GradesReport, Posting, SurveyPending
-from bot.services.background import Background
+from bot.services.background import Job, Worker
 from bot.services.delivery import DeliveryService, run_recorded
 from bot.services.errors import AlreadyRunning, CredentialsRejected, NotRegistered, RecipientGone
 from bot.services.gate import Gate
@@ -137,9 +137,17 @@ class GradesService:
         self.notifier: GradeNotifier = notifier or LoggingGradeNotifier()
         self.clock = clock
         self._rng = rng or random.Random()
-        self._tasks = Background()
-        self._claiming = asyncio.Lock()
-        self._closed = False
+        # Two jobs on the shared worker: the checks (a student due, leased until released) and the
+        # outbox (alerts written "pending" and not yet taken by Telegram, e.g. after a crash).
+        epoch = lambda: int(self.clock().timestamp())  # noqa: E731 - the store counts leases in epoch seconds
+        self._checks: Worker[GradeClaim] = Worker(
+            Job(name="grade check", room=settings.concurrency, claim=self.claim, run=self.process, clock=epoch,
+                describe=lambda c: f"user={c.user_id}", key=lambda c: c.user_id, logger=log)
+        )  # fmt: skip
+        self._outbox: Worker[PendingAlert] = Worker(
+            Job(name="grade alert", room=ALERTS_PER_PASS, claim=self.claim_alerts, run=self.send_alert, clock=epoch,
+                describe=lambda a: f"alert={a.id} user={a.user_id}", key=lambda a: a.id, logger=log)
+        )  # fmt: skip
         self.outcomes: Counter[str] = Counter()  # this process's checks and alerts, by outcome
 
     # ---- /calificaciones ---------------------------------------------------------------
@@ -427,43 +435,18 @@ class GradesService:
         self.outcomes["alert:sent"] += 1
         return 1
 
-    # ---- the thin adapter onto a tick ---------------------------------------------------------
+    # ---- both jobs on the shared worker ---------------------------------------------------------
     async def pump(self) -> int:
-        """Send what is pending, then claim due checks as room allows and start them."""
-        async with self._claiming:
-            if self._closed:
-                return 0
-            await self.send_pending()
-            room = self.settings.concurrency - len(self._tasks)
-            claims = await self.claim(int(self.clock().timestamp()), room)
-            for claim in claims:
-                self._tasks.start(self._run(claim))
-            return len(claims)
-
-    async def _run(self, claim: GradeClaim) -> None:
-        try:
-            await self.process(claim)
-        except Exception:
-            log.exception("grade check crashed user=%s", claim.user_id)
-        finally:
-            self._tasks.done_with_current()
-            # A slot is free: claim the next due check now, not a tick later, so a tick
-            # longer than a check never caps how many checks run.
-            asyncio.get_running_loop().call_soon(self._pump_soon)
-
-    def _pump_soon(self) -> None:
-        task = asyncio.ensure_future(self.pump())
-        task.add_done_callback(_log_pump_failure)
+        """Each tick: send what is pending (after a crash), then claim due checks as room allows."""
+        return await self._outbox.pump() + await self._checks.pump()
 
     async def drain(self) -> None:
-        await self._tasks.drain(self.pump)
+        """Run every due check and send every pending alert (tests, the bench)."""
+        await self._outbox.drain()
+        await self._checks.drain()
+        await self._outbox.drain()
 
     async def aclose(self) -> None:
-        """Stop checks in flight; their leases run out and another tick takes them over."""
-        self._closed = True
-        await self._tasks.cancel()
-
-
-def _log_pump_failure(task: asyncio.Future[int]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("grades pump failed: %s", type(task.exception()).__name__)
+        """Stop checks and sends in flight; their leases run out and a later run takes them over."""
+        await self._checks.aclose()
+        await self._outbox.aclose()
