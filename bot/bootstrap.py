@@ -252,7 +252,9 @@ def build_grades(
     A student is told to answer SIIAU's survey at the login page students use."""
     siiau = settings.siiau
     survey_link = f"{siiau.portal_url.rstrip('/')}/Portal/login.xhtml" if siiau.portal_url else siiau.base_url
-    return GradesService(store, workflow, gate, delivery, settings.grades, survey_link=survey_link, notifier=notifier)
+    grades = GradesService(store, workflow, gate, delivery, settings.grades, survey_link=survey_link, notifier=notifier)
+    workflow.add_rider(grades.ride)  # a due grade check shares a schedule run's login
+    return grades
 
 
 def build_capturer(settings: Settings) -> PageCapturer:

@@ -64,8 +64,14 @@ def siiau() -> object:
 
 
 class Replica:
-    def __init__(self, store: Store, service: GradesService, workflow: ScheduleWorkflow) -> None:
-        self.store, self.service, self.workflow = store, service, workflow
+    def __init__(
+        self,
+        store: Store,
+        service: GradesService,
+        workflow: ScheduleWorkflow,
+        delivery: DeliveryService,
+    ) -> None:
+        self.store, self.service, self.workflow, self.delivery = store, service, workflow, delivery
 
 
 async def replica(
@@ -82,7 +88,7 @@ async def replica(
     )  # type: ignore[arg-type]
     service = GradesService(store, workflow, gate, delivery, settings, survey_link="https://x/Portal/login.xhtml",
                             notifier=notifier, clock=clock, rng=random.Random(1))  # fmt: skip
-    return Replica(store, service, workflow)
+    return Replica(store, service, workflow, delivery)
 
 
 def schedule_ending(end: date) -> Schedule:
@@ -266,3 +272,29 @@ def test_buttons_round_trip_and_forged_data_is_refused() -> None:
         assert parse_button(button_data(button)) == button
     for forged in ("cal:", "cal:a:2", "cal:k:1", "dly:h:7", "", None, "cal:a:1" * 10):
         assert parse_button(forged) is None
+
+
+async def test_a_due_check_rides_a_schedule_run_login(db_url: str, siiau: SiiauSimulator) -> None:
+    clock, sent = Clock(NOW), Recorder()
+    a = await replica(db_url, siiau, clock, sent)
+    a.workflow.add_rider(a.service.ride)
+    try:
+        await enrol(a, clock)
+        siiau.grades.post(DEMO_CODE, "179961", "95")
+        watch = await a.store.grades.watch(USER)
+        assert watch is not None and watch.due_ts is not None
+        clock.now = datetime.fromtimestamp(watch.due_ts, UTC)  # the check is due now
+        logins = siiau.logins[DEMO_CODE]
+        await a.delivery.refresh(USER)  # a schedule run, as /hoy's refresh does
+        assert siiau.logins[DEMO_CODE] == logins + 1  # one login for both reads
+        assert sent.grades == ["COMPUTACION TOLERANTE A FALLAS: 95 (ordinario)"]
+        watch = await a.store.grades.watch(USER)
+        assert watch is not None and watch.last_outcome == "ok" and watch.due_ts is not None
+        assert (
+            watch.due_ts >= int(clock.now.timestamp()) + 3600
+        )  # the next check moved a whole interval on
+        assert await a.service.claim(int(clock.now.timestamp()), 4) == []
+        await a.delivery.refresh(USER)  # not due now: the run does not ride
+        assert siiau.logins[DEMO_CODE] == logins + 2 and len(sent.grades) == 1
+    finally:
+        await close(a)

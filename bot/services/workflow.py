@@ -45,6 +45,8 @@ Stage = str  # "login" | "fetch" | "pdf"
 StageCallback = Callable[[Stage], Awaitable[None]]
 CacheLookup = Callable[[str], Awaitable[str | None]]
 ReadyCallback = Callable[["FlowResult"], Awaitable[None]]
+# Reads more in a schedule run's session (its student, the logged-in portal): see `add_rider`.
+SessionRider = Callable[[Requester, Portal], Awaitable[None]]
 
 
 async def no_stage(_: Stage) -> None:
@@ -89,6 +91,7 @@ class ScheduleWorkflow:
             LOGOUT_RETRIES, min(settings.backoff_base, 0.2), min(settings.backoff_max, 2.0)
         )
         self._orphans = OrphanSessionSweeper(settings.orphan_sweep_seconds, self._sweep_orphan)
+        self._riders: list[SessionRider] = []
 
     @property
     def breaker(self) -> Breaker:
@@ -293,8 +296,23 @@ class ScheduleWorkflow:
                         return await portal.schedule_page(career, cycle)
 
                 fetched.set_result(await self._siiau_task(run, "fetch", fetch_once_relogging))
+                await self._ride(run, portal, requester)
             finally:
                 await self._close(run, portal, credentials)
+
+    def add_rider(self, rider: SessionRider) -> None:
+        """`rider` gets every schedule run's session after its page was read, before the logout:
+        another feature's read that is due (a grade check) shares the login instead of a second one."""
+        self._riders.append(rider)
+
+    async def _ride(self, run: FlowRun, portal: Portal, requester: Requester) -> None:
+        """The riders, each within the task timeout. Not a task of the run: most rides find nothing
+        due and do nothing, and a rider keeps its own record. A failure is never the schedule's."""
+        for rider in self._riders:
+            try:
+                await asyncio.wait_for(rider(requester, portal), self._settings.task_timeout)
+            except Exception as error:  # noqa: BLE001 - the schedule run stands whatever a rider does
+                log.info("session rider failed run=%s error=%s", run.id, type(error).__name__)
 
     async def _read_and_render(
         self,

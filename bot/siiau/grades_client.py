@@ -52,7 +52,7 @@ async def read_boleta(client: SiiauClient, career: str) -> Boleta | None | Surve
 
 
 def _with_student(url: str, pidm: str, career: str) -> str:
-    """The documented parameters on a kárdex/promedio link that lacks them."""
+    """The student's parameters (`pidmp`, `majrp`) on a grade page link that lacks them."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     names = {name.lower() for name, _ in query}
@@ -93,5 +93,6 @@ async def _boleta(client: SiiauClient, menu: str, career: str) -> Boleta | None:
         link = registro.link(menu, "Boleta", career)
     except LayoutChanged:
         return None  # no "Boleta" in the menu: no cycle in course to show
+    link = _with_student(link, client.pidm, career)  # the career chosen, as a browser would send it
     with located("boleta", urlsplit(link).path or "boleta"):
         return grades.parse_boleta(await client.get_page(link))

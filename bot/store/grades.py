@@ -143,6 +143,25 @@ class GradesStore:
             chats = {int(row[0]): int(row[1]) for row in found}
         return [GradeClaim(u, chats[u], int(d)) for u, d in rows if u in chats and d is not None]
 
+    async def claim_user(
+        self, user_id: int, now_ts: int, horizon_ts: int, lease_seconds: int
+    ) -> GradeClaim | None:
+        """The student's own check, when it is due by `horizon_ts` and nobody holds it: leased."""
+        w = GradeWatchRow
+        due = and_(w.user_id == user_id, w.enabled.is_(True), w.due_ts <= horizon_ts,
+                   or_(w.lease_ts.is_(None), w.lease_ts <= now_ts))  # fmt: skip
+        async with self._sessions.begin() as session:
+            row = (
+                await session.execute(
+                    update(w).where(due).values(lease_ts=now_ts + lease_seconds).returning(w.due_ts)
+                    .execution_options(synchronize_session=False)
+                )
+            ).first()  # fmt: skip
+            chat = await session.get(UserRow, user_id) if row is not None else None
+        if row is None or row[0] is None or chat is None:
+            return None
+        return GradeClaim(user_id, chat.chat_id, int(row[0]))
+
     async def release(
         self,
         claim: GradeClaim,

@@ -38,7 +38,7 @@ from bot.services.workflow import FlowResult, ScheduleWorkflow, StageCallback, n
 from bot.siiau import errors as siiau_errors
 from bot.siiau.errors import InvalidCredentials, LayoutChanged, SiiauError
 from bot.siiau.portal import Portal
-from bot.store.grades import PENDING, SEEN, SENT, GradeClaim, PendingAlert
+from bot.store.grades import PENDING, SEEN, SENT, GradeClaim, GradeWatch, PendingAlert
 from bot.store.repository import Store, StoredCredentials
 
 log = logging.getLogger(__name__)
@@ -365,11 +365,18 @@ class GradesService:
         except Exception as error:  # noqa: BLE001 - SIIAU down, the breaker open…: the next check retries
             log.info("grade check failed user=%s error=%s", claim.user_id, type(error).__name__)
             return "unavailable", self._after_failure(now), None
-        end = window.cycle_end(
-            schedule.schedule
-            if (schedule := await self._delivery.stored_schedule(claim.user_id))
-            else None
-        )
+        return await self._settle(claim, watch, read, now)
+
+    async def _settle(
+        self,
+        claim: GradeClaim,
+        watch: GradeWatch,
+        read: Boleta | None | SurveyPending,
+        now: datetime,
+    ) -> tuple[str, datetime | None, bool | None]:
+        """What a check read: the survey told once; new postings written pending, then sent."""
+        schedule = await self._delivery.stored_schedule(claim.user_id)
+        end = window.cycle_end(schedule.schedule if schedule is not None else None)
         if isinstance(read, SurveyPending):
             if watch.last_outcome != "survey":
                 await self._notice(claim.chat_id, "survey", read.link)
@@ -382,6 +389,37 @@ class GradesService:
                                   int(now.timestamp()))  # fmt: skip
         await self.send_pending(claim.user_id)
         return "ok", window.next_due(now, end, read, self.settings, self._rng), False
+
+    async def ride(self, requester: Requester, portal: Portal) -> None:
+        """A schedule run (/horario, weekly, a refresh) is logged in for this student: when their
+        grade check is due (or due within a quarter of the interval), read the boleta in that
+        session instead of logging in again. Registered on the workflow by `bootstrap`."""
+        user_id = requester.user_id
+        if user_id is None or not requester.owner or not isinstance(portal, GradesPortal):
+            return
+        now = self.clock()
+        horizon = now + timedelta(seconds=self.settings.poll_seconds // 4)
+        claim = await self._grades.claim_user(
+            user_id, int(now.timestamp()), int(horizon.timestamp()), self.settings.lease_seconds
+        )
+        if claim is None:
+            return
+        watch = await self._grades.watch(user_id)
+        stored = await self._store.credentials(user_id)
+        if watch is None or stored is None:
+            return
+        try:
+            read = await portal.boleta(stored.profile.career)
+        except BaseException:
+            # Left due: the job checks on its own soon (a failure here is not the schedule's).
+            await self._grades.release(claim, claim.due_ts, "unavailable", int(now.timestamp()))
+            raise
+        outcome, next_due, layout_told = await self._settle(claim, watch, read, now)
+        due_ts = int(next_due.timestamp()) if next_due is not None else None
+        await self._grades.release(
+            claim, due_ts, outcome, int(now.timestamp()), layout_told=layout_told
+        )
+        self.outcomes[f"ride:{outcome}"] += 1
 
     async def _with_boleta(self, user_id: int, boleta: Boleta | None) -> GradesReport | None:
         """The stored copy with this boleta in it (None with no copy: /calificaciones reads it all)."""

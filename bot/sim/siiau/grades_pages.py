@@ -110,18 +110,15 @@ class GradesBoard:
             return None if entry is None or not entry.in_kardex else _Posted(**vars(entry))
 
     # ---- pages -------------------------------------------------------------------
-    def menu_links(self, student: SimStudent, career: SimCareer) -> str:
+    def menu_links(self, student: SimStudent) -> str:
+        """The links carry the pidm only: the career is the one chosen (`majrp`, added by the
+        client), so that no link but the career's own names a career in a one-career menu."""
         links = (
-            f'<LI><A HREF="sgphist.kardex?pidmp={student.pidm}&majrp={career.code}" TARGET="Contenido">'
-            "K&aacute;rdex</A></LI>\n"
-            f'<LI><A HREF="sgphist.promedio?pidmp={student.pidm}&majrp={career.code}" TARGET="Contenido">'
-            "Promedio</A></LI>\n"
+            f'<LI><A HREF="sgphist.kardex?pidmp={student.pidm}" TARGET="Contenido">K&aacute;rdex</A></LI>\n'
+            f'<LI><A HREF="sgphist.promedio?pidmp={student.pidm}" TARGET="Contenido">Promedio</A></LI>\n'
         )
         if student.code not in self.no_boleta:
-            links += (
-                f'<LI><A HREF="sgphist.boleta_dc?pidmp={student.pidm}&majrp={career.code}" '
-                'TARGET="Contenido">Boleta</A></LI>\n'
-            )
+            links += f'<LI><A HREF="sgphist.boleta_dc?pidmp={student.pidm}" TARGET="Contenido">Boleta</A></LI>\n'
         return links
 
     def page(self, path: str, student: SimStudent, career: SimCareer) -> str:

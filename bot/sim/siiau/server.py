@@ -558,7 +558,7 @@ class SiiauSimulator:
     # ---- helpers -----------------------------------------------------------
     def _with_grade_links(self, menu: str, student: SimStudent) -> str:
         """The ALUMNOS menu with its Kárdex, Promedio and (unless switched off) Boleta links."""
-        links = self.grades.menu_links(student, student.careers[0])
+        links = self.grades.menu_links(student)
         bare = '<LI><A HREF="sgphist.kardex" TARGET="Contenido">Kardex</A></LI>\n'
         return menu.replace(bare, links) if bare in menu else menu.replace("</UL>", links + "</UL>", 1)
 
