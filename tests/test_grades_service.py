@@ -298,3 +298,22 @@ async def test_a_due_check_rides_a_schedule_run_login(db_url: str, siiau: SiiauS
         assert siiau.logins[DEMO_CODE] == logins + 2 and len(sent.grades) == 1
     finally:
         await close(a)
+
+
+async def test_an_outage_mid_check_loses_nothing(db_url: str, siiau: SiiauSimulator) -> None:
+    clock, sent = Clock(NOW), Recorder()
+    a = await replica(db_url, siiau, clock, sent, poll_seconds=10800)
+    try:
+        await enrol(a, clock)
+        siiau.grades.post(DEMO_CODE, "179961", "95")
+        siiau.inject("reset", times=4, path_contains="boleta")  # every try of this check (3 retries)
+        assert await due_check(a, clock) == "unavailable"
+        watch = await a.store.grades.watch(USER)
+        assert watch is not None and watch.due_ts is not None
+        assert watch.due_ts - int(clock.now.timestamp()) == 15 * 60  # retried soon, not in 3 h
+        assert sent.grades == [] and siiau.open_sessions() == []
+        assert siiau.faults_served["reset"] == 4
+        assert await due_check(a, clock) == "ok"
+        assert sent.grades == ["COMPUTACION TOLERANTE A FALLAS: 95 (ordinario)"]
+    finally:
+        await close(a)
