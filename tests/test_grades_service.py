@@ -306,7 +306,9 @@ async def test_an_outage_mid_check_loses_nothing(db_url: str, siiau: SiiauSimula
     try:
         await enrol(a, clock)
         siiau.grades.post(DEMO_CODE, "179961", "95")
-        siiau.inject("reset", times=4, path_contains="boleta")  # every try of this check (3 retries)
+        siiau.inject(
+            "reset", times=4, path_contains="boleta"
+        )  # every try of this check (3 retries)
         assert await due_check(a, clock) == "unavailable"
         watch = await a.store.grades.watch(USER)
         assert watch is not None and watch.due_ts is not None
@@ -315,5 +317,24 @@ async def test_an_outage_mid_check_loses_nothing(db_url: str, siiau: SiiauSimula
         assert siiau.faults_served["reset"] == 4
         assert await due_check(a, clock) == "ok"
         assert sent.grades == ["COMPUTACION TOLERANTE A FALLAS: 95 (ordinario)"]
+    finally:
+        await close(a)
+
+
+async def test_key_rotation_reseals_stored_grades_and_alerts(
+    db_url: str, siiau: SiiauSimulator
+) -> None:
+    clock, sent = Clock(NOW), Recorder()
+    a = await replica(db_url, siiau, clock, sent)
+    try:
+        await enrol(a, clock)
+        siiau.grades.post(DEMO_CODE, "179961", "95")
+        await a.service.check(USER)
+        new = CredentialCipher.generate_key()
+        rotated = await Store(a.store.engine, CredentialCipher([new, KEY])).rotate_everything()
+        assert rotated["grades"] == (1, 0) and rotated["grade_alerts"] == (1, 0)
+        only_new = Store(a.store.engine, CredentialCipher([new]))
+        stored = await only_new.grades.load(USER)
+        assert stored is not None and "COMPUTACION TOLERANTE A FALLAS" in stored.grades_json
     finally:
         await close(a)

@@ -266,7 +266,7 @@ class Store:
 
     async def rotate_everything(self) -> dict[str, tuple[int, int]]:
         """Re-encrypt every encrypted value under the newest key: stored credentials, the codes
-        typed mid-dialog, stored schedules and the last-sent snapshots (a snapshot still in
+        typed mid-dialog, stored schedules, stored grades and grade alerts, and the last-sent snapshots (a snapshot still in
         plain JSON from before they were sealed is sealed now). Returns (rotated, unreadable)
         rows by table.
 
@@ -274,7 +274,9 @@ class Store:
         and none opens, nothing is written and `CredentialsUndecryptable` is raised: the
         keys are wrong, and rotating the rest would be rotating nothing.
         """
-        counts: dict[str, list[int]] = {name: [0, 0] for name in ("credentials", "dialogs", "schedules", "snapshots")}
+        counts: dict[str, list[int]] = {
+            name: [0, 0] for name in ("credentials", "dialogs", "schedules", "snapshots", "grades", "grade_alerts")
+        }
         first_unreadable: int | None = None
 
         def rotate(table: str, user_id: int, reseal: Callable[[], None]) -> None:
@@ -312,6 +314,16 @@ class Store:
                     row.schedule_json = cipher.encrypt(plain)
 
                 rotate("snapshots", snap.user_id, snapshot)
+            for grades in (await session.scalars(select(StoredGradesRow))).all():
+                def stored_grades(row: StoredGradesRow = grades) -> None:
+                    row.grades_token = cipher.rotate(row.grades_token, user_id=row.user_id)
+
+                rotate("grades", grades.user_id, stored_grades)
+            for alert in (await session.scalars(select(GradeAlertRow))).all():
+                def grade_alert(row: GradeAlertRow = alert) -> None:
+                    row.posting_token = cipher.rotate(row.posting_token, user_id=row.user_id)
+
+                rotate("grade_alerts", alert.user_id, grade_alert)
             rotated = sum(c[0] for c in counts.values())
             if first_unreadable is not None and rotated == 0:
                 raise CredentialsUndecryptable(first_unreadable)  # rolls back: nothing written
