@@ -55,9 +55,10 @@ WELCOME = (
     "1. /registrar — guardas tu código y NIP una sola vez.\n"
     "2. /horario — te mando el PDF cuando quieras.\n"
     "3. /hoy, /manana, /siguiente — tus clases sin abrir el PDF; /diario, /recordatorio y "
-    "/calendario para tenerlas siempre a la mano.\n\n"
-    "Qué guardo: tu código y tu NIP cifrados, tu carrera, tu horario cifrado y un registro de tus consultas. "
-    "Solo leo tu horario; nunca hago trámites por ti.\n"
+    "/calendario para tenerlas siempre a la mano.\n"
+    "4. /calificaciones — tus calificaciones, tu kárdex en PDF y un aviso cuando salga una nueva.\n\n"
+    "Qué guardo: tu código y tu NIP cifrados, tu carrera, tu horario y tus calificaciones cifrados y un "
+    "registro de tus consultas. Solo leo tu horario y tus calificaciones; nunca hago trámites por ti.\n"
     "Para borrar todo: /olvidar."
 )
 
