@@ -84,6 +84,7 @@ class PdfSettings(BaseSettings):
     model_config = _section("PDF_")
 
     wkhtmltopdf: str = "wkhtmltopdf"
+    wkhtmltoimage: str = Field(default="wkhtmltoimage", description="PNGs (the planner, /horario as a picture)")
     render_timeout: float = Field(default=30.0, gt=0)
     max_workers: int = Field(default=0, ge=0, description="0 means the CPU count")
     prewarm: int = Field(default=1, ge=0, description="wkhtmltopdf processes kept started")
