@@ -26,8 +26,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.config import PdfSettings
 from bot.core.zones import zone
-from bot.pdf.view import build_view
-from bot.schedule.model import Schedule
+from bot.pdf.view import WeekPicture, build_view, course_colours, schedule_items, week_grid
+from bot.schedule.model import Day, Schedule
 
 WKHTMLTOPDF_OPTIONS: dict[str, str] = {
     "--encoding": "UTF-8",
@@ -57,7 +57,9 @@ WKHTMLTOIMAGE_FLAGS: tuple[str, ...] = (
 )  # fmt: skip
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_PNG_SIDE = 4000
-TEMPLATE_VERSION = "1"
+WALLPAPER_SIZE = (1080, 1920)
+WALLPAPER_TOP = 420  # px a lock screen's clock covers
+TEMPLATE_VERSION = "2"  # the week grid: one block per class
 
 
 class RenderError(Exception):
@@ -97,6 +99,29 @@ class PdfRenderer:
         generated_at = (now or datetime.now(self._zone)).astimezone(self._zone)
         view = build_view(schedule, generated_at)
         return self._templates.get_template("schedule.html.j2").render(view=view)
+
+    def picture_html(self, picture: WeekPicture) -> str:
+        return self._templates.get_template("week_picture.html.j2").render(picture=picture)
+
+    async def render_picture(self, picture: WeekPicture, width: int, height: int | None = None) -> bytes:
+        """A week picture (the planner's options, the wallpaper) as a PNG."""
+        return await self.render_png(self.picture_html(picture), width, height)
+
+    def wallpaper(self, schedule: Schedule, today: Day | None, subtitle: str = "") -> WeekPicture:
+        """The schedule sized for a phone's lock screen (render at WALLPAPER_SIZE): days as
+        columns, today's marked, the top third left for the clock."""
+        colours = course_colours(schedule.courses)
+        items = schedule_items(schedule, colours)
+        grid = week_grid(items, hour_height=1, today=today)
+        # The hours fill what the clock, the title and the margins leave of 1920 px.
+        hour_height = max(40, (WALLPAPER_SIZE[1] - WALLPAPER_TOP - 190) // len(grid.hours))
+        return WeekPicture(
+            title=f"Horario {schedule.term_label}",
+            subtitle=subtitle,
+            grid=week_grid(items, hour_height=hour_height, today=today),
+            top_space=WALLPAPER_TOP,
+            font_scale=1.45,
+        )
 
     async def render(self, schedule: Schedule) -> bytes:
         return await self.html_to_pdf(self.html(schedule))
