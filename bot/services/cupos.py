@@ -161,6 +161,10 @@ class CuposNotifier(Protocol):
         ...
 
 
+class OfferSink(Protocol):
+    def put(self, key: SubjectKey, sections: tuple[OfferSection, ...], at: float | None = None) -> None: ...
+
+
 class LoggingNotifier:
     """For entry points with no chat (the CLI): alerts go to the log."""
 
@@ -274,6 +278,8 @@ class CuposService:
         self._tasks = Background()
         self._layout_reported = False
         self._claiming = asyncio.Lock()
+        # Set by bootstrap: polls share what they read with the planner's offer cache.
+        self.offers: OfferSink | None = None
 
     # ---- the form, cached ---------------------------------------------------------
     async def form(self) -> OfferForm:
@@ -343,6 +349,11 @@ class CuposService:
 
     async def has_schedule(self, user_id: int) -> bool:
         return await self.store.schedule_json(user_id) is not None
+
+    async def sections(self, key: SubjectKey) -> tuple[OfferSection, ...]:
+        """One offer request for a subject, within the bound and the breaker (the planner's fetch)."""
+        result = await self._request(lambda: self.client.search(key.cycle, key.centre, key.clave))
+        return result.sections
 
     # ---- the student's watches ------------------------------------------------------
     async def watch(self, user_id: int, chat_id: int, cycle: str, centre: str, clave: str, target: str) -> WatchSaved:
@@ -465,6 +476,8 @@ class CuposService:
             POLLS.labels("layout_changed" if isinstance(error, LayoutChanged) else "unavailable").inc()
             return True
         self._layout_reported = False  # read again: a later change is news again
+        if self.offers is not None:
+            self.offers.put(key, result.sections)
         now = self.clock()
         await self._alert(claim, openings(claim.free, result.sections), int(now))
         free = {s.nrc: s.free for s in result.sections}

@@ -230,6 +230,15 @@ class CupoPrefRow(Base):
     centre: Mapped[str] = mapped_column(String(4))
 
 
+class PlannerPrefRow(Base):
+    """The centre `/armar` uses when none is typed (no foreign key: no registration needed)."""
+
+    __tablename__ = "planner_prefs"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    centre: Mapped[str] = mapped_column(String(4))
+
+
 class ProgressRow(Base):
     """A progress message ("Verificando…", "Descargando…") not finished yet, to finish after a crash."""
 

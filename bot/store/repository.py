@@ -33,6 +33,7 @@ from bot.store.models import (
     DialogRow,
     DocumentRow,
     FlowRunRow,
+    PlannerPrefRow,
     SnapshotRow,
     StoredScheduleRow,
     SubscriptionRow,
@@ -250,7 +251,7 @@ class Store:
             await session.execute(delete(DialogRow).where(DialogRow.user_id == user_id))
             for table in (FlowRunRow, DocumentRow, CredentialRow, SubscriptionRow, WeeklyDeliveryRow, SnapshotRow,
                           CupoWatchRow, CupoPrefRow, StoredScheduleRow, CalendarLinkRow, DailySettingRow,
-                          DailySentRow):  # fmt: skip
+                          DailySentRow, PlannerPrefRow):  # fmt: skip
                 await session.execute(delete(table).where(table.user_id == user_id))
             await session.execute(delete(UserRow).where(UserRow.id == user_id))
 
