@@ -115,6 +115,14 @@ class CuposSettings(BaseSettings):
     form_max_age_seconds: int = Field(default=86400, ge=60, description="the offer form (cycles, centres) cache")
 
 
+class PlannerSettings(BaseSettings):
+    model_config = _section("PLANNER_")
+
+    offer_max_age_seconds: int = Field(
+        default=300, ge=0, description="an offer copy this young answers /armar without a request"
+    )
+
+
 class ScheduleSettings(BaseSettings):
     model_config = _section("SCHEDULE_")
 
@@ -220,6 +228,10 @@ class Settings:
     @cached_property
     def cupos(self) -> CuposSettings:
         return CuposSettings()
+
+    @cached_property
+    def planner(self) -> PlannerSettings:
+        return PlannerSettings()
 
     @cached_property
     def bot(self) -> BotSettings:

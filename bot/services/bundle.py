@@ -10,6 +10,7 @@ from bot.services.cupos import CuposService
 from bot.services.daily import DailyService
 from bot.services.delivery import DeliveryService
 from bot.services.operations import OperationsService
+from bot.services.planner.service import PlannerService
 from bot.services.progress import ProgressService
 from bot.services.registration import RegistrationService
 from bot.services.schedule_book import ScheduleBook
@@ -34,6 +35,7 @@ class Services:
     book: ScheduleBook
     calendar: CalendarService
     daily: DailyService
+    planner: PlannerService
     resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:
