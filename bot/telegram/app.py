@@ -46,8 +46,8 @@ from bot.telegram.handlers import (
 )
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.runtime import Runtime, runtime
-from bot.telegram.updates import PerUserUpdateProcessor
 from bot.telegram.texts import planner as planner_words
+from bot.telegram.updates import PerUserUpdateProcessor
 from bot.telegram.webhook import WebhookFront
 
 log = logging.getLogger(__name__)
