@@ -135,7 +135,9 @@ def parse_request(args: Sequence[str]) -> PlanRequest:
         elif CENTRE.match(plain) and centre is None:
             centre = plain
             i += 1
-        elif CLAVE.match(plain):
+        elif CLAVE.match(plain) and any(
+            ch.isdigit() for ch in plain
+        ):  # a word ("martes") is no clave
             if plain in claves:
                 raise RepeatedClave(plain)
             claves.append(plain)

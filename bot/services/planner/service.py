@@ -430,4 +430,3 @@ def _why_none(
     if pair is not None:
         return NoOption(clash=(subjects[pair[0]].clave, subjects[pair[1]].clave))
     return NoOption()
-
