@@ -32,6 +32,9 @@ MINUTES_PER_DAY = 1440
 DAYS = 6  # Monday to Saturday
 DAY_BITS = (1 << MINUTES_PER_DAY) - 1
 COUNT_CAP = 10_000
+# SUPERSETS[s]: the day sets (as bits of a 64-bit int) that hold day set s; LAYERS[k]: those of k days.
+SUPERSETS = tuple(sum(1 << d for d in range(1 << DAYS) if d & s == s) for s in range(1 << DAYS))
+LAYERS = tuple(sum(1 << d for d in range(1 << DAYS) if d.bit_count() == k) for k in range(DAYS + 1))
 KEEP = 10  # options a student can page through; the count covers the rest
 
 
@@ -116,8 +119,80 @@ def _gaps(mask: int) -> int:
     return gaps
 
 
+def _spans(mask: int) -> list[tuple[int, int] | None]:
+    """Per day, (first start, last end) of the classes in `mask`, or None."""
+    out: list[tuple[int, int] | None] = []
+    for day in range(DAYS):
+        minutes = (mask >> (day * MINUTES_PER_DAY)) & DAY_BITS
+        out.append(
+            ((minutes & -minutes).bit_length() - 1, minutes.bit_length()) if minutes else None
+        )
+    return out
+
+
+def _stuck_gap(
+    meetings: Sequence[Meeting], spans: Sequence[tuple[int, int] | None], shortest: int
+) -> int:
+    """Minutes of idle time `meetings` leave for good beside the classes already chosen:
+    a gap to a day's first or last class shorter than the shortest class can never be filled."""
+    stuck = 0
+    for m in meetings:
+        span = spans[m.day]
+        if span is None:
+            continue
+        gap = (
+            span[0] - m.end if m.end <= span[0] else m.start - span[1] if m.start >= span[1] else 0
+        )
+        if 0 < gap < shortest:
+            stuck += gap
+    return stuck
+
+
+def _blocks(mask: int) -> int:
+    """Runs of consecutive minutes in class, over the week."""
+    total = 0
+    for day in range(DAYS):
+        minutes = (mask >> (day * MINUTES_PER_DAY)) & DAY_BITS
+        total += (minutes & ~(minutes << 1)).bit_count()
+    return total
+
+
+def _gap_floor(meetings: Sequence[Meeting]) -> int:
+    """The least distance between two classes that can share a day without overlapping
+    (0 when two can touch): with it, n blocks on a day idle at least (n - 1) times it."""
+    by_day: dict[int, list[tuple[int, int]]] = {}
+    for m in meetings:
+        by_day.setdefault(m.day, []).append((m.start, m.end))
+    floor: int | None = None
+    for spans in by_day.values():
+        unique = sorted(set(spans))
+        for a, (start_a, end_a) in enumerate(unique):
+            for start_b, end_b in unique[a + 1 :]:
+                gap = (
+                    start_b - end_a
+                    if start_b >= end_a
+                    else start_a - end_b
+                    if start_a >= end_b
+                    else -1
+                )
+                if gap >= 0:
+                    floor = gap if floor is None else min(floor, gap)
+                    if floor == 0:
+                        return 0
+    return floor or 0
+
+
 def _latest(mask: int) -> int:
     return max(((mask >> (d * MINUTES_PER_DAY)) & DAY_BITS).bit_length() for d in range(DAYS))
+
+
+@dataclass(frozen=True, slots=True)
+class _Summary:
+    indexes: tuple[int, ...]
+    within: int  # the day sets (bits) holding some section's days
+    least_end: int
+    least_blocks: int
+    least_nrc: str
 
 
 class _Problem:
@@ -136,6 +211,16 @@ class _Problem:
         self.days = [[_day_bits(m) for m in level] for level in self.masks]
         self.ends = [[_latest(m) for m in level] for level in self.masks]
         self.full = [(1 << len(level)) - 1 for level in self.levels]
+        self.meetings = [[c.meetings for c in level] for level in self.levels]
+        everyone = [m for level in self.levels for c in level for m in c.meetings] + list(fixed)
+        self.gap_floor = _gap_floor(everyone)
+        # Blocks a section adds: its meetings, those of one day that overlap or touch as one.
+        self.blocks = [[_blocks(m) for m in level] for level in self.masks]
+        self._summaries: dict[tuple[int, int], _Summary] = {}
+        self.earliest = min((m.start for m in everyone), default=0)
+        self.shortest = min(
+            (m.end - m.start for level in self.levels for c in level for m in c.meetings), default=0
+        )
         # compat[a][i][b]: the sections of level b (> a) that fit beside section i of level a.
         self.compat = [
             [
@@ -149,6 +234,22 @@ class _Problem:
             ]
             for a in range(len(self.levels))
         ]
+
+    def summary(self, level: int, domain: int) -> _Summary:
+        """What the bound needs of a level's remaining sections (memoised: domains repeat)."""
+        key = (level, domain)
+        found = self._summaries.get(key)
+        if found is None:
+            indexes = tuple(_bits(domain))
+            within = 0
+            for i in indexes:
+                within |= SUPERSETS[self.days[level][i]]
+            found = _Summary(
+                indexes, within, min(self.ends[level][i] for i in indexes),
+                min(self.blocks[level][i] for i in indexes), min(self.levels[level][i].nrc for i in indexes),
+            )  # fmt: skip
+            self._summaries[key] = found
+        return found
 
     def narrowed(self, level: int, index: int, domains: tuple[int, ...]) -> tuple[int, ...] | None:
         """Domains of the later levels once section `index` of `level` is taken; None at a dead end."""
@@ -202,29 +303,70 @@ def best_options(problem: _Problem, keep: int) -> list[tuple[Rank, tuple[int, ..
 
     def bound_exceeds(mask: int, domains: tuple[int, ...], level: int) -> bool:
         """Whether every completion of this partial choice ranks below the `keep`-th best.
-        Lower bounds: the days the most demanding later subject must add; today's gaps
-        less what the later subjects could fill of them at most; the latest end any
-        completion must reach."""
+
+        Lower bounds, each holding for every completion:
+        - days: the smallest day set holding the current days on which every later
+          subject still has a section;
+        - idle: today's gaps, less what the later subjects could fill of them at most,
+          plus, per later subject, the least unfillable gap its sections leave outside
+          the current classes of a day (a gap shorter than any class cannot be filled,
+          so it stays; two subjects' such gaps never coincide, as they would clash);
+          and, when classes never touch, (blocks - days) times the least gap;
+        - the latest end: the latest any later subject must reach, and, when classes never
+          touch, the end of the busiest day's blocks packed from the earliest start;
+        - the NRCs: the chosen ones with each later subject's smallest, sorted.
+        The cheap parts come first; the idle time only matters on a tie in days.
+        """
         if len(best) < keep:
             return False
-        days_bits, gaps = _day_bits(mask), _gaps(mask)
-        more_days = 0
-        end = _latest(mask)
-        idle = gaps.bit_count()
-        for b in range(level, levels):
-            indexes = _bits(domains[b])
-            more_days = max(
-                more_days, min((problem.days[b][i] & ~days_bits).bit_count() for i in indexes)
-            )
-            end = max(end, min(problem.ends[b][i] for i in indexes))
-            if idle > 0 and gaps:
-                idle -= max((problem.masks[b][i] & gaps).bit_count() for i in indexes)
         worst = best[-1][0]
-        return (days_bits.bit_count() + more_days, max(idle, 0), end) > (
-            worst.days,
-            worst.idle,
-            worst.latest_end,
-        )
+        days_bits = _day_bits(mask)
+        feasible = SUPERSETS[days_bits]
+        end = _latest(mask)
+        blocks = _blocks(mask) if problem.gap_floor else 0
+        later = [problem.summary(b, domains[b]) for b in range(level, levels)]
+        for summary in later:
+            feasible &= summary.within
+            end = max(end, summary.least_end)
+            blocks += summary.least_blocks
+        if not feasible:
+            return True
+        least_days = next(k for k, layer in enumerate(LAYERS) if feasible & layer)
+        if least_days != worst.days:
+            return least_days > worst.days
+        idle = 0
+        if problem.gap_floor:
+            # Every two classes of a day are at least `gap_floor` apart (so they never merge):
+            # a day of n blocks idles (n - 1) * gap_floor and ends no earlier than the first
+            # class's start plus n of the shortest classes and those gaps; some day holds
+            # blocks / days of them.
+            idle = (blocks - least_days) * problem.gap_floor
+            busiest = -(-blocks // least_days) if least_days else 0
+            if busiest:
+                packed = (
+                    problem.earliest
+                    + busiest * problem.shortest
+                    + (busiest - 1) * problem.gap_floor
+                )
+                end = max(end, packed)
+        gaps = _gaps(mask)
+        spans = _spans(mask)
+        left = gaps.bit_count()
+        outside = 0
+        for b, summary in zip(range(level, levels), later, strict=True):
+            if left > 0 and gaps:
+                left -= max((problem.masks[b][i] & gaps).bit_count() for i in summary.indexes)
+            outside += min(
+                _stuck_gap(problem.meetings[b][i], spans, problem.shortest) for i in summary.indexes
+            )
+        idle = max(idle, max(left, 0) + outside)
+        if (idle, end) != (worst.idle, worst.latest_end):
+            return (idle, end) > (worst.idle, worst.latest_end)
+        # A tie so far: the NRCs decide (putting a smaller NRC in a sorted tuple never makes it larger).
+        nrcs = [problem.levels[b][chosen[b]].nrc for b in range(level)] + [
+            x.least_nrc for x in later
+        ]
+        return tuple(sorted(nrcs)) > worst.nrcs
 
     def offer(rank: Rank) -> None:
         item = (rank, tuple(chosen))
