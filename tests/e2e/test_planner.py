@@ -11,7 +11,7 @@ import pytest
 from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP
 from bot.sim.siiau.offer_pages import planner_offer
-from bot.sim.siiau.offer_server import OfferSimulator
+from bot.sim.siiau.offer_server import RESULTS_PATH, OfferSimulator
 from bot.telegram.texts import planner as words
 from tests.e2e.test_registration import register
 from tests.helpers import BotProcess, ask_schedule
@@ -163,3 +163,34 @@ def test_horario_as_a_picture(
     picture = press(botapi, user, done, words.AS_PICTURE)
     assert picture.photo is not None and picture.caption == words.PICTURE_CAPTION
     assert struct.unpack(">II", picture.photo[16:24]) == (1080, 1920)
+
+
+@pytest.mark.bot_env(ADMIN_CHAT_IDS="9999")
+def test_an_offer_page_it_cannot_read_tells_the_operators(
+    bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator
+) -> None:
+    user = USER + 5
+    offer.serve_raw(
+        RESULTS_PATH, b"<HTML><BODY><TABLE><TR><TH>Otra cosa</TH></TR></TABLE></BODY></HTML>"
+    )
+    answer = armar(botapi, user, "/armar I5886 D")
+    assert answer.photo is None and "SIIAU" in answer.text
+    assert botapi.wait_for_text(9999, "página desconocida")
+
+
+def test_con_mi_horario_fits_around_the_stored_schedule(
+    bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator
+) -> None:
+    user = USER + 6
+    register(botapi, user, DEMO_CODE, DEMO_NIP)
+    ask_schedule(botapi, user)
+    # The demo schedule has Mon/Wed 09:00–12:55: I5886 D02 (Mon/Wed 09:00) and I7412 D01 and
+    # D02 (Mon/Wed 09:00, 11:00) clash with it; without the option they are in the options.
+    plain = armar(botapi, user, "/armar I5886 I7412 D")
+    assert "200201" in press(botapi, user, plain, words.PLAN_B).text + plain.caption
+    fitted = armar(botapi, user, "/armar I5886 I7412 D con mi horario")
+    assert fitted.photo is not None
+    plan_b = press(botapi, user, fitted, words.PLAN_B)
+    shown = fitted.caption + plan_b.text
+    for clashing in ("200102", "200201", "200202"):
+        assert clashing not in shown
