@@ -106,7 +106,7 @@ def none_text(plan: _service.Plan) -> str:
 
 
 def seats(section: _OfferSection) -> str:
-    return f"{section.free} libres" if section.free > 0 else "lleno"
+    return "lleno" if section.free <= 0 else "1 libre" if section.free == 1 else f"{section.free} libres"
 
 
 def legend(section: _OfferSection) -> str:
