@@ -25,7 +25,7 @@ subjects cannot fill, the latest end it must still reach) is worse than the `kee
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 MINUTES_PER_DAY = 1440
@@ -188,6 +188,7 @@ def _latest(mask: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class _Summary:
+    domain: int
     indexes: tuple[int, ...]
     within: int  # the day sets (bits) holding some section's days
     least_end: int
@@ -245,6 +246,7 @@ class _Problem:
             for i in indexes:
                 within |= SUPERSETS[self.days[level][i]]
             found = _Summary(
+                domain,
                 indexes, within, min(self.ends[level][i] for i in indexes),
                 min(self.blocks[level][i] for i in indexes), min(self.levels[level][i].nrc for i in indexes),
             )  # fmt: skip
@@ -260,6 +262,23 @@ class _Problem:
             if not out[b]:
                 return None
         return tuple(out)
+
+
+def _only(
+    problem: _Problem, domains: tuple[int, ...], level: int, keep: Callable[[int, int], bool]
+) -> tuple[int, ...] | None:
+    """The domains of levels from `level` on, with only the sections `keep` accepts;
+    None when a level is left with none."""
+    out = list(domains)
+    for b in range(level, len(out)):
+        kept = 0
+        for i in problem.summary(b, out[b]).indexes:
+            if keep(b, i):
+                kept |= 1 << i
+        if not kept:
+            return None
+        out[b] = kept
+    return tuple(out)
 
 
 def _bits(value: int) -> list[int]:
@@ -301,8 +320,9 @@ def best_options(problem: _Problem, keep: int) -> list[tuple[Rank, tuple[int, ..
         return best
     chosen: list[int] = []
 
-    def bound_exceeds(mask: int, domains: tuple[int, ...], level: int) -> bool:
-        """Whether every completion of this partial choice ranks below the `keep`-th best.
+    def tighten(mask: int, domains: tuple[int, ...], level: int) -> tuple[int, ...] | None:
+        """None when every completion of this partial choice ranks below the `keep`-th best;
+        otherwise the later subjects' sections that can still be part of a better option.
 
         Lower bounds, each holding for every completion:
         - days: the smallest day set holding the current days on which every later
@@ -315,10 +335,12 @@ def best_options(problem: _Problem, keep: int) -> list[tuple[Rank, tuple[int, ..
         - the latest end: the latest any later subject must reach, and, when classes never
           touch, the end of the busiest day's blocks packed from the earliest start;
         - the NRCs: the chosen ones with each later subject's smallest, sorted.
-        The cheap parts come first; the idle time only matters on a tie in days.
+        The cheap parts come first; the idle time only matters on a tie in days. On such a
+        tie, a better option has exactly that many days and ends no later than the worst
+        kept: sections ending later, or needing a day outside every such day set, go.
         """
         if len(best) < keep:
-            return False
+            return domains
         worst = best[-1][0]
         days_bits = _day_bits(mask)
         feasible = SUPERSETS[days_bits]
@@ -330,25 +352,39 @@ def best_options(problem: _Problem, keep: int) -> list[tuple[Rank, tuple[int, ..
             end = max(end, summary.least_end)
             blocks += summary.least_blocks
         if not feasible:
-            return True
+            return None
         least_days = next(k for k, layer in enumerate(LAYERS) if feasible & layer)
         if least_days != worst.days:
-            return least_days > worst.days
+            return None if least_days > worst.days else domains
+        # A better option has exactly these many days: its sections fit in such a day set.
+        day_sets = feasible & LAYERS[least_days]
+        fitting = _only(
+            problem,
+            domains,
+            level,
+            lambda b, i: bool(SUPERSETS[problem.days[b][i] | days_bits] & day_sets),
+        )
+        if fitting is None:
+            return None
+        domains = fitting
+        later = [problem.summary(b, domains[b]) for b in range(level, levels)]
+        end = max([end] + [x.least_end for x in later])
         idle = 0
         if problem.gap_floor:
             # Every two classes of a day are at least `gap_floor` apart (so they never merge):
             # a day of n blocks idles (n - 1) * gap_floor and ends no earlier than the first
             # class's start plus n of the shortest classes and those gaps; some day holds
             # blocks / days of them.
+            blocks = _blocks(mask) + sum(x.least_blocks for x in later)
             idle = (blocks - least_days) * problem.gap_floor
             busiest = -(-blocks // least_days) if least_days else 0
             if busiest:
-                packed = (
+                end = max(
+                    end,
                     problem.earliest
                     + busiest * problem.shortest
-                    + (busiest - 1) * problem.gap_floor
+                    + (busiest - 1) * problem.gap_floor,
                 )
-                end = max(end, packed)
         gaps = _gaps(mask)
         spans = _spans(mask)
         left = gaps.bit_count()
@@ -360,13 +396,19 @@ def best_options(problem: _Problem, keep: int) -> list[tuple[Rank, tuple[int, ..
                 _stuck_gap(problem.meetings[b][i], spans, problem.shortest) for i in summary.indexes
             )
         idle = max(idle, max(left, 0) + outside)
-        if (idle, end) != (worst.idle, worst.latest_end):
-            return (idle, end) > (worst.idle, worst.latest_end)
+        if idle != worst.idle:
+            return None if idle > worst.idle else domains
+        # As idle as the worst kept at best: a better option ends no later than it.
+        ending = _only(problem, domains, level, lambda b, i: problem.ends[b][i] <= worst.latest_end)
+        if ending is None or end > worst.latest_end:
+            return None
+        domains = ending
+        if end < worst.latest_end:
+            return domains
         # A tie so far: the NRCs decide (putting a smaller NRC in a sorted tuple never makes it larger).
-        nrcs = [problem.levels[b][chosen[b]].nrc for b in range(level)] + [
-            x.least_nrc for x in later
-        ]
-        return tuple(sorted(nrcs)) > worst.nrcs
+        nrcs = [problem.levels[b][chosen[b]].nrc for b in range(level)]
+        nrcs += [problem.summary(b, domains[b]).least_nrc for b in range(level, levels)]
+        return None if tuple(sorted(nrcs)) > worst.nrcs else domains
 
     def offer(rank: Rank) -> None:
         item = (rank, tuple(chosen))
@@ -377,8 +419,10 @@ def best_options(problem: _Problem, keep: int) -> list[tuple[Rank, tuple[int, ..
             best.pop()
 
     def walk(level: int, mask: int, domains: tuple[int, ...]) -> None:
-        if bound_exceeds(mask, domains, level):
+        tightened = tighten(mask, domains, level)
+        if tightened is None:
             return
+        domains = tightened
         days_bits = _day_bits(mask)
         # Sections adding fewest new days first: good options early tighten the bound.
         indexes = sorted(
