@@ -8,15 +8,19 @@ es válido» and changes nothing. `hp:img` is /horario's «Como imagen».
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
+from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.pdf.renderer import RenderError
+from bot.services.cupos import CuposError
 from bot.services.planner.request import RequestError
 from bot.services.planner.service import Plan, PlanCentreChoice, PlannerError
 from bot.siiau.errors import LayoutChanged
@@ -136,10 +140,18 @@ async def _show_plan(
     )
 
 
-async def _run(context: ContextTypes.DEFAULT_TYPE, chat_id: int, work: object) -> None:
+async def _run(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    work: Awaitable[Plan | PlanCentreChoice | None],
+) -> None:
     """Run a plan's coroutine and answer whatever happens, in Spanish."""
+    with contextlib.suppress(
+        TelegramError
+    ):  # the offer may take seconds: show that a picture comes
+        await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
     try:
-        found = await work  # type: ignore[misc]
+        found = await work
     except RequestError as error:
         await context.bot.send_message(chat_id, words.request_error(error))
         return
@@ -156,7 +168,10 @@ async def _run(context: ContextTypes.DEFAULT_TYPE, chat_id: int, work: object) -
     if found is None:
         await context.bot.send_message(chat_id, words.STALE_BUTTON)
         return
-    await _show_plan(context, chat_id, found)
+    try:
+        await _show_plan(context, chat_id, found)
+    except RenderError as error:
+        await context.bot.send_message(chat_id, texts.error_text(error))
 
 
 @private_only("armar")
@@ -205,7 +220,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif press.kind == "l" and press.cycle is not None:
         await _run(context, chat.id, service.replan(user.id, plan.id, press.cycle))
     elif press.kind == "n" and press.index is not None:
-        png, caption = await _option_media(context, plan, press.index)
+        try:
+            png, caption = await _option_media(context, plan, press.index)
+        except RenderError as error:
+            await context.bot.send_message(chat.id, texts.error_text(error))
+            return
         try:
             await query.edit_message_media(
                 InputMediaPhoto(png, caption=caption),
@@ -217,7 +236,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         alternatives = service.alternatives(plan, press.index)
         await context.bot.send_message(chat.id, words.plan_b(plan, press.index, alternatives))
     elif press.kind == "w" and press.index is not None:
-        outcome = await service.watch_full(plan, press.index, chat.id)
+        try:
+            outcome = await service.watch_full(plan, press.index, chat.id)
+        except CuposError as error:  # the cycle's classes are over, polling paused…
+            await context.bot.send_message(chat.id, texts.cupos_error(error))
+            return
         await context.bot.send_message(chat.id, words.watched(outcome))
     elif press.kind == "i" and press.index is not None:
         ics = service.calendar(plan, press.index)

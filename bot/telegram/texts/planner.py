@@ -9,7 +9,6 @@ from bot.telegram.texts import cupos_professor, cupos_when, cycle_label
 
 STALE_BUTTON = "Ese botón ya no es válido"
 COMMAND = ("armar", "Arma tu horario del próximo ciclo con la oferta")
-SEARCHING = "🧩 Armando tus opciones…"
 PICK_CENTRE = "¿De qué centro? Elige uno (la próxima vez lo recuerdo)."
 PICK_CYCLE = "¿De qué ciclo?"
 CHANGE_CYCLE = "Ciclo {cycle}"
@@ -106,7 +105,13 @@ def none_text(plan: _service.Plan) -> str:
 
 
 def seats(section: _OfferSection) -> str:
-    return "lleno" if section.free <= 0 else "1 libre" if section.free == 1 else f"{section.free} libres"
+    return (
+        "lleno"
+        if section.free <= 0
+        else "1 libre"
+        if section.free == 1
+        else f"{section.free} libres"
+    )
 
 
 def legend(section: _OfferSection) -> str:
