@@ -183,6 +183,11 @@ def test_con_mi_horario_fits_around_the_stored_schedule(
 ) -> None:
     user = USER + 6
     register(botapi, user, DEMO_CODE, DEMO_NIP)
+    before = offer.search_count()
+    assert (
+        armar(botapi, user, "/armar I5886 D con mi horario").text == words.NEEDS_SCHEDULE
+    )  # none stored yet
+    assert offer.search_count() == before
     ask_schedule(botapi, user)
     # The demo schedule has Mon/Wed 09:00–12:55: I5886 D02 (Mon/Wed 09:00) and I7412 D01 and
     # D02 (Mon/Wed 09:00, 11:00) clash with it; without the option they are in the options.
@@ -194,3 +199,24 @@ def test_con_mi_horario_fits_around_the_stored_schedule(
     shown = fitted.caption + plan_b.text
     for clashing in ("200102", "200201", "200202"):
         assert clashing not in shown
+
+
+@pytest.mark.bot_env(CUPOS_MAX_PER_USER="1")
+def test_watches_of_full_sections_stop_at_the_limit(
+    bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator
+) -> None:
+    user = USER + 7
+    # Mondays and Wednesdays only: I5886 D01 (07:00) and I7412 D02 (11:00) are full, and
+    # the option that takes both comes last of three.
+    option = armar(botapi, user, "/armar I5886 I7412 D sin M J V S")
+    message_id = option.message_id
+    while sum(line.endswith("lleno") for line in option.caption.splitlines()) < 2:
+        botapi.user_presses(user, option, words.NEXT)
+        shown = option.caption
+        option = botapi.wait_for(
+            user, lambda m, s=shown: m.message_id == message_id and m.caption != s
+        )  # type: ignore[misc]
+    told = press(botapi, user, option, words.WATCH_FULL)
+    assert "🔔" in told.text and "el máximo" in told.text
+    listing = armar(botapi, user, "/cupos")
+    assert listing.text.count("NRC") == 1

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from bot.pdf.renderer import WALLPAPER_SIZE, PdfRenderer
 from bot.pdf.view import PALETTE, GridItem, LegendLine, WeekPicture, week_grid
 from bot.schedule.ical import CalendarFile, CalendarWords, build_calendar
-from bot.schedule.model import Day, Schedule
+from bot.schedule.model import Course, Day, Schedule
 from bot.services.cupos import CuposService, PollingPaused, WatchLimitReached, newest_regular
 from bot.services.offer_cache import CachedOffer, OfferCache, OfferUnavailable
 from bot.services.planner.request import (
@@ -37,6 +37,7 @@ from bot.store.watches import SubjectKey
 PLAN_TTL = 6 * 3600
 MAX_PLANS = 2000
 PICTURE_WIDTH = 1000
+FIXED_COLOUR = "#dee2e6"
 
 
 class PlannerError(Exception):
@@ -109,6 +110,7 @@ class Plan:
     capped: bool
     options: tuple[Option, ...]
     fixed: tuple[Meeting, ...]
+    fixed_courses: tuple[Course, ...]  # "con mi horario": the classes kept, drawn in grey
     why_none: NoOption | None
     offer_age: float | None  # seconds: an older copy stood in for an offer that failed
     created: float
@@ -210,6 +212,11 @@ class PlannerService:
         fixed = (
             _fixed_meetings(fixed_schedule, request.claves) if fixed_schedule is not None else ()
         )
+        kept_courses = (
+            tuple(c for c in fixed_schedule.courses if c.key not in request.claves)
+            if fixed_schedule
+            else ()
+        )
         candidates = [[candidate(s) for s in subject.kept] for subject in subjects]
         result = await asyncio.to_thread(search, candidates, fixed)
         stale = [got for got in fetched if got.stale]
@@ -218,7 +225,7 @@ class PlannerService:
             id=self._new_id(), user_id=user_id, request=request, cycle=chosen, centre=found_centre,
             cycles=tuple(sorted((c for c in form.cycles if c.regular), key=lambda c: c.code, reverse=True)),
             subjects=subjects, missing=missing, count=result.count, capped=result.capped, options=result.options,
-            fixed=fixed, why_none=None if result.count else _why_none(subjects, candidates, request, fixed),
+            fixed=fixed, fixed_courses=kept_courses, why_none=None if result.count else _why_none(subjects, candidates, request, fixed),
             offer_age=max(got.age(now) for got in stale) if stale else None, created=now,
         )  # fmt: skip
         self._remember(plan)
@@ -286,9 +293,25 @@ class PlannerService:
             del self._requests[request_id]
 
     # ---- what an option shows --------------------------------------------------
-    def picture(self, plan: Plan, index: int, title: str, legend: Sequence[str]) -> WeekPicture:
+    def picture(
+        self, plan: Plan, index: int, title: str, legend: Sequence[str], fixed_label: str = ""
+    ) -> WeekPicture:
+        """Option `index` on the week grid: one colour per subject, full sections hatched,
+        the student's kept classes ("con mi horario") in grey."""
         sections = plan.sections_of(index)
-        items = []
+        items = [
+            GridItem(
+                days=s.days,
+                start=s.start,
+                end=s.end,
+                colour=FIXED_COLOUR,
+                title=course.key,
+                lines=(s.place,),
+            )
+            for course in plan.fixed_courses
+            for s in course.sessions
+            if s.start is not None and s.end is not None and s.days
+        ]
         for number, section in enumerate(sections):
             colour = PALETTE[number % len(PALETTE)]
             course = section.to_course()
@@ -306,6 +329,8 @@ class PlannerService:
             LegendLine(PALETTE[n % len(PALETTE)], text, s.free <= 0)
             for n, (s, text) in enumerate(zip(sections, legend, strict=True))
         )
+        if plan.fixed_courses and fixed_label:
+            lines += (LegendLine(FIXED_COLOUR, fixed_label),)
         return WeekPicture(
             title=title,
             subtitle="",

@@ -115,7 +115,9 @@ async def _option_media(
 ) -> tuple[bytes, str]:
     service = runtime(context).services.planner
     legend = [words.legend(s) for s in plan.sections_of(index)]
-    picture = service.picture(plan, index, words.option_title(plan, index), legend)
+    picture = service.picture(
+        plan, index, words.option_title(plan, index), legend, words.FIXED_LEGEND
+    )
     return await service.render(picture), fit_caption(words.option_caption(plan, index))
 
 

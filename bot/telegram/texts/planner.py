@@ -11,6 +11,7 @@ STALE_BUTTON = "Ese botón ya no es válido"
 COMMAND = ("armar", "Arma tu horario del próximo ciclo con la oferta")
 PICK_CENTRE = "¿De qué centro? Elige uno (la próxima vez lo recuerdo)."
 PICK_CYCLE = "¿De qué ciclo?"
+FIXED_LEGEND = "Tu horario actual (se queda igual)"
 CHANGE_CYCLE = "Ciclo {cycle}"
 PREVIOUS = "◀️"
 NEXT = "▶️"
