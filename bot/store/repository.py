@@ -33,6 +33,7 @@ from bot.store.models import (
     DialogRow,
     DocumentRow,
     FlowRunRow,
+    PlannerPlanRow,
     PlannerPrefRow,
     SnapshotRow,
     StoredScheduleRow,
@@ -251,7 +252,7 @@ class Store:
             await session.execute(delete(DialogRow).where(DialogRow.user_id == user_id))
             for table in (FlowRunRow, DocumentRow, CredentialRow, SubscriptionRow, WeeklyDeliveryRow, SnapshotRow,
                           CupoWatchRow, CupoPrefRow, StoredScheduleRow, CalendarLinkRow, DailySettingRow,
-                          DailySentRow, PlannerPrefRow):  # fmt: skip
+                          DailySentRow, PlannerPrefRow, PlannerPlanRow):  # fmt: skip
                 await session.execute(delete(table).where(table.user_id == user_id))
             await session.execute(delete(UserRow).where(UserRow.id == user_id))
 

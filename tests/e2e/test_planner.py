@@ -220,3 +220,19 @@ def test_watches_of_full_sections_stop_at_the_limit(
     assert "🔔" in told.text and "el máximo" in told.text
     listing = armar(botapi, user, "/cupos")
     assert listing.text.count("NRC") == 1
+
+
+def test_buttons_work_after_a_restart(
+    bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator
+) -> None:
+    user = USER + 8
+    first = armar(botapi, user, "/armar I5886 I7412 LE201 D")
+    bot.restart()  # the plan is made again from its recorded words, under the same id
+    botapi.user_presses(user, first, words.NEXT)
+    botapi.wait_for(
+        user, lambda m: m.message_id == first.message_id and m.caption.startswith("🧩 Opción 2")
+    )
+    other = USER + 9  # another student pressing the same button: not theirs
+    botapi.user_presses(other, first, words.PLAN_B)
+    assert armar(botapi, other, "/armar I5886 D hasta 8").text.startswith("😕")  # answered after the press
+    assert all("Plan B" not in m.text for m in botapi.bot_messages(other))

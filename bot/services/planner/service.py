@@ -7,6 +7,7 @@ for `PLAN_TTL` seconds; a button of a plan this process no longer holds is stale
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import time
 from collections import OrderedDict
@@ -22,6 +23,7 @@ from bot.services.cupos import CuposService, PollingPaused, WatchLimitReached, n
 from bot.services.offer_cache import CachedOffer, OfferCache, OfferUnavailable
 from bot.services.planner.request import (
     PlanRequest,
+    RequestError,
     candidate,
     emptied_by,
     parse_request,
@@ -172,7 +174,9 @@ class PlannerService:
         *,
         centre: str | None = None,
         cycle: str | None = None,
+        plan_id: str | None = None,
     ) -> Plan | PlanCentreChoice:
+        """`plan_id`: make again a plan whose buttons this process does not hold."""
         fixed_schedule: Schedule | None = None
         if request.with_schedule:
             if not await self._is_registered(user_id):
@@ -187,7 +191,7 @@ class PlannerService:
             raise OfferDown() from None
         code = request.centre or centre or await self.store.centre(user_id)
         if code is None:
-            return PlanCentreChoice(self._keep_request(user_id, request), form.centres)
+            return PlanCentreChoice(await self._keep_request(user_id, request), form.centres)
         found_centre = next((c for c in form.centres if c.code == code), None)
         if found_centre is None:
             raise UnknownCentre(code)
@@ -222,30 +226,52 @@ class PlannerService:
         stale = [got for got in fetched if got.stale]
         now = self.clock()
         plan = Plan(
-            id=self._new_id(), user_id=user_id, request=request, cycle=chosen, centre=found_centre,
+            id=plan_id or self._new_id(), user_id=user_id, request=request, cycle=chosen, centre=found_centre,
             cycles=tuple(sorted((c for c in form.cycles if c.regular), key=lambda c: c.code, reverse=True)),
             subjects=subjects, missing=missing, count=result.count, capped=result.capped, options=result.options,
             fixed=fixed, fixed_courses=kept_courses, why_none=None if result.count else _why_none(subjects, candidates, request, fixed),
             offer_age=max(got.age(now) for got in stale) if stale else None, created=now,
         )  # fmt: skip
+        if plan_id is None:
+            await self._record(plan.id, user_id, request, code, chosen.code)
         self._remember(plan)
         return plan
 
-    def pending(self, user_id: int, request_id: str) -> PlanRequest | None:
+    async def pending(self, user_id: int, request_id: str) -> PlanRequest | None:
+        """The words of an `/armar` waiting for its centre, only for the student who wrote them."""
         kept = self._requests.get(request_id)
-        return kept[1] if kept is not None and kept[0] == user_id else None
+        if kept is not None:
+            return kept[1] if kept[0] == user_id else None
+        found = await self._recorded(user_id, request_id)
+        return None if found is None else found[0]
 
-    def get(self, user_id: int, plan_id: str) -> Plan | None:
-        """The plan, only for the student who made it and while it is kept."""
+    async def get(self, user_id: int, plan_id: str) -> Plan | None:
+        """The plan, only for the student who made it and for `PLAN_TTL`. One this process
+        does not hold (made by another replica, or before a restart) is made again from
+        its recorded words, centre and cycle, under the same id."""
         plan = self._plans.get(plan_id)
-        if plan is None or plan.user_id != user_id or self.clock() - plan.created > PLAN_TTL:
+        if plan is not None:
+            return (
+                plan
+                if plan.user_id == user_id and self.clock() - plan.created <= PLAN_TTL
+                else None
+            )
+        found = await self._recorded(user_id, plan_id)
+        if found is None or found[1] is None:
             return None
-        return plan
+        request, centre, cycle = found
+        try:
+            again = await self.plan_request(
+                user_id, request, centre=centre, cycle=cycle, plan_id=plan_id
+            )
+        except (PlannerError, RequestError):
+            return None
+        return again if isinstance(again, Plan) else None
 
     async def replan(
         self, user_id: int, plan_id: str, cycle: str
     ) -> Plan | PlanCentreChoice | None:
-        plan = self.get(user_id, plan_id)
+        plan = await self.get(user_id, plan_id)
         if plan is None or cycle not in {c.code for c in plan.cycles}:
             return None
         return await self.plan_request(user_id, plan.request, centre=plan.centre.code, cycle=cycle)
@@ -273,12 +299,44 @@ class PlannerService:
     def _new_id(self) -> str:
         return secrets.token_hex(4)
 
-    def _keep_request(self, user_id: int, request: PlanRequest) -> str:
+    async def _keep_request(self, user_id: int, request: PlanRequest) -> str:
         request_id = self._new_id()
         self._requests[request_id] = (user_id, request)
         while len(self._requests) > MAX_PLANS:
             self._requests.popitem(last=False)
+        await self._record(request_id, user_id, request, None, None)
         return request_id
+
+    async def _record(
+        self,
+        plan_id: str,
+        user_id: int,
+        request: PlanRequest,
+        centre: str | None,
+        cycle: str | None,
+    ) -> None:
+        payload = json.dumps({
+            "claves": list(request.claves), "centre": request.centre, "since": request.since,
+            "until": request.until, "free_days": sorted(request.free_days), "with_seats": request.with_seats,
+            "with_schedule": request.with_schedule, "plan_centre": centre, "plan_cycle": cycle,
+        })  # fmt: skip
+        now = int(self.clock())
+        await self.store.save_plan(plan_id, user_id, payload, now, older_than=now - PLAN_TTL)
+
+    async def _recorded(
+        self, user_id: int, plan_id: str
+    ) -> tuple[PlanRequest, str | None, str | None] | None:
+        """A recorded plan's request, centre and cycle: only the student's own, within `PLAN_TTL`."""
+        found = await self.store.load_plan(plan_id)
+        if found is None or found[0] != user_id or self.clock() - found[2] > PLAN_TTL:
+            return None
+        data = json.loads(found[1])
+        request = PlanRequest(
+            claves=tuple(data["claves"]), centre=data["centre"], since=data["since"], until=data["until"],
+            free_days=frozenset(data["free_days"]), with_seats=data["with_seats"],
+            with_schedule=data["with_schedule"],
+        )  # fmt: skip
+        return request, data["plan_centre"], data["plan_cycle"]
 
     def _remember(self, plan: Plan) -> None:
         self._plans[plan.id] = plan

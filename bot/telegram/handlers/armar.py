@@ -199,14 +199,20 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(words.STALE_BUTTON)
         return
     if press.kind == "c":
-        request = service.pending(user.id, press.id)
+        request = await service.pending(user.id, press.id)
         if request is None:
             await query.answer(words.STALE_BUTTON)
             return
         await query.answer()
         await _run(context, chat.id, service.plan_request(user.id, request, centre=press.centre))
         return
-    plan = service.get(user.id, press.id)
+    try:
+        plan = await service.get(user.id, press.id)
+    except LayoutChanged as error:  # made again from the offer, which changed its page
+        await query.answer()
+        await context.bot.send_message(chat.id, texts.error_text(error))
+        await report_to_operator(context, error)
+        return
     if plan is None or (press.index is not None and press.index >= len(plan.options)):
         await query.answer(words.STALE_BUTTON)
         return
