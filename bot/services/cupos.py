@@ -334,6 +334,10 @@ class CuposService:
             raise CycleNotOpen(code)
         return found
 
+    def remember_offer(self, key: SubjectKey, sections: Sequence[OfferSection]) -> None:
+        """Sections a student was just shown elsewhere (/armar): the baseline of a watch made from them."""
+        self._remember(key, sections, classes_end(sections))
+
     def _remember(self, key: SubjectKey, sections: Sequence[OfferSection], ends: int | None) -> None:
         self._seen[key] = _Seen(
             self.clock(), {s.nrc: s.free for s in sections},

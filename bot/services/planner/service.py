@@ -408,10 +408,19 @@ class PlannerService:
         return tuple(tuple(by_nrc[c.nrc] for c in per_subject) for per_subject in found)
 
     async def watch_full(self, plan: Plan, index: int, chat_id: int) -> WatchOutcome:
-        """One /cupos watch per full section of the option, within CUPOS_MAX_PER_USER."""
+        """One /cupos watch per full section of the option, within CUPOS_MAX_PER_USER. The
+        seat counts are read again (the cached offer, or one request): the watch's baseline is
+        what the offer says now, and its end is capped by the cycle's classes, as in /cupos."""
         saved: list[str] = []
         refused: list[str] = []
         for section in plan.sections_of(index):
+            key = SubjectKey(plan.cycle.code, plan.centre.code, section.key)
+            try:
+                now = await self.offers.get(key)
+            except OfferUnavailable:
+                raise OfferDown() from None
+            self.cupos.remember_offer(key, now.sections)
+            section = next((s for s in now.sections if s.nrc == section.nrc), section)
             if section.free > 0:
                 continue
             label = f"{section.key} {section.section}"

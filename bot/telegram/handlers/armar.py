@@ -249,6 +249,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         except CuposError as error:  # the cycle's classes are over, polling paused…
             await context.bot.send_message(chat.id, texts.cupos_error(error))
             return
+        except PlannerError as error:  # the offer is down with no copy to read seats from
+            await context.bot.send_message(chat.id, words.planner_error(error))
+            return
         await context.bot.send_message(chat.id, words.watched(outcome))
     elif press.kind == "i" and press.index is not None:
         ics = service.calendar(plan, press.index)
