@@ -71,8 +71,8 @@ async def _play(telegram: BotApiStandIn, out: Path, offer: OfferSimulator) -> in
             await application.stop()
             await application.post_shutdown(application)  # type: ignore[misc]
     print("\n".join(telegram.transcript))
-    print(f"\nPDF: {pdf_path.resolve()}")
-    print(f"/armar, option 1: {picture_path.resolve()}")
+    print(f"\n/armar, option 1: {picture_path.resolve()}")
+    print(f"PDF: {pdf_path.resolve()}")
     return 0
 
 
@@ -113,7 +113,10 @@ def _planner(telegram: BotApiStandIn, out: Path) -> Path:
     step = telegram.user_says(user, "/armar I5886 I7412 LE201 D desde 7 sin sabado")
     option = telegram.wait_for(user, lambda m: m.photo is not None, timeout=60, after=step)
     path = out / "armar_opcion1.png"
-    path.write_bytes(option.photo or b"")
+    descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)  # private, as the PDF
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(option.photo or b"")
+    path.chmod(0o600)
     telegram.user_presses(user, option, planner_words.NEXT)
     telegram.wait_for(user, lambda m: m.message_id == option.message_id and m.caption.startswith("🧩 Opción 2"))
     step = telegram.last_message_id(user)
