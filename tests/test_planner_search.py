@@ -174,3 +174,15 @@ def test_plan_b_lists_other_sections_that_fit() -> None:
         {"5"} if chosen_b.nrc == "3" else set()
     )
     assert {c.nrc for c in alternatives[1]} == {c.nrc for c in b if c is not chosen_b}
+
+
+def test_the_ranking_stops_at_its_budget_with_real_options() -> None:
+    rng = random.Random(7)
+    offer = slot_offer(rng, 6, 6)
+    full = search(offer, keep=5)
+    cut = search(offer, keep=5, max_nodes=10)  # deep enough for the first options, no more
+    assert full.complete and not cut.complete
+    assert cut.count == full.count  # the count is never cut
+    assert cut.options and all(clash_free(o, []) for o in cut.options)
+    assert [o.rank for o in cut.options] == sorted(o.rank for o in cut.options)
+    assert cut.options[0].rank >= full.options[0].rank

@@ -35,6 +35,7 @@ COUNT_CAP = 10_000
 # SUPERSETS[s]: the day sets (as bits of a 64-bit int) that hold day set s; LAYERS[k]: those of k days.
 SUPERSETS = tuple(sum(1 << d for d in range(1 << DAYS) if d & s == s) for s in range(1 << DAYS))
 LAYERS = tuple(sum(1 << d for d in range(1 << DAYS) if d.bit_count() == k) for k in range(DAYS + 1))
+MAX_NODES = 60_000  # partial choices the ranking may visit: about 3 s in the worst case
 KEEP = 10  # options a student can page through; the count covers the rest
 
 
@@ -80,6 +81,7 @@ class SearchResult:
     count: int  # exact when not `capped`; otherwise count_cap + 1
     capped: bool  # more than `count_cap` options exist
     options: tuple[Option, ...]  # the best `keep`, best first
+    complete: bool = True  # False: the node budget ran out; these are the best found by then
 
 
 def meeting_mask(meetings: Sequence[Meeting]) -> int:
@@ -312,13 +314,22 @@ def count_options(problem: _Problem, cap: int) -> int:
     return min(total, cap + 1)
 
 
-def best_options(problem: _Problem, keep: int) -> list[tuple[Rank, tuple[int, ...]]]:
-    """The `keep` best (rank, section index per level), best first, by branch and bound."""
+class _OutOfBudget(Exception):
+    pass
+
+
+def best_options(
+    problem: _Problem, keep: int, max_nodes: int = MAX_NODES
+) -> tuple[list[tuple[Rank, tuple[int, ...]]], bool]:
+    """The `keep` best (rank, section index per level), best first, by branch and bound, and
+    whether the search finished: after `max_nodes` partial choices it stops with the best
+    found so far (each a real clash-free option; better ones may exist)."""
     levels = len(problem.levels)
     best: list[tuple[Rank, tuple[int, ...]]] = []
     if levels == 0 or keep < 1:
-        return best
+        return best, True
     chosen: list[int] = []
+    visited = 0
 
     def tighten(mask: int, domains: tuple[int, ...], level: int) -> tuple[int, ...] | None:
         """None when every completion of this partial choice ranks below the `keep`-th best;
@@ -419,6 +430,10 @@ def best_options(problem: _Problem, keep: int) -> list[tuple[Rank, tuple[int, ..
             best.pop()
 
     def walk(level: int, mask: int, domains: tuple[int, ...]) -> None:
+        nonlocal visited
+        visited += 1
+        if visited > max_nodes:
+            raise _OutOfBudget()
         tightened = tighten(mask, domains, level)
         if tightened is None:
             return
@@ -446,8 +461,11 @@ def best_options(problem: _Problem, keep: int) -> list[tuple[Rank, tuple[int, ..
                     walk(level + 1, taken, narrowed)
             chosen.pop()
 
-    walk(0, problem.fixed, tuple(problem.full))
-    return best
+    try:
+        walk(0, problem.fixed, tuple(problem.full))
+    except _OutOfBudget:
+        return best, False
+    return best, True
 
 
 def search(
@@ -456,18 +474,21 @@ def search(
     *,
     keep: int = KEEP,
     count_cap: int = COUNT_CAP,
+    max_nodes: int = MAX_NODES,
 ) -> SearchResult:
     """Every clash-free choice of one candidate per subject (sections clashing with `fixed`
-    are left out), counted up to `count_cap`, and the best `keep` of them in order."""
+    are left out), counted up to `count_cap`, and the best `keep` of them in order (or,
+    past `max_nodes` partial choices, the best found by then: `complete` is False)."""
     problem = _Problem(subjects, fixed)
     count = count_options(problem, count_cap)
+    found, complete = best_options(problem, keep, max_nodes) if count else ([], True)
     options = []
-    for rank, indexes in best_options(problem, keep) if count else []:
+    for rank, indexes in found:
         by_level = {
             problem.order[level]: problem.levels[level][i] for level, i in enumerate(indexes)
         }
         options.append(Option(tuple(by_level[s] for s in range(len(subjects))), rank))
-    return SearchResult(count, count > count_cap, tuple(options))
+    return SearchResult(count, count > count_cap, tuple(options), complete)
 
 
 def always_clash(

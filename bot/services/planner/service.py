@@ -116,6 +116,7 @@ class Plan:
     why_none: NoOption | None
     offer_age: float | None  # seconds: an older copy stood in for an offer that failed
     created: float
+    complete: bool = True  # False: the ranking stopped at its budget (the best found by then)
 
     def sections_of(self, index: int) -> tuple[OfferSection, ...]:
         """The offer sections of option `index`, subject by subject."""
@@ -230,7 +231,7 @@ class PlannerService:
             cycles=tuple(sorted((c for c in form.cycles if c.regular), key=lambda c: c.code, reverse=True)),
             subjects=subjects, missing=missing, count=result.count, capped=result.capped, options=result.options,
             fixed=fixed, fixed_courses=kept_courses, why_none=None if result.count else _why_none(subjects, candidates, request, fixed),
-            offer_age=max(got.age(now) for got in stale) if stale else None, created=now,
+            offer_age=max(got.age(now) for got in stale) if stale else None, created=now, complete=result.complete,
         )  # fmt: skip
         if plan_id is None:
             await self._record(plan.id, user_id, request, code, chosen.code)

@@ -83,6 +83,10 @@ def _notes(plan: _service.Plan) -> list[str]:
         notes.append(
             f"⚠️ No está en la oferta de este centro y ciclo: {', '.join(plan.missing)} (armé con las demás)."
         )
+    if not plan.complete:
+        notes.append(
+            "⚠️ Son muchísimas combinaciones: son las mejores que encontré, puede haber alguna un poco mejor."
+        )
     if plan.offer_age is not None:
         notes.append(
             f"⚠️ La oferta de SIIAU no responde: uso una copia de hace {_age(plan.offer_age)}."
