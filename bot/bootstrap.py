@@ -41,8 +41,10 @@ from bot.services.flow import FlowRunner, RetryPolicy
 from bot.services.gate import Gate, UserGate
 from bot.services.grades.service import GradeNotifier, GradesService
 from bot.services.login_guard import KeyedLoginGuard, LoginGuard
+from bot.services.offer_cache import OfferCache
 from bot.services.operations import OperationsService
 from bot.services.pdf_cache import PdfCache
+from bot.services.planner.service import PlannerService, offer_fetch
 from bot.services.progress import ProgressService
 from bot.services.registration import RegistrationService
 from bot.services.schedule_book import ScheduleBook
@@ -53,6 +55,7 @@ from bot.siiau.offer_client import DEFAULT_USER_AGENT, OfferClient
 from bot.store.calendar_links import CalendarLinkStore
 from bot.store.crypto import CredentialCipher, KeyConfigError
 from bot.store.db import create_engine, migrate
+from bot.store.planner import PlannerStore
 from bot.store.progress import ProgressStore
 from bot.store.repository import Store
 from bot.store.shared import SharedStore
@@ -218,6 +221,7 @@ def build_services(
     daily = build_daily(settings, store, book, daily_notifier)
     offer_http = build_offer_http(settings)
     cupos = build_cupos(settings, store, workflow.breaker, offer_http, cupos_notifier)
+    planner = build_planner(settings, store, cupos, workflow.renderer, book, delivery, calendar_words)
     services = Services(
         delivery=delivery,
         registration=RegistrationService(store, workflow),
@@ -231,6 +235,7 @@ def build_services(
         ),
         daily=daily,
         grades=build_grades(settings, store, workflow, gate, delivery, grade_notifier),
+        planner=planner,
         captures=captures or build_capturer(settings),
     )
     services.resources.push_async_callback(store.engine.dispose)
@@ -255,6 +260,24 @@ def build_grades(
     grades = GradesService(store, workflow, gate, delivery, settings.grades, survey_link=survey_link, notifier=notifier)
     workflow.add_rider(grades.ride)  # a due grade check shares a schedule run's login
     return grades
+
+
+def build_planner(
+    settings: Settings, store: Store, cupos: CuposService, renderer: PdfRenderer, book: ScheduleBook,
+    delivery: DeliveryService, calendar_words: CalendarWords | None = None,
+) -> PlannerService:  # fmt: skip
+    """/armar over the seat watcher's offer path: one cache of offer answers, which the
+    watcher's polls fill too; pictures from the workflow's renderer (its pool and timeout)."""
+    offers = OfferCache(offer_fetch(cupos), max_age=settings.planner.offer_max_age_seconds)
+    cupos.offers = offers
+
+    async def is_registered(user_id: int) -> bool:
+        return await delivery.profile(user_id) is not None
+
+    return PlannerService(
+        cupos, offers, PlannerStore(store.engine), renderer, book,
+        is_registered=is_registered, calendar_words=calendar_words,
+    )  # fmt: skip
 
 
 def build_capturer(settings: Settings) -> PageCapturer:

@@ -161,6 +161,10 @@ class CuposNotifier(Protocol):
         ...
 
 
+class OfferSink(Protocol):
+    def put(self, key: SubjectKey, sections: tuple[OfferSection, ...], at: float | None = None) -> None: ...
+
+
 class LoggingNotifier:
     """For entry points with no chat (the CLI): alerts go to the log."""
 
@@ -286,6 +290,8 @@ class CuposService(WorkerService):
                 logger=log,
             )
         )
+        # Set by bootstrap: polls share what they read with the planner's offer cache.
+        self.offers: OfferSink | None = None
 
     # ---- the form, cached ---------------------------------------------------------
     async def form(self) -> OfferForm:
@@ -340,6 +346,10 @@ class CuposService(WorkerService):
             raise CycleNotOpen(code)
         return found
 
+    def remember_offer(self, key: SubjectKey, sections: Sequence[OfferSection]) -> None:
+        """Sections a student was just shown elsewhere (/armar): the baseline of a watch made from them."""
+        self._remember(key, sections, classes_end(sections))
+
     def _remember(self, key: SubjectKey, sections: Sequence[OfferSection], ends: int | None) -> None:
         self._seen[key] = _Seen(
             self.clock(), {s.nrc: s.free for s in sections},
@@ -355,6 +365,11 @@ class CuposService(WorkerService):
 
     async def has_schedule(self, user_id: int) -> bool:
         return await self.store.schedule_json(user_id) is not None
+
+    async def sections(self, key: SubjectKey) -> tuple[OfferSection, ...]:
+        """One offer request for a subject, within the bound and the breaker (the planner's fetch)."""
+        result = await self._request(lambda: self.client.search(key.cycle, key.centre, key.clave))
+        return result.sections
 
     # ---- the student's watches ------------------------------------------------------
     async def watch(self, user_id: int, chat_id: int, cycle: str, centre: str, clave: str, target: str) -> WatchSaved:
@@ -455,6 +470,8 @@ class CuposService(WorkerService):
             POLLS.labels("layout_changed" if isinstance(error, LayoutChanged) else "unavailable").inc()
             return True
         self._layout_reported = False  # read again: a later change is news again
+        if self.offers is not None:
+            self.offers.put(key, result.sections)
         now = self.clock()
         await self._alert(claim, openings(claim.free, result.sections), int(now))
         free = {s.nrc: s.free for s in result.sections}

@@ -36,6 +36,8 @@ from bot.store.models import (
     FlowRunRow,
     GradeAlertRow,
     GradeWatchRow,
+    PlannerPlanRow,
+    PlannerPrefRow,
     SnapshotRow,
     StoredGradesRow,
     StoredScheduleRow,
@@ -255,7 +257,8 @@ class Store:
             await session.execute(delete(DialogRow).where(DialogRow.user_id == user_id))
             for table in (FlowRunRow, DocumentRow, CredentialRow, SubscriptionRow, WeeklyDeliveryRow, SnapshotRow,
                           CupoWatchRow, CupoPrefRow, StoredScheduleRow, CalendarLinkRow, DailySettingRow,
-                          DailySentRow, StoredGradesRow, GradeWatchRow, GradeAlertRow):  # fmt: skip
+                          DailySentRow, StoredGradesRow, GradeWatchRow, GradeAlertRow, PlannerPrefRow,
+                          PlannerPlanRow):  # fmt: skip
                 await session.execute(delete(table).where(table.user_id == user_id))
             await session.execute(delete(UserRow).where(UserRow.id == user_id))
 

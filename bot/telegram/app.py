@@ -31,6 +31,7 @@ from bot.telegram.cupos_notifier import TelegramCuposNotifier
 from bot.telegram.daily_notifier import TelegramDailyNotifier
 from bot.telegram.grades_notifier import TelegramGradeNotifier
 from bot.telegram.handlers import (
+    armar,
     calendar,
     cupos,
     daily,
@@ -47,6 +48,8 @@ from bot.telegram.handlers import (
 )
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.runtime import Runtime, runtime
+from bot.telegram.texts import grades as grades_words
+from bot.telegram.texts import planner as planner_words
 from bot.telegram.updates import PerUserUpdateProcessor
 from bot.telegram.webhook import WebhookFront
 
@@ -89,7 +92,9 @@ def build_application(settings: Settings) -> BotApplication:
         application.job_queue.run_repeating(  # type: ignore[union-attr]
             _grades_tick, interval=settings.grades.tick_seconds, first=1.0, name="grades-tick"
         )
-        await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
+        await application.bot.set_my_commands(
+            [BotCommand(c, d) for c, d in (*texts.COMMANDS, planner_words.COMMAND, grades_words.COMMAND)]
+        )
         log.info("bot ready as @%s", application.bot.username)
 
     async def post_shutdown(application: BotApplication) -> None:
@@ -127,6 +132,9 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("semanal", weekly.semanal))
     application.add_handler(CommandHandler("stats", stats.stats))
     application.add_handler(CallbackQueryHandler(weekly.on_button, pattern=f"^{weekly.PREFIX}"))
+    application.add_handler(CommandHandler("armar", armar.armar, block=False))
+    application.add_handler(CallbackQueryHandler(armar.on_button, pattern=f"^{armar.PREFIX}", block=False))
+    application.add_handler(CallbackQueryHandler(armar.on_picture, pattern=f"^{armar.PICTURE_PREFIX}", block=False))
     application.add_handler(CommandHandler("cupos", cupos.cupos))
     application.add_handler(CallbackQueryHandler(cupos.on_button, pattern=f"^{cupos.PREFIX}"))
     application.add_handler(CommandHandler("calendario", calendar.calendario))

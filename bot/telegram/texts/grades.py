@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.schedule.grades import BoletaRow, GradeKind, GradesReport, Posting
-from bot.telegram.texts import COMMANDS
 
-COMMANDS.append(("calificaciones", "Mis calificaciones, y un aviso cuando salga una nueva"))
+COMMAND = ("calificaciones", "Mis calificaciones, y un aviso cuando salga una nueva")
 
 CHECKING = "⏳ Consultando tus calificaciones en SIIAU…"
 STAGES = {

@@ -1,14 +1,14 @@
 """Grades: the stored copy (sealed), the alert settings per student and the alerts' outbox.
 
 Revision ID: 0013_grades
-Revises: 0010_daily
+Revises: 0012_planner
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_grades"
-down_revision = "0010_daily"
+down_revision = "0012_planner"  # re-chained when main (with 0012_planner) was merged in
 branch_labels = None
 depends_on = None
 
