@@ -17,7 +17,7 @@ from bot.schedule.grades import Boleta, BoletaRow, Grade, Posting
 from bot.schedule.model import Course, Day, Schedule, Session
 from bot.services.breaker import BreakerState
 from bot.services.delivery import DeliveryService
-from bot.services.errors import RecipientGone
+from bot.services.errors import CredentialsRejected, RecipientGone
 from bot.services.gate import UserGate
 from bot.services.grades import window
 from bot.services.grades.service import GradesService
@@ -209,6 +209,8 @@ async def test_layout_change_told_once_survey_not_a_failure_and_rejected_nip_sto
         assert watch is not None and not watch.enabled and watch.due_ts is None
         clock.advance(days=30)
         assert await a.service.claim(int(clock.now.timestamp()), 4) == []
+        with pytest.raises(CredentialsRejected):  # turning them on again first needs a NIP that works
+            await a.service.set_alerts(USER, True)
     finally:
         await close(a)
 

@@ -305,8 +305,11 @@ class GradesService:
     async def set_alerts(self, user_id: int, enabled: bool) -> AlertsView:
         """On: the first check is due soon; the grades already shown are not announced. Off: no
         more checks. False-y for a user who is not registered (raises NotRegistered)."""
-        if await self._store.profile(user_id) is None:
+        profile = await self._store.profile(user_id)
+        if profile is None:
             raise NotRegistered()
+        if enabled and profile.rejected:
+            raise CredentialsRejected()  # no check could log in: say so now, not at the first poll
         now = self.clock()
         if enabled:
             shown = await self.stored(user_id)

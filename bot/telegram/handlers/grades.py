@@ -16,7 +16,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core.records import utcnow
-from bot.services.errors import AlreadyRunning, NotRegistered, RateLimited
+from bot.services.errors import AlreadyRunning, CredentialsRejected, NotRegistered, RateLimited
 from bot.services.grades.service import GradesAnswer, StoredGrades
 from bot.telegram import texts
 from bot.telegram.private import private_only
@@ -172,6 +172,9 @@ async def _set_alerts(
         view = await runtime(context).services.grades.set_alerts(user_id, enabled)
     except NotRegistered:
         await context.bot.send_message(chat_id, texts.NOT_REGISTERED)
+        return
+    except CredentialsRejected as error:
+        await context.bot.send_message(chat_id, texts.error_text(error))
         return
     await context.bot.send_message(chat_id, words.ALERTS_ON if view.enabled else words.ALERTS_OFF)
 
