@@ -42,6 +42,7 @@ from bot.services.login_guard import KeyedLoginGuard, LoginGuard
 from bot.services.operations import OperationsService
 from bot.services.pdf_cache import PdfCache
 from bot.services.progress import ProgressService
+from bot.services.refresh_budget import StoredRefreshBudget
 from bot.services.registration import RegistrationService
 from bot.services.schedule_book import ScheduleBook
 from bot.services.weekly import WeeklyNotifier, WeeklyService
@@ -52,6 +53,7 @@ from bot.store.calendar_links import CalendarLinkStore
 from bot.store.crypto import CredentialCipher, KeyConfigError
 from bot.store.db import create_engine, migrate
 from bot.store.progress import ProgressStore
+from bot.store.refresh_budget import RefreshBudgetStore
 from bot.store.repository import Store
 from bot.store.shared import SharedStore
 from bot.store.watches import WatchStore
@@ -210,7 +212,7 @@ def build_services(
     weekly = WeeklyService(
         delivery, store.weekly, settings.weekly, zone(settings.bot.bot_timezone), notifier=notifier(delivery)
     )
-    book = build_schedule_book(settings, delivery)
+    book = build_schedule_book(settings, delivery, RefreshBudgetStore(store.engine))
     daily = build_daily(settings, store, book, daily_notifier)
     offer_http = build_offer_http(settings)
     cupos = build_cupos(settings, store, workflow.breaker, offer_http, cupos_notifier)
@@ -249,16 +251,21 @@ def build_daily(
     )  # fmt: skip
 
 
-def build_schedule_book(settings: Settings, delivery: DeliveryService) -> ScheduleBook:
-    """Everyday answers' schedule: the days off file and the zone are read here, once."""
+def build_schedule_book(
+    settings: Settings, delivery: DeliveryService, budget: RefreshBudgetStore | None = None
+) -> ScheduleBook:
+    """Everyday answers' schedule: the days off file and the zone are read here, once.
+    `budget`: where refreshes nobody typed are counted (the database: replicas share it)."""
     path = settings.schedule.days_off_file
     try:
         days_off = DaysOff.load(Path(path) if path else None)
     except DaysOffError as error:
         raise ConfigError(str(error)) from None
+    max_age = timedelta(days=settings.schedule.max_age_days)
     return ScheduleBook(
-        delivery, days_off, zone(settings.bot.bot_timezone), timedelta(days=settings.schedule.max_age_days)
-    )
+        delivery, days_off, zone(settings.bot.bot_timezone), max_age,
+        budget=None if budget is None else StoredRefreshBudget(budget, int(max_age.total_seconds())),
+    )  # fmt: skip
 
 
 def build_calendar_feed(settings: Settings, calendar: CalendarService) -> CalendarFeedServer:
@@ -267,6 +274,8 @@ def build_calendar_feed(settings: Settings, calendar: CalendarService) -> Calend
         calendar.feed,
         requests_per_minute=settings.calendar.requests_per_minute,
         header_timeout=settings.calendar.header_timeout,
+        max_connections=settings.calendar.max_connections,
+        unknown_per_minute=settings.calendar.unknown_per_minute,
     )
 
 

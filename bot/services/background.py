@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from bot.core.worktime import fresh_context
+
 
 class Background:
     """The tasks in flight: counted for room, waited for by `drain`, cancelled by `cancel`."""
@@ -17,7 +19,8 @@ class Background:
         return len(self._tasks)
 
     def start(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
+        # Each task's work begins now: a send it makes after its student's erase is dropped.
+        task = asyncio.create_task(work, context=fresh_context())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
