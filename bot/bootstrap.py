@@ -36,6 +36,7 @@ from bot.services.coordination import (
 from bot.services.cupos import CuposNotifier, CuposService, LoggingNotifier
 from bot.services.daily import DailyNotifier, DailyService, LoggingDailyNotifier
 from bot.services.delivery import DeliveryService
+from bot.services.erasure import EraseLedger
 from bot.services.flow import FlowRunner, RetryPolicy
 from bot.services.gate import Gate, UserGate
 from bot.services.login_guard import KeyedLoginGuard, LoginGuard
@@ -52,6 +53,7 @@ from bot.siiau.offer_client import DEFAULT_USER_AGENT, OfferClient
 from bot.store.calendar_links import CalendarLinkStore
 from bot.store.crypto import CredentialCipher, KeyConfigError
 from bot.store.db import create_engine, migrate
+from bot.store.erasures import ErasureStore
 from bot.store.progress import ProgressStore
 from bot.store.refresh_budget import RefreshBudgetStore
 from bot.store.repository import Store
@@ -228,6 +230,7 @@ def build_services(
             book, CalendarLinkStore(store.engine), public_url=settings.calendar.public_url, words=calendar_words
         ),
         daily=daily,
+        erasures=EraseLedger(ErasureStore(store.engine), store.cipher.derive_key("horario-bot erasures")),
     )
     services.resources.push_async_callback(store.engine.dispose)
     services.resources.push_async_callback(workflow.aclose)

@@ -9,6 +9,7 @@ from bot.services.calendar import CalendarService
 from bot.services.cupos import CuposService
 from bot.services.daily import DailyService
 from bot.services.delivery import DeliveryService
+from bot.services.erasure import EraseLedger
 from bot.services.operations import OperationsService
 from bot.services.progress import ProgressService
 from bot.services.registration import RegistrationService
@@ -34,6 +35,8 @@ class Services:
     book: ScheduleBook
     calendar: CalendarService
     daily: DailyService
+    # When each student was erased: the chat layer drops sends from work begun before.
+    erasures: EraseLedger = field(default_factory=lambda: EraseLedger(None, b""))
     resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:

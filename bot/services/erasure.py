@@ -51,7 +51,7 @@ class EraseLedger:
         (`None`) is not held back."""
         if started is None:
             return False
-        started_ms = int(started * 1000)
+        started_ms = round(started * 1000)
         erased = self._local.get(user_id)
         if erased is None and self._records is not None:
             erased = await self._records.erased_ms(self._keyed(user_id))

@@ -24,6 +24,7 @@ from telegram.ext import (
 from bot import logs
 from bot.bootstrap import ConfigError, check_settings, start_services
 from bot.config import Settings
+from bot.core.worktime import begin_work
 from bot.core.zones import zone
 from bot.services.delivery import DeliveryService
 from bot.telegram import progress, texts
@@ -45,6 +46,7 @@ from bot.telegram.handlers import (
 )
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.runtime import Runtime, runtime
+from bot.telegram.send_gate import SendGate
 from bot.telegram.updates import PerUserUpdateProcessor
 from bot.telegram.webhook import WebhookFront
 
@@ -58,6 +60,10 @@ def build_application(settings: Settings) -> BotApplication:
     """Raises `ConfigError` on a missing or malformed token or key, before anything starts."""
     cipher = check_settings(settings)
     tg = settings.telegram
+    # One request per 1/N s rather than N per second: the default bucket lets a burst of
+    # N through at once, and a sliding-window limit like Telegram's answers that with 429s.
+    # The send gate around it drops sends to a student erased after their work began.
+    send_gate = SendGate(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / tg.sends_per_second, max_retries=5))
 
     async def post_init(application: BotApplication) -> None:
         def notifier(delivery: DeliveryService) -> TelegramNotifier:
@@ -70,6 +76,7 @@ def build_application(settings: Settings) -> BotApplication:
             calendar_words=texts.CALENDAR_WORDS,
             daily_notifier=TelegramDailyNotifier(application.bot),
         )
+        send_gate.ledger = services.erasures
         application.bot_data["runtime"] = Runtime(settings, services, zone(settings.bot.bot_timezone))
         await progress.finish_leftovers(application.bot, services.progress)
         application.job_queue.run_repeating(  # type: ignore[union-attr]
@@ -94,11 +101,7 @@ def build_application(settings: Settings) -> BotApplication:
         .token(tg.bot_token.get_secret_value().strip())
         .base_url(tg.api_url)
         .base_file_url(tg.base_file_url)
-        .rate_limiter(
-            # One request per 1/N s rather than N per second: the default bucket lets a burst of
-            # N through at once, and a sliding-window limit like Telegram's answers that with 429s.
-            AIORateLimiter(overall_max_rate=1, overall_time_period=1 / tg.sends_per_second, max_retries=5)
-        )
+        .rate_limiter(send_gate)
         .get_updates_read_timeout(tg.poll_timeout + 10)
         .concurrent_updates(PerUserUpdateProcessor(MAX_RUNNING_UPDATES))
         .post_init(post_init)
@@ -136,14 +139,17 @@ def add_handlers(application: BotApplication) -> None:
 
 
 async def _weekly_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    begin_work()
     await runtime(context).services.weekly.pump()
 
 
 async def _cupos_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    begin_work()  # a tick's sends (expiry notices) are work begun now
     await runtime(context).services.cupos.tick()
 
 
 async def _daily_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    begin_work()
     await runtime(context).services.daily.pump()
 
 

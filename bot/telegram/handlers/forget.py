@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from bot.core.worktime import begin_work
 from bot.telegram import texts
 from bot.telegram.private import private_only
 from bot.telegram.runtime import runtime
@@ -32,6 +33,10 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query.data != YES:
         await query.edit_message_text(texts.FORGET_KEPT)
         return
-    await runtime(context).services.delivery.forget(user.id)
+    services = runtime(context).services
+    # Marked first: from now on nothing begun before reaches the student, on any replica.
+    erased = await services.erasures.mark(user.id)
+    await services.delivery.forget(user.id)
     context.application.drop_user_data(user.id)
+    begin_work(erased)  # this answer, and what the student asks from now on, are work begun after
     await query.edit_message_text(texts.FORGOTTEN)
