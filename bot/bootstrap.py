@@ -157,6 +157,12 @@ def build_workflow(
     )  # fmt: skip
 
 
+def button_key(cipher: CredentialCipher) -> bytes:
+    """The key callback buttons are signed with (`bot.telegram.buttons`), from the newest
+    encryption key: rotating keys makes older buttons answer «Ese botón ya no es válido»."""
+    return cipher.derive_key("horario-bot callback buttons")
+
+
 def build_login_guard(settings: Settings, store: Store, cipher: CredentialCipher) -> KeyedLoginGuard:
     """The login guard in the database: it holds across restarts and replicas."""
     secret = settings.store.login_guard_secret.get_secret_value()

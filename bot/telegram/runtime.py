@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from telegram.error import TelegramError
@@ -13,6 +14,9 @@ from bot.config import Settings
 from bot.services.bundle import Services
 from bot.siiau.errors import LayoutChanged
 from bot.telegram import texts
+
+if TYPE_CHECKING:
+    from bot.telegram.buttons import ButtonSigner
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +28,7 @@ class Runtime:
     settings: Settings
     services: Services
     zone: ZoneInfo
+    buttons: ButtonSigner  # signs every callback button for its chat (`bot/telegram/buttons.py`)
     breaker_openings_reported: int = 0
 
 
