@@ -27,7 +27,7 @@ from bot.config import Settings
 from bot.core.worktime import begin_work
 from bot.core.zones import zone
 from bot.services.delivery import DeliveryService
-from bot.telegram import progress, texts
+from bot.telegram import buttons, progress, texts
 from bot.telegram.buttons import ButtonSigner
 from bot.telegram.cupos_notifier import TelegramCuposNotifier
 from bot.telegram.daily_notifier import TelegramDailyNotifier
@@ -61,7 +61,7 @@ def build_application(settings: Settings) -> BotApplication:
     """Raises `ConfigError` on a missing or malformed token or key, before anything starts."""
     cipher = check_settings(settings)
     tg = settings.telegram
-    buttons = ButtonSigner(button_key(cipher))
+    signer = ButtonSigner(button_key(cipher))
     # One request per 1/N s rather than N per second: the default bucket lets a burst of
     # N through at once, and a sliding-window limit like Telegram's answers that with 429s.
     # The send gate around it drops sends to a student erased after their work began.
@@ -74,12 +74,12 @@ def build_application(settings: Settings) -> BotApplication:
             )
 
         services = await start_services(
-            settings, cipher, notifier, cupos_notifier=TelegramCuposNotifier(application.bot, buttons, settings.bot.admin_chat_ids),
+            settings, cipher, notifier, cupos_notifier=TelegramCuposNotifier(application.bot, signer, settings.bot.admin_chat_ids),
             calendar_words=texts.CALENDAR_WORDS,
             daily_notifier=TelegramDailyNotifier(application.bot),
         )
         send_gate.ledger = services.erasures
-        application.bot_data["runtime"] = Runtime(settings, services, zone(settings.bot.bot_timezone), buttons)
+        application.bot_data["runtime"] = Runtime(settings, services, zone(settings.bot.bot_timezone), signer)
         await progress.finish_leftovers(application.bot, services.progress)
         application.job_queue.run_repeating(  # type: ignore[union-attr]
             _weekly_tick, interval=settings.weekly.tick_seconds, first=1.0, name="weekly-tick"
@@ -135,6 +135,7 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("siguiente", everyday.siguiente, block=False))
     application.add_handler(CommandHandler("olvidar", forget.ask))
     application.add_handler(CallbackQueryHandler(forget.answer, pattern="^forget:"))
+    application.add_handler(CallbackQueryHandler(buttons.refuse_unknown))  # after every keyboard's own
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, register.on_text))
     application.add_handler(MessageHandler(filters.ALL, start.hint))
     application.add_error_handler(errors.on_error)

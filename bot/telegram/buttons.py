@@ -172,3 +172,11 @@ def _shape(data: object) -> str:
         return "no data"
     prefix = data.split(":", 1)[0][:8] if ":" in data else "-"
     return f"prefix={prefix!r} length={len(data)}"
+
+
+async def refuse_unknown(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+    """A press no keyboard's prefix matches (registered after every other button handler)."""
+    query = update.callback_query
+    if query is not None:
+        log.info("button refused: no keyboard has it (%s)", _shape(query.data))
+        await _answer(query, words.BUTTON_INVALID)
