@@ -22,8 +22,9 @@ from bot.feed.server import CalendarFeedServer
 from bot.schedule import codec
 from bot.schedule.days_off import DaysOff
 from bot.schedule.model import Schedule
-from bot.services.calendar import CalendarService
+from bot.services.calendar import CalendarService, Feed
 from bot.services.delivery import DeliveryService
+from bot.services.erasure import EraseLedger
 from bot.services.gate import UserGate
 from bot.services.refresh_budget import StoredRefreshBudget
 from bot.services.schedule_book import ScheduleBook
@@ -31,6 +32,7 @@ from bot.siiau.errors import SiiauUnavailable
 from bot.store.calendar_links import CalendarLinkStore
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine, migrate
+from bot.store.erasures import ErasureStore
 from bot.store.refresh_budget import RefreshBudgetStore
 from bot.store.repository import Store
 from tests.helpers import until
@@ -163,14 +165,12 @@ async def known_and_unknown(
     known = "k" * 43
     ticks = Ticks()
 
-    async def source(token: str) -> object:
+    async def source(token: str) -> Feed | None:
         if token != known:
             return None
-        from bot.services.calendar import Feed
-
         return Feed(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", '"x"', READ_AT)
 
-    server = CalendarFeedServer(source, header_timeout=5, clock=ticks, **options)  # type: ignore[arg-type]
+    server = CalendarFeedServer(source, header_timeout=5, clock=ticks, **options)  # type: ignore[arg-type]  # options: ints
     await server.start("127.0.0.1", 0)
     yield server, ticks
     await server.stop()
@@ -226,3 +226,46 @@ async def test_connections_past_the_cap_are_closed_at_once(
     await until(lambda: server.open_connections == 0, "the idle connections did not close")
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=30) as http:
         assert (await http.get("/cal/" + "k" * 43 + ".ics")).status_code == 200
+
+
+# ---- the budget and the erase markers on both back ends ---------------------------
+async def test_the_refresh_budget_is_claimed_once_and_waits_a_day_after_a_failure(
+    db_url: str,
+) -> None:
+    engine = create_engine(db_url)
+    await migrate(engine)
+    store = Store(engine, CredentialCipher([CredentialCipher.generate_key()]))
+    await store.save_credentials(USER, USER, Credentials("219294381", "zq9nip7x"), "INCO", "X")
+    budget = StoredRefreshBudget(
+        RefreshBudgetStore(engine), 3600
+    )  # SCHEDULE_MAX_AGE_DAYS of an hour
+    try:
+        first = await asyncio.gather(*(budget.claim(USER, 1000) for _ in range(5)))
+        assert sorted(first) == [False] * 4 + [True], "one winner among concurrent claims"
+        assert not await budget.claim(USER, 1000 + 3599)
+        assert await budget.claim(USER, 1000 + 3600), "one per SCHEDULE_MAX_AGE_DAYS"
+        await budget.failed(USER)
+        assert not await budget.claim(USER, 4600 + 3600), "after a failure, a day and not less"
+        assert await budget.claim(USER, 4600 + 86400)
+        assert not await budget.claim(USER + 1, 1000), "nobody to refresh"
+        await store.forget(USER)
+        assert not await budget.claim(USER, 10**9)
+    finally:
+        await engine.dispose()
+
+
+async def test_erase_markers_on_both_back_ends(db_url: str) -> None:
+    engine = create_engine(db_url)
+    await migrate(engine)
+    try:
+        here, there = (
+            EraseLedger(ErasureStore(engine), b"k" * 32),
+            EraseLedger(ErasureStore(engine), b"k" * 32),
+        )
+        erased = await here.mark(USER)
+        assert await there.dropped(USER, erased - 1) and not await there.dropped(USER, erased)
+        assert not await there.dropped(USER + 1, erased - 1)
+        again = await here.mark(USER)  # erased twice: the latest counts
+        assert await there.dropped(USER, again - 0.5)
+    finally:
+        await engine.dispose()
