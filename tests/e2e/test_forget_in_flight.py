@@ -1,5 +1,6 @@
 """`/olvidar` wins over work in flight: once the erase is confirmed, nothing begun before it
-reaches the student (no progress edit, no document, no error), and nothing is left stored."""
+reaches the student (no progress edit, no document, no error, no weekly delivery), and
+nothing is left stored."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.telegram import texts
 from tests.e2e.test_registration import register
+from tests.e2e.test_weekly import force_due, subscribe_in_chat
 from tests.helpers import BotProcess, wait_until
 
 
@@ -73,3 +75,31 @@ def test_a_student_who_comes_back_after_olvidar_is_answered(
     asked = botapi.user_says(user, "/horario")
     document = botapi.wait_for(user, lambda m: m.document is not None, after=asked)
     assert document.filename is not None and document.filename.endswith(".pdf")
+
+
+def test_nothing_from_a_weekly_delivery_in_flight_reaches_the_student_after_olvidar(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    user = 6213
+    register(botapi, user, DEMO_CODE, DEMO_NIP)
+    subscribe_in_chat(botapi, user)
+    siiau.hold("horario")
+    force_due(bot)
+    wait_until(lambda: siiau.held() >= 1, "the weekly delivery never reached SIIAU")
+    forget = botapi.user_says(user, "/olvidar")
+    confirm = botapi.wait_for_text(user, "No se puede deshacer", after=forget)
+    botapi.user_presses(user, confirm, texts.FORGET_YES)
+    botapi.wait_for(
+        user, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGOTTEN
+    )
+    erased_at = len(botapi.transcript)
+    siiau.release()
+    wait_until(
+        lambda: "user forgotten mid-run" in bot.log_text(), "the delivery never ended", timeout=60
+    )
+    assert bot.stop() == 0
+    assert said_to(botapi, user, erased_at) == [], botapi.transcript[erased_at:]
+    assert "Traceback" not in bot.log_text()
+    with sqlite3.connect(bot.db_path) as db:
+        for table in ("users", "subscriptions", "weekly_deliveries", "schedule_snapshots"):
+            assert db.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == (0,), table
