@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from bot.core.worktime import fresh_context
+
 log = logging.getLogger(__name__)
 
 C = TypeVar("C")
@@ -31,7 +33,8 @@ class Background:
         return len(self._tasks)
 
     def start(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
+        # Each task's work begins now: a send it makes after its student's erase is dropped.
+        task = asyncio.create_task(work, context=fresh_context())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
