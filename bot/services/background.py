@@ -65,6 +65,11 @@ def epoch_seconds() -> int:
     return int(time.time())
 
 
+def no_detail(claim: object) -> str:
+    """The default `describe`: a claim may carry personal data, so logs name none of it."""
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class Job(Generic[C]):
     """What a `Worker` does; `C` is one claim (a row the database leased to this process).
@@ -76,7 +81,7 @@ class Job(Generic[C]):
     - `run(claim)`: the work of one claim. What it returns goes to `refill`; what it raises
       is logged, and the slot is freed all the same (the claim's lease runs out or was released).
     - `clock`: now, in epoch seconds as the store counts leases.
-    - `describe(claim)`: the claim in a log line (ids only, never a secret).
+    - `describe(claim)`: the claim in a log line (ids only, never a secret; default: nothing).
     - `keep(claim)`, every `keep_every` seconds while the claim runs: renew its lease.
     - `key(claim)`: a claim whose key is still in flight in this process is refused. Its lease
       ran out while this process works on it (a stalled event loop or database), so the
@@ -92,7 +97,7 @@ class Job(Generic[C]):
     claim: Callable[[int, int], Awaitable[Sequence[C]]]
     run: Callable[[C], Awaitable[object]]
     clock: Callable[[], int] = epoch_seconds
-    describe: Callable[[C], str] = repr
+    describe: Callable[[C], str] = no_detail
     keep: Callable[[C], Awaitable[None]] | None = None
     keep_every: float = 60.0
     key: Callable[[C], Hashable] | None = None
