@@ -7,6 +7,7 @@ The real bot answering forged presses, with nothing written: `e2e/test_forged_bu
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -27,7 +28,10 @@ from bot.telegram.runtime import Runtime
 from bot.telegram.texts import safety as words
 
 CHAT, OTHER_CHAT = 700001, 700002
-SIGNER = ButtonSigner(button_key(CredentialCipher([CredentialCipher.generate_key()])))
+# A fixed key: the parametrized cases below carry signed data in their ids, and pytest-xdist
+# workers must collect the same ids.
+TEST_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
+SIGNER = ButtonSigner(button_key(CredentialCipher([TEST_KEY])))
 
 
 # ---- the signature ----------------------------------------------------------------
