@@ -7,16 +7,28 @@ concurrency, 429s and deliveries. `--unchanged 0.5` first delivers a week to
 everyone (not measured), then changes half of the schedules, so the measured
 week re-sends the other half by file_id.
 
+`--kill` (with `--replicas` 2 or more) is the exactly-once check at scale that
+`tests/e2e/test_replicas.py` runs at 240 users: once a third of the users have
+their document, SIIAU and sendDocument are held, and when every document
+Telegram took is on record one replica is killed with SIGKILL; the others take
+its lapsed claims over. It reports how many users got exactly one document and
+exits 1 if any got none or more than one (or an outcome other than sent /
+re-sent, or a crash, was recorded).
+
     .venv/bin/python bench/fanout.py --users 10000
     .venv/bin/python bench/fanout.py --users 1000 --unchanged 0.5
     .venv/bin/python bench/fanout.py --users 1000 --replicas 3 --db postgresql://postgres@127.0.0.1/postgres
+    .venv/bin/python bench/fanout.py --users 1000 --replicas 3 --kill --unchanged 0.8 \
+        --db postgresql://postgres@127.0.0.1/postgres
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -24,8 +36,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -68,12 +81,71 @@ async def _execute(db_url: str, statements: list[str]) -> object:
         await connection.close()
 
 
-def outcomes(db_url: str) -> dict[str, int]:
-    query = "SELECT outcome, COUNT(*) FROM weekly_deliveries GROUP BY outcome"
+def _count(db_url: str, query: str) -> dict[str, int]:
     if db_url.startswith("sqlite"):
         with sqlite3.connect(db_url.split(":///", 1)[1]) as db:
             return dict(db.execute(query))
     return {r[0]: r[1] for r in asyncio.run(_execute(db_url, [query]))}  # type: ignore[union-attr]
+
+
+def outcomes(db_url: str) -> dict[str, int]:
+    return _count(db_url, "SELECT outcome, COUNT(*) FROM weekly_deliveries GROUP BY outcome")
+
+
+def leases_held(db_url: str) -> int:
+    query = "SELECT 'held', COUNT(*) FROM subscriptions WHERE lease_until_ts IS NOT NULL"
+    return _count(db_url, query).get("held", 0)
+
+
+def sent_on_record(db_url: str) -> int:
+    recorded = outcomes(db_url)
+    return recorded.get("sent", 0) + recorded.get("resent_unchanged", 0)
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out: {what}")
+        time.sleep(0.05)
+
+
+@dataclass
+class Kill:
+    """`kill -9` one replica mid fan-out, once `at` users have their document.
+
+    SIIAU and sendDocument are held first, and the kill waits until every document
+    Telegram took is on record: a kill then cuts only work that is redone later, never
+    a send between Telegram's answer and our commit (the one window no process can
+    close; README, "Weekly deliveries"). The rest is released right after the kill.
+    """
+
+    victim: subprocess.Popen[bytes]
+    at: int
+    siiau: SiiauSimulator
+    botapi: BotApiStandIn
+    db_url: str
+    done_when: int = 0  # users with their document when it was killed
+    seconds_in: float = 0.0
+    cpu: tuple[float, float] = (0.0, 0.0)  # the victim's, just before
+    peak_sessions: int = 0  # SIIAU sessions at once, up to the kill
+
+    @property
+    def killed(self) -> bool:
+        return self.victim.returncode is not None
+
+    def __call__(self, done: Callable[[], int], started: float, timeout: float) -> None:
+        self.siiau.hold()
+        self.botapi.hold_documents()
+        wait_for(lambda: self.botapi.documents_passing() == 0 and sent_on_record(self.db_url) == done(),
+                 "sent documents never reached the record", timeout)  # fmt: skip
+        self.peak_sessions = self.siiau.peak_sessions
+        self.cpu = cpu_seconds(self.victim.pid)
+        self.victim.send_signal(signal.SIGKILL)
+        self.victim.wait()
+        self.done_when, self.seconds_in = done(), time.monotonic() - started
+        self.siiau.release()
+        self.botapi.release_documents()
 
 
 @contextmanager
@@ -140,25 +212,37 @@ def wait_ready(botapi: BotApiStandIn, process: subprocess.Popen[bytes], before: 
 
 
 def deliver_week(botapi: BotApiStandIn, processes: list[subprocess.Popen[bytes]], db_url: str, users: int,
-                 timeout: float) -> tuple[float, int, int]:  # fmt: skip
-    """Force everyone due; wait until every user has one more document.
+                 timeout: float, kill: Kill | None = None) -> tuple[float, int, int]:  # fmt: skip
+    """Force everyone due; wait until every user has one more document (and, with `kill`,
+    until every user-week has its outcome and no claim is leased).
 
     Returns (seconds, peak RSS of the largest bot process, peak RSS of all of them with renderers).
     """
     target = {FIRST_USER + i: botapi.documents_sent[FIRST_USER + i] + 1 for i in range(users)}
     peak_rss = peak_tree = 0
+
+    def delivered() -> int:
+        return sum(1 for user, n in target.items() if botapi.documents_sent[user] >= n)
+
     force_due(db_url)
     started = time.monotonic()
     while True:
-        done = sum(1 for user, n in target.items() if botapi.documents_sent[user] >= n)
-        sizes = tree_rss_kib([p.pid for p in processes])
+        done = delivered()
+        alive = [p for p in processes if kill is None or p is not kill.victim]
+        sizes = tree_rss_kib([p.pid for p in alive])
         peak_rss = max(peak_rss, max(rss for rss, _ in sizes))
         peak_tree = max(peak_tree, sum(tree for _, tree in sizes))
+        if kill is not None and not kill.killed and done >= kill.at:
+            kill(delivered, started, timeout)
+            continue
         if done == users:
+            if kill is not None:
+                wait_for(lambda: sum(outcomes(db_url).values()) == users and leases_held(db_url) == 0,
+                         "outcomes were not all recorded", timeout)  # fmt: skip
             return time.monotonic() - started, peak_rss, peak_tree
-        if time.monotonic() - started > timeout or any(p.poll() is not None for p in processes):
+        if time.monotonic() - started > timeout or any(p.poll() is not None for p in alive):
             raise RuntimeError(f"only {done}/{users} delivered; see bot.log")
-        time.sleep(0.5)
+        time.sleep(0.05 if kill is not None and not kill.killed else 0.5)
 
 
 def change_schedule(siiau: SiiauSimulator, code: str) -> None:
@@ -176,8 +260,11 @@ def main() -> None:
     parser.add_argument("--siiau-concurrency", type=int, default=64)
     parser.add_argument("--replicas", type=int, default=1, help="bot processes (webhook mode when > 1)")
     parser.add_argument("--db", default="", help="PostgreSQL server DSN, e.g. postgresql://postgres@127.0.0.1/postgres")
+    parser.add_argument("--kill", action="store_true", help="kill -9 a replica mid fan-out; check exactly once")
     parser.add_argument("--timeout", type=float, default=3600)
     args = parser.parse_args()
+    if args.kill and args.replicas < 2:
+        parser.error("--kill needs --replicas 2 or more")
     n = args.users
     students = [generated_student(i) for i in range(n)]
     key = CredentialCipher.generate_key()
@@ -196,6 +283,11 @@ def main() -> None:
             # The replicas share one Bot API budget: each paces itself at its share of it.
             "TELEGRAM_SENDS_PER_SECOND": str(29 / args.replicas),
         }  # fmt: skip
+        if args.kill:
+            # Short leases, so the survivors take the victim's claims over soon; SIIAU is held
+            # around the kill, so no read may time out meanwhile.
+            base_env.update({"WEEKLY_LEASE_SECONDS": "6", "SHARED_LEASE_SECONDS": "3", "SIIAU_READ_TIMEOUT": "120",
+                             "LOG_LEVEL": "INFO"})  # fmt: skip
         processes, webhooks = [], []
         for index in range(args.replicas):
             env = dict(base_env)
@@ -217,11 +309,13 @@ def main() -> None:
                 change_schedule(siiau, student.code)
         siiau.reset_stats()
         uploads_before, too_many_before = botapi.uploads, botapi.too_many_requests
+        documents_before = {FIRST_USER + i: botapi.documents_sent[FIRST_USER + i] for i in range(n)}
         siiau.faults.latency = args.siiau_latency
+        kill = Kill(processes[1], n // 3, siiau, botapi, db_url) if args.kill else None
         cpu_before = [cpu_seconds(p.pid) for p in processes]
         bench_cpu_before = time.process_time()
-        seconds, rss, tree = deliver_week(botapi, processes, db_url, n, args.timeout)
-        cpu_after = [cpu_seconds(p.pid) for p in processes]
+        seconds, rss, tree = deliver_week(botapi, processes, db_url, n, args.timeout, kill)
+        cpu_after = [kill.cpu if kill and p is kill.victim else cpu_seconds(p.pid) for p in processes]
         bot_cpu = sum(a[0] - b[0] for a, b in zip(cpu_after, cpu_before, strict=True))
         render_cpu = sum(a[1] - b[1] for a, b in zip(cpu_after, cpu_before, strict=True))
         bench_cpu = time.process_time() - bench_cpu_before
@@ -243,6 +337,27 @@ def main() -> None:
         print(f"SIIAU sessions left open: {len(siiau.open_sessions())}")
         print(f"CPU seconds:          bot {bot_cpu:.0f}, wkhtmltopdf {render_cpu:.0f}, "
               f"simulators {bench_cpu:.0f} (of {seconds * (os.cpu_count() or 1):.0f} available)")  # fmt: skip
+        if kill is not None:
+            sys.exit(report_kill(kill, n, seconds, recorded, workdir, {
+                user: botapi.documents_sent[user] - before for user, before in documents_before.items()
+            }))  # fmt: skip
+
+
+def report_kill(kill: Kill, users: int, seconds: float, recorded: dict[str, int], workdir: Path,
+                documents: dict[int, int]) -> int:  # fmt: skip
+    """Print what the kill did; 0 when every user got exactly one document, else 1."""
+    per_user = collections.Counter(documents.values())
+    crashes = sum(log.read_text().count("weekly delivery crashed") for log in workdir.glob("r*/bot.log"))
+    once = per_user[1] == users and set(recorded) <= {"sent", "resent_unchanged"} and crashes == 0
+    if not kill.killed:
+        print("kill -9:              never happened (the fan-out ended first)")
+        return 1
+    print(f"kill -9:              replica 1 at {kill.done_when}/{users} delivered, {kill.seconds_in:.1f} s in; "
+          f"peak SIIAU sessions up to then {kill.peak_sessions}")  # fmt: skip
+    print(f"exactly once:         {'yes' if once else 'NO'}: {per_user[1]} users with one document, "
+          f"{sum(c for k, c in per_user.items() if k > 1)} with more, {per_user[0]} with none; "
+          f"{crashes} crashed deliveries logged")  # fmt: skip
+    return 0 if once else 1
 
 
 def _free_port() -> int:

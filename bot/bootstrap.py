@@ -37,6 +37,7 @@ from bot.services.coordination import (
 from bot.services.cupos import CuposNotifier, CuposService, LoggingNotifier
 from bot.services.daily import DailyNotifier, DailyService, LoggingDailyNotifier
 from bot.services.delivery import DeliveryService
+from bot.services.erasure import EraseLedger
 from bot.services.flow import FlowRunner, RetryPolicy
 from bot.services.gate import Gate, UserGate
 from bot.services.grades.service import GradeNotifier, GradesService
@@ -46,6 +47,7 @@ from bot.services.operations import OperationsService
 from bot.services.pdf_cache import PdfCache
 from bot.services.planner.service import PlannerService, offer_fetch
 from bot.services.progress import ProgressService
+from bot.services.refresh_budget import StoredRefreshBudget
 from bot.services.registration import RegistrationService
 from bot.services.schedule_book import ScheduleBook
 from bot.services.weekly import WeeklyNotifier, WeeklyService
@@ -55,8 +57,10 @@ from bot.siiau.offer_client import DEFAULT_USER_AGENT, OfferClient
 from bot.store.calendar_links import CalendarLinkStore
 from bot.store.crypto import CredentialCipher, KeyConfigError
 from bot.store.db import create_engine, migrate
+from bot.store.erasures import ErasureStore
 from bot.store.planner import PlannerStore
 from bot.store.progress import ProgressStore
+from bot.store.refresh_budget import RefreshBudgetStore
 from bot.store.repository import Store
 from bot.store.shared import SharedStore
 from bot.store.watches import WatchStore
@@ -158,6 +162,12 @@ def build_workflow(
     )  # fmt: skip
 
 
+def button_key(cipher: CredentialCipher) -> bytes:
+    """The key callback buttons are signed with (`bot.telegram.buttons`), from the newest
+    encryption key: rotating keys makes older buttons answer «Ese botón ya no es válido»."""
+    return cipher.derive_key("horario-bot callback buttons")
+
+
 def build_login_guard(settings: Settings, store: Store, cipher: CredentialCipher) -> KeyedLoginGuard:
     """The login guard in the database: it holds across restarts and replicas."""
     secret = settings.store.login_guard_secret.get_secret_value()
@@ -217,7 +227,7 @@ def build_services(
     weekly = WeeklyService(
         delivery, store.weekly, settings.weekly, zone(settings.bot.bot_timezone), notifier=notifier(delivery)
     )
-    book = build_schedule_book(settings, delivery)
+    book = build_schedule_book(settings, delivery, RefreshBudgetStore(store.engine))
     daily = build_daily(settings, store, book, daily_notifier)
     offer_http = build_offer_http(settings)
     cupos = build_cupos(settings, store, workflow.breaker, offer_http, cupos_notifier)
@@ -237,6 +247,7 @@ def build_services(
         grades=build_grades(settings, store, workflow, gate, delivery, grade_notifier),
         planner=planner,
         captures=captures or build_capturer(settings),
+        erasures=EraseLedger(ErasureStore(store.engine), store.cipher.derive_key("horario-bot erasures")),
     )
     services.resources.push_async_callback(store.engine.dispose)
     services.resources.push_async_callback(workflow.aclose)
@@ -299,16 +310,21 @@ def build_daily(
     )  # fmt: skip
 
 
-def build_schedule_book(settings: Settings, delivery: DeliveryService) -> ScheduleBook:
-    """Everyday answers' schedule: the days off file and the zone are read here, once."""
+def build_schedule_book(
+    settings: Settings, delivery: DeliveryService, budget: RefreshBudgetStore | None = None
+) -> ScheduleBook:
+    """Everyday answers' schedule: the days off file and the zone are read here, once.
+    `budget`: where refreshes nobody typed are counted (the database: replicas share it)."""
     path = settings.schedule.days_off_file
     try:
         days_off = DaysOff.load(Path(path) if path else None)
     except DaysOffError as error:
         raise ConfigError(str(error)) from None
+    max_age = timedelta(days=settings.schedule.max_age_days)
     return ScheduleBook(
-        delivery, days_off, zone(settings.bot.bot_timezone), timedelta(days=settings.schedule.max_age_days)
-    )
+        delivery, days_off, zone(settings.bot.bot_timezone), max_age,
+        budget=None if budget is None else StoredRefreshBudget(budget, int(max_age.total_seconds())),
+    )  # fmt: skip
 
 
 def build_calendar_feed(settings: Settings, calendar: CalendarService) -> CalendarFeedServer:
@@ -317,6 +333,8 @@ def build_calendar_feed(settings: Settings, calendar: CalendarService) -> Calend
         calendar.feed,
         requests_per_minute=settings.calendar.requests_per_minute,
         header_timeout=settings.calendar.header_timeout,
+        max_connections=settings.calendar.max_connections,
+        unknown_per_minute=settings.calendar.unknown_per_minute,
     )
 
 

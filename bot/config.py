@@ -143,6 +143,10 @@ class CalendarSettings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="where it listens: behind an HTTPS reverse proxy")
     requests_per_minute: int = Field(default=20, ge=1, description="per link; more get 429")
     header_timeout: float = Field(default=10.0, gt=0, description="a request whose headers are not in by then is dropped")
+    max_connections: int = Field(default=200, ge=1, description="open connections at once; more are closed at once")
+    unknown_per_minute: int = Field(
+        default=60, ge=1, description="requests for unknown tokens per client address; more get 429"
+    )
 
     @property
     def feed_enabled(self) -> bool:

@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from bot.core.worktime import fresh_context
+
 log = logging.getLogger(__name__)
 
 C = TypeVar("C")
@@ -31,7 +33,8 @@ class Background:
         return len(self._tasks)
 
     def start(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
+        # Each task's work begins now: a send it makes after its student's erase is dropped.
+        task = asyncio.create_task(work, context=fresh_context())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -62,6 +65,11 @@ def epoch_seconds() -> int:
     return int(time.time())
 
 
+def no_detail(claim: object) -> str:
+    """The default `describe`: a claim may carry personal data, so logs name none of it."""
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class Job(Generic[C]):
     """What a `Worker` does; `C` is one claim (a row the database leased to this process).
@@ -73,7 +81,7 @@ class Job(Generic[C]):
     - `run(claim)`: the work of one claim. What it returns goes to `refill`; what it raises
       is logged, and the slot is freed all the same (the claim's lease runs out or was released).
     - `clock`: now, in epoch seconds as the store counts leases.
-    - `describe(claim)`: the claim in a log line (ids only, never a secret).
+    - `describe(claim)`: the claim in a log line (ids only, never a secret; default: nothing).
     - `keep(claim)`, every `keep_every` seconds while the claim runs: renew its lease.
     - `key(claim)`: a claim whose key is still in flight in this process is refused. Its lease
       ran out while this process works on it (a stalled event loop or database), so the
@@ -89,7 +97,7 @@ class Job(Generic[C]):
     claim: Callable[[int, int], Awaitable[Sequence[C]]]
     run: Callable[[C], Awaitable[object]]
     clock: Callable[[], int] = epoch_seconds
-    describe: Callable[[C], str] = repr
+    describe: Callable[[C], str] = no_detail
     keep: Callable[[C], Awaitable[None]] | None = None
     keep_every: float = 60.0
     key: Callable[[C], Hashable] | None = None

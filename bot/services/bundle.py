@@ -10,6 +10,7 @@ from bot.services.captures import PageCapturer
 from bot.services.cupos import CuposService
 from bot.services.daily import DailyService
 from bot.services.delivery import DeliveryService
+from bot.services.erasure import EraseLedger
 from bot.services.grades.service import GradesService
 from bot.services.operations import OperationsService
 from bot.services.planner.service import PlannerService
@@ -40,6 +41,8 @@ class Services:
     grades: GradesService
     planner: PlannerService
     captures: PageCapturer = field(default_factory=PageCapturer.off)  # redacted pages for operators
+    # When each student was erased: the chat layer drops sends from work begun before.
+    erasures: EraseLedger = field(default_factory=lambda: EraseLedger(None, b""))
     resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:

@@ -1,9 +1,10 @@
 """The schedule in the student's calendar app: an .ics file, and a live link that follows it.
 
 The file comes from the stored schedule (one run when there is none yet). The live
-link's feed reads the stored copy only, never a SIIAU login in the foreground; an old
-copy starts the usual background refresh, so a change reaches Google or Apple Calendar
-at their next poll. A link's token is shown once and stored as its SHA-256.
+link's feed serves the stored copy as it is and never waits for SIIAU; an old copy asks
+for a refresh through the refresh budget (`ScheduleBook.request_refresh`: anyone with a
+link cannot spend the student's logins), so a change reaches Google or Apple Calendar at
+a poll after it. A link's token is shown once and stored as its SHA-256.
 """
 
 from __future__ import annotations

@@ -3,7 +3,10 @@ never a SIIAU login per question.
 
 A student with no stored copy yet waits for one run. A copy older than `max_age` is
 still answered from, and a refresh starts behind it, within the usual bounds (the
-per-user gate, SIIAU's session slots, the breaker, the login guard).
+per-user gate, SIIAU's session slots, the breaker, the login guard). Asked for by the
+student (`known`: /hoy, /calendario), it starts at once; asked for by anything else
+(`stored`: the calendar feed, digests), it spends the refresh budget
+(`request_refresh`, `bot.services.refresh_budget`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from bot.schedule.model import Schedule
 from bot.services.background import Background
 from bot.services.delivery import DeliveryService, StoredSchedule
 from bot.services.errors import AlreadyRunning
+from bot.services.refresh_budget import LocalRefreshBudget, RefreshBudget
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +47,10 @@ class ScheduleBook:
         max_age: timedelta,
         *,
         clock: Callable[[], datetime] = utcnow,
+        budget: RefreshBudget | None = None,
     ) -> None:
         self.delivery = delivery
+        self.budget = budget or LocalRefreshBudget(int(max_age.total_seconds()))
         self.days_off = days_off
         self.zone = zone
         self.max_age = max_age
@@ -71,19 +77,19 @@ class ScheduleBook:
         if stored is None:
             schedule = await self.delivery.refresh(user_id, count=True)
             return KnownSchedule(schedule, self.clock(), self.agenda(schedule), refreshing=False)
-        return self._answer_from(user_id, stored)
+        return self._answer_from(user_id, stored, self.refresh_soon)
 
     async def stored(self, user_id: int) -> KnownSchedule | None:
         """The stored copy only, never a run in the foreground (digests, reminders, the feed);
-        an old copy starts a refresh behind it, like `known`."""
+        an old copy asks for a refresh through the budget (`request_refresh`)."""
         stored = await self.delivery.stored_schedule(user_id)
-        return None if stored is None else self._answer_from(user_id, stored)
+        return None if stored is None else self._answer_from(user_id, stored, self.request_refresh)
 
-    def _answer_from(self, user_id: int, stored: StoredSchedule) -> KnownSchedule:
-        """The stored copy as an answer; one older than `max_age` starts a refresh behind it."""
+    def _answer_from(self, user_id: int, stored: StoredSchedule, refresh: Callable[[int], None]) -> KnownSchedule:
+        """The stored copy as an answer; one older than `max_age` calls `refresh`."""
         refreshing = self.clock() - stored.read_at > self.max_age
         if refreshing:
-            self.refresh_soon(user_id)
+            refresh(user_id)
         return KnownSchedule(stored.schedule, stored.read_at, self.agenda(stored.schedule), refreshing)
 
     def is_refreshing(self, user_id: int) -> bool:
@@ -103,15 +109,35 @@ class ScheduleBook:
         self._refreshing[user_id] = asyncio.Event()
         self._background.start(self._refresh(user_id))
 
-    async def _refresh(self, user_id: int) -> None:
+    def request_refresh(self, user_id: int) -> None:
+        """A refresh asked for by something the student did not type: the calendar feed, a
+        digest, a friend's /libres, a planner picture. Never waits (the claim and the run
+        happen behind it), and runs only when the budget allows: at most one per student per
+        `SCHEDULE_MAX_AGE_DAYS`, one a day after a failure, across restarts and replicas."""
+        if user_id in self._refreshing:
+            return
+        self._refreshing[user_id] = asyncio.Event()
+        self._background.start(self._refresh(user_id, budgeted=True))
+
+    async def _refresh(self, user_id: int, *, budgeted: bool = False) -> None:
         try:
+            if budgeted and not await self.budget.claim(user_id, int(self.clock().timestamp())):
+                return
             await self.delivery.refresh(user_id)
         except AlreadyRunning:
             pass  # a run of the student's own is storing a fresh copy now
         except Exception as error:  # noqa: BLE001 - the stored copy still answers
             log.info("schedule refresh failed user=%s error=%s", user_id, type(error).__name__)
+            if budgeted:
+                await self._spent_on_failure(user_id)
         finally:
             self._refreshing.pop(user_id).set()
+
+    async def _spent_on_failure(self, user_id: int) -> None:
+        try:
+            await self.budget.failed(user_id)
+        except Exception as error:  # noqa: BLE001 - the claim's own wait still holds
+            log.warning("refresh budget not updated user=%s error=%s", user_id, type(error).__name__)
 
     @property
     def refreshes_running(self) -> int:

@@ -103,6 +103,7 @@ class BotApiStandIn:
         self.commands: list[dict[str, str]] = []
         self.chat_actions: Counter[int] = Counter()
         self.transcript: list[str] = []
+        self._callback_answers: dict[str, str | None] = {}  # callback query id → its answer's text
         self._webhook: tuple[str, str] | None = None  # (url, secret) the bot registered
         self._backends: list[str] = []  # where the "load balancer" sends webhook posts
         self._outbox: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -177,16 +178,35 @@ class BotApiStandIn:
         data = next((d for label, d in message.buttons if label_or_data in (label, d)), None)
         if data is None:
             raise LookupError(f"no button {label_or_data!r} on message {message.message_id}: {message.buttons}")
+        self.user_sends_callback(user_id, message, data, shown=label_or_data)
+
+    def user_sends_callback(self, user_id: int, message: ChatMessage, data: str, *, shown: str | None = None) -> str:
+        """A press with any callback data on `message`, as a hand-made client can send;
+        returns the callback query's id (see `callback_answer`)."""
+        query_id = secrets.token_hex(8)
         with self._changed:
+            self._callback_answers[query_id] = None
             callback = {
-                "id": secrets.token_hex(8),
+                "id": query_id,
                 "from": self._user(user_id, self._names.get(user_id, "Alumno")),
                 "chat_instance": str(user_id),
                 "data": data,
                 "message": self._message_json(message, sender=BOT_USER),
             }
             self._push({"callback_query": callback})
-            self.transcript.append(f"[{user_id}] > (botón) {label_or_data}")
+            self.transcript.append(f"[{user_id}] > (botón) {shown or data}")
+        return query_id
+
+    def callback_answer(self, query_id: str, timeout: float = WAIT_SECONDS) -> str:
+        """The text the bot answered a press with ('' for a silent answer), once it answered."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._callback_answers.get(query_id) is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"the press {query_id} was not answered")
+                self._changed.wait(left)
+            return self._callback_answers[query_id] or ""
 
     def group_event(self, chat_id: int, user_id: int, status: str, *, about_bot: bool = False) -> None:
         """A member's status in a group changes ("member", "left", "kicked"…), as Telegram
@@ -436,7 +456,14 @@ class BotApiStandIn:
             self.chat_actions[int(params["chat_id"])] += 1
         return True
 
-    def _api_answerCallbackQuery(self, *_: Any) -> bool:
+    def _api_answerCallbackQuery(self, params: dict[str, str], _: Any) -> bool:
+        with self._changed:
+            query_id = params.get("callback_query_id", "")
+            if query_id in self._callback_answers:
+                self._callback_answers[query_id] = params.get("text", "")
+                if params.get("text"):
+                    self.transcript.append(f"< (aviso) {params['text']}")
+            self._changed.notify_all()
         return True
 
     def _api_getChatMember(self, params: dict[str, str], _: Any) -> dict[str, Any]:

@@ -418,3 +418,25 @@ class GradeAlertRow(Base):
     state: Mapped[str] = mapped_column(String(8), index=True)  # pending | sent | seen
     lease_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class ErasureRow(Base):
+    """When a student was erased (`/olvidar`), so a send from work begun before it is dropped
+    on every replica. Keyed by an HMAC of the user id, never the id; pruned after a day."""
+
+    __tablename__ = "erasures"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class RefreshBudgetRow(Base):
+    """The last schedule refresh a trigger the student did not type (the calendar feed, a digest)
+    started for them, and whether it failed: at most one per `SCHEDULE_MAX_AGE_DAYS`, and
+    one a day after a failure, across restarts and replicas."""
+
+    __tablename__ = "refresh_budget"
+
+    user_id: Mapped[int] = _owned_by_user(primary_key=True)
+    tried_ts: Mapped[int] = mapped_column(BigInteger)
+    failed: Mapped[bool] = mapped_column(Boolean, default=False)

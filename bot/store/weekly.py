@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.records import utcnow
 from bot.store.crypto import CredentialCipher
 from bot.store.db import dialect_insert, rows_affected, session_factory
 from bot.store.documents import DeliveredDocument, open_snapshot, record_delivered
-from bot.store.models import SnapshotRow, SubscriptionRow, WeeklyDeliveryRow
+from bot.store.models import SnapshotRow, SubscriptionRow, UserRow, WeeklyDeliveryRow
 
 WEEK_SECONDS = 7 * 24 * 3600
 
@@ -132,7 +133,8 @@ class WeeklyStore:
         next_due_ts: int | None = None,
         delivered: DeliveredDocument | None = None,
     ) -> None:
-        """Record the week's outcome (once) and release the claim, in one transaction."""
+        """Record the week's outcome (once) and release the claim, in one transaction.
+        Nothing to record when the user was erased meanwhile (`/olvidar` mid-delivery)."""
         row = dialect_insert(self._engine)(WeeklyDeliveryRow).values(
             user_id=claim.user_id, iso_week=iso_week, outcome=outcome,
             content_hash=content_hash, created_at=utcnow(),
@@ -140,15 +142,20 @@ class WeeklyStore:
         release: dict[str, object] = {"pending_due_ts": None, "lease_until_ts": None, "attempts": 0}
         if next_due_ts is not None:
             release["next_due_ts"] = next_due_ts
-        async with self._sessions.begin() as session:
-            await session.execute(row)
-            await session.execute(
-                update(SubscriptionRow)
-                .where(SubscriptionRow.user_id == claim.user_id, SubscriptionRow.pending_due_ts == claim.due_ts)
-                .values(**release)
-            )
-            if delivered is not None:
-                await record_delivered(session, self._engine, self._cipher, claim.user_id, delivered)
+        try:
+            async with self._sessions.begin() as session:
+                await session.execute(row)
+                await session.execute(
+                    update(SubscriptionRow)
+                    .where(SubscriptionRow.user_id == claim.user_id, SubscriptionRow.pending_due_ts == claim.due_ts)
+                    .values(**release)
+                )
+                if delivered is not None:
+                    await record_delivered(session, self._engine, self._cipher, claim.user_id, delivered)
+        except IntegrityError:
+            async with self._sessions() as session:
+                if await session.get(UserRow, claim.user_id) is not None:
+                    raise
 
     async def retry_at(self, claim: Claim, retry_ts: int, *, count_attempt: bool = True) -> None:
         async with self._sessions.begin() as session:

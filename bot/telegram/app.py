@@ -22,11 +22,13 @@ from telegram.ext import (
 )
 
 from bot import logs
-from bot.bootstrap import ConfigError, build_capturer, check_settings, start_services
+from bot.bootstrap import ConfigError, build_capturer, button_key, check_settings, start_services
 from bot.config import Settings
+from bot.core.worktime import begin_work
 from bot.core.zones import zone
 from bot.services.delivery import DeliveryService
-from bot.telegram import progress, texts
+from bot.telegram import buttons, progress, texts
+from bot.telegram.buttons import ButtonSigner
 from bot.telegram.cupos_notifier import TelegramCuposNotifier
 from bot.telegram.daily_notifier import TelegramDailyNotifier
 from bot.telegram.grades_notifier import TelegramGradeNotifier
@@ -48,6 +50,7 @@ from bot.telegram.handlers import (
 )
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.runtime import Runtime, runtime
+from bot.telegram.send_gate import SendGate
 from bot.telegram.texts import grades as grades_words
 from bot.telegram.texts import planner as planner_words
 from bot.telegram.updates import PerUserUpdateProcessor
@@ -63,6 +66,11 @@ def build_application(settings: Settings) -> BotApplication:
     """Raises `ConfigError` on a missing or malformed token or key, before anything starts."""
     cipher = check_settings(settings)
     tg = settings.telegram
+    signer = ButtonSigner(button_key(cipher))
+    # One request per 1/N s rather than N per second: the default bucket lets a burst of
+    # N through at once, and a sliding-window limit like Telegram's answers that with 429s.
+    # The send gate around it drops sends to a student erased after their work began.
+    send_gate = SendGate(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / tg.sends_per_second, max_retries=5))
 
     async def post_init(application: BotApplication) -> None:
         def notifier(delivery: DeliveryService) -> TelegramNotifier:
@@ -73,12 +81,13 @@ def build_application(settings: Settings) -> BotApplication:
         captures = build_capturer(settings)  # one per process: chat notices and the seat watcher's
         services = await start_services(
             settings, cipher, notifier,
-            cupos_notifier=TelegramCuposNotifier(application.bot, settings.bot.admin_chat_ids, captures),
+            cupos_notifier=TelegramCuposNotifier(application.bot, signer, settings.bot.admin_chat_ids, captures),
             calendar_words=texts.CALENDAR_WORDS,
             daily_notifier=TelegramDailyNotifier(application.bot), captures=captures,
             grade_notifier=TelegramGradeNotifier(application.bot, settings.bot.admin_chat_ids, captures),
         )  # fmt: skip
-        application.bot_data["runtime"] = Runtime(settings, services, zone(settings.bot.bot_timezone))
+        send_gate.ledger = services.erasures
+        application.bot_data["runtime"] = Runtime(settings, services, zone(settings.bot.bot_timezone), signer)
         await progress.finish_leftovers(application.bot, services.progress)
         application.job_queue.run_repeating(  # type: ignore[union-attr]
             _weekly_tick, interval=settings.weekly.tick_seconds, first=1.0, name="weekly-tick"
@@ -107,11 +116,7 @@ def build_application(settings: Settings) -> BotApplication:
         .token(tg.bot_token.get_secret_value().strip())
         .base_url(tg.api_url)
         .base_file_url(tg.base_file_url)
-        .rate_limiter(
-            # One request per 1/N s rather than N per second: the default bucket lets a burst of
-            # N through at once, and a sliding-window limit like Telegram's answers that with 429s.
-            AIORateLimiter(overall_max_rate=1, overall_time_period=1 / tg.sends_per_second, max_retries=5)
-        )
+        .rate_limiter(send_gate)
         .get_updates_read_timeout(tg.poll_timeout + 10)
         .concurrent_updates(PerUserUpdateProcessor(MAX_RUNNING_UPDATES))
         .post_init(post_init)
@@ -148,20 +153,24 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CallbackQueryHandler(grades.on_button, pattern=f"^{grades.PREFIX}", block=False))
     application.add_handler(CommandHandler("olvidar", forget.ask))
     application.add_handler(CallbackQueryHandler(forget.answer, pattern="^forget:"))
+    application.add_handler(CallbackQueryHandler(buttons.refuse_unknown))  # after every keyboard's own
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, register.on_text))
     application.add_handler(MessageHandler(filters.ALL, start.hint))
     application.add_error_handler(errors.on_error)
 
 
 async def _weekly_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    begin_work()
     await runtime(context).services.weekly.pump()
 
 
 async def _cupos_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    begin_work()  # a tick's sends (expiry notices) are work begun now
     await runtime(context).services.cupos.tick()
 
 
 async def _daily_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    begin_work()
     await runtime(context).services.daily.pump()
 
 

@@ -17,6 +17,7 @@ from bot.services.cupos import WatchRecord
 from bot.siiau.errors import LayoutChanged
 from bot.siiau.offer import OfferSection
 from bot.telegram import texts
+from bot.telegram.buttons import ButtonSigner
 from bot.telegram.handlers.cupos import remove_keyboard
 from bot.telegram.texts.captures import capture_saved
 
@@ -24,14 +25,17 @@ log = logging.getLogger(__name__)
 
 
 class TelegramCuposNotifier:
-    def __init__(self, bot: Bot, admin_chat_ids: Sequence[int] = (), captures: PageCapturer | None = None) -> None:
+    def __init__(
+        self, bot: Bot, signer: ButtonSigner, admin_chat_ids: Sequence[int] = (), captures: PageCapturer | None = None
+    ) -> None:
         self._bot = bot
+        self._signer = signer
         self._admin_chat_ids = list(admin_chat_ids)
         self._captures = captures or PageCapturer.off()
 
     async def send_alert(self, chat_id: int, watch_id: int, section: OfferSection) -> None:
         await self._bot.send_message(
-            chat_id, texts.cupos_alert(section), reply_markup=remove_keyboard(watch_id, texts.CUPOS_STOP)
+            chat_id, texts.cupos_alert(section), reply_markup=remove_keyboard(self._signer, chat_id, watch_id, texts.CUPOS_STOP)
         )
 
     async def send_expired(self, chat_id: int, watch: WatchRecord) -> None:

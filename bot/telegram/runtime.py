@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from telegram.error import TelegramError
@@ -15,6 +16,9 @@ from bot.siiau.errors import LayoutChanged
 from bot.telegram import texts
 from bot.telegram.texts.captures import capture_saved
 
+if TYPE_CHECKING:
+    from bot.telegram.buttons import ButtonSigner
+
 log = logging.getLogger(__name__)
 
 
@@ -25,6 +29,7 @@ class Runtime:
     settings: Settings
     services: Services
     zone: ZoneInfo
+    buttons: ButtonSigner  # signs every callback button for its chat (`bot/telegram/buttons.py`)
     breaker_openings_reported: int = 0
 
 

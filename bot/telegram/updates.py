@@ -14,6 +14,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.core.worktime import begin_work
+
 # PTB counts an update from the moment it is taken from the queue, including the time it
 # waits behind the same user's earlier updates; that bound is only a backstop. The cap
 # that matters is `running`: updates actually being handled at once.
@@ -37,6 +39,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         user = update.effective_user if isinstance(update, Update) else None
         if user is None:
             async with self._running:
+                begin_work()
                 await coroutine
             return
         # Nothing is awaited before the turn is taken: PTB starts update tasks in arrival
@@ -45,6 +48,9 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         turns.waiting += 1
         try:
             async with turns.lock, self._running:
+                # The update's work begins when its turn comes: what it sends after an
+                # erase that came later is dropped (`bot/telegram/send_gate.py`).
+                begin_work()
                 await coroutine
         finally:
             turns.waiting -= 1

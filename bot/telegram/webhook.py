@@ -9,7 +9,8 @@ body only when everything before it is right:
 2. POST to the webhook path only (404/405 otherwise);
 3. `X-Telegram-Bot-Api-Secret-Token` must match (403) *before* any body is read;
 4. a `Content-Length` is required (411) and at most `max_body` bytes (413);
-5. the body must be a JSON object that PTB can read as an `Update` (400).
+5. the body must be a JSON object at most `MAX_JSON_DEPTH` deep that PTB can read as
+   an `Update` (400; a deeper body is refused before it is parsed).
 
 Then the update goes to `application.update_queue` and the answer is 200. Every
 answer closes the connection (a refusal after a short "lingering close" whose
@@ -23,6 +24,7 @@ import contextlib
 import hmac
 import json
 import logging
+import re
 from typing import Any
 
 from telegram import Update
@@ -33,6 +35,11 @@ from bot.core.http_front import TrackedServer, parse_head
 log = logging.getLogger(__name__)
 
 BODY_TIMEOUT = 30.0
+# Telegram's updates nest about ten deep (a reply's pinned message's keyboard…); Python's
+# parser would recurse until RecursionError on a body built of brackets.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 LINGER_SECONDS = 2.0
 REASONS = {
     200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
@@ -132,9 +139,11 @@ class WebhookFront:
         if length > self._max_body:
             raise Refused(413)
         body = await asyncio.wait_for(reader.readexactly(length), BODY_TIMEOUT)
+        if json_depth(body) > MAX_JSON_DEPTH:
+            raise Refused(400)
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise Refused(400) from None
         if not isinstance(data, dict):
             raise Refused(400)
@@ -148,3 +157,17 @@ class WebhookFront:
             bot.insert_callback_data(update)
         await self._application.update_queue.put(update)
         return 200
+
+
+def json_depth(body: bytes) -> int:
+    """How deep the brackets of a JSON text nest, strings left out (a bad text may say more
+    than it is: the parser refuses it next)."""
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for byte in brackets:
+        if byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest

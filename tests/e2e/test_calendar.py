@@ -83,6 +83,6 @@ def test_calendario_sends_an_ics_and_a_live_link_that_olvidar_kills(
         gone = http.get(new_url)
         assert gone.status_code == 404 and gone.content == http.get(url).content
     log = bot.log_text()
-    assert "calendar feed GET status=404" in log
+    assert "calendar feed refused 404=1" in log, "refusals as a sampled counter"
     for secret in (token, new_url.rsplit("/", 1)[1].removesuffix(".ics")):
         assert secret not in log

@@ -11,13 +11,17 @@ import sqlite3
 
 import pytest
 
+from bot.bootstrap import button_key
 from bot.schedule.grades import GradeKind, Posting
 from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
+from bot.store.crypto import CredentialCipher
 from bot.telegram import texts
+from bot.telegram.buttons import ButtonSigner
 from bot.telegram.texts import grades as words
+from bot.telegram.texts import safety as safety_words
 from tests.e2e.test_registration import register
-from tests.helpers import BotProcess, pdf_text, wait_until
+from tests.helpers import TEST_KEY, BotProcess, pdf_text, wait_until
 
 USER = 9400
 TOLERANTE = "179961"  # COMPUTACION TOLERANTE A FALLAS, I7036, in the demo student's cycle in course
@@ -185,7 +189,7 @@ def test_olvidar_erases_grades_and_alerts(
     assert all(rows())
     asked = ask(botapi, "/olvidar")
     confirm = botapi.wait_for(USER, lambda m: bool(m.buttons), after=asked)
-    botapi.user_presses(USER, confirm, "forget:yes")
+    botapi.user_presses(USER, confirm, texts.FORGET_YES)
     wait_until(lambda: rows() == [0, 0, 0], "grades left after /olvidar")
     asked = ask(botapi)
     botapi.wait_for(USER, lambda m: m.text == texts.NOT_REGISTERED, after=asked)
@@ -205,3 +209,28 @@ def test_two_careers_use_the_one_chosen_at_registration(
         "F1234 MECANICA CUANTICA: 91 (ordinario)" in answer.text
         and "BASES DE DATOS" not in answer.text
     )
+
+
+def test_forged_presses_on_the_grades_keyboard_are_refused_and_write_nothing(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    leaked = ButtonSigner(button_key(CredentialCipher([TEST_KEY])))
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    answer = final_answer(botapi, ask(botapi))
+    genuine = next(d for _, d in answer.buttons if d.startswith("cal:a:1"))
+    presses = [
+        "cal:a:1",  # unsigned
+        genuine.replace("cal:a:1", "cal:a:0", 1),  # a value changed, the tag kept
+        leaked.data(USER + 1, "cal:a:1"),  # made for someone else's chat
+        leaked.data(USER, "cal:a:2"),  # signed, out of range
+        leaked.data(USER, "cal:k:1"),
+        "cal:" + "9" * 200,
+    ]
+    for data in presses:
+        query = botapi.user_sends_callback(USER, answer, data)
+        assert botapi.callback_answer(query, timeout=30) == safety_words.BUTTON_INVALID, data
+    with sqlite3.connect(bot.db_path) as db:
+        assert db.execute("SELECT COUNT(*) FROM grade_watches").fetchone() == (0,)
+    before = botapi.last_message_id(USER)
+    botapi.user_presses(USER, answer, words.BUTTON_ALERTS_ON)  # the genuine button still works
+    botapi.wait_for(USER, lambda m: m.text == words.ALERTS_ON, after=before)

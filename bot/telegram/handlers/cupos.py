@@ -3,59 +3,118 @@
 `/cupos CLAVE [CENTRO]` lists the sections with buttons to watch one, any, or the
 ones that fit the student's schedule; `/cupos` lists the student's alerts with a
 remove button each; `/cupos estado` says how polling goes. Callback data carries
-the whole choice (`cu:<kind>:…`), so nothing is kept between taps.
+the whole choice (`cu:<kind>:…`), so nothing is kept between taps; it is signed for the
+chat and parsed into a typed press (`bot/telegram/buttons.py`): a cycle in the offer's
+form, a centre and a clave matching their patterns, an NRC or "any"/"fit", a bounded id.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.services.cupos import ANY, FIT, CentreChoice, CuposError, Lookup
+from bot.services.cupos import ANY, CENTRE, CLAVE, FIT, NRC, CentreChoice, CuposError, Lookup
 from bot.siiau.errors import LayoutChanged, SiiauUnavailable
 from bot.telegram import texts
+from bot.telegram.buttons import MAX_ID, ButtonSigner, bounded_int, matching, pressed, split
 from bot.telegram.private import private_only
 from bot.telegram.runtime import report_to_operator, runtime
+from bot.telegram.texts import safety as words
 
 PREFIX = "cu:"
 Reply = Callable[[str, InlineKeyboardMarkup | None], Awaitable[object]]
 
 
-def _button(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=PREFIX + data)
+CYCLE = re.compile(r"20[0-9]{2}(?:[0-9]{2}|[A-Z])")  # the offer's form: "202620", "2025D"
 
 
-def remove_keyboard(watch_id: int, label: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[_button(label, f"x:{watch_id}")]])
+@dataclass(frozen=True, slots=True)
+class CuposPress:
+    """`kind`: "c" a centre picked, "l" a cycle picked, "y" change the cycle, "w" watch
+    (`target` an NRC, ANY or FIT), "x" stop watching `watch_id`. Unused fields are empty."""
+
+    kind: str
+    cycle: str = ""
+    centre: str = ""
+    clave: str = ""
+    target: str = ""
+    watch_id: int = 0
 
 
-def lookup_keyboard(lookup: Lookup) -> InlineKeyboardMarkup:
-    where = f"{lookup.cycle.code}:{lookup.centre.code}:{lookup.clave}"
-    watch = [_button(texts.CUPOS_WATCH.format(section=s.section), f"w:{where}:{s.nrc}") for s in lookup.sections]
-    rows = [watch[i : i + 2] for i in range(0, len(watch), 2)]
-    rows.append([_button(texts.CUPOS_ANY, f"w:{where}:{ANY}")])
+_FIELDS = {"c": ("centre", "clave"), "l": ("cycle", "centre", "clave"), "y": ("centre", "clave"),
+           "w": ("cycle", "centre", "clave", "target"), "x": ("watch_id",)}  # fmt: skip
+
+
+def payload(press: CuposPress) -> str:
+    values = [str(getattr(press, name)) for name in _FIELDS[press.kind]]
+    return f"{PREFIX}{press.kind}:" + ":".join(values)
+
+
+def parse(data: str) -> CuposPress | None:
+    kind, values = split(data, PREFIX)
+    names = _FIELDS.get(kind)
+    if names is None or len(values) != len(names):
+        return None
+    given = dict(zip(names, values, strict=True))
+    checked: dict[str, str | int | None] = {
+        "cycle": matching(given["cycle"], CYCLE, 6) if "cycle" in given else "",
+        "centre": matching(given["centre"], CENTRE, 3) if "centre" in given else "",
+        "clave": matching(given["clave"], CLAVE, 8) if "clave" in given else "",
+        "target": (given["target"] if given["target"] in (ANY, FIT) else matching(given["target"], NRC, 7))
+        if "target" in given else "",
+        "watch_id": bounded_int(given["watch_id"], 1, MAX_ID) if "watch_id" in given else 0,
+    }  # fmt: skip
+    if any(value is None for value in checked.values()):
+        return None
+    return CuposPress(
+        kind, str(checked["cycle"]), str(checked["centre"]), str(checked["clave"]), str(checked["target"]),
+        int(checked["watch_id"] or 0),
+    )  # fmt: skip
+
+
+def _button(signer: ButtonSigner, chat_id: int, label: str, press: CuposPress) -> InlineKeyboardButton:
+    return signer.button(chat_id, label, payload(press))
+
+
+def remove_keyboard(signer: ButtonSigner, chat_id: int, watch_id: int, label: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_button(signer, chat_id, label, CuposPress("x", watch_id=watch_id))]])
+
+
+def lookup_keyboard(signer: ButtonSigner, chat_id: int, lookup: Lookup) -> InlineKeyboardMarkup:
+    def watch(label: str, target: str) -> InlineKeyboardButton:
+        press = CuposPress("w", lookup.cycle.code, lookup.centre.code, lookup.clave, target)
+        return _button(signer, chat_id, label, press)
+
+    sections = [watch(texts.CUPOS_WATCH.format(section=s.section), s.nrc) for s in lookup.sections]
+    rows = [sections[i : i + 2] for i in range(0, len(sections), 2)]
+    rows.append([watch(texts.CUPOS_ANY, ANY)])
     if lookup.fits is not None:
-        rows.append([_button(texts.CUPOS_FIT, f"w:{where}:{FIT}")])
+        rows.append([watch(texts.CUPOS_FIT, FIT)])
     if len(lookup.cycles) > 1:
         label = texts.CUPOS_CHANGE_CYCLE.format(cycle=texts.cycle_label(lookup.cycle.code))
-        rows.append([_button(label, f"y:{lookup.centre.code}:{lookup.clave}")])
+        change = CuposPress("y", centre=lookup.centre.code, clave=lookup.clave)
+        rows.append([_button(signer, chat_id, label, change)])
     return InlineKeyboardMarkup(rows)
 
 
-def centre_keyboard(choice: CentreChoice) -> InlineKeyboardMarkup:
+def centre_keyboard(signer: ButtonSigner, chat_id: int, choice: CentreChoice) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[_button(f"{c.code} · {c.name}"[:60], f"c:{c.code}:{choice.clave}")] for c in choice.centres]
-    )
+        [[_button(signer, chat_id, f"{c.code} · {c.name}"[:60], CuposPress("c", centre=c.code, clave=choice.clave))]
+         for c in choice.centres]
+    )  # fmt: skip
 
 
 @private_only("cupos")
 async def cupos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
+    user, message, chat = update.effective_user, update.effective_message, update.effective_chat
+    if user is None or message is None or chat is None:
         return
     service = runtime(context).services.cupos
+    signer = runtime(context).buttons
     args = context.args or []
 
     async def reply(text: str, keyboard: InlineKeyboardMarkup | None) -> object:
@@ -67,18 +126,19 @@ async def cupos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await message.reply_text(texts.CUPOS_NONE)
             return
         keyboard = InlineKeyboardMarkup(
-            [[_button(texts.CUPOS_REMOVE.format(label=w.label), f"x:{w.id}")] for w in watches]
-        )
+            [[_button(signer, chat.id, texts.CUPOS_REMOVE.format(label=w.label), CuposPress("x", watch_id=w.id))]
+             for w in watches]
+        )  # fmt: skip
         await message.reply_text(texts.cupos_watch_list(watches), reply_markup=keyboard)
     elif args[0].lower() == "estado":
         status = await service.status()
         await message.reply_text(texts.cupos_status(status, service.clock(), runtime(context).zone))
     else:
-        await _lookup(context, user.id, args, reply)
+        await _lookup(context, chat.id, user.id, args, reply)
 
 
 async def _lookup(
-    context: ContextTypes.DEFAULT_TYPE, user_id: int, args: list[str], reply: Reply,
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int, args: list[str], reply: Reply,
     *, cycle: str | None = None, centre: str | None = None,
 ) -> None:  # fmt: skip
     service = runtime(context).services.cupos
@@ -94,10 +154,11 @@ async def _lookup(
         await reply(texts.error_text(error), None)
         await report_to_operator(context, error)
         return
+    signer = runtime(context).buttons
     if isinstance(found, CentreChoice):
-        await reply(texts.CUPOS_PICK_CENTRE, centre_keyboard(found))
+        await reply(texts.CUPOS_PICK_CENTRE, centre_keyboard(signer, chat_id, found))
     else:
-        await reply(texts.cupos_lookup(found), lookup_keyboard(found))
+        await reply(texts.cupos_lookup(found), lookup_keyboard(signer, chat_id, found))
 
 
 @private_only("cupos")
@@ -105,9 +166,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     if query is None or user is None or chat is None:
         return
-    await query.answer()
+    press = await pressed(update, context, parse)
+    if press is None:
+        return
     service = runtime(context).services.cupos
-    kind, *values = (query.data or "").removeprefix(PREFIX).split(":")
+    signer = runtime(context).buttons
 
     async def edit(text: str, keyboard: InlineKeyboardMarkup | None) -> object:
         return await query.edit_message_text(text, reply_markup=keyboard)
@@ -115,27 +178,31 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async def send(text: str, keyboard: InlineKeyboardMarkup | None = None) -> object:
         return await context.bot.send_message(chat.id, text, reply_markup=keyboard)
 
-    if kind == "c" and len(values) == 2:  # a centre picked
-        await _lookup(context, user.id, [values[1]], edit, centre=values[0])
-    elif kind == "l" and len(values) == 3:  # a cycle picked
-        await _lookup(context, user.id, [values[2]], edit, cycle=values[0], centre=values[1])
-    elif kind == "y" and len(values) == 2:  # change the cycle
+    if press.kind == "c":  # a centre picked
+        await _lookup(context, chat.id, user.id, [press.clave], edit, centre=press.centre)
+    elif press.kind == "l":  # a cycle picked
+        await _lookup(context, chat.id, user.id, [press.clave], edit, cycle=press.cycle, centre=press.centre)
+    elif press.kind in ("y", "w"):
         try:
             form = await service.form()
         except (CuposError, SiiauUnavailable, LayoutChanged):
             await send(texts.CUPOS_UNAVAILABLE)
             return
-        cycles = sorted((c for c in form.cycles if c.regular), key=lambda c: c.code, reverse=True)[:6]
-        rows = [[_button(texts.cycle_label(c.code), f"l:{c.code}:{values[0]}:{values[1]}")] for c in cycles]
-        await edit(texts.CUPOS_PICK_CYCLE, InlineKeyboardMarkup(rows))
-    elif kind == "w" and len(values) == 4:  # watch
-        cycle, centre, clave, target = values
+        if press.kind == "y":  # change the cycle
+            cycles = sorted((c for c in form.cycles if c.regular), key=lambda c: c.code, reverse=True)[:6]
+            rows = [[_button(signer, chat.id, texts.cycle_label(c.code), CuposPress("l", c.code, press.centre, press.clave))]
+                    for c in cycles]  # fmt: skip
+            await edit(texts.CUPOS_PICK_CYCLE, InlineKeyboardMarkup(rows))
+            return
+        if press.cycle not in {c.code for c in form.cycles} or press.centre not in {c.code for c in form.centres}:
+            await send(words.BUTTON_INVALID)  # signed once, but the offer no longer has it
+            return
         try:
-            saved = await service.watch(user.id, chat.id, cycle, centre, clave, target)
+            saved = await service.watch(user.id, chat.id, press.cycle, press.centre, press.clave, press.target)
         except CuposError as error:
             await send(texts.cupos_error(error))
             return
-        await send(texts.cupos_saved(saved, clave), remove_keyboard(saved.id, texts.CUPOS_STOP))
-    elif kind == "x" and len(values) == 1 and values[0].isdigit():  # stop watching
-        label = await service.unwatch(user.id, int(values[0]))
+        await send(texts.cupos_saved(saved, press.clave), remove_keyboard(signer, chat.id, saved.id, texts.CUPOS_STOP))
+    else:  # stop watching
+        label = await service.unwatch(user.id, press.watch_id)
         await send(texts.CUPOS_GONE if label is None else texts.cupos_removed(label))

@@ -1,18 +1,21 @@
 """/diario (morning digest: an hour or off) and /recordatorio (minutes before each class, or off).
 
 The callback data carries the whole choice (`dly:h:<hour|off>`, `dly:r:<minutes|off>`), so
-the dialog keeps no state between taps.
+the dialog keeps no state between taps; it is signed for the chat and parsed into a
+typed press (`bot/telegram/buttons.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.services.daily import DIGEST_HOURS, REMINDER_MINUTES, DailyView
 from bot.telegram import texts
+from bot.telegram.buttons import ButtonSigner, bounded_int, pressed, split
 from bot.telegram.private import private_only
 from bot.telegram.runtime import runtime
 
@@ -20,54 +23,83 @@ PREFIX = "dly:"
 OFF = "off"
 
 
-def _button(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=PREFIX + data)
+@dataclass(frozen=True, slots=True)
+class DailyPress:
+    """`kind` "h" (the digest's hour) or "r" (minutes before each class); `value` None: off."""
+
+    kind: str
+    value: int | None
 
 
-def hour_keyboard(active: bool) -> InlineKeyboardMarkup:
+def payload(press: DailyPress) -> str:
+    return f"{PREFIX}{press.kind}:{OFF if press.value is None else press.value}"
+
+
+def parse(data: str) -> DailyPress | None:
+    kind, values = split(data, PREFIX)
+    if kind not in ("h", "r") or len(values) != 1:
+        return None
+    if values[0] == OFF:
+        return DailyPress(kind, None)
+    allowed = DIGEST_HOURS if kind == "h" else REMINDER_MINUTES
+    value = bounded_int(values[0], min(allowed), max(allowed))
+    return DailyPress(kind, value) if value is not None and value in allowed else None
+
+
+def _button(signer: ButtonSigner, chat_id: int, label: str, press: DailyPress) -> InlineKeyboardButton:
+    return signer.button(chat_id, label, payload(press))
+
+
+def hour_keyboard(signer: ButtonSigner, chat_id: int, active: bool) -> InlineKeyboardMarkup:
     hours = list(DIGEST_HOURS)
-    rows = [[_button(f"{h:02d}:00", f"h:{h}") for h in hours[i : i + 4]] for i in range(0, len(hours), 4)]
+    rows = [
+        [_button(signer, chat_id, f"{h:02d}:00", DailyPress("h", h)) for h in hours[i : i + 4]]
+        for i in range(0, len(hours), 4)
+    ]
     if active:
-        rows.append([_button(texts.DAILY_OFF, f"h:{OFF}")])
+        rows.append([_button(signer, chat_id, texts.DAILY_OFF, DailyPress("h", None))])
     return InlineKeyboardMarkup(rows)
 
 
-def reminder_keyboard() -> InlineKeyboardMarkup:
+def reminder_keyboard(signer: ButtonSigner, chat_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[_button(texts.reminder_button(m), f"r:{m}") for m in REMINDER_MINUTES],
-         [_button(texts.REMINDER_OFF, f"r:{OFF}")]]
+        [[_button(signer, chat_id, texts.reminder_button(m), DailyPress("r", m)) for m in REMINDER_MINUTES],
+         [_button(signer, chat_id, texts.REMINDER_OFF, DailyPress("r", None))]]
     )  # fmt: skip
 
 
 @private_only("diario")
 async def diario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    def menu(view: DailyView) -> tuple[str, InlineKeyboardMarkup]:
+    def menu(view: DailyView, signer: ButtonSigner, chat_id: int) -> tuple[str, InlineKeyboardMarkup]:
         intro = f"{texts.daily_status(view.digest_hour)}\n\n{texts.DAILY_PICK_HOUR}"
-        return intro, hour_keyboard(view.digest_hour is not None)
+        return intro, hour_keyboard(signer, chat_id, view.digest_hour is not None)
 
     await _show_menu(update, context, menu)
 
 
 @private_only("recordatorio")
 async def recordatorio(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    def menu(view: DailyView) -> tuple[str, InlineKeyboardMarkup]:
-        return f"{texts.reminder_status(view.reminder_minutes)}\n\n{texts.REMINDER_PICK}", reminder_keyboard()
+    def menu(view: DailyView, signer: ButtonSigner, chat_id: int) -> tuple[str, InlineKeyboardMarkup]:
+        intro = f"{texts.reminder_status(view.reminder_minutes)}\n\n{texts.REMINDER_PICK}"
+        return intro, reminder_keyboard(signer, chat_id)
 
     await _show_menu(update, context, menu)
 
 
 async def _show_menu(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, menu: Callable[[DailyView], tuple[str, InlineKeyboardMarkup]]
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    menu: Callable[[DailyView, ButtonSigner, int], tuple[str, InlineKeyboardMarkup]],
 ) -> None:
     """The student's current setting and its keyboard; registered students only."""
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
+    user, message, chat = update.effective_user, update.effective_message, update.effective_chat
+    if user is None or message is None or chat is None:
         return
     services = runtime(context).services
     if await services.delivery.profile(user.id) is None:
         await message.reply_text(texts.NOT_REGISTERED)
         return
-    intro, keyboard = menu(await services.daily.view(user.id))
+    intro, keyboard = menu(await services.daily.view(user.id), runtime(context).buttons, chat.id)
     await message.reply_text(intro, reply_markup=keyboard)
 
 
@@ -76,22 +108,23 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
-    await query.answer()
+    press = await pressed(update, context, parse)
+    if press is None:
+        return
     services = runtime(context).services
-    kind, _, value = (query.data or "").removeprefix(PREFIX).partition(":")
     if await services.delivery.profile(user.id) is None:
         await query.edit_message_text(texts.NOT_REGISTERED)
         return
-    daily = services.daily
-    if kind == "h" and value == OFF:
+    daily, value = services.daily, press.value
+    if press.kind == "h" and value is None:
         await daily.set_digest(user.id, None)
         await query.edit_message_text(texts.DAILY_TURNED_OFF)
-    elif kind == "h" and value.isdigit() and int(value) in DIGEST_HOURS:
-        view = await daily.set_digest(user.id, int(value))
-        await query.edit_message_text(texts.daily_saved(int(value), view.has_schedule))
-    elif kind == "r" and value == OFF:
+    elif press.kind == "h" and value is not None:
+        view = await daily.set_digest(user.id, value)
+        await query.edit_message_text(texts.daily_saved(value, view.has_schedule))
+    elif value is None:
         await daily.set_reminder(user.id, None)
         await query.edit_message_text(texts.REMINDER_TURNED_OFF)
-    elif kind == "r" and value.isdigit() and int(value) in REMINDER_MINUTES:
-        view = await daily.set_reminder(user.id, int(value))
-        await query.edit_message_text(texts.reminder_saved(int(value), view.has_schedule))
+    else:
+        view = await daily.set_reminder(user.id, value)
+        await query.edit_message_text(texts.reminder_saved(value, view.has_schedule))

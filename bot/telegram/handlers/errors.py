@@ -9,12 +9,16 @@ from telegram.ext import ContextTypes
 
 from bot.telegram import texts
 from bot.telegram.private import is_private
+from bot.telegram.send_gate import Erased
 
 log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     error = context.error
+    if isinstance(error, Erased):  # the student was erased while this ran: it ends quietly
+        log.info("update dropped: its student asked to be forgotten")
+        return
     # Never log the update itself: mid-registration its text is a NIP.
     if isinstance(update, Update):
         user = update.effective_user.id if update.effective_user else "-"

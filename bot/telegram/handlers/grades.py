@@ -1,9 +1,10 @@
 """/calificaciones: the stored copy at once, then SIIAU's answer and what is new; the kárdex PDF
 button; `/calificaciones avisar` and its button toggle grade alerts.
 
-Button data is built and parsed in one pair (`button_data`, `parse_button`): `cal:k` for the
-kárdex, `cal:a:1` / `cal:a:0` to turn alerts on or off. Anything else is a stale or forged
-press: it gets «Ese botón ya no es válido» and changes nothing.
+Button payloads are built and parsed in one pair (`button_data`, `parse_button`): `cal:k` for
+the kárdex, `cal:a:1` / `cal:a:0` to turn alerts on or off; each button is signed for its chat
+(`bot.telegram.buttons`). Anything else is a stale or forged press: it gets «Ese botón ya no
+es válido» and changes nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
@@ -19,6 +20,7 @@ from bot.core.records import utcnow
 from bot.services.errors import AlreadyRunning, CredentialsRejected, NotRegistered, RateLimited
 from bot.services.grades.service import GradesAnswer, StoredGrades
 from bot.telegram import texts
+from bot.telegram.buttons import ButtonSigner, pressed
 from bot.telegram.private import private_only
 from bot.telegram.runtime import report_to_operator, runtime
 from bot.telegram.texts import grades as words
@@ -47,11 +49,11 @@ def parse_button(data: str | None) -> GradesButton | None:
     return None
 
 
-def keyboard(alerts_on: bool) -> InlineKeyboardMarkup:
+def keyboard(signer: ButtonSigner, chat_id: int, alerts_on: bool) -> InlineKeyboardMarkup:
     toggle = words.BUTTON_ALERTS_OFF if alerts_on else words.BUTTON_ALERTS_ON
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(words.BUTTON_KARDEX, callback_data=button_data(GradesButton(kardex=True)))],
-         [InlineKeyboardButton(toggle, callback_data=button_data(GradesButton(alerts=not alerts_on)))]]
+        [[signer.button(chat_id, words.BUTTON_KARDEX, button_data(GradesButton(kardex=True)))],
+         [signer.button(chat_id, toggle, button_data(GradesButton(alerts=not alerts_on)))]]
     )  # fmt: skip
 
 
@@ -159,10 +161,10 @@ async def _show(
         await context.bot.send_message(
             chat_id,
             f"{words.what_is_new(found.new)}\n\n{words.report(found.report)}",
-            reply_markup=keyboard(alerts_on),
+            reply_markup=keyboard(runtime(context).buttons, chat_id, alerts_on),
         )
         return
-    await answer.say(words.report(found.report), keyboard(alerts_on))
+    await answer.say(words.report(found.report), keyboard(runtime(context).buttons, chat_id, alerts_on))
 
 
 async def _set_alerts(
@@ -181,18 +183,16 @@ async def _set_alerts(
 
 @private_only("calificaciones")
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
-    if query is None or user is None or chat is None:
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
         return
-    button = parse_button(query.data)
+    button = await pressed(update, context, parse_button)
     if button is None:
-        await query.answer(words.STALE_BUTTON, show_alert=True)
-        return
+        return  # forged, stale or for another chat: answered «Ese botón ya no es válido»
     services = runtime(context).services
     if await services.delivery.profile(user.id) is None:
-        await query.answer(texts.NOT_REGISTERED, show_alert=True)
+        await context.bot.send_message(chat.id, texts.NOT_REGISTERED)
         return
-    await query.answer()
     if button.alerts is not None:
         await _set_alerts(context, chat.id, user.id, button.alerts)
         return

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -27,8 +27,10 @@ from bot.services.registration import (
 )
 from bot.siiau.errors import InvalidCredentials, SiiauUnavailable
 from bot.telegram import progress, texts
+from bot.telegram.buttons import matching, pressed
 from bot.telegram.private import is_private, private_only, start_link
 from bot.telegram.runtime import report_to_operator, runtime
+from bot.telegram.texts import safety as words
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,18 @@ NIP_FORMAT = re.compile(r"[A-Za-z0-9]{1,10}", re.ASCII)
 SECRET_LIKE = re.compile(r"(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{4,12}", re.ASCII)
 MAX_REJECTIONS = 2
 CAREER_PREFIX = "career:"
+CAREER_CODE = re.compile(r"[A-Z]{3,4}")  # as SIIAU's career menu names them (`bot/siiau/pages.py`)
+
+
+def career_payload(code: str) -> str:
+    return CAREER_PREFIX + code
+
+
+def parse_career(payload: str) -> str | None:
+    """The career code of a signed button, or None."""
+    if not payload.startswith(CAREER_PREFIX):
+        return None
+    return matching(payload.removeprefix(CAREER_PREFIX), CAREER_CODE, 4)
 REGISTER_PAYLOAD = "registrar"
 
 
@@ -173,8 +187,8 @@ async def _verify(context: ContextTypes.DEFAULT_TYPE, shown: progress.Shown, dia
         await shown.finish(texts.registered(careers[0].name))
         return
     await registration.move_dialog(Dialog(user_id, "career", careers={c.code: c.name for c in careers}), "saving")
-    keyboard = [[InlineKeyboardButton(f"{c.name} ({c.code})", callback_data=CAREER_PREFIX + c.code)]
-                for c in careers]  # fmt: skip
+    signer = runtime(context).buttons
+    keyboard = [[signer.button(shown.chat_id, f"{c.name} ({c.code})", career_payload(c.code))] for c in careers]
     await shown.finish(texts.CHOOSE_CAREER, reply_markup=InlineKeyboardMarkup(keyboard))
 
 
@@ -183,11 +197,14 @@ async def chose_career(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
-    await query.answer()
-    code = (query.data or "").removeprefix(CAREER_PREFIX)
+    code = await pressed(update, context, parse_career)
+    if code is None:
+        return
     registration = _registration(context)
     dialog = await registration.dialog(user.id)
     if dialog is None or dialog.step != "career" or code not in dialog.careers:
+        if query.message is not None:  # a stale button: the dialog it belonged to is over
+            await context.bot.send_message(query.message.chat.id, words.BUTTON_INVALID)
         return
     await registration.choose_career(user.id, Career(code, dialog.careers[code]))
     _read_schedule_soon(context, user.id)

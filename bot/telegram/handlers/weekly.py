@@ -1,11 +1,13 @@
 """/semanal: pick a day, an hour and a mode with buttons; `/semanal off` stops it.
 
-The callback data carries the whole choice (`wk:mode:<day>:<hour>:<0|1>`), so the
-dialog keeps no state between taps.
+The callback data carries the whole choice (`wk:set:<day>:<hour>:<0|1>`), so the
+dialog keeps no state between taps; it is signed for the chat and parsed into a typed
+press (`bot/telegram/buttons.py`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -14,6 +16,7 @@ from telegram.ext import ContextTypes
 
 from bot.services.weekly import WeeklyView
 from bot.telegram import texts
+from bot.telegram.buttons import ButtonSigner, bounded_int, pressed, split
 from bot.telegram.private import private_only
 from bot.telegram.runtime import runtime
 
@@ -22,35 +25,77 @@ HOURS = range(6, 23)
 DEFAULT_DAY, DEFAULT_HOUR = 0, 7
 
 
-def _button(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=PREFIX + data)
+@dataclass(frozen=True, slots=True)
+class WeeklyPress:
+    """`kind`: "off", "day" (a day picked), "mode" (day and hour picked) or "set" (all three)."""
+
+    kind: str
+    day: int = 0
+    hour: int = 0
+    only_changes: bool = False
 
 
-def day_keyboard(subscribed: bool) -> InlineKeyboardMarkup:
-    rows = [[_button(texts.WEEKLY_QUICK, f"mode:{DEFAULT_DAY}:{DEFAULT_HOUR}")]]
-    rows += [[_button(texts.DAYS_SHORT[d], f"day:{d}") for d in range(i, i + 3)] for i in (0, 3)]
+def payload(press: WeeklyPress) -> str:
+    if press.kind == "off":
+        return f"{PREFIX}off"
+    if press.kind == "day":
+        return f"{PREFIX}day:{press.day}"
+    if press.kind == "mode":
+        return f"{PREFIX}mode:{press.day}:{press.hour}"
+    return f"{PREFIX}set:{press.day}:{press.hour}:{int(press.only_changes)}"
+
+
+def parse(data: str) -> WeeklyPress | None:
+    kind, values = split(data, PREFIX)
+    day = bounded_int(values[0], 0, 5) if values else None
+    hour = bounded_int(values[1], HOURS.start, HOURS.stop - 1) if len(values) > 1 else None
+    if kind == "off" and not values:
+        return WeeklyPress("off")
+    if kind == "day" and len(values) == 1 and day is not None:
+        return WeeklyPress("day", day)
+    if kind == "mode" and len(values) == 2 and day is not None and hour is not None:
+        return WeeklyPress("mode", day, hour)
+    only = bounded_int(values[2], 0, 1) if len(values) == 3 else None
+    if kind == "set" and day is not None and hour is not None and only is not None:
+        return WeeklyPress("set", day, hour, bool(only))
+    return None
+
+
+def _button(signer: ButtonSigner, chat_id: int, label: str, press: WeeklyPress) -> InlineKeyboardButton:
+    return signer.button(chat_id, label, payload(press))
+
+
+def day_keyboard(signer: ButtonSigner, chat_id: int, subscribed: bool) -> InlineKeyboardMarkup:
+    def button(label: str, press: WeeklyPress) -> InlineKeyboardButton:
+        return _button(signer, chat_id, label, press)
+
+    rows = [[button(texts.WEEKLY_QUICK, WeeklyPress("mode", DEFAULT_DAY, DEFAULT_HOUR))]]
+    rows += [[button(texts.DAYS_SHORT[d], WeeklyPress("day", d)) for d in range(i, i + 3)] for i in (0, 3)]
     if subscribed:
-        rows.append([_button(texts.WEEKLY_OFF, "off")])
+        rows.append([button(texts.WEEKLY_OFF, WeeklyPress("off"))])
     return InlineKeyboardMarkup(rows)
 
 
-def hour_keyboard(day: int) -> InlineKeyboardMarkup:
+def hour_keyboard(signer: ButtonSigner, chat_id: int, day: int) -> InlineKeyboardMarkup:
     hours = list(HOURS)
-    rows = [[_button(f"{h:02d}:00", f"mode:{day}:{h}") for h in hours[i : i + 4]] for i in range(0, len(hours), 4)]
+    rows = [
+        [_button(signer, chat_id, f"{h:02d}:00", WeeklyPress("mode", day, h)) for h in hours[i : i + 4]]
+        for i in range(0, len(hours), 4)
+    ]
     return InlineKeyboardMarkup(rows)
 
 
-def mode_keyboard(day: int, hour: int) -> InlineKeyboardMarkup:
+def mode_keyboard(signer: ButtonSigner, chat_id: int, day: int, hour: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[_button(texts.WEEKLY_ALWAYS, f"set:{day}:{hour}:0"),
-          _button(texts.WEEKLY_ONLY_CHANGES, f"set:{day}:{hour}:1")]]
+        [[_button(signer, chat_id, texts.WEEKLY_ALWAYS, WeeklyPress("set", day, hour, False)),
+          _button(signer, chat_id, texts.WEEKLY_ONLY_CHANGES, WeeklyPress("set", day, hour, True))]]
     )  # fmt: skip
 
 
 @private_only("semanal")
 async def semanal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
+    user, message, chat = update.effective_user, update.effective_message, update.effective_chat
+    if user is None or message is None or chat is None:
         return
     rt = runtime(context)
     weekly = rt.services.weekly
@@ -65,39 +110,33 @@ async def semanal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     intro = texts.WEEKLY_PICK_DAY
     if view is not None:
         intro = f"{weekly_line_of(view, rt.zone)}\n\n{intro}"
-    await message.reply_text(intro, reply_markup=day_keyboard(view is not None))
+    await message.reply_text(intro, reply_markup=day_keyboard(rt.buttons, chat.id, view is not None))
 
 
 @private_only("semanal")
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None:
+    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+    if query is None or user is None or chat is None:
         return
-    await query.answer()
+    press = await pressed(update, context, parse)
+    if press is None:
+        return
     rt = runtime(context)
     weekly = rt.services.weekly
-    kind, *values = (query.data or "").removeprefix(PREFIX).split(":")
-    numbers = [int(v) for v in values if v.isdigit()]
-    if kind == "off":
+    day, hour = press.day, press.hour
+    if press.kind == "off":
         await weekly.unsubscribe(user.id)
         await query.edit_message_text(texts.WEEKLY_TURNED_OFF)
-    elif kind == "day" and len(numbers) == 1 and 0 <= numbers[0] <= 5:
-        await query.edit_message_text(texts.weekly_pick_hour(numbers[0]), reply_markup=hour_keyboard(numbers[0]))
-    elif kind == "mode" and len(numbers) == 2 and _valid(*numbers):
-        await query.edit_message_text(texts.WEEKLY_PICK_MODE, reply_markup=mode_keyboard(*numbers))
-    elif kind == "set" and len(numbers) == 3 and _valid(numbers[0], numbers[1]):
-        day, hour, only_changes = numbers
+    elif press.kind == "day":
+        await query.edit_message_text(texts.weekly_pick_hour(day), reply_markup=hour_keyboard(rt.buttons, chat.id, day))
+    elif press.kind == "mode":
+        await query.edit_message_text(texts.WEEKLY_PICK_MODE, reply_markup=mode_keyboard(rt.buttons, chat.id, day, hour))
+    else:
         if await rt.services.delivery.profile(user.id) is None:
             await query.edit_message_text(texts.NOT_REGISTERED)
             return
-        due = await weekly.subscribe(user.id, day, hour, bool(only_changes))
-        await query.edit_message_text(
-            texts.weekly_saved(day, hour, bool(only_changes), _chosen_slot(due, hour, rt.zone))
-        )
-
-
-def _valid(day: int, hour: int) -> bool:
-    return 0 <= day <= 5 and hour in HOURS
+        due = await weekly.subscribe(user.id, day, hour, press.only_changes)
+        await query.edit_message_text(texts.weekly_saved(day, hour, press.only_changes, _chosen_slot(due, hour, rt.zone)))
 
 
 def weekly_line_of(view: WeeklyView | None, zone: ZoneInfo) -> str:

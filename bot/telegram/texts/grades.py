@@ -18,7 +18,6 @@ SURVEY = "SIIAU te pide contestar la encuesta de evaluación docente antes de ve
 BUTTON_KARDEX = "📄 Kárdex completo"
 BUTTON_ALERTS_ON = "🔔 Avisarme cuando salga una calificación"
 BUTTON_ALERTS_OFF = "🔕 Ya no avisarme"
-STALE_BUTTON = "Ese botón ya no es válido"
 NO_KARDEX_YET = "Todavía no tengo tu kárdex. Pídelo con /calificaciones."
 KARDEX_CAPTION = "Tu kárdex completo 📄"
 KARDEX_FAILED = "No pude generar el PDF de tu kárdex. Intenta de nuevo en un rato."
