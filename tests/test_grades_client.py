@@ -39,11 +39,14 @@ async def connect(siiau: SiiauSimulator) -> AsyncIterator[Callable[[str], SiiauC
         await client.aclose()
 
 
-@pytest.mark.parametrize("path", ["portal", "direct"])
+@pytest.mark.parametrize(
+    ("path", "submenu"), [("portal", False), ("direct", False), ("portal", True), ("direct", True)]
+)
 async def test_both_login_paths_read_the_grades(
-    siiau: SiiauSimulator, connect: Callable[[str], SiiauClient], path: str
+    siiau: SiiauSimulator, connect: Callable[[str], SiiauClient], path: str, submenu: bool
 ) -> None:
     siiau.faults.login_paths = {path}
+    siiau.grades.academic_submenu = submenu  # ALUMNOS → ACADÉMICA → Kárdex / Boleta
     siiau.grades.post(DEMO_CODE, "179961", "95")
     siiau.grades.extraordinario.add(DEMO_CODE)
     client = connect(path)

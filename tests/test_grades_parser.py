@@ -201,6 +201,13 @@ def test_promedio_labels() -> None:
     )
 
 
+def test_promedio_with_its_words() -> None:
+    page = PROMEDIO.replace(
+        "<FONT>87.53</FONT>", "<FONT>87.53 (OCHENTA Y SIETE PUNTO CINCUENTA Y TRES)</FONT>"
+    )
+    assert parse_promedio(page).promedio.startswith("87.53")
+
+
 def test_promedio_missing_is_a_layout_change() -> None:
     with pytest.raises(LayoutChanged):
         parse_promedio(PROMEDIO.replace("PROMEDIO", "MEDIA"))
@@ -227,8 +234,10 @@ def test_boleta_seven_columns() -> None:
         + _boleta_row("12346", "CALCULO", "40", "NO", "70", "NO")
         + _boleta_row("12347", "REDES", "", "", "", "")
         + _boleta_row("12348", "FISICA", "SD", "NO", "", "")
+        + _boleta_row("12349", "QUIMICA", "N/A", "", "-", "")
     ))  # fmt: skip
-    first, second, third, fourth = boleta.rows
+    first, second, third, fourth, fifth = boleta.rows
+    assert fifth.latest is None
     assert (first.nrc, first.name, first.ordinaria, first.ordinaria_in_kardex) == (
         "12345", "TEORIA DE LA COMPUTACION", model.Grade("95"), True,
     )  # fmt: skip

@@ -118,7 +118,7 @@ def parse_grade(cell: Tag | None) -> Grade | None:
         return None
     raw = cell_text(cell)
     value_text = plain(raw)
-    if value_text in ("", "-", "--", "SIN CALIFICACION", "PENDIENTE"):
+    if value_text in ("", "-", "--", "N/A", "S/C", "SIN CALIFICACION", "PENDIENTE"):
         return None
     match = _GRADE.match(value_text)
     if match is None:
@@ -350,7 +350,7 @@ def parse_promedio(html: str) -> Promedio:
     )
 
 
-_AVERAGE = re.compile(r"^\d{1,3}(?:[.,]\d+)?$")
+_AVERAGE = re.compile(r"^\d{1,3}(?:[.,]\d+)?(?:\s|$)")  # "87.53", "87.53 (OCHENTA Y SIETE…)"
 _ANY = re.compile(r".")
 
 

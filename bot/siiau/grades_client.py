@@ -29,7 +29,7 @@ async def read_grades(client: SiiauClient, career: str) -> GradesReport | Survey
 
     try:
         with located("grades menu", "/wal/gupmenug.menu"):
-            menu = await client.students_menu()
+            menu = _Menus(client, await client.students_menu())
         kardex = await _kardex(client, menu, career)
         with located("promedio", PROMEDIO):
             promedio = await _promedio(client, career)
@@ -45,10 +45,35 @@ async def read_boleta(client: SiiauClient, career: str) -> Boleta | None | Surve
 
     try:
         with located("grades menu", "/wal/gupmenug.menu"):
-            menu = await client.students_menu()
+            menu = _Menus(client, await client.students_menu())
         return await _boleta(client, menu, career)
     except errors.SurveyPending:
         return SurveyPending(client.survey_link)
+
+
+class _Menus:
+    """The ALUMNOS menu and, asked for only when a link is not in it, its ACADÉMICA submenu
+    (Seergs/siiau-api walks ALUMNOS → ACADÉMICA → "Kárdex"/"Boleta")."""
+
+    def __init__(self, client: SiiauClient, menu: str) -> None:
+        self._client, self._pages = client, [menu]
+        self._opened = False
+
+    async def link(self, label: str, career: str) -> str | None:
+        for page in self._pages:
+            try:
+                return registro.link(page, label, career)
+            except LayoutChanged:
+                continue
+        if not self._opened:
+            self._opened = True
+            try:
+                academic = registro.link(self._pages[0], "Academica", career)
+            except LayoutChanged:
+                return None
+            self._pages.append(await self._client.get_page(academic))
+            return await self.link(label, career)
+        return None
 
 
 def _with_student(url: str, pidm: str, career: str) -> str:
@@ -60,15 +85,16 @@ def _with_student(url: str, pidm: str, career: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-async def _kardex(client: SiiauClient, menu: str, career: str) -> Kardex:
+async def _kardex(client: SiiauClient, menu: _Menus, career: str) -> Kardex:
     from bot.siiau.client import located
 
     try:
         with located("kardex link", KARDEX):
-            link = registro.link(menu, "Kardex", career)
-            if urlsplit(link).path.lower().endswith("sgphist.kardex"):
-                link = _with_student(link, client.pidm, career)
-            return grades.parse_kardex(await client.get_page(link))
+            link = await menu.link("Kardex", career)
+            if link is not None:
+                if urlsplit(link).path.lower().endswith("sgphist.kardex"):
+                    link = _with_student(link, client.pidm, career)
+                return grades.parse_kardex(await client.get_page(link))
     except LayoutChanged as error:
         log.info("siiau kardex through the menu failed (%s); trying its URL", error.where)
     with located("kardex", KARDEX):
@@ -86,12 +112,12 @@ async def _promedio(client: SiiauClient, career: str) -> Promedio | None:
         return None  # the kárdex and boleta still stand; the promedio line is left out
 
 
-async def _boleta(client: SiiauClient, menu: str, career: str) -> Boleta | None:
+async def _boleta(client: SiiauClient, menu: _Menus, career: str) -> Boleta | None:
     from bot.siiau.client import located
 
-    try:
-        link = registro.link(menu, "Boleta", career)
-    except LayoutChanged:
+    with located("boleta link", "/wal/gupmenug.menu"):
+        link = await menu.link("Boleta", career)
+    if link is None:
         return None  # no "Boleta" in the menu: no cycle in course to show
     link = _with_student(link, client.pidm, career)  # the career chosen, as a browser would send it
     with located("boleta", urlsplit(link).path or "boleta"):

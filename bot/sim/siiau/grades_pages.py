@@ -19,7 +19,8 @@ KARDEX = "/wal/sgphist.kardex"
 PROMEDIO = "/wal/sgphist.promedio"
 # [inferred] No public source shows the boleta's own URL; clients follow the menu's "Boleta" link.
 BOLETA = "/wal/sgphist.boleta_dc"
-PATHS = {KARDEX, PROMEDIO, BOLETA}
+ACADEMICA = "/wal/sgphist.academica"  # [inferred] a submenu page, for the `academic_submenu` switch
+PATHS = {KARDEX, PROMEDIO, BOLETA, ACADEMICA}
 _WORDS = {
     0: "CERO", 40: "CUARENTA", 60: "SESENTA", 65: "SESENTA Y CINCO", 70: "SETENTA", 75: "SETENTA Y CINCO",
     80: "OCHENTA", 85: "OCHENTA Y CINCO", 88: "OCHENTA Y OCHO", 90: "NOVENTA", 91: "NOVENTA Y UNO",
@@ -78,6 +79,7 @@ class GradesBoard:
         default_factory=set
     )  # codes with an extraordinario in the kárdex
     changed_layout: bool = False  # the boleta's header in words nobody knows
+    academic_submenu: bool = False  # the grade links sit one page down, under "ACADÉMICA"
     _posted: dict[tuple[str, str], _Posted] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -110,9 +112,11 @@ class GradesBoard:
             return None if entry is None or not entry.in_kardex else _Posted(**vars(entry))
 
     # ---- pages -------------------------------------------------------------------
-    def menu_links(self, student: SimStudent) -> str:
+    def menu_links(self, student: SimStudent, *, submenu: bool = False) -> str:
         """The links carry the pidm only: the career is the one chosen (`majrp`, added by the
         client), so that no link but the career's own names a career in a one-career menu."""
+        if self.academic_submenu and not submenu:
+            return f'<LI><A HREF="sgphist.academica?pidmp={student.pidm}" TARGET="Contenido">ACAD&Eacute;MICA</A></LI>\n'
         links = (
             f'<LI><A HREF="sgphist.kardex?pidmp={student.pidm}" TARGET="Contenido">K&aacute;rdex</A></LI>\n'
             f'<LI><A HREF="sgphist.promedio?pidmp={student.pidm}" TARGET="Contenido">Promedio</A></LI>\n'
@@ -122,6 +126,10 @@ class GradesBoard:
         return links
 
     def page(self, path: str, student: SimStudent, career: SimCareer) -> str:
+        if path == ACADEMICA:
+            return (
+                f"<HTML><BODY><UL>\n{self.menu_links(student, submenu=True)}</UL></BODY></HTML>\n"
+            )
         if student.code in self.survey:
             return survey_page()
         if path == KARDEX:

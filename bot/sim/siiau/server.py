@@ -481,6 +481,8 @@ class SiiauSimulator:
         if method == "GET" and path in grades_pages.PATHS:
             only = student.careers[0] if len(student.careers) == 1 else None
             career = student.career(query.get("majrp", "")) or only
+            if path == grades_pages.ACADEMICA:
+                career = career or student.careers[0]  # a menu page: no career needed
             if query.get("pidmp", student.pidm) != student.pidm or career is None:
                 self._send(request, pages.session_expired())
             else:
