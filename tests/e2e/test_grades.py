@@ -106,6 +106,10 @@ def test_group_survey_and_unknown_argument(
     assert survey.text == words.survey(f"{siiau.url}/Portal/login.xhtml")
     assert siiau.open_sessions() == []
     siiau.grades.survey.clear()
+    siiau.faults.survey_codes = {DEMO_CODE}  # SIIAU's own survey page in place of every student page
+    asked = ask(botapi)
+    assert botapi.wait_for_text(USER, words.SURVEY, after=asked).text == survey.text
+    siiau.faults.survey_codes = set()
     assert "Ciclo en curso" in final_answer(botapi, ask(botapi)).text
     asked = ask(botapi, "/calificaciones otra cosa")
     botapi.wait_for(USER, lambda m: m.text == words.USAGE, after=asked)
