@@ -21,6 +21,7 @@ from bot.store.daily import DailyStore
 from bot.store.db import dialect_insert, session_factory
 from bot.store.dialogs import DialogStore
 from bot.store.documents import DeliveredDocument, open_snapshot, record_delivered
+from bot.store.friends import forget_friends
 from bot.store.login_guard import LoginGuardStore
 from bot.store.login_path import DatabaseLoginPaths
 from bot.store.models import (
@@ -252,6 +253,7 @@ class Store:
                           CupoWatchRow, CupoPrefRow, StoredScheduleRow, CalendarLinkRow, DailySettingRow,
                           DailySentRow):  # fmt: skip
                 await session.execute(delete(table).where(table.user_id == user_id))
+            await forget_friends(session, user_id)
             await session.execute(delete(UserRow).where(UserRow.id == user_id))
 
     async def rotate_keys(self) -> int:
