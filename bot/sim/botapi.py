@@ -29,7 +29,9 @@ from bot.sim.loopback import address, hung_up, loopback_server
 
 BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "Horario UdG", "username": "horario_udg_bot",
             "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}  # fmt: skip
-SEND_METHODS = {"sendMessage", "sendDocument", "editMessageText", "sendChatAction", "deleteMessage"}
+SEND_METHODS = {"sendMessage", "sendDocument", "sendPhoto", "editMessageText", "editMessageMedia",
+                "editMessageCaption", "sendChatAction", "deleteMessage"}
+PHOTO_MAX_BYTES = 10 * 1024 * 1024  # Telegram's limit for a photo sent by upload
 
 
 # How long `wait_for` waits by default. Generous on purpose: it returns as soon as the message
@@ -47,6 +49,8 @@ class ChatMessage:
     document: bytes | None = None
     file_id: str | None = None
     filename: str | None = None
+    photo: bytes | None = None
+    photo_id: str | None = None
     caption: str = ""
     deleted: bool = False
     edits: list[str] = field(default_factory=list)
@@ -86,6 +90,8 @@ class BotApiStandIn:
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._chats: dict[int, list[ChatMessage]] = {}
         self._chat_types: dict[int, str] = {}  # chats that are not private: "group", "supergroup", "channel"
+        self._chat_titles: dict[int, str] = {}
+        self._members: dict[int, dict[int, str]] = {}  # group chat → user → status ("member", "left"…)
         self.bot_can_delete_in_groups = True  # False: plays a bot that is not a group admin
         self._files: dict[str, tuple[bytes, str]] = {}
         self._send_times: deque[float] = deque()
@@ -104,6 +110,7 @@ class BotApiStandIn:
         self._documents_released = threading.Event()
         self._documents_released.set()
         self._documents_passing = 0  # sendDocument requests past the hold and not answered yet
+        self._names: dict[int, str] = {}  # the first name each user last spoke with
         self._server = loopback_server(host, port, self._serve)
 
     # ---- lifecycle ---------------------------------------------------------
@@ -144,15 +151,21 @@ class BotApiStandIn:
         chat_id: int | None = None,
         chat_type: str = "private",
         forwarded: bool = False,
+        title: str | None = None,
     ) -> int:
-        """`chat_id`/`chat_type` play a group (negative id, "group" or "supergroup"); `forwarded`
-        sends it as a message forwarded from someone else. Default: the user's private chat."""
+        """`chat_id`/`chat_type` play a group (negative id, "group" or "supergroup", named
+        `title`); the speaker becomes a member of it. `forwarded` sends it as a message forwarded
+        from someone else. Default: the user's private chat."""
         chat = user_id if chat_id is None else chat_id
         with self._changed:
             if chat_type != "private":
                 self._chat_types[chat] = chat_type
+                if title is not None:
+                    self._chat_titles[chat] = title
+                self._members.setdefault(chat, {})[user_id] = "member"
             message = self._new_message(chat, from_bot=False, text=text, forwarded=forwarded)
             payload = self._message_json(message, sender=self._user(user_id, first_name))
+            self._names[user_id] = first_name
             if text.startswith("/"):
                 command = text.split()[0]
                 payload["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
@@ -167,13 +180,32 @@ class BotApiStandIn:
         with self._changed:
             callback = {
                 "id": secrets.token_hex(8),
-                "from": self._user(user_id),
+                "from": self._user(user_id, self._names.get(user_id, "Alumno")),
                 "chat_instance": str(user_id),
                 "data": data,
                 "message": self._message_json(message, sender=BOT_USER),
             }
             self._push({"callback_query": callback})
             self.transcript.append(f"[{user_id}] > (botón) {label_or_data}")
+
+    def group_event(self, chat_id: int, user_id: int, status: str, *, about_bot: bool = False) -> None:
+        """A member's status in a group changes ("member", "left", "kicked"…), as Telegram
+        reports it: a `chat_member` update, or `my_chat_member` when `about_bot`. The bot gets
+        `chat_member` updates only when it asks for them and is an administrator; either way
+        `getChatMember` answers the new status from now on."""
+        with self._changed:
+            members = self._members.setdefault(chat_id, {})
+            old = members.get(user_id, "left")
+            members[user_id] = status
+            subject = BOT_USER if about_bot else self._user(user_id, self._names.get(user_id, "Alumno"))
+            self._push({"my_chat_member" if about_bot else "chat_member": {
+                "chat": self._chat_json(chat_id),
+                "from": subject,
+                "date": int(time.time()),
+                "old_chat_member": {"status": old, "user": subject},
+                "new_chat_member": {"status": status, "user": subject},
+            }})
+            self.transcript.append(f"[{chat_id}] ({user_id}: {old} → {status})")
 
     def hold_documents(self) -> None:
         """Every sendDocument from now on waits, unanswered and not yet delivered, until
@@ -215,6 +247,9 @@ class BotApiStandIn:
 
     def documents(self, chat_id: int) -> list[ChatMessage]:
         return [m for m in self.bot_messages(chat_id) if m.file_id]
+
+    def photos(self, chat_id: int) -> list[ChatMessage]:
+        return [m for m in self.bot_messages(chat_id) if m.photo_id]
 
     def wait_for(
         self, chat_id: int, predicate: Callable[[ChatMessage], bool], timeout: float = WAIT_SECONDS, after: int = 0
@@ -404,6 +439,74 @@ class BotApiStandIn:
     def _api_answerCallbackQuery(self, *_: Any) -> bool:
         return True
 
+    def _api_getChatMember(self, params: dict[str, str], _: Any) -> dict[str, Any]:
+        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        with self._changed:
+            if chat_id not in self._chat_types:
+                raise ApiError(400, "Bad Request: chat not found")
+            status = self._members.get(chat_id, {}).get(user_id, "left")
+            return {"status": status, "user": self._user(user_id, self._names.get(user_id, "Alumno"))}
+
+    def _api_getChat(self, params: dict[str, str], _: Any) -> dict[str, Any]:
+        return self._chat_json(int(params["chat_id"]))
+
+    def _api_sendPhoto(self, params: dict[str, str], files: dict[str, tuple[bytes, str]]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        with self._changed:
+            content, file_id = self._photo(params.get("photo", ""), files.get("photo"))
+            message = self._new_message(chat_id, from_bot=True, caption=params.get("caption", ""),
+                                        reply_markup=_markup(params))  # fmt: skip
+            message.photo, message.photo_id = content, file_id
+            self.transcript.append(f"[{chat_id}] < [foto] {message.caption}".rstrip())
+            return self._message_json(message, sender=BOT_USER)
+
+    def _api_editMessageMedia(self, params: dict[str, str], files: dict[str, tuple[bytes, str]]) -> dict[str, Any]:
+        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        media = json.loads(params.get("media") or "{}")
+        if media.get("type") != "photo":
+            raise ApiError(400, "Bad Request: only photos are served by this stand-in")
+        reference = str(media.get("media", ""))
+        upload = files.get(reference.removeprefix("attach://")) if reference.startswith("attach://") else None
+        with self._changed:
+            message = self._find(chat_id, message_id)
+            if message.photo_id is None:
+                raise ApiError(400, "Bad Request: there is no media in the message to edit")
+            content, file_id = self._photo(reference, upload)
+            message.edits.append(message.caption)
+            message.photo, message.photo_id = content, file_id
+            message.caption = str(media.get("caption", ""))
+            message.reply_markup = _markup(params)
+            self.transcript.append(f"[{chat_id}] < (foto editada) {message.caption}".rstrip())
+            return self._message_json(message, sender=BOT_USER)
+
+    def _api_editMessageCaption(self, params: dict[str, str], _: Any) -> dict[str, Any]:
+        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        with self._changed:
+            message = self._find(chat_id, message_id)
+            caption, markup = params.get("caption", ""), _markup(params)
+            if message.caption == caption and message.reply_markup == markup:
+                raise ApiError(400, "Bad Request: message is not modified")
+            message.edits.append(message.caption)
+            message.caption, message.reply_markup = caption, markup
+            self.transcript.append(f"[{chat_id}] < (pie editado) {caption}".rstrip())
+            return self._message_json(message, sender=BOT_USER)
+
+    def _photo(self, reference: str, upload: tuple[bytes, str] | None) -> tuple[bytes, str]:
+        """An uploaded photo (checked as Telegram would) or one it holds by file_id."""
+        if upload is None:
+            if reference not in self._files:
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            return self._files[reference][0], reference
+        content = upload[0]
+        if len(content) > PHOTO_MAX_BYTES:
+            raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        if _image_size(content) is None:
+            raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        file_id = "AgAC" + secrets.token_urlsafe(24)
+        self._files[file_id] = (content if self.keep_files else b"", upload[1])
+        self.uploads += 1
+        return content, file_id
+
     def _api_sendDocument(self, params: dict[str, str], files: dict[str, tuple[bytes, str]]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
         with self._changed:
@@ -495,15 +598,19 @@ class BotApiStandIn:
                 "file_name": message.filename, "mime_type": "application/pdf",
                 "file_size": len(message.document or b""),
             }  # fmt: skip
-            if message.caption:
-                payload["caption"] = message.caption
+        if message.photo_id:
+            width, height = _image_size(message.photo or b"") or (1, 1)
+            payload["photo"] = [{"file_id": message.photo_id, "file_unique_id": message.photo_id[-12:],
+                                 "width": width, "height": height, "file_size": len(message.photo or b"")}]  # fmt: skip
+        if message.caption and (message.file_id or message.photo_id):
+            payload["caption"] = message.caption
         return payload
 
     def _chat_json(self, chat_id: int) -> dict[str, Any]:
         kind = self._chat_types.get(chat_id, "private")
         if kind == "private":
             return {"id": chat_id, "type": "private", "first_name": "Alumno"}
-        return {"id": chat_id, "type": kind, "title": "Grupo de la carrera"}
+        return {"id": chat_id, "type": kind, "title": self._chat_titles.get(chat_id, "Grupo de la carrera")}
 
     @staticmethod
     def _reply(request: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
@@ -516,6 +623,21 @@ class BotApiStandIn:
             request.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+
+def _image_size(content: bytes) -> tuple[int, int] | None:
+    """(width, height) of a PNG or JPEG, or None for anything else."""
+    if content.startswith(b"\x89PNG\r\n\x1a\n") and len(content) >= 24:
+        return int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24], "big")
+    if content.startswith(b"\xff\xd8"):
+        at = 2
+        while at + 9 < len(content) and content[at] == 0xFF:
+            marker, length = content[at + 1], int.from_bytes(content[at + 2:at + 4], "big")
+            if marker in (0xC0, 0xC1, 0xC2):
+                return int.from_bytes(content[at + 7:at + 9], "big"), int.from_bytes(content[at + 5:at + 7], "big")
+            at += 2 + length
+        return (1, 1)
+    return None
 
 
 def _markup(params: dict[str, str]) -> dict[str, Any] | None:
