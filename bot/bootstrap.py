@@ -37,6 +37,7 @@ from bot.services.cupos import CuposNotifier, CuposService, LoggingNotifier
 from bot.services.daily import DailyNotifier, DailyService, LoggingDailyNotifier
 from bot.services.delivery import DeliveryService
 from bot.services.flow import FlowRunner, RetryPolicy
+from bot.services.friends import FriendsPolicy, FriendsService
 from bot.services.gate import Gate, UserGate
 from bot.services.login_guard import KeyedLoginGuard, LoginGuard
 from bot.services.operations import OperationsService
@@ -51,6 +52,7 @@ from bot.siiau.offer_client import DEFAULT_USER_AGENT, OfferClient
 from bot.store.calendar_links import CalendarLinkStore
 from bot.store.crypto import CredentialCipher, KeyConfigError
 from bot.store.db import create_engine, migrate
+from bot.store.friends import FriendStore
 from bot.store.progress import ProgressStore
 from bot.store.repository import Store
 from bot.store.shared import SharedStore
@@ -226,6 +228,7 @@ def build_services(
             book, CalendarLinkStore(store.engine), public_url=settings.calendar.public_url, words=calendar_words
         ),
         daily=daily,
+        friends=build_friends(settings, store, delivery, book),
     )
     services.resources.push_async_callback(store.engine.dispose)
     services.resources.push_async_callback(workflow.aclose)
@@ -247,6 +250,17 @@ def build_daily(
         store.cipher.derive_key("horario-bot daily sent log"),
         notifier=notifier or LoggingDailyNotifier(),
     )  # fmt: skip
+
+
+def build_friends(settings: Settings, store: Store, delivery: DeliveryService, book: ScheduleBook) -> FriendsService:
+    """Friends and group shares over the stored schedules (never a SIIAU login of their own)."""
+    policy = FriendsPolicy(
+        max_friends=settings.friends.max_friends,
+        min_free_minutes=settings.friends.min_free_minutes,
+        max_age=timedelta(days=settings.schedule.max_age_days),
+        member_check=timedelta(seconds=settings.friends.member_check_seconds),
+    )
+    return FriendsService(delivery, FriendStore(store.engine), store.cipher, book.days_off, book.zone, policy)
 
 
 def build_schedule_book(settings: Settings, delivery: DeliveryService) -> ScheduleBook:

@@ -9,6 +9,7 @@ from bot.services.calendar import CalendarService
 from bot.services.cupos import CuposService
 from bot.services.daily import DailyService
 from bot.services.delivery import DeliveryService
+from bot.services.friends import FriendsService
 from bot.services.operations import OperationsService
 from bot.services.progress import ProgressService
 from bot.services.registration import RegistrationService
@@ -34,6 +35,7 @@ class Services:
     book: ScheduleBook
     calendar: CalendarService
     daily: DailyService
+    friends: FriendsService
     resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:
