@@ -34,6 +34,7 @@ from bot.store.models import (
     DialogRow,
     DocumentRow,
     FlowRunRow,
+    FriendNameRow,
     SnapshotRow,
     StoredScheduleRow,
     SubscriptionRow,
@@ -271,7 +272,7 @@ class Store:
         and none opens, nothing is written and `CredentialsUndecryptable` is raised: the
         keys are wrong, and rotating the rest would be rotating nothing.
         """
-        counts: dict[str, list[int]] = {name: [0, 0] for name in ("credentials", "dialogs", "schedules", "snapshots")}
+        counts: dict[str, list[int]] = {name: [0, 0] for name in ("credentials", "dialogs", "schedules", "snapshots", "names")}
         first_unreadable: int | None = None
 
         def rotate(table: str, user_id: int, reseal: Callable[[], None]) -> None:
@@ -309,6 +310,11 @@ class Store:
                     row.schedule_json = cipher.encrypt(plain)
 
                 rotate("snapshots", snap.user_id, snapshot)
+            for named in (await session.scalars(select(FriendNameRow))).all():
+                def first_name(row: FriendNameRow = named) -> None:
+                    row.name_token = cipher.rotate(row.name_token, user_id=row.user_id)
+
+                rotate("names", named.user_id, first_name)
             rotated = sum(c[0] for c in counts.values())
             if first_unreadable is not None and rotated == 0:
                 raise CredentialsUndecryptable(first_unreadable)  # rolls back: nothing written

@@ -184,13 +184,15 @@ def test_invite_accept_libres_and_every_bad_input(
         botapi, BETO, f"/start amigo_{token}", "Ya compartes"
     ).text == words.INVITE_ALREADY.format(name="Ana")
 
-    # /libres: the known gaps, and the class they share (private only).
+    # /libres: the known gaps, and the class they share (private only), from stored schedules.
+    logins = sum(siiau.logins.values())
     header = words.FREE_HEADER.format(names="Beto", opens="07:00", closes="21:00", minimum=30)
     reply = free_answer(botapi, ANA, "/libres", header, ANA_BETO)
     assert reply.split("\n\n")[1] == "En clase juntos: I5886 (Lun, Mar, Mié, Jue, Vie, Sáb 09:00)"
     free_answer(botapi, ANA, "/libres beto", header, ANA_BETO)
     other_side = words.FREE_HEADER.format(names="Ana", opens="07:00", closes="21:00", minimum=30)
     free_answer(botapi, BETO, "/libres", other_side, ANA_BETO)
+    assert sum(siiau.logins.values()) == logins, "/libres never logs in to SIIAU"
 
     # Betty becomes a friend too: "/libres Be" is ambiguous, "/libres Zed" unknown.
     betty = says(botapi, CARO, f"/start amigo_{token}", "¿Compartir")
