@@ -91,3 +91,15 @@ def test_button_data_round_trips_and_forgeries_are_refused() -> None:
 
 def test_names_match_without_case_or_accents() -> None:
     assert fold("  SOFÍA  María ") == "sofia maria"
+
+
+def test_the_week_picture_shows_windows_and_ocupado_only() -> None:
+    from bot.pdf.free_week import free_week_html
+
+    agendas = [Agenda(s, DAYS_OFF, GDL) for s in (ANA, BETO)]
+    html = free_week_html(
+        common_free(agendas, week_days(date(2026, 11, 16)), DAYS_OFF), "Con <b>Beto</b>"
+    )
+    assert "Con &lt;b&gt;Beto&lt;/b&gt;" in html and "<b>" not in html
+    assert "10:55–13:00" in html and "ocupado" in html and "Día de la Revolución" in html
+    assert not any(word in html for word in ("MATERIA", "I5886", "I0002", "DEDX", "A1<"))
