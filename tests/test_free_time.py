@@ -82,10 +82,12 @@ def test_shared_classes_by_nrc_with_key_days_and_hour() -> None:
 
 def test_button_data_round_trips_and_forgeries_are_refused() -> None:
     for button in (Button("invite", 42, True), Button("invite", 42, False), Button("share", -1001234, True),
-                   Button("remove", 7), Button("pick", 9)):  # fmt: skip
+                   Button("remove", 7), Button("pick", 9), Button("picture", 0), Button("picture", 12),
+                   Button("group_picture", 0)):  # fmt: skip
         assert parse_button(button_data(button)) == button
     for forged in ("fr:i:0:y", "fr:i:-5:y", "fr:c:5:y", "fr:q:1:y", "fr:i:42", "fr:x:1", "fr:i:42:y ", "fr:l:-3",
-                   "fr:i:99999999999999999:y", "fr:c:-999999999999999:y", "", None, "fr:q:01"):  # fmt: skip
+                   "fr:i:99999999999999999:y", "fr:c:-999999999999999:y", "", None, "fr:q:01", "fr:p:", "fr:p:-1",
+                   "fr:p:01", "fr:w:1", "fr:wx"):  # fmt: skip
         assert parse_button(forged) is None
 
 

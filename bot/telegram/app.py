@@ -135,6 +135,7 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("libres", friends.libres))
     application.add_handler(CommandHandler("compartir", friends.compartir))
     application.add_handler(CommandHandler("nocompartir", friends.nocompartir))
+    application.add_handler(CallbackQueryHandler(friends.on_picture, pattern=friends.PICTURE_PATTERN, block=False))
     application.add_handler(CallbackQueryHandler(friends.on_button, pattern=f"^{friends.PREFIX}"))
     application.add_handler(ChatMemberHandler(friends.member_changed, ChatMemberHandler.CHAT_MEMBER))
     application.add_handler(ChatMemberHandler(friends.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))

@@ -12,7 +12,13 @@ from bot.services.friends.answers import (
     OpenedInvite,
     Together,
 )
-from bot.services.friends.service import FriendsPolicy, FriendsService, fold, token_hash
+from bot.services.friends.service import (
+    FriendsPolicy,
+    FriendsService,
+    PngRenderer,
+    fold,
+    token_hash,
+)
 
 __all__ = [
     "Answered",
@@ -26,6 +32,7 @@ __all__ = [
     "InviteLink",
     "Opened",
     "OpenedInvite",
+    "PngRenderer",
     "Together",
     "fold",
     "token_hash",

@@ -70,6 +70,7 @@ class FreeTime:
         str, ...
     ] = ()  # friends or members with no stored schedule: not counted
     oldest: datetime | None = None  # set when a schedule used is older than SCHEDULE_MAX_AGE_DAYS
+    only: int | None = None  # the one friend asked about (`/libres NOMBRE`), if any
 
 
 class FreeRefusal(StrEnum):

@@ -19,9 +19,11 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.core.records import utcnow
+from bot.pdf.free_week import WIDTH, free_week_html
 from bot.schedule.agenda import Agenda
 from bot.schedule.days_off import DaysOff
 from bot.schedule.free_time import FreeDay, SharedClass, common_free, shared_classes, week_days
@@ -45,6 +47,12 @@ TOKEN_BYTES = 32  # 256 random bits, 43 URL-safe characters
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 NAME_LIMIT = 32  # characters of a first name kept
 UNNAMED = "?"  # a name no key opens any more
+
+
+class PngRenderer(Protocol):
+    """The renderer's PNG (`bot.pdf.renderer`): HTML in, PNG bytes out."""
+
+    async def render_png(self, html: str, width: int, height: int | None = None) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +83,10 @@ class FriendsService:
         zone: ZoneInfo,
         policy: FriendsPolicy,
         *,
+        pictures: PngRenderer | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self._pictures = pictures
         self._delivery = delivery
         self._store = store
         self._cipher = cipher
@@ -238,6 +248,7 @@ class FriendsService:
             together=tuple(together),
             without_schedule=tuple(f.name for f in chosen if stored[f.user_id] is None),
             oldest=self._stale(schedules),
+            only=chosen[0].user_id if (name or friend_id is not None) else None,
         )
 
     def _common(self, schedules: Sequence[StoredSchedule]) -> list[FreeDay]:
@@ -252,6 +263,19 @@ class FriendsService:
     def _stale(self, schedules: Sequence[StoredSchedule]) -> datetime | None:
         oldest = min(s.read_at for s in schedules)
         return oldest if self._clock() - oldest > self.policy.max_age else None
+
+    # ---- the week as a picture ----------------------------------------------------
+    @property
+    def pictures(self) -> bool:
+        return self._pictures is not None
+
+    async def picture(
+        self, days: Sequence[FreeDay], title: str, *, busy_word: str, legend: tuple[str, str]
+    ) -> bytes:
+        """The week of `days` as a PNG: free windows shaded, classes only as `busy_word`."""
+        assert self._pictures is not None, "check `pictures` first"
+        html = free_week_html(days, title, busy_word=busy_word, legend=legend)
+        return await self._pictures.render_png(html, WIDTH)
 
     # ---- groups --------------------------------------------------------------------
     async def ask_share(self, chat_id: int, user_id: int) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatMemberStatus, ChatType
+from telegram.constants import ChatAction, ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
@@ -29,7 +29,7 @@ from bot.services.friends import (
     FriendsService,
     Opened,
 )
-from bot.telegram.private import is_private, private_only, start_link
+from bot.telegram.private import is_private, private_only, redirect, start_link
 from bot.telegram.runtime import runtime
 from bot.telegram.texts import friends as words
 
@@ -43,10 +43,12 @@ MAX_CHAT = 10**14
 GONE = {ChatMemberStatus.LEFT, ChatMemberStatus.BANNED}
 GROUPS = {ChatType.GROUP, ChatType.SUPERGROUP}
 
-Kind = Literal["invite", "remove", "share", "pick"]
+Kind = Literal["invite", "remove", "share", "pick", "picture", "group_picture"]
 _BUTTON = re.compile(
-    r"fr:(?:(?P<kind>[ic]):(?P<id>-?[1-9][0-9]{0,15}):(?P<yes>[yn])|(?P<one>[ql]):(?P<uid>[1-9][0-9]{0,15}))"
+    r"fr:(?:(?P<kind>[ic]):(?P<id>-?[1-9][0-9]{0,15}):(?P<yes>[yn])|(?P<one>[ql]):(?P<uid>[1-9][0-9]{0,15})"
+    r"|p:(?P<pic>0|[1-9][0-9]{0,15})|(?P<group>w))"
 )
+PICTURE_PATTERN = r"^fr:(p:|w$)"  # the picture buttons: their own handler, off the user's queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +59,9 @@ class Button:
 
 
 def button_data(button: Button) -> str:
-    code = {"invite": "i", "remove": "q", "share": "c", "pick": "l"}[button.kind]
+    if button.kind == "group_picture":
+        return f"{PREFIX}w"
+    code = {"invite": "i", "remove": "q", "share": "c", "pick": "l", "picture": "p"}[button.kind]
     if button.kind in ("invite", "share"):
         return f"{PREFIX}{code}:{button.target}:{'y' if button.yes else 'n'}"
     return f"{PREFIX}{code}:{button.target}"
@@ -68,6 +72,11 @@ def parse_button(data: str | None) -> Button | None:
     match = _BUTTON.fullmatch(data or "")
     if match is None:
         return None
+    if match["group"]:
+        return Button("group_picture", 0)
+    if match["pic"] is not None:
+        friend = int(match["pic"])
+        return Button("picture", friend) if friend <= MAX_USER_ID else None
     if match["kind"]:
         kind: Kind = "invite" if match["kind"] == "i" else "share"
         target, yes = int(match["id"]), match["yes"] == "y"
@@ -212,10 +221,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         await query.answer()
         await query.edit_message_text(words.SHARE_DONE if button.yes else words.SHARE_DECLINED)
-    else:  # pick: one of several friends with the same name
+    elif button.kind == "pick":  # one of several friends with the same name
         await query.answer()
         answer = await friends.free_with_friends(user.id, friend_id=button.target)
         await _send_free(context, user.id, answer, friends, private=True)
+    else:  # the picture buttons have their own handler (`on_picture`)
+        await query.answer(words.BUTTON_INVALID, show_alert=True)
 
 
 async def _answer_invite(
@@ -325,7 +336,11 @@ async def _send_free(
         parts.append(words.WITHOUT_SCHEDULE.format(names=words.names_list(answer.without_schedule)))
     if answer.oldest is not None:
         parts.append(words.stale_note(answer.oldest, friends.zone))
-    await context.bot.send_message(chat_id, "\n\n".join(parts))
+    markup = None
+    if friends.pictures:
+        button = Button("picture", answer.only or 0) if private else Button("group_picture", 0)
+        markup = _keyboard([[(words.PICTURE_BUTTON, button)]])
+    await context.bot.send_message(chat_id, "\n\n".join(parts), reply_markup=markup)
 
 
 async def _send_refusal(
@@ -344,6 +359,59 @@ async def _send_refusal(
         FreeRefusal.TOO_FEW: words.GROUP_TOO_FEW.format(count=refused.sharing),
     }[refused.reason]
     await context.bot.send_message(chat_id, text, reply_markup=markup)
+
+
+# ---- the week as a picture ------------------------------------------------------------
+async def on_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The picture under a /libres answer: in private, the student's; in a group, the group's."""
+    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+    if query is None or user is None or chat is None:
+        return
+    button = parse_button(query.data)
+    friends = _service(context)
+    if button is None or not friends.pictures:
+        await query.answer(words.BUTTON_INVALID, show_alert=True)
+        return
+    if button.kind == "picture":
+        if not is_private(update):
+            await redirect(update, context, "amigos")
+            return
+        answer = await friends.free_with_friends(user.id, friend_id=button.target or None)
+        title = (
+            ""
+            if isinstance(answer, FreeRefused)
+            else words.PICTURE_TITLE.format(names=words.names_and(answer.names))
+        )
+    elif chat.type in GROUPS:
+        await _check_members(context, chat.id, friends)
+        answer = await friends.group_free(chat.id)
+        title = (
+            ""
+            if isinstance(answer, FreeRefused)
+            else words.PICTURE_GROUP_TITLE.format(
+                count=len(answer.names), names=words.names_list(answer.names)
+            )
+        )
+    else:
+        await query.answer(words.BUTTON_INVALID, show_alert=True)
+        return
+    if isinstance(answer, FreeRefused):
+        await query.answer(words.BUTTON_INVALID, show_alert=True)
+        return
+    await query.answer()
+    try:
+        await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
+    except TelegramError:
+        pass  # only a hint that something is coming
+    try:
+        png = await friends.picture(
+            answer.days, title, busy_word=words.PICTURE_BUSY, legend=words.PICTURE_LEGEND
+        )
+    except Exception as error:  # noqa: BLE001 - a failed render (RenderError, a timeout): the text stands
+        log.info("free-time picture failed: %s", type(error).__name__)
+        await context.bot.send_message(chat.id, words.PICTURE_FAILED)
+        return
+    await context.bot.send_photo(chat.id, png, caption=title)
 
 
 # ---- groups ------------------------------------------------------------------------------

@@ -75,6 +75,15 @@ GROUP_TOO_FEW = (
     "(ahora {count}). Cada quien escribe /compartir aquí y acepta en privado."
 )
 
+PICTURE_BUTTON = "🖼️ Ver la semana en imagen"
+PICTURE_TITLE = "Horas libres con {names}"
+PICTURE_GROUP_TITLE = "Libres los {count} ({names})"
+PICTURE_LEGEND = ("libre para todos", "ocupado")
+PICTURE_BUSY = "ocupado"
+PICTURE_FAILED = (
+    "No pude hacer la imagen ahora 😕. Intenta en un momento; las horas de arriba siguen valiendo."
+)
+
 SHARE_QUESTION = "¿Compartir tus horas libres con el grupo «{title}»? Verán solo tus horas libres y tu nombre, nunca tus materias ni aulas."
 SHARE_ASKED = "{name}, te pregunté en privado 🔒."
 SHARE_CANT_WRITE = (
