@@ -15,11 +15,18 @@ COPY bot ./bot
 RUN pip install --no-cache-dir . && rm -rf /root/.cache
 
 USER horario
+# Inside the container the servers listen on every interface, or a published port reaches
+# nothing; compose publishes them on the host's loopback (127.0.0.1:…) unless told otherwise.
+# The calendar feed starts only when CALENDAR_PORT is set (compose sets 8765).
 ENV DATABASE_URL=sqlite+aiosqlite:////data/horario.db \
     METRICS_PORT=9464 \
+    METRICS_HOST=0.0.0.0 \
+    CALENDAR_HOST=0.0.0.0 \
+    TELEGRAM_WEBHOOK_LISTEN=0.0.0.0 \
     PYTHONUNBUFFERED=1
 VOLUME ["/data"]
-EXPOSE 9464
+# /metrics and /healthz; the calendar feed; the webhook (webhook mode only)
+EXPOSE 9464 8765 8443
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ['METRICS_PORT'], timeout=4)"
 # Migrations run on start (post_init), so a fresh volume just works.

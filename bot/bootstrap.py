@@ -27,6 +27,7 @@ from bot.schedule.ical import CalendarWords
 from bot.services.breaker import Breaker, CircuitBreaker, SharedCircuitBreaker
 from bot.services.bundle import Services
 from bot.services.calendar import CalendarService
+from bot.services.captures import PageCapturer
 from bot.services.coordination import (
     LocalSessionSlots,
     SessionSlots,
@@ -201,6 +202,7 @@ def build_services(
     cupos_notifier: CuposNotifier | None = None,
     calendar_words: CalendarWords | None = None,
     daily_notifier: DailyNotifier | None = None,
+    captures: PageCapturer | None = None,
 ) -> Services:
     """The services over an open store and a workflow. `Services.aclose` closes all three."""
     gate: Gate
@@ -229,6 +231,7 @@ def build_services(
         ),
         daily=daily,
         friends=build_friends(settings, store, delivery, book),
+        captures=captures or build_capturer(settings),
     )
     services.resources.push_async_callback(store.engine.dispose)
     services.resources.push_async_callback(workflow.aclose)
@@ -238,6 +241,13 @@ def build_services(
     services.resources.push_async_callback(book.aclose)
     services.resources.push_async_callback(daily.aclose)
     return services
+
+
+def build_capturer(settings: Settings) -> PageCapturer:
+    """Redacted captures of unreadable SIIAU pages, in SIIAU_CAPTURE_DIR (off when empty). One per
+    process: the chat's operator notices and the seat watcher's share it (and its file limit)."""
+    folder = settings.siiau.capture_dir.strip()
+    return PageCapturer(Path(folder) if folder else None, settings.siiau.capture_max)
 
 
 def build_daily(
@@ -287,7 +297,7 @@ def build_calendar_feed(settings: Settings, calendar: CalendarService) -> Calend
 async def start_services(
     settings: Settings, cipher: CredentialCipher, notifier: NotifierFactory,
     *, cupos_notifier: CuposNotifier | None = None, calendar_words: CalendarWords | None = None,
-    daily_notifier: DailyNotifier | None = None,
+    daily_notifier: DailyNotifier | None = None, captures: PageCapturer | None = None,
 ) -> Services:  # fmt: skip
     """Everything the bot runs on: store, workflow, services and, with METRICS_PORT, the ops
     server; with CALENDAR_PORT, the calendar feed's server."""
@@ -303,7 +313,7 @@ async def start_services(
         services = build_services(
             settings, store, workflow, notifier, shared=shared, cupos_notifier=cupos_notifier,
             calendar_words=calendar_words,
-            daily_notifier=daily_notifier,
+            daily_notifier=daily_notifier, captures=captures,
         )  # fmt: skip
         opened.pop_all()
         opened.push_async_callback(services.aclose)

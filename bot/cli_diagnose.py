@@ -4,9 +4,9 @@ For the first real student whose SIIAU answers in a way the bot does not know.
 It asks the NIP (never a command-line argument), logs in once, reads the menu
 and the schedule, and always logs out. Each step prints the path, the HTTP
 status and which of the markers the bot relies on the page had. With
-`--capture`, every page is saved after redaction (code, NIP, pidm, cookie
-values, hidden-input values, the student's name), so the folder is safe to send
-to maintainers. Before the NIP is asked, the bot's login guard (its configured
+`--capture`, every page is saved after redaction by `bot.siiau.redact` (code, NIP,
+pidm, cookie values, input values, ViewState, the student's name and every field
+of the student block), so the folder is safe to send to maintainers. Before the NIP is asked, the bot's login guard (its configured
 database) is checked: when the code's last login was rejected, or the code is
 held, diagnose refuses and points to `python -m bot release-code`.
 """
@@ -30,7 +30,8 @@ from bot.bootstrap import ConfigError, build_cipher, build_login_guard, open_sto
 from bot.config import Settings, SiiauSettings
 from bot.core.credentials import Credentials
 from bot.siiau import client as siiau
-from bot.siiau.errors import SiiauError
+from bot.siiau import redact
+from bot.siiau.errors import SiiauError, SiiauPage
 from bot.store.crypto import CredentialCipher
 
 Check = Callable[[BeautifulSoup, str], bool]
@@ -92,43 +93,31 @@ STEPS: dict[tuple[str, str], tuple[str, tuple[Marker, ...]]] = {
 
 @dataclass
 class Capture:
-    """Pages as SIIAU sent them, redacted only when written (`secrets` grows as the run learns)."""
+    """Pages as SIIAU sent them, redacted only when written (`secrets` grows as the run learns),
+    by the same redactor as the bot's own captures (`bot.siiau.redact`): each page decoded by
+    its declared charset, and what any page reveals (a name, a pidm) masked in all of them."""
 
     folder: Path | None
     secrets: set[str] = field(default_factory=set)
-    pages: list[tuple[str, str]] = field(default_factory=list)
+    pages: list[tuple[str, str]] = field(default_factory=list)  # (step, the page decoded)
+    raw: list[SiiauPage] = field(default_factory=list)
+
+    def add(self, step: str, page: SiiauPage) -> None:
+        self.raw.append(page)
+        self.pages.append((step, redact.decode(page.body, page.content_type)))
 
     def write(self) -> list[Path]:
         if self.folder is None:
             return []
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         written = []
-        for index, (step, html) in enumerate(self.pages, start=1):
+        texts = redact.redact_pages(self.raw, self.secrets)
+        for index, ((step, _), text) in enumerate(zip(self.pages, texts, strict=True), start=1):
             path = self.folder / f"{index:02d}_{re.sub(r'[^a-z0-9]+', '_', step.lower())}.html"
-            path.write_text(redact(html, self.secrets), encoding="utf-8")
+            path.write_text(text, encoding="utf-8")
             path.chmod(0o600)
             written.append(path)
         return written
-
-
-def redact(html: str, secrets: set[str]) -> str:
-    """Every hidden input's value, every secret and every word of the student's name."""
-    hidden = re.compile(r"""(?is)(<input\b[^>]*\btype\s*=\s*["']?hidden["']?[^>]*>)""")
-    value = re.compile(r"""(?i)\bvalue\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
-    html = hidden.sub(lambda m: value.sub('VALUE="[oculto]"', m.group(1)), html)
-    for secret in sorted(secrets, key=len, reverse=True):
-        html = re.sub(rf"(?i)(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", "[oculto]", html)
-    return html
-
-
-def _learn(capture: Capture, html: str) -> None:
-    """Secrets a page reveals: the pidm, hidden values, the student's name."""
-    capture.secrets.update(re.findall(r"(?i)pidmp?[_a-z]*\W{1,3}(\d{5,})", html))
-    soup = BeautifulSoup(html, "lxml")
-    for field_ in soup.find_all("input", attrs={"type": re.compile("^hidden$", re.I)}):
-        value = str(field_.get("value", "")).strip()
-        if len(value) >= 4:  # shorter ones ("3", "WUS") are masked in their own tag only
-            capture.secrets.add(value)
 
 
 async def diagnose(settings: SiiauSettings, credentials: Credentials, capture: Capture,
@@ -145,8 +134,8 @@ async def diagnose(settings: SiiauSettings, credentials: Credentials, capture: C
         missing.extend(f"{step}: {label}" for label in lacking)
         out(f"{step:<10} {exchange.method:<4} {exchange.path}  HTTP {exchange.status}"
             f"  ✓ {', '.join(found) or '-'}" + (f"  ✗ {', '.join(lacking)}" if lacking else ""))  # fmt: skip
-        _learn(capture, exchange.html)
-        capture.pages.append((step, exchange.html))
+        page = exchange.page or SiiauPage(exchange.method, exchange.path, exchange.status, exchange.html.encode())
+        capture.add(step, page)
 
     client = siiau.SiiauClientFactory(settings)(observer=observe)
     failure: SiiauError | None = None

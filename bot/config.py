@@ -74,6 +74,8 @@ class SiiauSettings(BaseSettings):
     orphan_sweep_seconds: float = Field(
         default=60.0, ge=0, description="after a login that got no answer, log in and out again this much later; 0 = off"
     )
+    capture_dir: str = Field(default="", description="where pages the bot cannot read are saved, redacted; empty = off")
+    capture_max: int = Field(default=50, ge=1, description="captures kept in capture_dir; the oldest is removed first")
 
     @property
     def tls_verify(self) -> bool | str:

@@ -6,6 +6,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
 from bot.services.calendar import CalendarService
+from bot.services.captures import PageCapturer
 from bot.services.cupos import CuposService
 from bot.services.daily import DailyService
 from bot.services.delivery import DeliveryService
@@ -36,6 +37,7 @@ class Services:
     calendar: CalendarService
     daily: DailyService
     friends: FriendsService
+    captures: PageCapturer = field(default_factory=PageCapturer.off)  # redacted pages for operators
     resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:

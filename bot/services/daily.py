@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from bot.config import DailySettings
 from bot.core.records import utcnow
 from bot.schedule.agenda import Agenda, Meeting, minutes_until
+from bot.services import metrics
 from bot.services.background import Background
 from bot.services.errors import RecipientGone
 from bot.services.schedule_book import ScheduleBook
@@ -171,7 +172,10 @@ class DailyService:
                 claims = await self.store.claim_due(kind, now_ts, self.settings.lease_seconds, room)
                 for claim in claims:
                     self._tasks.start(self._run(claim))
+                if claims:  # how late the wave runs: the operators' "digest lag" alert
+                    metrics.DAILY_LAG.labels(kind.value).set(max(0, now_ts - min(c.due_ts for c in claims)))
                 started += len(claims)
+            metrics.DAILY_LAST_TICK.set(now_ts)
         return started
 
     async def drain(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from bot.core.records import FlowRun
+from bot.siiau.errors import LayoutChanged
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -20,10 +21,23 @@ DELIVERIES = Counter("horario_weekly_deliveries", "Weekly outcomes", ["outcome"]
 QUEUE_LAG = Gauge("horario_weekly_queue_lag_seconds", "Lateness of the last claimed delivery", registry=REGISTRY)
 LAST_TICK = Gauge("horario_weekly_last_tick_timestamp", "Unix time of the last successful weekly tick",
                   registry=REGISTRY)  # fmt: skip
+LAYOUT_CHANGES = Counter("horario_siiau_layout_changes", "Runs ended on a SIIAU page the bot could not read, by error",
+                         ["error"], registry=REGISTRY)  # fmt: skip
+DAILY_LAG = Gauge("horario_daily_queue_lag_seconds", "Lateness of the last claimed digest or reminder", ["kind"],
+                  registry=REGISTRY)  # fmt: skip
+DAILY_LAST_TICK = Gauge("horario_daily_last_tick_timestamp", "Unix time of the last successful daily tick",
+                        registry=REGISTRY)  # fmt: skip
+
+
+def _layout_errors(kind: type[LayoutChanged] = LayoutChanged) -> set[str]:
+    """`LayoutChanged` and every subclass, by name (runs keep only the error's class name)."""
+    return {kind.__name__}.union(*(_layout_errors(sub) for sub in kind.__subclasses__()))
 
 
 def record_run(run: FlowRun) -> None:
     RUNS.labels(run.name, run.outcome or "unknown").inc()
+    if run.error_class and run.error_class in _layout_errors():
+        LAYOUT_CHANGES.labels(run.error_class).inc()
     for task in run.tasks:
         TASK_SECONDS.labels(task.name, task.state.value).observe(task.duration_ms / 1000)
 

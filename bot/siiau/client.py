@@ -16,7 +16,7 @@ import httpx
 
 from bot.config import SiiauSettings
 from bot.core.credentials import Credentials
-from bot.siiau import pages, portal_pages, registro
+from bot.siiau import pages, portal_pages, registro, trail
 from bot.siiau.errors import (
     InvalidCredentials,
     LayoutChanged,
@@ -25,6 +25,7 @@ from bot.siiau.errors import (
     SessionAlreadyOpen,
     SiiauError,
     SiiauErrorPage,
+    SiiauPage,
     SiiauUnavailable,
 )
 from bot.siiau.offer import OfferSection, parse_student_offer_form
@@ -56,6 +57,7 @@ class Exchange:
     path: str
     status: int
     html: str
+    page: SiiauPage | None = None  # the bytes and declared type, for a redacted capture
 
 
 Observer = Callable[[Exchange], None]
@@ -353,6 +355,7 @@ class SiiauClient:
         if cycle is None:
             with located("horario", SCHEDULE_CURRENT):
                 html = await self._request("GET", SCHEDULE_CURRENT, params={"pidmp": pidm, "majrp": career})
+                source = trail.last()
         else:
             with located("horario", SCHEDULE_OF_CYCLE):
                 html = await self._request(
@@ -360,7 +363,8 @@ class SiiauClient:
                     SCHEDULE_OF_CYCLE,
                     data={"pidmP": pidm, "cicloP": cycle, "majrP": career, "encaP": "0"},
                 )
-        return SiiauSchedulePage(html=html, career=career, cycle=cycle)
+                source = trail.last()
+        return SiiauSchedulePage(html=html, career=career, cycle=cycle, source=source)
 
     async def _registro_page(self, career: str, cycle: str | None) -> RegistroSchedulePage:
         """ALUMNOS menu → REGISTRO → Lista; then the student's offer, one query per clave."""
@@ -462,8 +466,11 @@ class SiiauClient:
             if isinstance(exc, httpx.TimeoutException):
                 raise SiiauUnavailable(f"SIIAU timed out on {path}") from exc
             raise SiiauUnavailable(f"SIIAU connection failed on {path}: {type(exc).__name__}") from exc
+        page = SiiauPage(method, urlsplit(path).path, response.status_code, response.content,
+                         response.headers.get("content-type", ""))  # fmt: skip
+        trail.saw(page)
         if self._observer is not None:
-            self._observer(Exchange(method, urlsplit(path).path, response.status_code, self._decode(response)))
+            self._observer(Exchange(method, page.path, response.status_code, self._decode(response), page))
         if response.status_code >= 500 or response.status_code == 429:
             raise SiiauUnavailable(f"SIIAU answered HTTP {response.status_code} on {urlsplit(path).path}")
         return response
@@ -471,9 +478,11 @@ class SiiauClient:
 
 @contextmanager
 def located(step: str, path: str, secrets: tuple[str, ...] = ()) -> Iterator[None]:
-    """Say where a `LayoutChanged` happened, and keep the code and NIP out of its excerpt."""
+    """Say where a `LayoutChanged` happened, give it the page (redacted), and keep the code and
+    NIP out of its excerpt."""
     try:
-        yield
+        with trail.attaching(secrets):
+            yield
     except LayoutChanged as error:
         error.step, error.path = error.step or step, error.path or path
         error.fragment = pages.fragment(error.fragment, secrets) if secrets else error.fragment

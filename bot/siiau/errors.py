@@ -8,6 +8,21 @@ because about five of them lock the student's account.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class SiiauPage:
+    """A page as SIIAU sent it: its bytes and declared type, so a redactor can decode it by
+    its own charset. It travels on the `LayoutChanged` it caused, to a capture; it holds
+    personal data until `bot.siiau.redact` has masked it, so it is never printed."""
+
+    method: str
+    path: str
+    status: int
+    body: bytes = field(repr=False)
+    content_type: str = ""
+
 
 class SiiauError(Exception):
     """Base class of every portal failure. Messages never carry credentials."""
@@ -58,7 +73,8 @@ class LayoutChanged(SiiauError):
 
     `fragment` holds a short, credential-free excerpt for the operator; `marker`
     names what was expected and missing; the client adds the `step` and the `path`
-    of the request that got the page, so the notice says where SIIAU changed.
+    of the request that got the page, so the notice says where SIIAU changed, and the
+    `page` itself (unredacted: only `bot.siiau.redact` may write it anywhere).
     """
 
     def __init__(self, message: str, fragment: str = "", *, marker: str = "") -> None:
@@ -67,6 +83,7 @@ class LayoutChanged(SiiauError):
         self.marker = marker
         self.step = ""
         self.path = ""
+        self.page: SiiauPage | None = None
 
     @property
     def where(self) -> str:

@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bot.siiau import pages
-from bot.siiau.errors import LayoutChanged, SiiauUnavailable
+from bot.siiau import pages, trail
+from bot.siiau.errors import LayoutChanged, SiiauPage, SiiauUnavailable
 from bot.siiau.offer import OfferForm, OfferSection, parse_offer_form, parse_offer_results
 
 FORM_PATH = "sspseca.forma_consulta"
@@ -60,7 +60,8 @@ class OfferClient:
         self._max_pages = max_pages
 
     async def form(self) -> OfferForm:
-        return parse_offer_form(await self._request("GET", FORM_PATH))
+        with trail.attaching():  # a page it cannot read travels on the error, redacted
+            return parse_offer_form(await self._request("GET", FORM_PATH))
 
     async def search(
         self,
@@ -80,9 +81,10 @@ class OfferClient:
             cycle, centre, clave, career=career, title=title,
             only_available=only_available, page_size=page_size,
         )  # fmt: skip
-        sections, pages_read = await collect_sections(
-            lambda data: self._request("POST", RESULTS_PATH, data), fields, page_size, self._max_pages
-        )
+        with trail.attaching():
+            sections, pages_read = await collect_sections(
+                lambda data: self._request("POST", RESULTS_PATH, data), fields, page_size, self._max_pages
+            )
         return OfferResult(cycle, centre, sections, pages_read)
 
     async def aclose(self) -> None:
@@ -120,6 +122,7 @@ class OfferClient:
         except httpx.TransportError as exc:
             raise SiiauUnavailable(f"the course offer failed on {path}: {type(exc).__name__}") from exc
         status = response.status_code
+        trail.saw(SiiauPage(method, f"/{path}", status, response.content, response.headers.get("content-type", "")))
         if status >= 500 or status == 429:
             raise SiiauUnavailable(f"the course offer answered HTTP {status} on {path}")
         if status >= 300:

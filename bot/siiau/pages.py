@@ -10,6 +10,7 @@ import re
 
 from bs4 import BeautifulSoup
 
+from bot.siiau import redact
 from bot.siiau.errors import (
     AccountLocked,
     InvalidCredentials,
@@ -42,10 +43,7 @@ _SURVEY_TITLE = re.compile(r"<title>[^<]*encuesta", re.IGNORECASE)
 # An option of the career menu: `INCO`, `INNI-202210` (code and cycle) or `INCO - NAME`.
 _CAREER_OPTION = re.compile(r"^([A-Z]{3,4})(?:\s*-\s*\S.*)?$")
 _CAREER_LINK = re.compile(r"majrp=([A-Z]{3,4})\b")
-FRAGMENT_LENGTH = 300
-# Attributes that show a page's shape; every other attribute value is masked in fragments.
-_SHAPE_ATTRIBUTES = {"name", "type", "action", "method", "id", "class", "colspan", "rowspan", "align", "target"}
-_ATTRIBUTE = re.compile(r"""(?i)\b([a-z][\w:-]*)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
+FRAGMENT_LENGTH = redact.FRAGMENT_LENGTH
 
 
 def decode(body: bytes) -> str:
@@ -53,23 +51,10 @@ def decode(body: bytes) -> str:
 
 
 def fragment(html: str, secrets: tuple[str, ...] = ()) -> str:
-    """A short excerpt for the operator: the page's shape, never form values.
-
-    Attribute values are masked whether quoted or not (`VALUE=nip` included), except
-    the few that name the page's parts; so are runs of 4+ digits (codes, pidms) and
-    each of `secrets` (the code and NIP a login just sent), wherever they appear.
-    """
-
-    def mask(match: re.Match[str]) -> str:
-        name = match.group(1)
-        return match.group(0) if name.lower() in _SHAPE_ATTRIBUTES else f"{name}=…"
-
-    masked = _ATTRIBUTE.sub(mask, html)
-    for secret in secrets:
-        if secret:
-            masked = re.sub(re.escape(secret), "…", masked, flags=re.IGNORECASE)
-    digits_masked = re.sub(r"\d{4,}", "…", masked)
-    return " ".join(digits_masked.split())[:FRAGMENT_LENGTH]
+    """A short excerpt for the operator, through the one redactor (`bot.siiau.redact`): the
+    page's shape, never form values, names, codes or pidms; `secrets` (the code and NIP a
+    login just sent) masked in every form they may take."""
+    return redact.fragment(html, secrets)
 
 
 def raise_for_page(html: str) -> None:

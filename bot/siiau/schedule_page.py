@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from bs4 import BeautifulSoup, Tag
 
 from bot.schedule.model import Course, Day, Schedule, Session
-from bot.siiau.errors import LayoutChanged
+from bot.siiau import trail
+from bot.siiau.errors import LayoutChanged, SiiauPage
 from bot.siiau.pages import fragment
 
 HEADER = (
@@ -46,9 +47,15 @@ class SiiauSchedulePage:
     html: str
     career: str
     cycle: str | None
+    source: SiiauPage | None = field(default=None, repr=False, compare=False)  # for a capture
 
     def schedule(self) -> Schedule:
-        return parse_schedule(self.html, career=self.career)
+        try:
+            return parse_schedule(self.html, career=self.career)
+        except LayoutChanged as error:  # read after the request, often in another task: the page rides along
+            trail.attach(error, self.source)
+            error.path = error.path or (self.source.path if self.source else "")
+            raise
 
 
 def parse_schedule(html: str, *, career: str = "") -> Schedule:

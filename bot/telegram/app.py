@@ -23,7 +23,7 @@ from telegram.ext import (
 )
 
 from bot import logs
-from bot.bootstrap import ConfigError, check_settings, start_services
+from bot.bootstrap import ConfigError, build_capturer, check_settings, start_services
 from bot.config import Settings
 from bot.core.zones import zone
 from bot.services.delivery import DeliveryService
@@ -68,11 +68,13 @@ def build_application(settings: Settings) -> BotApplication:
                 application.bot, render_again=delivery.render_again, admin_chat_ids=settings.bot.admin_chat_ids
             )
 
+        captures = build_capturer(settings)  # one per process: chat notices and the seat watcher's
         services = await start_services(
-            settings, cipher, notifier, cupos_notifier=TelegramCuposNotifier(application.bot, settings.bot.admin_chat_ids),
+            settings, cipher, notifier,
+            cupos_notifier=TelegramCuposNotifier(application.bot, settings.bot.admin_chat_ids, captures),
             calendar_words=texts.CALENDAR_WORDS,
-            daily_notifier=TelegramDailyNotifier(application.bot),
-        )
+            daily_notifier=TelegramDailyNotifier(application.bot), captures=captures,
+        )  # fmt: skip
         application.bot_data["runtime"] = Runtime(settings, services, zone(settings.bot.bot_timezone))
         await progress.finish_leftovers(application.bot, services.progress)
         application.job_queue.run_repeating(  # type: ignore[union-attr]

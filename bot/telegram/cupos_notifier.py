@@ -12,19 +12,22 @@ from collections.abc import Sequence
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.services.captures import PageCapturer
 from bot.services.cupos import WatchRecord
 from bot.siiau.errors import LayoutChanged
 from bot.siiau.offer import OfferSection
 from bot.telegram import texts
 from bot.telegram.handlers.cupos import remove_keyboard
+from bot.telegram.texts.captures import capture_saved
 
 log = logging.getLogger(__name__)
 
 
 class TelegramCuposNotifier:
-    def __init__(self, bot: Bot, admin_chat_ids: Sequence[int] = ()) -> None:
+    def __init__(self, bot: Bot, admin_chat_ids: Sequence[int] = (), captures: PageCapturer | None = None) -> None:
         self._bot = bot
         self._admin_chat_ids = list(admin_chat_ids)
+        self._captures = captures or PageCapturer.off()
 
     async def send_alert(self, chat_id: int, watch_id: int, section: OfferSection) -> None:
         await self._bot.send_message(
@@ -35,7 +38,9 @@ class TelegramCuposNotifier:
         await self._bot.send_message(chat_id, texts.cupos_expired(watch))
 
     async def send_operator_notice(self, error: LayoutChanged) -> None:
+        saved = await self._captures.save(error)  # the offer page, redacted, when SIIAU_CAPTURE_DIR is set
         text = texts.admin_layout_changed(type(error).__name__, f"oferta · {error.where}", error.fragment)
+        text += capture_saved(saved)
         for chat_id in self._admin_chat_ids:
             try:
                 await self._bot.send_message(chat_id, text)

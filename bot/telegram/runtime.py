@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.services.bundle import Services
 from bot.siiau.errors import LayoutChanged
 from bot.telegram import texts
+from bot.telegram.texts.captures import capture_saved
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,9 @@ async def report_to_operator(context: ContextTypes.DEFAULT_TYPE, error: BaseExce
     """Tell the operator about layout changes and about SIIAU failing for everyone."""
     rt = runtime(context)
     if isinstance(error, LayoutChanged):
-        await notify_admins(context, texts.admin_layout_changed(type(error).__name__, error.where, error.fragment))
+        saved = await rt.services.captures.save(error)  # the page, redacted, when SIIAU_CAPTURE_DIR is set
+        notice = texts.admin_layout_changed(type(error).__name__, error.where, error.fragment)
+        await notify_admins(context, notice + capture_saved(saved))
         return
     openings = await rt.services.operations.breaker_openings()
     if openings > rt.breaker_openings_reported:

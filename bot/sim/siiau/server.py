@@ -18,6 +18,8 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import date
+from html import escape
+from html.entities import codepoint2name
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
@@ -68,6 +70,10 @@ class Faults:
     foreign_pages: bool = False
     login_form_back: bool = False
     empty_frameset: bool = False
+    # The Portal serves UTF-8 (Escolar ISO-8859-1); student names may be written as HTML entities:
+    # "raw" (NUÑEZ as bytes), "named" (NU&Ntilde;EZ) or "numeric" (NU&#209;EZ).
+    portal_charset: str = "utf-8"
+    names_as: str = "raw"
     hang_seconds: float = 30.0
     # A "slow" request is served `slow_seconds` after the client stopped waiting and hung up:
     # SIIAU acting on a request whose answer nobody reads, whatever the client's timeout.
@@ -591,11 +597,15 @@ class SiiauSimulator:
     def _send(
         self, request: BaseHTTPRequestHandler, html: str, set_cookies: list[str] | None = None, status: int = 200
     ) -> None:
-        payload = html.encode("latin-1", errors="xmlcharrefreplace")
+        charset = self.faults.portal_charset if urlsplit(request.path).path.startswith("/Portal/") else "ISO-8859-1"
+        if self.faults.names_as != "raw":
+            for student in self.students():
+                html = html.replace(escape(student.name, quote=False), entities(student.name, self.faults.names_as))
+        payload = html.encode(charset, errors="xmlcharrefreplace")
         self._record_cookies(set_cookies or [])
         try:
             request.send_response(status)
-            request.send_header("Content-Type", "text/html; charset=ISO-8859-1")
+            request.send_header("Content-Type", f"text/html; charset={charset}")
             request.send_header("Content-Length", str(len(payload)))
             for cookie in set_cookies or ():
                 request.send_header("Set-Cookie", cookie)
@@ -603,6 +613,21 @@ class SiiauSimulator:
             request.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+
+def entities(text: str, form: str) -> str:
+    """`text` HTML-escaped with every non-ASCII letter as an entity: "named" (&Ntilde;) or
+    "numeric" (&#209;), as some pages write names."""
+    out = []
+    for char in escape(text, quote=False):
+        point = ord(char)
+        if point < 128:
+            out.append(char)
+        elif form == "named" and point in codepoint2name:
+            out.append(f"&{codepoint2name[point]};")
+        else:
+            out.append(f"&#{point};")
+    return "".join(out)
 
 
 def _offered(course: SimCourse) -> offer_pages.SimOfferSection:
