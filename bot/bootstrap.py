@@ -41,8 +41,10 @@ from bot.services.flow import FlowRunner, RetryPolicy
 from bot.services.friends import FriendsPolicy, FriendsService
 from bot.services.gate import Gate, UserGate
 from bot.services.login_guard import KeyedLoginGuard, LoginGuard
+from bot.services.offer_cache import OfferCache
 from bot.services.operations import OperationsService
 from bot.services.pdf_cache import PdfCache
+from bot.services.planner.service import PlannerService, offer_fetch
 from bot.services.progress import ProgressService
 from bot.services.registration import RegistrationService
 from bot.services.schedule_book import ScheduleBook
@@ -54,6 +56,7 @@ from bot.store.calendar_links import CalendarLinkStore
 from bot.store.crypto import CredentialCipher, KeyConfigError
 from bot.store.db import create_engine, migrate
 from bot.store.friends import FriendStore
+from bot.store.planner import PlannerStore
 from bot.store.progress import ProgressStore
 from bot.store.repository import Store
 from bot.store.shared import SharedStore
@@ -218,6 +221,7 @@ def build_services(
     daily = build_daily(settings, store, book, daily_notifier)
     offer_http = build_offer_http(settings)
     cupos = build_cupos(settings, store, workflow.breaker, offer_http, cupos_notifier)
+    planner = build_planner(settings, store, cupos, workflow.renderer, book, delivery, calendar_words)
     services = Services(
         delivery=delivery,
         registration=RegistrationService(store, workflow),
@@ -231,6 +235,7 @@ def build_services(
         ),
         daily=daily,
         friends=build_friends(settings, store, delivery, book),
+        planner=planner,
         captures=captures or build_capturer(settings),
     )
     services.resources.push_async_callback(store.engine.dispose)
@@ -241,6 +246,24 @@ def build_services(
     services.resources.push_async_callback(book.aclose)
     services.resources.push_async_callback(daily.aclose)
     return services
+
+
+def build_planner(
+    settings: Settings, store: Store, cupos: CuposService, renderer: PdfRenderer, book: ScheduleBook,
+    delivery: DeliveryService, calendar_words: CalendarWords | None = None,
+) -> PlannerService:  # fmt: skip
+    """/armar over the seat watcher's offer path: one cache of offer answers, which the
+    watcher's polls fill too; pictures from the workflow's renderer (its pool and timeout)."""
+    offers = OfferCache(offer_fetch(cupos), max_age=settings.planner.offer_max_age_seconds)
+    cupos.offers = offers
+
+    async def is_registered(user_id: int) -> bool:
+        return await delivery.profile(user_id) is not None
+
+    return PlannerService(
+        cupos, offers, PlannerStore(store.engine), renderer, book,
+        is_registered=is_registered, calendar_words=calendar_words,
+    )  # fmt: skip
 
 
 def build_capturer(settings: Settings) -> PageCapturer:

@@ -86,6 +86,7 @@ class PdfSettings(BaseSettings):
     model_config = _section("PDF_")
 
     wkhtmltopdf: str = "wkhtmltopdf"
+    wkhtmltoimage: str = Field(default="wkhtmltoimage", description="PNGs (the planner, /horario as a picture)")
     render_timeout: float = Field(default=30.0, gt=0)
     max_workers: int = Field(default=0, ge=0, description="0 means the CPU count")
     prewarm: int = Field(default=1, ge=0, description="wkhtmltopdf processes kept started")
@@ -114,6 +115,14 @@ class CuposSettings(BaseSettings):
     lease_seconds: int = Field(default=120, ge=1, description="a claimed poll not finished by then is free again")
     max_backoff_rounds: int = Field(default=8, ge=1, description="a failing subject waits up to this many rounds")
     form_max_age_seconds: int = Field(default=86400, ge=60, description="the offer form (cycles, centres) cache")
+
+
+class PlannerSettings(BaseSettings):
+    model_config = _section("PLANNER_")
+
+    offer_max_age_seconds: int = Field(
+        default=300, ge=0, description="an offer copy this young answers /armar without a request"
+    )
 
 
 class ScheduleSettings(BaseSettings):
@@ -235,6 +244,10 @@ class Settings:
     @cached_property
     def friends(self) -> FriendsSettings:
         return FriendsSettings()
+
+    @cached_property
+    def planner(self) -> PlannerSettings:
+        return PlannerSettings()
 
     @cached_property
     def bot(self) -> BotSettings:

@@ -18,11 +18,12 @@ from bot import logs
 from bot.config import Settings
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
-from bot.sim.siiau.offer_pages import demo_offer
+from bot.sim.siiau.offer_pages import demo_offer, planner_offer
 from bot.sim.siiau.offer_server import OfferSimulator
 from bot.store.crypto import CredentialCipher
 from bot.telegram import texts
 from bot.telegram.app import build_application
+from bot.telegram.texts import planner as planner_words
 
 DEMO_USER = 424242
 
@@ -39,7 +40,7 @@ def run_demo(out_dir: str = "demo-out") -> int:
     logs.configure("WARNING")
     token = _fake_token()
     with SiiauSimulator() as siiau, BotApiStandIn(token) as telegram, OfferSimulator() as offer:
-        offer.set_offer("202620", "D", demo_offer(date.today()))
+        offer.set_offer("202620", "D", demo_offer(date.today()) + planner_offer(date.today()))
         os.environ.update({
             "TELEGRAM_BOT_TOKEN": token,
             "TELEGRAM_API_URL": telegram.base_url,
@@ -64,12 +65,14 @@ async def _play(telegram: BotApiStandIn, out: Path, offer: OfferSimulator) -> in
         try:
             pdf_path = await asyncio.to_thread(_conversation, telegram, out)
             await asyncio.to_thread(_seat_alert, telegram, offer)
+            picture_path = await asyncio.to_thread(_planner, telegram, out)
         finally:
             await application.updater.stop()  # type: ignore[union-attr]
             await application.stop()
             await application.post_shutdown(application)  # type: ignore[misc]
     print("\n".join(telegram.transcript))
-    print(f"\nPDF: {pdf_path.resolve()}")
+    print(f"\n/armar, option 1: {picture_path.resolve()}")
+    print(f"PDF: {pdf_path.resolve()}")
     return 0
 
 
@@ -101,6 +104,24 @@ def _conversation(telegram: BotApiStandIn, out: Path) -> Path:
     with os.fdopen(descriptor, "wb") as file:
         file.write(document.document or b"")
     path.chmod(0o600)
+    return path
+
+
+def _planner(telegram: BotApiStandIn, out: Path) -> Path:
+    """/armar with 3 subjects: option 1 as a picture, ▶️ to option 2, then its Plan B."""
+    user = DEMO_USER
+    step = telegram.user_says(user, "/armar I5886 I7412 LE201 D desde 7 sin sabado")
+    option = telegram.wait_for(user, lambda m: m.photo is not None, timeout=60, after=step)
+    path = out / "armar_opcion1.png"
+    descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)  # private, as the PDF
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(option.photo or b"")
+    path.chmod(0o600)
+    telegram.user_presses(user, option, planner_words.NEXT)
+    telegram.wait_for(user, lambda m: m.message_id == option.message_id and m.caption.startswith("🧩 Opción 2"))
+    step = telegram.last_message_id(user)
+    telegram.user_presses(user, option, planner_words.PLAN_B)
+    telegram.wait_for_text(user, "Plan B", after=step)
     return path
 
 

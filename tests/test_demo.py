@@ -30,6 +30,10 @@ def test_demo_prints_a_transcript_ending_with_a_valid_pdf(tmp_path: Path) -> Non
     assert "cada lunes a las 07:00" in result.stdout
     assert "(borró el mensaje" in result.stdout
     assert "> /cupos I5890 D" in result.stdout and "< 🎉 Hay 2 lugares en I5890 D11 (NRC 180245)" in result.stdout
+    assert "> /armar I5886 I7412 LE201 D" in result.stdout and "< [foto] 🧩 Opción 1 de" in result.stdout
+    assert "(foto editada) 🧩 Opción 2 de" in result.stdout and "🅱️ Plan B de la opción 2" in result.stdout
+    picture = next(line for line in result.stdout.splitlines() if line.startswith("/armar, option 1: "))
+    assert Path(picture.removeprefix("/armar, option 1: ")).read_bytes().startswith(b"\x89PNG")
 
 
 def test_fetch_command_writes_a_pdf_and_prints_the_run_log(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from bot.services.daily import DailyService
 from bot.services.delivery import DeliveryService
 from bot.services.friends import FriendsService
 from bot.services.operations import OperationsService
+from bot.services.planner.service import PlannerService
 from bot.services.progress import ProgressService
 from bot.services.registration import RegistrationService
 from bot.services.schedule_book import ScheduleBook
@@ -37,6 +38,7 @@ class Services:
     calendar: CalendarService
     daily: DailyService
     friends: FriendsService
+    planner: PlannerService
     captures: PageCapturer = field(default_factory=PageCapturer.off)  # redacted pages for operators
     resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 

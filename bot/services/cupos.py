@@ -29,7 +29,7 @@ from bot.config import CuposSettings
 from bot.schedule import codec
 from bot.schedule.model import Schedule
 from bot.services import metrics
-from bot.services.background import Background
+from bot.services.background import Job, Worker, WorkerService
 from bot.services.breaker import Breaker, BreakerState
 from bot.siiau.errors import LayoutChanged, SiiauUnavailable
 from bot.siiau.offer import Centre, Cycle, OfferForm, OfferSection
@@ -161,6 +161,10 @@ class CuposNotifier(Protocol):
         ...
 
 
+class OfferSink(Protocol):
+    def put(self, key: SubjectKey, sections: tuple[OfferSection, ...], at: float | None = None) -> None: ...
+
+
 class LoggingNotifier:
     """For entry points with no chat (the CLI): alerts go to the log."""
 
@@ -248,7 +252,7 @@ class _Seen:
 
 
 # ---- the service ---------------------------------------------------------------
-class CuposService:
+class CuposService(WorkerService):
     def __init__(
         self,
         store: WatchStore,
@@ -271,9 +275,23 @@ class CuposService:
         self._form: OfferForm | None = None
         self._form_at = 0.0
         self._seen: OrderedDict[SubjectKey, _Seen] = OrderedDict()
-        self._tasks = Background()
         self._layout_reported = False
-        self._claiming = asyncio.Lock()
+        # A slot freed by a real poll is claimed again at once; not after a paused one (the
+        # breaker opened: the next tick looks again).
+        self._worker = Worker(
+            Job(
+                name="cupos poll",
+                room=self._room,
+                claim=self._claim,
+                run=self.poll,
+                clock=lambda: int(self.clock()),
+                describe=lambda claim: f"subject={claim.id}",
+                refill=lambda polled, _running: polled is True,
+                logger=log,
+            )
+        )
+        # Set by bootstrap: polls share what they read with the planner's offer cache.
+        self.offers: OfferSink | None = None
 
     # ---- the form, cached ---------------------------------------------------------
     async def form(self) -> OfferForm:
@@ -328,6 +346,10 @@ class CuposService:
             raise CycleNotOpen(code)
         return found
 
+    def remember_offer(self, key: SubjectKey, sections: Sequence[OfferSection]) -> None:
+        """Sections a student was just shown elsewhere (/armar): the baseline of a watch made from them."""
+        self._remember(key, sections, classes_end(sections))
+
     def _remember(self, key: SubjectKey, sections: Sequence[OfferSection], ends: int | None) -> None:
         self._seen[key] = _Seen(
             self.clock(), {s.nrc: s.free for s in sections},
@@ -343,6 +365,11 @@ class CuposService:
 
     async def has_schedule(self, user_id: int) -> bool:
         return await self.store.schedule_json(user_id) is not None
+
+    async def sections(self, key: SubjectKey) -> tuple[OfferSection, ...]:
+        """One offer request for a subject, within the bound and the breaker (the planner's fetch)."""
+        result = await self._request(lambda: self.client.search(key.cycle, key.centre, key.clave))
+        return result.sections
 
     # ---- the student's watches ------------------------------------------------------
     async def watch(self, user_id: int, chat_id: int, cycle: str, centre: str, clave: str, target: str) -> WatchSaved:
@@ -405,44 +432,22 @@ class CuposService:
         status = await self.status()
         return 0 if status.paused else await self.pump()
 
-    async def pump(self) -> int:
-        async with self._claiming:
-            state = await self.breaker.state()
-            if state is BreakerState.OPEN:
-                return 0
-            room = 2 * self.settings.max_concurrency - len(self._tasks)
-            if state is BreakerState.HALF_OPEN:
-                room = min(room, 1)  # one trial poll, as the breaker allows
-            if room <= 0:
-                return 0
-            s = self.settings
-            claims = await self.store.claim_due(int(self.clock()), s.poll_seconds, s.lease_seconds, room)
-            for claim in claims:
-                self._tasks.start(self._run(claim))
-        return len(claims)
-
-    async def drain(self) -> None:
-        """Poll everything due now (pump until nothing is claimable or running)."""
-        await self._tasks.drain(self.pump)
-
     async def aclose(self) -> None:
-        await self._tasks.cancel()
+        await super().aclose()
         await self.client.aclose()
 
-    async def _run(self, claim: SubjectClaim) -> None:
-        polled = False
-        try:
-            polled = await self.poll(claim)
-        except Exception:
-            log.exception("cupos poll crashed subject=%s", claim.id)
-        finally:
-            self._tasks.done_with_current()
-            if polled:  # a slot is free: the next due subject now, not at the next tick
-                asyncio.get_running_loop().call_soon(self._pump_soon)
+    async def _room(self, running: int) -> int:
+        state = await self.breaker.state()
+        if state is BreakerState.OPEN:
+            return 0
+        room = 2 * self.settings.max_concurrency - running
+        if state is BreakerState.HALF_OPEN:
+            room = min(room, 1)  # one trial poll, as the breaker allows
+        return room
 
-    def _pump_soon(self) -> None:
-        task = asyncio.ensure_future(self.pump())
-        task.add_done_callback(_log_pump_failure)
+    async def _claim(self, now: int, room: int) -> list[SubjectClaim]:
+        s = self.settings
+        return await self.store.claim_due(now, s.poll_seconds, s.lease_seconds, room)
 
     async def poll(self, claim: SubjectClaim) -> bool:
         """One poll of one subject; alerts for what opened. False when polling was paused."""
@@ -465,6 +470,8 @@ class CuposService:
             POLLS.labels("layout_changed" if isinstance(error, LayoutChanged) else "unavailable").inc()
             return True
         self._layout_reported = False  # read again: a later change is news again
+        if self.offers is not None:
+            self.offers.put(key, result.sections)
         now = self.clock()
         await self._alert(claim, openings(claim.free, result.sections), int(now))
         free = {s.nrc: s.free for s in result.sections}
@@ -532,11 +539,6 @@ class CuposService:
                     ALERTS.inc()
                 except Exception as error:  # noqa: BLE001 - one lost alert must not stop the others
                     log.warning("cupos alert failed watch=%s error=%s", watcher.watch_id, type(error).__name__)
-
-
-def _log_pump_failure(task: asyncio.Future[int]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("cupos pump failed: %s", type(task.exception()).__name__)
 
 
 def expires_on(expires_ts: int) -> date:

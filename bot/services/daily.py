@@ -21,7 +21,6 @@ key and sends nothing.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
@@ -36,7 +35,7 @@ from bot.config import DailySettings
 from bot.core.records import utcnow
 from bot.schedule.agenda import Agenda, Meeting, minutes_until
 from bot.services import metrics
-from bot.services.background import Background
+from bot.services.background import Job, Worker, WorkerService
 from bot.services.errors import RecipientGone
 from bot.services.schedule_book import ScheduleBook
 from bot.services.week_time import spread_offset
@@ -104,7 +103,7 @@ def next_digest_due(user_id: int, hour: int, after: datetime, zone: ZoneInfo, sp
     raise AssertionError("an hour of the day always comes within two days")
 
 
-class DailyService:
+class DailyService(WorkerService):
     def __init__(
         self,
         book: ScheduleBook,
@@ -124,8 +123,21 @@ class DailyService:
         self.notifier = notifier
         self.clock = clock
         self._slot_key = slot_key
-        self._tasks = Background()
-        self._claiming = asyncio.Lock()
+        # Freed slots are claimed again at once, in batches of half the room, so a wave costs a
+        # claim per few messages, not one per message.
+        half = settings.concurrency // 2
+        self._worker = Worker(
+            Job(
+                name="daily",
+                room=settings.concurrency,
+                claim=self._claim,
+                run=self._run,
+                clock=lambda: int(self.clock().timestamp()),
+                describe=lambda claim: f"{claim.kind.value} user={claim.user_id}",
+                refill=lambda _outcome, running: running <= half,
+                logger=log,
+            )
+        )
         self._pruned_ts = 0
         self.outcomes: Counter[str] = Counter()  # this process, by kind:outcome
 
@@ -160,48 +172,24 @@ class DailyService:
         return next_digest_due(user_id, hour, self.clock(), self.zone, self.settings.spread_seconds)
 
     # ---- the tick -----------------------------------------------------------------------
-    async def pump(self) -> int:
-        """Claim what is due, reminders first (they are the ones with a deadline), as many as
-        there is room for under `DAILY_CONCURRENCY`, and start them."""
-        async with self._claiming:
-            now_ts = int(self.clock().timestamp())
-            await self._prune(now_ts)
-            started = 0
-            for kind in (Kind.REMINDER, Kind.DIGEST):
-                room = self.settings.concurrency - len(self._tasks)
-                claims = await self.store.claim_due(kind, now_ts, self.settings.lease_seconds, room)
-                for claim in claims:
-                    self._tasks.start(self._run(claim))
-                if claims:  # how late the wave runs: the operators' "digest lag" alert
-                    metrics.DAILY_LAG.labels(kind.value).set(max(0, now_ts - min(c.due_ts for c in claims)))
-                started += len(claims)
-            metrics.DAILY_LAST_TICK.set(now_ts)
-        return started
+    async def _claim(self, now_ts: int, room: int) -> list[DailyClaim]:
+        """What is due, reminders first (they are the ones with a deadline), as many as there is
+        room for under `DAILY_CONCURRENCY`. Old sent-log rows are pruned on the way."""
+        await self._prune(now_ts)
+        claims: list[DailyClaim] = []
+        for kind in (Kind.REMINDER, Kind.DIGEST):
+            lease = self.settings.lease_seconds
+            wave = await self.store.claim_due(kind, now_ts, lease, room - len(claims))
+            if wave:  # how late the wave runs: the operators' "digest lag" alert
+                metrics.DAILY_LAG.labels(kind.value).set(max(0, now_ts - min(c.due_ts for c in wave)))
+            claims += wave
+        metrics.DAILY_LAST_TICK.set(now_ts)
+        return claims
 
-    async def drain(self) -> None:
-        """Send everything due now (pump until nothing is claimable or running)."""
-        await self._tasks.drain(self.pump)
-
-    async def aclose(self) -> None:
-        """Stop what is in flight; leases run out and another tick takes the claims over."""
-        await self._tasks.cancel()
-
-    async def _run(self, claim: DailyClaim) -> None:
-        try:
-            outcome = await self.process(claim)
-            self.outcomes[f"{claim.kind.value}:{outcome}"] += 1
-        except Exception:
-            log.exception("daily %s crashed user=%s", claim.kind.value, claim.user_id)
-        finally:
-            self._tasks.done_with_current()
-            # Slots freed: claim the next ones now, not at the next tick; in batches of half
-            # the room, so a wave costs a claim per few messages, not one per message.
-            if len(self._tasks) <= self.settings.concurrency // 2:
-                asyncio.get_running_loop().call_soon(self._pump_soon)
-
-    def _pump_soon(self) -> None:
-        task = asyncio.ensure_future(self.pump())
-        task.add_done_callback(_log_pump_failure)
+    async def _run(self, claim: DailyClaim) -> str:
+        outcome = await self.process(claim)
+        self.outcomes[f"{claim.kind.value}:{outcome}"] += 1
+        return outcome
 
     async def _prune(self, now_ts: int) -> None:
         if now_ts - self._pruned_ts < PRUNE_EVERY_SECONDS:
@@ -310,7 +298,3 @@ class DailyService:
             await self.store.settle(claim.user_id, kind, key, slot, "sent")
         return "sent"
 
-
-def _log_pump_failure(task: asyncio.Future[int]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("daily pump failed: %s", type(task.exception()).__name__)

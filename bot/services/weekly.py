@@ -8,7 +8,6 @@ or a paused subscription when SIIAU rejects the stored NIP.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from bot.core.records import utcnow
 from bot.schedule import codec
 from bot.schedule.diff import CourseChange, diff
 from bot.services import metrics
-from bot.services.background import Background
+from bot.services.background import Job, Worker, WorkerService
 from bot.services.delivery import Delivery, DeliveryService, delivered_document
 from bot.services.errors import AlreadyRunning, CredentialsRejected, NotRegistered, RecipientGone
 from bot.services.flow import is_transient
@@ -82,7 +81,7 @@ class WeeklyView:
     next_due: datetime
 
 
-class WeeklyService:
+class WeeklyService(WorkerService):
     def __init__(
         self,
         delivery: DeliveryService,
@@ -99,9 +98,23 @@ class WeeklyService:
         self.zone = zone
         self.clock = clock
         self.notifier = notifier
-        self._tasks = Background()
-        self._claiming = asyncio.Lock()
-        self._in_flight: set[int] = set()  # users whose delivery this process is working on
+        # A claim of a user whose delivery is still under way here (its lease lapsed in a
+        # stall) is left to that delivery: a second would send twice. The lease is renewed
+        # every third of its length while the delivery runs.
+        self._worker = Worker(
+            Job(
+                name="weekly delivery",
+                room=settings.concurrency,
+                claim=self._claim,
+                run=self.process,
+                clock=lambda: int(self.clock().timestamp()),
+                describe=lambda claim: f"user={claim.user_id}",
+                keep=self._keep_lease,
+                keep_every=settings.lease_seconds / 3,
+                key=lambda claim: claim.user_id,
+                logger=log,
+            )
+        )
         self.unreadable_seen = 0  # claims skipped because no key opens their row, this process
 
     # ---- the student's setting --------------------------------------------------
@@ -127,57 +140,16 @@ class WeeklyService:
         return from_ts(int(nominal.timestamp()) + spread_offset(user_id, self.settings.spread_seconds))
 
     # ---- claiming and delivering --------------------------------------------------
-    async def pump(self) -> int:
-        """Claim as many due subscriptions as there is room for, and start them."""
-        async with self._claiming:
-            room = self.settings.concurrency - len(self._tasks)
-            if room <= 0:
-                return 0
-            now = int(self.clock().timestamp())
-            claims = await self.store.claim_due(now, self.settings.lease_seconds, room)
-            metrics.LAST_TICK.set(now)
-            if claims:
-                metrics.QUEUE_LAG.set(max(0, now - min(c.due_ts for c in claims)))
-            for claim in claims:
-                if claim.user_id in self._in_flight:
-                    # Its lease ran out while this process still works on it (a stalled event
-                    # loop or database): that delivery keeps it; a second would send twice.
-                    log.warning("weekly claim of a delivery still under way here user=%s", claim.user_id)
-                    continue
-                self._in_flight.add(claim.user_id)
-                self._tasks.start(self._run(claim))
-        return len(claims)
-
-    async def drain(self) -> None:
-        """Deliver everything due now (pump until nothing is claimable or running)."""
-        await self._tasks.drain(self.pump)
-
-    async def aclose(self) -> None:
-        """Stop in-flight deliveries; their leases expire and a later run retries them."""
-        await self._tasks.cancel()
-
-    async def _run(self, claim: Claim) -> None:
-        keeper = asyncio.create_task(self._keep_lease(claim))
-        try:
-            await self.process(claim)
-        except Exception:
-            log.exception("weekly delivery crashed user=%s", claim.user_id)
-        finally:
-            keeper.cancel()
-            self._in_flight.discard(claim.user_id)
-            # A slot just freed up: take the next due subscription now, not at the next tick.
-            self._tasks.done_with_current()
-            asyncio.get_running_loop().call_soon(self._pump_soon)
+    async def _claim(self, now: int, room: int) -> list[Claim]:
+        claims = await self.store.claim_due(now, self.settings.lease_seconds, room)
+        metrics.LAST_TICK.set(now)
+        if claims:
+            metrics.QUEUE_LAG.set(max(0, now - min(c.due_ts for c in claims)))
+        return claims
 
     async def _keep_lease(self, claim: Claim) -> None:
-        lease = self.settings.lease_seconds
-        while True:
-            await asyncio.sleep(lease / 3)
-            await self.store.extend_lease(claim, int(self.clock().timestamp()) + lease)
-
-    def _pump_soon(self) -> None:
-        task = asyncio.ensure_future(self.pump())
-        task.add_done_callback(_log_pump_failure)
+        until = int(self.clock().timestamp()) + self.settings.lease_seconds
+        await self.store.extend_lease(claim, until)
 
     async def process(self, claim: Claim) -> str:
         """Turn one claim into this week's outcome. Returns the outcome recorded."""
@@ -288,7 +260,3 @@ class WeeklyService:
         metrics.DELIVERIES.labels(outcome).inc()
         return outcome
 
-
-def _log_pump_failure(task: asyncio.Future[int]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("weekly pump failed: %s", type(task.exception()).__name__)

@@ -230,6 +230,27 @@ class CupoPrefRow(Base):
     centre: Mapped[str] = mapped_column(String(4))
 
 
+class PlannerPrefRow(Base):
+    """The centre `/armar` uses when none is typed (no foreign key: no registration needed)."""
+
+    __tablename__ = "planner_prefs"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    centre: Mapped[str] = mapped_column(String(4))
+
+
+class PlannerPlanRow(Base):
+    """What an `/armar` answer was made from (the words, centre and cycle), so its buttons
+    work on any replica and after a restart: the plan is made again from it."""
+
+    __tablename__ = "planner_plans"
+
+    id: Mapped[str] = mapped_column(String(8), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    created_ts: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
 class ProgressRow(Base):
     """A progress message ("Verificando…", "Descargando…") not finished yet, to finish after a crash."""
 

@@ -35,6 +35,8 @@ from bot.store.models import (
     DocumentRow,
     FlowRunRow,
     FriendNameRow,
+    PlannerPlanRow,
+    PlannerPrefRow,
     SnapshotRow,
     StoredScheduleRow,
     SubscriptionRow,
@@ -252,7 +254,7 @@ class Store:
             await session.execute(delete(DialogRow).where(DialogRow.user_id == user_id))
             for table in (FlowRunRow, DocumentRow, CredentialRow, SubscriptionRow, WeeklyDeliveryRow, SnapshotRow,
                           CupoWatchRow, CupoPrefRow, StoredScheduleRow, CalendarLinkRow, DailySettingRow,
-                          DailySentRow):  # fmt: skip
+                          DailySentRow, PlannerPrefRow, PlannerPlanRow):  # fmt: skip
                 await session.execute(delete(table).where(table.user_id == user_id))
             await forget_friends(session, user_id)
             await session.execute(delete(UserRow).where(UserRow.id == user_id))

@@ -31,6 +31,7 @@ from bot.telegram import progress, texts
 from bot.telegram.cupos_notifier import TelegramCuposNotifier
 from bot.telegram.daily_notifier import TelegramDailyNotifier
 from bot.telegram.handlers import (
+    armar,
     calendar,
     cupos,
     daily,
@@ -48,6 +49,7 @@ from bot.telegram.handlers import (
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.runtime import Runtime, runtime
 from bot.telegram.texts import friends as friends_texts
+from bot.telegram.texts import planner as planner_words
 from bot.telegram.updates import PerUserUpdateProcessor
 from bot.telegram.webhook import WebhookFront
 
@@ -86,7 +88,9 @@ def build_application(settings: Settings) -> BotApplication:
         application.job_queue.run_repeating(  # type: ignore[union-attr]
             _daily_tick, interval=settings.daily.tick_seconds, first=1.0, name="daily-tick"
         )
-        await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS + friends_texts.COMMANDS])
+        await application.bot.set_my_commands(
+            [BotCommand(c, d) for c, d in (*texts.COMMANDS, planner_words.COMMAND, *friends_texts.COMMANDS)]
+        )
         log.info("bot ready as @%s", application.bot.username)
 
     async def post_shutdown(application: BotApplication) -> None:
@@ -124,6 +128,9 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("semanal", weekly.semanal))
     application.add_handler(CommandHandler("stats", stats.stats))
     application.add_handler(CallbackQueryHandler(weekly.on_button, pattern=f"^{weekly.PREFIX}"))
+    application.add_handler(CommandHandler("armar", armar.armar, block=False))
+    application.add_handler(CallbackQueryHandler(armar.on_button, pattern=f"^{armar.PREFIX}", block=False))
+    application.add_handler(CallbackQueryHandler(armar.on_picture, pattern=f"^{armar.PICTURE_PREFIX}", block=False))
     application.add_handler(CommandHandler("cupos", cupos.cupos))
     application.add_handler(CallbackQueryHandler(cupos.on_button, pattern=f"^{cupos.PREFIX}"))
     application.add_handler(CommandHandler("calendario", calendar.calendario))

@@ -166,3 +166,36 @@ def demo_offer(today: date) -> list[SimOfferSection]:
         SimOfferSection("180246", "I5890", name, "D12", 5, 40, 3,
                         (SimOfferSession("01", "1100-1255", "MJ", "DUCT1", "LC06", when),), professor),
     ]  # fmt: skip
+
+
+def _planner_section(nrc: str, key: str, name: str, sec: str, free: int, when: str,
+                     sessions: tuple[tuple[str, str, str], ...], professor: str) -> SimOfferSection:  # fmt: skip
+    return SimOfferSection(
+        nrc, key, name, sec, 8, 40, free,
+        tuple(SimOfferSession(f"{n + 1:02d}", hours, days, "DEDX", f"A{int(nrc) % 100:03d}", when)
+              for n, (hours, days, _) in enumerate(sessions)),
+        tuple((f"{n + 1:02d}", professor) for n in range(len(sessions))),
+    )  # fmt: skip
+
+
+def planner_offer(today: date) -> list[SimOfferSection]:
+    """Four subjects at CUCEI for /armar: 2-hour classes on two days, clashes between some
+    sections, full sections, and two subjects (I7412 and LE201's D02 only) on one slot.
+    I5886 × I7412 × LE201 has options on three and four days; I9999 always clashes with I7412."""
+    when = current_period(today)
+    s = _planner_section
+    return [
+        s("200101", "I5886", "ESTRUCTURAS DE DATOS", "D01", 0, when, (("0700-0855", "LI", ""),), "RAMOS TORRES, LUIS"),
+        s("200102", "I5886", "ESTRUCTURAS DE DATOS", "D02", 5, when, (("0900-1055", "LI", ""),), "RAMOS TORRES, LUIS"),
+        s("200103", "I5886", "ESTRUCTURAS DE DATOS", "D03", 2, when, (("1100-1255", "MJ", ""),), "GARCIA PEÑA, ROSA"),
+        s("200104", "I5886", "ESTRUCTURAS DE DATOS", "D04", 0, when, (("1500-1655", "MJ", ""),), "GARCIA PEÑA, ROSA"),
+        s("200201", "I7412", "BASES DE DATOS", "D01", 3, when, (("0900-1055", "LI", ""),), "NUÑEZ DIAZ, MARTA"),
+        s("200202", "I7412", "BASES DE DATOS", "D02", 0, when, (("1100-1255", "LI", ""),), "NUÑEZ DIAZ, MARTA"),
+        s("200203", "I7412", "BASES DE DATOS", "D03", 7, when, (("0700-0855", "MJ", ""),), "SOTO LARA, JUAN"),
+        s("200204", "I7412", "BASES DE DATOS", "D04", 1, when, (("1700-1855", "V", ""),), "SOTO LARA, JUAN"),
+        s("200301", "LE201", "INGLES II", "D01", 4, when, (("0700-0855", "LI", ""),), "SMITH, JOHN"),
+        s("200302", "LE201", "INGLES II", "D02", 0, when, (("0900-1055", "MJ", ""),), "SMITH, JOHN"),
+        s("200303", "LE201", "INGLES II", "D03", 6, when, (("1300-1455", "V", ""),), "BROWN, ANNE"),
+        s("200401", "I9999", "TALLER DE CHOQUES", "D01", 3, when, (("0900-1055", "LI", ""), ("0700-0855", "MJ", ""),
+          ("1100-1255", "LI", ""), ("1700-1855", "V", "")), "CHOQUE, ANA"),
+    ]  # fmt: skip

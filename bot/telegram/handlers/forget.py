@@ -33,5 +33,6 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.edit_message_text(texts.FORGET_KEPT)
         return
     await runtime(context).services.delivery.forget(user.id)
+    runtime(context).services.planner.forget(user.id)
     context.application.drop_user_data(user.id)
     await query.edit_message_text(texts.FORGOTTEN)

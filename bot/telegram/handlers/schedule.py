@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
@@ -15,6 +15,7 @@ from bot.services.delivery import Delivery, SavedCopy
 from bot.services.errors import AlreadyRunning, NotRegistered, RateLimited
 from bot.telegram import texts
 from bot.telegram.documents import fit_caption, send_schedule_pdf
+from bot.telegram.handlers.armar import picture_keyboard
 from bot.telegram.private import private_only
 from bot.telegram.runtime import report_to_operator, runtime
 
@@ -49,19 +50,19 @@ class Progress:
     async def stage(self, name: str) -> None:
         await self.say(texts.STAGES.get(name, texts.STAGES["login"]))
 
-    async def say(self, text: str) -> None:
-        if text == self._text:
+    async def say(self, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+        if text == self._text and keyboard is None:
             return
         self._text = text
         try:
             if self.message is None:
-                self.message = await self._context.bot.send_message(self._chat_id, text)
+                self.message = await self._context.bot.send_message(self._chat_id, text, reply_markup=keyboard)
                 self._action = asyncio.create_task(self._keep_action())
                 await runtime(self._context).services.progress.opened(
                     self._chat_id, self.message.message_id, self._user_id, "horario"
                 )
             else:
-                await self.message.edit_text(text)
+                await self.message.edit_text(text, reply_markup=keyboard)
         except BadRequest as error:
             if "not modified" not in str(error).lower():
                 log.warning("progress message failed: %s", error)
@@ -131,7 +132,8 @@ async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await progress.say(reason)
             await report_to_operator(context, error)
             return
-        await progress.say(texts.VERIFIED_UNCHANGED if delivery.same_as_shown else texts.DONE)
+        # «🖼 Como imagen»: the same schedule as a phone wallpaper (handlers/armar.py).
+        await progress.say(texts.VERIFIED_UNCHANGED if delivery.same_as_shown else texts.DONE, picture_keyboard())
 
 
 async def _send_document(

@@ -2,14 +2,14 @@
 invitations waiting for an answer, and group shares.
 
 Revision ID: 0011_friends
-Revises: 0010_daily
+Revises: 0012_planner
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_friends"
-down_revision = "0010_daily"
+down_revision = "0012_planner"  # re-chained after main's 0012_planner (it also followed 0010_daily)
 branch_labels = None
 depends_on = None
 

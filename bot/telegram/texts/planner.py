@@ -1,0 +1,175 @@
+"""Every word of /armar (the schedule planner) and of /horario's picture."""
+
+from __future__ import annotations
+
+from bot.services.planner import request as _request
+from bot.services.planner import service as _service
+from bot.siiau.offer import OfferSection as _OfferSection
+from bot.telegram.texts import cupos_professor, cupos_when, cycle_label
+
+STALE_BUTTON = "Ese botón ya no es válido"
+COMMAND = ("armar", "Arma tu horario del próximo ciclo con la oferta")
+PICK_CENTRE = "¿De qué centro? Elige uno (la próxima vez lo recuerdo)."
+PICK_CYCLE = "¿De qué ciclo?"
+FIXED_LEGEND = "Tu horario actual (se queda igual)"
+CHANGE_CYCLE = "Ciclo {cycle}"
+PREVIOUS = "◀️"
+NEXT = "▶️"
+WATCH_FULL = "🔔 Avísame de los llenos"
+PLAN_B = "🅱️ Plan B"
+ICS = "📅 .ics"
+AS_PICTURE = "🖼 Como imagen"
+OFFER_DOWN = (
+    "La oferta de SIIAU no responde ahora y no tengo una copia reciente; inténtalo en unos minutos."
+)
+NEEDS_REGISTRATION = (
+    "«con mi horario» necesita que te registres (/registrar) y pidas tu /horario una vez."
+)
+NEEDS_SCHEDULE = (
+    "«con mi horario» necesita tu horario guardado: pídelo con /horario y vuelve a intentarlo."
+)
+NO_CYCLE = "No encontré un ciclo abierto en la oferta de SIIAU."
+NO_SCHEDULE_PICTURE = "Aún no tengo tu horario guardado: pídelo con /horario."
+PICTURE_CAPTION = "Tu horario como fondo de pantalla 📱"
+HINT = (
+    "Escríbelo así: /armar CLAVE [CLAVE …] [CENTRO] [opciones], por ejemplo\n"
+    "/armar I5886 I7412 LE201 D desde 9 sin viernes\n\n"
+    "Opciones: desde H · hasta H · sin DÍA (lunes…sábado o L M I J V S) · con cupo · con mi horario"
+)
+OPTION_NAMES = {"desde": "«desde»", "hasta": "«hasta»", "sin": "«sin»", "cupo": "«con cupo»"}
+
+
+def request_error(error: _request.RequestError) -> str:
+    if isinstance(error, _request.TooManyClaves):
+        return f"Son demasiadas materias: hasta {_request.MAX_CLAVES} claves por búsqueda."
+    if isinstance(error, _request.RepeatedClave):
+        return f"Pusiste {error.clave} dos veces; escríbela una sola vez."
+    if isinstance(error, _request.LooksLikeNrc):
+        return f"{error.nrc} parece un NRC, no una clave 🙂. La clave es algo como I5890.\n\n{HINT}"
+    if isinstance(error, _request.BadHours):
+        return f"«desde {error.since} hasta {error.until}» no deja ninguna hora: «desde» va antes que «hasta» (0 a 24)."
+    if isinstance(error, _request.UnknownWords):
+        return f"No entendí: {' '.join(error.words)}.\n\n{HINT}"
+    return HINT
+
+
+def planner_error(error: _service.PlannerError) -> str:
+    if isinstance(error, _service.UnknownCentre):
+        return f"No conozco el centro «{error.centre}». Escribe /armar con tus claves, sin centro, y te muestro la lista."
+    if isinstance(error, _service.NeedsRegistration):
+        return NEEDS_REGISTRATION
+    if isinstance(error, _service.NeedsSchedule):
+        return NEEDS_SCHEDULE
+    if isinstance(error, _service.NoneInOffer):
+        return (f"No encontré {', '.join(error.claves)} en el centro {error.centre}, ciclo "
+                f"{cycle_label(error.cycle.code)} 🤔. Revisa las claves o prueba otro centro.")  # fmt: skip
+    if isinstance(error, _service.NoCycle):
+        return NO_CYCLE
+    return OFFER_DOWN
+
+
+def count_text(plan: _service.Plan) -> str:
+    return "más de 10,000" if plan.capped else f"{plan.count:,}"
+
+
+def _age(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def _notes(plan: _service.Plan) -> list[str]:
+    notes = []
+    if plan.missing:
+        notes.append(
+            f"⚠️ No está en la oferta de este centro y ciclo: {', '.join(plan.missing)} (armé con las demás)."
+        )
+    if not plan.complete:
+        notes.append(
+            "⚠️ Son muchísimas combinaciones: son las mejores que encontré, puede haber alguna un poco mejor."
+        )
+    if plan.offer_age is not None:
+        notes.append(
+            f"⚠️ La oferta de SIIAU no responde: uso una copia de hace {_age(plan.offer_age)}."
+        )
+    return notes
+
+
+def none_text(plan: _service.Plan) -> str:
+    why = plan.why_none or _service.NoOption()
+    if why.emptied is not None:
+        clave, option = why.emptied
+        reason = f"con {OPTION_NAMES[option]} no queda ninguna sección de {clave}."
+    elif why.with_schedule is not None:
+        reason = f"ninguna sección de {why.with_schedule} cabe en tu horario actual."
+    elif why.clash is not None:
+        reason = f"{why.clash[0]} y {why.clash[1]} siempre chocan: ninguna sección de una cabe con alguna de la otra."
+    else:
+        reason = "juntas no caben: cada par tiene alguna combinación, pero todas a la vez siempre chocan."
+    lines = [f"😕 No hay ninguna combinación sin choques: {reason}", *_notes(plan)]
+    return "\n".join(lines)
+
+
+def seats(section: _OfferSection) -> str:
+    return (
+        "lleno"
+        if section.free <= 0
+        else "1 libre"
+        if section.free == 1
+        else f"{section.free} libres"
+    )
+
+
+def legend(section: _OfferSection) -> str:
+    return f"{section.key} {section.section} · NRC {section.nrc} · {section.name[:40]} · {seats(section)}"
+
+
+def option_title(plan: _service.Plan, index: int) -> str:
+    return f"Opción {index + 1} de {count_text(plan)} · {cycle_label(plan.cycle.code)} · centro {plan.centre.code}"
+
+
+def option_caption(plan: _service.Plan, index: int) -> str:
+    lines = [f"🧩 {option_title(plan, index)}"]
+    for section in plan.sections_of(index):
+        lines.append(
+            f"• NRC {section.nrc} · {section.key} {section.section} · {cupos_when(section)} · "
+            f"{cupos_professor(section)} · {seats(section)}"
+        )
+    if len(plan.options) < plan.count and index == len(plan.options) - 1:
+        lines.append(f"(te muestro las {len(plan.options)} mejores)")
+    lines.extend(_notes(plan))
+    return "\n".join(lines)
+
+
+def plan_b(
+    plan: _service.Plan, index: int, alternatives: tuple[tuple[_OfferSection, ...], ...]
+) -> str:
+    lines = [f"🅱️ Plan B de la opción {index + 1}: otras secciones que también caben"]
+    for chosen, others in zip(plan.sections_of(index), alternatives, strict=True):
+        if not others:
+            lines.append(f"{chosen.key}: ninguna otra cabe")
+            continue
+        listed = "; ".join(
+            f"{s.section} (NRC {s.nrc}, {cupos_when(s)}, {seats(s)})" for s in others
+        )
+        lines.append(f"{chosen.key}: {listed}")
+    return "\n".join(lines)
+
+
+def watched(outcome: _service.WatchOutcome) -> str:
+    if not outcome.saved and not outcome.limit_reached:
+        return "Todas las secciones de esta opción tienen lugar 🙂: no hay llenos que vigilar."
+    lines = []
+    if outcome.saved:
+        lines.append(
+            f"🔔 Te aviso cuando se abra lugar en: {', '.join(outcome.saved)}. Las ves en /cupos."
+        )
+    if outcome.limit_reached:
+        lines.append(
+            f"Ya tienes {outcome.limit} alertas, el máximo: no vigilo {', '.join(outcome.limit_reached)}. "
+            "Quita alguna con /cupos."
+        )
+    return "\n".join(lines)
+
+
+def ics_caption(plan: _service.Plan, index: int) -> str:
+    return f"📅 Opción {index + 1} ({cycle_label(plan.cycle.code)}) para tu calendario"

@@ -1,0 +1,52 @@
+"""/armar's words and buttons: typed parsing, strict refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.services.planner import request as r
+from bot.telegram.handlers.armar import Press, button_data, parse_data
+
+
+def test_claves_centre_and_options_in_any_order() -> None:
+    parsed = r.parse_request(
+        "i5886 desde 9 D sin Viernes sábado I7412 con cupo hasta 20 le-201".split()
+    )
+    assert parsed.claves == ("I5886", "I7412", "LE201")
+    assert parsed.centre == "D" and parsed.since == 9 and parsed.until == 20
+    assert parsed.free_days == {4, 5} and parsed.with_seats and not parsed.with_schedule
+    letters = r.parse_request(["I5886", "sin", "L", "M", "con", "mi", "horario"])
+    assert letters.free_days == {0, 1} and letters.with_schedule
+
+
+@pytest.mark.parametrize(
+    ("words", "error"),
+    [
+        ([f"I{n:04d}" for n in range(11)], r.TooManyClaves),
+        (["I5886", "i5886"], r.RepeatedClave),
+        (["I5886", "desde", "14", "hasta", "10"], r.BadHours),
+        (["I5886", "los", "martes"], r.UnknownWords),
+        (["180245"], r.LooksLikeNrc),
+        (["desde", "9"], r.NoClaves),
+    ],
+)
+def test_bad_input_is_refused(words: list[str], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        r.parse_request(words)
+
+
+def test_button_data_round_trips_and_fits_64_bytes() -> None:
+    presses = [Press("n", "0a1b2c3d", index=99), Press("c", "0a1b2c3d", centre="D"),
+               Press("l", "0a1b2c3d", cycle="202620"), Press("y", "0a1b2c3d")]  # fmt: skip
+    for press in presses:
+        data = button_data(press)
+        assert len(data.encode()) <= 64 and parse_data(data) == press
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["", None, "ar:n:0a1b2c3d", "ar:n:0a1b2c3d:100", "ar:n:0A1B2C3D:1", "ar:x:0a1b2c3d:1", "ar:c:0a1b2c3d:DDD",
+     "ar:y:0a1b2c3d:1", "ar:n:0a1b2c3d:-1", "ar:l:0a1b2c3d:ABCDEF", "ar:n:0a1b2c3d:1:2", "cu:n:0a1b2c3d:1"],
+)  # fmt: skip
+def test_forged_data_is_refused(data: str | None) -> None:
+    assert parse_data(data) is None
