@@ -38,7 +38,7 @@ from bot.services.cupos import CuposNotifier, CuposService, LoggingNotifier
 from bot.services.daily import DailyNotifier, DailyService, LoggingDailyNotifier
 from bot.services.delivery import DeliveryService
 from bot.services.flow import FlowRunner, RetryPolicy
-from bot.services.friends import FriendsPolicy, FriendsService
+from bot.services.friends import FriendsPolicy, FriendsService, PngRenderer
 from bot.services.gate import Gate, UserGate
 from bot.services.login_guard import KeyedLoginGuard, LoginGuard
 from bot.services.offer_cache import OfferCache
@@ -234,7 +234,7 @@ def build_services(
             book, CalendarLinkStore(store.engine), public_url=settings.calendar.public_url, words=calendar_words
         ),
         daily=daily,
-        friends=build_friends(settings, store, delivery, book),
+        friends=build_friends(settings, store, delivery, book, workflow.renderer),
         planner=planner,
         captures=captures or build_capturer(settings),
     )
@@ -285,15 +285,20 @@ def build_daily(
     )  # fmt: skip
 
 
-def build_friends(settings: Settings, store: Store, delivery: DeliveryService, book: ScheduleBook) -> FriendsService:
-    """Friends and group shares over the stored schedules (never a SIIAU login of their own)."""
+def build_friends(
+    settings: Settings, store: Store, delivery: DeliveryService, book: ScheduleBook, pictures: PngRenderer | None = None
+) -> FriendsService:
+    """Friends and group shares over the stored schedules (never a SIIAU login of their own);
+    the week's picture through the workflow's renderer (its pool and timeout)."""
     policy = FriendsPolicy(
         max_friends=settings.friends.max_friends,
         min_free_minutes=settings.friends.min_free_minutes,
         max_age=timedelta(days=settings.schedule.max_age_days),
         member_check=timedelta(seconds=settings.friends.member_check_seconds),
     )
-    return FriendsService(delivery, FriendStore(store.engine), store.cipher, book.days_off, book.zone, policy)
+    return FriendsService(
+        delivery, FriendStore(store.engine), store.cipher, book.days_off, book.zone, policy, pictures=pictures
+    )
 
 
 def build_schedule_book(settings: Settings, delivery: DeliveryService) -> ScheduleBook:

@@ -103,16 +103,26 @@ def says(
 
 
 def free_answer(botapi: BotApiStandIn, user: int, text: str, header: str, pattern: list[str | None],
-                chat: int | None = None) -> str:  # fmt: skip
+                chat: int | None = None) -> ChatMessage:  # fmt: skip
     """The answer must hold the header and the exact lines for a moment around the command."""
     before = utcnow()
-    reply = says(botapi, user, text, header, chat).text
+    message = says(botapi, user, text, header, chat)
+    reply = message.text
     options = {expected(pattern, before), expected(pattern, utcnow())}
-    assert (
-        reply.startswith(header + "\n")
-        and reply.split("\n\n")[0].removeprefix(header + "\n") in options
-    ), reply
-    return reply
+    assert reply.startswith(header + "\n"), reply
+    assert reply.split("\n\n")[0].removeprefix(header + "\n") in options, reply
+    return message
+
+
+def picture(botapi: BotApiStandIn, user: int, answer: ChatMessage) -> ChatMessage:
+    """Press the picture button under a /libres answer: a PNG comes to the same chat."""
+    before = len(botapi.photos(answer.chat_id))
+    botapi.user_presses(user, answer, words.PICTURE_BUTTON)
+    botapi.wait_for(answer.chat_id, lambda m: m.photo is not None, after=answer.message_id)
+    photos = botapi.photos(answer.chat_id)
+    assert len(photos) == before + 1
+    assert photos[-1].photo is not None and photos[-1].photo.startswith(b"\x89PNG\r\n\x1a\n")
+    return photos[-1]
 
 
 def edited(botapi: BotApiStandIn, message: ChatMessage, fragment: str) -> None:
@@ -187,8 +197,12 @@ def test_invite_accept_libres_and_every_bad_input(
     # /libres: the known gaps, and the class they share (private only), from stored schedules.
     logins = sum(siiau.logins.values())
     header = words.FREE_HEADER.format(names="Beto", opens="07:00", closes="21:00", minimum=30)
-    reply = free_answer(botapi, ANA, "/libres", header, ANA_BETO)
-    assert reply.split("\n\n")[1] == "En clase juntos: I5886 (Lun, Mar, Mié, Jue, Vie, Sáb 09:00)"
+    answer = free_answer(botapi, ANA, "/libres", header, ANA_BETO)
+    assert (
+        answer.text.split("\n\n")[1]
+        == "En clase juntos: I5886 (Lun, Mar, Mié, Jue, Vie, Sáb 09:00)"
+    )
+    assert picture(botapi, ANA, answer).caption == "Horas libres con Beto"
     free_answer(botapi, ANA, "/libres beto", header, ANA_BETO)
     other_side = words.FREE_HEADER.format(names="Ana", opens="07:00", closes="21:00", minimum=30)
     free_answer(botapi, BETO, "/libres", other_side, ANA_BETO)
@@ -286,8 +300,9 @@ def test_a_group_sees_only_the_free_time_of_members_who_said_yes(
     forged_press(botapi, DANI, questions[DANI], "fr:c:-1005555:y")
 
     header = "Libres los 3 (Ana, Beto, Betty):"
-    reply = free_answer(botapi, CARO, "/libres@horario_udg_bot", header, ANA_BETO_CARO, GROUP)
-    assert "Dani" not in reply
+    answer = free_answer(botapi, CARO, "/libres@horario_udg_bot", header, ANA_BETO_CARO, GROUP)
+    assert "Dani" not in answer.text
+    assert picture(botapi, DANI, answer).caption == "Libres los 3 (Ana, Beto, Betty)"
     assert botapi.calls["getChatMember"] > 0, "members not confirmed lately are looked up"
 
     # Caro withdraws in the group; Beto leaves it (a chat_member update).
@@ -317,6 +332,6 @@ def test_a_group_sees_only_the_free_time_of_members_who_said_yes(
     assert says(botapi, BETO, "/nocompartir", "ningún grupo", BETO).text == words.UNSHARED_NONE
 
     # Nothing of anyone's classes ever reached the group.
-    group_text = "\n".join(m.text for m in botapi.bot_messages(GROUP))
+    group_text = "\n".join(m.text + m.caption for m in botapi.bot_messages(GROUP))
     leaked = [w for w in SECRET_WORDS if w in group_text]
     assert leaked == [], leaked
