@@ -125,11 +125,10 @@ def answer_time(
 
 def picture_time(botapi: BotApiStandIn, user: int, answer: ChatMessage) -> float:
     """From the press of the picture button to the PNG in the chat."""
+    last = botapi.last_message_id(answer.chat_id)
     pressed = time.monotonic()
     botapi.user_presses(user, answer, words.PICTURE_BUTTON)
-    photo = botapi.wait_for(
-        answer.chat_id, lambda m: m.photo is not None, timeout=120, after=answer.message_id
-    )
+    photo = botapi.wait_for(answer.chat_id, lambda m: m.photo is not None, timeout=120, after=last)
     return photo.at - pressed
 
 
