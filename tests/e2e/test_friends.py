@@ -263,6 +263,11 @@ def test_invite_accept_libres_and_every_bad_input(
     assert says(botapi, EVE, "/libres", "amigos").text == words.FREE_NO_FRIENDS
     assert says(botapi, BETO, f"/start amigo_{renewed}", "no sirve").text == words.INVITE_INVALID
 
+    # At rest: first names sealed, invite tokens hashed (the database files, WAL included).
+    stored = b"".join(path.read_bytes() for path in bot.db_path.parent.glob("horario.db*"))
+    for secret in ("Betty", "Dani", token, renewed):
+        assert secret.encode() not in stored, secret
+
 
 def forget(botapi: BotApiStandIn, user: int) -> None:
     confirm = says(botapi, user, "/olvidar", "No se puede deshacer")
