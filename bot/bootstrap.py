@@ -39,6 +39,7 @@ from bot.services.daily import DailyNotifier, DailyService, LoggingDailyNotifier
 from bot.services.delivery import DeliveryService
 from bot.services.erasure import EraseLedger
 from bot.services.flow import FlowRunner, RetryPolicy
+from bot.services.friends import FriendsPolicy, FriendsService, PngRenderer
 from bot.services.gate import Gate, UserGate
 from bot.services.login_guard import KeyedLoginGuard, LoginGuard
 from bot.services.offer_cache import OfferCache
@@ -57,6 +58,7 @@ from bot.store.calendar_links import CalendarLinkStore
 from bot.store.crypto import CredentialCipher, KeyConfigError
 from bot.store.db import create_engine, migrate
 from bot.store.erasures import ErasureStore
+from bot.store.friends import FriendStore
 from bot.store.planner import PlannerStore
 from bot.store.progress import ProgressStore
 from bot.store.refresh_budget import RefreshBudgetStore
@@ -242,6 +244,7 @@ def build_services(
             book, CalendarLinkStore(store.engine), public_url=settings.calendar.public_url, words=calendar_words
         ),
         daily=daily,
+        friends=build_friends(settings, store, delivery, book, workflow.renderer),
         planner=planner,
         captures=captures or build_capturer(settings),
         erasures=EraseLedger(ErasureStore(store.engine), store.cipher.derive_key("horario-bot erasures")),
@@ -291,6 +294,22 @@ def build_daily(
         store.cipher.derive_key("horario-bot daily sent log"),
         notifier=notifier or LoggingDailyNotifier(),
     )  # fmt: skip
+
+
+def build_friends(
+    settings: Settings, store: Store, delivery: DeliveryService, book: ScheduleBook, pictures: PngRenderer | None = None
+) -> FriendsService:
+    """Friends and group shares over the stored schedules (never a SIIAU login of their own);
+    the week's picture through the workflow's renderer (its pool and timeout)."""
+    policy = FriendsPolicy(
+        max_friends=settings.friends.max_friends,
+        min_free_minutes=settings.friends.min_free_minutes,
+        max_age=timedelta(days=settings.schedule.max_age_days),
+        member_check=timedelta(seconds=settings.friends.member_check_seconds),
+    )
+    return FriendsService(
+        delivery, FriendStore(store.engine), store.cipher, book.days_off, book.zone, policy, pictures=pictures
+    )
 
 
 def build_schedule_book(

@@ -162,6 +162,16 @@ class DailySettings(BaseSettings):
     concurrency: int = Field(default=16, ge=1, description="digests and reminders being sent at once")
 
 
+class FriendsSettings(BaseSettings):
+    model_config = _section("FRIENDS_")
+
+    max_friends: int = Field(default=50, ge=1, validation_alias="FRIENDS_MAX", description="friends per student")
+    min_free_minutes: int = Field(default=30, ge=1, le=840, description="shorter free windows are not shown")
+    member_check_seconds: int = Field(
+        default=3600, ge=0, description="a group member not confirmed for this long is looked up (getChatMember)"
+    )
+
+
 class StoreSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -234,6 +244,10 @@ class Settings:
     @cached_property
     def cupos(self) -> CuposSettings:
         return CuposSettings()
+
+    @cached_property
+    def friends(self) -> FriendsSettings:
+        return FriendsSettings()
 
     @cached_property
     def planner(self) -> PlannerSettings:

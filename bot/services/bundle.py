@@ -11,6 +11,7 @@ from bot.services.cupos import CuposService
 from bot.services.daily import DailyService
 from bot.services.delivery import DeliveryService
 from bot.services.erasure import EraseLedger
+from bot.services.friends import FriendsService
 from bot.services.operations import OperationsService
 from bot.services.planner.service import PlannerService
 from bot.services.progress import ProgressService
@@ -37,6 +38,7 @@ class Services:
     book: ScheduleBook
     calendar: CalendarService
     daily: DailyService
+    friends: FriendsService
     planner: PlannerService
     captures: PageCapturer = field(default_factory=PageCapturer.off)  # redacted pages for operators
     # When each student was erased: the chat layer drops sends from work begun before.

@@ -21,6 +21,7 @@ from bot.store.daily import DailyStore
 from bot.store.db import dialect_insert, session_factory
 from bot.store.dialogs import DialogStore
 from bot.store.documents import DeliveredDocument, open_snapshot, record_delivered
+from bot.store.friends import forget_friends
 from bot.store.login_guard import LoginGuardStore
 from bot.store.login_path import DatabaseLoginPaths
 from bot.store.models import (
@@ -33,6 +34,7 @@ from bot.store.models import (
     DialogRow,
     DocumentRow,
     FlowRunRow,
+    FriendNameRow,
     PlannerPlanRow,
     PlannerPrefRow,
     SnapshotRow,
@@ -254,6 +256,7 @@ class Store:
                           CupoWatchRow, CupoPrefRow, StoredScheduleRow, CalendarLinkRow, DailySettingRow,
                           DailySentRow, PlannerPrefRow, PlannerPlanRow):  # fmt: skip
                 await session.execute(delete(table).where(table.user_id == user_id))
+            await forget_friends(session, user_id)
             await session.execute(delete(UserRow).where(UserRow.id == user_id))
 
     async def rotate_keys(self) -> int:
@@ -271,7 +274,7 @@ class Store:
         and none opens, nothing is written and `CredentialsUndecryptable` is raised: the
         keys are wrong, and rotating the rest would be rotating nothing.
         """
-        counts: dict[str, list[int]] = {name: [0, 0] for name in ("credentials", "dialogs", "schedules", "snapshots")}
+        counts: dict[str, list[int]] = {name: [0, 0] for name in ("credentials", "dialogs", "schedules", "snapshots", "names")}
         first_unreadable: int | None = None
 
         def rotate(table: str, user_id: int, reseal: Callable[[], None]) -> None:
@@ -309,6 +312,11 @@ class Store:
                     row.schedule_json = cipher.encrypt(plain)
 
                 rotate("snapshots", snap.user_id, snapshot)
+            for named in (await session.scalars(select(FriendNameRow))).all():
+                def first_name(row: FriendNameRow = named) -> None:
+                    row.name_token = cipher.rotate(row.name_token, user_id=row.user_id)
+
+                rotate("names", named.user_id, first_name)
             rotated = sum(c[0] for c in counts.values())
             if first_unreadable is not None and rotated == 0:
                 raise CredentialsUndecryptable(first_unreadable)  # rolls back: nothing written

@@ -177,8 +177,8 @@ def error_text(error: BaseException) -> str:
 
 
 FORGET_CONFIRM = (
-    "¿Borro tu código, tu NIP, tu horario guardado, tu historial, tus PDFs, tus avisos y tu enlace de "
-    "calendario? No se puede deshacer."
+    "¿Borro tu código, tu NIP, tu horario guardado, tu historial, tus PDFs, tus avisos, tu enlace de "
+    "calendario, tus amistades y lo que compartes con grupos? No se puede deshacer."
 )
 FORGET_YES = "Sí, borrar todo"
 FORGET_NO = "No, conservar"
