@@ -131,10 +131,28 @@ async def _got_nip(update: Update, context: ContextTypes.DEFAULT_TYPE, message: 
 
 
 async def _verify(context: ContextTypes.DEFAULT_TYPE, shown: progress.Shown, dialog: Dialog, nip: str) -> None:
+    """The verdict as soon as SIIAU gives it; the career question as soon as the careers are
+    known; «¡Listo!» once the pair (and, with SCHEDULE_READ_AT_REGISTRATION, the first schedule
+    read in the same SIIAU session) is stored."""
     registration = _registration(context)
+    read = runtime(context).settings.schedule.read_at_registration
     user_id = dialog.user_id
+    asked: list[bool] = []
+
+    async def accepted() -> None:
+        await _say(shown, texts.VERIFIED_READING if read else texts.VERIFIED_SAVING)
+
+    async def careers_known(careers: list[Career]) -> None:
+        if len(careers) < 2:
+            return
+        asked.append(True)
+        await registration.move_dialog(Dialog(user_id, "career", careers={c.code: c.name for c in careers}), "saving")
+        await shown.finish(texts.CHOOSE_CAREER, reply_markup=career_keyboard(careers))
+
     try:
-        careers = await registration.register_dialog(dialog, shown.chat_id, nip)
+        registered = await registration.register_dialog(
+            dialog, shown.chat_id, nip, on_accepted=accepted, on_careers=careers_known, read_schedule=read
+        )
     except RegistrationCancelled:
         await shown.finish(texts.VERIFY_CANCELLED)
         return
@@ -167,15 +185,24 @@ async def _verify(context: ContextTypes.DEFAULT_TYPE, shown: progress.Shown, dia
         return
     finally:
         del nip
-    if len(careers) == 1:
-        await registration.end_dialog_at(user_id, "saving")
-        _read_schedule_soon(context, user_id)
-        await shown.finish(texts.registered(careers[0].name))
-        return
-    await registration.move_dialog(Dialog(user_id, "career", careers={c.code: c.name for c in careers}), "saving")
-    keyboard = [[InlineKeyboardButton(f"{c.name} ({c.code})", callback_data=CAREER_PREFIX + c.code)]
-                for c in careers]  # fmt: skip
-    await shown.finish(texts.CHOOSE_CAREER, reply_markup=InlineKeyboardMarkup(keyboard))
+    if asked:
+        return  # the career question is on screen; `chose_career` finishes the registration
+    await registration.end_dialog_at(user_id, "saving")
+    await shown.finish(texts.registered(registered.career.name))
+
+
+def career_keyboard(careers: list[Career]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(f"{c.name} ({c.code})", callback_data=CAREER_PREFIX + c.code)] for c in careers]
+    )
+
+
+async def _say(shown: progress.Shown, text: str) -> None:
+    """A step on the progress message, which stays open for its last text (`finish`)."""
+    try:
+        await shown.bot.edit_message_text(text, shown.chat_id, shown.message_id)
+    except TelegramError as error:
+        log.warning("progress message failed: %s", type(error).__name__)
 
 
 @private_only(REGISTER_PAYLOAD)
@@ -190,13 +217,15 @@ async def chose_career(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if dialog is None or dialog.step != "career" or code not in dialog.careers:
         return
     await registration.choose_career(user.id, Career(code, dialog.careers[code]))
-    _read_schedule_soon(context, user.id)
+    _read_schedule_soon(context, user.id)  # registration read no schedule: it did not know the career
     await registration.end_dialog_at(user.id, "career")
     await query.edit_message_text(texts.registered(dialog.careers[code]))
 
 
 def _read_schedule_soon(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
-    """A first read of the new student's schedule, behind the scenes, so /hoy answers at once.
+    """A first read of the schedule of the career a student of several careers chose, behind
+    the scenes, so /hoy answers at once (a student of one career had it read in the
+    registration's own SIIAU session).
 
     One more SIIAU login after the verification's: it runs through `DeliveryService` like
     /horario, so the per-user gate, the breaker and the login guard (hourly cap, holds) apply,
