@@ -217,6 +217,7 @@ class DeliveryService:
             )
             assert result.schedule is not None
             await self._keep_schedule(user_id, result.schedule, self._clock())
+            await self._name_career(user_id, stored.profile.career, stored.profile.career_name, result.schedule)
             if handing_failed:
                 raise handing_failed[0]
             return _delivery(result, user_id, chat_id, shown)
@@ -229,6 +230,16 @@ class DeliveryService:
             )
         except Exception as error:  # noqa: BLE001 - the student's PDF matters more than the copy
             log.error("could not store schedule user=%s error=%s", user_id, type(error).__name__)
+
+    async def _name_career(self, user_id: int, career: str, name: str, schedule: Schedule) -> None:
+        """A career registered by its code alone (the menu named none) takes the name the
+        schedule page's student block gives it (CARRERA)."""
+        if name != career or schedule.career != career or not schedule.career_name or schedule.career_name == career:
+            return
+        try:
+            await self._store.set_career(user_id, career, schedule.career_name)
+        except Exception as error:  # noqa: BLE001 - a name is not worth the delivery
+            log.error("could not name the career user=%s error=%s", user_id, type(error).__name__)
 
     async def render_again(self, delivery: Delivery) -> bytes:
         """The PDF of `delivery`, for when Telegram refuses the file id we kept for it.

@@ -150,9 +150,10 @@ async def _verify(context: ContextTypes.DEFAULT_TYPE, shown: progress.Shown, dia
         await shown.finish(texts.CHOOSE_CAREER, reply_markup=career_keyboard(careers))
 
     try:
-        registered = await registration.register_dialog(
-            dialog, shown.chat_id, nip, on_accepted=accepted, on_careers=careers_known, read_schedule=read
-        )
+        async with runtime(context).services.book.reading(user_id):  # /horario and /hoy wait for it
+            registered = await registration.register_dialog(
+                dialog, shown.chat_id, nip, on_accepted=accepted, on_careers=careers_known, read_schedule=read
+            )
     except RegistrationCancelled:
         await shown.finish(texts.VERIFY_CANCELLED)
         return

@@ -85,6 +85,8 @@ async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     rt = runtime(context)
     delivery_service = rt.services.delivery
+    if rt.services.book.is_refreshing(user.id) and await delivery_service.profile(user.id) is None:
+        await rt.services.book.refreshed(user.id)  # a registration heard its verdict and is saving
     if await delivery_service.profile(user.id) is None:
         await context.bot.send_message(chat.id, texts.NOT_REGISTERED)
         return
