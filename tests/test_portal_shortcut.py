@@ -84,7 +84,9 @@ async def test_the_verdict_is_heard_once_the_moment_siiau_gives_it(
     assert siiau.requests == (7 if login == "portal" else 3)  # the Portal's walk went on after it
 
 
-async def test_a_rejected_nip_is_no_verdict_of_acceptance(siiau: SiiauSimulator, connect: Connect) -> None:
+async def test_a_rejected_nip_is_no_verdict_of_acceptance(
+    siiau: SiiauSimulator, connect: Connect
+) -> None:
     siiau.faults.login_paths = {"portal"}
     heard: list[bool] = []
 
@@ -96,7 +98,9 @@ async def test_a_rejected_nip_is_no_verdict_of_acceptance(siiau: SiiauSimulator,
     assert heard == [] and siiau.wrong_nips[DEMO_CODE] == 1
 
 
-async def test_the_portal_never_fetches_the_top_frame(siiau: SiiauSimulator, connect: Connect) -> None:
+async def test_the_portal_never_fetches_the_top_frame(
+    siiau: SiiauSimulator, connect: Connect
+) -> None:
     siiau.faults.login_paths = {"portal"}
     client = connect()
     await client.login(DEMO)
@@ -105,14 +109,18 @@ async def test_the_portal_never_fetches_the_top_frame(siiau: SiiauSimulator, con
     assert siiau.requests == 10  # 7 to the pidm, 3 through the menu frames
 
 
-async def test_the_shortcut_is_learned_and_then_taken(siiau: SiiauSimulator, connect: Connect) -> None:
+async def test_the_shortcut_is_learned_and_then_taken(
+    siiau: SiiauSimulator, connect: Connect
+) -> None:
     siiau.faults.login_paths = {"portal"}
     await returning_run(connect())  # tried, it works: learned
     assert siiau.requests_by_path["/wal/gupmenug.menu_sistema"] == 0
     siiau.reset_stats()
     await returning_run(connect())
     assert siiau.requests == 9, "7 to the pidm, the schedule (8 until the page), the logout"
-    assert siiau.logins[DEMO_CODE] == 1 and siiau.requests_by_path["/wus/gupprincipal.sistemas"] == 0
+    assert (
+        siiau.logins[DEMO_CODE] == 1 and siiau.requests_by_path["/wus/gupprincipal.sistemas"] == 0
+    )
 
 
 async def test_a_refused_shortcut_falls_back_to_the_menu_walk_and_is_remembered(
@@ -138,7 +146,9 @@ async def test_a_refused_shortcut_falls_back_to_the_menu_walk_and_is_remembered(
     assert siiau.requests == 9
 
 
-async def test_a_shortcut_that_stops_working_is_walked_the_same_run(siiau: SiiauSimulator, connect: Connect) -> None:
+async def test_a_shortcut_that_stops_working_is_walked_the_same_run(
+    siiau: SiiauSimulator, connect: Connect
+) -> None:
     siiau.faults.login_paths = {"portal"}
     await returning_run(connect())  # learned: it works
     siiau.faults.menu_walk_required = True
@@ -150,7 +160,9 @@ async def test_a_shortcut_that_stops_working_is_walked_the_same_run(siiau: Siiau
     assert siiau.faults_served["menu_walk_required"] == 0
 
 
-async def test_the_direct_path_falls_back_to_the_menu_too(siiau: SiiauSimulator, connect: Connect) -> None:
+async def test_the_direct_path_falls_back_to_the_menu_too(
+    siiau: SiiauSimulator, connect: Connect
+) -> None:
     siiau.faults.menu_walk_required = True
     await returning_run(connect("direct"))
     assert siiau.faults_served["menu_walk_required"] == 1 and siiau.logins[DEMO_CODE] == 1
