@@ -11,6 +11,7 @@ writes across a restart, carries on where they were. The NIP is never part of it
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -123,14 +124,55 @@ async def _got_nip(update: Update, context: ContextTypes.DEFAULT_TYPE, message: 
     verifying = Dialog(dialog.user_id, "verifying", code=dialog.code, rejections=dialog.rejections)
     if not await registration.move_dialog(verifying, "nip"):
         return  # cancelled or started over in between: this NIP belongs to no dialog
-    shown = await progress.open_message(context, message.chat.id, dialog.user_id, "verify", texts.VERIFYING)
+    # The progress message is sent while the login starts, not before it: the verdict comes sooner.
+    shown = VerifyProgress(context, message.chat.id, dialog.user_id)
     # SIIAU's answer is awaited beside the student's next updates, so /cancelar reaches it.
     context.application.create_task(
         _verify(context, shown, verifying, nip), update=update, name=f"verify:{dialog.user_id}"
     )
 
 
-async def _verify(context: ContextTypes.DEFAULT_TYPE, shown: progress.Shown, dialog: Dialog, nip: str) -> None:
+class VerifyProgress:
+    """The verification's progress message («🔐 Verificando…»), opened beside SIIAU's login.
+    Should it fail to open, the later texts go out as messages of their own."""
+
+    def __init__(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> None:
+        self._context, self.chat_id = context, chat_id
+        self._opening = asyncio.ensure_future(progress.open_message(context, chat_id, user_id, "verify", texts.VERIFYING))
+
+    async def _shown(self) -> progress.Shown | None:
+        try:
+            return await self._opening
+        except TelegramError as error:
+            log.warning("progress message failed: %s", type(error).__name__)
+            return None
+
+    async def say(self, text: str) -> None:
+        """A step on the message, which stays open for its last text (`finish`)."""
+        shown = await self._shown()
+        if shown is None:
+            await self._send(text)
+            return
+        try:
+            await shown.bot.edit_message_text(text, shown.chat_id, shown.message_id)
+        except TelegramError as error:
+            log.warning("progress message failed: %s", type(error).__name__)
+
+    async def finish(self, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
+        shown = await self._shown()
+        if shown is None:
+            await self._send(text, reply_markup)
+        else:
+            await shown.finish(text, reply_markup=reply_markup)
+
+    async def _send(self, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
+        try:
+            await self._context.bot.send_message(self.chat_id, text, reply_markup=reply_markup)
+        except TelegramError as error:
+            log.warning("registration message failed: %s", type(error).__name__)
+
+
+async def _verify(context: ContextTypes.DEFAULT_TYPE, shown: VerifyProgress, dialog: Dialog, nip: str) -> None:
     """The verdict as soon as SIIAU gives it; the career question as soon as the careers are
     known; «¡Listo!» once the pair (and, with SCHEDULE_READ_AT_REGISTRATION, the first schedule
     read in the same SIIAU session) is stored."""
@@ -140,7 +182,7 @@ async def _verify(context: ContextTypes.DEFAULT_TYPE, shown: progress.Shown, dia
     asked: list[bool] = []
 
     async def accepted() -> None:
-        await _say(shown, texts.VERIFIED_READING if read else texts.VERIFIED_SAVING)
+        await shown.say(texts.VERIFIED_READING if read else texts.VERIFIED_SAVING)
 
     async def careers_known(careers: list[Career]) -> None:
         if len(careers) < 2:
@@ -196,14 +238,6 @@ def career_keyboard(careers: list[Career]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(f"{c.name} ({c.code})", callback_data=CAREER_PREFIX + c.code)] for c in careers]
     )
-
-
-async def _say(shown: progress.Shown, text: str) -> None:
-    """A step on the progress message, which stays open for its last text (`finish`)."""
-    try:
-        await shown.bot.edit_message_text(text, shown.chat_id, shown.message_id)
-    except TelegramError as error:
-        log.warning("progress message failed: %s", type(error).__name__)
 
 
 @private_only(REGISTER_PAYLOAD)
