@@ -286,8 +286,7 @@ class SiiauClient:
         with located("portal 2/6", "/Portal/login.xhtml", secrets), self._answer_to_credentials():
             answer = await self._send("POST", login_url, data=fields, follow_redirects=False, opens_session=True)
             location = answer.headers.get("location", "")
-            accepted = answer.status_code in (301, 302, 303) and "login.xhtml" not in location
-            if accepted:
+            if answer.status_code in (301, 302, 303) and "login.xhtml" not in location:
                 dashboard_url = urljoin(login_url, location)
             elif answer.status_code in (301, 302, 303) or portal_pages.still_login_form(self._decode(answer)):
                 raise InvalidCredentials("the Portal rejected the student code or NIP")
