@@ -5,6 +5,11 @@ each round runs every contender once, in rotating order, so machine noise hits
 them alike. Prints medians and ratios. Run: `make bench` or
 `.venv/bin/python bench/flow.py --rounds 15`. The seed contender needs
 `.venv-bench` (created on first use with prefect, requests, bs4, pdfkit).
+
+`--siiau-latency 0.3` compares the login paths where SIIAU is slow, then plays new students
+through the real bot (the verdict on the NIP, registration's end, the first /horario, a
+returning /horario's confirmation, with SIIAU request counts); `--first-only` runs only the
+latter, `--code-root /work/main` runs that bot from another checkout (a before/after).
 """
 
 from __future__ import annotations
