@@ -127,3 +127,20 @@ def test_a_career_is_never_a_links_text(
         "INGENIERIA EN COMPUTACION (INCO)"
         in botapi.wait_for_text(USER, "Tus datos", after=status).text
     )
+
+
+@READ
+def test_a_first_read_that_fails_costs_only_the_instant_copy(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    siiau.faults.layout_changed = True  # the schedule page is one the parser does not know
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    assert "Listo" in botapi.bot_messages(USER)[-1].text and siiau.logins[DEMO_CODE] == 1
+    with sqlite3.connect(bot.db_path) as db:
+        assert db.execute("SELECT count(*) FROM first_copies").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM users").fetchone() == (1,)
+    siiau.faults.layout_changed = False
+    document = ask_schedule(botapi, USER)  # no copy to show: the run reads and sends it
+    assert (
+        "SISTEMAS OPERATIVOS" in pdf_text(document.document or b"") and siiau.logins[DEMO_CODE] == 2
+    )
