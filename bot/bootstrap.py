@@ -52,7 +52,13 @@ from bot.services.registration import RegistrationService
 from bot.services.schedule_book import ScheduleBook
 from bot.services.weekly import WeeklyNotifier, WeeklyService
 from bot.services.workflow import ScheduleWorkflow
-from bot.siiau.client import LoginPathMemory, LoginPathStore, SiiauClientFactory
+from bot.siiau.client import (
+    LoginPathMemory,
+    LoginPathStore,
+    ShortcutMemory,
+    ShortcutStore,
+    SiiauClientFactory,
+)
 from bot.siiau.offer_client import DEFAULT_USER_AGENT, OfferClient
 from bot.store.calendar_links import CalendarLinkStore
 from bot.store.crypto import CredentialCipher, KeyConfigError
@@ -136,13 +142,15 @@ def build_workflow(
     shared: SharedStore | None = None,
     guard: LoginGuard | None = None,
     login_paths: LoginPathStore | None = None,
+    shortcuts: ShortcutStore | None = None,
 ) -> ScheduleWorkflow:
     """SIIAU adapter, renderer and flow runner around one workflow.
 
     `shared` given: the SIIAU session bound and the breaker hold across replicas.
     `guard`: the login guard (`build_login_guard`); without one it lives in memory.
     `login_paths`: where the login path that worked is kept (the database: replicas share
-    it); without one, this process remembers it alone.
+    it); without one, this process remembers it alone. `shortcuts`: likewise, whether SIIAU
+    answers the schedule URL without the menu walk.
     Close it with `aclose()` (it owns the renderer's wkhtmltopdf processes).
     """
     siiau = settings.siiau
@@ -157,7 +165,10 @@ def build_workflow(
     runner = FlowRunner(RetryPolicy(siiau.retries, siiau.backoff_base, siiau.backoff_max), breaker)
     renderer = PdfRenderer(settings.pdf, timezone=settings.bot.bot_timezone)
     return ScheduleWorkflow(
-        SiiauClientFactory(siiau, LoginPathMemory(login_paths) if login_paths is not None else None),
+        SiiauClientFactory(
+            siiau, LoginPathMemory(login_paths) if login_paths is not None else None,
+            ShortcutMemory(shortcuts) if shortcuts is not None else None,
+        ),
         renderer, runner, siiau,
         pdf_cache=PdfCache(pdf_cache_size), slots=slots, guard=guard,
     )  # fmt: skip
@@ -353,7 +364,7 @@ async def start_services(
         shared = uses_shared_state(settings, store.engine.dialect.name)
         workflow = build_workflow(
             settings, shared=store.shared if shared else None, guard=build_login_guard(settings, store, cipher),
-            login_paths=store.login_paths,
+            login_paths=store.login_paths, shortcuts=store.shortcuts,
         )  # fmt: skip
         opened.push_async_callback(workflow.aclose)
         services = build_services(

@@ -131,7 +131,8 @@ class ScheduleSettings(BaseSettings):
     max_age_days: float = Field(default=7, gt=0, description="older stored schedules are refreshed from SIIAU")
     days_off_file: str = Field(default="", description="an edited copy of bot/schedule/data/dias_inhabiles.toml")
     read_at_registration: bool = Field(
-        default=False, description="read the schedule behind the scenes when a registration is done (one more login)"
+        default=True,
+        description="registration reads the schedule and renders its PDF in its own SIIAU session (one more request)",
     )
 
 

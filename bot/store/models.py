@@ -453,3 +453,26 @@ class GroupShareRow(Base):
     consented: Mapped[bool] = mapped_column(Boolean)
     created_ts: Mapped[int] = mapped_column(BigInteger)
     checked_ts: Mapped[int] = mapped_column(BigInteger)  # membership last confirmed
+
+
+class PortalShortcutRow(Base):
+    """Whether SIIAU answers the schedule URL without the menu walk, per login path, and since
+    when (epoch seconds): replicas share the finding, rechecked daily (issue 19)."""
+
+    __tablename__ = "portal_shortcuts"
+
+    path: Mapped[str] = mapped_column(String(16), primary_key=True)  # "portal" or "direct"
+    works: Mapped[bool] = mapped_column(Boolean)
+    since_ts: Mapped[float] = mapped_column(Float)
+
+
+class FirstCopyRow(Base):
+    """The PDF registration rendered in its own SIIAU session, until Telegram holds it: the
+    first /horario uploads it at once (then it goes). A Fernet token: it shows the schedule."""
+
+    __tablename__ = "first_copies"
+
+    user_id: Mapped[int] = _owned_by_user(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    pdf_token: Mapped[str] = mapped_column(Text)
+    created_ts: Mapped[int] = mapped_column(BigInteger)

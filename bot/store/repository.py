@@ -21,9 +21,10 @@ from bot.store.daily import DailyStore
 from bot.store.db import dialect_insert, session_factory
 from bot.store.dialogs import DialogStore
 from bot.store.documents import DeliveredDocument, open_snapshot, record_delivered
+from bot.store.first_copies import FirstCopyStore
 from bot.store.friends import forget_friends
 from bot.store.login_guard import LoginGuardStore
-from bot.store.login_path import DatabaseLoginPaths
+from bot.store.login_path import DatabaseLoginPaths, DatabaseShortcuts
 from bot.store.models import (
     CalendarLinkRow,
     CredentialRow,
@@ -33,6 +34,7 @@ from bot.store.models import (
     DailySettingRow,
     DialogRow,
     DocumentRow,
+    FirstCopyRow,
     FlowRunRow,
     FriendNameRow,
     PlannerPlanRow,
@@ -78,6 +80,8 @@ class Store:
         self.login_guard = LoginGuardStore(engine)
         self.daily = DailyStore(engine)
         self.login_paths = DatabaseLoginPaths(engine)
+        self.shortcuts = DatabaseShortcuts(engine)
+        self.first_copies = FirstCopyStore(engine, cipher)
 
     async def save_credentials(
         self, user_id: int, chat_id: int, credentials: Credentials, career: str, career_name: str
@@ -254,7 +258,7 @@ class Store:
             await session.execute(delete(DialogRow).where(DialogRow.user_id == user_id))
             for table in (FlowRunRow, DocumentRow, CredentialRow, SubscriptionRow, WeeklyDeliveryRow, SnapshotRow,
                           CupoWatchRow, CupoPrefRow, StoredScheduleRow, CalendarLinkRow, DailySettingRow,
-                          DailySentRow, PlannerPrefRow, PlannerPlanRow):  # fmt: skip
+                          DailySentRow, PlannerPrefRow, PlannerPlanRow, FirstCopyRow):  # fmt: skip
                 await session.execute(delete(table).where(table.user_id == user_id))
             await forget_friends(session, user_id)
             await session.execute(delete(UserRow).where(UserRow.id == user_id))
