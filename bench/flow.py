@@ -5,6 +5,11 @@ each round runs every contender once, in rotating order, so machine noise hits
 them alike. Prints medians and ratios. Run: `make bench` or
 `.venv/bin/python bench/flow.py --rounds 15`. The seed contender needs
 `.venv-bench` (created on first use with prefect, requests, bs4, pdfkit).
+
+`--siiau-latency 0.3` compares the login paths where SIIAU is slow, then plays new students
+through the real bot (the verdict on the NIP, registration's end, the first /horario, a
+returning /horario's confirmation, with SIIAU request counts); `--first-only` runs only the
+latter, `--code-root /work/main` runs that bot from another checkout (a before/after).
 """
 
 from __future__ import annotations
@@ -27,8 +32,9 @@ from bot.bootstrap import build_workflow
 from bot.config import Settings
 from bot.core.credentials import Credentials
 from bot.services.workflow import FlowResult, ScheduleWorkflow
-from bot.sim.botapi import BotApiStandIn
+from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
+from bot.sim.siiau.students import SimStudent, demo_students
 from bot.store.crypto import CredentialCipher
 from bot.telegram import texts
 
@@ -83,9 +89,11 @@ async def timed(action: Callable[[], Awaitable[object]]) -> float:
     return time.perf_counter() - started
 
 
-async def main(rounds: int, with_seed: bool, latency: float) -> None:
+async def main(rounds: int, with_seed: bool, latency: float, code_root: str, first_only: bool) -> None:
     if latency:
-        await slow_siiau(rounds, with_seed, latency)
+        if not first_only:
+            await slow_siiau(rounds, with_seed, latency)
+        await asyncio.to_thread(first_answers, rounds, latency, code_root)
         return
     with SiiauSimulator() as siiau, tempfile.TemporaryDirectory() as workdir:
         os.environ["SIIAU_BASE_URL"] = os.environ["SIIAU_PORTAL_URL"] = siiau.url
@@ -258,7 +266,9 @@ class InstantChat:
         self._say_and_wait("/registrar", "código de estudiante")
         self._say_and_wait(DEMO_CODE, "NIP")
         self._say_and_wait(DEMO_NIP, "Listo")
-        self._say_and_wait("/horario", texts.DONE)  # the copy every later /horario starts from
+        # The copy every later /horario starts from (registration's own, or this run's PDF).
+        asked = self.botapi.user_says(self.USER, "/horario")
+        self.botapi.wait_for(self.USER, lambda m: m.text in (texts.DONE, texts.VERIFIED_UNCHANGED), after=asked)
 
     def _say_and_wait(self, text: str, expected: str) -> int:
         asked = self.botapi.user_says(self.USER, text)
@@ -273,6 +283,119 @@ class InstantChat:
         self.botapi.wait_for(self.USER, lambda m: m.text == texts.VERIFIED_UNCHANGED, after=asked)
         self.verified.append(time.monotonic() - said_at)
         return document.at - said_at
+
+    def close(self) -> None:
+        stop_bot(self.process)
+        self.botapi.__exit__(None, None, None)
+
+
+STAGES = ("registration: NIP sent → verdict «✅»", "registration: NIP sent → «¡Listo!»",
+          "first /horario: first PDF in the chat", "returning /horario: SIIAU's confirmation")  # fmt: skip
+
+
+def first_answers(rounds: int, latency: float, code_root: str) -> None:
+    """What a new student waits for, through the real bot process, on each login path: the
+    verdict on their NIP, the end of registration, their first /horario's PDF, and a returning
+    /horario's confirmation from SIIAU; each with the SIIAU requests made until it showed.
+    A new student (and Telegram user) every round. `code_root`: run the bot from another
+    checkout (e.g. main's, for a before/after) with this bench and simulator."""
+    results: dict[str, dict[str, list[tuple[float, int]]]] = {}
+    with SiiauSimulator() as siiau, tempfile.TemporaryDirectory() as workdir:
+        siiau.faults.latency = latency
+        for path in ("direct", "portal"):
+            siiau.faults.login_paths = {path}
+            chat = NewStudents(siiau, Path(workdir) / path, path, code_root)
+            try:
+                chat.student(0)  # warm-up (and, where the bot learns, the learning), not counted
+                results[path] = {stage: [] for stage in STAGES}
+                for index in range(1, rounds + 1):
+                    for stage, sample in chat.student(index).items():
+                        results[path][stage].append(sample)
+            finally:
+                chat.close()
+    where = f"the bot from {code_root}" if code_root else "this checkout"
+    print(f"\nA new student, SIIAU at {latency:.2f} s per request, {where}: medians over {rounds} students "
+          f"({os.cpu_count()} CPUs); requests: SIIAU requests until the message showed")  # fmt: skip
+    print(f"{'stage':<46}{'direct':>20}{'Portal':>20}")
+    for stage in STAGES:
+        cells = []
+        for path in ("direct", "portal"):
+            samples = results[path][stage]
+            seconds = statistics.median(t for t, _ in samples)
+            requests = statistics.median(n for _, n in samples)
+            cells.append(f"{seconds:.2f} s, {requests:g} req")
+        print(f"{stage:<46}{cells[0]:>20}{cells[1]:>20}")
+    for path in ("direct", "portal"):
+        seconds = statistics.median(t for t, _ in results[path][STAGES[0]])
+        needed = VERDICT_REQUESTS[path]
+        print(f"verdict goal, {path}: p50 {seconds:.2f} s vs {needed} × {latency} + 0.3 = "
+              f"{needed * latency + 0.3:.2f} s")  # fmt: skip
+
+
+# Requests until SIIAU's verdict: the Portal's login form and its POST; the direct path's three steps.
+VERDICT_REQUESTS = {"portal": 2, "direct": 3}
+
+
+class NewStudents:
+    """New students registering through the real bot process, one after another."""
+
+    USER = 6_000_000
+
+    def __init__(self, siiau: SiiauSimulator, workdir: Path, path: str, code_root: str) -> None:
+        workdir.mkdir(parents=True)
+        self.siiau = siiau
+        self.botapi = BotApiStandIn(BENCH_TOKEN, sends_per_second=30).__enter__()
+        env = {
+            "PATH": os.environ["PATH"], "HOME": str(workdir), "TELEGRAM_BOT_TOKEN": BENCH_TOKEN,
+            "TELEGRAM_API_URL": self.botapi.base_url, "TELEGRAM_POLL_TIMEOUT": "1",
+            "ENCRYPTION_KEYS": CredentialCipher.generate_key(),
+            "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/first.db", "SIIAU_BASE_URL": siiau.url,
+            "SIIAU_PORTAL_URL": siiau.url, "SIIAU_LOGIN": path, "SIIAU_MAX_LOGINS_PER_HOUR": "100000",
+            "HORARIO_PER_MINUTE": "1000", "LOG_LEVEL": "WARNING",
+            **({"PYTHONPATH": code_root} if code_root else {}),
+        }  # fmt: skip
+        self.process = start_bot(workdir, env, self.botapi)
+        self._demo = demo_students()[0]
+
+    def student(self, index: int) -> dict[str, tuple[float, int]]:
+        user, code, nip = self.USER + index, f"3{index:08d}", f"nip{index}"
+        self.siiau.add_student(SimStudent(code, nip, f"{7_000_000 + index}", self._demo.name, self._demo.careers))
+        self._say(user, "/registrar", "código de estudiante")
+        self._say(user, code, "NIP")
+        samples: dict[str, tuple[float, int]] = {}
+        said, before = self._said(user, nip)
+        verdict = self._until(user, lambda m: m.text.startswith("✅"), after=said.message_id)
+        samples[STAGES[0]] = (time.monotonic() - said.at, self.siiau.requests - before)
+        self._until(user, lambda m: m.message_id == verdict.message_id and "Listo" in m.text, after=0)
+        samples[STAGES[1]] = (time.monotonic() - said.at, self.siiau.requests - before)
+        said, before = self._said(user, "/horario")
+        document = self.botapi.wait_for(user, lambda m: m.file_id is not None, after=said.message_id)
+        samples[STAGES[2]] = (document.at - said.at, self.siiau.requests - before)
+        self.botapi.wait_for(user, lambda m: m.text in (texts.DONE, texts.VERIFIED_UNCHANGED), after=said.message_id)
+        said, before = self._said(user, "/horario")
+        self._until(user, lambda m: m.text == texts.VERIFIED_UNCHANGED, after=said.message_id)
+        samples[STAGES[3]] = (time.monotonic() - said.at, self.siiau.requests - before)
+        return samples
+
+    def _until(self, user: int, predicate: Callable[[ChatMessage], bool], after: int) -> ChatMessage:
+        """Like `wait_for`, but sees an edit within milliseconds (the stand-in signals new
+        messages, not edits), so an edited message is timed when its text shows."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            for message in self.botapi.bot_messages(user):
+                if message.message_id > after and predicate(message):
+                    return message
+            time.sleep(0.002)
+        raise TimeoutError(f"chat {user}: no matching message")
+
+    def _said(self, user: int, text: str) -> tuple[ChatMessage, int]:
+        before = self.siiau.requests
+        asked = self.botapi.user_says(user, text)
+        return next(m for m in self.botapi.chat(user) if m.message_id == asked), before
+
+    def _say(self, user: int, text: str, expected: str) -> None:
+        asked = self.botapi.user_says(user, text)
+        self.botapi.wait_for(user, lambda m: expected in m.text, after=asked)
 
     def close(self) -> None:
         stop_bot(self.process)
@@ -300,5 +423,9 @@ if __name__ == "__main__":
     parser.add_argument("--no-seed", action="store_true", help="skip the Prefect contender")
     parser.add_argument("--siiau-latency", type=float, default=0.0,
                         help="seconds per SIIAU request: compare login paths and the seed where SIIAU is slow")  # fmt: skip
+    parser.add_argument("--code-root", default="",
+                        help="with --siiau-latency: run the new-student bot from this checkout (a before/after)")
+    parser.add_argument("--first-only", action="store_true",
+                        help="with --siiau-latency: only the new student's answers (registration, first /horario)")
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, not args.no_seed, args.siiau_latency))
+    asyncio.run(main(args.rounds, not args.no_seed, args.siiau_latency, args.code_root, args.first_only))

@@ -39,6 +39,7 @@ from bot.services.daily import DailyNotifier, DailyService, LoggingDailyNotifier
 from bot.services.delivery import DeliveryService
 from bot.services.erasure import EraseLedger
 from bot.services.flow import FlowRunner, RetryPolicy
+from bot.services.friends import FriendsPolicy, FriendsService, PngRenderer
 from bot.services.gate import Gate, UserGate
 from bot.services.grades.service import GradeNotifier, GradesService
 from bot.services.login_guard import KeyedLoginGuard, LoginGuard
@@ -52,12 +53,19 @@ from bot.services.registration import RegistrationService
 from bot.services.schedule_book import ScheduleBook
 from bot.services.weekly import WeeklyNotifier, WeeklyService
 from bot.services.workflow import ScheduleWorkflow
-from bot.siiau.client import LoginPathMemory, LoginPathStore, SiiauClientFactory
+from bot.siiau.client import (
+    LoginPathMemory,
+    LoginPathStore,
+    ShortcutMemory,
+    ShortcutStore,
+    SiiauClientFactory,
+)
 from bot.siiau.offer_client import DEFAULT_USER_AGENT, OfferClient
 from bot.store.calendar_links import CalendarLinkStore
 from bot.store.crypto import CredentialCipher, KeyConfigError
 from bot.store.db import create_engine, migrate
 from bot.store.erasures import ErasureStore
+from bot.store.friends import FriendStore
 from bot.store.planner import PlannerStore
 from bot.store.progress import ProgressStore
 from bot.store.refresh_budget import RefreshBudgetStore
@@ -135,13 +143,15 @@ def build_workflow(
     shared: SharedStore | None = None,
     guard: LoginGuard | None = None,
     login_paths: LoginPathStore | None = None,
+    shortcuts: ShortcutStore | None = None,
 ) -> ScheduleWorkflow:
     """SIIAU adapter, renderer and flow runner around one workflow.
 
     `shared` given: the SIIAU session bound and the breaker hold across replicas.
     `guard`: the login guard (`build_login_guard`); without one it lives in memory.
     `login_paths`: where the login path that worked is kept (the database: replicas share
-    it); without one, this process remembers it alone.
+    it); without one, this process remembers it alone. `shortcuts`: likewise, whether SIIAU
+    answers the schedule URL without the menu walk.
     Close it with `aclose()` (it owns the renderer's wkhtmltopdf processes).
     """
     siiau = settings.siiau
@@ -156,7 +166,10 @@ def build_workflow(
     runner = FlowRunner(RetryPolicy(siiau.retries, siiau.backoff_base, siiau.backoff_max), breaker)
     renderer = PdfRenderer(settings.pdf, timezone=settings.bot.bot_timezone)
     return ScheduleWorkflow(
-        SiiauClientFactory(siiau, LoginPathMemory(login_paths) if login_paths is not None else None),
+        SiiauClientFactory(
+            siiau, LoginPathMemory(login_paths) if login_paths is not None else None,
+            ShortcutMemory(shortcuts) if shortcuts is not None else None,
+        ),
         renderer, runner, siiau,
         pdf_cache=PdfCache(pdf_cache_size), slots=slots, guard=guard,
     )  # fmt: skip
@@ -245,6 +258,7 @@ def build_services(
         ),
         daily=daily,
         grades=build_grades(settings, store, workflow, gate, delivery, grade_notifier),
+        friends=build_friends(settings, store, delivery, book, workflow.renderer),
         planner=planner,
         captures=captures or build_capturer(settings),
         erasures=EraseLedger(ErasureStore(store.engine), store.cipher.derive_key("horario-bot erasures")),
@@ -310,6 +324,22 @@ def build_daily(
     )  # fmt: skip
 
 
+def build_friends(
+    settings: Settings, store: Store, delivery: DeliveryService, book: ScheduleBook, pictures: PngRenderer | None = None
+) -> FriendsService:
+    """Friends and group shares over the stored schedules (never a SIIAU login of their own);
+    the week's picture through the workflow's renderer (its pool and timeout)."""
+    policy = FriendsPolicy(
+        max_friends=settings.friends.max_friends,
+        min_free_minutes=settings.friends.min_free_minutes,
+        max_age=timedelta(days=settings.schedule.max_age_days),
+        member_check=timedelta(seconds=settings.friends.member_check_seconds),
+    )
+    return FriendsService(
+        delivery, FriendStore(store.engine), store.cipher, book.days_off, book.zone, policy, pictures=pictures
+    )
+
+
 def build_schedule_book(
     settings: Settings, delivery: DeliveryService, budget: RefreshBudgetStore | None = None
 ) -> ScheduleBook:
@@ -352,7 +382,7 @@ async def start_services(
         shared = uses_shared_state(settings, store.engine.dialect.name)
         workflow = build_workflow(
             settings, shared=store.shared if shared else None, guard=build_login_guard(settings, store, cipher),
-            login_paths=store.login_paths,
+            login_paths=store.login_paths, shortcuts=store.shortcuts,
         )  # fmt: skip
         opened.push_async_callback(workflow.aclose)
         services = build_services(

@@ -131,7 +131,8 @@ class ScheduleSettings(BaseSettings):
     max_age_days: float = Field(default=7, gt=0, description="older stored schedules are refreshed from SIIAU")
     days_off_file: str = Field(default="", description="an edited copy of bot/schedule/data/dias_inhabiles.toml")
     read_at_registration: bool = Field(
-        default=False, description="read the schedule behind the scenes when a registration is done (one more login)"
+        default=True,
+        description="registration reads the schedule and renders its PDF in its own SIIAU session (one more request)",
     )
 
 
@@ -173,6 +174,16 @@ class GradesSettings(BaseSettings):
     tick_seconds: float = Field(default=30.0, gt=0, description="due checks and pending alerts are claimed this often")
     lease_seconds: int = Field(default=600, gt=0, description="a claim not finished by then is free again")
     concurrency: int = Field(default=2, ge=1, description="grade checks at once (within SIIAU_MAX_CONCURRENCY)")
+
+
+class FriendsSettings(BaseSettings):
+    model_config = _section("FRIENDS_")
+
+    max_friends: int = Field(default=50, ge=1, validation_alias="FRIENDS_MAX", description="friends per student")
+    min_free_minutes: int = Field(default=30, ge=1, le=840, description="shorter free windows are not shown")
+    member_check_seconds: int = Field(
+        default=3600, ge=0, description="a group member not confirmed for this long is looked up (getChatMember)"
+    )
 
 
 class StoreSettings(BaseSettings):
@@ -251,6 +262,10 @@ class Settings:
     @cached_property
     def cupos(self) -> CuposSettings:
         return CuposSettings()
+
+    @cached_property
+    def friends(self) -> FriendsSettings:
+        return FriendsSettings()
 
     @cached_property
     def planner(self) -> PlannerSettings:

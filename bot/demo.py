@@ -93,7 +93,9 @@ def _conversation(telegram: BotApiStandIn, out: Path) -> Path:
     telegram.wait_for_text(user, "Listo", after=step)
     step = telegram.user_says(user, "/horario")
     document = telegram.wait_for(user, lambda m: m.file_id is not None, timeout=60, after=step)
-    telegram.wait_for_text(user, "aquí está", after=step)
+    # Registration read and rendered it in its own SIIAU session: the first /horario is that
+    # copy at once, then SIIAU's word on it.
+    telegram.wait_for(user, lambda m: m.text in (texts.DONE, texts.VERIFIED_UNCHANGED), timeout=60, after=step)
     step = telegram.user_says(user, "/semanal")
     menu = telegram.wait_for_text(user, "qué día", after=step)
     telegram.user_presses(user, menu, texts.WEEKLY_QUICK)

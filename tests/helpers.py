@@ -117,6 +117,10 @@ class BotProcess:
             "HORARIO_PER_MINUTE": "10",
             "WEEKLY_TICK_SECONDS": "0.5",
             "WEEKLY_SPREAD_SECONDS": "0",
+            # Most tests here exercise /horario's own run after registering, so registration only
+            # verifies; tests of registration's first read (the default) opt in with
+            # bot_env(SCHEDULE_READ_AT_REGISTRATION="true").
+            "SCHEDULE_READ_AT_REGISTRATION": "false",
             **({"SIIAU_OFFER_URL": offer_url} if offer_url else {}),
             **(extra_env or {}),
         }

@@ -32,7 +32,7 @@ def hidden_values(pages: list[tuple[str, str]]) -> set[str]:
     return {v for v in values if v}
 
 
-@pytest.mark.parametrize(("login", "steps"), [("direct", 6), ("portal", 13)])
+@pytest.mark.parametrize(("login", "steps"), [("direct", 6), ("portal", 12)])
 async def test_a_capture_keeps_nothing_personal(tmp_path: Path, login: str, steps: int) -> None:
     lines: list[str] = []
     with SiiauSimulator(seed=2) as siiau:

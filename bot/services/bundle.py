@@ -11,6 +11,7 @@ from bot.services.cupos import CuposService
 from bot.services.daily import DailyService
 from bot.services.delivery import DeliveryService
 from bot.services.erasure import EraseLedger
+from bot.services.friends import FriendsService
 from bot.services.grades.service import GradesService
 from bot.services.operations import OperationsService
 from bot.services.planner.service import PlannerService
@@ -39,6 +40,7 @@ class Services:
     calendar: CalendarService
     daily: DailyService
     grades: GradesService
+    friends: FriendsService
     planner: PlannerService
     captures: PageCapturer = field(default_factory=PageCapturer.off)  # redacted pages for operators
     # When each student was erased: the chat layer drops sends from work begun before.

@@ -30,11 +30,19 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class SavedCopy:
-    """The last schedule read for the student and the PDF of it Telegram already holds."""
+    """The last schedule read for the student and the PDF of it Telegram already holds
+    (`document_ref`), or, right after registration, the PDF registration rendered (`pdf`),
+    which the first /horario uploads at once."""
 
     schedule: Schedule
     read_at: datetime
-    document_ref: str
+    document_ref: str | None
+    pdf: bytes | None = None
+
+    @property
+    def document(self) -> str | bytes:
+        assert self.document_ref is not None or self.pdf is not None
+        return self.document_ref if self.document_ref is not None else self.pdf or b""
 
     @property
     def filename(self) -> str:
@@ -137,10 +145,20 @@ class DeliveryService:
         if stored is None:
             return None
         document_ref = await self._store.find_document(user_id, stored.content_hash)
-        if document_ref is None:
+        pdf = None if document_ref is not None else await self._store.first_copies.load(user_id, stored.content_hash)
+        if document_ref is None and pdf is None:
             return None
         unsealed = _unsealed(stored)
-        return SavedCopy(unsealed.schedule, unsealed.read_at, document_ref)
+        return SavedCopy(unsealed.schedule, unsealed.read_at, document_ref, pdf)
+
+    async def remember_copy(self, user_id: int, copy: SavedCopy, document_ref: str) -> None:
+        """Telegram holds registration's PDF now: keep its file id, as for every sent PDF, and
+        let the bytes go. Failing costs only the next upload."""
+        try:
+            await self._store.record_delivered(user_id, _delivered(copy.schedule, document_ref))
+            await self._store.first_copies.drop(user_id)
+        except Exception as error:  # noqa: BLE001 - the student has the PDF already
+            log.error("could not keep the first copy's file id user=%s error=%s", user_id, type(error).__name__)
 
     async def _deliver(
         self,
@@ -199,6 +217,7 @@ class DeliveryService:
             )
             assert result.schedule is not None
             await self._keep_schedule(user_id, result.schedule, self._clock())
+            await self._name_career(user_id, stored.profile.career, stored.profile.career_name, result.schedule)
             if handing_failed:
                 raise handing_failed[0]
             return _delivery(result, user_id, chat_id, shown)
@@ -211,6 +230,16 @@ class DeliveryService:
             )
         except Exception as error:  # noqa: BLE001 - the student's PDF matters more than the copy
             log.error("could not store schedule user=%s error=%s", user_id, type(error).__name__)
+
+    async def _name_career(self, user_id: int, career: str, name: str, schedule: Schedule) -> None:
+        """A career registered by its code alone (the menu named none) takes the name the
+        schedule page's student block gives it (CARRERA)."""
+        if name != career or schedule.career != career or not schedule.career_name or schedule.career_name == career:
+            return
+        try:
+            await self._store.set_career(user_id, career, schedule.career_name)
+        except Exception as error:  # noqa: BLE001 - a name is not worth the delivery
+            log.error("could not name the career user=%s error=%s", user_id, type(error).__name__)
 
     async def render_again(self, delivery: Delivery) -> bytes:
         """The PDF of `delivery`, for when Telegram refuses the file id we kept for it.
@@ -298,6 +327,9 @@ def _delivery(result: FlowResult, user_id: int, chat_id: int, shown: SavedCopy |
 
 def delivered_document(delivery: Delivery, document_ref: str) -> DeliveredDocument:
     """What to keep of a sent schedule: courses for next week's diff, not who the student is."""
-    schedule = delivery.schedule
+    return _delivered(delivery.schedule, document_ref)
+
+
+def _delivered(schedule: Schedule, document_ref: str) -> DeliveredDocument:
     anonymous = replace(schedule, student_code="", student_name="")
     return DeliveredDocument(schedule.content_hash, document_ref, schedule.term, codec.dumps(anonymous))

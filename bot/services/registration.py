@@ -9,17 +9,20 @@ encrypted with the code.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from bot.core import logcontext
 from bot.core.credentials import Credentials
-from bot.core.records import FlowRun
+from bot.core.records import utcnow
+from bot.schedule import codec
 from bot.services.delivery import run_recorded
 from bot.services.login_guard import Requester
-from bot.services.workflow import ScheduleWorkflow
+from bot.services.workflow import FlowResult, ScheduleWorkflow
 from bot.siiau.portal import Career
 from bot.store.dialogs import Dialog
 from bot.store.repository import Store
@@ -30,6 +33,7 @@ __all__ = [
     "Career",
     "Dialog",
     "NotPrivateChat",
+    "Registered",
     "RegistrationCancelled",
     "RegistrationService",
 ]
@@ -42,6 +46,22 @@ DIALOG_SECONDS = 15 * 60
 
 class RegistrationCancelled(Exception):
     """The student cancelled while SIIAU was verifying: nothing was saved (SIIAU was logged out of)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """What a registration saved: the careers SIIAU listed, the one stored (with the name
+    the schedule page gave it, when it was read), and whether the first schedule is stored."""
+
+    careers: list[Career]
+    career: Career
+    schedule_stored: bool
+
+
+# SIIAU accepted the NIP: the student can hear it now, while the rest goes on.
+Accepted = Callable[[], Awaitable[None]]
+# The careers are known and the pair is saved (with the first career): ask which one, if several.
+CareersKnown = Callable[[list[Career]], Awaitable[None]]
 
 
 class NotPrivateChat(ValueError):
@@ -69,6 +89,7 @@ class RegistrationService:
         self._workflow = workflow
         self._clock = clock
         self._dialog_seconds = dialog_seconds
+        self._sessions: dict[int, asyncio.Event] = {}  # set when the user's registration session is over
 
     # ---- the dialog ----------------------------------------------------------------
     async def dialog(self, user_id: int) -> Dialog | None:
@@ -124,49 +145,124 @@ class RegistrationService:
         return CancelOutcome.ALREADY_SAVED
 
     # ---- registering ---------------------------------------------------------------
-    async def register_dialog(self, dialog: Dialog, chat_id: int, nip: str) -> list[Career]:
+    async def register_dialog(
+        self,
+        dialog: Dialog,
+        chat_id: int,
+        nip: str,
+        *,
+        on_accepted: Accepted | None = None,
+        on_careers: CareersKnown | None = None,
+        read_schedule: bool = False,
+    ) -> Registered:
         """Verify the dialog's code with `nip` and save the pair, unless cancelled meanwhile.
 
-        The dialog must be at "verifying" (see `move_dialog`). SIIAU is logged out
-        of either way; a cancelled registration raises `RegistrationCancelled`.
+        The dialog must be at "verifying" (see `move_dialog`). `on_accepted` hears SIIAU's
+        verdict the moment it comes; the pair is saved as soon as the careers are known, and
+        `on_careers` hears them then. With `read_schedule` and one career, the schedule is read
+        in the same SIIAU session (before its logout), rendered, and stored with its PDF, so the
+        first /horario needs no second login. SIIAU is logged out of either way; a cancelled
+        registration raises `RegistrationCancelled`.
         """
         assert dialog.code is not None
         user_id = dialog.user_id
         _private(user_id, chat_id)
         credentials = Credentials(dialog.code, nip)
-        owner = await self._store.holds_code(user_id, credentials.code)  # for the login guard
+        saved: list[bool] = []
+
+        async def careers_known(careers: list[Career]) -> Career | None:
+            moved = await self.move_dialog(Dialog(user_id, "saving", rejections=dialog.rejections), "verifying")
+            if not moved:
+                return None  # cancelled while SIIAU verified: nothing is saved, nothing more read
+            await self._store.save_credentials(user_id, chat_id, credentials, careers[0].code, careers[0].name)
+            saved.append(True)
+            if on_careers is not None:
+                await on_careers(careers)
+            return careers[0] if read_schedule and len(careers) == 1 else None
+
         with logcontext.bound(user_id=user_id):
-            result = await run_recorded(
-                self._store, user_id, self._workflow.verify(credentials, Requester(user_id, owner=owner)),
-                record_success=False, anonymous_if_new=True,
-            )
-            if not await self.move_dialog(Dialog(user_id, "saving", rejections=dialog.rejections), "verifying"):
+            result = await self._verify(user_id, credentials, on_accepted, careers_known)
+            if not saved:
                 log.info("registration cancelled during verification; nothing saved")
                 await self.end_dialog_at(user_id, "cancelled")
                 raise RegistrationCancelled()
-        await self._save(user_id, chat_id, credentials, result.careers, result.run)
-        return result.careers
+            return await self._keep(user_id, result)
 
     async def register(self, user_id: int, chat_id: int, credentials: Credentials) -> list[Career]:
         """Verify the pair with a real SIIAU login, then store it encrypted."""
         _private(user_id, chat_id)
-        owner = await self._store.holds_code(user_id, credentials.code)  # for the login guard
         with logcontext.bound(user_id=user_id):
-            result = await run_recorded(
-                self._store, user_id, self._workflow.verify(credentials, Requester(user_id, owner=owner)),
-                record_success=False, anonymous_if_new=True,
-            )
-        await self._save(user_id, chat_id, credentials, result.careers, result.run)
+            result = await self._verify(user_id, credentials, None, None)
+            first = result.careers[0]
+            await self._store.save_credentials(user_id, chat_id, credentials, first.code, first.name)
+            await self._keep(user_id, result)
         return result.careers
 
-    async def _save(
-        self, user_id: int, chat_id: int, credentials: Credentials, careers: list[Career], run: FlowRun
-    ) -> None:
-        first = careers[0]
-        await self._store.save_credentials(user_id, chat_id, credentials, first.code, first.name)
-        await self._store.record_run(user_id, run)  # the user exists from here on
+    async def _verify(
+        self,
+        user_id: int,
+        credentials: Credentials,
+        on_accepted: Accepted | None,
+        on_careers: Callable[[list[Career]], Awaitable[Career | None]] | None,
+    ) -> FlowResult:
+        owner = await self._store.holds_code(user_id, credentials.code)  # for the login guard
+        told: list[bool] = []
+
+        async def accepted() -> None:
+            if on_accepted is not None and not told:  # once, even if the login is tried again
+                told.append(True)
+                await on_accepted()
+
+        session = self._sessions[user_id] = asyncio.Event()
+        try:
+            return await run_recorded(
+                self._store, user_id,
+                self._workflow.verify(
+                    credentials, Requester(user_id, owner=owner), on_accepted=accepted, on_careers=on_careers
+                ),
+                record_success=False, anonymous_if_new=True,
+            )  # fmt: skip
+        finally:
+            session.set()
+            if self._sessions.get(user_id) is session:
+                del self._sessions[user_id]
+
+    async def _keep(self, user_id: int, result: FlowResult) -> Registered:
+        """Record the run; store the schedule read in the registration's session, and its PDF.
+        The career's name comes from the schedule page's student block when the menu gave none."""
+        career = result.careers[0]
+        schedule = result.schedule
+        stored = False
+        if schedule is not None and schedule.courses and schedule.career == career.code:
+            if career.name == career.code and schedule.career_name:
+                career = Career(career.code, schedule.career_name)
+                await self._store.set_career(user_id, career.code, career.name)
+            stored = await self._store_first_copy(user_id, result)
+        await self._store.record_run(user_id, result.run)  # the user exists from here on
+        return Registered(result.careers, career, stored)
+
+    async def _store_first_copy(self, user_id: int, result: FlowResult) -> bool:
+        """The schedule for everyday answers, and the PDF the first /horario uploads at once.
+        Failing to keep them costs only that first answer's speed."""
+        schedule, pdf = result.schedule, result.pdf
+        assert schedule is not None
+        try:
+            kept = await self._store.schedules.save(
+                user_id, codec.dumps(schedule), schedule.content_hash, int(utcnow().timestamp())
+            )
+            if kept and pdf is not None:
+                kept = await self._store.first_copies.save(user_id, schedule.content_hash, pdf)
+            return kept and pdf is not None
+        except Exception as error:  # noqa: BLE001 - the registration stands without it
+            log.error("could not store the first schedule user=%s error=%s", user_id, type(error).__name__)
+            return False
 
     async def choose_career(self, user_id: int, career: Career) -> None:
+        """Store the student's choice, once the registration's SIIAU session is over (a read of
+        the chosen career would otherwise log in beside it, and SIIAU allows one session)."""
+        session = self._sessions.get(user_id)
+        if session is not None:
+            await session.wait()
         await self._store.set_career(user_id, career.code, career.name)
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -101,6 +102,21 @@ class ScheduleBook:
         running = self._refreshing.get(user_id)
         if running is not None:
             await running.wait()
+
+    @asynccontextmanager
+    async def reading(self, user_id: int) -> AsyncIterator[None]:
+        """A read of the user's schedule under way elsewhere (registration's own SIIAU session):
+        /horario and /hoy wait for it, as for a refresh, instead of logging in beside it."""
+        if user_id in self._refreshing:
+            yield
+            return
+        done = self._refreshing[user_id] = asyncio.Event()
+        try:
+            yield
+        finally:
+            if self._refreshing.get(user_id) is done:
+                del self._refreshing[user_id]
+            done.set()
 
     def refresh_soon(self, user_id: int) -> None:
         """One refresh per user at a time, in the background; its failure only costs freshness."""

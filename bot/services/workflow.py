@@ -47,6 +47,10 @@ CacheLookup = Callable[[str], Awaitable[str | None]]
 ReadyCallback = Callable[["FlowResult"], Awaitable[None]]
 # Reads more in a schedule run's session (its student, the logged-in portal): see `add_rider`.
 SessionRider = Callable[[Requester, Portal], Awaitable[None]]
+# Registration: SIIAU accepted the NIP (the login goes on).
+AcceptedCallback = Callable[[], Awaitable[None]]
+# Registration: the careers are known; the career whose schedule to read in this session, or None.
+CareersCallback = Callable[[list[Career]], Awaitable[Career | None]]
 
 
 async def no_stage(_: Stage) -> None:
@@ -109,26 +113,60 @@ class ScheduleWorkflow:
         await self._orphans.aclose()
         await self._renderer.aclose()
 
-    async def verify(self, credentials: Credentials, requester: Requester | None = None) -> FlowResult:
+    async def verify(
+        self,
+        credentials: Credentials,
+        requester: Requester | None = None,
+        *,
+        on_accepted: AcceptedCallback | None = None,
+        on_careers: CareersCallback | None = None,
+    ) -> FlowResult:
         """Log in, list the careers and log out: proof that the pair works.
 
         `requester`: who typed the pair; unknown counts as not the code's owner.
+        `on_accepted` hears SIIAU's verdict the moment it comes, before the careers.
+        `on_careers` gets the careers as soon as they are known, and may name one whose
+        schedule is then read in this same session, before its logout (one more request,
+        never a second login), and rendered after it: `result.schedule` and `result.pdf`.
+        That first read is a bonus: its failure is logged and never fails the verification.
         """
         asker = requester if requester is not None else Requester()
         result = FlowResult(run=FlowRun(name="verificar", kind="register"))
 
         async def body() -> str:
+            page: SchedulePage | None = None
             async with self._slots.hold():
                 portal = self._portal_factory()
                 try:
-                    await self._login(result.run, portal, credentials, asker)
+                    await self._login(result.run, portal, credentials, asker, on_accepted=on_accepted)
                     result.careers = await self._siiau_task(result.run, "careers", portal.careers)
+                    chosen = await on_careers(result.careers) if on_careers is not None else None
+                    if chosen is not None:
+                        page = await self._first_page(result.run, portal, chosen.code)
                 finally:
                     await self._close(result.run, portal, credentials)
+            if page is not None:
+                await self._first_read(result, page)
             return "verified"
 
         await self._recorded(result.run, body)
         return result
+
+    async def _first_page(self, run: FlowRun, portal: Portal, career: str) -> SchedulePage | None:
+        try:
+            return await self._siiau_task(run, "fetch", lambda: portal.schedule_page(career))
+        except SiiauError as error:
+            log.info("first schedule read failed run=%s error=%s", run.id, type(error).__name__)
+            return None
+
+    async def _first_read(self, result: FlowResult, page: SchedulePage) -> None:
+        """Read and render registration's page; a failure only costs the instant first /horario."""
+        try:
+            await self._read_and_render(result.run, result, page, None, no_stage, render=True)
+        except Exception as error:  # noqa: BLE001 - the verification stands on its own
+            log.info("first schedule render failed run=%s error=%s", result.run.id, type(error).__name__)
+            result.schedule = result.schedule if result.schedule and result.schedule.courses else None
+            result.pdf = None
 
     async def run(
         self,
@@ -357,23 +395,40 @@ class ScheduleWorkflow:
         self._pdf_cache.put(content_hash, pdf)
         return pdf
 
-    async def _login(self, run: FlowRun, portal: Portal, credentials: Credentials, requester: Requester) -> None:
+    async def _login(
+        self,
+        run: FlowRun,
+        portal: Portal,
+        credentials: Credentials,
+        requester: Requester,
+        *,
+        on_accepted: AcceptedCallback | None = None,
+    ) -> None:
         async def end_partial_session() -> None:
             with contextlib.suppress(SiiauError):
                 await portal.logout()
 
         await self._siiau_task(
-            run, "login", lambda: self._login_once(portal, credentials, requester),
+            run, "login", lambda: self._login_once(portal, credentials, requester, on_accepted),
             before_retry=end_partial_session,
         )
 
-    async def _login_once(self, portal: Portal, credentials: Credentials, requester: Requester) -> None:
+    async def _login_once(
+        self,
+        portal: Portal,
+        credentials: Credentials,
+        requester: Requester,
+        on_accepted: AcceptedCallback | None = None,
+    ) -> None:
         """One login through the guard. A login left unsettled (cancelled mid-request) stays
         counted as a possible rejection, which is what it may have been."""
         ticket = await self._guard.admit(credentials, requester)
         unanswered_before = portal.unanswered_logins
         try:
-            await portal.login(credentials)
+            if on_accepted is None:
+                await portal.login(credentials)
+            else:
+                await portal.login(credentials, on_accepted)
         except InvalidCredentials:
             await self._guard.settle(ticket, LoginOutcome.REJECTED)
             raise

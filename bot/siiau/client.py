@@ -6,7 +6,7 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
@@ -25,6 +25,7 @@ from bot.siiau.errors import (
     LoginUnconfirmed,
     PageNotFound,
     SessionAlreadyOpen,
+    SessionExpired,
     SiiauError,
     SiiauErrorPage,
     SiiauPage,
@@ -63,6 +64,7 @@ class Exchange:
 
 
 Observer = Callable[[Exchange], None]
+Accepted = Callable[[], Awaitable[None]]
 
 
 LOGIN_PATHS = ("portal", "direct")
@@ -141,6 +143,60 @@ class LoginPathMemory:
             log.warning("login path memory not written (%s)", type(error).__name__)
 
 
+class ShortcutStore(Protocol):
+    """Where each login path's finding about the schedule shortcut is kept: in the database
+    (`bot.store.login_path.DatabaseShortcuts`), so replicas share it; `InProcessShortcuts` otherwise."""
+
+    async def load(self, path: str) -> tuple[bool, float] | None:
+        """Whether the schedule URL answered without the menu walk on `path`, and since when."""
+        ...
+
+    async def save(self, path: str, works: bool, since: float) -> None: ...
+
+
+class InProcessShortcuts:
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[bool, float]] = {}
+
+    async def load(self, path: str) -> tuple[bool, float] | None:
+        return self._entries.get(path)
+
+    async def save(self, path: str, works: bool, since: float) -> None:
+        self._entries[path] = (works, since)
+
+
+class ShortcutMemory:
+    """Whether SIIAU answers the schedule URL right after the login, without walking the
+    menu frames first (the schedule URL needs only the pidm and the career). Learned, never
+    assumed: a finding is believed for a day from when it was made, then tried again. A
+    store that fails costs only the shortcut, never the schedule."""
+
+    def __init__(
+        self, store: ShortcutStore | None = None, ttl: float = 24 * 3600, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._store = store if store is not None else InProcessShortcuts()
+        self._ttl, self._clock = ttl, clock
+
+    async def believed(self, path: str) -> bool | None:
+        """True: go straight to the schedule; False: walk the menu; None: try it and learn."""
+        try:
+            entry = await self._store.load(path)
+        except Exception as error:  # noqa: BLE001 - an optimisation, never a failure
+            log.warning("shortcut memory unreadable (%s); walking the menu", type(error).__name__)
+            return False
+        if entry is None or not 0 <= self._clock() - entry[1] < self._ttl:
+            return None
+        return entry[0]
+
+    async def learned(self, path: str, works: bool, believed: bool | None) -> None:
+        if works == believed:
+            return  # still fresh: its day counts from when it was learned
+        try:
+            await self._store.save(path, works, self._clock())
+        except Exception as error:  # noqa: BLE001 - as in believed()
+            log.warning("shortcut memory not written (%s)", type(error).__name__)
+
+
 class _OtherPathMayWork(Exception):
     """This path failed where trying the other one cannot cost a wrong NIP: before the
     credentials went out, or after SIIAU accepted them."""
@@ -171,15 +227,19 @@ class SiiauClient:
         login: str = "direct",
         memory: LoginPathMemory | None = None,
         schedule_source: str = "auto",
+        shortcut: ShortcutMemory | None = None,
     ) -> None:
         self._http = http
+        self._shortcut = shortcut or ShortcutMemory()
         self._schedule_source = schedule_source
         self._observer = observer
         self._portal_url = portal_url.rstrip("/")
         self._login_mode = login
         self._memory = memory or LoginPathMemory()
         self._pidm: str | None = None
-        self._students_menu: str | None = None  # the ALUMNOS page the Portal path walked to
+        self._students_menu: str | None = None  # the ALUMNOS page, once read
+        self._main_page: tuple[str, str] | None = None  # the Portal's valida_inicio answer and its URL
+        self._accepted: Accepted | None = None
         self.login_path: str | None = None
         self.unanswered_logins = 0
 
@@ -188,8 +248,11 @@ class SiiauClient:
         """Values of the cookies SIIAU set in this run (so a capture can mask them)."""
         return [cookie.value for cookie in self._http.cookies.jar if cookie.value]
 
-    async def login(self, credentials: Credentials) -> None:
-        self._pidm, self._students_menu, self.login_path = None, None, None
+    async def login(self, credentials: Credentials, on_accepted: Accepted | None = None) -> None:
+        """Log in. `on_accepted` is awaited once, the moment SIIAU accepts the NIP (the Portal's
+        answer to the login POST, the direct path's to valida_inicio), while the login goes on."""
+        self._pidm, self._students_menu, self._main_page, self.login_path = None, None, None, None
+        self._accepted = on_accepted
         believed = await self._memory.preferred() if self._login_mode == "auto" else None
         paths = self._paths(believed)
         for path in paths:
@@ -235,12 +298,16 @@ class SiiauClient:
                 pages.raise_for_page(self._decode(answer))  # a known page first (locked, error page)
                 raise LoginUnconfirmed("the Portal's answer to the login is not one we know",
                                        pages.fragment(self._decode(answer)), marker="302 to the dashboard")  # fmt: skip
+        await self._tell_accepted()
         try:  # accepted: from here on, the direct path would be safe to try
             await self._portal_into_escolar(dashboard_url, secrets)
         except (LayoutChanged, SessionAlreadyOpen) as error:
             raise _OtherPathMayWork(error) from error
 
     async def _portal_into_escolar(self, dashboard_url: str, secrets: tuple[str, ...]) -> None:
+        """Dashboard → Escolar's frameset → fInicio → valida_inicio (the pidm). The frameset's
+        `topFrame` is never fetched: nothing the client reads is in it. The menu frames are
+        walked later, only when needed (`_alumnos_menu`)."""
         with located("portal 3/6", "/Portal/dashboard.xhtml", secrets):
             action, jump = portal_pages.escolar_jump(await self._request("GET", dashboard_url))
             jumped = await self._send("POST", urljoin(dashboard_url, action), data=jump, follow_redirects=False)
@@ -248,22 +315,43 @@ class SiiauClient:
             entry_url = urljoin(dashboard_url, location) if location else f"{self._base()}/wus/gupprincipal.emicore"
         with located("portal 4/6", "/wus/gupprincipal.emicore", secrets):
             entry = await self._request("GET", urljoin(self._base(), entry_url))
-            top, main = portal_pages.frames(entry).get("topFrame"), portal_pages.frame(entry, "mainFrame")
-            if top:
-                await self._request("GET", urljoin(entry_url, top))
-            main_url = urljoin(entry_url, main)
+            main_url = urljoin(entry_url, portal_pages.frame(entry, "mainFrame"))
             start = portal_pages.form_named(await self._request("GET", main_url), "fInicio")
         with located("portal 5/6", "/wus/gupprincipal.valida_inicio", secrets):
             validate_url = urljoin(main_url, start.action)
             main_page = await self._request("POST", validate_url, data=start.fields, opens_session=True)
             self._pidm = pages.pidm_from_main_page(main_page)
-        with located("portal 6/6", "/wal/gupmenug.menu_sistema", secrets):
+            portal_pages.form_named(main_page, "mainPage")  # the walk's next step is there
+        self._main_page = (main_page, validate_url)
+
+    async def _walk_portal_menu(self) -> str:
+        """mainPage → the systems frameset → its Menu frame → ALUMNOS."""
+        assert self._main_page is not None
+        main_page, validate_url = self._main_page
+        with located("portal 6/6", "/wal/gupmenug.menu_sistema"):
             systems = portal_pages.form_named(main_page, "mainPage")
             systems_url = urljoin(validate_url, systems.action)
             frameset = await self._request("POST", systems_url, data=systems.fields)
             menu_url = urljoin(systems_url, portal_pages.frame(frameset, "Menu", contains="menu_sistema"))
             students = portal_pages.students_link(await self._request("GET", menu_url))
-            self._students_menu = await self._request("GET", urljoin(menu_url, students))
+            return await self._request("GET", urljoin(menu_url, students))
+
+    async def _alumnos_menu(self) -> str:
+        """The ALUMNOS menu (careers, REGISTRO), read once per session: on the Portal path by
+        walking its frames, on the direct path by posting the menu form."""
+        if self._students_menu is None:
+            self._students_menu = await (self._walk_portal_menu() if self._main_page is not None else self._menu())
+        return self._students_menu
+
+    async def _tell_accepted(self) -> None:
+        """SIIAU accepted the NIP: say so once, at once. What the listener does is not the login's."""
+        listener, self._accepted = self._accepted, None
+        if listener is None:
+            return
+        try:
+            await listener()
+        except Exception as error:  # noqa: BLE001 - a listener's failure must not cost the session
+            log.warning("login acceptance listener failed (%s)", type(error).__name__)
 
     async def _login_direct(self, credentials: Credentials, *, fallback_allowed: bool = False) -> None:
         secrets = (credentials.code, credentials.nip)
@@ -289,6 +377,7 @@ class SiiauClient:
             if cookie_pidm is not None and cookie_pidm != pidm:
                 raise LayoutChanged("session cookie does not match the main page", marker="cookie *SIIAUUDG = pidm")
         self._pidm = pidm
+        await self._tell_accepted()
 
     @contextmanager
     def _answer_to_credentials(self) -> Iterator[None]:
@@ -314,7 +403,7 @@ class SiiauClient:
 
     async def careers(self) -> list[Career]:
         with located("careers", MENU):
-            return pages.careers_from_menu(self._students_menu or await self._menu())
+            return pages.careers_from_menu(await self._alumnos_menu())
 
     async def _menu(self) -> str:
         return await self._request(
@@ -353,6 +442,26 @@ class SiiauClient:
                 raise error from fallback  # the page we got and could not read says more
 
     async def _horario_page(self, career: str, cycle: str | None) -> SiiauSchedulePage:
+        """Straight to the schedule URL when the menu walk is believed skippable (or not known
+        yet: then tried and learned); when SIIAU refuses it, the menu first, as a browser does."""
+        if self._students_menu is None and self.login_path is not None:
+            path = self.login_path
+            believed = await self._shortcut.believed(path)
+            if believed is not False:
+                try:
+                    page = await self._schedule_request(career, cycle)
+                except PageNotFound:
+                    raise  # no such page at all, walk or not: not the shortcut's to learn
+                except (LayoutChanged, SessionExpired) as refused:
+                    log.info("siiau schedule URL refused without the menu walk (%s); walking it", type(refused).__name__)
+                    await self._shortcut.learned(path, False, believed)
+                else:
+                    await self._shortcut.learned(path, True, believed)
+                    return page
+            await self._alumnos_menu()
+        return await self._schedule_request(career, cycle)
+
+    async def _schedule_request(self, career: str, cycle: str | None) -> SiiauSchedulePage:
         pidm = self._require_pidm()
         if cycle is None:
             with located("horario", SCHEDULE_CURRENT):
@@ -373,7 +482,7 @@ class SiiauClient:
         pidm = self._require_pidm()
         menu_url = f"{self._base()}{MENU}"
         with located("registro 1/4", MENU):
-            registro_url = urljoin(menu_url, registro.link(self._students_menu or await self._menu(), "REGISTRO"))
+            registro_url = urljoin(menu_url, registro.link(await self._alumnos_menu(), "REGISTRO"))
         with located("registro 2/4", urlsplit(registro_url).path):
             list_url = urljoin(registro_url, registro.link(await self._request("GET", registro_url), "Lista", career))
         with located("registro 3/4", urlsplit(list_url).path):
@@ -519,9 +628,12 @@ def located(step: str, path: str, secrets: tuple[str, ...] = ()) -> Iterator[Non
 class SiiauClientFactory:
     """Makes a fresh client per run; only the TLS context and the login-path memory are shared."""
 
-    def __init__(self, settings: SiiauSettings, memory: LoginPathMemory | None = None) -> None:
+    def __init__(
+        self, settings: SiiauSettings, memory: LoginPathMemory | None = None, shortcut: ShortcutMemory | None = None
+    ) -> None:
         self._settings = settings
         self._memory = memory or LoginPathMemory()
+        self._shortcut = shortcut or ShortcutMemory()
         verify = settings.tls_verify
         if verify is False:
             self._verify: ssl.SSLContext | bool = False
@@ -541,4 +653,4 @@ class SiiauClientFactory:
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
         )
         return SiiauClient(http, observer, portal_url=s.portal_url, login=s.login, memory=self._memory,
-                           schedule_source=s.schedule_source)  # fmt: skip
+                           schedule_source=s.schedule_source, shortcut=self._shortcut)  # fmt: skip

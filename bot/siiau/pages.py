@@ -158,11 +158,13 @@ def careers_from_menu(html: str) -> list[Career]:
                 name = " ".join(option.get_text(" ").split())
                 careers[code] = Career(code=code, name=_career_name(name, code))
     else:
+        # One career: its code is in the links' `majrp=`; their text is what the link does
+        # ("Oferta", "Horario"), never the career's name. The name comes from the schedule
+        # page's student block (CARRERA) once read; until then, the code alone.
         for link in soup.find_all("a", href=True):
             match = _CAREER_LINK.search(str(link["href"]))
             if match and match.group(1) not in careers:
-                name = " ".join(link.get_text(" ").split())
-                careers[match.group(1)] = Career(match.group(1), _career_name(name, match.group(1)))
+                careers[match.group(1)] = Career(match.group(1), match.group(1))
     if not careers:
         raise LayoutChanged("no career found in the menu", fragment(html), marker="select[name=p_carrera] or a=majrp")
     return list(careers.values())

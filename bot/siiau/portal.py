@@ -6,6 +6,7 @@ added as a second adapter without touching the workflow.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,7 +34,12 @@ class Portal(Protocol):
     # wrong NIP we never heard about.
     unanswered_logins: int
 
-    async def login(self, credentials: Credentials) -> None: ...
+    async def login(
+        self, credentials: Credentials, on_accepted: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """`on_accepted` is awaited once, the moment the portal accepts the credentials,
+        while the login goes on (the student hears the verdict without waiting for the rest)."""
+        ...
 
     async def careers(self) -> list[Career]: ...
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.db import dialect_insert, session_factory
-from bot.store.models import LoginPathRow
+from bot.store.models import LoginPathRow, PortalShortcutRow
 
 DEFAULT_KEY = "siiau"
 
@@ -35,4 +35,29 @@ class DatabaseLoginPaths:
         async with self._sessions.begin() as session:
             await session.execute(
                 insert.on_conflict_do_update(index_elements=["key"], set_={"path": path, "since_ts": since})
+            )
+
+
+class DatabaseShortcuts:
+    """Per login path, whether the schedule URL answered without the menu walk, and since
+    when. It implements `bot.siiau.client.ShortcutStore`; `ShortcutMemory` decides what to believe."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sessions = session_factory(engine)
+
+    async def load(self, path: str) -> tuple[bool, float] | None:
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    select(PortalShortcutRow.works, PortalShortcutRow.since_ts).where(PortalShortcutRow.path == path)
+                )
+            ).first()
+        return (bool(row.works), float(row.since_ts)) if row is not None else None
+
+    async def save(self, path: str, works: bool, since: float) -> None:
+        insert = dialect_insert(self._engine)(PortalShortcutRow).values(path=path, works=works, since_ts=since)
+        async with self._sessions.begin() as session:
+            await session.execute(
+                insert.on_conflict_do_update(index_elements=["path"], set_={"works": works, "since_ts": since})
             )

@@ -440,3 +440,85 @@ class RefreshBudgetRow(Base):
     user_id: Mapped[int] = _owned_by_user(primary_key=True)
     tried_ts: Mapped[int] = mapped_column(BigInteger)
     failed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class FriendInviteRow(Base):
+    """A student's friend invite link: only the SHA-256 of its token, never the token."""
+
+    __tablename__ = "friend_invites"
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_friend_invites_token_hash"),)
+
+    user_id: Mapped[int] = _owned_by_user(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class FriendNameRow(Base):
+    """The first name a student's friends and groups see, sealed like the rest of their data."""
+
+    __tablename__ = "friend_names"
+
+    user_id: Mapped[int] = _owned_by_user(primary_key=True)
+    name_token: Mapped[str] = mapped_column(Text)
+    updated_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class FriendshipRow(Base):
+    """One direction of a mutual friendship; both rows exist or neither (written together)."""
+
+    __tablename__ = "friendships"
+
+    user_id: Mapped[int] = _owned_by_user(primary_key=True)
+    friend_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class FriendPendingRow(Base):
+    """An invitation opened and not yet answered. The invitee may not be registered yet, so
+    `invitee_id` (a Telegram user id) has no foreign key; the inviter's row owns it."""
+
+    __tablename__ = "friend_pending"
+
+    invitee_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    inviter_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class GroupShareRow(Base):
+    """A student's free time shared with a group chat: asked (`consented` false) or agreed."""
+
+    __tablename__ = "group_shares"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = _owned_by_user(primary_key=True, index=True)
+    consented: Mapped[bool] = mapped_column(Boolean)
+    created_ts: Mapped[int] = mapped_column(BigInteger)
+    checked_ts: Mapped[int] = mapped_column(BigInteger)  # membership last confirmed
+
+
+class PortalShortcutRow(Base):
+    """Whether SIIAU answers the schedule URL without the menu walk, per login path, and since
+    when (epoch seconds): replicas share the finding, rechecked daily (issue 19)."""
+
+    __tablename__ = "portal_shortcuts"
+
+    path: Mapped[str] = mapped_column(String(16), primary_key=True)  # "portal" or "direct"
+    works: Mapped[bool] = mapped_column(Boolean)
+    since_ts: Mapped[float] = mapped_column(Float)
+
+
+class FirstCopyRow(Base):
+    """The PDF registration rendered in its own SIIAU session, until Telegram holds it: the
+    first /horario uploads it at once (then it goes). A Fernet token: it shows the schedule."""
+
+    __tablename__ = "first_copies"
+
+    user_id: Mapped[int] = _owned_by_user(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    pdf_token: Mapped[str] = mapped_column(Text)
+    created_ts: Mapped[int] = mapped_column(BigInteger)

@@ -21,9 +21,11 @@ from bot.store.daily import DailyStore
 from bot.store.db import dialect_insert, session_factory
 from bot.store.dialogs import DialogStore
 from bot.store.documents import DeliveredDocument, open_snapshot, record_delivered
+from bot.store.first_copies import FirstCopyStore
+from bot.store.friends import forget_friends
 from bot.store.grades import GradesStore
 from bot.store.login_guard import LoginGuardStore
-from bot.store.login_path import DatabaseLoginPaths
+from bot.store.login_path import DatabaseLoginPaths, DatabaseShortcuts
 from bot.store.models import (
     CalendarLinkRow,
     CredentialRow,
@@ -33,7 +35,9 @@ from bot.store.models import (
     DailySettingRow,
     DialogRow,
     DocumentRow,
+    FirstCopyRow,
     FlowRunRow,
+    FriendNameRow,
     GradeAlertRow,
     GradeWatchRow,
     PlannerPlanRow,
@@ -81,6 +85,8 @@ class Store:
         self.daily = DailyStore(engine)
         self.grades = GradesStore(engine, cipher, cipher.derive_key("horario-bot grade alerts"))
         self.login_paths = DatabaseLoginPaths(engine)
+        self.shortcuts = DatabaseShortcuts(engine)
+        self.first_copies = FirstCopyStore(engine, cipher)
 
     async def save_credentials(
         self, user_id: int, chat_id: int, credentials: Credentials, career: str, career_name: str
@@ -258,8 +264,9 @@ class Store:
             for table in (FlowRunRow, DocumentRow, CredentialRow, SubscriptionRow, WeeklyDeliveryRow, SnapshotRow,
                           CupoWatchRow, CupoPrefRow, StoredScheduleRow, CalendarLinkRow, DailySettingRow,
                           DailySentRow, StoredGradesRow, GradeWatchRow, GradeAlertRow, PlannerPrefRow,
-                          PlannerPlanRow):  # fmt: skip
+                          PlannerPlanRow, FirstCopyRow):  # fmt: skip
                 await session.execute(delete(table).where(table.user_id == user_id))
+            await forget_friends(session, user_id)
             await session.execute(delete(UserRow).where(UserRow.id == user_id))
 
     async def rotate_keys(self) -> int:
@@ -278,7 +285,8 @@ class Store:
         keys are wrong, and rotating the rest would be rotating nothing.
         """
         counts: dict[str, list[int]] = {
-            name: [0, 0] for name in ("credentials", "dialogs", "schedules", "snapshots", "grades", "grade_alerts")
+            name: [0, 0]
+            for name in ("credentials", "dialogs", "schedules", "snapshots", "names", "grades", "grade_alerts")
         }
         first_unreadable: int | None = None
 
@@ -317,6 +325,11 @@ class Store:
                     row.schedule_json = cipher.encrypt(plain)
 
                 rotate("snapshots", snap.user_id, snapshot)
+            for named in (await session.scalars(select(FriendNameRow))).all():
+                def first_name(row: FriendNameRow = named) -> None:
+                    row.name_token = cipher.rotate(row.name_token, user_id=row.user_id)
+
+                rotate("names", named.user_id, first_name)
             for grades in (await session.scalars(select(StoredGradesRow))).all():
                 def stored_grades(row: StoredGradesRow = grades) -> None:
                     row.grades_token = cipher.rotate(row.grades_token, user_id=row.user_id)

@@ -15,6 +15,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -40,6 +41,7 @@ from bot.telegram.handlers import (
     errors,
     everyday,
     forget,
+    friends,
     grades,
     register,
     schedule,
@@ -51,6 +53,7 @@ from bot.telegram.handlers import (
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.runtime import Runtime, runtime
 from bot.telegram.send_gate import SendGate
+from bot.telegram.texts import friends as friends_texts
 from bot.telegram.texts import grades as grades_words
 from bot.telegram.texts import planner as planner_words
 from bot.telegram.updates import PerUserUpdateProcessor
@@ -102,7 +105,7 @@ def build_application(settings: Settings) -> BotApplication:
             _grades_tick, interval=settings.grades.tick_seconds, first=1.0, name="grades-tick"
         )
         await application.bot.set_my_commands(
-            [BotCommand(c, d) for c, d in (*texts.COMMANDS, planner_words.COMMAND, grades_words.COMMAND)]
+            [BotCommand(c, d) for c, d in (*texts.COMMANDS, planner_words.COMMAND, *friends_texts.COMMANDS, grades_words.COMMAND)]
         )
         log.info("bot ready as @%s", application.bot.username)
 
@@ -151,6 +154,17 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("siguiente", everyday.siguiente, block=False))
     application.add_handler(CommandHandler("calificaciones", grades.calificaciones, block=False))
     application.add_handler(CallbackQueryHandler(grades.on_button, pattern=f"^{grades.PREFIX}", block=False))
+    application.add_handler(CommandHandler("amigos", friends.amigos))
+    application.add_handler(CommandHandler("libres", friends.libres))
+    application.add_handler(CommandHandler("compartir", friends.compartir))
+    application.add_handler(CommandHandler("nocompartir", friends.nocompartir))
+    application.add_handler(CallbackQueryHandler(friends.on_picture, pattern=friends.PICTURE_PATTERN, block=False))
+    application.add_handler(CallbackQueryHandler(friends.on_button, pattern=f"^{friends.PREFIX}"))
+    application.add_handler(ChatMemberHandler(friends.member_changed, ChatMemberHandler.CHAT_MEMBER))
+    application.add_handler(ChatMemberHandler(friends.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(
+        MessageHandler(filters.StatusUpdate.LEFT_CHAT_MEMBER | filters.StatusUpdate.MIGRATE, friends.left_or_migrated)
+    )
     application.add_handler(CommandHandler("olvidar", forget.ask))
     application.add_handler(CallbackQueryHandler(forget.answer, pattern="^forget:"))
     application.add_handler(CallbackQueryHandler(buttons.refuse_unknown))  # after every keyboard's own
@@ -188,7 +202,8 @@ def run() -> int:
         print(f"horario-bot: {error}", file=sys.stderr)
         return 2
     tg = settings.telegram
-    allowed = [Update.MESSAGE, Update.CALLBACK_QUERY]
+    # chat_member: a member left a group (friends' group shares); my_chat_member: the bot did.
+    allowed = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.CHAT_MEMBER, Update.MY_CHAT_MEMBER]
     if tg.webhook_url:
         asyncio.run(_serve_webhook(application, settings, allowed))
     else:

@@ -24,7 +24,7 @@ from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import SimCareer, SimCourse, SimSession, SimStudent
 from bot.telegram import texts
-from tests.e2e.test_registration import register
+from tests.e2e.test_registration import at_nip_step, register
 from tests.helpers import BotProcess, wait_until
 
 GDL = zone("America/Mexico_City")
@@ -110,15 +110,15 @@ def test_hoy_manana_siguiente_after_registration(bot: BotProcess, botapi: BotApi
     asked = botapi.user_says(STUDENT, "/hoy")
     assert botapi.wait_for_text(STUDENT, "/registrar", after=asked).text == texts.NOT_REGISTERED
 
-    # Registration reads the schedule behind the scenes (a second login): /hoy then needs none.
+    # Registration reads the schedule in its own SIIAU session (no second login): /hoy then needs none.
     register(botapi, STUDENT, every_day.code, every_day.nip)
-    wait_until(lambda: siiau.logins[every_day.code] == 2, "registration's first schedule read")
+    assert siiau.logins[every_day.code] == 1, "registration's first schedule read is in its own session"
     wait_until(lambda: bot.sessions_left_open(siiau) == {}, "the read logged out")
     mine = known(as_schedule(EVERY_DAY))
     hoy = ask(botapi, STUDENT, "/hoy", lambda now: texts.everyday_day(day_answer(mine, now, TODAY)))
     manana = ask(botapi, STUDENT, "/manana", lambda now: texts.everyday_day(day_answer(mine, now, TOMORROW)))
     siguiente = ask(botapi, STUDENT, "/siguiente", lambda now: texts.everyday_next(next_answer(mine, now)))
-    assert siiau.logins[every_day.code] == 2, "everyday answers never log in to SIIAU"
+    assert siiau.logins[every_day.code] == 1, "everyday answers never log in to SIIAU"
     assert hoy.startswith("📅 Hoy, ") and manana.startswith("📅 Mañana, ")
     for text in (hoy, manana, siguiente):
         assert text.count("Sin horario fijo: PRACTICAS EN LINEA") == 1
@@ -136,7 +136,9 @@ def test_hoy_manana_siguiente_after_registration(bot: BotProcess, botapi: BotApi
     # The demo student's cycle (2025-B) is over on any day this runs. /horario and /hoy sent
     # while registration's read runs wait for it (no "ya estoy sacando tu horario").
     siiau.hold("sgpregi.horario")  # the schedule page: the read waits there, the verification does not
-    register(botapi, ENDED, DEMO_CODE, DEMO_NIP)
+    at_nip_step(botapi, ENDED, DEMO_CODE)
+    nip = botapi.user_says(ENDED, DEMO_NIP)
+    botapi.wait_for_text(ENDED, texts.VERIFIED_READING, after=nip)  # the pair is saved; the read goes on
     wait_until(lambda: siiau.held() >= 1, "registration's read reaches SIIAU")
     asked = botapi.user_says(ENDED, "/horario")
     botapi.wait_for_text(ENDED, texts.STAGES["login"], after=asked)

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import pytest
+
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.telegram import texts
 from tests.helpers import BotProcess, ask_schedule, pdf_text
 
 USER = 5001
+# Registration as shipped: it reads the first schedule in its own SIIAU session, which is also
+# where a career named only by its code in the menu gets its name (CARRERA).
+pytestmark = pytest.mark.bot_env(SCHEDULE_READ_AT_REGISTRATION="true")
 
 
 def at_nip_step(botapi: BotApiStandIn, user: int, code: str = DEMO_CODE) -> None:

@@ -143,15 +143,23 @@ def logged_out() -> str:
     )
 
 
-def menu(student: SimStudent, options: str = "code", *, registro: bool = False) -> str:
+def menu(student: SimStudent, options: str = "code", *, registro: bool = False, links: str = "name") -> str:
     """Several careers are a select; `options` picks the shape of its values. With
-    `registro`, the menu also links REGISTRO (the way to the registration list)."""
+    `registro`, the menu also links REGISTRO (the way to the registration list). One career
+    is a link carrying `majrp=`; with `links="actions"`, two links that read "Oferta" and
+    "Horario" (the name of the career nowhere on the page)."""
     if len(student.careers) > 1:
         choices = "\n".join(
             f"<OPTION VALUE=\"{escape(_career_value(c, options))}\">{c.code} - {escape(c.name, quote=False)}</OPTION>"
             for c in student.careers
         )
         careers = f"<SELECT NAME=\"p_carrera\">\n<OPTION VALUE=\"\">Selecciona</OPTION>\n{choices}\n</SELECT>\n"
+    elif links == "actions":
+        c = student.careers[0]
+        careers = (
+            f"<A HREF=\"sgpofer.secciones?pidmp={student.pidm}&majrp={c.code}\" TARGET=\"Contenido\">Oferta</A>\n"
+            f"<A HREF=\"sgpregi.horario?pidmp={student.pidm}&majrp={c.code}\" TARGET=\"Contenido\">Horario</A>\n"
+        )
     else:
         c = student.careers[0]
         careers = (

@@ -74,6 +74,12 @@ class Faults:
     # "raw" (NUÑEZ as bytes), "named" (NU&Ntilde;EZ) or "numeric" (NU&#209;EZ).
     portal_charset: str = "utf-8"
     names_as: str = "raw"
+    # Issue 19: the schedule URL answers only once the session has read the ALUMNOS menu (a
+    # browser walks it first); before that it answers "INGRESO NO VALIDO", on either path.
+    menu_walk_required: bool = False
+    # "actions": a one-career menu whose links read "Oferta" and "Horario", the career's code
+    # only in their `majrp=` (its name nowhere but the schedule page's student block).
+    career_links: str = "name"
     hang_seconds: float = 30.0
     # A "slow" request is served `slow_seconds` after the client stopped waiting and hung up:
     # SIIAU acting on a request whose answer nobody reads, whatever the client's timeout.
@@ -86,6 +92,7 @@ class _Session:
     student: SimStudent
     client_port: int  # of the connection that logged in, so a test can tell whose session it is
     requests: int = 0
+    walked: bool = False  # read the ALUMNOS menu
 
 
 @dataclass
@@ -191,6 +198,7 @@ class SiiauSimulator:
             self.wrong_nips: Counter[str] = Counter()
             self.logouts = 0
             self.requests = 0
+            self.requests_by_path: Counter[str] = Counter()
             self.in_flight = 0
             self.peak_in_flight = 0
             self.peak_sessions = 0
@@ -226,6 +234,8 @@ class SiiauSimulator:
         url = urlsplit(request.path)
         if not url.path.startswith("/Portal/"):  # SIIAU's PL/SQL gateway ignores the case of its paths
             url = url._replace(path=url.path.lower())
+        with self._lock:
+            self.requests_by_path[url.path] += 1
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length).decode("latin-1") if length else ""
         form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
@@ -467,16 +477,16 @@ class SiiauSimulator:
             self._send(request, pages.survey())
             return
         if (method, path) == ("POST", "/wal/gupmenug.menu") and form.get("p_pidm_n") == student.pidm:
-            page = pages.menu(student, options=self.faults.career_options, registro=self.faults.no_schedule_page)
-            self._send(request, self._with_grade_links(page, student))
+            session.walked = True
+            self._send(request, self._with_grade_links(self._menu(student), student))
             return
         if (method, path) == ("GET", "/wal/gupmenug.menu_sistema") and query.get("p_pidm_n") == student.pidm:
             self._send(request, portal_pages.menu_systems(student.pidm))
             return
         if (method, path) == ("GET", "/wal/gupmenug.menu") and query.get("p_pidm_n") == student.pidm:
-            page = pages.menu(student, options=self.faults.career_options, registro=self.faults.no_schedule_page)
-            page = self._with_grade_links(page, student)
-            self._send(request, page if query.get("p_sistema_c") == "ALUMNOS" else "<HTML><BODY>SEMS</BODY></HTML>")
+            alumnos = query.get("p_sistema_c") == "ALUMNOS"
+            session.walked = session.walked or alumnos
+            self._send(request, self._with_grade_links(self._menu(student), student) if alumnos else "<HTML><BODY>SEMS</BODY></HTML>")
             return
         if method == "GET" and path in grades_pages.PATHS:
             only = student.careers[0] if len(student.careers) == 1 else None
@@ -492,6 +502,11 @@ class SiiauSimulator:
             return
         if self.faults.no_schedule_page and path in ("/wal/sgpregi.horario", "/wal/sfpcoal.horario"):
             self._send(request, "<HTML><BODY>Not Found</BODY></HTML>", status=404)
+            return
+        if self.faults.menu_walk_required and not session.walked and path in ("/wal/sgpregi.horario", "/wal/sfpcoal.horario"):
+            with self._lock:
+                self.faults_served["menu_walk_required"] += 1
+            self._send(request, pages.skipped_step())
             return
         if (method, path) == ("GET", "/wal/sgpregi.horario"):
             pidm, career_code, cycle = query.get("pidmp"), query.get("majrp", ""), pages.CURRENT_CYCLE
@@ -511,6 +526,12 @@ class SiiauSimulator:
             changed_layout=self.faults.layout_changed, student_block=self.faults.student_block,
         )  # fmt: skip
         self._send(request, html)
+
+    def _menu(self, student: SimStudent) -> str:
+        return pages.menu(
+            student, options=self.faults.career_options, registro=self.faults.no_schedule_page,
+            links=self.faults.career_links,
+        )  # fmt: skip
 
     def _registration(
         self,

@@ -11,6 +11,7 @@ writes across a restart, carries on where they were. The NIP is never part of it
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -27,7 +28,7 @@ from bot.services.registration import (
 )
 from bot.siiau.errors import InvalidCredentials, SiiauUnavailable
 from bot.telegram import progress, texts
-from bot.telegram.buttons import matching, pressed
+from bot.telegram.buttons import ButtonSigner, matching, pressed
 from bot.telegram.private import is_private, private_only, start_link
 from bot.telegram.runtime import report_to_operator, runtime
 from bot.telegram.texts import safety as words
@@ -137,18 +138,78 @@ async def _got_nip(update: Update, context: ContextTypes.DEFAULT_TYPE, message: 
     verifying = Dialog(dialog.user_id, "verifying", code=dialog.code, rejections=dialog.rejections)
     if not await registration.move_dialog(verifying, "nip"):
         return  # cancelled or started over in between: this NIP belongs to no dialog
-    shown = await progress.open_message(context, message.chat.id, dialog.user_id, "verify", texts.VERIFYING)
+    # The progress message is sent while the login starts, not before it: the verdict comes sooner.
+    shown = VerifyProgress(context, message.chat.id, dialog.user_id)
     # SIIAU's answer is awaited beside the student's next updates, so /cancelar reaches it.
     context.application.create_task(
         _verify(context, shown, verifying, nip), update=update, name=f"verify:{dialog.user_id}"
     )
 
 
-async def _verify(context: ContextTypes.DEFAULT_TYPE, shown: progress.Shown, dialog: Dialog, nip: str) -> None:
+class VerifyProgress:
+    """The verification's progress message («🔐 Verificando…»), opened beside SIIAU's login.
+    Should it fail to open, the later texts go out as messages of their own."""
+
+    def __init__(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> None:
+        self._context, self.chat_id = context, chat_id
+        self._opening = asyncio.ensure_future(progress.open_message(context, chat_id, user_id, "verify", texts.VERIFYING))
+
+    async def _shown(self) -> progress.Shown | None:
+        try:
+            return await self._opening
+        except TelegramError as error:
+            log.warning("progress message failed: %s", type(error).__name__)
+            return None
+
+    async def say(self, text: str) -> None:
+        """A step on the message, which stays open for its last text (`finish`)."""
+        shown = await self._shown()
+        if shown is None:
+            await self._send(text)
+            return
+        try:
+            await shown.bot.edit_message_text(text, shown.chat_id, shown.message_id)
+        except TelegramError as error:
+            log.warning("progress message failed: %s", type(error).__name__)
+
+    async def finish(self, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
+        shown = await self._shown()
+        if shown is None:
+            await self._send(text, reply_markup)
+        else:
+            await shown.finish(text, reply_markup=reply_markup)
+
+    async def _send(self, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
+        try:
+            await self._context.bot.send_message(self.chat_id, text, reply_markup=reply_markup)
+        except TelegramError as error:
+            log.warning("registration message failed: %s", type(error).__name__)
+
+
+async def _verify(context: ContextTypes.DEFAULT_TYPE, shown: VerifyProgress, dialog: Dialog, nip: str) -> None:
+    """The verdict as soon as SIIAU gives it; the career question as soon as the careers are
+    known; «¡Listo!» once the pair (and, with SCHEDULE_READ_AT_REGISTRATION, the first schedule
+    read in the same SIIAU session) is stored."""
     registration = _registration(context)
+    read = runtime(context).settings.schedule.read_at_registration
     user_id = dialog.user_id
+    asked: list[bool] = []
+
+    async def accepted() -> None:
+        await shown.say(texts.VERIFIED_READING if read else texts.VERIFIED_SAVING)
+
+    async def careers_known(careers: list[Career]) -> None:
+        if len(careers) < 2:
+            return
+        asked.append(True)
+        await registration.move_dialog(Dialog(user_id, "career", careers={c.code: c.name for c in careers}), "saving")
+        await shown.finish(texts.CHOOSE_CAREER, reply_markup=career_keyboard(runtime(context).buttons, shown.chat_id, careers))
+
     try:
-        careers = await registration.register_dialog(dialog, shown.chat_id, nip)
+        async with runtime(context).services.book.reading(user_id):  # /horario and /hoy wait for it
+            registered = await registration.register_dialog(
+                dialog, shown.chat_id, nip, on_accepted=accepted, on_careers=careers_known, read_schedule=read
+            )
     except RegistrationCancelled:
         await shown.finish(texts.VERIFY_CANCELLED)
         return
@@ -181,15 +242,16 @@ async def _verify(context: ContextTypes.DEFAULT_TYPE, shown: progress.Shown, dia
         return
     finally:
         del nip
-    if len(careers) == 1:
-        await registration.end_dialog_at(user_id, "saving")
-        _read_schedule_soon(context, user_id)
-        await shown.finish(texts.registered(careers[0].name))
-        return
-    await registration.move_dialog(Dialog(user_id, "career", careers={c.code: c.name for c in careers}), "saving")
-    signer = runtime(context).buttons
-    keyboard = [[signer.button(shown.chat_id, f"{c.name} ({c.code})", career_payload(c.code))] for c in careers]
-    await shown.finish(texts.CHOOSE_CAREER, reply_markup=InlineKeyboardMarkup(keyboard))
+    if asked:
+        return  # the career question is on screen; `chose_career` finishes the registration
+    await registration.end_dialog_at(user_id, "saving")
+    await shown.finish(texts.registered(registered.career.name))
+
+
+def career_keyboard(signer: ButtonSigner, chat_id: int, careers: list[Career]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[signer.button(chat_id, f"{c.name} ({c.code})", career_payload(c.code))] for c in careers]
+    )
 
 
 @private_only(REGISTER_PAYLOAD)
@@ -207,13 +269,15 @@ async def chose_career(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             await context.bot.send_message(query.message.chat.id, words.BUTTON_INVALID)
         return
     await registration.choose_career(user.id, Career(code, dialog.careers[code]))
-    _read_schedule_soon(context, user.id)
+    _read_schedule_soon(context, user.id)  # registration read no schedule: it did not know the career
     await registration.end_dialog_at(user.id, "career")
     await query.edit_message_text(texts.registered(dialog.careers[code]))
 
 
 def _read_schedule_soon(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
-    """A first read of the new student's schedule, behind the scenes, so /hoy answers at once.
+    """A first read of the schedule of the career a student of several careers chose, behind
+    the scenes, so /hoy answers at once (a student of one career had it read in the
+    registration's own SIIAU session).
 
     One more SIIAU login after the verification's: it runs through `DeliveryService` like
     /horario, so the per-user gate, the breaker and the login guard (hourly cap, holds) apply,

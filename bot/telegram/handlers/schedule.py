@@ -86,6 +86,8 @@ async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     rt = runtime(context)
     delivery_service = rt.services.delivery
+    if rt.services.book.is_refreshing(user.id) and await delivery_service.profile(user.id) is None:
+        await rt.services.book.refreshed(user.id)  # a registration heard its verdict and is saving
     if await delivery_service.profile(user.id) is None:
         await context.bot.send_message(chat.id, texts.NOT_REGISTERED)
         return
@@ -95,11 +97,13 @@ async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         saved_on = texts.short_date(copy.read_at.astimezone(rt.zone))
         caption = texts.SAVED_COPY_CAPTION.format(term=copy.schedule.term_label, date=saved_on)
         try:
-            await context.bot.send_document(chat.id, copy.document_ref, filename=copy.filename, caption=caption)
+            sent = await context.bot.send_document(chat.id, copy.document, filename=copy.filename, caption=caption)
         except TelegramError as error:  # a file id Telegram no longer takes: the run sends a PDF
             log.info("saved copy not shown user=%s error=%s", user.id, type(error).__name__)
             return False
         shown.append(copy)
+        if copy.pdf is not None and sent.document is not None:  # registration's PDF, uploaded just now
+            await delivery_service.remember_copy(user.id, copy, sent.document.file_id)
         return True
 
     async def hand_over(delivery: Delivery) -> None:

@@ -70,6 +70,9 @@ BAD_CODE = "Ese código no parece válido: son 5 dígitos, o 7 o más. Escríbel
 ASK_NIP = "Gracias. Ahora escribe tu NIP de SIIAU. Borraré tu mensaje en cuanto lo lea 🔒."
 BAD_NIP_FORMAT = "Un NIP tiene de 1 a 10 letras o números. Escríbelo de nuevo o usa /cancelar."
 VERIFYING = "🔐 Verificando tus datos con SIIAU…"
+# SIIAU's verdict, the moment it comes; the rest goes on behind it (no «Listo» yet).
+VERIFIED_READING = "✅ SIIAU aceptó tu NIP. Guardo tus datos y leo tu horario ⏳"
+VERIFIED_SAVING = "✅ SIIAU aceptó tu NIP. Guardo tus datos ⏳"
 NIP_REJECTED_RETRY = "SIIAU no aceptó ese NIP. Revísalo y escríbelo de nuevo, o usa /cancelar."
 NIP_REJECTED_STOP = (
     "SIIAU rechazó el NIP dos veces, así que paro aquí ✋. SIIAU bloquea la cuenta "
@@ -178,8 +181,8 @@ def error_text(error: BaseException) -> str:
 
 
 FORGET_CONFIRM = (
-    "¿Borro tu código, tu NIP, tu horario guardado, tu historial, tus PDFs, tus avisos y tu enlace de "
-    "calendario? No se puede deshacer."
+    "¿Borro tu código, tu NIP, tu horario guardado, tu historial, tus PDFs, tus avisos, tu enlace de "
+    "calendario, tus amistades y lo que compartes con grupos? No se puede deshacer."
 )
 FORGET_YES = "Sí, borrar todo"
 FORGET_NO = "No, conservar"

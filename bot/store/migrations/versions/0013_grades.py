@@ -1,14 +1,14 @@
 """Grades: the stored copy (sealed), the alert settings per student and the alerts' outbox.
 
 Revision ID: 0013_grades
-Revises: 0014_safety
+Revises: 0015_portal_shortcut
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_grades"
-down_revision = "0014_safety"  # re-chained onto main's head (0012_planner, 0014_safety) when main was merged in
+down_revision = "0015_portal_shortcut"  # re-chained onto main's head each time main was merged in
 branch_labels = None
 depends_on = None
 

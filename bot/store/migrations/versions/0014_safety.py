@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_safety"
-down_revision = "0012_planner"
+down_revision = "0011_friends"
 branch_labels = None
 depends_on = None
 
