@@ -50,3 +50,12 @@ def test_button_data_round_trips_and_fits_64_bytes() -> None:
 )  # fmt: skip
 def test_forged_data_is_refused(data: str | None) -> None:
     assert parse_data(data) is None
+
+
+def test_a_digit_centre_is_a_centre() -> None:
+    # The real offer form lists centres 3, 4, 5 and 6 (Tlajomulco, Guadalajara, Tlaquepaque,
+    # Chapala) beside the lettered ones: their students type and press them too.
+    parsed = r.parse_request(["I5886", "3", "desde", "9"])
+    assert parsed.centre == "3" and parsed.since == 9 and parsed.claves == ("I5886",)
+    press = Press("c", "0a1b2c3d", centre="3")
+    assert parse_data(button_data(press)) == press

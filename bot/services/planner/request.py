@@ -16,7 +16,9 @@ from bot.services.planner.search import Candidate, Meeting
 from bot.siiau.offer import OfferSection
 
 MAX_CLAVES = 10
-CENTRE = re.compile(r"^[A-Z]{1,2}$")
+# A centre's code: a letter ("D"), or a digit for the newer centres (3 Tlajomulco, 4
+# Guadalajara, 5 Tlaquepaque, 6 Chapala, in the real offer form); two letters allowed.
+CENTRE = re.compile(r"^(?:[A-Z0-9]|[A-Z]{2})$")
 HOUR = re.compile(r"^(\d{1,2})(?::00|H)?$")
 DAY_WORDS = {"LUNES": 0, "MARTES": 1, "MIERCOLES": 2, "JUEVES": 3, "VIERNES": 4, "SABADO": 5}
 DAY_LETTERS = {"L": 0, "M": 1, "I": 2, "J": 3, "V": 4, "S": 5}

@@ -21,7 +21,7 @@ from telegram.ext import ContextTypes
 
 from bot.pdf.renderer import RenderError
 from bot.services.cupos import CuposError
-from bot.services.planner.request import RequestError
+from bot.services.planner.request import CENTRE, RequestError
 from bot.services.planner.service import Plan, PlanCentreChoice, PlannerError
 from bot.siiau.errors import LayoutChanged
 from bot.telegram import texts
@@ -65,7 +65,7 @@ def parse_data(data: str | None) -> Press | None:
     if arg is None:
         return None
     if kind == "c":
-        return Press(kind, plan_id, centre=arg) if re.fullmatch(r"[A-Z]{1,2}", arg) else None
+        return Press(kind, plan_id, centre=arg) if CENTRE.fullmatch(arg) else None
     if kind == "l":
         return Press(kind, plan_id, cycle=arg) if re.fullmatch(r"\d{4}[0-9A-Z]{1,2}", arg) else None
     if not arg.isdigit() or len(arg) > 2 or int(arg) > MAX_INDEX:
@@ -126,7 +126,7 @@ async def _show_plan(
 ) -> None:
     if isinstance(found, PlanCentreChoice):
         rows = [[_button(f"{c.code} · {c.name}"[:60], Press("c", found.request_id, centre=c.code))]
-                for c in found.centres if re.fullmatch(r"[A-Z]{1,2}", c.code)]  # fmt: skip
+                for c in found.centres if CENTRE.fullmatch(c.code)]  # fmt: skip
         await context.bot.send_message(
             chat_id, words.PICK_CENTRE, reply_markup=InlineKeyboardMarkup(rows)
         )
