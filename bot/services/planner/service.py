@@ -19,7 +19,13 @@ from bot.pdf.renderer import WALLPAPER_SIZE, PdfRenderer
 from bot.pdf.view import PALETTE, GridItem, LegendLine, WeekPicture, week_grid
 from bot.schedule.ical import CalendarFile, CalendarWords, build_calendar
 from bot.schedule.model import Course, Day, Schedule
-from bot.services.cupos import CuposService, PollingPaused, WatchLimitReached, newest_regular
+from bot.services.cupos import (
+    CuposService,
+    PollingPaused,
+    WatchLimitReached,
+    newest_regular,
+    normalise,
+)
 from bot.services.offer_cache import CachedOffer, OfferCache, OfferUnavailable
 from bot.services.planner.request import (
     PlanRequest,
@@ -199,20 +205,19 @@ class PlannerService:
         chosen = self._cycle(form.cycles, cycle)
         await self.store.remember_centre(user_id, code)
         fetched = await self._fetch(chosen.code, code, request.claves)
-        missing = tuple(
-            k for k, got in zip(request.claves, fetched, strict=True) if not got.sections
-        )
+        # Only the asked clave's sections: an offer that answers a query with more (a prefix
+        # match, the centre's whole offer) must not make other subjects' sections this one's.
+        offered = [
+            tuple(s for s in got.sections if normalise(s.key) == k)
+            for k, got in zip(request.claves, fetched, strict=True)
+        ]
+        missing = tuple(k for k, got in zip(request.claves, offered, strict=True) if not got)
         if len(missing) == len(request.claves):
             raise NoneInOffer(missing, code, chosen)
         subjects = tuple(
-            Subject(
-                k,
-                got.sections[0].name,
-                got.sections,
-                tuple(s for s in got.sections if within(s, request)),
-            )
-            for k, got in zip(request.claves, fetched, strict=True)
-            if got.sections
+            Subject(k, got[0].name, got, tuple(s for s in got if within(s, request)))
+            for k, got in zip(request.claves, offered, strict=True)
+            if got
         )
         fixed = (
             _fixed_meetings(fixed_schedule, request.claves) if fixed_schedule is not None else ()

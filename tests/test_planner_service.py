@@ -1,0 +1,76 @@
+"""The planner service over an offer that answers as an independent SIIAU might: what it
+plans with, what it asks for, and what a student reads."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, cast
+
+from bot.services.offer_cache import OfferCache
+from bot.services.planner.service import Plan, PlannerService
+from bot.siiau.offer import Centre, Cycle, OfferForm, OfferSection, parse_offer_results
+from bot.sim.siiau.offer_pages import SimOfferSection, offer_results, planner_offer
+from bot.store.watches import SubjectKey
+
+CYCLE = "202620"
+FORM = OfferForm(
+    cycles=(Cycle(CYCLE, "Calendario 26 B"),),
+    centres=(Centre("D", "C.U. DE CS. EXACTAS E ING."), Centre("3", "C. U. DE TLAJOMULCO")),
+    action="sspseca.consulta_oferta",
+    fields=(),
+    page_sizes=(100,),
+    default_page_size=100,
+)
+
+
+def parsed(sections: list[SimOfferSection]) -> tuple[OfferSection, ...]:
+    html = offer_results(CYCLE, "CUCEI", sections, total=len(sections), end_of_report=True)
+    return parse_offer_results(html).sections
+
+
+class Cupos:
+    async def form(self) -> OfferForm:
+        return FORM
+
+
+class Store:
+    def __init__(self, centre: str | None = None) -> None:
+        self.saved_centre = centre
+
+    async def centre(self, user_id: int) -> str | None:
+        return self.saved_centre
+
+    async def remember_centre(self, user_id: int, centre: str) -> None:
+        self.saved_centre = centre
+
+    async def save_plan(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+async def registered(user_id: int) -> bool:
+    return False
+
+
+def service(offer: Any, store: Store | None = None) -> PlannerService:
+    cache = OfferCache(offer, max_age=300)
+    return PlannerService(
+        cast(Any, Cupos()), cache, cast(Any, store or Store()), cast(Any, None), cast(Any, None),
+        is_registered=registered,
+    )  # fmt: skip
+
+
+async def test_only_the_asked_claves_sections_are_planned() -> None:
+    # An offer that answers a clave query with more than that clave (a prefix match, or the
+    # centre's whole offer) must not turn other subjects' sections into this one's.
+    everything = parsed(planner_offer(date.today()))
+
+    async def whole_centre(key: SubjectKey) -> tuple[OfferSection, ...]:
+        return everything
+
+    found = await service(whole_centre).plan(1, ["I5886", "I7412", "D"])
+    assert isinstance(found, Plan)
+    for subject in found.subjects:
+        assert {s.key for s in subject.sections} == {subject.clave}
+    assert found.count == 15  # 4 × 4, less D02 × D01 (both Mon/Wed 09:00)
+    missing = await service(whole_centre).plan(1, ["I5886", "ZZ998", "D"])
+    assert isinstance(missing, Plan) and missing.missing == ("ZZ998",)
