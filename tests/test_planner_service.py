@@ -7,10 +7,11 @@ from datetime import date
 from typing import Any, cast
 
 from bot.services.offer_cache import OfferCache
-from bot.services.planner.service import Plan, PlannerService
+from bot.services.planner.service import Plan, PlanCentreChoice, PlannerService
 from bot.siiau.offer import Centre, Cycle, OfferForm, OfferSection, parse_offer_results
 from bot.sim.siiau.offer_pages import SimOfferSection, offer_results, planner_offer
 from bot.store.watches import SubjectKey
+from bot.telegram.texts import planner as words
 
 CYCLE = "202620"
 FORM = OfferForm(
@@ -74,3 +75,19 @@ async def test_only_the_asked_claves_sections_are_planned() -> None:
     assert found.count == 15  # 4 × 4, less D02 × D01 (both Mon/Wed 09:00)
     missing = await service(whole_centre).plan(1, ["I5886", "ZZ998", "D"])
     assert isinstance(missing, Plan) and missing.missing == ("ZZ998",)
+
+
+async def test_an_unknown_centre_shows_the_centres_even_with_one_remembered() -> None:
+    # The answer used to say "write /armar without a centre and I'll list them", which a
+    # student with a remembered centre can't follow: they get that centre's plan instead.
+    asked: list[SubjectKey] = []
+
+    async def offer(key: SubjectKey) -> tuple[OfferSection, ...]:
+        asked.append(key)
+        return ()
+
+    found = await service(offer, Store(centre="D")).plan(1, ["I5886", "Z"])
+    assert isinstance(found, PlanCentreChoice) and found.unknown == "Z"
+    assert [c.code for c in found.centres] == ["D", "3"] and not asked
+    text = words.pick_centre(found)
+    assert "«Z»" in text and words.PICK_CENTRE in text

@@ -12,7 +12,7 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from bot.pdf.renderer import WALLPAPER_SIZE, PdfRenderer
@@ -52,12 +52,6 @@ class PlannerError(Exception):
     """An answer instead of a search."""
 
 
-class UnknownCentre(PlannerError):
-    def __init__(self, centre: str) -> None:
-        super().__init__(centre)
-        self.centre = centre
-
-
 class NoCycle(PlannerError):
     pass
 
@@ -84,6 +78,7 @@ class OfferDown(PlannerError):
 class PlanCentreChoice:
     request_id: str
     centres: tuple[Centre, ...]
+    unknown: str | None = None  # a centre typed that the offer does not list
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +196,10 @@ class PlannerService:
             return PlanCentreChoice(await self._keep_request(user_id, request), form.centres)
         found_centre = next((c for c in form.centres if c.code == code), None)
         if found_centre is None:
-            raise UnknownCentre(code)
+            # The keyboard at once: "write it without a centre" would fall back on the
+            # remembered centre, not show the list.
+            request_id = await self._keep_request(user_id, replace(request, centre=None))
+            return PlanCentreChoice(request_id, form.centres, unknown=code)
         chosen = self._cycle(form.cycles, cycle)
         await self.store.remember_centre(user_id, code)
         fetched = await self._fetch(chosen.code, code, request.claves)

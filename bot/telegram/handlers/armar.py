@@ -128,7 +128,7 @@ async def _show_plan(
         rows = [[_button(f"{c.code} · {c.name}"[:60], Press("c", found.request_id, centre=c.code))]
                 for c in found.centres if CENTRE.fullmatch(c.code)]  # fmt: skip
         await context.bot.send_message(
-            chat_id, words.PICK_CENTRE, reply_markup=InlineKeyboardMarkup(rows)
+            chat_id, words.pick_centre(found), reply_markup=InlineKeyboardMarkup(rows)
         )
         return
     if not found.options:

@@ -39,6 +39,12 @@ HINT = (
 OPTION_NAMES = {"desde": "«desde»", "hasta": "«hasta»", "sin": "«sin»", "cupo": "«con cupo»"}
 
 
+def pick_centre(choice: _service.PlanCentreChoice) -> str:
+    if choice.unknown is None:
+        return PICK_CENTRE
+    return f"No conozco el centro «{choice.unknown}». {PICK_CENTRE}"
+
+
 def request_error(error: _request.RequestError) -> str:
     if isinstance(error, _request.TooManyClaves):
         return f"Son demasiadas materias: hasta {_request.MAX_CLAVES} claves por búsqueda."
@@ -54,8 +60,6 @@ def request_error(error: _request.RequestError) -> str:
 
 
 def planner_error(error: _service.PlannerError) -> str:
-    if isinstance(error, _service.UnknownCentre):
-        return f"No conozco el centro «{error.centre}». Escribe /armar con tus claves, sin centro, y te muestro la lista."
     if isinstance(error, _service.NeedsRegistration):
         return NEEDS_REGISTRATION
     if isinstance(error, _service.NeedsSchedule):
