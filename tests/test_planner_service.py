@@ -9,8 +9,9 @@ from typing import Any, cast
 from bot.services.offer_cache import OfferCache
 from bot.services.planner.service import Plan, PlanCentreChoice, PlannerService
 from bot.siiau.offer import Centre, Cycle, OfferForm, OfferSection, parse_offer_results
-from bot.sim.siiau.offer_pages import SimOfferSection, offer_results, planner_offer
+from bot.sim.siiau.offer_pages import SimOfferSection, SimOfferSession, offer_results, planner_offer
 from bot.store.watches import SubjectKey
+from bot.telegram.documents import CAPTION_LIMIT
 from bot.telegram.texts import planner as words
 
 CYCLE = "202620"
@@ -91,3 +92,34 @@ async def test_an_unknown_centre_shows_the_centres_even_with_one_remembered() ->
     assert [c.code for c in found.centres] == ["D", "3"] and not asked
     text = words.pick_centre(found)
     assert "«Z»" in text and words.PICK_CENTRE in text
+
+
+def crowded_offer() -> list[SimOfferSection]:
+    """Nine subjects of one section each, two sessions apiece, long professors' names."""
+    out = []
+    for n in range(9):
+        hour = 7 + 2 * (n // 6)
+        sessions = (
+            SimOfferSession("01", f"{hour:02d}00-{hour + 1:02d}55", "LMIJVS"[n % 6], "DEDX", "A001"),
+            SimOfferSession("02", f"{hour + 6:02d}00-{hour + 7:02d}55", "LMIJVS"[n % 6], "DEDX", "A002"),
+        )  # fmt: skip
+        professor = "VILLASEÑOR MUÑOZ DE LA TORRE Y CASTAÑEDA, MARIA GUADALUPE"
+        out.append(SimOfferSection(f"30000{n}", f"I100{n}", "MATERIA CON UN NOMBRE MUY LARGO",
+                                   "D01", 8, 40, n % 3, sessions, (("01", professor), ("02", professor))))  # fmt: skip
+    return out
+
+
+async def test_a_long_caption_keeps_its_warnings_and_every_subject() -> None:
+    sections = parsed(crowded_offer())
+
+    async def offer(key: SubjectKey) -> tuple[OfferSection, ...]:
+        return tuple(s for s in sections if s.key == key.clave)
+
+    claves = [f"I100{n}" for n in range(9)] + ["ZZ998"]
+    found = await service(offer).plan(1, [*claves, "D"])
+    assert isinstance(found, Plan) and found.count == 1
+    caption = words.option_caption(found, 0)
+    assert len(caption) <= CAPTION_LIMIT
+    assert "ZZ998" in caption  # the clave not in the offer is still named
+    for section in found.sections_of(0):
+        assert f"NRC {section.nrc}" in caption

@@ -5,6 +5,8 @@ from __future__ import annotations
 from bot.services.planner import request as _request
 from bot.services.planner import service as _service
 from bot.siiau.offer import OfferSection as _OfferSection
+from bot.telegram.documents import CAPTION_LIMIT as _CAPTION_LIMIT
+from bot.telegram.documents import fit_caption as _fit_caption
 from bot.telegram.texts import cupos_professor, cupos_when, cycle_label
 
 STALE_BUTTON = "Ese botón ya no es válido"
@@ -132,16 +134,28 @@ def option_title(plan: _service.Plan, index: int) -> str:
 
 
 def option_caption(plan: _service.Plan, index: int) -> str:
-    lines = [f"🧩 {option_title(plan, index)}"]
-    for section in plan.sections_of(index):
-        lines.append(
-            f"• NRC {section.nrc} · {section.key} {section.section} · {cupos_when(section)} · "
-            f"{cupos_professor(section)} · {seats(section)}"
-        )
-    if len(plan.options) < plan.count and index == len(plan.options) - 1:
-        lines.append(f"(te muestro las {len(plan.options)} mejores)")
-    lines.extend(_notes(plan))
-    return "\n".join(lines)
+    """Within Telegram's caption limit with every subject and every warning: long professors'
+    names go first, then the professors; past that, the warnings move up so the cut spares them."""
+    title = f"🧩 {option_title(plan, index)}"
+    more = (
+        [f"(te muestro las {len(plan.options)} mejores)"]
+        if len(plan.options) < plan.count and index == len(plan.options) - 1
+        else []
+    )
+    notes = _notes(plan)
+    for professor_width in (None, 24, 0):
+        lines = []
+        for section in plan.sections_of(index):
+            professor = cupos_professor(section)
+            if professor_width is not None and len(professor) > professor_width:
+                professor = professor[: max(professor_width - 1, 0)] + "…" if professor_width else ""
+            parts = [f"• NRC {section.nrc}", f"{section.key} {section.section}", cupos_when(section),
+                     professor, seats(section)]  # fmt: skip
+            lines.append(" · ".join(p for p in parts if p))
+        caption = "\n".join([title, *lines, *more, *notes])
+        if len(caption) <= _CAPTION_LIMIT:
+            return caption
+    return _fit_caption("\n".join([title, *notes, *lines, *more]))
 
 
 def plan_b(
