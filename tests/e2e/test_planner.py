@@ -236,3 +236,23 @@ def test_buttons_work_after_a_restart(
     botapi.user_presses(other, first, words.PLAN_B)
     assert armar(botapi, other, "/armar I5886 D hasta 8").text.startswith("😕")  # answered after the press
     assert all("Plan B" not in m.text for m in botapi.bot_messages(other))
+
+
+def test_an_unknown_centre_shows_the_keyboard_and_a_forged_centre_is_refused(
+    bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator
+) -> None:
+    user = USER + 10
+    armar(botapi, user, "/armar I5886 D")  # D is now remembered
+    before = offer.search_count()
+    asked = armar(botapi, user, "/armar I5886 I7412 Q")  # no centre Q: the list, at once
+    assert "«Q»" in asked.text and words.PICK_CENTRE in asked.text
+    assert offer.search_count() == before
+    request_id = asked.buttons[0][1].split(":")[2]
+    forged = ChatMessage(asked.message_id, user, True, reply_markup={"inline_keyboard": [[
+        {"text": "q", "callback_data": f"ar:c:{request_id}:Q"}]]})  # fmt: skip
+    shown = len(botapi.bot_messages(user))
+    botapi.user_presses(user, forged, "q")
+    answered = armar(botapi, user, "/armar I5886 hasta 8")  # answered after the press
+    assert "hasta" in answered.text and len(botapi.bot_messages(user)) == shown + 1
+    photo = press(botapi, user, asked, "D · C.U. DE CS. EXACTAS E ING.")
+    assert photo.caption.startswith("🧩 Opción 1") and "centro D" in photo.caption

@@ -37,7 +37,7 @@ from bot.services.planner.request import (
 )
 from bot.services.planner.search import Candidate, Meeting, Option, always_clash, plan_b, search
 from bot.services.schedule_book import ScheduleBook
-from bot.siiau.errors import SiiauUnavailable
+from bot.siiau.errors import LayoutChanged, SiiauUnavailable
 from bot.siiau.offer import Centre, Cycle, OfferSection
 from bot.store.planner import PlannerStore
 from bot.store.watches import SubjectKey
@@ -248,6 +248,15 @@ class PlannerService:
             return kept[1] if kept[0] == user_id else None
         found = await self._recorded(user_id, request_id)
         return None if found is None else found[0]
+
+    async def lists_centre(self, code: str | None) -> bool:
+        """Whether the offer lists this centre (a centre button's, which may be forged). With
+        the offer's form out of reach, yes: the plan itself then says the offer is down."""
+        try:
+            form = await self.cupos.form()
+        except (SiiauUnavailable, PollingPaused, LayoutChanged):
+            return True
+        return any(c.code == code for c in form.centres)
 
     async def get(self, user_id: int, plan_id: str) -> Plan | None:
         """The plan, only for the student who made it and for `PLAN_TTL`. One this process

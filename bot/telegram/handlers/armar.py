@@ -200,7 +200,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if press.kind == "c":
         request = await service.pending(user.id, press.id)
-        if request is None:
+        if request is None or not await service.lists_centre(press.centre):
             await query.answer(words.STALE_BUTTON)
             return
         await query.answer()
