@@ -123,3 +123,27 @@ async def test_a_long_caption_keeps_its_warnings_and_every_subject() -> None:
     assert "ZZ998" in caption  # the clave not in the offer is still named
     for section in found.sections_of(0):
         assert f"NRC {section.nrc}" in caption
+
+
+class TwoCycles(Cupos):
+    async def form(self) -> OfferForm:
+        older = Cycle("202610", "Calendario 26 A")
+        return OfferForm((FORM.cycles[0], older), FORM.centres, FORM.action, (), (100,), 100)
+
+
+async def test_none_in_the_newest_cycle_still_offers_the_cycle_button() -> None:
+    # Before the new cycle's offer is posted, the newest cycle has none of the claves: the
+    # answer names them and keeps the button to plan another cycle.
+    sections = parsed(planner_offer(date.today()))
+
+    async def offer(key: SubjectKey) -> tuple[OfferSection, ...]:
+        return tuple(s for s in sections if s.key == key.clave and key.cycle == "202610")
+
+    planner = service(offer)
+    planner.cupos = cast(Any, TwoCycles())
+    found = await planner.plan(1, ["I5886", "D"])
+    assert isinstance(found, Plan) and found.cycle.code == CYCLE and not found.options
+    assert [c.code for c in found.cycles] == [CYCLE, "202610"]
+    assert words.none_text(found).startswith("No encontré I5886 en el centro D, ciclo 2026-B")
+    older = await planner.replan(1, found.id, "202610")
+    assert isinstance(older, Plan) and older.cycle.code == "202610" and older.count == 4

@@ -35,7 +35,15 @@ from bot.services.planner.request import (
     parse_request,
     within,
 )
-from bot.services.planner.search import Candidate, Meeting, Option, always_clash, plan_b, search
+from bot.services.planner.search import (
+    Candidate,
+    Meeting,
+    Option,
+    SearchResult,
+    always_clash,
+    plan_b,
+    search,
+)
 from bot.services.schedule_book import ScheduleBook
 from bot.siiau.errors import LayoutChanged, SiiauUnavailable
 from bot.siiau.offer import Centre, Cycle, OfferSection
@@ -62,12 +70,6 @@ class NeedsRegistration(PlannerError):
 
 class NeedsSchedule(PlannerError):
     """`con mi horario` with no stored schedule yet."""
-
-
-class NoneInOffer(PlannerError):
-    def __init__(self, claves: Sequence[str], centre: str, cycle: Cycle) -> None:
-        super().__init__(*claves)
-        self.claves, self.centre, self.cycle = tuple(claves), centre, cycle
 
 
 class OfferDown(PlannerError):
@@ -97,6 +99,7 @@ class NoOption:
     clash: tuple[str, str] | None = None
     emptied: tuple[str, str] | None = None  # (clave, option)
     with_schedule: str | None = None  # a clave none of whose sections fits the schedule
+    none_in_offer: bool = False  # no clave is in the offer for this centre and cycle
 
 
 @dataclass
@@ -210,8 +213,6 @@ class PlannerService:
             for k, got in zip(request.claves, fetched, strict=True)
         ]
         missing = tuple(k for k, got in zip(request.claves, offered, strict=True) if not got)
-        if len(missing) == len(request.claves):
-            raise NoneInOffer(missing, code, chosen)
         subjects = tuple(
             Subject(k, got[0].name, got, tuple(s for s in got if within(s, request)))
             for k, got in zip(request.claves, offered, strict=True)
@@ -226,14 +227,16 @@ class PlannerService:
             else ()
         )
         candidates = [[candidate(s) for s in subject.kept] for subject in subjects]
-        result = await asyncio.to_thread(search, candidates, fixed)
+        # None of the claves in this cycle's offer (say, before it is posted): an empty plan,
+        # so that the answer keeps the button to plan another cycle.
+        result = await asyncio.to_thread(search, candidates, fixed) if subjects else SearchResult(0, False, ())
         stale = [got for got in fetched if got.stale]
         now = self.clock()
         plan = Plan(
             id=plan_id or self._new_id(), user_id=user_id, request=request, cycle=chosen, centre=found_centre,
             cycles=tuple(sorted((c for c in form.cycles if c.regular), key=lambda c: c.code, reverse=True)),
             subjects=subjects, missing=missing, count=result.count, capped=result.capped, options=result.options,
-            fixed=fixed, fixed_courses=kept_courses, why_none=None if result.count else _why_none(subjects, candidates, request, fixed),
+            fixed=fixed, fixed_courses=kept_courses, why_none=None if result.count else _why_none(subjects, candidates, request, fixed) if subjects else NoOption(none_in_offer=True),
             offer_age=max(got.age(now) for got in stale) if stale else None, created=now, complete=result.complete,
         )  # fmt: skip
         if plan_id is None:

@@ -66,9 +66,6 @@ def planner_error(error: _service.PlannerError) -> str:
         return NEEDS_REGISTRATION
     if isinstance(error, _service.NeedsSchedule):
         return NEEDS_SCHEDULE
-    if isinstance(error, _service.NoneInOffer):
-        return (f"No encontré {', '.join(error.claves)} en el centro {error.centre}, ciclo "
-                f"{cycle_label(error.cycle.code)} 🤔. Revisa las claves o prueba otro centro.")  # fmt: skip
     if isinstance(error, _service.NoCycle):
         return NO_CYCLE
     return OFFER_DOWN
@@ -83,9 +80,9 @@ def _age(seconds: float) -> str:
     return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def _notes(plan: _service.Plan) -> list[str]:
+def _notes(plan: _service.Plan, *, missing: bool = True) -> list[str]:
     notes = []
-    if plan.missing:
+    if plan.missing and missing:
         notes.append(
             f"⚠️ No está en la oferta de este centro y ciclo: {', '.join(plan.missing)} (armé con las demás)."
         )
@@ -102,6 +99,11 @@ def _notes(plan: _service.Plan) -> list[str]:
 
 def none_text(plan: _service.Plan) -> str:
     why = plan.why_none or _service.NoOption()
+    if why.none_in_offer:
+        other = " u otro ciclo" if len(plan.cycles) > 1 else ""
+        lines = [f"No encontré {', '.join(plan.missing)} en el centro {plan.centre.code}, ciclo "
+                 f"{cycle_label(plan.cycle.code)} 🤔. Revisa las claves o prueba otro centro{other}."]  # fmt: skip
+        return "\n".join(lines + _notes(plan, missing=False))
     if why.emptied is not None:
         clave, option = why.emptied
         reason = f"con {OPTION_NAMES[option]} no queda ninguna sección de {clave}."
