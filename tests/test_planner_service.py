@@ -147,3 +147,24 @@ async def test_none_in_the_newest_cycle_still_offers_the_cycle_button() -> None:
     assert words.none_text(found).startswith("No encontré I5886 en el centro D, ciclo 2026-B")
     older = await planner.replan(1, found.id, "202610")
     assert isinstance(older, Plan) and older.cycle.code == "202610" and older.count == 4
+
+
+async def test_sessions_with_no_day_or_hour_are_listed() -> None:
+    # They never clash (both sections fit together) and the caption still shows them.
+    rows = [
+        SimOfferSection("500001", "I5886", "ESTRUCTURAS", "D01", 8, 40, 3,
+                        (SimOfferSession("01", "0700-0855", "L", "DEDX", "A001"),
+                         SimOfferSession("02", "", "", "", "")), (("01", "RAMOS, LUIS"),)),
+        SimOfferSection("500002", "I7412", "BASES", "D01", 8, 40, 3,
+                        (SimOfferSession("01", "", "", "DEDX", "A002"),), (("01", "SOTO, JUAN"),)),
+    ]  # fmt: skip
+    sections = parsed(rows)
+
+    async def offer(key: SubjectKey) -> tuple[OfferSection, ...]:
+        return tuple(s for s in sections if s.key == key.clave)
+
+    found = await service(offer).plan(1, ["I5886", "I7412", "D"])
+    assert isinstance(found, Plan) and found.count == 1
+    lines = words.option_caption(found, 0).splitlines()
+    assert "Lun 07:00–08:55 / sin día ni hora" in lines[1]
+    assert "I7412 D01 · sin día ni hora" in lines[2]

@@ -7,7 +7,7 @@ from bot.services.planner import service as _service
 from bot.siiau.offer import OfferSection as _OfferSection
 from bot.telegram.documents import CAPTION_LIMIT as _CAPTION_LIMIT
 from bot.telegram.documents import fit_caption as _fit_caption
-from bot.telegram.texts import cupos_professor, cupos_when, cycle_label
+from bot.telegram.texts import cupos_professor, cycle_label
 
 STALE_BUTTON = "Ese botón ya no es válido"
 COMMAND = ("armar", "Arma tu horario del próximo ciclo con la oferta")
@@ -127,6 +127,17 @@ def seats(section: _OfferSection) -> str:
     )
 
 
+def when(section: _OfferSection) -> str:
+    """Each session's days and hours, as /cupos shows them; a session with no day or no
+    hour never clashes but is listed ("sin día ni hora", or the half it has)."""
+    parts = []
+    for session in section.sessions:
+        days = ", ".join(d.short_es for d in session.days)
+        hours = f"{session.start:%H:%M}–{session.end:%H:%M}" if session.start and session.end else ""
+        parts.append(" ".join(p for p in (days, hours) if p) or "sin día ni hora")
+    return " / ".join(parts) or "sin día ni hora"
+
+
 def legend(section: _OfferSection) -> str:
     return f"{section.key} {section.section} · NRC {section.nrc} · {section.name[:40]} · {seats(section)}"
 
@@ -151,7 +162,7 @@ def option_caption(plan: _service.Plan, index: int) -> str:
             professor = cupos_professor(section)
             if professor_width is not None and len(professor) > professor_width:
                 professor = professor[: max(professor_width - 1, 0)] + "…" if professor_width else ""
-            parts = [f"• NRC {section.nrc}", f"{section.key} {section.section}", cupos_when(section),
+            parts = [f"• NRC {section.nrc}", f"{section.key} {section.section}", when(section),
                      professor, seats(section)]  # fmt: skip
             lines.append(" · ".join(p for p in parts if p))
         caption = "\n".join([title, *lines, *more, *notes])
@@ -169,7 +180,7 @@ def plan_b(
             lines.append(f"{chosen.key}: ninguna otra cabe")
             continue
         listed = "; ".join(
-            f"{s.section} (NRC {s.nrc}, {cupos_when(s)}, {seats(s)})" for s in others
+            f"{s.section} (NRC {s.nrc}, {when(s)}, {seats(s)})" for s in others
         )
         lines.append(f"{chosen.key}: {listed}")
     return "\n".join(lines)
