@@ -59,3 +59,25 @@ def test_a_digit_centre_is_a_centre() -> None:
     assert parsed.centre == "3" and parsed.since == 9 and parsed.claves == ("I5886",)
     press = Press("c", "0a1b2c3d", centre="3")
     assert parse_data(button_data(press)) == press
+
+
+def test_options_see_sessions_with_only_a_day_or_only_hours() -> None:
+    # Such sessions never clash, but «sin viernes» still keeps a Friday session out, and
+    # «desde 9» / «hasta 14» a 07:00 or a 16:00 session whose day the offer leaves blank.
+    from datetime import time
+
+    from bot.schedule.model import Day
+    from bot.siiau.offer import OfferSection, OfferSession
+
+    def section(days: tuple[Day, ...], start: time | None, end: time | None) -> OfferSection:
+        session = OfferSession("01", days, start, end, "DEDX", "A001", None, None)
+        return OfferSection("200101", "I5886", "ESTRUCTURAS", "D01", 8, 40, 3, (session,), ())
+
+    friday = section((Day(4),), None, None)
+    early = section((), time(7), time(8, 55))
+    late = section((), time(16), time(17, 55))
+    asked = r.parse_request(["I5886", "sin", "viernes", "desde", "9", "hasta", "14"])
+    assert not r.passes(friday, asked, "sin") and r.passes(friday, asked, "desde")
+    assert not r.passes(early, asked, "desde") and r.passes(early, asked, "sin")
+    assert not r.passes(late, asked, "hasta") and r.passes(late, asked, "desde")
+    assert r.emptied_by([friday], asked) == "sin"

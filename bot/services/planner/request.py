@@ -179,14 +179,23 @@ def candidate(section: OfferSection) -> Candidate:
 
 
 def passes(section: OfferSection, request: PlanRequest, option: str) -> bool:
-    """Whether `section` passes one option (`OPTION_ORDER`); options not asked pass."""
-    found = meetings(section)
+    """Whether `section` passes one option (`OPTION_ORDER`); options not asked pass. A session
+    with only a day, or only hours, never clashes, but the options see what it has: «sin
+    viernes» its Friday, «desde»/«hasta» its hours."""
+    timed = [
+        (s.start.hour * 60 + s.start.minute, s.end.hour * 60 + s.end.minute)
+        for s in section.sessions
+        if s.start is not None and s.end is not None
+    ]
     if option == "desde":
-        return request.since is None or all(m.start >= request.since * 60 for m in found)
+        return request.since is None or all(start >= request.since * 60 for start, _ in timed)
     if option == "hasta":
-        return request.until is None or all(m.end <= request.until * 60 for m in found)
+        # A session ending at or before its start runs to midnight (as in `meetings`).
+        return request.until is None or all(
+            (end if end > start else 1440) <= request.until * 60 for start, end in timed
+        )
     if option == "sin":
-        return not any(m.day in request.free_days for m in found)
+        return not any(int(d) in request.free_days for s in section.sessions for d in s.days)
     if option == "cupo":
         return not request.with_seats or section.free > 0
     raise ValueError(option)
