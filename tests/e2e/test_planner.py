@@ -256,3 +256,33 @@ def test_an_unknown_centre_shows_the_keyboard_and_a_forged_centre_is_refused(
     assert "hasta" in answered.text and len(botapi.bot_messages(user)) == shown + 1
     photo = press(botapi, user, asked, "D · C.U. DE CS. EXACTAS E ING.")
     assert photo.caption.startswith("🧩 Opción 1") and "centro D" in photo.caption
+
+
+GROUP = -1001234567890
+
+
+def test_armar_in_a_group_points_to_the_private_chat_and_asks_nothing(
+    bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator
+) -> None:
+    user = USER + 11
+    before = offer.search_count()
+    asked = botapi.user_says(user, "/armar I5886 I7412 D", chat_id=GROUP, chat_type="supergroup")
+    botapi.wait_for_text(GROUP, "escríbeme en privado", after=asked)
+    assert offer.search_count() == before and not botapi.photos(GROUP)
+    # Its centre was not remembered: in private, the keyboard comes first.
+    assert armar(botapi, user, "/armar I5886").text == words.PICK_CENTRE
+
+
+@pytest.mark.bot_env(ADMIN_CHAT_IDS="9999", PLANNER_OFFER_MAX_AGE_SECONDS="0")
+def test_an_unreadable_offer_on_the_watch_button_tells_the_operators(
+    bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator
+) -> None:
+    user = USER + 12
+    option = armar(botapi, user, "/armar I5886 D sin M J V S")  # D01 (07:00, full) comes first
+    assert "lleno" in option.caption
+    offer.serve_raw(
+        RESULTS_PATH, b"<HTML><BODY><TABLE><TR><TH>Otra cosa</TH></TR></TABLE></BODY></HTML>"
+    )
+    told = press(botapi, user, option, words.WATCH_FULL)
+    assert "SIIAU" in told.text
+    assert botapi.wait_for_text(9999, "página desconocida")

@@ -252,6 +252,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         except PlannerError as error:  # the offer is down with no copy to read seats from
             await context.bot.send_message(chat.id, words.planner_error(error))
             return
+        except LayoutChanged as error:  # the seats are read again, from a page it cannot read
+            await context.bot.send_message(chat.id, texts.error_text(error))
+            await report_to_operator(context, error)
+            return
         await context.bot.send_message(chat.id, words.watched(outcome))
     elif press.kind == "i" and press.index is not None:
         ics = service.calendar(plan, press.index)
