@@ -81,3 +81,17 @@ def test_options_see_sessions_with_only_a_day_or_only_hours() -> None:
     assert not r.passes(early, asked, "desde") and r.passes(early, asked, "sin")
     assert not r.passes(late, asked, "hasta") and r.passes(late, asked, "desde")
     assert r.emptied_by([friday], asked) == "sin"
+
+
+@pytest.mark.parametrize(
+    ("words", "shown"),
+    [(["I5886", "hasta", "25"], "«hasta 25»"), (["I5886", "desde", "30"], "«desde 30»"),
+     (["I5886", "desde", "14", "hasta", "10"], "«desde 14 hasta 10»")],
+)  # fmt: skip
+def test_bad_hours_are_named_as_typed(words: list[str], shown: str) -> None:
+    from bot.telegram.texts import planner as texts
+
+    with pytest.raises(r.BadHours) as refused:
+        r.parse_request(words)
+    answer = texts.request_error(refused.value)
+    assert shown in answer and "None" not in answer

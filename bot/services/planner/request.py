@@ -97,10 +97,8 @@ def parse_request(args: Sequence[str]) -> PlanRequest:
         following = _plain(words[i + 1]) if i + 1 < len(words) else ""
         if plain in ("DESDE", "HASTA") and HOUR.match(following):
             hour = int(HOUR.match(following).group(1))  # type: ignore[union-attr]
-            if hour > 24:
-                raise BadHours(
-                    hour if plain == "DESDE" else since, hour if plain == "HASTA" else until
-                )
+            if hour > 24:  # named alone: the other hour may not be typed yet
+                raise BadHours(hour if plain == "DESDE" else None, hour if plain == "HASTA" else None)
             if plain == "DESDE":
                 since = hour
             else:

@@ -55,6 +55,9 @@ def request_error(error: _request.RequestError) -> str:
     if isinstance(error, _request.LooksLikeNrc):
         return f"{error.nrc} parece un NRC, no una clave 🙂. La clave es algo como I5890.\n\n{HINT}"
     if isinstance(error, _request.BadHours):
+        if error.since is None or error.until is None:
+            typed = f"desde {error.since}" if error.until is None else f"hasta {error.until}"
+            return f"«{typed}» no es una hora: las horas van de 0 a 24."
         return f"«desde {error.since} hasta {error.until}» no deja ninguna hora: «desde» va antes que «hasta» (0 a 24)."
     if isinstance(error, _request.UnknownWords):
         return f"No entendí: {' '.join(error.words)}.\n\n{HINT}"
