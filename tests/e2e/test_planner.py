@@ -286,3 +286,20 @@ def test_an_unreadable_offer_on_the_watch_button_tells_the_operators(
     told = press(botapi, user, option, words.WATCH_FULL)
     assert "SIIAU" in told.text
     assert botapi.wait_for_text(9999, "página desconocida")
+
+
+def test_the_cycle_button_plans_another_cycle(
+    bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator
+) -> None:
+    user = USER + 13
+    offer.set_offer("202610", "D", planner_offer(date.today())[:4])  # only I5886 in 2026-A
+    first = armar(botapi, user, "/armar I5886 I7412 D")
+    assert "2026-B" in first.caption
+    cycles = press(botapi, user, first, "Ciclo 2026-B")
+    assert cycles.text == words.PICK_CYCLE and [label for label, _ in cycles.buttons] == [
+        "2026-B",
+        "2026-A",
+    ]
+    older = press(botapi, user, cycles, "2026-A")
+    assert older.photo is not None and "2026-A" in older.caption and "I7412" in older.caption
+    assert "No está en la oferta" in older.caption
