@@ -3,16 +3,21 @@ plans with, what it asks for, and what a student reads."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
+from bot.schedule.days_off import DaysOff
+from bot.services.delivery import StoredSchedule
 from bot.services.offer_cache import OfferCache
 from bot.services.planner.service import Plan, PlanCentreChoice, PlannerService
+from bot.services.schedule_book import ScheduleBook
 from bot.siiau.offer import Centre, Cycle, OfferForm, OfferSection, parse_offer_results
 from bot.sim.siiau.offer_pages import SimOfferSection, SimOfferSession, offer_results, planner_offer
 from bot.store.watches import SubjectKey
 from bot.telegram.documents import CAPTION_LIMIT
 from bot.telegram.texts import planner as words
+from tests.test_cupos import demo_schedule
 
 CYCLE = "202620"
 FORM = OfferForm(
@@ -168,3 +173,39 @@ async def test_sessions_with_no_day_or_hour_are_listed() -> None:
     lines = words.option_caption(found, 0).splitlines()
     assert "Lun 07:00–08:55 / sin día ni hora" in lines[1]
     assert "I7412 D01 · sin día ni hora" in lines[2]
+
+
+class Delivery:
+    """A student whose stored schedule is a month old: reading it through the book starts
+    a SIIAU refresh (a login)."""
+
+    def __init__(self) -> None:
+        self.refreshes = 0
+
+    async def stored_schedule(self, user_id: int) -> StoredSchedule:
+        return StoredSchedule(demo_schedule(), datetime(2026, 11, 1, tzinfo=UTC))
+
+    async def refresh(self, user_id: int) -> None:
+        self.refreshes += 1
+
+
+async def test_con_mi_horario_starts_no_siiau_login() -> None:
+    # /armar uses only the public offer: an old stored schedule is read as it is.
+    sections = parsed(planner_offer(date.today()))
+
+    async def offer(key: SubjectKey) -> tuple[OfferSection, ...]:
+        return tuple(s for s in sections if s.key == key.clave)
+
+    async def yes(user_id: int) -> bool:
+        return True
+
+    delivery = Delivery()
+    book = ScheduleBook(cast(Any, delivery), DaysOff(), ZoneInfo("America/Mexico_City"),
+                        timedelta(days=7), clock=lambda: datetime(2026, 12, 5, tzinfo=UTC))  # fmt: skip
+    planner = PlannerService(
+        cast(Any, Cupos()), OfferCache(offer, max_age=300), cast(Any, Store()), cast(Any, None),
+        book, is_registered=yes,
+    )  # fmt: skip
+    found = await planner.plan(1, ["I5886", "D", "con", "mi", "horario"])
+    await book.settle()
+    assert isinstance(found, Plan) and found.fixed_courses and delivery.refreshes == 0

@@ -186,7 +186,9 @@ class PlannerService:
         if request.with_schedule:
             if not await self._is_registered(user_id):
                 raise NeedsRegistration()
-            known = await self.book.stored(user_id)
+            # The stored copy as it is: the book's `stored` would start a SIIAU refresh (a
+            # login) behind an old copy, and /armar uses only the public offer.
+            known = await self.book.delivery.stored_schedule(user_id)
             if known is None:
                 raise NeedsSchedule()
             fixed_schedule = known.schedule
