@@ -7,11 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.schedule.days_off import DaysOff
 from bot.services.delivery import StoredSchedule
 from bot.services.offer_cache import OfferCache
-from bot.services.planner.service import Plan, PlanCentreChoice, PlannerService
+from bot.services.planner.service import OfferDown, Plan, PlanCentreChoice, PlannerService
 from bot.services.schedule_book import ScheduleBook
+from bot.siiau.errors import SiiauUnavailable
 from bot.siiau.offer import Centre, Cycle, OfferForm, OfferSection, parse_offer_results
 from bot.sim.siiau.offer_pages import SimOfferSection, SimOfferSession, offer_results, planner_offer
 from bot.store.watches import SubjectKey
@@ -209,3 +212,27 @@ async def test_con_mi_horario_starts_no_siiau_login() -> None:
     found = await planner.plan(1, ["I5886", "D", "con", "mi", "horario"])
     await book.settle()
     assert isinstance(found, Plan) and found.fixed_courses and delivery.refreshes == 0
+
+
+async def test_offer_down_plans_with_the_copies_it_has_and_names_the_rest() -> None:
+    sections = parsed(planner_offer(date.today()))
+    down = False
+
+    async def offer(key: SubjectKey) -> tuple[OfferSection, ...]:
+        if down:
+            raise SiiauUnavailable("500")
+        return tuple(s for s in sections if s.key == key.clave)
+
+    now = [1_000_000.0]
+    planner = service(offer)
+    planner.offers = OfferCache(offer, max_age=300, clock=lambda: now[0])
+    planner.clock = lambda: now[0]
+    await planner.plan(1, ["I5886", "I7412", "D"])
+    down, now[0] = True, now[0] + 600
+    found = await planner.plan(1, ["I5886", "I7412", "LE201", "D"])
+    assert isinstance(found, Plan) and [s.clave for s in found.subjects] == ["I5886", "I7412"]
+    assert found.unread == ("LE201",) and found.missing == () and found.count == 15
+    caption = words.option_caption(found, 0)
+    assert "copia de hace 10 min" in caption and "LE201" in caption
+    with pytest.raises(OfferDown):  # no copy of any of them
+        await planner.plan(1, ["LE201", "I9999", "D"])

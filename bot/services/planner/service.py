@@ -121,6 +121,7 @@ class Plan:
     offer_age: float | None  # seconds: an older copy stood in for an offer that failed
     created: float
     complete: bool = True  # False: the ranking stopped at its budget (the best found by then)
+    unread: tuple[str, ...] = ()  # claves whose offer is down with no recent copy (the rest count)
 
     def sections_of(self, index: int) -> tuple[OfferSection, ...]:
         """The offer sections of option `index`, subject by subject."""
@@ -211,15 +212,22 @@ class PlannerService:
         # Only the asked clave's sections: an offer that answers a query with more (a prefix
         # match, the centre's whole offer) must not make other subjects' sections this one's.
         offered = [
-            tuple(s for s in got.sections if normalise(s.key) == k)
+            () if got is None else tuple(s for s in got.sections if normalise(s.key) == k)
             for k, got in zip(request.claves, fetched, strict=True)
         ]
-        missing = tuple(k for k, got in zip(request.claves, offered, strict=True) if not got)
+        unread = tuple(k for k, got in zip(request.claves, fetched, strict=True) if got is None)
+        missing = tuple(
+            k
+            for k, got, kept in zip(request.claves, fetched, offered, strict=True)
+            if got is not None and not kept
+        )
         subjects = tuple(
             Subject(k, got[0].name, got, tuple(s for s in got if within(s, request)))
             for k, got in zip(request.claves, offered, strict=True)
             if got
         )
+        if not subjects and unread:  # what it could read has none of them: say the offer is down
+            raise OfferDown()
         fixed = (
             _fixed_meetings(fixed_schedule, request.claves) if fixed_schedule is not None else ()
         )
@@ -232,7 +240,7 @@ class PlannerService:
         # None of the claves in this cycle's offer (say, before it is posted): an empty plan,
         # so that the answer keeps the button to plan another cycle.
         result = await asyncio.to_thread(search, candidates, fixed) if subjects else SearchResult(0, False, ())
-        stale = [got for got in fetched if got.stale]
+        stale = [got for got in fetched if got is not None and got.stale]
         now = self.clock()
         plan = Plan(
             id=plan_id or self._new_id(), user_id=user_id, request=request, cycle=chosen, centre=found_centre,
@@ -240,6 +248,7 @@ class PlannerService:
             subjects=subjects, missing=missing, count=result.count, capped=result.capped, options=result.options,
             fixed=fixed, fixed_courses=kept_courses, why_none=None if result.count else _why_none(subjects, candidates, request, fixed) if subjects else NoOption(none_in_offer=True),
             offer_age=max(got.age(now) for got in stale) if stale else None, created=now, complete=result.complete,
+            unread=unread,
         )  # fmt: skip
         if plan_id is None:
             await self._record(plan.id, user_id, request, code, chosen.code)
@@ -294,15 +303,26 @@ class PlannerService:
             return None
         return await self.plan_request(user_id, plan.request, centre=plan.centre.code, cycle=cycle)
 
-    async def _fetch(self, cycle: str, centre: str, claves: Sequence[str]) -> list[CachedOffer]:
-        try:
-            return list(
-                await asyncio.gather(
-                    *(self.offers.get(SubjectKey(cycle, centre, k)) for k in claves)
-                )
-            )
-        except OfferUnavailable:
-            raise OfferDown() from None
+    async def _fetch(
+        self, cycle: str, centre: str, claves: Sequence[str]
+    ) -> list[CachedOffer | None]:
+        """Each clave's offer, or None where the offer is down with no copy under a day (the
+        others still count); `OfferDown` when that is every clave. Other errors pass."""
+        answers = await asyncio.gather(
+            *(self.offers.get(SubjectKey(cycle, centre, k)) for k in claves),
+            return_exceptions=True,
+        )
+        out: list[CachedOffer | None] = []
+        for answer in answers:
+            if isinstance(answer, OfferUnavailable):
+                out.append(None)
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                out.append(answer)
+        if all(got is None for got in out):
+            raise OfferDown()
+        return out
 
     def _cycle(self, cycles: Sequence[Cycle], code: str | None) -> Cycle:
         if code is not None:

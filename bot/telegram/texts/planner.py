@@ -93,6 +93,11 @@ def _notes(plan: _service.Plan, *, missing: bool = True) -> list[str]:
         notes.append(
             "⚠️ Son muchísimas combinaciones: son las mejores que encontré, puede haber alguna un poco mejor."
         )
+    if plan.unread:
+        notes.append(
+            f"⚠️ La oferta de SIIAU no responde y no tengo copia reciente de {', '.join(plan.unread)} "
+            "(armé con las demás)."
+        )
     if plan.offer_age is not None:
         notes.append(
             f"⚠️ La oferta de SIIAU no responde: uso una copia de hace {_age(plan.offer_age)}."
