@@ -95,3 +95,11 @@ def test_bad_hours_are_named_as_typed(words: list[str], shown: str) -> None:
         r.parse_request(words)
     answer = texts.request_error(refused.value)
     assert shown in answer and "None" not in answer
+
+
+def test_day_letters_may_be_written_together() -> None:
+    # As SIIAU writes them ("LI", "MJ"): «sin VS» is «sin V S».
+    assert r.parse_request(["I5886", "sin", "VS", "D"]).free_days == {4, 5}
+    assert r.parse_request(["I5886", "sin", "mj,", "s"]).free_days == {1, 3, 5}
+    with pytest.raises(r.UnknownWords):
+        r.parse_request(["I5886", "sin", "LX"])

@@ -83,6 +83,18 @@ def _plain(word: str) -> str:
     return normalise(word).strip(",;")
 
 
+def _days(word: str) -> tuple[int, ...] | None:
+    """The days a word after «sin» names: a day's name, its letter, letters written together
+    as SIIAU does ("MJ"), or "y" (none); None for any other word, which ends the list."""
+    if word == "Y":
+        return ()
+    if word in DAY_WORDS:
+        return (DAY_WORDS[word],)
+    if word and len(set(word)) == len(word) and all(ch in DAY_LETTERS for ch in word):
+        return tuple(DAY_LETTERS[ch] for ch in word)
+    return None
+
+
 def parse_request(args: Sequence[str]) -> PlanRequest:
     words = [w for a in args for w in re.split(r"[\s,;]+", a) if w]
     claves: list[str] = []
@@ -107,15 +119,9 @@ def parse_request(args: Sequence[str]) -> PlanRequest:
         elif plain == "SIN":
             i += 1
             taken = 0
-            while i < len(words) and (
-                _plain(words[i]) in DAY_WORDS
-                or _plain(words[i]) in DAY_LETTERS
-                or _plain(words[i]) == "Y"
-            ):
-                day = _plain(words[i])
-                if day != "Y":
-                    free_days.add(DAY_WORDS.get(day, DAY_LETTERS.get(day, 0)))
-                    taken += 1
+            while i < len(words) and (days := _days(_plain(words[i]))) is not None:
+                free_days.update(days)
+                taken += len(days)
                 i += 1
             if not taken:
                 unknown.append(word)
