@@ -103,3 +103,8 @@ def test_day_letters_may_be_written_together() -> None:
     assert r.parse_request(["I5886", "sin", "mj,", "s"]).free_days == {1, 3, 5}
     with pytest.raises(r.UnknownWords):
         r.parse_request(["I5886", "sin", "LX"])
+
+
+def test_a_negative_hour_is_not_an_hour() -> None:
+    with pytest.raises(r.UnknownWords):
+        r.parse_request(["I5886", "desde", "-1"])  # it read as «desde 1»

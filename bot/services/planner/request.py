@@ -107,8 +107,10 @@ def parse_request(args: Sequence[str]) -> PlanRequest:
     while i < len(words):
         word, plain = words[i], _plain(words[i])
         following = _plain(words[i + 1]) if i + 1 < len(words) else ""
-        if plain in ("DESDE", "HASTA") and HOUR.match(following):
-            hour = int(HOUR.match(following).group(1))  # type: ignore[union-attr]
+        # The hour as typed: `normalise` drops dashes, and "-1" is no hour.
+        typed_hour = words[i + 1].strip(",;").upper() if i + 1 < len(words) else ""
+        if plain in ("DESDE", "HASTA") and HOUR.match(typed_hour):
+            hour = int(HOUR.match(typed_hour).group(1))  # type: ignore[union-attr]
             if hour > 24:  # named alone: the other hour may not be typed yet
                 raise BadHours(hour if plain == "DESDE" else None, hour if plain == "HASTA" else None)
             if plain == "DESDE":
