@@ -236,3 +236,20 @@ async def test_offer_down_plans_with_the_copies_it_has_and_names_the_rest() -> N
     assert "copia de hace 10 min" in caption and "LE201" in caption
     with pytest.raises(OfferDown):  # no copy of any of them
         await planner.plan(1, ["LE201", "I9999", "D"])
+
+
+async def test_a_clash_made_by_the_options_says_so() -> None:
+    # «desde 9 hasta 11» leaves I5886 D02 and I7412 D01, both Mon/Wed 09:00: they always
+    # clash with these options, though without them I5886 and I7412 fit in 15 ways.
+    sections = parsed(planner_offer(date.today()))
+
+    async def offer(key: SubjectKey) -> tuple[OfferSection, ...]:
+        return tuple(s for s in sections if s.key == key.clave)
+
+    found = await service(offer).plan(1, ["I5886", "I7412", "D", "desde", "9", "hasta", "11"])
+    assert isinstance(found, Plan) and found.count == 0
+    text = words.none_text(found)
+    assert "I5886 y I7412 siempre chocan con tus opciones" in text
+    plain = await service(offer).plan(1, ["I7412", "I9999", "D"])
+    assert isinstance(plain, Plan)
+    assert "I7412 y I9999 siempre chocan: ninguna" in words.none_text(plain)

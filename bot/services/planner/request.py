@@ -112,7 +112,9 @@ def parse_request(args: Sequence[str]) -> PlanRequest:
         if plain in ("DESDE", "HASTA") and HOUR.match(typed_hour):
             hour = int(HOUR.match(typed_hour).group(1))  # type: ignore[union-attr]
             if hour > 24:  # named alone: the other hour may not be typed yet
-                raise BadHours(hour if plain == "DESDE" else None, hour if plain == "HASTA" else None)
+                raise BadHours(
+                    hour if plain == "DESDE" else None, hour if plain == "HASTA" else None
+                )
             if plain == "DESDE":
                 since = hour
             else:

@@ -100,6 +100,7 @@ class NoOption:
     emptied: tuple[str, str] | None = None  # (clave, option)
     with_schedule: str | None = None  # a clave none of whose sections fits the schedule
     none_in_offer: bool = False  # no clave is in the offer for this centre and cycle
+    by_options: bool = False  # the pair clashes only with the options' sections (or the schedule)
 
 
 @dataclass
@@ -239,7 +240,11 @@ class PlannerService:
         candidates = [[candidate(s) for s in subject.kept] for subject in subjects]
         # None of the claves in this cycle's offer (say, before it is posted): an empty plan,
         # so that the answer keeps the button to plan another cycle.
-        result = await asyncio.to_thread(search, candidates, fixed) if subjects else SearchResult(0, False, ())
+        result = (
+            await asyncio.to_thread(search, candidates, fixed)
+            if subjects
+            else SearchResult(0, False, ())
+        )
         stale = [got for got in fetched if got is not None and got.stale]
         now = self.clock()
         plan = Plan(
@@ -553,10 +558,16 @@ def _why_none(
         for subject, kept in zip(subjects, candidates, strict=True):
             if not search([kept], fixed, keep=0).count:
                 return NoOption(with_schedule=subject.clave)
+    every = [[candidate(s) for s in subject.sections] for subject in subjects]
     pair = always_clash(candidates, fixed)
+    by_options = (
+        pair is not None and always_clash([every[pair[0]], every[pair[1]]]) is None
+    )  # without the options (and the schedule) the two fit
     if pair is None:
         # With every section, options aside: a pair that clashes whatever the options.
-        pair = always_clash([[candidate(s) for s in subject.sections] for subject in subjects])
+        pair = always_clash(every)
     if pair is not None:
-        return NoOption(clash=(subjects[pair[0]].clave, subjects[pair[1]].clave))
+        return NoOption(
+            clash=(subjects[pair[0]].clave, subjects[pair[1]].clave), by_options=by_options
+        )
     return NoOption()

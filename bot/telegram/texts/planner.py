@@ -117,6 +117,10 @@ def none_text(plan: _service.Plan) -> str:
         reason = f"con {OPTION_NAMES[option]} no queda ninguna sección de {clave}."
     elif why.with_schedule is not None:
         reason = f"ninguna sección de {why.with_schedule} cabe en tu horario actual."
+    elif why.clash is not None and why.by_options:
+        settings = "tus opciones y tu horario" if plan.fixed else "tus opciones"
+        reason = (f"{why.clash[0]} y {why.clash[1]} siempre chocan con {settings}: ninguna sección "
+                  "que queda de una cabe con alguna de la otra.")  # fmt: skip
     elif why.clash is not None:
         reason = f"{why.clash[0]} y {why.clash[1]} siempre chocan: ninguna sección de una cabe con alguna de la otra."
     else:
@@ -141,7 +145,9 @@ def when(section: _OfferSection) -> str:
     parts = []
     for session in section.sessions:
         days = ", ".join(d.short_es for d in session.days)
-        hours = f"{session.start:%H:%M}–{session.end:%H:%M}" if session.start and session.end else ""
+        hours = (
+            f"{session.start:%H:%M}–{session.end:%H:%M}" if session.start and session.end else ""
+        )
         parts.append(" ".join(p for p in (days, hours) if p) or "sin día ni hora")
     return " / ".join(parts) or "sin día ni hora"
 
@@ -169,7 +175,9 @@ def option_caption(plan: _service.Plan, index: int) -> str:
         for section in plan.sections_of(index):
             professor = cupos_professor(section)
             if professor_width is not None and len(professor) > professor_width:
-                professor = professor[: max(professor_width - 1, 0)] + "…" if professor_width else ""
+                professor = (
+                    professor[: max(professor_width - 1, 0)] + "…" if professor_width else ""
+                )
             parts = [f"• NRC {section.nrc}", f"{section.key} {section.section}", when(section),
                      professor, seats(section)]  # fmt: skip
             lines.append(" · ".join(p for p in parts if p))
@@ -187,9 +195,7 @@ def plan_b(
         if not others:
             lines.append(f"{chosen.key}: ninguna otra cabe")
             continue
-        listed = "; ".join(
-            f"{s.section} (NRC {s.nrc}, {when(s)}, {seats(s)})" for s in others
-        )
+        listed = "; ".join(f"{s.section} (NRC {s.nrc}, {when(s)}, {seats(s)})" for s in others)
         lines.append(f"{chosen.key}: {listed}")
     return "\n".join(lines)
 
