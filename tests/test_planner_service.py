@@ -23,6 +23,7 @@ from bot.telegram.texts import planner as words
 from tests.test_cupos import demo_schedule
 
 CYCLE = "202620"
+MESSAGE_LIMIT = 4096  # Telegram's, for a text message
 FORM = OfferForm(
     cycles=(Cycle(CYCLE, "Calendario 26 B"),),
     centres=(Centre("D", "C.U. DE CS. EXACTAS E ING."), Centre("3", "C. U. DE TLAJOMULCO")),
@@ -253,3 +254,36 @@ async def test_a_clash_made_by_the_options_says_so() -> None:
     plain = await service(offer).plan(1, ["I7412", "I9999", "D"])
     assert isinstance(plain, Plan)
     assert "I7412 y I9999 siempre chocan: ninguna" in words.none_text(plain)
+
+
+def wide_offer() -> list[SimOfferSection]:
+    """Ten subjects of fifteen one-session sections spread over the week: long Plan Bs."""
+    out = []
+    for n in range(10):
+        for j in range(15):
+            hour = 7 + (n + 3 * j) % 14
+            session = SimOfferSession(
+                "01", f"{hour:02d}00-{hour:02d}55", "LMIJVS"[j % 6], "DEDX", "A1"
+            )
+            out.append(SimOfferSection(f"6{n:02d}{j:03d}", f"I70{n:02d}", "MATERIA", f"D{j:02d}", 8, 40,
+                                       j % 3, (session,), (("01", "PROFE, X"),)))  # fmt: skip
+    return out
+
+
+async def test_a_long_plan_b_comes_in_messages_telegram_accepts() -> None:
+    sections = parsed(wide_offer())
+
+    async def offer(key: SubjectKey) -> tuple[OfferSection, ...]:
+        return tuple(s for s in sections if s.key == key.clave)
+
+    planner = service(offer)
+    found = await planner.plan(1, [*sorted({s.key for s in sections}), "D"])
+    assert isinstance(found, Plan) and found.options
+    alternatives = planner.alternatives(found, 0)
+    messages = words.plan_b(found, 0, alternatives)
+    assert len("\n".join(messages)) > MESSAGE_LIMIT  # one message would not do
+    assert all(len(m) <= MESSAGE_LIMIT for m in messages)
+    assert messages[0].startswith("🅱️ Plan B de la opción 1")
+    for others in alternatives:
+        for section in others:
+            assert sum(f"NRC {section.nrc}," in m for m in messages) == 1

@@ -242,7 +242,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.info("planner edit failed: %s", type(error).__name__)
     elif press.kind == "b" and press.index is not None:
         alternatives = service.alternatives(plan, press.index)
-        await context.bot.send_message(chat.id, words.plan_b(plan, press.index, alternatives))
+        for text in words.plan_b(plan, press.index, alternatives):
+            await context.bot.send_message(chat.id, text)
     elif press.kind == "w" and press.index is not None:
         try:
             outcome = await service.watch_full(plan, press.index, chat.id)

@@ -187,9 +187,13 @@ def option_caption(plan: _service.Plan, index: int) -> str:
     return _fit_caption("\n".join([title, *notes, *lines, *more]))
 
 
+MESSAGE_LIMIT = 4096  # Telegram's, in characters, for one text message
+
+
 def plan_b(
     plan: _service.Plan, index: int, alternatives: tuple[tuple[_OfferSection, ...], ...]
-) -> str:
+) -> list[str]:
+    """One message, or as many as Telegram's limit asks for (whole lines each)."""
     lines = [f"🅱️ Plan B de la opción {index + 1}: otras secciones que también caben"]
     for chosen, others in zip(plan.sections_of(index), alternatives, strict=True):
         if not others:
@@ -197,7 +201,16 @@ def plan_b(
             continue
         listed = "; ".join(f"{s.section} (NRC {s.nrc}, {when(s)}, {seats(s)})" for s in others)
         lines.append(f"{chosen.key}: {listed}")
-    return "\n".join(lines)
+    messages = [""]
+    for line in lines:
+        while len(line) > MESSAGE_LIMIT:  # a subject's line alone too long: cut at a section
+            cut = line.rfind("; ", 0, MESSAGE_LIMIT) + 1 or MESSAGE_LIMIT
+            messages.append(line[:cut])
+            line = line[cut:].lstrip()
+        if messages[-1] and len(messages[-1]) + 1 + len(line) > MESSAGE_LIMIT:
+            messages.append("")
+        messages[-1] = f"{messages[-1]}\n{line}" if messages[-1] else line
+    return [m for m in messages if m]
 
 
 def watched(outcome: _service.WatchOutcome) -> str:
