@@ -50,3 +50,61 @@ def test_button_data_round_trips_and_fits_64_bytes() -> None:
 )  # fmt: skip
 def test_forged_data_is_refused(data: str | None) -> None:
     assert parse_data(data) is None
+
+
+def test_a_digit_centre_is_a_centre() -> None:
+    # The real offer form lists centres 3, 4, 5 and 6 (Tlajomulco, Guadalajara, Tlaquepaque,
+    # Chapala) beside the lettered ones: their students type and press them too.
+    parsed = r.parse_request(["I5886", "3", "desde", "9"])
+    assert parsed.centre == "3" and parsed.since == 9 and parsed.claves == ("I5886",)
+    press = Press("c", "0a1b2c3d", centre="3")
+    assert parse_data(button_data(press)) == press
+
+
+def test_options_see_sessions_with_only_a_day_or_only_hours() -> None:
+    # Such sessions never clash, but «sin viernes» still keeps a Friday session out, and
+    # «desde 9» / «hasta 14» a 07:00 or a 16:00 session whose day the offer leaves blank.
+    from datetime import time
+
+    from bot.schedule.model import Day
+    from bot.siiau.offer import OfferSection, OfferSession
+
+    def section(days: tuple[Day, ...], start: time | None, end: time | None) -> OfferSection:
+        session = OfferSession("01", days, start, end, "DEDX", "A001", None, None)
+        return OfferSection("200101", "I5886", "ESTRUCTURAS", "D01", 8, 40, 3, (session,), ())
+
+    friday = section((Day(4),), None, None)
+    early = section((), time(7), time(8, 55))
+    late = section((), time(16), time(17, 55))
+    asked = r.parse_request(["I5886", "sin", "viernes", "desde", "9", "hasta", "14"])
+    assert not r.passes(friday, asked, "sin") and r.passes(friday, asked, "desde")
+    assert not r.passes(early, asked, "desde") and r.passes(early, asked, "sin")
+    assert not r.passes(late, asked, "hasta") and r.passes(late, asked, "desde")
+    assert r.emptied_by([friday], asked) == "sin"
+
+
+@pytest.mark.parametrize(
+    ("words", "shown"),
+    [(["I5886", "hasta", "25"], "«hasta 25»"), (["I5886", "desde", "30"], "«desde 30»"),
+     (["I5886", "desde", "14", "hasta", "10"], "«desde 14 hasta 10»")],
+)  # fmt: skip
+def test_bad_hours_are_named_as_typed(words: list[str], shown: str) -> None:
+    from bot.telegram.texts import planner as texts
+
+    with pytest.raises(r.BadHours) as refused:
+        r.parse_request(words)
+    answer = texts.request_error(refused.value)
+    assert shown in answer and "None" not in answer
+
+
+def test_day_letters_may_be_written_together() -> None:
+    # As SIIAU writes them ("LI", "MJ"): «sin VS» is «sin V S».
+    assert r.parse_request(["I5886", "sin", "VS", "D"]).free_days == {4, 5}
+    assert r.parse_request(["I5886", "sin", "mj,", "s"]).free_days == {1, 3, 5}
+    with pytest.raises(r.UnknownWords):
+        r.parse_request(["I5886", "sin", "LX"])
+
+
+def test_a_negative_hour_is_not_an_hour() -> None:
+    with pytest.raises(r.UnknownWords):
+        r.parse_request(["I5886", "desde", "-1"])  # it read as «desde 1»

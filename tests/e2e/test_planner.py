@@ -236,3 +236,70 @@ def test_buttons_work_after_a_restart(
     botapi.user_presses(other, first, words.PLAN_B)
     assert armar(botapi, other, "/armar I5886 D hasta 8").text.startswith("😕")  # answered after the press
     assert all("Plan B" not in m.text for m in botapi.bot_messages(other))
+
+
+def test_an_unknown_centre_shows_the_keyboard_and_a_forged_centre_is_refused(
+    bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator
+) -> None:
+    user = USER + 10
+    armar(botapi, user, "/armar I5886 D")  # D is now remembered
+    before = offer.search_count()
+    asked = armar(botapi, user, "/armar I5886 I7412 Q")  # no centre Q: the list, at once
+    assert "«Q»" in asked.text and words.PICK_CENTRE in asked.text
+    assert offer.search_count() == before
+    request_id = asked.buttons[0][1].split(":")[2]
+    forged = ChatMessage(asked.message_id, user, True, reply_markup={"inline_keyboard": [[
+        {"text": "q", "callback_data": f"ar:c:{request_id}:Q"}]]})  # fmt: skip
+    shown = len(botapi.bot_messages(user))
+    botapi.user_presses(user, forged, "q")
+    answered = armar(botapi, user, "/armar I5886 hasta 8")  # answered after the press
+    assert "hasta" in answered.text and len(botapi.bot_messages(user)) == shown + 1
+    photo = press(botapi, user, asked, "D · C.U. DE CS. EXACTAS E ING.")
+    assert photo.caption.startswith("🧩 Opción 1") and "centro D" in photo.caption
+
+
+GROUP = -1001234567890
+
+
+def test_armar_in_a_group_points_to_the_private_chat_and_asks_nothing(
+    bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator
+) -> None:
+    user = USER + 11
+    before = offer.search_count()
+    asked = botapi.user_says(user, "/armar I5886 I7412 D", chat_id=GROUP, chat_type="supergroup")
+    botapi.wait_for_text(GROUP, "escríbeme en privado", after=asked)
+    assert offer.search_count() == before and not botapi.photos(GROUP)
+    # Its centre was not remembered: in private, the keyboard comes first.
+    assert armar(botapi, user, "/armar I5886").text == words.PICK_CENTRE
+
+
+@pytest.mark.bot_env(ADMIN_CHAT_IDS="9999", PLANNER_OFFER_MAX_AGE_SECONDS="0")
+def test_an_unreadable_offer_on_the_watch_button_tells_the_operators(
+    bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator
+) -> None:
+    user = USER + 12
+    option = armar(botapi, user, "/armar I5886 D sin M J V S")  # D01 (07:00, full) comes first
+    assert "lleno" in option.caption
+    offer.serve_raw(
+        RESULTS_PATH, b"<HTML><BODY><TABLE><TR><TH>Otra cosa</TH></TR></TABLE></BODY></HTML>"
+    )
+    told = press(botapi, user, option, words.WATCH_FULL)
+    assert "SIIAU" in told.text
+    assert botapi.wait_for_text(9999, "página desconocida")
+
+
+def test_the_cycle_button_plans_another_cycle(
+    bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator
+) -> None:
+    user = USER + 13
+    offer.set_offer("202610", "D", planner_offer(date.today())[:4])  # only I5886 in 2026-A
+    first = armar(botapi, user, "/armar I5886 I7412 D")
+    assert "2026-B" in first.caption
+    cycles = press(botapi, user, first, "Ciclo 2026-B")
+    assert cycles.text == words.PICK_CYCLE and [label for label, _ in cycles.buttons] == [
+        "2026-B",
+        "2026-A",
+    ]
+    older = press(botapi, user, cycles, "2026-A")
+    assert older.photo is not None and "2026-A" in older.caption and "I7412" in older.caption
+    assert "No está en la oferta" in older.caption

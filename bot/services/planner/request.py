@@ -16,7 +16,9 @@ from bot.services.planner.search import Candidate, Meeting
 from bot.siiau.offer import OfferSection
 
 MAX_CLAVES = 10
-CENTRE = re.compile(r"^[A-Z]{1,2}$")
+# A centre's code: a letter ("D"), or a digit for the newer centres (3 Tlajomulco, 4
+# Guadalajara, 5 Tlaquepaque, 6 Chapala, in the real offer form); two letters allowed.
+CENTRE = re.compile(r"^(?:[A-Z0-9]|[A-Z]{2})$")
 HOUR = re.compile(r"^(\d{1,2})(?::00|H)?$")
 DAY_WORDS = {"LUNES": 0, "MARTES": 1, "MIERCOLES": 2, "JUEVES": 3, "VIERNES": 4, "SABADO": 5}
 DAY_LETTERS = {"L": 0, "M": 1, "I": 2, "J": 3, "V": 4, "S": 5}
@@ -81,6 +83,18 @@ def _plain(word: str) -> str:
     return normalise(word).strip(",;")
 
 
+def _days(word: str) -> tuple[int, ...] | None:
+    """The days a word after «sin» names: a day's name, its letter, letters written together
+    as SIIAU does ("MJ"), or "y" (none); None for any other word, which ends the list."""
+    if word == "Y":
+        return ()
+    if word in DAY_WORDS:
+        return (DAY_WORDS[word],)
+    if word and len(set(word)) == len(word) and all(ch in DAY_LETTERS for ch in word):
+        return tuple(DAY_LETTERS[ch] for ch in word)
+    return None
+
+
 def parse_request(args: Sequence[str]) -> PlanRequest:
     words = [w for a in args for w in re.split(r"[\s,;]+", a) if w]
     claves: list[str] = []
@@ -93,11 +107,13 @@ def parse_request(args: Sequence[str]) -> PlanRequest:
     while i < len(words):
         word, plain = words[i], _plain(words[i])
         following = _plain(words[i + 1]) if i + 1 < len(words) else ""
-        if plain in ("DESDE", "HASTA") and HOUR.match(following):
-            hour = int(HOUR.match(following).group(1))  # type: ignore[union-attr]
-            if hour > 24:
+        # The hour as typed: `normalise` drops dashes, and "-1" is no hour.
+        typed_hour = words[i + 1].strip(",;").upper() if i + 1 < len(words) else ""
+        if plain in ("DESDE", "HASTA") and HOUR.match(typed_hour):
+            hour = int(HOUR.match(typed_hour).group(1))  # type: ignore[union-attr]
+            if hour > 24:  # named alone: the other hour may not be typed yet
                 raise BadHours(
-                    hour if plain == "DESDE" else since, hour if plain == "HASTA" else until
+                    hour if plain == "DESDE" else None, hour if plain == "HASTA" else None
                 )
             if plain == "DESDE":
                 since = hour
@@ -107,15 +123,9 @@ def parse_request(args: Sequence[str]) -> PlanRequest:
         elif plain == "SIN":
             i += 1
             taken = 0
-            while i < len(words) and (
-                _plain(words[i]) in DAY_WORDS
-                or _plain(words[i]) in DAY_LETTERS
-                or _plain(words[i]) == "Y"
-            ):
-                day = _plain(words[i])
-                if day != "Y":
-                    free_days.add(DAY_WORDS.get(day, DAY_LETTERS.get(day, 0)))
-                    taken += 1
+            while i < len(words) and (days := _days(_plain(words[i]))) is not None:
+                free_days.update(days)
+                taken += len(days)
                 i += 1
             if not taken:
                 unknown.append(word)
@@ -177,14 +187,23 @@ def candidate(section: OfferSection) -> Candidate:
 
 
 def passes(section: OfferSection, request: PlanRequest, option: str) -> bool:
-    """Whether `section` passes one option (`OPTION_ORDER`); options not asked pass."""
-    found = meetings(section)
+    """Whether `section` passes one option (`OPTION_ORDER`); options not asked pass. A session
+    with only a day, or only hours, never clashes, but the options see what it has: «sin
+    viernes» its Friday, «desde»/«hasta» its hours."""
+    timed = [
+        (s.start.hour * 60 + s.start.minute, s.end.hour * 60 + s.end.minute)
+        for s in section.sessions
+        if s.start is not None and s.end is not None
+    ]
     if option == "desde":
-        return request.since is None or all(m.start >= request.since * 60 for m in found)
+        return request.since is None or all(start >= request.since * 60 for start, _ in timed)
     if option == "hasta":
-        return request.until is None or all(m.end <= request.until * 60 for m in found)
+        # A session ending at or before its start runs to midnight (as in `meetings`).
+        return request.until is None or all(
+            (end if end > start else 1440) <= request.until * 60 for start, end in timed
+        )
     if option == "sin":
-        return not any(m.day in request.free_days for m in found)
+        return not any(int(d) in request.free_days for s in section.sessions for d in s.days)
     if option == "cupo":
         return not request.with_seats or section.free > 0
     raise ValueError(option)

@@ -12,14 +12,20 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from bot.pdf.renderer import WALLPAPER_SIZE, PdfRenderer
 from bot.pdf.view import PALETTE, GridItem, LegendLine, WeekPicture, week_grid
 from bot.schedule.ical import CalendarFile, CalendarWords, build_calendar
 from bot.schedule.model import Course, Day, Schedule
-from bot.services.cupos import CuposService, PollingPaused, WatchLimitReached, newest_regular
+from bot.services.cupos import (
+    CuposService,
+    PollingPaused,
+    WatchLimitReached,
+    newest_regular,
+    normalise,
+)
 from bot.services.offer_cache import CachedOffer, OfferCache, OfferUnavailable
 from bot.services.planner.request import (
     PlanRequest,
@@ -29,9 +35,17 @@ from bot.services.planner.request import (
     parse_request,
     within,
 )
-from bot.services.planner.search import Candidate, Meeting, Option, always_clash, plan_b, search
+from bot.services.planner.search import (
+    Candidate,
+    Meeting,
+    Option,
+    SearchResult,
+    always_clash,
+    plan_b,
+    search,
+)
 from bot.services.schedule_book import ScheduleBook
-from bot.siiau.errors import SiiauUnavailable
+from bot.siiau.errors import LayoutChanged, SiiauUnavailable
 from bot.siiau.offer import Centre, Cycle, OfferSection
 from bot.store.planner import PlannerStore
 from bot.store.watches import SubjectKey
@@ -46,12 +60,6 @@ class PlannerError(Exception):
     """An answer instead of a search."""
 
 
-class UnknownCentre(PlannerError):
-    def __init__(self, centre: str) -> None:
-        super().__init__(centre)
-        self.centre = centre
-
-
 class NoCycle(PlannerError):
     pass
 
@@ -64,12 +72,6 @@ class NeedsSchedule(PlannerError):
     """`con mi horario` with no stored schedule yet."""
 
 
-class NoneInOffer(PlannerError):
-    def __init__(self, claves: Sequence[str], centre: str, cycle: Cycle) -> None:
-        super().__init__(*claves)
-        self.claves, self.centre, self.cycle = tuple(claves), centre, cycle
-
-
 class OfferDown(PlannerError):
     """The offer failed and no copy younger than a day is kept."""
 
@@ -78,6 +80,7 @@ class OfferDown(PlannerError):
 class PlanCentreChoice:
     request_id: str
     centres: tuple[Centre, ...]
+    unknown: str | None = None  # a centre typed that the offer does not list
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,8 @@ class NoOption:
     clash: tuple[str, str] | None = None
     emptied: tuple[str, str] | None = None  # (clave, option)
     with_schedule: str | None = None  # a clave none of whose sections fits the schedule
+    none_in_offer: bool = False  # no clave is in the offer for this centre and cycle
+    by_options: bool = False  # the pair clashes only with the options' sections (or the schedule)
 
 
 @dataclass
@@ -117,6 +122,7 @@ class Plan:
     offer_age: float | None  # seconds: an older copy stood in for an offer that failed
     created: float
     complete: bool = True  # False: the ranking stopped at its budget (the best found by then)
+    unread: tuple[str, ...] = ()  # claves whose offer is down with no recent copy (the rest count)
 
     def sections_of(self, index: int) -> tuple[OfferSection, ...]:
         """The offer sections of option `index`, subject by subject."""
@@ -182,7 +188,9 @@ class PlannerService:
         if request.with_schedule:
             if not await self._is_registered(user_id):
                 raise NeedsRegistration()
-            known = await self.book.stored(user_id)
+            # The stored copy as it is: the book's `stored` would start a SIIAU refresh (a
+            # login) behind an old copy, and /armar uses only the public offer.
+            known = await self.book.delivery.stored_schedule(user_id)
             if known is None:
                 raise NeedsSchedule()
             fixed_schedule = known.schedule
@@ -195,25 +203,32 @@ class PlannerService:
             return PlanCentreChoice(await self._keep_request(user_id, request), form.centres)
         found_centre = next((c for c in form.centres if c.code == code), None)
         if found_centre is None:
-            raise UnknownCentre(code)
+            # The keyboard at once: "write it without a centre" would fall back on the
+            # remembered centre, not show the list.
+            request_id = await self._keep_request(user_id, replace(request, centre=None))
+            return PlanCentreChoice(request_id, form.centres, unknown=code)
         chosen = self._cycle(form.cycles, cycle)
         await self.store.remember_centre(user_id, code)
         fetched = await self._fetch(chosen.code, code, request.claves)
-        missing = tuple(
-            k for k, got in zip(request.claves, fetched, strict=True) if not got.sections
-        )
-        if len(missing) == len(request.claves):
-            raise NoneInOffer(missing, code, chosen)
-        subjects = tuple(
-            Subject(
-                k,
-                got.sections[0].name,
-                got.sections,
-                tuple(s for s in got.sections if within(s, request)),
-            )
+        # Only the asked clave's sections: an offer that answers a query with more (a prefix
+        # match, the centre's whole offer) must not make other subjects' sections this one's.
+        offered = [
+            () if got is None else tuple(s for s in got.sections if normalise(s.key) == k)
             for k, got in zip(request.claves, fetched, strict=True)
-            if got.sections
+        ]
+        unread = tuple(k for k, got in zip(request.claves, fetched, strict=True) if got is None)
+        missing = tuple(
+            k
+            for k, got, kept in zip(request.claves, fetched, offered, strict=True)
+            if got is not None and not kept
         )
+        subjects = tuple(
+            Subject(k, got[0].name, got, tuple(s for s in got if within(s, request)))
+            for k, got in zip(request.claves, offered, strict=True)
+            if got
+        )
+        if not subjects and unread:  # what it could read has none of them: say the offer is down
+            raise OfferDown()
         fixed = (
             _fixed_meetings(fixed_schedule, request.claves) if fixed_schedule is not None else ()
         )
@@ -223,15 +238,22 @@ class PlannerService:
             else ()
         )
         candidates = [[candidate(s) for s in subject.kept] for subject in subjects]
-        result = await asyncio.to_thread(search, candidates, fixed)
-        stale = [got for got in fetched if got.stale]
+        # None of the claves in this cycle's offer (say, before it is posted): an empty plan,
+        # so that the answer keeps the button to plan another cycle.
+        result = (
+            await asyncio.to_thread(search, candidates, fixed)
+            if subjects
+            else SearchResult(0, False, ())
+        )
+        stale = [got for got in fetched if got is not None and got.stale]
         now = self.clock()
         plan = Plan(
             id=plan_id or self._new_id(), user_id=user_id, request=request, cycle=chosen, centre=found_centre,
             cycles=tuple(sorted((c for c in form.cycles if c.regular), key=lambda c: c.code, reverse=True)),
             subjects=subjects, missing=missing, count=result.count, capped=result.capped, options=result.options,
-            fixed=fixed, fixed_courses=kept_courses, why_none=None if result.count else _why_none(subjects, candidates, request, fixed),
+            fixed=fixed, fixed_courses=kept_courses, why_none=None if result.count else _why_none(subjects, candidates, request, fixed) if subjects else NoOption(none_in_offer=True),
             offer_age=max(got.age(now) for got in stale) if stale else None, created=now, complete=result.complete,
+            unread=unread,
         )  # fmt: skip
         if plan_id is None:
             await self._record(plan.id, user_id, request, code, chosen.code)
@@ -245,6 +267,15 @@ class PlannerService:
             return kept[1] if kept[0] == user_id else None
         found = await self._recorded(user_id, request_id)
         return None if found is None else found[0]
+
+    async def lists_centre(self, code: str | None) -> bool:
+        """Whether the offer lists this centre (a centre button's, which may be forged). With
+        the offer's form out of reach, yes: the plan itself then says the offer is down."""
+        try:
+            form = await self.cupos.form()
+        except (SiiauUnavailable, PollingPaused, LayoutChanged):
+            return True
+        return any(c.code == code for c in form.centres)
 
     async def get(self, user_id: int, plan_id: str) -> Plan | None:
         """The plan, only for the student who made it and for `PLAN_TTL`. One this process
@@ -277,15 +308,26 @@ class PlannerService:
             return None
         return await self.plan_request(user_id, plan.request, centre=plan.centre.code, cycle=cycle)
 
-    async def _fetch(self, cycle: str, centre: str, claves: Sequence[str]) -> list[CachedOffer]:
-        try:
-            return list(
-                await asyncio.gather(
-                    *(self.offers.get(SubjectKey(cycle, centre, k)) for k in claves)
-                )
-            )
-        except OfferUnavailable:
-            raise OfferDown() from None
+    async def _fetch(
+        self, cycle: str, centre: str, claves: Sequence[str]
+    ) -> list[CachedOffer | None]:
+        """Each clave's offer, or None where the offer is down with no copy under a day (the
+        others still count); `OfferDown` when that is every clave. Other errors pass."""
+        answers = await asyncio.gather(
+            *(self.offers.get(SubjectKey(cycle, centre, k)) for k in claves),
+            return_exceptions=True,
+        )
+        out: list[CachedOffer | None] = []
+        for answer in answers:
+            if isinstance(answer, OfferUnavailable):
+                out.append(None)
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                out.append(answer)
+        if all(got is None for got in out):
+            raise OfferDown()
+        return out
 
     def _cycle(self, cycles: Sequence[Cycle], code: str | None) -> Cycle:
         if code is not None:
@@ -516,10 +558,16 @@ def _why_none(
         for subject, kept in zip(subjects, candidates, strict=True):
             if not search([kept], fixed, keep=0).count:
                 return NoOption(with_schedule=subject.clave)
+    every = [[candidate(s) for s in subject.sections] for subject in subjects]
     pair = always_clash(candidates, fixed)
+    by_options = (
+        pair is not None and always_clash([every[pair[0]], every[pair[1]]]) is None
+    )  # without the options (and the schedule) the two fit
     if pair is None:
         # With every section, options aside: a pair that clashes whatever the options.
-        pair = always_clash([[candidate(s) for s in subject.sections] for subject in subjects])
+        pair = always_clash(every)
     if pair is not None:
-        return NoOption(clash=(subjects[pair[0]].clave, subjects[pair[1]].clave))
+        return NoOption(
+            clash=(subjects[pair[0]].clave, subjects[pair[1]].clave), by_options=by_options
+        )
     return NoOption()

@@ -21,7 +21,7 @@ from telegram.ext import ContextTypes
 
 from bot.pdf.renderer import RenderError
 from bot.services.cupos import CuposError
-from bot.services.planner.request import RequestError
+from bot.services.planner.request import CENTRE, RequestError
 from bot.services.planner.service import Plan, PlanCentreChoice, PlannerError
 from bot.siiau.errors import LayoutChanged
 from bot.telegram import texts
@@ -65,7 +65,7 @@ def parse_data(data: str | None) -> Press | None:
     if arg is None:
         return None
     if kind == "c":
-        return Press(kind, plan_id, centre=arg) if re.fullmatch(r"[A-Z]{1,2}", arg) else None
+        return Press(kind, plan_id, centre=arg) if CENTRE.fullmatch(arg) else None
     if kind == "l":
         return Press(kind, plan_id, cycle=arg) if re.fullmatch(r"\d{4}[0-9A-Z]{1,2}", arg) else None
     if not arg.isdigit() or len(arg) > 2 or int(arg) > MAX_INDEX:
@@ -126,9 +126,9 @@ async def _show_plan(
 ) -> None:
     if isinstance(found, PlanCentreChoice):
         rows = [[_button(f"{c.code} · {c.name}"[:60], Press("c", found.request_id, centre=c.code))]
-                for c in found.centres if re.fullmatch(r"[A-Z]{1,2}", c.code)]  # fmt: skip
+                for c in found.centres if CENTRE.fullmatch(c.code)]  # fmt: skip
         await context.bot.send_message(
-            chat_id, words.PICK_CENTRE, reply_markup=InlineKeyboardMarkup(rows)
+            chat_id, words.pick_centre(found), reply_markup=InlineKeyboardMarkup(rows)
         )
         return
     if not found.options:
@@ -200,7 +200,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if press.kind == "c":
         request = await service.pending(user.id, press.id)
-        if request is None:
+        if request is None or not await service.lists_centre(press.centre):
             await query.answer(words.STALE_BUTTON)
             return
         await query.answer()
@@ -242,7 +242,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.info("planner edit failed: %s", type(error).__name__)
     elif press.kind == "b" and press.index is not None:
         alternatives = service.alternatives(plan, press.index)
-        await context.bot.send_message(chat.id, words.plan_b(plan, press.index, alternatives))
+        for text in words.plan_b(plan, press.index, alternatives):
+            await context.bot.send_message(chat.id, text)
     elif press.kind == "w" and press.index is not None:
         try:
             outcome = await service.watch_full(plan, press.index, chat.id)
@@ -251,6 +252,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         except PlannerError as error:  # the offer is down with no copy to read seats from
             await context.bot.send_message(chat.id, words.planner_error(error))
+            return
+        except LayoutChanged as error:  # the seats are read again, from a page it cannot read
+            await context.bot.send_message(chat.id, texts.error_text(error))
+            await report_to_operator(context, error)
             return
         await context.bot.send_message(chat.id, words.watched(outcome))
     elif press.kind == "i" and press.index is not None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from bot.services.planner import request as _request
 from bot.services.planner import service as _service
 from bot.siiau.offer import OfferSection as _OfferSection
-from bot.telegram.texts import cupos_professor, cupos_when, cycle_label
+from bot.telegram.documents import CAPTION_LIMIT as _CAPTION_LIMIT
+from bot.telegram.documents import fit_caption as _fit_caption
+from bot.telegram.texts import cupos_professor, cycle_label
 
 STALE_BUTTON = "Ese botón ya no es válido"
 COMMAND = ("armar", "Arma tu horario del próximo ciclo con la oferta")
@@ -39,6 +41,12 @@ HINT = (
 OPTION_NAMES = {"desde": "«desde»", "hasta": "«hasta»", "sin": "«sin»", "cupo": "«con cupo»"}
 
 
+def pick_centre(choice: _service.PlanCentreChoice) -> str:
+    if choice.unknown is None:
+        return PICK_CENTRE
+    return f"No conozco el centro «{choice.unknown}». {PICK_CENTRE}"
+
+
 def request_error(error: _request.RequestError) -> str:
     if isinstance(error, _request.TooManyClaves):
         return f"Son demasiadas materias: hasta {_request.MAX_CLAVES} claves por búsqueda."
@@ -47,6 +55,9 @@ def request_error(error: _request.RequestError) -> str:
     if isinstance(error, _request.LooksLikeNrc):
         return f"{error.nrc} parece un NRC, no una clave 🙂. La clave es algo como I5890.\n\n{HINT}"
     if isinstance(error, _request.BadHours):
+        if error.since is None or error.until is None:
+            typed = f"desde {error.since}" if error.until is None else f"hasta {error.until}"
+            return f"«{typed}» no es una hora: las horas van de 0 a 24."
         return f"«desde {error.since} hasta {error.until}» no deja ninguna hora: «desde» va antes que «hasta» (0 a 24)."
     if isinstance(error, _request.UnknownWords):
         return f"No entendí: {' '.join(error.words)}.\n\n{HINT}"
@@ -54,15 +65,10 @@ def request_error(error: _request.RequestError) -> str:
 
 
 def planner_error(error: _service.PlannerError) -> str:
-    if isinstance(error, _service.UnknownCentre):
-        return f"No conozco el centro «{error.centre}». Escribe /armar con tus claves, sin centro, y te muestro la lista."
     if isinstance(error, _service.NeedsRegistration):
         return NEEDS_REGISTRATION
     if isinstance(error, _service.NeedsSchedule):
         return NEEDS_SCHEDULE
-    if isinstance(error, _service.NoneInOffer):
-        return (f"No encontré {', '.join(error.claves)} en el centro {error.centre}, ciclo "
-                f"{cycle_label(error.cycle.code)} 🤔. Revisa las claves o prueba otro centro.")  # fmt: skip
     if isinstance(error, _service.NoCycle):
         return NO_CYCLE
     return OFFER_DOWN
@@ -77,15 +83,20 @@ def _age(seconds: float) -> str:
     return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def _notes(plan: _service.Plan) -> list[str]:
+def _notes(plan: _service.Plan, *, missing: bool = True) -> list[str]:
     notes = []
-    if plan.missing:
+    if plan.missing and missing:
         notes.append(
             f"⚠️ No está en la oferta de este centro y ciclo: {', '.join(plan.missing)} (armé con las demás)."
         )
     if not plan.complete:
         notes.append(
             "⚠️ Son muchísimas combinaciones: son las mejores que encontré, puede haber alguna un poco mejor."
+        )
+    if plan.unread:
+        notes.append(
+            f"⚠️ La oferta de SIIAU no responde y no tengo copia reciente de {', '.join(plan.unread)} "
+            "(armé con las demás)."
         )
     if plan.offer_age is not None:
         notes.append(
@@ -96,11 +107,20 @@ def _notes(plan: _service.Plan) -> list[str]:
 
 def none_text(plan: _service.Plan) -> str:
     why = plan.why_none or _service.NoOption()
+    if why.none_in_offer:
+        other = " u otro ciclo" if len(plan.cycles) > 1 else ""
+        lines = [f"No encontré {', '.join(plan.missing)} en el centro {plan.centre.code}, ciclo "
+                 f"{cycle_label(plan.cycle.code)} 🤔. Revisa las claves o prueba otro centro{other}."]  # fmt: skip
+        return "\n".join(lines + _notes(plan, missing=False))
     if why.emptied is not None:
         clave, option = why.emptied
         reason = f"con {OPTION_NAMES[option]} no queda ninguna sección de {clave}."
     elif why.with_schedule is not None:
         reason = f"ninguna sección de {why.with_schedule} cabe en tu horario actual."
+    elif why.clash is not None and why.by_options:
+        settings = "tus opciones y tu horario" if plan.fixed else "tus opciones"
+        reason = (f"{why.clash[0]} y {why.clash[1]} siempre chocan con {settings}: ninguna sección "
+                  "que queda de una cabe con alguna de la otra.")  # fmt: skip
     elif why.clash is not None:
         reason = f"{why.clash[0]} y {why.clash[1]} siempre chocan: ninguna sección de una cabe con alguna de la otra."
     else:
@@ -119,6 +139,19 @@ def seats(section: _OfferSection) -> str:
     )
 
 
+def when(section: _OfferSection) -> str:
+    """Each session's days and hours, as /cupos shows them; a session with no day or no
+    hour never clashes but is listed ("sin día ni hora", or the half it has)."""
+    parts = []
+    for session in section.sessions:
+        days = ", ".join(d.short_es for d in session.days)
+        hours = (
+            f"{session.start:%H:%M}–{session.end:%H:%M}" if session.start and session.end else ""
+        )
+        parts.append(" ".join(p for p in (days, hours) if p) or "sin día ni hora")
+    return " / ".join(parts) or "sin día ni hora"
+
+
 def legend(section: _OfferSection) -> str:
     return f"{section.key} {section.section} · NRC {section.nrc} · {section.name[:40]} · {seats(section)}"
 
@@ -128,31 +161,56 @@ def option_title(plan: _service.Plan, index: int) -> str:
 
 
 def option_caption(plan: _service.Plan, index: int) -> str:
-    lines = [f"🧩 {option_title(plan, index)}"]
-    for section in plan.sections_of(index):
-        lines.append(
-            f"• NRC {section.nrc} · {section.key} {section.section} · {cupos_when(section)} · "
-            f"{cupos_professor(section)} · {seats(section)}"
-        )
-    if len(plan.options) < plan.count and index == len(plan.options) - 1:
-        lines.append(f"(te muestro las {len(plan.options)} mejores)")
-    lines.extend(_notes(plan))
-    return "\n".join(lines)
+    """Within Telegram's caption limit with every subject and every warning: long professors'
+    names go first, then the professors; past that, the warnings move up so the cut spares them."""
+    title = f"🧩 {option_title(plan, index)}"
+    more = (
+        [f"(te muestro las {len(plan.options)} mejores)"]
+        if len(plan.options) < plan.count and index == len(plan.options) - 1
+        else []
+    )
+    notes = _notes(plan)
+    for professor_width in (None, 24, 0):
+        lines = []
+        for section in plan.sections_of(index):
+            professor = cupos_professor(section)
+            if professor_width is not None and len(professor) > professor_width:
+                professor = (
+                    professor[: max(professor_width - 1, 0)] + "…" if professor_width else ""
+                )
+            parts = [f"• NRC {section.nrc}", f"{section.key} {section.section}", when(section),
+                     professor, seats(section)]  # fmt: skip
+            lines.append(" · ".join(p for p in parts if p))
+        caption = "\n".join([title, *lines, *more, *notes])
+        if len(caption) <= _CAPTION_LIMIT:
+            return caption
+    return _fit_caption("\n".join([title, *notes, *lines, *more]))
+
+
+MESSAGE_LIMIT = 4096  # Telegram's, in characters, for one text message
 
 
 def plan_b(
     plan: _service.Plan, index: int, alternatives: tuple[tuple[_OfferSection, ...], ...]
-) -> str:
+) -> list[str]:
+    """One message, or as many as Telegram's limit asks for (whole lines each)."""
     lines = [f"🅱️ Plan B de la opción {index + 1}: otras secciones que también caben"]
     for chosen, others in zip(plan.sections_of(index), alternatives, strict=True):
         if not others:
             lines.append(f"{chosen.key}: ninguna otra cabe")
             continue
-        listed = "; ".join(
-            f"{s.section} (NRC {s.nrc}, {cupos_when(s)}, {seats(s)})" for s in others
-        )
+        listed = "; ".join(f"{s.section} (NRC {s.nrc}, {when(s)}, {seats(s)})" for s in others)
         lines.append(f"{chosen.key}: {listed}")
-    return "\n".join(lines)
+    messages = [""]
+    for line in lines:
+        while len(line) > MESSAGE_LIMIT:  # a subject's line alone too long: cut at a section
+            cut = line.rfind("; ", 0, MESSAGE_LIMIT) + 1 or MESSAGE_LIMIT
+            messages.append(line[:cut])
+            line = line[cut:].lstrip()
+        if messages[-1] and len(messages[-1]) + 1 + len(line) > MESSAGE_LIMIT:
+            messages.append("")
+        messages[-1] = f"{messages[-1]}\n{line}" if messages[-1] else line
+    return [m for m in messages if m]
 
 
 def watched(outcome: _service.WatchOutcome) -> str:
