@@ -1,15 +1,15 @@
 """Issue 19: the schedule shortcut SIIAU answers (per login path, shared by replicas and
 rechecked daily), and the PDF registration rendered until the first /horario uploads it.
 
-Revision ID: 0015_portal_shortcut
-Revises: 0010_daily
+Revision ID: 0014_portal_shortcut
+Revises: 0013_safety
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_portal_shortcut"
-down_revision = "0014_safety"
+revision = "0014_portal_shortcut"
+down_revision = "0013_safety"
 branch_labels = None
 depends_on = None
 

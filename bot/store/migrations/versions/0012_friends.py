@@ -1,15 +1,15 @@
 """Friends and group shares: invite token hashes, sealed first names, friendships,
 invitations waiting for an answer, and group shares.
 
-Revision ID: 0011_friends
-Revises: 0012_planner
+Revision ID: 0012_friends
+Revises: 0011_planner
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_friends"
-down_revision = "0012_planner"  # re-chained after main's 0012_planner (it also followed 0010_daily)
+revision = "0012_friends"
+down_revision = "0011_planner"
 branch_labels = None
 depends_on = None
 

@@ -1,15 +1,15 @@
 """Safety: erase markers (nothing reaches a student after /olvidar) and the refresh budget
 of triggers the student did not type (the calendar feed).
 
-Revision ID: 0014_safety
-Revises: 0010_daily
+Revision ID: 0013_safety
+Revises: 0012_friends
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_safety"
-down_revision = "0011_friends"
+revision = "0013_safety"
+down_revision = "0012_friends"
 branch_labels = None
 depends_on = None
 

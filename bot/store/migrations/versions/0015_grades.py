@@ -1,14 +1,14 @@
 """Grades: the stored copy (sealed), the alert settings per student and the alerts' outbox.
 
-Revision ID: 0013_grades
-Revises: 0015_portal_shortcut
+Revision ID: 0015_grades
+Revises: 0014_portal_shortcut
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_grades"
-down_revision = "0015_portal_shortcut"  # re-chained onto main's head each time main was merged in
+revision = "0015_grades"
+down_revision = "0014_portal_shortcut"
 branch_labels = None
 depends_on = None
 

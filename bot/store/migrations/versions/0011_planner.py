@@ -1,13 +1,13 @@
 """The planner (`/armar`): the default centre per student, and what each answer was made from.
 
-Revision ID: 0012_planner
+Revision ID: 0011_planner
 Revises: 0010_daily
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_planner"
+revision = "0011_planner"
 down_revision = "0010_daily"
 branch_labels = None
 depends_on = None
