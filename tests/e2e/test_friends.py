@@ -245,7 +245,12 @@ def test_invite_accept_libres_and_every_bad_input(
     forged_press(botapi, ANA, listing, signed(ANA, "fr:q:9403"))  # already removed
     forged_press(botapi, ANA, listing, signed(ANA, "fr:q:9404"))  # never a friend
     forged_press(botapi, ANA, listing, "fr:q:9402")  # a friend, but unsigned
-    assert "Betty" not in says(botapi, ANA, "/libres", "Horas libres").text
+    beto_button = next(d for label, d in listing.buttons if label == "Quitar a Beto")
+    forged_press(botapi, ANA, listing, beto_button.replace("fr:q:9402", "fr:q:9404"))  # altered
+    forged_press(botapi, ANA, listing, signed(BETO, "fr:q:9402"))  # made for Beto's chat
+    forged_press(botapi, ANA, listing, signed(ANA, "fr:q:4503599627370497"))  # out of range
+    still = says(botapi, ANA, "/libres", "Horas libres").text
+    assert "Betty" not in still and "Beto" in still, "no forged press removed Beto"
 
     # /amigos nuevo revokes: the old link no longer works; an answer to it is refused.
     dani_q = says(botapi, DANI, f"/start amigo_{token}", "¿Compartir")
