@@ -73,3 +73,23 @@ async def test_groups_have_members_whose_leaving_is_an_update_and_a_lookup() -> 
     assert message.effective_chat is not None and message.effective_chat.title == "Equipo Redes"
     assert message.effective_user is not None and message.effective_user.first_name == "Ana"
     assert left.chat_member is not None and left.chat_member.new_chat_member.status == ChatMemberStatus.LEFT
+
+
+async def test_a_press_is_answered_once_and_an_unknown_query_not_at_all() -> None:
+    """Telegram takes one answer per callback query: a second one (or an id no press had)
+    is a 400, as it would be for a handler that answers twice."""
+    with BotApiStandIn(TEST_TOKEN) as api:
+        async with Bot(TEST_TOKEN, base_url=api.base_url, base_file_url=api.file_url) as bot:
+            button = InlineKeyboardMarkup([[InlineKeyboardButton("Sí", callback_data="x:1")]])
+            sent = await bot.send_message(5, "¿Seguro?", reply_markup=button)
+            [message] = api.bot_messages(5)
+            assert message.message_id == sent.message_id
+            query_id = api.user_sends_callback(5, message, "x:1")
+            assert await bot.answer_callback_query(query_id, "Listo", show_alert=True)
+            with pytest.raises(BadRequest, match="(?i)query is too old and response timeout expired"):
+                await bot.answer_callback_query(query_id)
+            with pytest.raises(BadRequest, match="(?i)query id is invalid"):
+                await bot.answer_callback_query("0123456789abcdef", "Hola")
+    assert api.callback_answer(query_id) == "Listo"
+    assert api.answers_refused == 2
+    assert api.transcript.count("< (aviso) Listo") == 1 and "< (aviso) Hola" not in api.transcript

@@ -20,10 +20,11 @@ from bot.telegram.buttons import (
     CALLBACK_LIMIT,
     MAX_PAYLOAD_BYTES,
     ButtonSigner,
+    answer_press,
     bounded_int,
     pressed,
 )
-from bot.telegram.handlers import cupos, daily, forget, register, weekly
+from bot.telegram.handlers import cupos, daily, forget, friends, register, weekly
 from bot.telegram.runtime import Runtime
 from bot.telegram.texts import safety as words
 
@@ -100,10 +101,24 @@ BUILT: list[tuple[str, Any, Any]] = [
     ("cupos", "cu:y:D:I5890", cupos.CuposPress("y", centre="D", clave="I5890")),
     ("cupos", "cu:x:2147483647", cupos.CuposPress("x", watch_id=2**31 - 1)),
     ("career", register.career_payload("INCO"), "INCO"),
+    *[
+        ("friends", friends.button_data(b), b)
+        for b in (
+            friends.Button("invite", friends.MAX_USER_ID, True),
+            friends.Button("invite", 9401, False),
+            friends.Button("share", -friends.MAX_CHAT, True),
+            friends.Button("share", -1009400, False),
+            friends.Button("remove", friends.MAX_USER_ID),
+            friends.Button("pick", 9402),
+            friends.Button("picture", 0),
+            friends.Button("picture", friends.MAX_USER_ID),
+            friends.Button("group_picture", 0),
+        )
+    ],
 ]
 PARSERS = {
     "forget": forget.parse, "weekly": weekly.parse, "daily": daily.parse, "cupos": cupos.parse,
-    "career": register.parse_career,
+    "career": register.parse_career, "friends": friends.parse_button,
 }  # fmt: skip
 
 
@@ -162,6 +177,31 @@ FORGED: list[tuple[str, str]] = [
     ("career", "career:INCO1"),
     ("career", "career:"),
     ("career", "career:<b>"),
+    ("friends", "fr:i:0:y"),
+    ("friends", "fr:i:-5:y"),  # an inviter is a user, never a group
+    ("friends", "fr:c:5:y"),  # a group is a negative chat id
+    ("friends", "fr:c:0:y"),
+    ("friends", "fr:i:4503599627370497:y"),  # past MAX_USER_ID
+    ("friends", "fr:i:99999999999999999:y"),
+    ("friends", "fr:c:-100000000000001:y"),  # past MAX_CHAT
+    ("friends", "fr:c:-999999999999999999999:y"),
+    ("friends", "fr:q:1:y"),
+    ("friends", "fr:q:01"),
+    ("friends", "fr:q:-1"),
+    ("friends", "fr:i:42"),
+    ("friends", "fr:i:42:Y"),
+    ("friends", "fr:i:42:y "),
+    ("friends", "fr:l:-3"),
+    ("friends", "fr:l:4503599627370497"),
+    ("friends", "fr:p:"),
+    ("friends", "fr:p:-1"),
+    ("friends", "fr:p:01"),
+    ("friends", "fr:w:1"),
+    ("friends", "fr:wx"),
+    ("friends", "fr:x:1"),
+    ("friends", "fr:q:' OR 1=1--"),
+    ("friends", "fr:"),
+    ("friends", "wk:day:1"),
 ]
 
 
@@ -215,4 +255,77 @@ async def test_a_good_press_is_answered_silently_and_a_parser_slip_never_raises(
 
     update, context, query = press_of(SIGNER.data(CHAT, "wk:set:0:7:1"))
     assert await pressed(update, context, broken) is None
+    assert query.answers == [(words.BUTTON_INVALID, True)]
+
+
+async def test_a_press_let_through_unanswered_is_answered_once_by_the_handler() -> None:
+    """`answer=False`: the handler's single answer carries its text (e.g. a stale friend)."""
+    update, context, query = press_of(SIGNER.data(CHAT, "wk:set:0:7:1"))
+    assert await pressed(update, context, weekly.parse, answer=False) is not None
+    assert query.answers == []
+    await answer_press(update, words.BUTTON_INVALID)
+    assert query.answers == [(words.BUTTON_INVALID, True)]
+    # A refused press is still answered by `pressed` itself.
+    update, context, query = press_of("wk:set:0:7:1")
+    assert await pressed(update, context, weekly.parse, answer=False) is None
+    assert query.answers == [(words.BUTTON_INVALID, True)]
+
+
+# ---- the friends keyboards, through their handlers: refused before the service ---------
+class NoFriendsService:
+    """Any call is a read or a write that a refused press must not reach."""
+
+    pictures = True
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"a refused press reached FriendsService.{name}")
+
+
+def friends_press(
+    data: object, chat: int = CHAT, chat_type: str = "private"
+) -> tuple[Any, Any, Query]:
+    update, context, query = press_of(data, chat)
+    update.effective_chat = SimpleNamespace(id=chat, type=chat_type)
+    update.effective_user = SimpleNamespace(id=CHAT, first_name="Ana")
+    services = SimpleNamespace(friends=NoFriendsService())
+    handlers_see = Runtime(None, services, None, SIGNER)  # type: ignore[arg-type]  # signer + the stub
+    context.application.bot_data["runtime"] = handlers_see
+    return update, context, query
+
+
+GROUP_CHAT = -1009400
+FORGED_FRIENDS_PRESSES: list[tuple[str, object, int, str]] = [
+    # (handler, data, chat the press comes from, its type)
+    ("on_button", "fr:i:9401:y", CHAT, "private"),  # unsigned: what the bot accepted before
+    ("on_button", "fr:q:9402", CHAT, "private"),
+    ("on_button", f"fr:c:{GROUP_CHAT}:y", CHAT, "private"),
+    ("on_button", SIGNER.data(OTHER_CHAT, "fr:i:9401:y"), CHAT, "private"),  # another's invite
+    ("on_button", SIGNER.data(OTHER_CHAT, f"fr:c:{GROUP_CHAT}:y"), CHAT, "private"),
+    ("on_button", SIGNER.data(CHAT, "fr:q:9402").replace("fr:q:9402", "fr:q:9403"), CHAT, "private"),
+    ("on_button", SIGNER.data(CHAT, "fr:i:9401:n").replace(":n~", ":y~"), CHAT, "private"),  # No → Sí
+    ("on_button", SIGNER.data(CHAT, "fr:i:4503599627370497:y"), CHAT, "private"),  # out of range
+    ("on_button", SIGNER.data(CHAT, "fr:c:5:y"), CHAT, "private"),
+    ("on_button", SIGNER.data(CHAT, "fr:l:-3"), CHAT, "private"),
+    ("on_button", SIGNER.data(CHAT, "fr:x:1"), CHAT, "private"),
+    ("on_button", None, CHAT, "private"),
+    ("on_picture", "fr:w", GROUP_CHAT, "supergroup"),
+    ("on_picture", "fr:p:0", CHAT, "private"),
+    ("on_picture", SIGNER.data(OTHER_CHAT, "fr:w"), GROUP_CHAT, "supergroup"),  # another group's
+    ("on_picture", SIGNER.data(CHAT, "fr:p:0"), GROUP_CHAT, "supergroup"),  # a private one, in a group
+    ("on_picture", SIGNER.data(CHAT, "fr:p:9402").replace("fr:p:9402", "fr:p:9403"), CHAT, "private"),
+    ("on_picture", SIGNER.data(CHAT, "fr:p:01"), CHAT, "private"),
+    ("on_picture", SIGNER.data(GROUP_CHAT, "fr:w:1"), GROUP_CHAT, "supergroup"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("handler", "data", "chat", "chat_type"),
+    FORGED_FRIENDS_PRESSES,
+    ids=[f"{h}:{d}@{c}" for h, d, c, _ in FORGED_FRIENDS_PRESSES],
+)
+async def test_a_forged_friends_press_is_refused_once_before_the_service(
+    handler: str, data: object, chat: int, chat_type: str
+) -> None:
+    update, context, query = friends_press(data, chat, chat_type)
+    await getattr(friends, handler)(update, context)
     assert query.answers == [(words.BUTTON_INVALID, True)]

@@ -64,6 +64,9 @@ class ChatMessage:
         return [(b.get("text", ""), b.get("callback_data", "")) for row in rows for b in row]
 
 
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+
+
 class ApiError(Exception):
     def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
@@ -104,6 +107,7 @@ class BotApiStandIn:
         self.chat_actions: Counter[int] = Counter()
         self.transcript: list[str] = []
         self._callback_answers: dict[str, str | None] = {}  # callback query id → its answer's text
+        self.answers_refused = 0  # answerCallbackQuery calls refused: a second answer or an unknown id
         self._webhook: tuple[str, str] | None = None  # (url, secret) the bot registered
         self._backends: list[str] = []  # where the "load balancer" sends webhook posts
         self._outbox: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -457,12 +461,16 @@ class BotApiStandIn:
         return True
 
     def _api_answerCallbackQuery(self, params: dict[str, str], _: Any) -> bool:
+        """Like Telegram: a press is answered once; a second answer, or an id no press had,
+        is refused (and counted, so a test can see a handler that answers twice)."""
         with self._changed:
             query_id = params.get("callback_query_id", "")
-            if query_id in self._callback_answers:
-                self._callback_answers[query_id] = params.get("text", "")
-                if params.get("text"):
-                    self.transcript.append(f"< (aviso) {params['text']}")
+            if self._callback_answers.get(query_id, "") is not None:
+                self.answers_refused += 1
+                raise ApiError(400, QUERY_TOO_OLD)
+            self._callback_answers[query_id] = params.get("text", "")
+            if params.get("text"):
+                self.transcript.append(f"< (aviso) {params['text']}")
             self._changed.notify_all()
         return True
 

@@ -136,11 +136,19 @@ def matching(text: str, pattern: re.Pattern[str], max_length: int) -> str | None
 
 # ---- the press --------------------------------------------------------------------
 async def pressed(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, parse: Callable[[str], T | None]
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    parse: Callable[[str], T | None],
+    *,
+    answer: bool = True,
 ) -> T | None:
     """The press as a typed value, the press answered; or None, when the button is forged,
     stale, made for another chat or out of range: then it was answered «Ese botón ya no es
-    válido» and the caller writes nothing. Never raises for what the data says."""
+    válido» and the caller writes nothing. Never raises for what the data says.
+
+    Telegram takes one answer per press. With `answer=False` a valid press is returned
+    unanswered, for a handler whose answer depends on what it finds next (an alert when
+    the press turns out stale): it then calls `answer_press` exactly once, on every path."""
     query, chat = update.callback_query, update.effective_chat
     if query is None or chat is None:
         return None
@@ -155,8 +163,16 @@ async def pressed(
         log.info("button refused: forged, stale or out of range (%s)", _shape(query.data))
         await _answer(query, words.BUTTON_INVALID)
         return None
-    await _answer(query, None)
+    if answer:
+        await _answer(query, None)
     return value
+
+
+async def answer_press(update: Update, text: str | None = None) -> None:
+    """The one answer to a press `pressed(…, answer=False)` let through: silent, or
+    `text` as an alert. Never raises (an answer Telegram no longer takes is only logged)."""
+    if update.callback_query is not None:
+        await _answer(update.callback_query, text)
 
 
 async def _answer(query: CallbackQuery, text: str | None) -> None:

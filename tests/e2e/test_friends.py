@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from bot.bootstrap import button_key
 from bot.core.records import utcnow
 from bot.core.zones import zone
 from bot.schedule.days_off import DaysOff
@@ -22,15 +23,18 @@ from bot.schedule.model import Day
 from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.sim.siiau import SiiauSimulator
 from bot.sim.siiau.students import SimCareer, SimCourse, SimSession, SimStudent
+from bot.store.crypto import CredentialCipher
 from bot.telegram import texts
+from bot.telegram.buttons import ButtonSigner
 from bot.telegram.texts import friends as words
 from tests.e2e.test_registration import register
-from tests.helpers import BotProcess
+from tests.helpers import TEST_KEY, BotProcess
 
 GDL = zone("America/Mexico_City")
 ANA, BETO, CARO, DANI, EVE = 9401, 9402, 9403, 9404, 9405
 NAMES = {ANA: "Ana", BETO: "Beto", CARO: "Betty", DANI: "Dani", EVE: "Eve"}
 GROUP = -1009400
+SIGNER = ButtonSigner(button_key(CredentialCipher([TEST_KEY])))
 LINK = re.compile(r"start=amigo_([A-Za-z0-9_-]{43})")
 
 
@@ -141,10 +145,18 @@ def join(botapi: BotApiStandIn, siiau: SiiauSimulator, *users: int) -> None:
 
 
 def forged_press(botapi: BotApiStandIn, user: int, template: ChatMessage, data: str) -> None:
-    """A press of a button the bot never sent this user (a crafted callback)."""
-    fake = ChatMessage(template.message_id, template.chat_id, True, template.text,
+    """A press of a button the bot never sent this user (a crafted callback, on a message of
+    their own private chat): refused."""
+    fake = ChatMessage(template.message_id, user, True, template.text,
                        {"inline_keyboard": [[{"text": "x", "callback_data": data}]]})  # fmt: skip
-    botapi.user_presses(user, fake, data)
+    query = botapi.user_sends_callback(user, fake, data)
+    assert botapi.callback_answer(query) == words.BUTTON_INVALID, data
+
+
+def signed(chat_id: int, payload: str) -> str:
+    """`payload` signed with the bot's own key for `chat_id`: a press that only the friends
+    service's own checks (a stale friend, a group never asked about) can refuse."""
+    return SIGNER.data(chat_id, payload)
 
 
 def new_link(botapi: BotApiStandIn, user: int, text: str = "/amigos") -> str:
@@ -230,9 +242,15 @@ def test_invite_accept_libres_and_every_bad_input(
     assert [m.text for m in botapi.bot_messages(CARO) if m.message_id > betty_last] == [
         words.FREE_NO_FRIENDS
     ]
-    forged_press(botapi, ANA, listing, "fr:q:9403")  # already removed
-    forged_press(botapi, ANA, listing, "fr:q:9404")  # never a friend
-    assert "Betty" not in says(botapi, ANA, "/libres", "Horas libres").text
+    forged_press(botapi, ANA, listing, signed(ANA, "fr:q:9403"))  # already removed
+    forged_press(botapi, ANA, listing, signed(ANA, "fr:q:9404"))  # never a friend
+    forged_press(botapi, ANA, listing, "fr:q:9402")  # a friend, but unsigned
+    beto_button = next(d for label, d in listing.buttons if label == "Quitar a Beto")
+    forged_press(botapi, ANA, listing, beto_button.replace("fr:q:9402", "fr:q:9404"))  # altered
+    forged_press(botapi, ANA, listing, signed(BETO, "fr:q:9402"))  # made for Beto's chat
+    forged_press(botapi, ANA, listing, signed(ANA, "fr:q:4503599627370497"))  # out of range
+    still = says(botapi, ANA, "/libres", "Horas libres").text
+    assert "Betty" not in still and "Beto" in still, "no forged press removed Beto"
 
     # /amigos nuevo revokes: the old link no longer works; an answer to it is refused.
     dani_q = says(botapi, DANI, f"/start amigo_{token}", "¿Compartir")
@@ -301,8 +319,9 @@ def test_a_group_sees_only_the_free_time_of_members_who_said_yes(
     botapi.user_presses(DANI, questions[DANI], "No")
     edited(botapi, questions[DANI], words.SHARE_DECLINED)
     # Dani forges a "Sí" for this group and for another one: refused, nothing shared.
-    forged_press(botapi, DANI, questions[DANI], f"fr:c:{GROUP}:y")
-    forged_press(botapi, DANI, questions[DANI], "fr:c:-1005555:y")
+    forged_press(botapi, DANI, questions[DANI], signed(DANI, f"fr:c:{GROUP}:y"))
+    forged_press(botapi, DANI, questions[DANI], signed(DANI, "fr:c:-1005555:y"))
+    forged_press(botapi, DANI, questions[DANI], f"fr:c:{GROUP}:y")  # unsigned
 
     header = "Libres los 3 (Ana, Beto, Betty):"
     answer = free_answer(botapi, CARO, "/libres@horario_udg_bot", header, ANA_BETO_CARO, GROUP)

@@ -3,8 +3,9 @@ group membership updates.
 
 /amigos and every button are private; /libres answers in a private chat (with friends) and
 in a group (members who agreed, first names and free windows only); /compartir is asked in
-the group and agreed in private; /nocompartir works in both. Button data is built and
-parsed here only (`button_data`, `parse_button`), so a signer can wrap the pair later.
+the group and agreed in private; /nocompartir works in both. Button payloads are built and
+parsed here only (`button_data`, `parse_button`); every keyboard is signed for the chat its
+message goes to (`bot.telegram.buttons`), and a press is opened with `pressed`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction, ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
@@ -29,6 +30,7 @@ from bot.services.friends import (
     FriendsService,
     Opened,
 )
+from bot.telegram.buttons import answer_press, pressed
 from bot.telegram.private import is_private, private_only, redirect, start_link
 from bot.telegram.runtime import runtime
 from bot.telegram.texts import friends as words
@@ -48,7 +50,8 @@ _BUTTON = re.compile(
     r"fr:(?:(?P<kind>[ic]):(?P<id>-?[1-9][0-9]{0,15}):(?P<yes>[yn])|(?P<one>[ql]):(?P<uid>[1-9][0-9]{0,15})"
     r"|p:(?P<pic>0|[1-9][0-9]{0,15})|(?P<group>w))"
 )
-PICTURE_PATTERN = r"^fr:(p:|w$)"  # the picture buttons: their own handler, off the user's queue
+# The picture buttons (`fr:p:…`, `fr:w`, then the tag): their own handler, off the user's queue.
+PICTURE_PATTERN = r"^fr:(?:p:|w(?:~|$))"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,18 +94,23 @@ def parse_button(data: str | None) -> Button | None:
     return Button("remove" if match["one"] == "q" else "pick", target)
 
 
-def _keyboard(rows: list[list[tuple[str, Button]]]) -> InlineKeyboardMarkup:
+def _keyboard(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, rows: list[list[tuple[str, Button]]]
+) -> InlineKeyboardMarkup:
+    """A keyboard signed for `chat_id`, the chat its message goes to."""
+    signer = runtime(context).buttons
     return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=button_data(b)) for label, b in row]
-            for row in rows
-        ]
+        [[signer.button(chat_id, label, button_data(b)) for label, b in row] for row in rows]
     )
 
 
-def _yes_no(kind: Kind, target: int) -> InlineKeyboardMarkup:
+def _yes_no(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, kind: Kind, target: int
+) -> InlineKeyboardMarkup:
     return _keyboard(
-        [[(words.YES, Button(kind, target, True)), (words.NO, Button(kind, target, False))]]
+        context,
+        chat_id,
+        [[(words.YES, Button(kind, target, True)), (words.NO, Button(kind, target, False))]],
     )
 
 
@@ -150,7 +158,9 @@ async def amigos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 names=words.names_list([f.name for f in current]),
             ),
             reply_markup=_keyboard(
-                [[(words.remove_label(f.name), Button("remove", f.user_id))] for f in current]
+                context,
+                chat.id,
+                [[(words.remove_label(f.name), Button("remove", f.user_id))] for f in current],
             ),
         )
     else:
@@ -159,7 +169,7 @@ async def amigos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await context.bot.send_message(
             chat.id,
             words.invite_question(inviter.name),
-            reply_markup=_yes_no("invite", inviter.user_id),
+            reply_markup=_yes_no(context, chat.id, "invite", inviter.user_id),
         )
 
 
@@ -177,7 +187,7 @@ async def open_link(update: Update, context: ContextTypes.DEFAULT_TYPE, token: s
         await context.bot.send_message(
             chat.id,
             words.invite_question(name),
-            reply_markup=_yes_no("invite", opened.inviter.user_id),
+            reply_markup=_yes_no(context, chat.id, "invite", opened.inviter.user_id),
         )
         return
     text = {
@@ -192,12 +202,13 @@ async def open_link(update: Update, context: ContextTypes.DEFAULT_TYPE, token: s
 # ---- buttons -----------------------------------------------------------------------------
 @private_only("amigos")
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A friends button in a private chat. `pressed` refuses (and answers) a forged one; a
+    valid one is answered once below, with an alert when the service finds it stale."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
-    button = parse_button(query.data)
+    button = await pressed(update, context, parse_button, answer=False)
     if button is None:
-        await query.answer(words.BUTTON_INVALID, show_alert=True)
         return
     friends = _service(context)
     if button.kind == "invite":
@@ -205,9 +216,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif button.kind == "remove":
         names = {f.user_id: f.name for f in await friends.friends(user.id)}
         if button.target not in names or not await friends.remove(user.id, button.target):
-            await query.answer(words.BUTTON_INVALID, show_alert=True)
+            await answer_press(update, words.BUTTON_INVALID)
             return
-        await query.answer()
+        await answer_press(update)
         await context.bot.send_message(user.id, words.REMOVED.format(name=names[button.target]))
     elif button.kind == "share":
         if button.yes:
@@ -217,16 +228,16 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             done = await friends.withdraw(user.id, button.target) > 0
         if not done:
-            await query.answer(words.BUTTON_INVALID, show_alert=True)
+            await answer_press(update, words.BUTTON_INVALID)
             return
-        await query.answer()
+        await answer_press(update)
         await query.edit_message_text(words.SHARE_DONE if button.yes else words.SHARE_DECLINED)
     elif button.kind == "pick":  # one of several friends with the same name
-        await query.answer()
+        await answer_press(update)
         answer = await friends.free_with_friends(user.id, friend_id=button.target)
         await _send_free(context, user.id, answer, friends, private=True)
     else:  # the picture buttons have their own handler (`on_picture`)
-        await query.answer(words.BUTTON_INVALID, show_alert=True)
+        await answer_press(update, words.BUTTON_INVALID)
 
 
 async def _answer_invite(
@@ -237,9 +248,9 @@ async def _answer_invite(
     friends = _service(context)
     answered = await friends.answer(user.id, button.target, yes=button.yes)
     if answered.outcome is Answered.STALE:
-        await query.answer(words.BUTTON_INVALID, show_alert=True)
+        await answer_press(update, words.BUTTON_INVALID)
         return
-    await query.answer()
+    await answer_press(update)
     name = answered.inviter.name if answered.inviter else ""
     text = {
         Answered.FRIENDS: words.FRIENDS_NOW.format(name=name),
@@ -339,7 +350,7 @@ async def _send_free(
     markup = None
     if friends.pictures:
         button = Button("picture", answer.only or 0) if private else Button("group_picture", 0)
-        markup = _keyboard([[(words.PICTURE_BUTTON, button)]])
+        markup = _keyboard(context, chat_id, [[(words.PICTURE_BUTTON, button)]])
     await context.bot.send_message(chat_id, "\n\n".join(parts), reply_markup=markup)
 
 
@@ -349,7 +360,9 @@ async def _send_refusal(
     names = words.names_list([f.name for f in refused.matches])
     markup = None
     if refused.reason is FreeRefusal.AMBIGUOUS:
-        markup = _keyboard([[(f.name, Button("pick", f.user_id))] for f in refused.matches])
+        markup = _keyboard(
+            context, chat_id, [[(f.name, Button("pick", f.user_id))] for f in refused.matches]
+        )
     text = {
         FreeRefusal.NOT_REGISTERED: words.NOT_REGISTERED,
         FreeRefusal.NO_SCHEDULE: words.FREE_NO_SCHEDULE,
@@ -367,10 +380,12 @@ async def on_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     if query is None or user is None or chat is None:
         return
-    button = parse_button(query.data)
+    button = await pressed(update, context, parse_button, answer=False)
+    if button is None:
+        return
     friends = _service(context)
-    if button is None or not friends.pictures:
-        await query.answer(words.BUTTON_INVALID, show_alert=True)
+    if not friends.pictures:
+        await answer_press(update, words.BUTTON_INVALID)
         return
     if button.kind == "picture":
         if not is_private(update):
@@ -393,12 +408,12 @@ async def on_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             )
         )
     else:
-        await query.answer(words.BUTTON_INVALID, show_alert=True)
+        await answer_press(update, words.BUTTON_INVALID)
         return
     if isinstance(answer, FreeRefused):
-        await query.answer(words.BUTTON_INVALID, show_alert=True)
+        await answer_press(update, words.BUTTON_INVALID)
         return
-    await query.answer()
+    await answer_press(update)
     try:
         await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
     except TelegramError:
@@ -433,7 +448,7 @@ async def compartir(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await context.bot.send_message(
             user.id,
             words.SHARE_QUESTION.format(title=chat.title or ""),
-            reply_markup=_yes_no("share", chat.id),
+            reply_markup=_yes_no(context, user.id, "share", chat.id),
         )
     except TelegramError as error:
         log.info("could not ask in private: %s", type(error).__name__)
