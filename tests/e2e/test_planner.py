@@ -8,13 +8,21 @@ from datetime import date
 
 import pytest
 
+from bot.bootstrap import button_key
 from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP
 from bot.sim.siiau.offer_pages import planner_offer
 from bot.sim.siiau.offer_server import RESULTS_PATH, OfferSimulator
+from bot.store.crypto import CredentialCipher
+from bot.telegram.buttons import ButtonSigner
 from bot.telegram.texts import planner as words
+from bot.telegram.texts import safety
 from tests.e2e.test_registration import register
-from tests.helpers import BotProcess, ask_schedule
+from tests.helpers import TEST_KEY, BotProcess, ask_schedule
+
+# The bot's own key: a press signed with it passes the signature, so only the planner's own
+# checks (a plan that does not exist, a centre the offer does not list) can refuse it.
+SIGNER = ButtonSigner(button_key(CredentialCipher([TEST_KEY])))
 
 pytestmark = pytest.mark.e2e
 CYCLE = "202620"
@@ -121,11 +129,10 @@ def test_armar_options_and_bad_input(
     missing = armar(botapi, user, "/armar I5886 ZZ998")  # the others still count
     assert missing.photo is not None and "ZZ998" in missing.caption
     stale = armar(botapi, user, "/armar I5886")
-    forged = ChatMessage(stale.message_id, user, True, reply_markup={"inline_keyboard": [[
-        {"text": "x", "callback_data": "ar:n:00000000:1"}, {"text": "y", "callback_data": "ar:n:zz:1"}]]})  # fmt: skip
     before = len(botapi.bot_messages(user))
-    botapi.user_presses(user, forged, "x")
-    botapi.user_presses(user, forged, "y")
+    for data in (SIGNER.data(user, "ar:n:00000000:1"), "ar:n:zz:1", "ar:n:00000000:1", stale.buttons[0][1] + "x"):
+        query = botapi.user_sends_callback(user, stale, data)
+        assert botapi.callback_answer(query) == safety.BUTTON_INVALID, data
     answered = armar(botapi, user, "/armar I5886 hasta 8")  # the bot still answers, after them
     assert "hasta" in answered.text and len(botapi.bot_messages(user)) == before + 1
 
@@ -248,10 +255,9 @@ def test_an_unknown_centre_shows_the_keyboard_and_a_forged_centre_is_refused(
     assert "«Q»" in asked.text and words.PICK_CENTRE in asked.text
     assert offer.search_count() == before
     request_id = asked.buttons[0][1].split(":")[2]
-    forged = ChatMessage(asked.message_id, user, True, reply_markup={"inline_keyboard": [[
-        {"text": "q", "callback_data": f"ar:c:{request_id}:Q"}]]})  # fmt: skip
     shown = len(botapi.bot_messages(user))
-    botapi.user_presses(user, forged, "q")
+    query = botapi.user_sends_callback(user, asked, SIGNER.data(user, f"ar:c:{request_id}:Q"))
+    assert botapi.callback_answer(query) == safety.BUTTON_INVALID
     answered = armar(botapi, user, "/armar I5886 hasta 8")  # answered after the press
     assert "hasta" in answered.text and len(botapi.bot_messages(user)) == shown + 1
     photo = press(botapi, user, asked, "D · C.U. DE CS. EXACTAS E ING.")

@@ -2,8 +2,9 @@
 
 Buttons carry only a plan's id (8 hex digits) and an option's index: the plan itself
 stays in the planner service. `parse_data`/`button_data` are the one pair that builds
-and reads them; anything else (forged, stale, another student's) gets «Ese botón ya no
-es válido» and changes nothing. `hp:img` is /horario's «Como imagen».
+and reads them, and every button is signed for its chat (`bot/telegram/buttons.py`);
+anything else (forged, stale, another student's) gets «Ese botón ya no es válido» and
+changes nothing. `hp:img` is /horario's «Como imagen».
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bot.services.planner.request import CENTRE, RequestError
 from bot.services.planner.service import Plan, PlanCentreChoice, PlannerError
 from bot.siiau.errors import LayoutChanged
 from bot.telegram import texts
+from bot.telegram.buttons import ButtonSigner, answer_press, pressed
 from bot.telegram.documents import fit_caption
 from bot.telegram.private import private_only
 from bot.telegram.runtime import report_to_operator, runtime
@@ -73,11 +75,21 @@ def parse_data(data: str | None) -> Press | None:
     return Press(kind, plan_id, index=int(arg))
 
 
-def _button(label: str, press: Press) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=button_data(press))
+class _Keys:
+    """Buttons signed for the one chat they are sent to."""
+
+    def __init__(self, signer: ButtonSigner, chat_id: int) -> None:
+        self._signer, self._chat_id = signer, chat_id
+
+    def __call__(self, label: str, press: Press) -> InlineKeyboardButton:
+        return self._signer.button(self._chat_id, label, button_data(press))
 
 
-def option_keyboard(plan: Plan, index: int) -> InlineKeyboardMarkup:
+def _keys(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> _Keys:
+    return _Keys(runtime(context).buttons, chat_id)
+
+
+def option_keyboard(_button: _Keys, plan: Plan, index: int) -> InlineKeyboardMarkup:
     moves = []
     if index > 0:
         moves.append(_button(words.PREVIOUS, Press("n", plan.id, index=index - 1)))
@@ -103,7 +115,7 @@ def option_keyboard(plan: Plan, index: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-def none_keyboard(plan: Plan) -> InlineKeyboardMarkup | None:
+def none_keyboard(_button: _Keys, plan: Plan) -> InlineKeyboardMarkup | None:
     if len(plan.cycles) <= 1:
         return None
     label = words.CHANGE_CYCLE.format(cycle=texts.cycle_label(plan.cycle.code))
@@ -124,6 +136,7 @@ async def _option_media(
 async def _show_plan(
     context: ContextTypes.DEFAULT_TYPE, chat_id: int, found: Plan | PlanCentreChoice
 ) -> None:
+    _button = _keys(context, chat_id)
     if isinstance(found, PlanCentreChoice):
         rows = [[_button(f"{c.code} · {c.name}"[:60], Press("c", found.request_id, centre=c.code))]
                 for c in found.centres if CENTRE.fullmatch(c.code)]  # fmt: skip
@@ -133,12 +146,12 @@ async def _show_plan(
         return
     if not found.options:
         await context.bot.send_message(
-            chat_id, words.none_text(found), reply_markup=none_keyboard(found)
+            chat_id, words.none_text(found), reply_markup=none_keyboard(_button, found)
         )
         return
     png, caption = await _option_media(context, found, 0)
     await context.bot.send_photo(
-        chat_id, png, caption=caption, reply_markup=option_keyboard(found, 0)
+        chat_id, png, caption=caption, reply_markup=option_keyboard(_button, found, 0)
     )
 
 
@@ -194,29 +207,29 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or user is None or chat is None:
         return
     service = runtime(context).services.planner
-    press = parse_data(query.data)
+    press = await pressed(update, context, parse_data, answer=False)
     if press is None:
-        await query.answer(words.STALE_BUTTON)
-        return
+        return  # forged, altered or another chat's: answered «Ese botón ya no es válido»
     if press.kind == "c":
         request = await service.pending(user.id, press.id)
         if request is None or not await service.lists_centre(press.centre):
-            await query.answer(words.STALE_BUTTON)
+            await answer_press(update, words.STALE_BUTTON)
             return
-        await query.answer()
+        await answer_press(update)
         await _run(context, chat.id, service.plan_request(user.id, request, centre=press.centre))
         return
     try:
         plan = await service.get(user.id, press.id)
     except LayoutChanged as error:  # made again from the offer, which changed its page
-        await query.answer()
+        await answer_press(update)
         await context.bot.send_message(chat.id, texts.error_text(error))
         await report_to_operator(context, error)
         return
     if plan is None or (press.index is not None and press.index >= len(plan.options)):
-        await query.answer(words.STALE_BUTTON)
+        await answer_press(update, words.STALE_BUTTON)
         return
-    await query.answer()
+    await answer_press(update)
+    _button = _keys(context, chat.id)
     if press.kind == "y":
         rows = [
             [_button(texts.cycle_label(c.code), Press("l", plan.id, cycle=c.code))]
@@ -236,7 +249,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             await query.edit_message_media(
                 InputMediaPhoto(png, caption=caption),
-                reply_markup=option_keyboard(plan, press.index),
+                reply_markup=option_keyboard(_button, plan, press.index),
             )
         except TelegramError as error:
             log.info("planner edit failed: %s", type(error).__name__)
@@ -272,10 +285,8 @@ async def on_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     if query is None or user is None or chat is None:
         return
-    if query.data != PICTURE_DATA:
-        await query.answer(words.STALE_BUTTON)
-        return
-    await query.answer()
+    if await pressed(update, context, _picture_press) is None:
+        return  # forged, altered or another chat's: answered «Ese botón ya no es válido»
     try:
         png = await runtime(context).services.planner.wallpaper(user.id)
     except RenderError as error:
@@ -287,7 +298,9 @@ async def on_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await context.bot.send_photo(chat.id, png, caption=words.PICTURE_CAPTION)
 
 
-def picture_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(words.AS_PICTURE, callback_data=PICTURE_DATA)]]
-    )
+def _picture_press(payload: str) -> bool | None:
+    return True if payload == PICTURE_DATA else None
+
+
+def picture_keyboard(signer: ButtonSigner, chat_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[signer.button(chat_id, words.AS_PICTURE, PICTURE_DATA)]])

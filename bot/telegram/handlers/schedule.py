@@ -137,7 +137,8 @@ async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await report_to_operator(context, error)
             return
         # «🖼 Como imagen»: the same schedule as a phone wallpaper (handlers/armar.py).
-        await progress.say(texts.VERIFIED_UNCHANGED if delivery.same_as_shown else texts.DONE, picture_keyboard())
+        done = texts.VERIFIED_UNCHANGED if delivery.same_as_shown else texts.DONE
+        await progress.say(done, picture_keyboard(rt.buttons, chat.id))
 
 
 async def _send_document(
