@@ -51,3 +51,30 @@ def test_a_page_in_either_encoding_reads_the_same(encoding: str) -> None:
     promedio = parse_promedio(decode(PROMEDIO.encode(encoding)))
     assert promedio.situacion == "ACTIVO"
     assert promedio.carrera == "INGENIERÍA EN COMPUTACIÓN (INCO)"
+
+
+def test_a_boleta_subject_without_its_nrc_is_refused_not_dropped() -> None:
+    redes = _row("", "I5888", "REDES", "", "", "", "")
+    with pytest.raises(LayoutChanged):
+        parse_boleta(_boleta(TEORIA, redes))
+
+
+def test_a_boleta_extraordinaria_under_a_short_header_is_read() -> None:
+    header = (
+        "<tr><th>NRC</th><th>CLAVE</th><th>MATERIA</th><th>CALIFICACIÓN</th>"
+        "<th>EN KÁRDEX</th><th>EXTRAORDINARIO</th><th>EN KÁRDEX</th></tr>"
+    )
+    calculo = _row("61235", "I5887", "CALCULO", "<font color=red>40</font>", "NO", "80", "NO")
+    (row,) = parse_boleta(_boleta(calculo, header=header)).rows
+    assert row.ordinaria is not None and row.ordinaria.failing
+    assert row.extraordinaria is not None and row.extraordinaria.value == "80"
+
+
+def test_a_boleta_header_naming_only_ordinaria_and_extraordinaria_is_read() -> None:
+    header = HEADER.replace("CALIFICACIÓN ORDINARIA", "ORDINARIA").replace(
+        "CALIFICACIÓN EXTRAORDINARIA", "EXTRAORDINARIA"
+    )
+    calculo = _row("61235", "I5887", "CALCULO", "40", "NO", "80", "NO")
+    (row,) = parse_boleta(_boleta(calculo, header=header)).rows
+    assert row.ordinaria is not None and row.ordinaria.value == "40"
+    assert row.extraordinaria is not None and row.extraordinaria.value == "80"

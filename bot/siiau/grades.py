@@ -399,6 +399,10 @@ def _boleta(html: str) -> Boleta:
         for at, tr in enumerate(rows):
             columns = _boleta_columns(_expanded(tr))
             if columns is not None:
+                # A two-row header (ORDINARIO over CALIFICACIÓN | EN KÁRDEX): its last row names
+                # every column.
+                while at + 1 < len(rows) and (more := _boleta_columns(_expanded(rows[at + 1]))):
+                    columns, at = more, at + 1
                 return Boleta(tuple(_boleta_rows(rows[at + 1 :], columns)))
     raise LayoutChanged(
         "boleta table not found",
@@ -410,7 +414,7 @@ def _boleta(html: str) -> Boleta:
 def _boleta_columns(cells: list[Tag | None]) -> dict[str, int] | None:
     """Columns of the boleta's header row: nrc, clave, name, ord, ord_k, ext, ext_k."""
     headings = [plain(cell_text(c)) if c is not None else "" for c in cells]
-    if "NRC" not in headings or not any(h.startswith("CALIF") for h in headings):
+    if "NRC" not in headings or not any(_grade_heading(h) for h in headings):
         return None
     found: dict[str, int] = {"nrc": headings.index("NRC")}
     grade_columns: list[int] = []
@@ -419,7 +423,7 @@ def _boleta_columns(cells: list[Tag | None]) -> dict[str, int] | None:
             found.setdefault("clave", index)
         elif "MATERIA" in heading or heading.startswith("NOMBRE") or heading == "ASIGNATURA":
             found.setdefault("name", index)
-        elif heading.startswith("CALIF"):
+        elif _grade_heading(heading):
             grade_columns.append(index)
         elif "KARDEX" in heading and grade_columns:
             kind = (
@@ -440,6 +444,11 @@ def _boleta_columns(cells: list[Tag | None]) -> dict[str, int] | None:
     return found
 
 
+def _grade_heading(heading: str) -> bool:
+    """"CALIFICACIÓN ORDINARIA", a bare "CALIFICACIÓN", "ORDINARIA", "EXTRAORDINARIO"…"""
+    return heading.startswith("CALIF") or "ORDINARI" in heading
+
+
 def _boleta_rows(rows: list[Tag], at: dict[str, int]) -> list[BoletaRow]:
     found: list[BoletaRow] = []
     width = max(at.values()) + 1
@@ -452,6 +461,9 @@ def _boleta_rows(rows: list[Tag], at: dict[str, int]) -> list[BoletaRow]:
 
         nrc = cell_text(c) if (c := get("nrc")) is not None else ""
         if not _NRC.match(nrc):
+            named = any(cell_text(c) for key in ("clave", "name") if (c := get(key)) is not None)
+            if named and len(cells) >= width:  # a subject whose NRC we can't read: never dropped
+                raise LayoutChanged("boleta row without an NRC", fragment(str(tr)), marker="NRC")
             continue  # a title or a note, not a subject
         if len(cells) < width:
             raise LayoutChanged(
