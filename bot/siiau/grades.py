@@ -445,7 +445,7 @@ def _boleta_columns(cells: list[Tag | None]) -> dict[str, int] | None:
 
 
 def _grade_heading(heading: str) -> bool:
-    """"CALIFICACIÓN ORDINARIA", a bare "CALIFICACIÓN", "ORDINARIA", "EXTRAORDINARIO"…"""
+    """A grade column: "CALIFICACIÓN ORDINARIA", "CALIFICACIÓN", "ORDINARIA", "EXTRAORDINARIO"."""
     return heading.startswith("CALIF") or "ORDINARI" in heading
 
 
