@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.schedule.grades import GradeKind
 from bot.siiau.errors import LayoutChanged
-from bot.siiau.grades import parse_boleta, parse_promedio
+from bot.siiau.grades import parse_boleta, parse_kardex, parse_promedio
 from bot.siiau.pages import decode
 
 HEADER = (
@@ -78,3 +79,62 @@ def test_a_boleta_header_naming_only_ordinaria_and_extraordinaria_is_read() -> N
     (row,) = parse_boleta(_boleta(calculo, header=header)).rows
     assert row.ordinaria is not None and row.ordinaria.value == "40"
     assert row.extraordinaria is not None and row.extraordinaria.value == "80"
+
+
+KARDEX_HEAD = (
+    "<tr><th>NRC</th><th>CLAVE</th><th>Nombre de la materia</th><th>CALIFICACIÓN</th>"
+    "<th>TIPO</th><th>CRÉDITOS (NC)</th><th>FECHA</th></tr>"
+)
+
+
+def _kardex(*rows: str, head: str = KARDEX_HEAD) -> str:
+    return (
+        "<HTML><BODY><DIV ID='leyendaPromedio'><TABLE>"
+        + head
+        + "<TR><TH COLSPAN='7'>Calendario 17 B</TH></TR>"
+        + "".join(rows)
+        + "</TABLE></DIV></BODY></HTML>"
+    )
+
+
+def _krow(*cells: str) -> str:
+    return "<TR bgcolor='#ffffff'>" + "".join(f"<TD><FONT>{c}</FONT></TD>" for c in cells) + "</TR>"
+
+
+CALCULO = _krow(
+    "61235", "I5887", "CALCULO", "SD (SIN DERECHO)", "ORDINARIO (OE)", "8", "11/DIC/2019"
+)
+
+
+def test_a_kardex_extraordinario_with_three_empty_cells_is_read() -> None:
+    extra = _krow("", "", "", "70 (SETENTA)", "EXTRAORDINARIO (E)", "8", "15/ENE/2020")
+    (cycle,) = parse_kardex(_kardex(CALCULO, extra)).cycles
+    assert [(r.nrc, r.grade.value, r.kind) for r in cycle.rows] == [
+        ("61235", "SD", GradeKind.ORDINARIO),
+        ("61235", "70", GradeKind.EXTRAORDINARIO),
+    ]
+
+
+def test_a_kardex_subject_without_its_nrc_is_refused_whatever_the_column_order() -> None:
+    head = (
+        "<tr><th>CLAVE</th><th>Nombre de la materia</th><th>NRC</th><th>TIPO</th>"
+        "<th>CALIFICACIÓN</th><th>CRÉDITOS</th><th>FECHA</th></tr>"
+    )
+    row = _krow("I5887", "CALCULO", "", "ORDINARIO (OE)", "80 (OCHENTA)", "8", "11/DIC/2019")
+    with pytest.raises(LayoutChanged):
+        parse_kardex(_kardex(row, head=head))
+
+
+@pytest.mark.parametrize(
+    ("written", "value", "failing"),
+    [("ACREDITADO", "ACREDITADO", False), ("NO ACREDITADO", "NO ACREDITADO", True)],
+)
+def test_a_grade_written_as_a_word_is_read(written: str, value: str, failing: bool) -> None:
+    row = _krow("61236", "I7000", "SERVICIO", written, "ORDINARIO (OE)", "0", "20/MAY/2018")
+    (cycle,) = parse_kardex(_kardex(row)).cycles
+    assert (cycle.rows[0].grade.value, cycle.rows[0].grade.failing) == (value, failing)
+
+
+def test_a_promedio_labelled_promedio_general_is_read() -> None:
+    page = PROMEDIO.replace("<b>PROMEDIO</b>", "<b>PROMEDIO GENERAL:</b>")
+    assert parse_promedio(page).promedio == "87.53"

@@ -35,7 +35,10 @@ _SURVEY = re.compile(r"encuestas\s*</b>", re.IGNORECASE)
 _CYCLE = re.compile(r"^CALENDARIO\s+(\S.*)$")
 _NRC = re.compile(r"^\d{4,7}$")
 # `97 (NOVENTA Y SIETE)`, `SD (SIN DERECHO)`, a bare `95`, `NA`.
-_GRADE = re.compile(r"^([0-9]{1,3}(?:\.[0-9]+)?|[A-Z]{1,3})\s*(?:\(\s*([^)]*?)\s*\))?$")
+_GRADE = re.compile(
+    r"^([0-9]{1,3}(?:\.[0-9]+)?|[A-Z]{1,3}|(?:NO )?(?:ACREDITAD[OA]|APROBAD[OA])|REPROBAD[OA])"
+    r"\s*(?:\(\s*([^)]*?)\s*\))?$"
+)
 _MONTHS = {"ENE": 1, "FEB": 2, "MAR": 3, "ABR": 4, "MAY": 5, "JUN": 6, "JUL": 7,
            "AGO": 8, "SEP": 9, "SET": 9, "OCT": 10, "NOV": 11, "DIC": 12}  # fmt: skip
 _DATE_WORDS = re.compile(r"^(\d{1,2})[/-]([A-Z]{3})[A-Z]*[/-](\d{2,4})$")
@@ -131,6 +134,7 @@ def parse_grade(cell: Tag | None) -> Grade | None:
     failing = (
         red
         or value in _FAILING_WORDS
+        or value.startswith(("NO ", "REPROB"))
         or (value.replace(".", "", 1).isdigit() and float(value) < 60)
     )
     return Grade(value, words, failing)
@@ -252,13 +256,23 @@ def _kardex_row(
         index = at.get(name)
         return cells[index] if index is not None and index < len(cells) else None
 
+    def text_of(name: str) -> str:
+        return cell_text(c) if (c := get(name)) is not None else ""
+
     first = _cells(tr)[0]
-    extraordinario = str(first.get("colspan", "")).strip() in ("2", "3") and not cell_text(first)
-    nrc = cell_text(c) if (c := get("nrc")) is not None else ""
+    grade_text = plain(text_of("grade"))
+    # An extraordinario: `<TD COLSPAN="3"></TD>`, or three empty cells, where NRC, clave and
+    # name would be, then a grade.
+    extraordinario = (
+        str(first.get("colspan", "")).strip() in ("2", "3") and not cell_text(first)
+    ) or (bool(grade_text) and not any(text_of(n) for n in ("nrc", "clave", "name")))
+    nrc = text_of("nrc")
     if not extraordinario and not _NRC.match(nrc):
-        if len(cells) >= width and any(
-            _GRADE.match(plain(cell_text(c))) for c in cells[3:4] if c is not None
-        ):
+        looks_like_subject = bool(text_of("clave") or text_of("name")) and (
+            _GRADE.match(grade_text) is not None
+            or any(_GRADE.match(plain(cell_text(c))) for c in cells[3:4] if c is not None)
+        )
+        if len(cells) >= width and looks_like_subject:
             raise LayoutChanged("kardex row without an NRC", fragment(str(tr)), marker="NRC")
         return None
     if len(cells) < width:
@@ -340,7 +354,9 @@ _PROMEDIO_LABELS = {
 def parse_promedio(html: str) -> Promedio:
     check_survey(html)
     soup = BeautifulSoup(html, "lxml")
-    promedio = _labelled(soup, "PROMEDIO", _AVERAGE)
+    promedio = _labelled(soup, "PROMEDIO", _AVERAGE) or _labelled(
+        soup, "PROMEDIO GENERAL", _AVERAGE
+    )
     if not promedio:
         error = LayoutChanged("promedio not found", fragment(html), marker="PROMEDIO <FONT>…")
         error.step = "promedio page"
