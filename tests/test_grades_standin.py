@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.schedule.grades import GradeKind
+from bot.schedule.grades import Boleta, GradeKind
+from bot.siiau import grades_client
 from bot.siiau.errors import LayoutChanged
 from bot.siiau.grades import parse_boleta, parse_kardex, parse_promedio
 from bot.siiau.pages import decode
@@ -138,3 +139,30 @@ def test_a_grade_written_as_a_word_is_read(written: str, value: str, failing: bo
 def test_a_promedio_labelled_promedio_general_is_read() -> None:
     page = PROMEDIO.replace("<b>PROMEDIO</b>", "<b>PROMEDIO GENERAL:</b>")
     assert parse_promedio(page).promedio == "87.53"
+
+
+class _FakeSession:
+    """A logged-in session whose ALUMNOS menu names the boleta only as "Calificaciones"."""
+
+    pidm = "1"
+    survey_link = "https://siiau.example/login"
+
+    def __init__(self, menu: str, pages: dict[str, str]) -> None:
+        self.menu, self.pages, self.asked = menu, pages, []  # type: list[str]
+
+    async def students_menu(self) -> str:
+        return self.menu
+
+    async def get_page(self, url: str, params: dict[str, str] | None = None) -> str:
+        self.asked.append(url)
+        return self.pages[url.split("?")[0]]
+
+
+async def test_the_boleta_is_found_by_a_calificaciones_link_too() -> None:
+    menu = (
+        "<html><body><a href='sgphist.kardex?pidmp=1'>K&aacute;rdex</a>"
+        "<a href='sgphist.boleta_cal?pidmp=1'>Consulta de Calificaciones</a></body></html>"
+    )
+    session = _FakeSession(menu, {"sgphist.boleta_cal": _boleta(TEORIA)})
+    boleta = await grades_client.read_boleta(session, "INCO")  # type: ignore[arg-type]
+    assert isinstance(boleta, Boleta) and [r.nrc for r in boleta.rows] == ["61234"]

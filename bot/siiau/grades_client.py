@@ -11,6 +11,8 @@ import logging
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from bs4 import BeautifulSoup
+
 from bot.schedule.grades import Boleta, GradesReport, Kardex, Promedio, SurveyPending
 from bot.siiau import errors, grades, registro
 from bot.siiau.errors import LayoutChanged, PageNotFound
@@ -75,6 +77,28 @@ class _Menus:
             return await self.link(label, career)
         return None
 
+    async def link_like(self, wanted: str, unwanted: str, career: str) -> str | None:
+        """The first link (menu, then the ACADÉMICA submenu once opened) whose text holds
+        `wanted` and not `unwanted`."""
+        for page in self._pages:
+            text = _anchor_text(page, wanted, unwanted)
+            if text is not None and text.strip():
+                try:
+                    return registro.link(page, text.strip(), career)
+                except LayoutChanged:
+                    continue
+        return None
+
+
+def _anchor_text(page: str, wanted: str, unwanted: str) -> str | None:
+    """The text of the first link whose text (accents and case folded) holds `wanted` and not
+    `unwanted`."""
+    for anchor in BeautifulSoup(page, "lxml").find_all("a"):
+        label = grades.plain(anchor.get_text(" "))
+        if wanted in label and unwanted not in label:
+            return anchor.get_text(" ")
+    return None
+
 
 def _with_student(url: str, pidm: str, career: str) -> str:
     """The student's parameters (`pidmp`, `majrp`) on a grade page link that lacks them."""
@@ -116,7 +140,9 @@ async def _boleta(client: SiiauClient, menu: _Menus, career: str) -> Boleta | No
     from bot.siiau.client import located
 
     with located("boleta link", "/wal/gupmenug.menu"):
-        link = await menu.link("Boleta", career)
+        link = await menu.link("Boleta", career) or await menu.link_like(
+            "CALIF", "KARD", career
+        )  # "Calificaciones", "Consulta de calificaciones" (CuceiVerse looks for `calif` too)
     if link is None:
         return None  # no "Boleta" in the menu: no cycle in course to show
     link = _with_student(link, client.pidm, career)  # the career chosen, as a browser would send it
