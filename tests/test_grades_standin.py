@@ -166,3 +166,16 @@ async def test_the_boleta_is_found_by_a_calificaciones_link_too() -> None:
     session = _FakeSession(menu, {"sgphist.boleta_cal": _boleta(TEORIA)})
     boleta = await grades_client.read_boleta(session, "INCO")  # type: ignore[arg-type]
     assert isinstance(boleta, Boleta) and [r.nrc for r in boleta.rows] == ["61234"]
+
+
+def test_a_kardex_cycle_row_with_more_cells_still_opens_its_cycle() -> None:
+    teoria = _krow(
+        "61234", "I5886", "TEORIA", "95 (NOVENTA Y CINCO)", "ORDINARIO (OE)", "8", "11/JUN/2020"
+    )
+    cycle_row = "<TR><TH COLSPAN='4'>Calendario 18 A</TH><TH COLSPAN='3'>Promedio: 95</TH></TR>"
+    page = _kardex(CALCULO).replace("</TABLE>", cycle_row + teoria + "</TABLE>")
+    cycles = parse_kardex(page).cycles
+    assert [(c.label, [r.nrc for r in c.rows]) for c in cycles] == [
+        ("Calendario 17 B", ["61235"]),
+        ("Calendario 18 A", ["61234"]),
+    ]

@@ -206,10 +206,12 @@ def _kardex(html: str) -> Kardex:
         cells = _expanded(tr)
         texts = [plain(cell_text(c)) if c is not None else "" for c in cells]
         filled = [t for t in texts if t]
-        if len(filled) == 1 and _CYCLE.match(filled[0]):
+        # "Calendario 17 B" opens a cycle, alone or with a note beside it (never a subject's NRC).
+        opens = _CYCLE.match(filled[0]) if filled else None
+        if opens is not None and not any(_NRC.match(t) for t in filled):
             if label is not None:
                 cycles.append(KardexCycle(label, tuple(rows)))
-            label, rows = "Calendario " + _CYCLE.match(filled[0]).group(1), []  # type: ignore[union-attr]
+            label, rows = "Calendario " + opens.group(1), []
             continue
         header = _header_map(cells, _KARDEX_COLUMNS)
         if header is not None:
