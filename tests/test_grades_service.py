@@ -340,3 +340,21 @@ async def test_key_rotation_reseals_stored_grades_and_alerts(
         assert stored is not None and "COMPUTACION TOLERANTE A FALLAS" in stored.grades_json
     finally:
         await close(a)
+
+
+async def test_alerts_turned_on_before_the_window_wait_for_it(
+    db_url: str, siiau: SiiauSimulator
+) -> None:
+    """Turning alerts on weeks before FECHA FIN logs in to nobody until the window opens."""
+    clock, sent = Clock(datetime(2025, 10, 1, tzinfo=UTC)), Recorder()
+    a = await replica(db_url, siiau, clock, sent, window_days=21)
+    try:
+        await enrol(a, clock)  # the stored schedule ends 2025-12-13: the window opens 2025-11-22
+        siiau.grades.post(DEMO_CODE, "179961", "95")
+        assert await a.service.claim(int(clock.now.timestamp()) + 3600, 4) == []
+        watch = await a.store.grades.watch(USER)
+        assert watch is not None and watch.due_ts is not None
+        assert datetime.fromtimestamp(watch.due_ts, UTC) >= datetime(2025, 11, 22, tzinfo=UTC)
+        assert sent.grades == []
+    finally:
+        await close(a)

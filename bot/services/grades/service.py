@@ -321,7 +321,11 @@ class GradesService:
                     SEEN,
                     int(now.timestamp()),
                 )
-        due = int(window.first_due(now, self.settings, self._rng).timestamp()) if enabled else None
+        due: int | None = None
+        if enabled:
+            schedule = await self._delivery.stored_schedule(user_id)
+            end = window.cycle_end(schedule.schedule if schedule is not None else None)
+            due = int(window.first_due(now, end, self.settings, self._rng).timestamp())
         await self._grades.set_enabled(user_id, enabled, due)
         return await self.alerts(user_id)
 
