@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.schedule.grades import Boleta, GradeKind
+from bot.schedule.grades import Boleta, GradeKind, SurveyPending
 from bot.siiau import grades_client
 from bot.siiau.errors import LayoutChanged
 from bot.siiau.grades import parse_boleta, parse_kardex, parse_promedio
@@ -179,3 +179,15 @@ def test_a_kardex_cycle_row_with_more_cells_still_opens_its_cycle() -> None:
         ("Calendario 17 B", ["61235"]),
         ("Calendario 18 A", ["61234"]),
     ]
+
+
+SURVEY_PAGE = (
+    "<HTML><BODY><TABLE><TR><TD><B>Encuestas</B></TD></TR>"
+    "<TR><TD>Contesta la encuesta de evaluaci&oacute;n docente.</TD></TR></TABLE></BODY></HTML>"
+)
+
+
+async def test_a_survey_in_place_of_the_menu_is_the_survey_not_no_boleta() -> None:
+    session = _FakeSession(SURVEY_PAGE, {})
+    assert isinstance(await grades_client.read_boleta(session, "INCO"), SurveyPending)  # type: ignore[arg-type]
+    assert isinstance(await grades_client.read_grades(session, "INCO"), SurveyPending)  # type: ignore[arg-type]

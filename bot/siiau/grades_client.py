@@ -58,6 +58,9 @@ class _Menus:
     (Seergs/siiau-api walks ALUMNOS → ACADÉMICA → "Kárdex"/"Boleta")."""
 
     def __init__(self, client: SiiauClient, menu: str) -> None:
+        grades.check_survey(
+            menu
+        )  # SIIAU's survey in place of the menu: the survey, not "no boleta"
         self._client, self._pages = client, [menu]
         self._opened = False
 
@@ -73,7 +76,8 @@ class _Menus:
                 academic = registro.link(self._pages[0], "Academica", career)
             except LayoutChanged:
                 return None
-            self._pages.append(await self._client.get_page(academic))
+            self._pages.append(page := await self._client.get_page(academic))
+            grades.check_survey(page)
             return await self.link(label, career)
         return None
 
