@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.schedule.grades import Boleta, GradeKind, SurveyPending
+from bot.schedule.grades import Boleta, GradeKind, Kardex, KardexCycle, SurveyPending
 from bot.siiau import grades_client
 from bot.siiau.errors import LayoutChanged
 from bot.siiau.grades import parse_boleta, parse_kardex, parse_promedio
@@ -191,3 +191,21 @@ async def test_a_survey_in_place_of_the_menu_is_the_survey_not_no_boleta() -> No
     session = _FakeSession(SURVEY_PAGE, {})
     assert isinstance(await grades_client.read_boleta(session, "INCO"), SurveyPending)  # type: ignore[arg-type]
     assert isinstance(await grades_client.read_grades(session, "INCO"), SurveyPending)  # type: ignore[arg-type]
+
+
+def test_kardex_cycles_come_in_calendar_order_whatever_order_siiau_lists_them() -> None:
+    cycles = tuple(
+        KardexCycle(label, ())
+        for label in (
+            "Calendario 2020 A",
+            "Calendario 19 B",
+            "Calendario 19 A",
+        )
+    )
+    assert [c.label for c in Kardex(cycles).in_order] == [
+        "Calendario 19 A",
+        "Calendario 19 B",
+        "Calendario 2020 A",
+    ]
+    odd = (KardexCycle("Calendario 19 B", ()), KardexCycle("Equivalencias", ()))
+    assert Kardex(odd).in_order == odd  # a label we can't date: SIIAU's order stands
