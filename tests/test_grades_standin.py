@@ -209,3 +209,16 @@ def test_kardex_cycles_come_in_calendar_order_whatever_order_siiau_lists_them() 
     ]
     odd = (KardexCycle("Calendario 19 B", ()), KardexCycle("Equivalencias", ()))
     assert Kardex(odd).in_order == odd  # a label we can't date: SIIAU's order stands
+
+
+def test_a_kardex_cycle_row_of_plain_cells_opens_its_cycle() -> None:
+    cycle_row = "<tr><td colspan=4><b>Calendario 17 B</b></td><td colspan=3>&nbsp;</td></tr>"
+    page = _kardex(CALCULO).replace("<TR><TH COLSPAN='7'>Calendario 17 B</TH></TR>", cycle_row)
+    (cycle,) = parse_kardex(page).cycles
+    assert (cycle.label, [r.nrc for r in cycle.rows]) == ("Calendario 17 B", ["61235"])
+
+
+def test_kardex_subjects_under_no_calendario_row_are_refused_not_an_empty_kardex() -> None:
+    page = _kardex(CALCULO).replace("Calendario 17 B", "Ciclo escolar 17 B")
+    with pytest.raises(LayoutChanged):
+        parse_kardex(page)

@@ -195,6 +195,10 @@ def _kardex(html: str) -> Kardex:
             raise LayoutChanged(
                 "kardex table not found", fragment(html), marker="Calendario … rows"
             )
+        if _has_subjects(tables):  # subjects we can't file under a cycle: never an empty kárdex
+            raise LayoutChanged(
+                "kardex subjects without a Calendario row", fragment(html), marker="Calendario …"
+            )
         return Kardex(
             (), *_credit_lines(soup, container, None)
         )  # a first-cycle student: nothing yet
@@ -206,9 +210,8 @@ def _kardex(html: str) -> Kardex:
         cells = _expanded(tr)
         texts = [plain(cell_text(c)) if c is not None else "" for c in cells]
         filled = [t for t in texts if t]
-        # "Calendario 17 B" opens a cycle, alone or with a note beside it (never a subject's NRC).
-        opens = _CYCLE.match(filled[0]) if filled else None
-        if opens is not None and not any(_NRC.match(t) for t in filled):
+        opens = _opens_cycle(filled)
+        if opens is not None:
             if label is not None:
                 cycles.append(KardexCycle(label, tuple(rows)))
             label, rows = "Calendario " + opens.group(1), []
@@ -236,12 +239,27 @@ def _kardex(html: str) -> Kardex:
     return Kardex(tuple(cycles), *_credit_lines(soup, container, table))
 
 
+def _opens_cycle(filled: list[str]) -> re.Match[str] | None:
+    """`Calendario 17 B` as a row's first text, alone or with a note beside it (never an NRC)."""
+    opens = _CYCLE.match(filled[0]) if filled else None
+    return opens if opens is not None and not any(_NRC.match(t) for t in filled) else None
+
+
+def _filled(tr: Tag) -> list[str]:
+    return [t for t in (plain(cell_text(c)) for c in _cells(tr)) if t]
+
+
 def _has_cycles(table: Tag) -> bool:
+    return any(_opens_cycle(_filled(tr)) for tr in _rows(table))
+
+
+def _has_subjects(tables: list[Tag]) -> bool:
+    """A row that reads like a subject: an NRC and a grade among its cells."""
     return any(
-        _CYCLE.match(plain(cell_text(c)))
+        any(_NRC.match(t) for t in filled) and any(_GRADE.match(t) for t in filled[1:])
+        for table in tables
         for tr in _rows(table)
-        for c in _cells(tr)
-        if c.name == "th" or len(_cells(tr)) == 1
+        if (filled := _filled(tr))
     )
 
 
