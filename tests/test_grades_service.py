@@ -75,11 +75,16 @@ class Replica:
 
 
 async def replica(
-    db_url: str, siiau: SiiauSimulator, clock: Clock, notifier: Recorder, **options: object
+    db_url: str,
+    siiau: SiiauSimulator,
+    clock: Clock,
+    notifier: Recorder,
+    keys: list[bytes] | None = None,
+    **options: object,
 ) -> Replica:
     engine = create_engine(db_url)
     await migrate(engine)
-    store = Store(engine, CredentialCipher([KEY]))
+    store = Store(engine, CredentialCipher(keys or [KEY]))
     workflow = make_workflow(siiau.url, login="direct")
     gate = UserGate(100)
     delivery = DeliveryService(store, workflow, gate, clock=clock)
@@ -356,5 +361,33 @@ async def test_alerts_turned_on_before_the_window_wait_for_it(
         assert watch is not None and watch.due_ts is not None
         assert datetime.fromtimestamp(watch.due_ts, UTC) >= datetime(2025, 11, 22, tzinfo=UTC)
         assert sent.grades == []
+    finally:
+        await close(a)
+
+
+async def test_a_key_rotation_never_announces_a_grade_again(
+    db_url: str, siiau: SiiauSimulator
+) -> None:
+    clock, sent = Clock(NOW), Recorder()
+    a = await replica(db_url, siiau, clock, sent)
+    try:
+        await enrol(a, clock)
+        siiau.grades.post(DEMO_CODE, "179961", "95")
+        assert await due_check(a, clock) == "ok"
+        await a.service.check(USER)  # seen
+        siiau.grades.post(DEMO_CODE, "181002", "88")
+        clock.advance(seconds=3601)
+        assert await due_check(a, clock) == "ok"
+        assert len(sent.grades) == 2
+        new = CredentialCipher.generate_key()
+        await Store(a.store.engine, CredentialCipher([new, KEY])).rotate_everything()
+        b = await replica(db_url, siiau, clock, sent, keys=[new])  # the old key retired
+        try:
+            clock.advance(seconds=3601)
+            assert await due_check(b, clock) == "ok"
+            assert len(sent.grades) == 2, sent.grades
+            assert await b.store.grades.counts(USER) == {"sent": 2}
+        finally:
+            await close(b)
     finally:
         await close(a)

@@ -105,7 +105,9 @@ class LoggingGradeNotifier:
 
 
 def posting_json(posting: Posting) -> str:
-    return json.dumps(asdict(posting), ensure_ascii=False)
+    """The posting sealed in its alert row, with its key: a key rotation re-keys the row's
+    keyed hash from it (`GradesStore.rekeyed`), so nothing is announced twice after one."""
+    return json.dumps({**asdict(posting), "key": posting.key}, ensure_ascii=False)
 
 
 def posting_from_json(text: str) -> Posting:
