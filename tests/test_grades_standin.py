@@ -222,3 +222,11 @@ def test_kardex_subjects_under_no_calendario_row_are_refused_not_an_empty_kardex
     page = _kardex(CALCULO).replace("Calendario 17 B", "Ciclo escolar 17 B")
     with pytest.raises(LayoutChanged):
         parse_kardex(page)
+
+
+def test_a_promedio_value_without_its_font_is_not_taken_from_the_next_label() -> None:
+    page = PROMEDIO.replace("<td><font>ACTIVO</font></td>", "<td>ACTIVO</td>")
+    promedio = parse_promedio(page)
+    assert (promedio.situacion, promedio.carrera) == ("ACTIVO", "INGENIERÍA EN COMPUTACIÓN (INCO)")
+    page = PROMEDIO.replace("<td><font>ACTIVO</font></td>", "<td></td>")
+    assert parse_promedio(page).situacion == ""

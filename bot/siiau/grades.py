@@ -391,25 +391,43 @@ _ANY = re.compile(r".")
 
 
 def _labelled(soup: BeautifulSoup, label: str, valid: re.Pattern[str] = _ANY) -> str:
-    """The value after a label: the next `<FONT>`, else the next cell (the first that is `valid`)."""
+    """The value after a label (the first that is `valid`): a `<FONT>` after it in its own cell,
+    else the next cell of its row, else, with no cell beside it, the next `<FONT>` on the page.
+    A value cell left empty is empty: never the value of the label after it."""
     for node in soup.find_all(string=True):
-        if plain(str(node)) != label or (
-            node.parent is not None and node.parent.name in ("title", "script", "head")
+        parent = node.parent
+        if (
+            parent is None
+            or plain(str(node)) != label
+            or parent.name in ("title", "script", "head")
         ):
             continue
-        parent = node.parent
-        font = parent.find_next("font") if parent is not None else None
-        if isinstance(font, Tag) and plain(cell_text(font)) != label:
-            value = cell_text(font)
-            if value and not value.endswith(":") and valid.match(value):
-                return value
-        cell = parent.find_parent(["td", "th"]) if parent is not None else None
-        if parent is not None and parent.name in ("td", "th"):
-            cell = parent
+        cell = parent if parent.name in ("td", "th") else parent.find_parent(["td", "th"])
+        for font in node.find_all_next("font") if cell is not None else ():
+            if not any(ancestor is cell for ancestor in font.parents):
+                break
+            if _value(font, label, valid):
+                return cell_text(font)
         following = cell.find_next_sibling(["td", "th"]) if cell is not None else None
-        if isinstance(following, Tag) and valid.match(cell_text(following)):
-            return cell_text(following)
+        if isinstance(following, Tag):
+            value = cell_text(following)
+            if valid.match(value):
+                return value
+            continue
+        after = parent.find_next("font")
+        if isinstance(after, Tag) and _value(after, label, valid):
+            return cell_text(after)
     return ""
+
+
+def _value(font: Tag, label: str, valid: re.Pattern[str]) -> bool:
+    value = cell_text(font)
+    return (
+        bool(value)
+        and plain(value) != label
+        and not value.endswith(":")
+        and bool(valid.match(value))
+    )
 
 
 # ---- boleta ---------------------------------------------------------------------------
