@@ -230,3 +230,26 @@ def test_a_promedio_value_without_its_font_is_not_taken_from_the_next_label() ->
     assert (promedio.situacion, promedio.carrera) == ("ACTIVO", "INGENIERÍA EN COMPUTACIÓN (INCO)")
     page = PROMEDIO.replace("<td><font>ACTIVO</font></td>", "<td></td>")
     assert parse_promedio(page).situacion == ""
+
+
+def test_a_layout_table_around_the_kardex_is_not_read_as_credit_totals() -> None:
+    page = (
+        _kardex(CALCULO)
+        .replace("<TABLE>", "<TABLE WIDTH='100%'><TR><TD><TABLE>", 1)
+        .replace(
+            "</TABLE></DIV>",
+            "</TABLE></TD></TR></TABLE><TABLE><TR><TD>Créditos adquiridos</TD><TD>8</TD></TR>"
+            "</TABLE></DIV>",
+        )
+    )
+    kardex = parse_kardex(page)
+    assert [r.nrc for c in kardex.cycles for r in c.rows] == ["61235"]
+    assert kardex.credit_lines == ("Créditos adquiridos 8",)
+
+
+def test_an_nrc_header_written_with_dots_is_read() -> None:
+    head = KARDEX_HEAD.replace("<th>NRC</th>", "<th>N.R.C.</th>")
+    (cycle,) = parse_kardex(_kardex(CALCULO, head=head)).cycles
+    assert [r.nrc for r in cycle.rows] == ["61235"]
+    header = HEADER.replace("<td>NRC</td>", "<td>N.R.C.</td>")
+    assert [r.nrc for r in parse_boleta(_boleta(TEORIA, header=header)).rows] == ["61234"]

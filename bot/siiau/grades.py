@@ -49,7 +49,7 @@ _YES = {"SI", "S", "X", "✓", "✔", "YES", "1"}
 
 # Kárdex columns by meaning: header words (accents and case folded) → field.
 _KARDEX_COLUMNS: tuple[tuple[str, Callable[[str], bool]], ...] = (
-    ("nrc", lambda h: h == "NRC"),
+    ("nrc", lambda h: _is_nrc(h)),
     ("clave", lambda h: h in ("CLAVE", "CVE") or h.startswith("CLAVE")),
     ("name", lambda h: "MATERIA" in h or h.startswith("NOMBRE") or h == "ASIGNATURA"),
     ("grade", lambda h: h.startswith("CALIF")),
@@ -57,6 +57,13 @@ _KARDEX_COLUMNS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("credits", lambda h: h.startswith("CRED") or h in ("NC", "CR")),
     ("date", lambda h: h.startswith("FECHA")),
 )
+
+
+def _is_nrc(heading: str) -> bool:
+    """ "NRC", "N.R.C." or "N R C"."""
+    return heading.replace(".", "").replace(" ", "") == "NRC"
+
+
 KARDEX_ORDER = ("nrc", "clave", "name", "grade", "kind", "credits", "date")  # PROTOCOL.md's order
 
 
@@ -353,8 +360,9 @@ def _credit_lines(
                 table is kardex_table
                 or not isinstance(table, Tag)
                 or table.find_parent("table") is not None
+                or any(inner is kardex_table for inner in table.find_all("table"))
             ):
-                continue
+                continue  # the kárdex, a table inside another, or a layout table around the kárdex
             for tr in _rows(table):
                 line = " ".join(cell_text(c) for c in _cells(tr) if cell_text(c))
                 if line and line not in lines:
@@ -468,9 +476,10 @@ def _boleta(html: str) -> Boleta:
 def _boleta_columns(cells: list[Tag | None]) -> dict[str, int] | None:
     """Columns of the boleta's header row: nrc, clave, name, ord, ord_k, ext, ext_k."""
     headings = [plain(cell_text(c)) if c is not None else "" for c in cells]
-    if "NRC" not in headings or not any(_grade_heading(h) for h in headings):
+    nrc = next((index for index, h in enumerate(headings) if _is_nrc(h)), None)
+    if nrc is None or not any(_grade_heading(h) for h in headings):
         return None
-    found: dict[str, int] = {"nrc": headings.index("NRC")}
+    found: dict[str, int] = {"nrc": nrc}
     grade_columns: list[int] = []
     for index, heading in enumerate(headings):
         if heading.startswith("CLAVE") or heading == "CVE":
