@@ -60,7 +60,7 @@ _KARDEX_COLUMNS: tuple[tuple[str, Callable[[str], bool]], ...] = (
 
 
 def _is_nrc(heading: str) -> bool:
-    """ "NRC", "N.R.C." or "N R C"."""
+    """The NRC column: "NRC", "N.R.C." or "N R C"."""
     return heading.replace(".", "").replace(" ", "") == "NRC"
 
 
