@@ -253,3 +253,13 @@ def test_an_nrc_header_written_with_dots_is_read() -> None:
     assert [r.nrc for r in cycle.rows] == ["61235"]
     header = HEADER.replace("<td>NRC</td>", "<td>N.R.C.</td>")
     assert [r.nrc for r in parse_boleta(_boleta(TEORIA, header=header)).rows] == ["61234"]
+
+
+async def test_a_boleta_de_pago_link_is_not_the_boleta_de_calificaciones() -> None:
+    menu = (
+        "<html><body><a href='pago.boleta?x=1'>Boleta de pago</a>"
+        "<a href='sgphist.boleta_cal?pidmp=1'>Boleta de calificaciones</a></body></html>"
+    )
+    session = _FakeSession(menu, {"sgphist.boleta_cal": _boleta(TEORIA)})
+    boleta = await grades_client.read_boleta(session, "INCO")  # type: ignore[arg-type]
+    assert isinstance(boleta, Boleta) and [r.nrc for r in boleta.rows] == ["61234"]

@@ -16,6 +16,7 @@ from bs4 import BeautifulSoup
 from bot.schedule.grades import Boleta, GradesReport, Kardex, Promedio, SurveyPending
 from bot.siiau import errors, grades, registro
 from bot.siiau.errors import LayoutChanged, PageNotFound
+from bot.siiau.schedule_page import text
 
 if TYPE_CHECKING:
     from bot.siiau.client import SiiauClient
@@ -81,26 +82,47 @@ class _Menus:
             return await self.link(label, career)
         return None
 
-    async def link_like(self, wanted: str, unwanted: str, career: str) -> str | None:
-        """The first link (menu, then the ACADÉMICA submenu once opened) whose text holds
-        `wanted` and not `unwanted`."""
+    async def find(self, rules: tuple[_Rule, ...], career: str) -> str | None:
+        """The link the first rule matches (every rule on the menu, then on the ACADÉMICA
+        submenu, opened once); a rule is (words the link text holds, words it must not)."""
         for page in self._pages:
-            text = _anchor_text(page, wanted, unwanted)
-            if text is not None and text.strip():
-                try:
-                    return registro.link(page, text.strip(), career)
-                except LayoutChanged:
-                    continue
+            for rule in rules:
+                label = _anchor_text(page, rule)
+                if label:
+                    try:
+                        return registro.link(page, label, career)
+                    except LayoutChanged:
+                        continue
+        if not self._opened:
+            self._opened = True
+            try:
+                academic = registro.link(self._pages[0], "Academica", career)
+            except LayoutChanged:
+                return None
+            self._pages.append(page := await self._client.get_page(academic))
+            grades.check_survey(page)
+            return await self.find(rules, career)
         return None
 
 
-def _anchor_text(page: str, wanted: str, unwanted: str) -> str | None:
-    """The text of the first link whose text (accents and case folded) holds `wanted` and not
-    `unwanted`."""
+_Rule = tuple[tuple[str, ...], tuple[str, ...]]
+# "Boleta de calificaciones" first, then any "Boleta" but a payment slip's, then a link named
+# like "Calificaciones" that is not the kárdex (CuceiVerse looks for `bolet` and `calif`).
+BOLETA_LINKS: tuple[_Rule, ...] = (
+    (("BOLET", "CALIF"), ()),
+    (("BOLET",), ("PAGO",)),
+    (("CALIF",), ("KARD",)),
+)
+
+
+def _anchor_text(page: str, rule: _Rule) -> str | None:
+    """The text of the first link whose text (accents and case folded) holds every word of
+    `rule[0]` and none of `rule[1]`."""
+    wanted, unwanted = rule
     for anchor in BeautifulSoup(page, "lxml").find_all("a"):
-        label = grades.plain(anchor.get_text(" "))
-        if wanted in label and unwanted not in label:
-            return anchor.get_text(" ")
+        label = grades.plain(text(anchor))
+        if all(w in label for w in wanted) and not any(u in label for u in unwanted):
+            return text(anchor).strip()
     return None
 
 
@@ -144,9 +166,7 @@ async def _boleta(client: SiiauClient, menu: _Menus, career: str) -> Boleta | No
     from bot.siiau.client import located
 
     with located("boleta link", "/wal/gupmenug.menu"):
-        link = await menu.link("Boleta", career) or await menu.link_like(
-            "CALIF", "KARD", career
-        )  # "Calificaciones", "Consulta de calificaciones" (CuceiVerse looks for `calif` too)
+        link = await menu.find(BOLETA_LINKS, career)
     if link is None:
         return None  # no "Boleta" in the menu: no cycle in course to show
     link = _with_student(link, client.pidm, career)  # the career chosen, as a browser would send it
