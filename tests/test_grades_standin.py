@@ -263,3 +263,12 @@ async def test_a_boleta_de_pago_link_is_not_the_boleta_de_calificaciones() -> No
     session = _FakeSession(menu, {"sgphist.boleta_cal": _boleta(TEORIA)})
     boleta = await grades_client.read_boleta(session, "INCO")  # type: ignore[arg-type]
     assert isinstance(boleta, Boleta) and [r.nrc for r in boleta.rows] == ["61234"]
+
+
+def test_a_boleta_row_with_its_empty_trailing_cells_left_out_is_read() -> None:
+    redes = "<tr><td>61236</td><td>I5888</td><td>REDES</td><td></td></tr>"
+    rows = parse_boleta(_boleta(TEORIA, redes)).rows
+    assert [(r.nrc, r.ordinaria, r.extraordinaria) for r in rows[1:]] == [("61236", None, None)]
+    short = "<tr><td>61236</td><td>I5888</td><td>REDES</td></tr>"  # no ordinaria cell at all
+    with pytest.raises(LayoutChanged):
+        parse_boleta(_boleta(TEORIA, short))

@@ -514,7 +514,8 @@ def _grade_heading(heading: str) -> bool:
 
 def _boleta_rows(rows: list[Tag], at: dict[str, int]) -> list[BoletaRow]:
     found: list[BoletaRow] = []
-    width = max(at.values()) + 1
+    # Cells up to the ordinaria must be there; empty ones after it may be left out (valid HTML).
+    width = max(index for name, index in at.items() if name in ("nrc", "clave", "name", "ord")) + 1
     for tr in rows:
         cells = _expanded(tr)
 
