@@ -272,3 +272,13 @@ def test_a_boleta_row_with_its_empty_trailing_cells_left_out_is_read() -> None:
     short = "<tr><td>61236</td><td>I5888</td><td>REDES</td></tr>"  # no ordinaria cell at all
     with pytest.raises(LayoutChanged):
         parse_boleta(_boleta(TEORIA, short))
+
+
+async def test_a_menu_with_an_encuestas_heading_and_its_links_is_not_the_survey() -> None:
+    menu = (
+        "<html><body><b>Encuestas</b><a href='encuesta.x'>Evaluaci&oacute;n docente</a>"
+        "<a href='sgphist.boleta_cal?pidmp=1'>Boleta</a></body></html>"
+    )
+    session = _FakeSession(menu, {"sgphist.boleta_cal": _boleta(TEORIA)})
+    boleta = await grades_client.read_boleta(session, "INCO")  # type: ignore[arg-type]
+    assert isinstance(boleta, Boleta) and [r.nrc for r in boleta.rows] == ["61234"]

@@ -59,50 +59,54 @@ class _Menus:
     (Seergs/siiau-api walks ALUMNOS → ACADÉMICA → "Kárdex"/"Boleta")."""
 
     def __init__(self, client: SiiauClient, menu: str) -> None:
-        grades.check_survey(
-            menu
-        )  # SIIAU's survey in place of the menu: the survey, not "no boleta"
         self._client, self._pages = client, [menu]
         self._opened = False
 
     async def link(self, label: str, career: str) -> str | None:
-        for page in self._pages:
-            try:
-                return registro.link(page, label, career)
-            except LayoutChanged:
-                continue
-        if not self._opened:
-            self._opened = True
-            try:
-                academic = registro.link(self._pages[0], "Academica", career)
-            except LayoutChanged:
+        while True:
+            for page in self._pages:
+                try:
+                    return registro.link(page, label, career)
+                except LayoutChanged:
+                    continue
+            if not await self._more(career):
+                self._check_survey()
                 return None
-            self._pages.append(page := await self._client.get_page(academic))
-            grades.check_survey(page)
-            return await self.link(label, career)
-        return None
 
     async def find(self, rules: tuple[_Rule, ...], career: str) -> str | None:
         """The link the first rule matches (every rule on the menu, then on the ACADÉMICA
         submenu, opened once); a rule is (words the link text holds, words it must not)."""
-        for page in self._pages:
-            for rule in rules:
-                label = _anchor_text(page, rule)
-                if label:
-                    try:
-                        return registro.link(page, label, career)
-                    except LayoutChanged:
-                        continue
-        if not self._opened:
-            self._opened = True
-            try:
-                academic = registro.link(self._pages[0], "Academica", career)
-            except LayoutChanged:
+        while True:
+            for page in self._pages:
+                for rule in rules:
+                    label = _anchor_text(page, rule)
+                    if label:
+                        try:
+                            return registro.link(page, label, career)
+                        except LayoutChanged:
+                            continue
+            if not await self._more(career):
+                self._check_survey()
                 return None
-            self._pages.append(page := await self._client.get_page(academic))
-            grades.check_survey(page)
-            return await self.find(rules, career)
-        return None
+
+    async def _more(self, career: str) -> bool:
+        """Open the ACADÉMICA submenu, once; False when there is none (or it is open already)."""
+        if self._opened:
+            return False
+        self._opened = True
+        try:
+            academic = registro.link(self._pages[0], "Academica", career)
+        except LayoutChanged:
+            return False
+        self._pages.append(await self._client.get_page(academic))
+        return True
+
+    def _check_survey(self) -> None:
+        """No such link. SIIAU's survey shown in place of the menu (`Encuestas</b>` and no
+        kárdex link) is the survey, not "no boleta"; a real menu may name an Encuestas section."""
+        for page in self._pages:
+            if grades.survey_shown(page) and _anchor_text(page, (("KARD",), ())) is None:
+                raise errors.SurveyPending("SIIAU shows its survey in place of the menu")
 
 
 _Rule = tuple[tuple[str, ...], tuple[str, ...]]
