@@ -8,6 +8,7 @@ import pytest
 from bot.schedule.grades import Boleta, GradeKind, Kardex, KardexCycle, SurveyPending
 from bot.siiau import grades_client
 from bot.siiau.errors import LayoutChanged
+from bot.siiau.errors import SurveyPending as SurveyPendingError
 from bot.siiau.grades import parse_boleta, parse_kardex, parse_promedio
 from bot.siiau.pages import decode
 
@@ -282,3 +283,14 @@ async def test_a_menu_with_an_encuestas_heading_and_its_links_is_not_the_survey(
     session = _FakeSession(menu, {"sgphist.boleta_cal": _boleta(TEORIA)})
     boleta = await grades_client.read_boleta(session, "INCO")  # type: ignore[arg-type]
     assert isinstance(boleta, Boleta) and [r.nrc for r in boleta.rows] == ["61234"]
+
+
+def test_a_grade_page_with_an_encuestas_link_in_its_side_menu_is_read() -> None:
+    aside = "<b>Encuestas</b> <a href='encuesta.x'>Evaluación docente</a>"
+    boleta = parse_boleta(_boleta(TEORIA).replace("<body>", "<body>" + aside))
+    assert [r.nrc for r in boleta.rows] == ["61234"]
+    kardex = parse_kardex(_kardex(CALCULO).replace("<BODY>", "<BODY>" + aside))
+    assert [r.nrc for c in kardex.cycles for r in c.rows] == ["61235"]
+    assert parse_promedio(PROMEDIO.replace("<body>", "<body>" + aside)).promedio == "87.53"
+    with pytest.raises(SurveyPendingError):
+        parse_boleta("<html><body>" + aside + "</body></html>")

@@ -83,6 +83,8 @@ def survey_shown(html: str) -> bool:
 
 
 def check_survey(html: str) -> None:
+    """Raise `SurveyPending` for a page showing `Encuestas</b>`. Asked only of a page that did
+    not read as what was asked for: a grade page with an Encuestas link beside it is the page."""
     if survey_shown(html):
         raise SurveyPending("SIIAU asks the student to answer its teacher survey first")
 
@@ -180,10 +182,10 @@ def _credits(value: str) -> int | None:
 
 # ---- kárdex ---------------------------------------------------------------------------
 def parse_kardex(html: str) -> Kardex:
-    check_survey(html)
     try:
         return _kardex(html)
     except LayoutChanged as error:
+        check_survey(html)
         error.step = error.step or "kardex page"
         raise
 
@@ -380,12 +382,12 @@ _PROMEDIO_LABELS = {
 
 
 def parse_promedio(html: str) -> Promedio:
-    check_survey(html)
     soup = BeautifulSoup(html, "lxml")
     promedio = _labelled(soup, "PROMEDIO", _AVERAGE) or _labelled(
         soup, "PROMEDIO GENERAL", _AVERAGE
     )
     if not promedio:
+        check_survey(html)
         error = LayoutChanged("promedio not found", fragment(html), marker="PROMEDIO <FONT>…")
         error.step = "promedio page"
         raise error
@@ -440,10 +442,10 @@ def _value(font: Tag, label: str, valid: re.Pattern[str]) -> bool:
 
 # ---- boleta ---------------------------------------------------------------------------
 def parse_boleta(html: str) -> Boleta:
-    check_survey(html)
     try:
         return _boleta(html)
     except LayoutChanged as error:
+        check_survey(html)
         error.step = error.step or "boleta page"
         raise
 
