@@ -391,3 +391,16 @@ async def test_a_key_rotation_never_announces_a_grade_again(
             await close(b)
     finally:
         await close(a)
+
+
+def test_the_jitter_never_outgrows_a_short_poll_interval() -> None:
+    """GRADES_POLL_SECONDS=2 means a check about every 2 s, not 2 s plus up to 30 s of jitter."""
+    short = GradesSettings(poll_seconds=2, jitter_seconds=30)  # type: ignore[call-arg]
+    now = datetime(2025, 12, 1, tzinfo=UTC)
+    for seed in range(20):
+        due = window.next_due(now, END, OPEN, short, random.Random(seed))
+        assert now + timedelta(seconds=2) <= due <= now + timedelta(seconds=2.2)
+        first = window.first_due(now, END, short, random.Random(seed))
+        assert now <= first <= now + timedelta(seconds=0.2)
+    usual = window.next_due(now, END, OPEN, SETTINGS, random.Random(3))
+    assert now + timedelta(seconds=10800) <= usual <= now + timedelta(seconds=10830)

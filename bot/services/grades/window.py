@@ -32,7 +32,13 @@ def first_due(
     """Right after alerts are turned on: soon (students turn them on at their own times), but
     never before the window opens: no login for a cycle whose end is weeks away."""
     outside = _outside(now, end, settings, rng)
-    return outside or now + timedelta(seconds=rng.uniform(0, settings.jitter_seconds))
+    return outside or now + timedelta(seconds=rng.uniform(0, jitter(settings)))
+
+
+def jitter(settings: GradesSettings) -> float:
+    """`GRADES_JITTER_SECONDS`, but never more than a tenth of the interval: a short
+    `GRADES_POLL_SECONDS` (a demo, a test) still means a check about that often."""
+    return min(float(settings.jitter_seconds), settings.poll_seconds / 10)
 
 
 def _outside(
@@ -59,7 +65,7 @@ def next_due(
     rng: random.Random,
 ) -> datetime:
     """When to check next, after a check that read `boleta` (None: no boleta in the menu)."""
-    interval = timedelta(seconds=settings.poll_seconds + rng.uniform(0, settings.jitter_seconds))
+    interval = timedelta(seconds=settings.poll_seconds + rng.uniform(0, jitter(settings)))
     idle = now + timedelta(seconds=settings.idle_seconds)
     outside = _outside(now, end, settings, rng)
     if outside is not None:
