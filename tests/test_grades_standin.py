@@ -294,3 +294,13 @@ def test_a_grade_page_with_an_encuestas_link_in_its_side_menu_is_read() -> None:
     assert parse_promedio(PROMEDIO.replace("<body>", "<body>" + aside)).promedio == "87.53"
     with pytest.raises(SurveyPendingError):
         parse_boleta("<html><body>" + aside + "</body></html>")
+
+
+def test_a_first_cycle_kardex_with_big_credit_totals_is_an_empty_kardex() -> None:
+    page = (
+        "<HTML><BODY><DIV ID='leyendaPromedio'><TABLE>" + KARDEX_HEAD + "</TABLE>"
+        "<TABLE><TR><TD>Créditos requeridos</TD><TD>4040</TD><TD>Adquiridos</TD><TD>0</TD></TR>"
+        "</TABLE></DIV></BODY></HTML>"
+    )
+    kardex = parse_kardex(page)
+    assert kardex.cycles == () and kardex.credit_lines == ("Créditos requeridos 4040 Adquiridos 0",)

@@ -204,13 +204,15 @@ def _kardex(html: str) -> Kardex:
             raise LayoutChanged(
                 "kardex table not found", fragment(html), marker="Calendario … rows"
             )
-        if _has_subjects(tables):  # subjects we can't file under a cycle: never an empty kárdex
+        headed = [
+            t for t in tables if any(_header_map(_expanded(r), _KARDEX_COLUMNS) for r in _rows(t))
+        ]
+        if _has_subjects(headed):  # subjects we can't file under a cycle: never an empty kárdex
             raise LayoutChanged(
                 "kardex subjects without a Calendario row", fragment(html), marker="Calendario …"
             )
-        return Kardex(
-            (), *_credit_lines(soup, container, None)
-        )  # a first-cycle student: nothing yet
+        # A first-cycle student: nothing yet (the headed table is the empty kárdex, not a total).
+        return Kardex((), *_credit_lines(soup, container, headed[0] if headed else None))
     cycles: list[KardexCycle] = []
     label: str | None = None
     rows: list[KardexRow] = []
