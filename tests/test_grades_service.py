@@ -75,11 +75,16 @@ class Replica:
 
 
 async def replica(
-    db_url: str, siiau: SiiauSimulator, clock: Clock, notifier: Recorder, **options: object
+    db_url: str,
+    siiau: SiiauSimulator,
+    clock: Clock,
+    notifier: Recorder,
+    keys: list[bytes] | None = None,
+    **options: object,
 ) -> Replica:
     engine = create_engine(db_url)
     await migrate(engine)
-    store = Store(engine, CredentialCipher([KEY]))
+    store = Store(engine, CredentialCipher(keys or [KEY]))
     workflow = make_workflow(siiau.url, login="direct")
     gate = UserGate(100)
     delivery = DeliveryService(store, workflow, gate, clock=clock)
@@ -340,3 +345,62 @@ async def test_key_rotation_reseals_stored_grades_and_alerts(
         assert stored is not None and "COMPUTACION TOLERANTE A FALLAS" in stored.grades_json
     finally:
         await close(a)
+
+
+async def test_alerts_turned_on_before_the_window_wait_for_it(
+    db_url: str, siiau: SiiauSimulator
+) -> None:
+    """Turning alerts on weeks before FECHA FIN logs in to nobody until the window opens."""
+    clock, sent = Clock(datetime(2025, 10, 1, tzinfo=UTC)), Recorder()
+    a = await replica(db_url, siiau, clock, sent, window_days=21)
+    try:
+        await enrol(a, clock)  # the stored schedule ends 2025-12-13: the window opens 2025-11-22
+        siiau.grades.post(DEMO_CODE, "179961", "95")
+        assert await a.service.claim(int(clock.now.timestamp()) + 3600, 4) == []
+        watch = await a.store.grades.watch(USER)
+        assert watch is not None and watch.due_ts is not None
+        assert datetime.fromtimestamp(watch.due_ts, UTC) >= datetime(2025, 11, 22, tzinfo=UTC)
+        assert sent.grades == []
+    finally:
+        await close(a)
+
+
+async def test_a_key_rotation_never_announces_a_grade_again(
+    db_url: str, siiau: SiiauSimulator
+) -> None:
+    clock, sent = Clock(NOW), Recorder()
+    a = await replica(db_url, siiau, clock, sent)
+    try:
+        await enrol(a, clock)
+        siiau.grades.post(DEMO_CODE, "179961", "95")
+        assert await due_check(a, clock) == "ok"
+        await a.service.check(USER)  # seen
+        siiau.grades.post(DEMO_CODE, "181002", "88")
+        clock.advance(seconds=3601)
+        assert await due_check(a, clock) == "ok"
+        assert len(sent.grades) == 2
+        new = CredentialCipher.generate_key()
+        await Store(a.store.engine, CredentialCipher([new, KEY])).rotate_everything()
+        b = await replica(db_url, siiau, clock, sent, keys=[new])  # the old key retired
+        try:
+            clock.advance(seconds=3601)
+            assert await due_check(b, clock) == "ok"
+            assert len(sent.grades) == 2, sent.grades
+            assert await b.store.grades.counts(USER) == {"sent": 2}
+        finally:
+            await close(b)
+    finally:
+        await close(a)
+
+
+def test_the_jitter_never_outgrows_a_short_poll_interval() -> None:
+    """GRADES_POLL_SECONDS=2 means a check about every 2 s, not 2 s plus up to 30 s of jitter."""
+    short = GradesSettings(poll_seconds=2, jitter_seconds=30)  # type: ignore[call-arg]
+    now = datetime(2025, 12, 1, tzinfo=UTC)
+    for seed in range(20):
+        due = window.next_due(now, END, OPEN, short, random.Random(seed))
+        assert now + timedelta(seconds=2) <= due <= now + timedelta(seconds=2.2)
+        first = window.first_due(now, END, short, random.Random(seed))
+        assert now <= first <= now + timedelta(seconds=0.2)
+    usual = window.next_due(now, END, OPEN, SETTINGS, random.Random(3))
+    assert now + timedelta(seconds=10800) <= usual <= now + timedelta(seconds=10830)

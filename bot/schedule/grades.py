@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -58,6 +59,28 @@ class Kardex:
     cycles: tuple[KardexCycle, ...]
     credit_lines: tuple[str, ...] = ()  # the credit totals, each line as SIIAU states it
     missing_credits: str = ""
+
+    @property
+    def in_order(self) -> tuple[KardexCycle, ...]:
+        """The cycles oldest first ("Calendario 17 B" → 2017, B), whatever order SIIAU listed
+        them in; SIIAU's own order when a label doesn't read as a year and a term."""
+        keys = [_cycle_key(c.label) for c in self.cycles]
+        if any(k is None for k in keys):
+            return self.cycles
+        order = sorted(range(len(self.cycles)), key=lambda i: keys[i] or (0, 0))
+        return tuple(self.cycles[i] for i in order)
+
+
+_CYCLE_LABEL = re.compile(r"(\d{2}|\d{4})\s*-?\s*([ABV])\b", re.IGNORECASE)
+_TERMS = {"A": 0, "V": 1, "B": 2}  # A (Jan–Jun), verano, B (Aug–Dec)
+
+
+def _cycle_key(label: str) -> tuple[int, int] | None:
+    match = _CYCLE_LABEL.search(label)
+    if match is None:
+        return None
+    year = int(match.group(1))
+    return (year + 2000 if year < 100 else year, _TERMS[match.group(2).upper()])
 
 
 @dataclass(frozen=True, slots=True)

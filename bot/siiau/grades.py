@@ -35,7 +35,10 @@ _SURVEY = re.compile(r"encuestas\s*</b>", re.IGNORECASE)
 _CYCLE = re.compile(r"^CALENDARIO\s+(\S.*)$")
 _NRC = re.compile(r"^\d{4,7}$")
 # `97 (NOVENTA Y SIETE)`, `SD (SIN DERECHO)`, a bare `95`, `NA`.
-_GRADE = re.compile(r"^([0-9]{1,3}(?:\.[0-9]+)?|[A-Z]{1,3})\s*(?:\(\s*([^)]*?)\s*\))?$")
+_GRADE = re.compile(
+    r"^([0-9]{1,3}(?:\.[0-9]+)?|[A-Z]{1,3}|(?:NO )?(?:ACREDITAD[OA]|APROBAD[OA])|REPROBAD[OA])"
+    r"\s*(?:\(\s*([^)]*?)\s*\))?$"
+)
 _MONTHS = {"ENE": 1, "FEB": 2, "MAR": 3, "ABR": 4, "MAY": 5, "JUN": 6, "JUL": 7,
            "AGO": 8, "SEP": 9, "SET": 9, "OCT": 10, "NOV": 11, "DIC": 12}  # fmt: skip
 _DATE_WORDS = re.compile(r"^(\d{1,2})[/-]([A-Z]{3})[A-Z]*[/-](\d{2,4})$")
@@ -46,7 +49,7 @@ _YES = {"SI", "S", "X", "✓", "✔", "YES", "1"}
 
 # Kárdex columns by meaning: header words (accents and case folded) → field.
 _KARDEX_COLUMNS: tuple[tuple[str, Callable[[str], bool]], ...] = (
-    ("nrc", lambda h: h == "NRC"),
+    ("nrc", lambda h: _is_nrc(h)),
     ("clave", lambda h: h in ("CLAVE", "CVE") or h.startswith("CLAVE")),
     ("name", lambda h: "MATERIA" in h or h.startswith("NOMBRE") or h == "ASIGNATURA"),
     ("grade", lambda h: h.startswith("CALIF")),
@@ -54,6 +57,13 @@ _KARDEX_COLUMNS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("credits", lambda h: h.startswith("CRED") or h in ("NC", "CR")),
     ("date", lambda h: h.startswith("FECHA")),
 )
+
+
+def _is_nrc(heading: str) -> bool:
+    """The NRC column: "NRC", "N.R.C." or "N R C"."""
+    return heading.replace(".", "").replace(" ", "") == "NRC"
+
+
 KARDEX_ORDER = ("nrc", "clave", "name", "grade", "kind", "credits", "date")  # PROTOCOL.md's order
 
 
@@ -73,6 +83,8 @@ def survey_shown(html: str) -> bool:
 
 
 def check_survey(html: str) -> None:
+    """Raise `SurveyPending` for a page showing `Encuestas</b>`. Asked only of a page that did
+    not read as what was asked for: a grade page with an Encuestas link beside it is the page."""
     if survey_shown(html):
         raise SurveyPending("SIIAU asks the student to answer its teacher survey first")
 
@@ -131,6 +143,7 @@ def parse_grade(cell: Tag | None) -> Grade | None:
     failing = (
         red
         or value in _FAILING_WORDS
+        or value.startswith(("NO ", "REPROB"))
         or (value.replace(".", "", 1).isdigit() and float(value) < 60)
     )
     return Grade(value, words, failing)
@@ -169,10 +182,10 @@ def _credits(value: str) -> int | None:
 
 # ---- kárdex ---------------------------------------------------------------------------
 def parse_kardex(html: str) -> Kardex:
-    check_survey(html)
     try:
         return _kardex(html)
     except LayoutChanged as error:
+        check_survey(html)
         error.step = error.step or "kardex page"
         raise
 
@@ -191,9 +204,15 @@ def _kardex(html: str) -> Kardex:
             raise LayoutChanged(
                 "kardex table not found", fragment(html), marker="Calendario … rows"
             )
-        return Kardex(
-            (), *_credit_lines(soup, container, None)
-        )  # a first-cycle student: nothing yet
+        headed = [
+            t for t in tables if any(_header_map(_expanded(r), _KARDEX_COLUMNS) for r in _rows(t))
+        ]
+        if _has_subjects(headed):  # subjects we can't file under a cycle: never an empty kárdex
+            raise LayoutChanged(
+                "kardex subjects without a Calendario row", fragment(html), marker="Calendario …"
+            )
+        # A first-cycle student: nothing yet (the headed table is the empty kárdex, not a total).
+        return Kardex((), *_credit_lines(soup, container, headed[0] if headed else None))
     cycles: list[KardexCycle] = []
     label: str | None = None
     rows: list[KardexRow] = []
@@ -202,10 +221,11 @@ def _kardex(html: str) -> Kardex:
         cells = _expanded(tr)
         texts = [plain(cell_text(c)) if c is not None else "" for c in cells]
         filled = [t for t in texts if t]
-        if len(filled) == 1 and _CYCLE.match(filled[0]):
+        opens = _opens_cycle(filled)
+        if opens is not None:
             if label is not None:
                 cycles.append(KardexCycle(label, tuple(rows)))
-            label, rows = "Calendario " + _CYCLE.match(filled[0]).group(1), []  # type: ignore[union-attr]
+            label, rows = "Calendario " + opens.group(1), []
             continue
         header = _header_map(cells, _KARDEX_COLUMNS)
         if header is not None:
@@ -230,12 +250,27 @@ def _kardex(html: str) -> Kardex:
     return Kardex(tuple(cycles), *_credit_lines(soup, container, table))
 
 
+def _opens_cycle(filled: list[str]) -> re.Match[str] | None:
+    """`Calendario 17 B` as a row's first text, alone or with a note beside it (never an NRC)."""
+    opens = _CYCLE.match(filled[0]) if filled else None
+    return opens if opens is not None and not any(_NRC.match(t) for t in filled) else None
+
+
+def _filled(tr: Tag) -> list[str]:
+    return [t for t in (plain(cell_text(c)) for c in _cells(tr)) if t]
+
+
 def _has_cycles(table: Tag) -> bool:
+    return any(_opens_cycle(_filled(tr)) for tr in _rows(table))
+
+
+def _has_subjects(tables: list[Tag]) -> bool:
+    """A row that reads like a subject: an NRC and a grade among its cells."""
     return any(
-        _CYCLE.match(plain(cell_text(c)))
+        any(_NRC.match(t) for t in filled) and any(_GRADE.match(t) for t in filled[1:])
+        for table in tables
         for tr in _rows(table)
-        for c in _cells(tr)
-        if c.name == "th" or len(_cells(tr)) == 1
+        if (filled := _filled(tr))
     )
 
 
@@ -252,13 +287,23 @@ def _kardex_row(
         index = at.get(name)
         return cells[index] if index is not None and index < len(cells) else None
 
+    def text_of(name: str) -> str:
+        return cell_text(c) if (c := get(name)) is not None else ""
+
     first = _cells(tr)[0]
-    extraordinario = str(first.get("colspan", "")).strip() in ("2", "3") and not cell_text(first)
-    nrc = cell_text(c) if (c := get("nrc")) is not None else ""
+    grade_text = plain(text_of("grade"))
+    # An extraordinario: `<TD COLSPAN="3"></TD>`, or three empty cells, where NRC, clave and
+    # name would be, then a grade.
+    extraordinario = (
+        str(first.get("colspan", "")).strip() in ("2", "3") and not cell_text(first)
+    ) or (bool(grade_text) and not any(text_of(n) for n in ("nrc", "clave", "name")))
+    nrc = text_of("nrc")
     if not extraordinario and not _NRC.match(nrc):
-        if len(cells) >= width and any(
-            _GRADE.match(plain(cell_text(c))) for c in cells[3:4] if c is not None
-        ):
+        looks_like_subject = bool(text_of("clave") or text_of("name")) and (
+            _GRADE.match(grade_text) is not None
+            or any(_GRADE.match(plain(cell_text(c))) for c in cells[3:4] if c is not None)
+        )
+        if len(cells) >= width and looks_like_subject:
             raise LayoutChanged("kardex row without an NRC", fragment(str(tr)), marker="NRC")
         return None
     if len(cells) < width:
@@ -319,8 +364,9 @@ def _credit_lines(
                 table is kardex_table
                 or not isinstance(table, Tag)
                 or table.find_parent("table") is not None
+                or any(inner is kardex_table for inner in table.find_all("table"))
             ):
-                continue
+                continue  # the kárdex, a table inside another, or a layout table around the kárdex
             for tr in _rows(table):
                 line = " ".join(cell_text(c) for c in _cells(tr) if cell_text(c))
                 if line and line not in lines:
@@ -338,10 +384,12 @@ _PROMEDIO_LABELS = {
 
 
 def parse_promedio(html: str) -> Promedio:
-    check_survey(html)
     soup = BeautifulSoup(html, "lxml")
-    promedio = _labelled(soup, "PROMEDIO", _AVERAGE)
+    promedio = _labelled(soup, "PROMEDIO", _AVERAGE) or _labelled(
+        soup, "PROMEDIO GENERAL", _AVERAGE
+    )
     if not promedio:
+        check_survey(html)
         error = LayoutChanged("promedio not found", fragment(html), marker="PROMEDIO <FONT>…")
         error.step = "promedio page"
         raise error
@@ -355,33 +403,51 @@ _ANY = re.compile(r".")
 
 
 def _labelled(soup: BeautifulSoup, label: str, valid: re.Pattern[str] = _ANY) -> str:
-    """The value after a label: the next `<FONT>`, else the next cell (the first that is `valid`)."""
+    """The value after a label (the first that is `valid`): a `<FONT>` after it in its own cell,
+    else the next cell of its row, else, with no cell beside it, the next `<FONT>` on the page.
+    A value cell left empty is empty: never the value of the label after it."""
     for node in soup.find_all(string=True):
-        if plain(str(node)) != label or (
-            node.parent is not None and node.parent.name in ("title", "script", "head")
+        parent = node.parent
+        if (
+            parent is None
+            or plain(str(node)) != label
+            or parent.name in ("title", "script", "head")
         ):
             continue
-        parent = node.parent
-        font = parent.find_next("font") if parent is not None else None
-        if isinstance(font, Tag) and plain(cell_text(font)) != label:
-            value = cell_text(font)
-            if value and not value.endswith(":") and valid.match(value):
-                return value
-        cell = parent.find_parent(["td", "th"]) if parent is not None else None
-        if parent is not None and parent.name in ("td", "th"):
-            cell = parent
+        cell = parent if parent.name in ("td", "th") else parent.find_parent(["td", "th"])
+        for font in node.find_all_next("font") if cell is not None else ():
+            if not any(ancestor is cell for ancestor in font.parents):
+                break
+            if _value(font, label, valid):
+                return cell_text(font)
         following = cell.find_next_sibling(["td", "th"]) if cell is not None else None
-        if isinstance(following, Tag) and valid.match(cell_text(following)):
-            return cell_text(following)
+        if isinstance(following, Tag):
+            value = cell_text(following)
+            if valid.match(value):
+                return value
+            continue
+        after = parent.find_next("font")
+        if isinstance(after, Tag) and _value(after, label, valid):
+            return cell_text(after)
     return ""
+
+
+def _value(font: Tag, label: str, valid: re.Pattern[str]) -> bool:
+    value = cell_text(font)
+    return (
+        bool(value)
+        and plain(value) != label
+        and not value.endswith(":")
+        and bool(valid.match(value))
+    )
 
 
 # ---- boleta ---------------------------------------------------------------------------
 def parse_boleta(html: str) -> Boleta:
-    check_survey(html)
     try:
         return _boleta(html)
     except LayoutChanged as error:
+        check_survey(html)
         error.step = error.step or "boleta page"
         raise
 
@@ -399,6 +465,10 @@ def _boleta(html: str) -> Boleta:
         for at, tr in enumerate(rows):
             columns = _boleta_columns(_expanded(tr))
             if columns is not None:
+                # A two-row header (ORDINARIO over CALIFICACIÓN | EN KÁRDEX): its last row names
+                # every column.
+                while at + 1 < len(rows) and (more := _boleta_columns(_expanded(rows[at + 1]))):
+                    columns, at = more, at + 1
                 return Boleta(tuple(_boleta_rows(rows[at + 1 :], columns)))
     raise LayoutChanged(
         "boleta table not found",
@@ -410,16 +480,17 @@ def _boleta(html: str) -> Boleta:
 def _boleta_columns(cells: list[Tag | None]) -> dict[str, int] | None:
     """Columns of the boleta's header row: nrc, clave, name, ord, ord_k, ext, ext_k."""
     headings = [plain(cell_text(c)) if c is not None else "" for c in cells]
-    if "NRC" not in headings or not any(h.startswith("CALIF") for h in headings):
+    nrc = next((index for index, h in enumerate(headings) if _is_nrc(h)), None)
+    if nrc is None or not any(_grade_heading(h) for h in headings):
         return None
-    found: dict[str, int] = {"nrc": headings.index("NRC")}
+    found: dict[str, int] = {"nrc": nrc}
     grade_columns: list[int] = []
     for index, heading in enumerate(headings):
         if heading.startswith("CLAVE") or heading == "CVE":
             found.setdefault("clave", index)
         elif "MATERIA" in heading or heading.startswith("NOMBRE") or heading == "ASIGNATURA":
             found.setdefault("name", index)
-        elif heading.startswith("CALIF"):
+        elif _grade_heading(heading):
             grade_columns.append(index)
         elif "KARDEX" in heading and grade_columns:
             kind = (
@@ -440,9 +511,15 @@ def _boleta_columns(cells: list[Tag | None]) -> dict[str, int] | None:
     return found
 
 
+def _grade_heading(heading: str) -> bool:
+    """A grade column: "CALIFICACIÓN ORDINARIA", "CALIFICACIÓN", "ORDINARIA", "EXTRAORDINARIO"."""
+    return heading.startswith("CALIF") or "ORDINARI" in heading
+
+
 def _boleta_rows(rows: list[Tag], at: dict[str, int]) -> list[BoletaRow]:
     found: list[BoletaRow] = []
-    width = max(at.values()) + 1
+    # Cells up to the ordinaria must be there; empty ones after it may be left out (valid HTML).
+    width = max(index for name, index in at.items() if name in ("nrc", "clave", "name", "ord")) + 1
     for tr in rows:
         cells = _expanded(tr)
 
@@ -452,6 +529,9 @@ def _boleta_rows(rows: list[Tag], at: dict[str, int]) -> list[BoletaRow]:
 
         nrc = cell_text(c) if (c := get("nrc")) is not None else ""
         if not _NRC.match(nrc):
+            named = any(cell_text(c) for key in ("clave", "name") if (c := get(key)) is not None)
+            if named and len(cells) >= width:  # a subject whose NRC we can't read: never dropped
+                raise LayoutChanged("boleta row without an NRC", fragment(str(tr)), marker="NRC")
             continue  # a title or a note, not a subject
         if len(cells) < width:
             raise LayoutChanged(

@@ -11,9 +11,12 @@ import logging
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from bs4 import BeautifulSoup
+
 from bot.schedule.grades import Boleta, GradesReport, Kardex, Promedio, SurveyPending
 from bot.siiau import errors, grades, registro
 from bot.siiau.errors import LayoutChanged, PageNotFound
+from bot.siiau.schedule_page import text
 
 if TYPE_CHECKING:
     from bot.siiau.client import SiiauClient
@@ -60,20 +63,71 @@ class _Menus:
         self._opened = False
 
     async def link(self, label: str, career: str) -> str | None:
-        for page in self._pages:
-            try:
-                return registro.link(page, label, career)
-            except LayoutChanged:
-                continue
-        if not self._opened:
-            self._opened = True
-            try:
-                academic = registro.link(self._pages[0], "Academica", career)
-            except LayoutChanged:
+        while True:
+            for page in self._pages:
+                try:
+                    return registro.link(page, label, career)
+                except LayoutChanged:
+                    continue
+            if not await self._more(career):
+                self._check_survey()
                 return None
-            self._pages.append(await self._client.get_page(academic))
-            return await self.link(label, career)
-        return None
+
+    async def find(self, rules: tuple[_Rule, ...], career: str) -> str | None:
+        """The link the first rule matches (every rule on the menu, then on the ACADÉMICA
+        submenu, opened once); a rule is (words the link text holds, words it must not)."""
+        while True:
+            for page in self._pages:
+                for rule in rules:
+                    label = _anchor_text(page, rule)
+                    if label:
+                        try:
+                            return registro.link(page, label, career)
+                        except LayoutChanged:
+                            continue
+            if not await self._more(career):
+                self._check_survey()
+                return None
+
+    async def _more(self, career: str) -> bool:
+        """Open the ACADÉMICA submenu, once; False when there is none (or it is open already)."""
+        if self._opened:
+            return False
+        self._opened = True
+        try:
+            academic = registro.link(self._pages[0], "Academica", career)
+        except LayoutChanged:
+            return False
+        self._pages.append(await self._client.get_page(academic))
+        return True
+
+    def _check_survey(self) -> None:
+        """No such link. SIIAU's survey shown in place of the menu (`Encuestas</b>` and no
+        kárdex link) is the survey, not "no boleta"; a real menu may name an Encuestas section."""
+        for page in self._pages:
+            if grades.survey_shown(page) and _anchor_text(page, (("KARD",), ())) is None:
+                raise errors.SurveyPending("SIIAU shows its survey in place of the menu")
+
+
+_Rule = tuple[tuple[str, ...], tuple[str, ...]]
+# "Boleta de calificaciones" first, then any "Boleta" but a payment slip's, then a link named
+# like "Calificaciones" that is not the kárdex (CuceiVerse looks for `bolet` and `calif`).
+BOLETA_LINKS: tuple[_Rule, ...] = (
+    (("BOLET", "CALIF"), ()),
+    (("BOLET",), ("PAGO",)),
+    (("CALIF",), ("KARD",)),
+)
+
+
+def _anchor_text(page: str, rule: _Rule) -> str | None:
+    """The text of the first link whose text (accents and case folded) holds every word of
+    `rule[0]` and none of `rule[1]`."""
+    wanted, unwanted = rule
+    for anchor in BeautifulSoup(page, "lxml").find_all("a"):
+        label = grades.plain(text(anchor))
+        if all(w in label for w in wanted) and not any(u in label for u in unwanted):
+            return text(anchor).strip()
+    return None
 
 
 def _with_student(url: str, pidm: str, career: str) -> str:
@@ -116,7 +170,7 @@ async def _boleta(client: SiiauClient, menu: _Menus, career: str) -> Boleta | No
     from bot.siiau.client import located
 
     with located("boleta link", "/wal/gupmenug.menu"):
-        link = await menu.link("Boleta", career)
+        link = await menu.find(BOLETA_LINKS, career)
     if link is None:
         return None  # no "Boleta" in the menu: no cycle in course to show
     link = _with_student(link, client.pidm, career)  # the career chosen, as a browser would send it

@@ -47,7 +47,12 @@ FRAGMENT_LENGTH = redact.FRAGMENT_LENGTH
 
 
 def decode(body: bytes) -> str:
-    return body.decode(ENCODING, errors="replace")
+    """SIIAU's pages are ISO-8859-1, but a page served as UTF-8 must read too. Latin-1 text with
+    any accent is never valid UTF-8, so a body that decodes strictly as UTF-8 is UTF-8."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode(ENCODING, errors="replace")
 
 
 def fragment(html: str, secrets: tuple[str, ...] = ()) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select, update
@@ -208,6 +209,16 @@ class GradesStore:
     # ---- the outbox -----------------------------------------------------------------
     def posting_key(self, user_id: int, key: str) -> str:
         return hmac.new(self._key, f"{user_id}|{key}".encode(), hashlib.sha256).hexdigest()
+
+    def rekeyed(self, user_id: int, posting_json: str) -> str | None:
+        """The row's keyed hash under this store's (newest) key, from the posting it seals; None
+        when it carries no key. Key rotation calls this: a hash left under a retired key would
+        let the next check announce every grade again."""
+        try:
+            key = json.loads(posting_json).get("key")
+        except (ValueError, AttributeError):
+            return None
+        return self.posting_key(user_id, key) if isinstance(key, str) and key else None
 
     async def record(
         self, user_id: int, postings: list[tuple[str, str]], state: str, now_ts: int

@@ -338,6 +338,8 @@ class Store:
             for alert in (await session.scalars(select(GradeAlertRow))).all():
                 def grade_alert(row: GradeAlertRow = alert) -> None:
                     row.posting_token = cipher.rotate(row.posting_token, user_id=row.user_id)
+                    plain = cipher.decrypt(row.posting_token, user_id=row.user_id)
+                    row.posting_key = self.grades.rekeyed(row.user_id, plain) or row.posting_key
 
                 rotate("grade_alerts", alert.user_id, grade_alert)
             rotated = sum(c[0] for c in counts.values())

@@ -102,7 +102,9 @@ def build_application(settings: Settings) -> BotApplication:
             _daily_tick, interval=settings.daily.tick_seconds, first=1.0, name="daily-tick"
         )
         application.job_queue.run_repeating(  # type: ignore[union-attr]
-            _grades_tick, interval=settings.grades.tick_seconds, first=1.0, name="grades-tick"
+            # Never slower than GRADES_POLL_SECONDS: a short interval means checks that often.
+            _grades_tick, interval=min(settings.grades.tick_seconds, settings.grades.poll_seconds), first=1.0,
+            name="grades-tick",
         )
         await application.bot.set_my_commands(
             [BotCommand(c, d) for c, d in (*texts.COMMANDS, planner_words.COMMAND, *friends_texts.COMMANDS, grades_words.COMMAND)]

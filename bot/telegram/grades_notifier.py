@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -17,15 +18,23 @@ from bot.telegram.texts import grades as words
 from bot.telegram.texts.captures import capture_saved
 
 log = logging.getLogger(__name__)
+OPERATOR_QUIET_SECONDS = 3600.0
 
 
 class TelegramGradeNotifier:
     def __init__(
-        self, bot: Bot, admin_chat_ids: Sequence[int] = (), captures: PageCapturer | None = None
+        self,
+        bot: Bot,
+        admin_chat_ids: Sequence[int] = (),
+        captures: PageCapturer | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._bot = bot
         self._admin_chat_ids = list(admin_chat_ids)
         self._captures = captures or PageCapturer.off()
+        self._clock = clock
+        self._told: dict[str, float] = {}  # where SIIAU changed → when the operator was told
 
     async def send_grade(self, chat_id: int, posting: Posting) -> None:
         await self._send(chat_id, words.grade_alert(posting))
@@ -35,6 +44,12 @@ class TelegramGradeNotifier:
         await self._send(chat_id, text)
 
     async def send_operator_notice(self, error: LayoutChanged) -> None:
+        # Every student's poll meets the same changed page: tell the operator once an hour per
+        # page, not once per student per poll.
+        now, where = self._clock(), error.where
+        if now - self._told.get(where, -OPERATOR_QUIET_SECONDS) < OPERATOR_QUIET_SECONDS:
+            return
+        self._told[where] = now
         saved = await self._captures.save(
             error
         )  # the grade page, redacted, when SIIAU_CAPTURE_DIR is set

@@ -238,3 +238,28 @@ def test_forged_presses_on_the_grades_keyboard_are_refused_and_write_nothing(
     before = botapi.last_message_id(USER)
     botapi.user_presses(USER, answer, words.BUTTON_ALERTS_ON)  # the genuine button still works
     botapi.wait_for(USER, lambda m: m.text == words.ALERTS_ON, after=before)
+
+
+def test_a_short_poll_interval_is_kept_without_a_tick_setting(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    """Only GRADES_POLL_SECONDS set (as the README names it): checks come that often, not at the
+    30 s default tick."""
+    bot.env.update(
+        {
+            k: v
+            for k, v in FAST_ALERTS.items()
+            if k not in ("GRADES_TICK_SECONDS", "GRADES_JITTER_SECONDS")
+        }
+    )
+    bot.restart()
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    start = siiau.logins[DEMO_CODE]
+    asked = ask(botapi, "/calificaciones avisar")
+    botapi.wait_for(USER, lambda m: m.text == words.ALERTS_ON, after=asked)
+    wait_until(lambda: siiau.logins[DEMO_CODE] > start, "no first grade check", timeout=40)
+    siiau.grades.post(DEMO_CODE, TOLERANTE, "95")
+    first = words.grade_alert(
+        Posting(TOLERANTE, "COMPUTACION TOLERANTE A FALLAS", GradeKind.ORDINARIO, "95")
+    )
+    botapi.wait_for(USER, lambda m: m.text == first, timeout=12)

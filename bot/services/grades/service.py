@@ -105,7 +105,9 @@ class LoggingGradeNotifier:
 
 
 def posting_json(posting: Posting) -> str:
-    return json.dumps(asdict(posting), ensure_ascii=False)
+    """The posting sealed in its alert row, with its key: a key rotation re-keys the row's
+    keyed hash from it (`GradesStore.rekeyed`), so nothing is announced twice after one."""
+    return json.dumps({**asdict(posting), "key": posting.key}, ensure_ascii=False)
 
 
 def posting_from_json(text: str) -> Posting:
@@ -321,7 +323,11 @@ class GradesService:
                     SEEN,
                     int(now.timestamp()),
                 )
-        due = int(window.first_due(now, self.settings, self._rng).timestamp()) if enabled else None
+        due: int | None = None
+        if enabled:
+            schedule = await self._delivery.stored_schedule(user_id)
+            end = window.cycle_end(schedule.schedule if schedule is not None else None)
+            due = int(window.first_due(now, end, self.settings, self._rng).timestamp())
         await self._grades.set_enabled(user_id, enabled, due)
         return await self.alerts(user_id)
 

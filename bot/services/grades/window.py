@@ -26,9 +26,35 @@ def cycle_end(schedule: Schedule | None) -> date | None:
     return max(days) if days else None
 
 
-def first_due(now: datetime, settings: GradesSettings, rng: random.Random) -> datetime:
-    """Right after alerts are turned on: soon (students turn them on at their own times)."""
-    return now + timedelta(seconds=rng.uniform(0, settings.jitter_seconds))
+def first_due(
+    now: datetime, end: date | None, settings: GradesSettings, rng: random.Random
+) -> datetime:
+    """Right after alerts are turned on: soon (students turn them on at their own times), but
+    never before the window opens: no login for a cycle whose end is weeks away."""
+    outside = _outside(now, end, settings, rng)
+    return outside or now + timedelta(seconds=rng.uniform(0, jitter(settings)))
+
+
+def jitter(settings: GradesSettings) -> float:
+    """`GRADES_JITTER_SECONDS`, but never more than a tenth of the interval: a short
+    `GRADES_POLL_SECONDS` (a demo, a test) still means a check about that often."""
+    return min(float(settings.jitter_seconds), settings.poll_seconds / 10)
+
+
+def _outside(
+    now: datetime, end: date | None, settings: GradesSettings, rng: random.Random
+) -> datetime | None:
+    """The next look when `now` is outside the window around FECHA FIN `end`; None inside it
+    (or with no FECHA FIN known)."""
+    if end is None:
+        return None
+    start = datetime.combine(end - timedelta(days=settings.window_days), time(0), UTC)
+    stop = datetime.combine(end + timedelta(days=settings.after_days), time(23, 59), UTC)
+    if now < start:
+        return start + timedelta(seconds=rng.uniform(0, settings.poll_seconds))
+    if now > stop:
+        return now + timedelta(seconds=settings.idle_seconds)
+    return None
 
 
 def next_due(
@@ -39,15 +65,11 @@ def next_due(
     rng: random.Random,
 ) -> datetime:
     """When to check next, after a check that read `boleta` (None: no boleta in the menu)."""
-    interval = timedelta(seconds=settings.poll_seconds + rng.uniform(0, settings.jitter_seconds))
+    interval = timedelta(seconds=settings.poll_seconds + rng.uniform(0, jitter(settings)))
     idle = now + timedelta(seconds=settings.idle_seconds)
-    if end is not None:
-        start = datetime.combine(end - timedelta(days=settings.window_days), time(0), UTC)
-        stop = datetime.combine(end + timedelta(days=settings.after_days), time(23, 59), UTC)
-        if now < start:
-            return start + timedelta(seconds=rng.uniform(0, settings.poll_seconds))
-        if now > stop:
-            return idle
+    outside = _outside(now, end, settings, rng)
+    if outside is not None:
+        return outside
     if boleta is None or not boleta.rows or boleta.complete:
         return idle
     return now + interval
