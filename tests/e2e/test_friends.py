@@ -177,7 +177,7 @@ def test_invite_accept_libres_and_every_bad_input(
 
     # Beto opens it: the question, with Sí/No.
     question = says(botapi, BETO, f"/start amigo_{token}", "¿Compartir")
-    assert question.text == "¿Compartir tus horas libres con Ana? Ana verá las tuyas."
+    assert question.text == "¿Compartir tus horas libres con Ana? Ella verá las tuyas."
     # A forged press of someone else's invitation: refused, nothing written.
     yes = question.buttons[0][1]
     forged_press(botapi, DANI, question, yes)

@@ -38,9 +38,9 @@ def remove_label(name: str) -> str:
 
 
 def invite_question(name: str) -> str:
-    """The issue's "¿Compartir tus horas libres con Sofía? Ella verá las tuyas.", with the
-    name in place of "Ella": the bot does not know anyone's gender."""
-    return f"¿Compartir tus horas libres con {name}? {name} verá las tuyas."
+    """The issue's question word for word: "¿Compartir tus horas libres con Sofía? Ella verá
+    las tuyas." ("Ella" is the issue's; the name alone is left unchanged)."""
+    return f"¿Compartir tus horas libres con {name}? Ella verá las tuyas."
 
 
 INVITE_INVALID = "Ese enlace de amistad no sirve: puede que esté mal copiado o que ya lo hayan cambiado. Pide uno nuevo."
@@ -84,7 +84,7 @@ PICTURE_FAILED = (
     "No pude hacer la imagen ahora 😕. Intenta en un momento; las horas de arriba siguen valiendo."
 )
 
-SHARE_QUESTION = "¿Compartir tus horas libres con el grupo «{title}»? Verán solo tus horas libres y tu nombre, nunca tus materias ni aulas."
+SHARE_QUESTION = "¿Compartir tus horas libres con el grupo «{title}»?"  # the issue's, word for word
 SHARE_ASKED = "{name}, te pregunté en privado 🔒."
 SHARE_CANT_WRITE = (
     "{name}, no pude escribirte en privado. Ábreme aquí y vuelve a escribir /compartir: {link}"
