@@ -71,6 +71,7 @@ class FreeTime:
     ] = ()  # friends or members with no stored schedule: not counted
     oldest: datetime | None = None  # set when a schedule used is older than SCHEDULE_MAX_AGE_DAYS
     only: int | None = None  # the one friend asked about (`/libres NOMBRE`), if any
+    out_of_cycle: bool = False  # a schedule's cycle ended or has not begun: its weekly pattern used
 
 
 class FreeRefusal(StrEnum):

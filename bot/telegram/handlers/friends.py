@@ -336,6 +336,8 @@ async def _send_free(
         parts.append(words.WITHOUT_SCHEDULE.format(names=words.names_list(answer.without_schedule)))
     if answer.oldest is not None:
         parts.append(words.stale_note(answer.oldest, friends.zone))
+    if answer.out_of_cycle:
+        parts.append(words.CYCLE_NOTE)
     markup = None
     if friends.pictures:
         button = Button("picture", answer.only or 0) if private else Button("group_picture", 0)

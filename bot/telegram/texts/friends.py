@@ -69,6 +69,10 @@ GROUP_HEADER = "Libres los {count} ({names}):"
 FREE_NONE_LINE = "{day} sin horas libres en común"
 TOGETHER = "En clase juntos: {classes}"
 WITHOUT_SCHEDULE = "Sin horario guardado (no cuentan): {names}."
+CYCLE_NOTE = (
+    "Nota: algún horario guardado es de un ciclo que ya terminó o que aún no empieza; "
+    "uso sus clases de cada semana tal cual."
+)
 STALE_NOTE = "Nota: uso horarios guardados; alguno es del {since:%d/%m} y puede haber cambiado."
 GROUP_TOO_FEW = (
     "Para ver horas libres en común hacen falta al menos 2 del grupo que compartan "
