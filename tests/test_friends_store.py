@@ -137,3 +137,22 @@ async def test_libres_reads_stored_schedules_only_and_notes_an_old_one(db_url: s
     answer = await friends.free_with_friends(1)
     assert isinstance(answer, FreeTime) and answer.oldest is None
     await store.engine.dispose()
+
+
+async def test_a_group_that_becomes_a_supergroup_keeps_its_shares_told_twice(db_url: str) -> None:
+    store = await open_store(db_url, CredentialCipher.generate_key())
+    friends, shares = service(store), FriendStore(store.engine)
+    for user in (1, 2):
+        assert await friends.ask_share(-100, user) and await friends.consent_share(-100, user)
+    assert await friends.ask_share(-1009, 2)  # 2 asked again in the new supergroup first
+    await friends.move_group(-100, -1009)  # the old chat's message
+    await friends.move_group(-100, -1009)  # the new chat's message: nothing left to move
+    assert sorted(s.user_id for s in await shares.sharers(-1009)) == [1, 2]  # 2's yes kept
+    assert await shares.sharers(-100) == [] and await rows(store) == {
+        t: 2 if t == "group_shares" else 0 for t in TABLES
+    }
+    assert await friends.ask_share(-1009, 3) and await friends.ask_share(-100, 3)
+    await friends.move_group(-100, -1009)  # 3 only asked, in both: one row, still asked
+    assert sorted(s.user_id for s in await shares.sharers(-1009)) == [1, 2]
+    assert await friends.consent_share(-1009, 3)
+    await store.engine.dispose()

@@ -491,3 +491,5 @@ async def left_or_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await friends.drop_member(message.chat.id, message.left_chat_member.id)
     if message.migrate_to_chat_id is not None:
         await friends.move_group(message.chat.id, message.migrate_to_chat_id)
+    if message.migrate_from_chat_id is not None:  # the new supergroup's half of the news
+        await friends.move_group(message.migrate_from_chat_id, message.chat.id)
