@@ -14,7 +14,15 @@ from bot.schedule import codec
 from bot.schedule.days_off import DaysOff
 from bot.schedule.model import Course, Day, Schedule, Session
 from bot.services.delivery import DeliveryService
-from bot.services.friends import FreeTime, FriendsPolicy, FriendsService, Opened, token_hash
+from bot.services.friends import (
+    FreeRefusal,
+    FreeRefused,
+    FreeTime,
+    FriendsPolicy,
+    FriendsService,
+    Opened,
+    token_hash,
+)
 from bot.services.gate import UserGate
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine, migrate
@@ -136,6 +144,11 @@ async def test_libres_reads_stored_schedules_only_and_notes_an_old_one(db_url: s
     await store.schedules.save(2, codec.dumps(schedule(("22", "12:00", "20:00"))), "h3", fresh)
     answer = await friends.free_with_friends(1)
     assert isinstance(answer, FreeTime) and answer.oldest is None
+    # Only friends without a stored schedule asked about: no header with nobody in it.
+    await friends.remember_name(3, "Caro")
+    alone = await friends.free_with_friends(1, name="caro")
+    assert isinstance(alone, FreeRefused) and alone.reason is FreeRefusal.NONE_STORED
+    assert [f.name for f in alone.matches] == ["Caro"]
     await store.engine.dispose()
 
 

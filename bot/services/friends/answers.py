@@ -80,6 +80,7 @@ class FreeRefusal(StrEnum):
     NO_FRIENDS = "no_friends"
     NO_MATCH = "no_match"
     AMBIGUOUS = "ambiguous"
+    NONE_STORED = "none_stored"  # none of the friends asked about has a stored schedule
     TOO_FEW = "too_few"  # a group with fewer than 2 sharing members with a schedule
 
 

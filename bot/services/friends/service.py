@@ -235,19 +235,19 @@ class FriendsService:
             return FreeRefused(FreeRefusal.NO_SCHEDULE)
         stored = {f.user_id: await self._delivery.stored_schedule(f.user_id) for f in chosen}
         counted = [f for f in chosen if stored[f.user_id] is not None]
+        if not counted:
+            return FreeRefused(FreeRefusal.NONE_STORED, tuple(chosen))
         schedules = [own] + [s for s in stored.values() if s is not None]
-        together: list[Together] = []
-        if counted:
-            classes: dict[str, SharedClass] = {}
-            with_names: dict[str, list[str]] = {}
-            for friend in counted:
-                copy = stored[friend.user_id]
-                assert copy is not None
-                for shared in shared_classes([own.schedule, copy.schedule]):
-                    classes.setdefault(shared.nrc, shared)
-                    with_names.setdefault(shared.nrc, []).append(friend.name)
-            together = [Together(classes[nrc], tuple(with_names[nrc])) for nrc in classes]
-            together.sort(key=lambda t: (t.shared.key, t.shared.nrc))
+        classes: dict[str, SharedClass] = {}
+        with_names: dict[str, list[str]] = {}
+        for friend in counted:
+            copy = stored[friend.user_id]
+            assert copy is not None
+            for shared in shared_classes([own.schedule, copy.schedule]):
+                classes.setdefault(shared.nrc, shared)
+                with_names.setdefault(shared.nrc, []).append(friend.name)
+        together = [Together(classes[nrc], tuple(with_names[nrc])) for nrc in classes]
+        together.sort(key=lambda t: (t.shared.key, t.shared.nrc))
         days, out_of_cycle = self._common(schedules)
         return FreeTime(
             names=tuple(f.name for f in counted),

@@ -358,6 +358,9 @@ async def _send_refusal(
         FreeRefusal.NO_FRIENDS: words.FREE_NO_FRIENDS,
         FreeRefusal.NO_MATCH: words.FREE_NO_MATCH.format(names=names),
         FreeRefusal.AMBIGUOUS: words.FREE_AMBIGUOUS.format(names=names),
+        FreeRefusal.NONE_STORED: words.FREE_NONE_STORED.format(
+            names=words.names_and([f.name for f in refused.matches])
+        ),
         FreeRefusal.TOO_FEW: words.GROUP_TOO_FEW.format(count=refused.sharing),
     }[refused.reason]
     await context.bot.send_message(chat_id, text, reply_markup=markup)

@@ -63,6 +63,10 @@ WAITING_INVITES = "Tienes invitaciones esperando respuesta:"
 FREE_NO_SCHEDULE = "Aún no tengo tu horario guardado. Pide tu /horario una vez y luego /libres (no entro a SIIAU por esto)."
 FREE_NO_FRIENDS = "Aún no tienes amigos con quien comparar. Usa /amigos para invitar."
 FREE_NO_MATCH = "No tienes un amigo con ese nombre. Tus amigos: {names}"
+FREE_NONE_STORED = (
+    "Aún no tengo guardado el horario de {names}, así que no hay con qué comparar. "
+    "Cuando pidan su /horario una vez, /libres ya sirve."
+)
 FREE_AMBIGUOUS = "Hay varios amigos que se llaman así: {names}. Elige uno:"
 FREE_HEADER = "🕒 Horas libres en común con {names} ({opens}–{closes}, de {minimum} min o más):"
 GROUP_HEADER = "Libres los {count} ({names}):"
