@@ -129,3 +129,14 @@ def test_sessions_at_one_hour_on_separate_rows_read_as_one_meeting() -> None:
     mine = Schedule("202620", "2026-B", "A", "1", "INCO", "I", (split,))
     [shared] = shared_classes([mine, ANA])
     assert words.shared_class(shared) == "I5886 (Mar, Jue 09:00; Vie 11:00)"
+
+
+def test_libres_nombre_matches_exact_then_start_then_a_word() -> None:
+    from bot.services.friends import Friend
+    from bot.services.friends.service import _match
+
+    friends = [Friend(1, "Ana Lucía"), Friend(2, "ANA"), Friend(3, "Anabel"), Friend(4, "Beto")]
+    assert [f.user_id for f in _match(friends, "ána")] == [2]
+    assert [f.user_id for f in _match(friends, "an")] == [1, 2, 3]
+    assert [f.user_id for f in _match(friends, "LUCIA")] == [1]
+    assert _match(friends, "carlos") == [] and _match(friends, " ") == []

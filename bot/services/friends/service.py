@@ -338,7 +338,12 @@ class FriendsService:
 
 
 def _match(friends: list[Friend], name: str) -> list[Friend]:
-    """Exact (folded) names first, else names starting with it."""
+    """Exact (folded) names first, else names starting with it, else names with a word
+    starting with it (`/libres lucia` finds «Ana Lucía»)."""
     wanted = fold(name)
+    if not wanted:
+        return []
     exact = [f for f in friends if fold(f.name) == wanted]
-    return exact or [f for f in friends if fold(f.name).startswith(wanted)]
+    start = [f for f in friends if fold(f.name).startswith(wanted)]
+    words = [f for f in friends if any(w.startswith(wanted) for w in fold(f.name).split())]
+    return exact or start or words
