@@ -143,7 +143,14 @@ async def test_libres_reads_stored_schedules_only_and_notes_an_old_one(db_url: s
     assert [t.shared.nrc for t in answer.together] == ["11"] and answer.without_schedule == ("?",)
     await store.schedules.save(2, codec.dumps(schedule(("22", "12:00", "20:00"))), "h3", fresh)
     answer = await friends.free_with_friends(1)
-    assert isinstance(answer, FreeTime) and answer.oldest is None
+    assert isinstance(answer, FreeTime) and answer.oldest is None and not answer.out_of_cycle
+    # The week before the cycle begins: the weekly classes count, and the answer says so.
+    early = datetime(2026, 8, 13, 18, 0, tzinfo=UTC)  # the Thursday before 17 August
+    before = await service(store, clock=lambda: early).free_with_friends(1)
+    assert isinstance(before, FreeTime) and before.out_of_cycle
+    assert [[(w.start, w.end) for w in d.free] for d in before.days] == (
+        [[(420, 540), (655, 720), (1200, 1260)]] * 2 + [[(420, 1260)]]
+    )
     # Only friends without a stored schedule asked about: no header with nobody in it.
     await friends.remember_name(3, "Caro")
     alone = await friends.free_with_friends(1, name="caro")
