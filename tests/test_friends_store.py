@@ -176,3 +176,16 @@ async def test_a_group_that_becomes_a_supergroup_keeps_its_shares_told_twice(db_
     assert sorted(s.user_id for s in await shares.sharers(-1009)) == [1, 2]
     assert await friends.consent_share(-1009, 3)
     await store.engine.dispose()
+
+
+async def test_a_group_answer_names_its_members_alphabetically(db_url: str) -> None:
+    store = await open_store(db_url, CredentialCipher.generate_key())
+    friends = service(store, clock=lambda: datetime(2026, 11, 12, 18, 0, tzinfo=UTC))
+    empty = Schedule("202620", "2026-B", "X", "1", "INCO", "I", ())
+    for user, name in ((1, "Caro"), (2, "Ána"), (3, "beto")):  # in one second: ids decide otherwise
+        await store.schedules.save(user, codec.dumps(empty), f"h{user}", int(utcnow().timestamp()))
+        await friends.remember_name(user, name)
+        assert await friends.ask_share(-100, user) and await friends.consent_share(-100, user)
+    answer = await friends.group_free(-100)
+    assert isinstance(answer, FreeTime) and answer.names == ("Ána", "beto", "Caro")
+    await store.engine.dispose()

@@ -322,6 +322,8 @@ class FriendsService:
         """The group's common free windows, over members who agreed and have a stored schedule."""
         sharers = [s.user_id for s in await self._store.sharers(chat_id)]
         names = await self.names(sharers)
+        # By name: «Libres los 4 (Ana, Beto, Caro, Dani)» reads the same whoever agreed first.
+        sharers.sort(key=lambda uid: (fold(names[uid]), uid))
         stored = {uid: await self._delivery.stored_schedule(uid) for uid in sharers}
         counted = [uid for uid in sharers if stored[uid] is not None]
         if len(counted) < 2:
