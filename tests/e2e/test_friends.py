@@ -340,3 +340,33 @@ def test_a_group_sees_only_the_free_time_of_members_who_said_yes(
     group_text = "\n".join(m.text + m.caption for m in botapi.bot_messages(GROUP))
     leaked = [w for w in SECRET_WORDS if w in group_text]
     assert leaked == [], leaked
+
+
+@pytest.mark.bot_env(SCHEDULE_READ_AT_REGISTRATION="true")
+def test_a_group_that_becomes_a_supergroup_keeps_its_shares(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    """Privacy mode (commands with the bot's name), a basic group, then the supergroup it
+    becomes. Telegram tells it in both chats; here only the new chat's message arrives."""
+    old, new = -9400, -1009401
+    join(botapi, siiau, ANA, BETO)
+    for user in (ANA, BETO):
+        asked = botapi.user_says(user, "/compartir@horario_udg_bot", NAMES[user], chat_id=old,
+                                 chat_type="group", title="Equipo Redes")  # fmt: skip
+        botapi.wait_for_text(old, "te pregunté en privado", after=asked)
+        question = botapi.wait_for_text(user, "«Equipo Redes»")
+        assert question.text == "¿Compartir tus horas libres con el grupo «Equipo Redes»?"
+        botapi.user_presses(user, question, "Sí")
+        edited(botapi, question, "el grupo verá")
+    asked = botapi.user_says(ANA, "/libres@horario_udg_bot", NAMES[ANA], chat_id=old, chat_type="group")
+    botapi.wait_for_text(old, "Libres los 2 (Ana, Beto):", after=asked)
+
+    botapi.user_says(ANA, "hola", NAMES[ANA], chat_id=new, chat_type="supergroup", title="Equipo Redes")
+    message_id = botapi.last_message_id(new) + 1
+    with botapi._changed:  # the service message in the new supergroup, from the member who upgraded it
+        botapi._push({"message": {"message_id": message_id, "date": int(utcnow().timestamp()),
+                                  "chat": botapi._chat_json(new), "from": botapi._user(ANA, NAMES[ANA]),
+                                  "migrate_from_chat_id": old}})  # fmt: skip
+    # Ana's updates are handled in arrival order: her /libres comes after the move.
+    free_answer(botapi, ANA, "/libres@horario_udg_bot", "Libres los 2 (Ana, Beto):", ANA_BETO, new)
+    assert says(botapi, BETO, "/nocompartir", "ya no comparto", new).text == words.UNSHARED_GROUP
