@@ -53,7 +53,7 @@ INVITE_REGISTER_FIRST = (
 INVITE_STALE = "Esa invitación ya no está vigente."
 INVITE_REVOKED = "{name} cambió su enlace desde entonces; pídele el nuevo."
 INVITE_DECLINED = "Va, no comparto nada con {name}."
-INVITE_FULL = "No se pudo: alguno de los dos ya tiene {most} amigos, el máximo."
+INVITE_FULL = "No se pudo: alguno de los dos ya llegó al máximo de amigos ({most})."
 FRIENDS_NOW = "🤝 ¡Listo! Tú y {name} ya comparten horas libres. Escribe /libres para verlas."
 FRIENDS_NOW_INVITER = (
     "🤝 {name} aceptó tu invitación: ya comparten horas libres. Escribe /libres para verlas."
