@@ -370,3 +370,21 @@ def test_a_group_that_becomes_a_supergroup_keeps_its_shares(
     # Ana's updates are handled in arrival order: her /libres comes after the move.
     free_answer(botapi, ANA, "/libres@horario_udg_bot", "Libres los 2 (Ana, Beto):", ANA_BETO, new)
     assert says(botapi, BETO, "/nocompartir", "ya no comparto", new).text == words.UNSHARED_GROUP
+
+
+@pytest.mark.bot_env(SCHEDULE_READ_AT_REGISTRATION="true", FRIENDS_MAX="1")
+def test_friends_max_refuses_on_either_side_and_shares_nothing(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    join(botapi, siiau, ANA, BETO, CARO)
+    ana, caro = new_link(botapi, ANA), new_link(botapi, CARO)
+    question = says(botapi, BETO, f"/start amigo_{ana}", "¿Compartir")
+    botapi.user_presses(BETO, question, "Sí")
+    edited(botapi, question, "ya comparten")
+    full = words.INVITE_FULL.format(most=1)
+    for invitee, token in ((CARO, ana), (BETO, caro)):  # the inviter full; then the invitee
+        question = says(botapi, invitee, f"/start amigo_{token}", "¿Compartir")
+        botapi.user_presses(invitee, question, "Sí")
+        edited(botapi, question, full)
+    assert says(botapi, CARO, "/libres", "amigos").text == words.FREE_NO_FRIENDS
+    assert says(botapi, ANA, "/amigos", "Tus amigos").text.startswith("Tus amigos (1 de 1): Beto\n")
