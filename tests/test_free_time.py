@@ -140,3 +140,25 @@ def test_libres_nombre_matches_exact_then_start_then_a_word() -> None:
     assert [f.user_id for f in _match(friends, "an")] == [1, 2, 3]
     assert [f.user_id for f in _match(friends, "LUCIA")] == [1]
     assert _match(friends, "carlos") == [] and _match(friends, " ") == []
+
+
+def test_a_restricted_member_who_left_stops_counting() -> None:
+    import inspect
+
+    from telegram import ChatMember, ChatMemberRestricted
+
+    from bot.telegram.handlers.friends import _gone
+
+    rights = dict.fromkeys(
+        (p for p in inspect.signature(ChatMemberRestricted).parameters if p.startswith("can_")), False
+    )
+    user = {"id": 7, "is_bot": False, "first_name": "Ana"}
+
+    def member(status: str, **more: object) -> ChatMember:
+        return ChatMember.de_json({"status": status, "user": user, **more}, None)  # type: ignore[arg-type]
+
+    restricted = {**rights, "until_date": 0}
+    assert _gone(member("restricted", is_member=False, **restricted))
+    assert not _gone(member("restricted", is_member=True, **restricted))
+    assert _gone(member("left")) and _gone(member("kicked", until_date=0))
+    assert not _gone(member("member"))

@@ -294,7 +294,7 @@ async def _check_members(
         except TelegramError as error:
             log.info("member lookup failed: %s", type(error).__name__)
             return None
-        return member.status not in GONE
+        return not _gone(member)
 
     found = await asyncio.gather(*(present(uid) for uid in due))
     for user_id, here in zip(due, found, strict=True):
@@ -467,10 +467,19 @@ async def nocompartir(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         )
 
 
+def _gone(member: object) -> bool:
+    """Left or banned; or restricted and no longer in the group (Telegram keeps a restricted
+    user's status after they leave, with `is_member` false). `member`: a `telegram.ChatMember`."""
+    status = getattr(member, "status", None)
+    if status == ChatMemberStatus.RESTRICTED:
+        return not getattr(member, "is_member", True)
+    return status in GONE
+
+
 async def member_changed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A `chat_member` update: a member who left or was removed stops counting."""
     change = update.chat_member
-    if change is None or change.new_chat_member.status not in GONE:
+    if change is None or not _gone(change.new_chat_member):
         return
     await _service(context).drop_member(change.chat.id, change.new_chat_member.user.id)
 
