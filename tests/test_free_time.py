@@ -7,7 +7,7 @@ from datetime import date, time
 from bot.core.zones import zone
 from bot.schedule.agenda import Agenda
 from bot.schedule.days_off import DayOff, DaysOff, Source
-from bot.schedule.free_time import Window, common_free, shared_classes, week_days
+from bot.schedule.free_time import Window, common_free, laid_out, shared_classes, week_days
 from bot.schedule.model import Course, Day, Schedule, Session
 from bot.services.friends import fold
 from bot.telegram.handlers.friends import Button, button_data, parse_button
@@ -105,3 +105,60 @@ def test_the_week_picture_shows_windows_and_ocupado_only() -> None:
     assert "Con &lt;b&gt;Beto&lt;/b&gt;" in html and "<b>" not in html
     assert "10:55–13:00" in html and "ocupado" in html and "Día de la Revolución" in html
     assert not any(word in html for word in ("MATERIA", "I5886", "I0002", "DEDX", "A1<"))
+
+
+def test_a_cycle_that_ended_or_has_not_begun_counts_its_weekly_classes_with_a_flag() -> None:
+    before, after = week_days(date(2026, 8, 10)), week_days(date(2026, 12, 7))
+    for week in (before, after):
+        laid = [laid_out(s, week, DAYS_OFF, GDL) for s in (ANA, BETO)]
+        assert all(outside for _, outside in laid)
+        free = common_free([a for a, _ in laid], week, DAYS_OFF)
+        assert words.day_line(free[1]) == "Mar 07:00–09:00, 10:55–13:00, 14:55–21:00"
+    inside = week_days(date(2026, 11, 9))
+    assert not any(outside for _, outside in (laid_out(s, inside, DAYS_OFF, GDL) for s in (ANA, BETO)))
+    # The week the cycle ends (Saturday 5 December): the dates count, nothing flagged.
+    last_week = week_days(date(2026, 11, 30))
+    agenda, outside = laid_out(ANA, last_week, DAYS_OFF, GDL)
+    assert not outside and len(common_free([agenda], last_week, DAYS_OFF)[1].busy) == 2
+
+
+def test_sessions_at_one_hour_on_separate_rows_read_as_one_meeting() -> None:
+    split = Course("1", "I5886", "MATERIA", "D01", 8, (
+        session((Day.THURSDAY,), "09:00", "10:55"), session((Day.TUESDAY,), "09:00", "10:55"),
+        session((Day.FRIDAY,), "11:00", "12:55")))  # fmt: skip
+    mine = Schedule("202620", "2026-B", "A", "1", "INCO", "I", (split,))
+    [shared] = shared_classes([mine, ANA])
+    assert words.shared_class(shared) == "I5886 (Mar, Jue 09:00; Vie 11:00)"
+
+
+def test_libres_nombre_matches_exact_then_start_then_a_word() -> None:
+    from bot.services.friends import Friend
+    from bot.services.friends.service import _match
+
+    friends = [Friend(1, "Ana Lucía"), Friend(2, "ANA"), Friend(3, "Anabel"), Friend(4, "Beto")]
+    assert [f.user_id for f in _match(friends, "ána")] == [2]
+    assert [f.user_id for f in _match(friends, "an")] == [1, 2, 3]
+    assert [f.user_id for f in _match(friends, "LUCIA")] == [1]
+    assert _match(friends, "carlos") == [] and _match(friends, " ") == []
+
+
+def test_a_restricted_member_who_left_stops_counting() -> None:
+    import inspect
+
+    from telegram import ChatMember, ChatMemberRestricted
+
+    from bot.telegram.handlers.friends import _gone
+
+    rights = dict.fromkeys(
+        (p for p in inspect.signature(ChatMemberRestricted).parameters if p.startswith("can_")), False
+    )
+    user = {"id": 7, "is_bot": False, "first_name": "Ana"}
+
+    def member(status: str, **more: object) -> ChatMember:
+        return ChatMember.de_json({"status": status, "user": user, **more}, None)  # type: ignore[arg-type]
+
+    restricted = {**rights, "until_date": 0}
+    assert _gone(member("restricted", is_member=False, **restricted))
+    assert not _gone(member("restricted", is_member=True, **restricted))
+    assert _gone(member("left")) and _gone(member("kicked", until_date=0))
+    assert not _gone(member("member"))

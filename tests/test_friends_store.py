@@ -14,7 +14,15 @@ from bot.schedule import codec
 from bot.schedule.days_off import DaysOff
 from bot.schedule.model import Course, Day, Schedule, Session
 from bot.services.delivery import DeliveryService
-from bot.services.friends import FreeTime, FriendsPolicy, FriendsService, Opened, token_hash
+from bot.services.friends import (
+    FreeRefusal,
+    FreeRefused,
+    FreeTime,
+    FriendsPolicy,
+    FriendsService,
+    Opened,
+    token_hash,
+)
 from bot.services.gate import UserGate
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine, migrate
@@ -135,5 +143,49 @@ async def test_libres_reads_stored_schedules_only_and_notes_an_old_one(db_url: s
     assert [t.shared.nrc for t in answer.together] == ["11"] and answer.without_schedule == ("?",)
     await store.schedules.save(2, codec.dumps(schedule(("22", "12:00", "20:00"))), "h3", fresh)
     answer = await friends.free_with_friends(1)
-    assert isinstance(answer, FreeTime) and answer.oldest is None
+    assert isinstance(answer, FreeTime) and answer.oldest is None and not answer.out_of_cycle
+    # The week before the cycle begins: the weekly classes count, and the answer says so.
+    early = datetime(2026, 8, 13, 18, 0, tzinfo=UTC)  # the Thursday before 17 August
+    before = await service(store, clock=lambda: early).free_with_friends(1)
+    assert isinstance(before, FreeTime) and before.out_of_cycle
+    assert [[(w.start, w.end) for w in d.free] for d in before.days] == (
+        [[(420, 540), (655, 720), (1200, 1260)]] * 2 + [[(420, 1260)]]
+    )
+    # Only friends without a stored schedule asked about: no header with nobody in it.
+    await friends.remember_name(3, "Caro")
+    alone = await friends.free_with_friends(1, name="caro")
+    assert isinstance(alone, FreeRefused) and alone.reason is FreeRefusal.NONE_STORED
+    assert [f.name for f in alone.matches] == ["Caro"]
+    await store.engine.dispose()
+
+
+async def test_a_group_that_becomes_a_supergroup_keeps_its_shares_told_twice(db_url: str) -> None:
+    store = await open_store(db_url, CredentialCipher.generate_key())
+    friends, shares = service(store), FriendStore(store.engine)
+    for user in (1, 2):
+        assert await friends.ask_share(-100, user) and await friends.consent_share(-100, user)
+    assert await friends.ask_share(-1009, 2)  # 2 asked again in the new supergroup first
+    await friends.move_group(-100, -1009)  # the old chat's message
+    await friends.move_group(-100, -1009)  # the new chat's message: nothing left to move
+    assert sorted(s.user_id for s in await shares.sharers(-1009)) == [1, 2]  # 2's yes kept
+    assert await shares.sharers(-100) == [] and await rows(store) == {
+        t: 2 if t == "group_shares" else 0 for t in TABLES
+    }
+    assert await friends.ask_share(-1009, 3) and await friends.ask_share(-100, 3)
+    await friends.move_group(-100, -1009)  # 3 only asked, in both: one row, still asked
+    assert sorted(s.user_id for s in await shares.sharers(-1009)) == [1, 2]
+    assert await friends.consent_share(-1009, 3)
+    await store.engine.dispose()
+
+
+async def test_a_group_answer_names_its_members_alphabetically(db_url: str) -> None:
+    store = await open_store(db_url, CredentialCipher.generate_key())
+    friends = service(store, clock=lambda: datetime(2026, 11, 12, 18, 0, tzinfo=UTC))
+    empty = Schedule("202620", "2026-B", "X", "1", "INCO", "I", ())
+    for user, name in ((1, "Caro"), (2, "Ána"), (3, "beto")):  # in one second: ids decide otherwise
+        await store.schedules.save(user, codec.dumps(empty), f"h{user}", int(utcnow().timestamp()))
+        await friends.remember_name(user, name)
+        assert await friends.ask_share(-100, user) and await friends.consent_share(-100, user)
+    answer = await friends.group_free(-100)
+    assert isinstance(answer, FreeTime) and answer.names == ("Ána", "beto", "Caro")
     await store.engine.dispose()

@@ -13,12 +13,13 @@ what a friend or a group may see.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.schedule.agenda import Agenda
 from bot.schedule.days_off import DayOff, DaysOff
-from bot.schedule.model import Day, Schedule
+from bot.schedule.model import Course, Day, Schedule
 
 OPENS, CLOSES = time(7, 0), time(21, 0)
 MINUTES_PER_DAY = 24 * 60
@@ -63,6 +64,28 @@ def week_days(today: date) -> list[date]:
     if today.weekday() == SUNDAY:
         today += timedelta(days=1)
     return [today + timedelta(days=n) for n in range(Day.SATURDAY - today.weekday() + 1)]
+
+
+def laid_out(
+    schedule: Schedule, days: Sequence[date], days_off: DaysOff, zone: ZoneInfo
+) -> tuple[Agenda, bool]:
+    """The schedule on the calendar for `days`. When its cycle (FECHA INICIO–FIN) misses
+    every one of them (it ended, or it has not begun: the week before classes, when
+    students plan together), its weekly pattern is used as it is, and True says so: a week
+    with no class at all would tell friends "free all day" from a copy we only hold old or
+    early. Within the cycle, each session's own dates count as on the agenda."""
+    agenda = Agenda(schedule, days_off, zone)
+    if not days:
+        return agenda, False
+    first, last = agenda.first_day, agenda.last_day
+    outside = (last is not None and last < min(days)) or (first is not None and first > max(days))
+    if not outside:
+        return agenda, False
+    undated = tuple(
+        replace(course, sessions=tuple(replace(s, first_day=None, last_day=None) for s in course.sessions))
+        for course in schedule.courses
+    )
+    return Agenda(replace(schedule, courses=undated), days_off, zone), True
 
 
 def _minutes(moment: time) -> int:
@@ -134,8 +157,16 @@ def shared_classes(schedules: Sequence[Schedule]) -> list[SharedClass]:
     for course in schedules[0].courses:
         if course.nrc not in common:
             continue
-        meetings = tuple(
-            (s.days, s.start) for s in course.sessions if s.scheduled and s.start is not None
-        )
-        shared.append(SharedClass(course.nrc, course.key, meetings))
+        shared.append(SharedClass(course.nrc, course.key, _meetings(course)))
     return sorted(shared, key=lambda c: (c.key, c.nrc))
+
+
+def _meetings(course: Course) -> tuple[tuple[tuple[Day, ...], time], ...]:
+    """(days, start) per start hour: sessions that start at the same hour are one
+    `Mar, Jue 09:00`, whether the page gave them as one row or one row per day."""
+    days_at: dict[time, set[Day]] = {}
+    for session in course.sessions:
+        if session.scheduled and session.start is not None:
+            days_at.setdefault(session.start, set()).update(session.days)
+    meetings = [(tuple(sorted(days)), start) for start, days in days_at.items()]
+    return tuple(sorted(meetings, key=lambda m: (m[0][0], m[1])))

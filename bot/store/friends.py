@@ -249,8 +249,24 @@ class FriendStore:
             await session.execute(delete(GroupShareRow).where(GroupShareRow.chat_id == chat_id))
 
     async def move_group(self, old_chat_id: int, new_chat_id: int) -> None:
-        """A group became a supergroup (a new chat id): its shares follow it."""
+        """A group became a supergroup (a new chat id): its shares follow it. Telegram says so
+        twice (a message in each chat), so a second move finds nothing. A member with a row in
+        both (asked again in the new chat first) keeps the one that says yes, if any."""
         async with self._sessions.begin() as session:
+            here = select(GroupShareRow.user_id).where(GroupShareRow.chat_id == old_chat_id)
+            await session.execute(
+                delete(GroupShareRow).where(
+                    GroupShareRow.chat_id == new_chat_id,
+                    GroupShareRow.consented.is_(False),
+                    GroupShareRow.user_id.in_(here),
+                )
+            )
+            there = select(GroupShareRow.user_id).where(GroupShareRow.chat_id == new_chat_id)
+            await session.execute(
+                delete(GroupShareRow).where(
+                    GroupShareRow.chat_id == old_chat_id, GroupShareRow.user_id.in_(there)
+                )
+            )
             await session.execute(
                 update(GroupShareRow)
                 .where(GroupShareRow.chat_id == old_chat_id)

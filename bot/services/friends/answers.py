@@ -71,6 +71,7 @@ class FreeTime:
     ] = ()  # friends or members with no stored schedule: not counted
     oldest: datetime | None = None  # set when a schedule used is older than SCHEDULE_MAX_AGE_DAYS
     only: int | None = None  # the one friend asked about (`/libres NOMBRE`), if any
+    out_of_cycle: bool = False  # a schedule's cycle ended or has not begun: its weekly pattern used
 
 
 class FreeRefusal(StrEnum):
@@ -79,6 +80,7 @@ class FreeRefusal(StrEnum):
     NO_FRIENDS = "no_friends"
     NO_MATCH = "no_match"
     AMBIGUOUS = "ambiguous"
+    NONE_STORED = "none_stored"  # none of the friends asked about has a stored schedule
     TOO_FEW = "too_few"  # a group with fewer than 2 sharing members with a schedule
 
 

@@ -24,9 +24,15 @@ from zoneinfo import ZoneInfo
 
 from bot.core.records import utcnow
 from bot.pdf.free_week import WIDTH, free_week_html
-from bot.schedule.agenda import Agenda
 from bot.schedule.days_off import DaysOff
-from bot.schedule.free_time import FreeDay, SharedClass, common_free, shared_classes, week_days
+from bot.schedule.free_time import (
+    FreeDay,
+    SharedClass,
+    common_free,
+    laid_out,
+    shared_classes,
+    week_days,
+)
 from bot.services.delivery import DeliveryService, StoredSchedule
 from bot.services.friends.answers import (
     Answered,
@@ -229,36 +235,38 @@ class FriendsService:
             return FreeRefused(FreeRefusal.NO_SCHEDULE)
         stored = {f.user_id: await self._delivery.stored_schedule(f.user_id) for f in chosen}
         counted = [f for f in chosen if stored[f.user_id] is not None]
+        if not counted:
+            return FreeRefused(FreeRefusal.NONE_STORED, tuple(chosen))
         schedules = [own] + [s for s in stored.values() if s is not None]
-        together: list[Together] = []
-        if counted:
-            classes: dict[str, SharedClass] = {}
-            with_names: dict[str, list[str]] = {}
-            for friend in counted:
-                copy = stored[friend.user_id]
-                assert copy is not None
-                for shared in shared_classes([own.schedule, copy.schedule]):
-                    classes.setdefault(shared.nrc, shared)
-                    with_names.setdefault(shared.nrc, []).append(friend.name)
-            together = [Together(classes[nrc], tuple(with_names[nrc])) for nrc in classes]
-            together.sort(key=lambda t: (t.shared.key, t.shared.nrc))
+        classes: dict[str, SharedClass] = {}
+        with_names: dict[str, list[str]] = {}
+        for friend in counted:
+            copy = stored[friend.user_id]
+            assert copy is not None
+            for shared in shared_classes([own.schedule, copy.schedule]):
+                classes.setdefault(shared.nrc, shared)
+                with_names.setdefault(shared.nrc, []).append(friend.name)
+        together = [Together(classes[nrc], tuple(with_names[nrc])) for nrc in classes]
+        together.sort(key=lambda t: (t.shared.key, t.shared.nrc))
+        days, out_of_cycle = self._common(schedules)
         return FreeTime(
             names=tuple(f.name for f in counted),
-            days=tuple(self._common(schedules)),
+            days=tuple(days),
             together=tuple(together),
             without_schedule=tuple(f.name for f in chosen if stored[f.user_id] is None),
             oldest=self._stale(schedules),
             only=chosen[0].user_id if (name or friend_id is not None) else None,
+            out_of_cycle=out_of_cycle,
         )
 
-    def _common(self, schedules: Sequence[StoredSchedule]) -> list[FreeDay]:
-        agendas = [Agenda(s.schedule, self.days_off, self.zone) for s in schedules]
-        today = self._clock().astimezone(self.zone).date()
-        return list(
-            common_free(
-                agendas, week_days(today), self.days_off, min_minutes=self.policy.min_free_minutes
-            )
-        )
+    def _common(self, schedules: Sequence[StoredSchedule]) -> tuple[list[FreeDay], bool]:
+        """The common free days, and whether some schedule's cycle misses the week (its
+        weekly pattern was used as it is)."""
+        days = week_days(self._clock().astimezone(self.zone).date())
+        laid = [laid_out(s.schedule, days, self.days_off, self.zone) for s in schedules]
+        agendas = [agenda for agenda, _ in laid]
+        free = common_free(agendas, days, self.days_off, min_minutes=self.policy.min_free_minutes)
+        return free, any(outside for _, outside in laid)
 
     def _stale(self, schedules: Sequence[StoredSchedule]) -> datetime | None:
         oldest = min(s.read_at for s in schedules)
@@ -314,21 +322,30 @@ class FriendsService:
         """The group's common free windows, over members who agreed and have a stored schedule."""
         sharers = [s.user_id for s in await self._store.sharers(chat_id)]
         names = await self.names(sharers)
+        # By name: «Libres los 4 (Ana, Beto, Caro, Dani)» reads the same whoever agreed first.
+        sharers.sort(key=lambda uid: (fold(names[uid]), uid))
         stored = {uid: await self._delivery.stored_schedule(uid) for uid in sharers}
         counted = [uid for uid in sharers if stored[uid] is not None]
         if len(counted) < 2:
             return FreeRefused(FreeRefusal.TOO_FEW, sharing=len(counted))
         schedules = [s for s in (stored[uid] for uid in counted) if s is not None]
+        days, out_of_cycle = self._common(schedules)
         return FreeTime(
             names=tuple(names[uid] for uid in counted),
-            days=tuple(self._common(schedules)),
+            days=tuple(days),
             without_schedule=tuple(names[uid] for uid in sharers if stored[uid] is None),
             oldest=self._stale(schedules),
+            out_of_cycle=out_of_cycle,
         )
 
 
 def _match(friends: list[Friend], name: str) -> list[Friend]:
-    """Exact (folded) names first, else names starting with it."""
+    """Exact (folded) names first, else names starting with it, else names with a word
+    starting with it (`/libres lucia` finds «Ana Lucía»)."""
     wanted = fold(name)
+    if not wanted:
+        return []
     exact = [f for f in friends if fold(f.name) == wanted]
-    return exact or [f for f in friends if fold(f.name).startswith(wanted)]
+    start = [f for f in friends if fold(f.name).startswith(wanted)]
+    words = [f for f in friends if any(w.startswith(wanted) for w in fold(f.name).split())]
+    return exact or start or words

@@ -305,7 +305,7 @@ async def _check_members(
         except TelegramError as error:
             log.info("member lookup failed: %s", type(error).__name__)
             return None
-        return member.status not in GONE
+        return not _gone(member)
 
     found = await asyncio.gather(*(present(uid) for uid in due))
     for user_id, here in zip(due, found, strict=True):
@@ -347,6 +347,8 @@ async def _send_free(
         parts.append(words.WITHOUT_SCHEDULE.format(names=words.names_list(answer.without_schedule)))
     if answer.oldest is not None:
         parts.append(words.stale_note(answer.oldest, friends.zone))
+    if answer.out_of_cycle:
+        parts.append(words.CYCLE_NOTE)
     markup = None
     if friends.pictures:
         button = Button("picture", answer.only or 0) if private else Button("group_picture", 0)
@@ -369,6 +371,9 @@ async def _send_refusal(
         FreeRefusal.NO_FRIENDS: words.FREE_NO_FRIENDS,
         FreeRefusal.NO_MATCH: words.FREE_NO_MATCH.format(names=names),
         FreeRefusal.AMBIGUOUS: words.FREE_AMBIGUOUS.format(names=names),
+        FreeRefusal.NONE_STORED: words.FREE_NONE_STORED.format(
+            names=words.names_and([f.name for f in refused.matches])
+        ),
         FreeRefusal.TOO_FEW: words.GROUP_TOO_FEW.format(count=refused.sharing),
     }[refused.reason]
     await context.bot.send_message(chat_id, text, reply_markup=markup)
@@ -477,10 +482,19 @@ async def nocompartir(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         )
 
 
+def _gone(member: object) -> bool:
+    """Left or banned; or restricted and no longer in the group (Telegram keeps a restricted
+    user's status after they leave, with `is_member` false). `member`: a `telegram.ChatMember`."""
+    status = getattr(member, "status", None)
+    if status == ChatMemberStatus.RESTRICTED:
+        return not getattr(member, "is_member", True)
+    return status in GONE
+
+
 async def member_changed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A `chat_member` update: a member who left or was removed stops counting."""
     change = update.chat_member
-    if change is None or change.new_chat_member.status not in GONE:
+    if change is None or not _gone(change.new_chat_member):
         return
     await _service(context).drop_member(change.chat.id, change.new_chat_member.user.id)
 
@@ -504,3 +518,5 @@ async def left_or_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await friends.drop_member(message.chat.id, message.left_chat_member.id)
     if message.migrate_to_chat_id is not None:
         await friends.move_group(message.chat.id, message.migrate_to_chat_id)
+    if message.migrate_from_chat_id is not None:  # the new supergroup's half of the news
+        await friends.move_group(message.migrate_from_chat_id, message.chat.id)

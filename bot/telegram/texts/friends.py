@@ -38,9 +38,9 @@ def remove_label(name: str) -> str:
 
 
 def invite_question(name: str) -> str:
-    """The issue's "¿Compartir tus horas libres con Sofía? Ella verá las tuyas.", with the
-    name in place of "Ella": the bot does not know anyone's gender."""
-    return f"¿Compartir tus horas libres con {name}? {name} verá las tuyas."
+    """The issue's question word for word: "¿Compartir tus horas libres con Sofía? Ella verá
+    las tuyas." ("Ella" is the issue's; the name alone is left unchanged)."""
+    return f"¿Compartir tus horas libres con {name}? Ella verá las tuyas."
 
 
 INVITE_INVALID = "Ese enlace de amistad no sirve: puede que esté mal copiado o que ya lo hayan cambiado. Pide uno nuevo."
@@ -53,7 +53,7 @@ INVITE_REGISTER_FIRST = (
 INVITE_STALE = "Esa invitación ya no está vigente."
 INVITE_REVOKED = "{name} cambió su enlace desde entonces; pídele el nuevo."
 INVITE_DECLINED = "Va, no comparto nada con {name}."
-INVITE_FULL = "No se pudo: alguno de los dos ya tiene {most} amigos, el máximo."
+INVITE_FULL = "No se pudo: alguno de los dos ya llegó al máximo de amigos ({most})."
 FRIENDS_NOW = "🤝 ¡Listo! Tú y {name} ya comparten horas libres. Escribe /libres para verlas."
 FRIENDS_NOW_INVITER = (
     "🤝 {name} aceptó tu invitación: ya comparten horas libres. Escribe /libres para verlas."
@@ -63,12 +63,20 @@ WAITING_INVITES = "Tienes invitaciones esperando respuesta:"
 FREE_NO_SCHEDULE = "Aún no tengo tu horario guardado. Pide tu /horario una vez y luego /libres (no entro a SIIAU por esto)."
 FREE_NO_FRIENDS = "Aún no tienes amigos con quien comparar. Usa /amigos para invitar."
 FREE_NO_MATCH = "No tienes un amigo con ese nombre. Tus amigos: {names}"
+FREE_NONE_STORED = (
+    "Aún no tengo guardado el horario de {names}, así que no hay con qué comparar. "
+    "Cuando pidan su /horario una vez, /libres ya sirve."
+)
 FREE_AMBIGUOUS = "Hay varios amigos que se llaman así: {names}. Elige uno:"
 FREE_HEADER = "🕒 Horas libres en común con {names} ({opens}–{closes}, de {minimum} min o más):"
 GROUP_HEADER = "Libres los {count} ({names}):"
 FREE_NONE_LINE = "{day} sin horas libres en común"
 TOGETHER = "En clase juntos: {classes}"
 WITHOUT_SCHEDULE = "Sin horario guardado (no cuentan): {names}."
+CYCLE_NOTE = (
+    "Nota: algún horario guardado es de un ciclo que ya terminó o que aún no empieza; "
+    "uso sus clases de cada semana tal cual."
+)
 STALE_NOTE = "Nota: uso horarios guardados; alguno es del {since:%d/%m} y puede haber cambiado."
 GROUP_TOO_FEW = (
     "Para ver horas libres en común hacen falta al menos 2 del grupo que compartan "
@@ -84,7 +92,7 @@ PICTURE_FAILED = (
     "No pude hacer la imagen ahora 😕. Intenta en un momento; las horas de arriba siguen valiendo."
 )
 
-SHARE_QUESTION = "¿Compartir tus horas libres con el grupo «{title}»? Verán solo tus horas libres y tu nombre, nunca tus materias ni aulas."
+SHARE_QUESTION = "¿Compartir tus horas libres con el grupo «{title}»?"  # the issue's, word for word
 SHARE_ASKED = "{name}, te pregunté en privado 🔒."
 SHARE_CANT_WRITE = (
     "{name}, no pude escribirte en privado. Ábreme aquí y vuelve a escribir /compartir: {link}"
