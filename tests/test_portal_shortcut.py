@@ -194,3 +194,22 @@ def test_a_career_is_never_a_links_text() -> None:
     assert [(c.code, c.name) for c in pages.careers_from_menu(html)] == [("INCO", "INCO")]
     named = sim_pages.menu(student)  # a link that reads like a name is still a link's text
     assert [(c.code, c.name) for c in pages.careers_from_menu(named)] == [("INCO", "INCO")]
+
+
+@pytest.mark.parametrize(
+    "answer", ["skipped_step", "expired", "error_page", "login_form", "frameset", "redirect", "forbidden"]
+)
+@pytest.mark.parametrize("login", ["portal", "direct"])
+async def test_any_refusal_of_the_shortcut_walks_the_menu_and_is_remembered(
+    siiau: SiiauSimulator, connect: Connect, answer: str, login: str
+) -> None:
+    """SIIAU may refuse the unwalked schedule URL with any page: the student still gets the
+    schedule in the same login (the NIP sent once), and the next run walks straight away."""
+    siiau.faults.login_paths = {login}
+    siiau.faults.menu_walk_required = True
+    siiau.faults.menu_walk_answer = answer
+    await returning_run(connect(login))
+    assert siiau.faults_served["menu_walk_required"] == 1 and siiau.logins[DEMO_CODE] == 1
+    siiau.reset_stats()
+    await returning_run(connect(login))
+    assert siiau.faults_served["menu_walk_required"] == 0, "the refusal was not remembered"

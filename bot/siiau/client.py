@@ -33,7 +33,7 @@ from bot.siiau.offer import OfferSection, parse_student_offer_form
 from bot.siiau.offer_client import DEFAULT_PAGE_SIZE, collect_sections, search_fields
 from bot.siiau.portal import Career
 from bot.siiau.registro import RegistroSchedulePage
-from bot.siiau.schedule_page import SiiauSchedulePage
+from bot.siiau.schedule_page import SiiauSchedulePage, looks_like_schedule
 
 log = logging.getLogger(__name__)
 
@@ -448,14 +448,20 @@ class SiiauClient:
             if believed is not False:
                 try:
                     page = await self._schedule_request(career, cycle)
-                except PageNotFound:
-                    raise  # no such page at all, walk or not: not the shortcut's to learn
-                except (LayoutChanged, SessionExpired) as refused:
+                    if not looks_like_schedule(page.html):
+                        # A login form, a frameset, a redirect's target: SIIAU's refusal, not a schedule.
+                        raise LayoutChanged("the schedule URL answered another page", marker="a schedule page")
+                except (LayoutChanged, SessionExpired, SiiauErrorPage) as refused:
+                    # Any refusal (INGRESO NO VALIDO, SESION INVALIDA, an error page, a 403, another
+                    # page) is answered by walking the menu as a browser does, in this same session.
                     log.info("siiau schedule URL refused without the menu walk (%s); walking it", type(refused).__name__)
+                    await self._alumnos_menu()
+                    page = await self._schedule_request(career, cycle)
+                    # A 4xx both ways is no page at all, not the shortcut's to learn.
                     await self._shortcut.learned(path, False, believed)
-                else:
-                    await self._shortcut.learned(path, True, believed)
                     return page
+                await self._shortcut.learned(path, True, believed)
+                return page
             await self._alumnos_menu()
         return await self._schedule_request(career, cycle)
 

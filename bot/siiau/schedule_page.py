@@ -95,6 +95,21 @@ def _parse(html: str, career: str) -> Schedule:
     )
 
 
+def looks_like_schedule(html: str) -> bool:
+    """Whether SIIAU answered with a schedule page at all (its titled table, its student block
+    or its cycle selector), however its rows read: a login form, a frameset or a notice is
+    some other page, never a schedule with no courses."""
+    soup = BeautifulSoup(html, "lxml")
+    if _schedule_table(soup) is not None or _selected_cycle_select(soup) is not None:
+        return True
+    return any("DATOS DEL ESTUDIANTE" in text(table).upper() for table in soup.find_all("table"))
+
+
+def _selected_cycle_select(soup: BeautifulSoup) -> Tag | None:
+    found = soup.find("select", attrs={"name": re.compile("^pciclo$", re.I)})
+    return found if isinstance(found, Tag) else None
+
+
 def _schedule_table(soup: BeautifulSoup) -> Tag | None:
     for table in soup.find_all("table"):
         first_row = table.find("tr")
