@@ -213,3 +213,21 @@ async def test_any_refusal_of_the_shortcut_walks_the_menu_and_is_remembered(
     siiau.reset_stats()
     await returning_run(connect(login))
     assert siiau.faults_served["menu_walk_required"] == 0, "the refusal was not remembered"
+
+
+@pytest.mark.parametrize(
+    ("option", "name"),
+    [
+        ('<option value="INNI-202210">INNI-202210</option>', "INNI"),
+        ('<option value="INNI-202210">INNI - 202210</option>', "INNI"),
+        ('<option value="INNI-202210">202210</option>', "INNI"),
+        ('<option value="INCO">INCO</option>', "INCO"),
+        ('<option value="INNI-202210">INNI-202210 - INGENIERIA EN INFORMATICA</option>', "INGENIERIA EN INFORMATICA"),
+        ('<option value="INCO">INGENIERIA EN COMPUTACION (INCO)</option>', "INGENIERIA EN COMPUTACION"),
+    ],
+)
+def test_a_career_option_names_the_career_or_gives_the_code_alone(option: str, name: str) -> None:
+    """PROTOCOL: option values may be CODE-CYCLE; an option that shows only that (or the
+    cycle) names no career, and its cycle is never taken for a name."""
+    careers = pages.careers_from_menu(f'<select name="p_carrera">{option}</select>')
+    assert [career.name for career in careers] == [name]
