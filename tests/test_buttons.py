@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from bot.bootstrap import button_key
+from bot.siiau.portal import Career
 from bot.store.crypto import CredentialCipher
 from bot.telegram.buttons import (
     CALLBACK_LIMIT,
@@ -24,6 +25,7 @@ from bot.telegram.buttons import (
     pressed,
 )
 from bot.telegram.handlers import cupos, daily, forget, register, weekly
+from bot.telegram.handlers.register import career_keyboard
 from bot.telegram.runtime import Runtime
 from bot.telegram.texts import safety as words
 
@@ -216,3 +218,10 @@ async def test_a_good_press_is_answered_silently_and_a_parser_slip_never_raises(
     update, context, query = press_of(SIGNER.data(CHAT, "wk:set:0:7:1"))
     assert await pressed(update, context, broken) is None
     assert query.answers == [(words.BUTTON_INVALID, True)]
+
+
+def test_a_career_button_shows_the_code_alone_when_no_name_is_known() -> None:
+    """A career SIIAU names only by its code reads «INNI», never «INNI (INNI)»."""
+    keyboard = career_keyboard(SIGNER, 7, [Career("INNI", "INNI"), Career("INCO", "INGENIERIA EN COMPUTACION")])
+    labels = [row[0].text for row in keyboard.inline_keyboard]
+    assert labels == ["INNI", "INGENIERIA EN COMPUTACION (INCO)"]
