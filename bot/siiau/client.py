@@ -455,10 +455,15 @@ class SiiauClient:
                     # Any refusal (INGRESO NO VALIDO, SESION INVALIDA, an error page, a 403, another
                     # page) is answered by walking the menu as a browser does, in this same session.
                     log.info("siiau schedule URL refused without the menu walk (%s); walking it", type(refused).__name__)
+                    if not isinstance(refused, PageNotFound):
+                        # Learned before the walk: a refusal that ended the session (SESION
+                        # INVALIDA, then salir) must not end the next login's too.
+                        await self._shortcut.learned(path, False, believed)
                     await self._alumnos_menu()
                     page = await self._schedule_request(career, cycle)
-                    # A 4xx both ways is no page at all, not the shortcut's to learn.
-                    await self._shortcut.learned(path, False, believed)
+                    if isinstance(refused, PageNotFound):
+                        # Only when the walk made it answer: a 4xx both ways is no page at all.
+                        await self._shortcut.learned(path, False, believed)
                     return page
                 await self._shortcut.learned(path, True, believed)
                 return page

@@ -78,7 +78,8 @@ class Faults:
     # Issue 19: the schedule URL answers only once the session has read the ALUMNOS menu (a
     # browser walks it first); before that it answers "INGRESO NO VALIDO", on either path.
     menu_walk_required: bool = False
-    # How it refuses: "skipped_step", "expired" (SESION INVALIDA), "error_page" (ORA- with 200),
+    # How it refuses: "skipped_step", "expired" (SESION INVALIDA), "expired_logout" (the same,
+    # and the session is over), "error_page" (ORA- with 200),
     # "login_form" (the login page with 200), "frameset" (the menu frames again), "redirect"
     # (302 to the login form) or "forbidden" (HTTP 403).
     menu_walk_answer: str = "skipped_step"
@@ -500,6 +501,8 @@ class SiiauSimulator:
         if self.faults.menu_walk_required and not session.walked and path in ("/wal/sgpregi.horario", "/wal/sfpcoal.horario"):
             with self._lock:
                 self.faults_served["menu_walk_required"] += 1
+                if self.faults.menu_walk_answer == "expired_logout":
+                    self._sessions.pop(session.sid, None)  # as SIIAU's redirect to salir does
             self._refuse_unwalked(request)
             return
         if (method, path) == ("GET", "/wal/sgpregi.horario"):
@@ -530,6 +533,7 @@ class SiiauSimulator:
         else:
             pages_by_answer: dict[str, Callable[[], str]] = {
                 "expired": pages.session_expired,
+                "expired_logout": pages.session_expired,
                 "error_page": pages.oracle_error,
                 "login_form": lambda: pages.login_form(secrets.token_hex(8)),
                 "frameset": lambda: (
