@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from bot.bootstrap import button_key
+from bot.siiau.portal import Career
 from bot.store.crypto import CredentialCipher
 from bot.telegram.buttons import (
     CALLBACK_LIMIT,
@@ -25,6 +26,7 @@ from bot.telegram.buttons import (
     pressed,
 )
 from bot.telegram.handlers import cupos, daily, forget, friends, register, weekly
+from bot.telegram.handlers.register import career_keyboard
 from bot.telegram.runtime import Runtime
 from bot.telegram.texts import safety as words
 
@@ -329,3 +331,10 @@ async def test_a_forged_friends_press_is_refused_once_before_the_service(
     update, context, query = friends_press(data, chat, chat_type)
     await getattr(friends, handler)(update, context)
     assert query.answers == [(words.BUTTON_INVALID, True)]
+
+
+def test_a_career_button_shows_the_code_alone_when_no_name_is_known() -> None:
+    """A career SIIAU names only by its code reads «INNI», never «INNI (INNI)»."""
+    keyboard = career_keyboard(SIGNER, 7, [Career("INNI", "INNI"), Career("INCO", "INGENIERIA EN COMPUTACION")])
+    labels = [row[0].text for row in keyboard.inline_keyboard]
+    assert labels == ["INNI", "INGENIERIA EN COMPUTACION (INCO)"]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot.schedule.model import Day
-from bot.siiau.errors import LayoutChanged
+from bot.siiau.errors import LayoutChanged, SurveyPending
 from bot.siiau.pages import decode
 from bot.siiau.schedule_page import parse_schedule
 from bot.sim.siiau import pages as sim_pages
@@ -86,3 +86,14 @@ def test_simulator_serves_the_sample_byte_for_byte() -> None:
     student = demo_students()[0]
     html = sim_pages.schedule(student, student.careers[0], "202520", student.careers[0].courses)
     assert html.encode("latin-1") == SAMPLE.read_bytes()
+
+
+def test_a_survey_in_place_of_the_schedule_is_a_survey_not_a_layout_change() -> None:
+    """PROTOCOL (grades, 2019 code): the schedule page comes back with `Encuestas</b>` instead
+    of its content, with no tell-tale title; the student must be told to answer it."""
+    page = (
+        "<HTML><HEAD><TITLE>SIIAU</TITLE></HEAD><BODY><CENTER><FONT SIZE=3><B>Encuestas</B></FONT>"
+        "<P>Debes contestar la evaluaci&oacute;n docente antes de continuar.</P></CENTER></BODY></HTML>"
+    )
+    with pytest.raises(SurveyPending):
+        parse_schedule(page, career="INCO")

@@ -11,7 +11,7 @@ from bot.config import SiiauSettings
 from bot.core.credentials import Credentials
 from bot.siiau import pages
 from bot.siiau.client import LoginPathMemory, ShortcutMemory, SiiauClient, SiiauClientFactory
-from bot.siiau.errors import InvalidCredentials
+from bot.siiau.errors import InvalidCredentials, SessionExpired
 from bot.siiau.schedule_page import parse_schedule
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau import pages as sim_pages
@@ -194,3 +194,60 @@ def test_a_career_is_never_a_links_text() -> None:
     assert [(c.code, c.name) for c in pages.careers_from_menu(html)] == [("INCO", "INCO")]
     named = sim_pages.menu(student)  # a link that reads like a name is still a link's text
     assert [(c.code, c.name) for c in pages.careers_from_menu(named)] == [("INCO", "INCO")]
+
+
+@pytest.mark.parametrize(
+    "answer", ["skipped_step", "expired", "error_page", "login_form", "frameset", "redirect", "forbidden"]
+)
+@pytest.mark.parametrize("login", ["portal", "direct"])
+async def test_any_refusal_of_the_shortcut_walks_the_menu_and_is_remembered(
+    siiau: SiiauSimulator, connect: Connect, answer: str, login: str
+) -> None:
+    """SIIAU may refuse the unwalked schedule URL with any page: the student still gets the
+    schedule in the same login (the NIP sent once), and the next run walks straight away."""
+    siiau.faults.login_paths = {login}
+    siiau.faults.menu_walk_required = True
+    siiau.faults.menu_walk_answer = answer
+    await returning_run(connect(login))
+    assert siiau.faults_served["menu_walk_required"] == 1 and siiau.logins[DEMO_CODE] == 1
+    siiau.reset_stats()
+    await returning_run(connect(login))
+    assert siiau.faults_served["menu_walk_required"] == 0, "the refusal was not remembered"
+
+
+@pytest.mark.parametrize(
+    ("option", "name"),
+    [
+        ('<option value="INNI-202210">INNI-202210</option>', "INNI"),
+        ('<option value="INNI-202210">INNI - 202210</option>', "INNI"),
+        ('<option value="INNI-202210">202210</option>', "INNI"),
+        ('<option value="INCO">INCO</option>', "INCO"),
+        ('<option value="INNI-202210">INNI-202210 - INGENIERIA EN INFORMATICA</option>', "INGENIERIA EN INFORMATICA"),
+        ('<option value="INCO">INGENIERIA EN COMPUTACION (INCO)</option>', "INGENIERIA EN COMPUTACION"),
+    ],
+)
+def test_a_career_option_names_the_career_or_gives_the_code_alone(option: str, name: str) -> None:
+    """PROTOCOL: option values may be CODE-CYCLE; an option that shows only that (or the
+    cycle) names no career, and its cycle is never taken for a name."""
+    careers = pages.careers_from_menu(f'<select name="p_carrera">{option}</select>')
+    assert [career.name for career in careers] == [name]
+
+
+@pytest.mark.parametrize("login", ["portal", "direct"])
+async def test_a_shortcut_refused_by_ending_the_session_is_not_tried_by_the_next_login(
+    siiau: SiiauSimulator, connect: Connect, login: str
+) -> None:
+    """SESION INVALIDA can end the session (SIIAU redirects to salir): this run is lost, but the
+    login the workflow tries next (and every run that day) walks the menu instead of losing
+    its session the same way."""
+    siiau.faults.login_paths = {login}
+    siiau.faults.menu_walk_required = True
+    siiau.faults.menu_walk_answer = "expired_logout"
+    client = connect(login)
+    await client.login(DEMO)
+    with pytest.raises(SessionExpired):
+        await client.schedule_page("INCO")
+    await client.logout()
+    siiau.reset_stats()
+    await returning_run(connect(login))
+    assert siiau.faults_served["menu_walk_required"] == 0 and siiau.logins[DEMO_CODE] == 1

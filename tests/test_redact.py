@@ -201,6 +201,11 @@ def test_the_student_block_is_masked_field_by_field_and_the_page_stays_useful() 
         "<p>Nombre: IBARRA NUÑEZ, SOFIA</p>",
         "<p>Bienvenido(a) IBARRA NUÑEZ, SOFIA</p>",
         "<p>Bienvenida IBARRA NUNEZ, SOFIA!</p>",
+        # The label in bold in the value's own cell or line (a layout the parser never saw).
+        "<TR><TD><B>Nombre:</B> IBARRA NUÑEZ, SOFIA</TD></TR>",
+        "<TR><TD><FONT><B>NOMBRE:</B></FONT>&nbsp;IBARRA NU&Ntilde;EZ, SOFIA</TD></TR>",
+        "<p><b>Alumno(a):</b> IBARRA NUÑEZ, SOFIA</p>",
+        "<p>Nombre del alumno: IBARRA NUÑEZ, SOFIA</p>",
     ],
 )
 def test_a_name_is_masked_by_its_label_in_every_writing(snippet: str) -> None:
@@ -286,3 +291,18 @@ async def test_diagnose_capture_through_the_simulator(
     )
     assert "BASES DE DATOS" in saved
     assert_redacted(saved, SOFIA, cookies)
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "<TR><TD><B>C&oacute;digo:</B> 12345</TD></TR>",
+        "<p><b>Codigo del alumno:</b> 12345</p>",
+        "<TR><TD>CODIGO</TD><TD>12345</TD></TR>",
+    ],
+)
+def test_a_five_digit_code_is_masked_by_its_label(snippet: str) -> None:
+    """PROTOCOL: a code may have five digits, too short to be masked as a run of digits."""
+    body = f"<html><body><table>{snippet}</table><p>Ficha 12345 de 12345</p></body></html>"
+    output = redact.redact_page(SiiauPage("GET", "/x", 200, body.encode("cp1252")))
+    assert "12345" not in output, output

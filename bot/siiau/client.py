@@ -35,7 +35,7 @@ from bot.siiau.offer import OfferSection, parse_student_offer_form
 from bot.siiau.offer_client import DEFAULT_PAGE_SIZE, collect_sections, search_fields
 from bot.siiau.portal import Career
 from bot.siiau.registro import RegistroSchedulePage
-from bot.siiau.schedule_page import SiiauSchedulePage
+from bot.siiau.schedule_page import SiiauSchedulePage, looks_like_schedule
 
 log = logging.getLogger(__name__)
 
@@ -450,14 +450,28 @@ class SiiauClient:
             if believed is not False:
                 try:
                     page = await self._schedule_request(career, cycle)
-                except PageNotFound:
-                    raise  # no such page at all, walk or not: not the shortcut's to learn
-                except (LayoutChanged, SessionExpired) as refused:
-                    log.info("siiau schedule URL refused without the menu walk (%s); walking it", type(refused).__name__)
-                    await self._shortcut.learned(path, False, believed)
-                else:
-                    await self._shortcut.learned(path, True, believed)
+                    if not looks_like_schedule(page.html):
+                        # A login form, a frameset, a redirect's target: SIIAU's refusal, not a schedule.
+                        raise LayoutChanged("the schedule URL answered another page", marker="a schedule page")
+                except PageNotFound as missing:
+                    if missing.status == 404 and not missing.redirected:
+                        raise  # no such page at all, walk or not (the other source may have it)
+                    log.info("siiau schedule URL answered HTTP %s without the menu walk; walking it", missing.status)
+                    await self._alumnos_menu()  # 401/403: maybe only without the walk
+                    page = await self._schedule_request(career, cycle)
+                    await self._shortcut.learned(path, False, believed)  # the walk made it answer
                     return page
+                except (LayoutChanged, SessionExpired, SiiauErrorPage) as refused:
+                    # Any refusal (INGRESO NO VALIDO, SESION INVALIDA, an error page, another page)
+                    # is answered by walking the menu as a browser does, in this same session.
+                    log.info("siiau schedule URL refused without the menu walk (%s); walking it", type(refused).__name__)
+                    # Learned before the walk: a refusal that ended the session (SESION
+                    # INVALIDA, then salir) must not end the next login's too.
+                    await self._shortcut.learned(path, False, believed)
+                    await self._alumnos_menu()
+                    return await self._schedule_request(career, cycle)
+                await self._shortcut.learned(path, True, believed)
+                return page
             await self._alumnos_menu()
         return await self._schedule_request(career, cycle)
 
@@ -572,7 +586,9 @@ class SiiauClient:
         response = await self._send(method, path, data=data, params=params, opens_session=opens_session)
         html = self._decode(response)
         if response.status_code >= 400:
-            raise PageNotFound(f"SIIAU answered HTTP {response.status_code} on {urlsplit(path).path}")
+            missing = PageNotFound(f"SIIAU answered HTTP {response.status_code} on {urlsplit(path).path}")
+            missing.status, missing.redirected = response.status_code, bool(response.history)
+            raise missing
         if classify:
             pages.raise_for_page(html)
         return html

@@ -95,6 +95,9 @@ class LayoutChanged(SiiauError):
 class PageNotFound(LayoutChanged):
     """SIIAU answered 4xx: the page is not where the protocol says (moved, or gone)."""
 
+    status: int = 0  # the HTTP status, when the client knows it
+    redirected: bool = False  # answered by the page a redirect led to, not the one asked for
+
 
 class LoginUnconfirmed(LayoutChanged):
     """SIIAU answered the credentials with a page that neither accepts nor rejects them

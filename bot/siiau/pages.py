@@ -176,5 +176,8 @@ def careers_from_menu(html: str) -> list[Career]:
 
 
 def _career_name(text: str, code: str) -> str:
-    cleaned = re.sub(rf"^\s*{code}(?:\s*-\s*\d{{6}})?\s*[-–:]\s*|\s*\({code}\)\s*$", "", text).strip()
-    return cleaned or code
+    """The option's words once the code, a cycle (`INNI-202210`) and separators are gone; an
+    option that shows nothing else names no career: the code alone, never its cycle."""
+    cleaned = re.sub(rf"^\s*{code}\b|\(\s*{code}\s*\)|\b\d{{6}}\b", " ", text)
+    cleaned = " ".join(cleaned.strip(" \t-–:").split())
+    return cleaned if re.search(r"[^\W\d_]", cleaned) else code

@@ -74,6 +74,16 @@ _PIDM = re.compile(r"(?i)pidm\w*\W{1,3}(\d{5,})")
 _INLINE_LABEL = re.compile(
     r"(?i)^\s*(c[oó]digo|nombre|alumno|estudiante|curp|correo|e-?mail|tel[eé]fono|matr[ií]cula)\s*:\s*(\S.*?)\s*$"
 )
+# A label and its value in one element's text, the label often in its own <b> ("<b>Nombre:</b>
+# SOFIA …", "Alumno(a):", "Código del alumno:"): the value runs to the next "Label:" or the end.
+_LABEL_WORDS = r"c[oó]digo|nombre|alumn[oa]|estudiante|curp|correo|e-?mail|tel[eé]fono|matr[ií]cula"
+_INLINE_PAIR = re.compile(
+    rf"(?i)(?<!\w)({_LABEL_WORDS})(?:\s*\(\s*[oa]\s*\))?"
+    r"(?:\s+(?:del|de\s+la|de)\s+(?:alumn[oa]|estudiante)(?:\s*\(\s*[oa]\s*\))?)?\s*:\s*"
+    r"(\S.*?)\s*(?=\s[^\W\d_]+(?:\s*\(\s*[oa]\s*\))?(?:\s+[^\W\d_]+){0,3}\s*:|$)"
+)
+_INLINE_ELEMENTS = ("td", "th", "p", "div", "li", "span", "font", "center", "label", "h1", "h2", "h3", "h4", "h5")
+_INLINE_MAX_LENGTH = 160  # a longer element is a container, not one labelled line
 _WELCOME = re.compile(r"(?i)bienvenid[oa](?:\s*\(\s*[oa]\s*\))?\s*[,:]?\s*(\S.*?)\s*[!.]*\s*$")
 _SHAPE_ATTRIBUTES = {
     "name",
@@ -218,6 +228,11 @@ class Redactor:
             if _is_label_cell(cell, text):
                 for value in _labelled_values(cell):
                     self._keep(_label(text), value)
+        for element in soup.find_all(_INLINE_ELEMENTS):
+            text = _cell_text(element)
+            if len(text) <= _INLINE_MAX_LENGTH:
+                for pair in _INLINE_PAIR.finditer(text):
+                    self._keep(_label(pair.group(1)).replace("ALUMNA", "ALUMNO"), pair.group(2))
         for string in soup.find_all(string=True):
             line = " ".join(str(string).split())
             inline = _INLINE_LABEL.match(line)

@@ -19,7 +19,7 @@ from bs4 import BeautifulSoup, Tag
 
 from bot.schedule.model import Course, Day, Schedule, Session
 from bot.siiau import trail
-from bot.siiau.errors import LayoutChanged, SiiauPage
+from bot.siiau.errors import LayoutChanged, SiiauPage, SurveyPending
 from bot.siiau.pages import fragment
 
 HEADER = (
@@ -32,6 +32,8 @@ DAY_LETTERS = {"L": Day.MONDAY, "M": Day.TUESDAY, "I": Day.WEDNESDAY,
                "J": Day.THURSDAY, "V": Day.FRIDAY, "S": Day.SATURDAY}  # fmt: skip
 _TITLE = re.compile(r"horario de cursos del ciclo\s+(\S+)", re.IGNORECASE)
 _HOURS = re.compile(r"^(\d{2})(\d{2})\s*-\s*(\d{2})(\d{2})$")
+# A pending survey replaces the page's content with a bold "Encuestas" (PROTOCOL, grades).
+_SURVEY = re.compile(r"encuestas\s*</b>", re.IGNORECASE)
 _CAREER = re.compile(r"^(.*?)\s*\(([A-Z0-9]{2,5})\)\s*$")
 
 
@@ -70,6 +72,8 @@ def _parse(html: str, career: str) -> Schedule:
     soup = BeautifulSoup(html, "lxml")
     table = _schedule_table(soup)
     if table is None:
+        if _SURVEY.search(html):
+            raise SurveyPending("SIIAU shows its survey instead of the schedule")
         raise LayoutChanged("schedule table not found", fragment(html), marker="Horario de cursos del ciclo")
     rows = table.find_all("tr", recursive=False) or table.find_all("tr")
     title_match = _TITLE.search(text(rows[0]))
@@ -93,6 +97,21 @@ def _parse(html: str, career: str) -> Schedule:
         career_name=career_name,
         courses=tuple(courses),
     )
+
+
+def looks_like_schedule(html: str) -> bool:
+    """Whether SIIAU answered with a schedule page at all (its titled table, its student block
+    or its cycle selector), however its rows read: a login form, a frameset or a notice is
+    some other page, never a schedule with no courses."""
+    soup = BeautifulSoup(html, "lxml")
+    if _schedule_table(soup) is not None or _selected_cycle_select(soup) is not None:
+        return True
+    return any("DATOS DEL ESTUDIANTE" in text(table).upper() for table in soup.find_all("table"))
+
+
+def _selected_cycle_select(soup: BeautifulSoup) -> Tag | None:
+    found = soup.find("select", attrs={"name": re.compile("^pciclo$", re.I)})
+    return found if isinstance(found, Tag) else None
 
 
 def _schedule_table(soup: BeautifulSoup) -> Tag | None:

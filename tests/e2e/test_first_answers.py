@@ -144,3 +144,31 @@ def test_a_first_read_that_fails_costs_only_the_instant_copy(
     assert (
         "SISTEMAS OPERATIVOS" in pdf_text(document.document or b"") and siiau.logins[DEMO_CODE] == 2
     )
+
+
+@READ
+def test_the_first_horario_after_a_restart_is_still_registrations_copy(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    bot.restart()  # the copy lives in the database, not in the process that read it
+    siiau.hold()
+    asked = botapi.user_says(USER, "/horario")
+    copy = botapi.wait_for(USER, lambda m: m.file_id is not None, after=asked)
+    assert "SISTEMAS OPERATIVOS" in pdf_text(copy.document or b"")
+    assert siiau.logins[DEMO_CODE] == 1, "no second login for the first PDF"
+    siiau.release()
+    botapi.wait_for_text(USER, texts.VERIFIED_UNCHANGED, after=asked)
+
+
+@pytest.mark.bot_env(SCHEDULE_READ_AT_REGISTRATION="false")
+def test_without_the_read_at_registration_the_first_horario_reads_siiau(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    assert siiau.logins[DEMO_CODE] == 1 and siiau.requests_by_path["/wal/sgpregi.horario"] == 0
+    with sqlite3.connect(bot.db_path) as db:
+        assert db.execute("SELECT count(*) FROM first_copies").fetchone() == (0,)
+    document = ask_schedule(botapi, USER)
+    assert "SISTEMAS OPERATIVOS" in pdf_text(document.document or b"")
+    assert siiau.logins[DEMO_CODE] == 2 and siiau.open_sessions() == []

@@ -16,6 +16,7 @@ import struct
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
@@ -77,6 +78,11 @@ class Faults:
     # Issue 19: the schedule URL answers only once the session has read the ALUMNOS menu (a
     # browser walks it first); before that it answers "INGRESO NO VALIDO", on either path.
     menu_walk_required: bool = False
+    # How it refuses: "skipped_step", "expired" (SESION INVALIDA), "expired_logout" (the same,
+    # and the session is over), "error_page" (ORA- with 200),
+    # "login_form" (the login page with 200), "frameset" (the menu frames again), "redirect"
+    # (302 to the login form) or "forbidden" (HTTP 403).
+    menu_walk_answer: str = "skipped_step"
     # "actions": a one-career menu whose links read "Oferta" and "Horario", the career's code
     # only in their `majrp=` (its name nowhere but the schedule page's student block).
     career_links: str = "name"
@@ -506,7 +512,9 @@ class SiiauSimulator:
         if self.faults.menu_walk_required and not session.walked and path in ("/wal/sgpregi.horario", "/wal/sfpcoal.horario"):
             with self._lock:
                 self.faults_served["menu_walk_required"] += 1
-            self._send(request, pages.skipped_step())
+                if self.faults.menu_walk_answer == "expired_logout":
+                    self._sessions.pop(session.sid, None)  # as SIIAU's redirect to salir does
+            self._refuse_unwalked(request)
             return
         if (method, path) == ("GET", "/wal/sgpregi.horario"):
             pidm, career_code, cycle = query.get("pidmp"), query.get("majrp", ""), pages.CURRENT_CYCLE
@@ -526,6 +534,26 @@ class SiiauSimulator:
             changed_layout=self.faults.layout_changed, student_block=self.faults.student_block,
         )  # fmt: skip
         self._send(request, html)
+
+    def _refuse_unwalked(self, request: BaseHTTPRequestHandler) -> None:
+        answer = self.faults.menu_walk_answer
+        if answer == "redirect":
+            self._redirect(request, "/wus/gupprincipal.forma_inicio", [])
+        elif answer == "forbidden":
+            self._send(request, "<HTML><BODY><H1>Forbidden</H1></BODY></HTML>", status=403)
+        else:
+            pages_by_answer: dict[str, Callable[[], str]] = {
+                "expired": pages.session_expired,
+                "expired_logout": pages.session_expired,
+                "error_page": pages.oracle_error,
+                "login_form": lambda: pages.login_form(secrets.token_hex(8)),
+                "frameset": lambda: (
+                    '<HTML><FRAMESET COLS="20%,*"><FRAME NAME="Menu" SRC="gupmenug.menu_sistema">'
+                    '<FRAME NAME="Contenido" SRC="gupmenug.bienvenida"></FRAMESET></HTML>'
+                ),
+            }
+            html = pages_by_answer.get(answer, pages.skipped_step)()
+            self._send(request, html)
 
     def _menu(self, student: SimStudent) -> str:
         return pages.menu(

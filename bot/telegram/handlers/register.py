@@ -250,8 +250,13 @@ async def _verify(context: ContextTypes.DEFAULT_TYPE, shown: VerifyProgress, dia
 
 def career_keyboard(signer: ButtonSigner, chat_id: int, careers: list[Career]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[signer.button(chat_id, f"{c.name} ({c.code})", career_payload(c.code))] for c in careers]
+        [[signer.button(chat_id, _career_label(c), career_payload(c.code))] for c in careers]
     )
+
+
+def _career_label(career: Career) -> str:
+    """«NAME (CODE)», or the code alone when SIIAU gave no name."""
+    return career.code if career.name == career.code else f"{career.name} ({career.code})"
 
 
 @private_only(REGISTER_PAYLOAD)
