@@ -43,10 +43,13 @@ async def test_a_page_from_neither_path_ends_before_the_nip_is_sent(siiau: Siiau
 
 
 async def test_an_error_page_at_the_fetch_is_retried_without_a_new_login(siiau: SiiauSimulator) -> None:
-    siiau.inject("error_page", path_contains="sgpregi.horario")  # ORA-06550 with HTTP 200
+    # ORA-06550 with HTTP 200, twice: the first answers the schedule URL tried before the menu
+    # walk (a refusal of that shortcut: the client walks the menu in the same login), the
+    # second the walked fetch itself, which the task retries in the same session.
+    siiau.inject("error_page", times=2, path_contains="sgpregi.horario")
     result = await make_workflow(siiau.url, login="direct").run(DEMO, "INCO")
     assert tasks(result.run)["fetch"] == ("completed", 2) and tasks(result.run)["login"] == ("completed", 1)
-    assert siiau.logins[DEMO_CODE] == 1 and siiau.faults_served["error_page"] == 1
+    assert siiau.logins[DEMO_CODE] == 1 and siiau.faults_served["error_page"] == 2
 
 
 async def test_an_error_page_in_answer_to_the_nip_is_not_retried_and_stays_a_possible_rejection(
