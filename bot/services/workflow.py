@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
@@ -230,23 +230,44 @@ class ScheduleWorkflow:
         """Log in, run `action` as task `name` of `run`, log out: one login, within the same
         session slots, login guard, breaker and retries as a schedule (other features' reads,
         e.g. grades). An expired session logs in again once, as a schedule fetch does."""
+        async with self._logged_in(run, credentials, requester, on_stage) as portal:
+            read = self._relogging(run, portal, credentials, requester, lambda: action(portal))
+            return await self._siiau_task(run, name, read)
+
+    @contextlib.asynccontextmanager
+    async def _logged_in(
+        self, run: FlowRun, credentials: Credentials, requester: Requester, on_stage: StageCallback
+    ) -> AsyncIterator[Portal]:
+        """A session slot and a logged-in portal, logged out on the way out whatever happens."""
         async with self._slots.hold(on_wait=lambda: on_stage("queued")):
             portal = self._portal_factory()
             try:
                 await on_stage("login")
                 await self._login(run, portal, credentials, requester)
                 await on_stage("fetch")
-
-                async def once_relogging() -> T:
-                    try:
-                        return await action(portal)
-                    except SessionExpired:
-                        await self._login_once(portal, credentials, requester)
-                        return await action(portal)
-
-                return await self._siiau_task(run, name, once_relogging)
+                yield portal
             finally:
                 await self._close(run, portal, credentials)
+
+    def _relogging(
+        self,
+        run: FlowRun,
+        portal: Portal,
+        credentials: Credentials,
+        requester: Requester,
+        read: Callable[[], Awaitable[T]],
+    ) -> Callable[[], Awaitable[T]]:
+        """`read`, once more after one new login when SIIAU says the session expired."""
+
+        async def once_relogging() -> T:
+            try:
+                return await read()
+            except SessionExpired:
+                log.info("siiau session expired run=%s; logging in again", run.id)
+                await self._login_once(portal, credentials, requester)
+                return await read()
+
+        return once_relogging
 
     async def recorded(self, run: FlowRun, body: Callable[[], Awaitable[str]]) -> None:
         """Run `body` as `run`: finished, logged and counted; a failure raises `FlowFailed`."""
@@ -318,25 +339,10 @@ class ScheduleWorkflow:
         on_stage: StageCallback,
     ) -> None:
         """Log in, fetch the page (handed over through `fetched`), log out."""
-        async with self._slots.hold(on_wait=lambda: on_stage("queued")):
-            portal = self._portal_factory()
-            try:
-                await on_stage("login")
-                await self._login(run, portal, credentials, requester)
-                await on_stage("fetch")
-
-                async def fetch_once_relogging() -> SchedulePage:
-                    try:
-                        return await portal.schedule_page(career, cycle)
-                    except SessionExpired:
-                        log.info("siiau session expired run=%s; logging in again", run.id)
-                        await self._login_once(portal, credentials, requester)
-                        return await portal.schedule_page(career, cycle)
-
-                fetched.set_result(await self._siiau_task(run, "fetch", fetch_once_relogging))
-                await self._ride(run, portal, requester)
-            finally:
-                await self._close(run, portal, credentials)
+        async with self._logged_in(run, credentials, requester, on_stage) as portal:
+            fetch = self._relogging(run, portal, credentials, requester, lambda: portal.schedule_page(career, cycle))
+            fetched.set_result(await self._siiau_task(run, "fetch", fetch))
+            await self._ride(run, portal, requester)
 
     def add_rider(self, rider: SessionRider) -> None:
         """`rider` gets every schedule run's session after its page was read, before the logout:
