@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.records import utcnow
 from bot.store.db import dialect_insert, rows_affected, session_factory
-from bot.store.models import DailySentRow, DailySettingRow, UserRow
+from bot.store.leases import lease_due
+from bot.store.models import DailySentRow, DailySettingRow
 
 
 class Kind(StrEnum):
@@ -97,24 +98,10 @@ class DailyStore:
         else:
             due_col, lease_col, value_col = d.reminder_due_ts, d.reminder_lease_ts, d.reminder_minutes
         due = and_(value_col.is_not(None), due_col <= now_ts, or_(lease_col.is_(None), lease_col <= now_ts))
-        candidates = select(d.user_id).where(due).order_by(due_col).limit(limit)
-        if self._engine.dialect.name == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
-        statement = (
-            update(d)
-            .where(d.user_id.in_(candidates.scalar_subquery()), due)
-            .values({lease_col: now_ts + lease_seconds})
-            .returning(d.user_id, due_col, value_col)
-            .execution_options(synchronize_session=False)
-        )
-        async with self._sessions.begin() as session:
-            rows = (await session.execute(statement)).all()
-            if not rows:
-                return []
-            found = await session.execute(
-                select(UserRow.id, UserRow.chat_id).where(UserRow.id.in_([r[0] for r in rows]))
-            )
-            chats = {user_id: chat_id for user_id, chat_id in found}
+        rows, chats = await lease_due(
+            self._engine, self._sessions, d.user_id, due, due_col, limit,
+            {lease_col: now_ts + lease_seconds}, (d.user_id, due_col, value_col), chats_of=0,
+        )  # fmt: skip
         return [
             DailyClaim(kind, user_id, chats[user_id], int(due_ts), int(value))
             for user_id, due_ts, value in rows

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.records import utcnow
 from bot.store.crypto import CredentialCipher, CredentialsUndecryptable
 from bot.store.db import dialect_insert, rows_affected, session_factory
+from bot.store.leases import lease_due
 from bot.store.models import GradeAlertRow, GradeWatchRow, StoredGradesRow, UserRow
 from bot.store.owned import write_for_user
 
@@ -124,24 +125,10 @@ class GradesStore:
         due = and_(
             w.enabled.is_(True), w.due_ts <= now_ts, or_(w.lease_ts.is_(None), w.lease_ts <= now_ts)
         )
-        candidates = select(w.user_id).where(due).order_by(w.due_ts).limit(limit)
-        if self._engine.dialect.name == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
-        statement = (
-            update(w)
-            .where(w.user_id.in_(candidates.scalar_subquery()), due)
-            .values(lease_ts=now_ts + lease_seconds)
-            .returning(w.user_id, w.due_ts)
-            .execution_options(synchronize_session=False)
-        )
-        async with self._sessions.begin() as session:
-            rows = (await session.execute(statement)).all()
-            if not rows:
-                return []
-            found = await session.execute(
-                select(UserRow.id, UserRow.chat_id).where(UserRow.id.in_([r[0] for r in rows]))
-            )
-            chats = {int(row[0]): int(row[1]) for row in found}
+        rows, chats = await lease_due(
+            self._engine, self._sessions, w.user_id, due, w.due_ts, limit,
+            {w.lease_ts: now_ts + lease_seconds}, (w.user_id, w.due_ts), chats_of=0,
+        )  # fmt: skip
         return [GradeClaim(u, chats[u], int(d)) for u, d in rows if u in chats and d is not None]
 
     async def claim_user(
@@ -259,26 +246,14 @@ class GradesStore:
         free = and_(a.state == PENDING, or_(a.lease_ts.is_(None), a.lease_ts <= now_ts))
         if user_id is not None:
             free = and_(free, a.user_id == user_id)
-        candidates = select(a.id).where(free).order_by(a.id).limit(limit)
-        if self._engine.dialect.name == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
-        statement = (
-            update(a)
-            .where(a.id.in_(candidates.scalar_subquery()), free)
-            .values(lease_ts=now_ts + lease_seconds)
-            .returning(a.id, a.user_id, a.posting_token)
-            .execution_options(synchronize_session=False)
-        )
-        async with self._sessions.begin() as session:
-            rows = (await session.execute(statement)).all()
-            if not rows:
-                return []
-            found = await session.execute(
-                select(UserRow.id, UserRow.chat_id).where(UserRow.id.in_({r[1] for r in rows}))
-            )
-            chats = {int(row[0]): int(row[1]) for row in found}
+        rows, chats = await lease_due(
+            self._engine, self._sessions, a.id, free, a.id, limit,
+            {a.lease_ts: now_ts + lease_seconds}, (a.id, a.user_id, a.posting_token), chats_of=1,
+        )  # fmt: skip
+        if not rows:
+            return []
         alerts, unreadable = [], []
-        for alert_id, user, token in sorted(rows):
+        for alert_id, user, token in sorted(rows, key=lambda row: int(row[0])):  # oldest first
             try:
                 text = self._cipher.decrypt(token, user_id=user)
                 alerts.append(PendingAlert(alert_id, user, chats[user], text))

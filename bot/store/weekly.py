@@ -18,6 +18,7 @@ from bot.core.records import utcnow
 from bot.store.crypto import CredentialCipher
 from bot.store.db import dialect_insert, rows_affected, session_factory
 from bot.store.documents import DeliveredDocument, open_snapshot, record_delivered
+from bot.store.leases import lease_due
 from bot.store.models import SnapshotRow, SubscriptionRow, UserRow, WeeklyDeliveryRow
 
 WEEK_SECONDS = 7 * 24 * 3600
@@ -90,23 +91,16 @@ class WeeklyStore:
                 and_(s.pending_due_ts.is_not(None), s.lease_until_ts <= now_ts),
             ),
         )
-        candidates = select(s.user_id).where(due).order_by(s.next_due_ts).limit(limit)
-        if self._engine.dialect.name == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
         fresh = s.pending_due_ts.is_(None)
-        statement = (
-            update(s)
-            .where(s.user_id.in_(candidates.scalar_subquery()), due)
-            .values(
-                pending_due_ts=case((fresh, s.next_due_ts), else_=s.pending_due_ts),
-                next_due_ts=case((fresh, s.next_due_ts + WEEK_SECONDS), else_=s.next_due_ts),
-                lease_until_ts=now_ts + lease_seconds,
-            )
-            .returning(s.user_id, s.pending_due_ts, s.attempts, s.only_if_changed)
-            .execution_options(synchronize_session=False)
-        )
-        async with self._sessions.begin() as session:
-            rows = (await session.execute(statement)).all()
+        leased = {
+            s.pending_due_ts: case((fresh, s.next_due_ts), else_=s.pending_due_ts),
+            s.next_due_ts: case((fresh, s.next_due_ts + WEEK_SECONDS), else_=s.next_due_ts),
+            s.lease_until_ts: now_ts + lease_seconds,
+        }
+        rows, _ = await lease_due(
+            self._engine, self._sessions, s.user_id, due, s.next_due_ts, limit,
+            leased, (s.user_id, s.pending_due_ts, s.attempts, s.only_if_changed),
+        )  # fmt: skip
         claims = []
         for user_id, due_ts, attempts, only_if_changed in rows:
             if due_ts is None:  # the statement above sets it on every row it claims
