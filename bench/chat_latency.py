@@ -38,22 +38,32 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--users", type=int, default=50, help="users who send /start")
     parser.add_argument("--hanging", type=int, default=10, help="registrations hanging at SIIAU")
     parser.add_argument("--rate", type=float, default=10.0, help="/start messages per second")
     args = parser.parse_args()
     students = [generated_student(i) for i in range(args.hanging)]
-    with tempfile.TemporaryDirectory() as tmp, SiiauSimulator(students) as siiau, \
-            BotApiStandIn(TOKEN, sends_per_second=30) as botapi:  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        SiiauSimulator(students) as siiau,
+        BotApiStandIn(TOKEN, sends_per_second=30) as botapi,
+    ):
         env = {
-            "PATH": os.environ["PATH"], "HOME": tmp, "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_URL": botapi.base_url, "TELEGRAM_POLL_TIMEOUT": "1",
+            "PATH": os.environ["PATH"],
+            "HOME": tmp,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": botapi.base_url,
+            "TELEGRAM_POLL_TIMEOUT": "1",
             "ENCRYPTION_KEYS": CredentialCipher.generate_key(),
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/horario.db", "SIIAU_BASE_URL": siiau.url,
-            "SIIAU_READ_TIMEOUT": "300", "SIIAU_MAX_CONCURRENCY": str(max(4, args.hanging)),
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/horario.db",
+            "SIIAU_BASE_URL": siiau.url,
+            "SIIAU_READ_TIMEOUT": "300",
+            "SIIAU_MAX_CONCURRENCY": str(max(4, args.hanging)),
             "LOG_LEVEL": "WARNING",
-        }  # fmt: skip
+        }
         process = start_bot(Path(tmp), env, botapi)
         try:
             hanging = {FIRST_HANGING + i: s for i, s in enumerate(students)}
@@ -65,7 +75,9 @@ def main() -> None:
             siiau.hold()
             for user, student in hanging.items():
                 botapi.user_says(user, student.nip)
-            wait(lambda: siiau.held() >= args.hanging, f"{args.hanging} verifications held at SIIAU")
+            wait(
+                lambda: siiau.held() >= args.hanging, f"{args.hanging} verifications held at SIIAU"
+            )
 
             answers: dict[int, float] = {}
             sent_at: dict[int, float] = {}
@@ -73,7 +85,9 @@ def main() -> None:
             def ask(user: int) -> None:
                 message_id = botapi.user_says(user, "/start")
                 sent_at[user] = next(m.at for m in botapi.chat(user) if m.message_id == message_id)
-                reply: ChatMessage = botapi.wait_for_text(user, "Hola", timeout=120, after=message_id)
+                reply: ChatMessage = botapi.wait_for_text(
+                    user, "Hola", timeout=120, after=message_id
+                )
                 answers[user] = reply.at - sent_at[user]
 
             threads = []
@@ -87,15 +101,21 @@ def main() -> None:
             still_held = siiau.held()
             siiau.release()
             for user in hanging:
-                botapi.wait_for(user, lambda m: "Listo" in m.text or "carrera" in m.text, timeout=120)
+                botapi.wait_for(
+                    user, lambda m: "Listo" in m.text or "carrera" in m.text, timeout=120
+                )
         finally:
             stop_bot(process)
         times = list(answers.values())
-        print(f"/start from {args.users} users at {args.rate:g}/s while {args.hanging} registrations hang "
-              f"at SIIAU (still held when the last answer came: {still_held}); CPUs: {os.cpu_count()}")  # fmt: skip
-        print(f"time to answer: median {statistics.median(times) * 1000:.0f} ms, "
-              f"p95 {percentile(times, 0.95) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms "
-              f"(answered {len(times)}/{args.users})")  # fmt: skip
+        print(
+            f"/start from {args.users} users at {args.rate:g}/s while {args.hanging} registrations hang "
+            f"at SIIAU (still held when the last answer came: {still_held}); CPUs: {os.cpu_count()}"
+        )
+        print(
+            f"time to answer: median {statistics.median(times) * 1000:.0f} ms, "
+            f"p95 {percentile(times, 0.95) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms "
+            f"(answered {len(times)}/{args.users})"
+        )
 
 
 if __name__ == "__main__":

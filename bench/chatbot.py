@@ -14,7 +14,9 @@ from bot.sim.botapi import BotApiStandIn
 
 def start_bot(workdir: Path, env: dict[str, str], botapi: BotApiStandIn) -> subprocess.Popen[bytes]:
     log = (workdir / "bot.log").open("ab")
-    process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 120
     while botapi.calls["setMyCommands"] == 0:
         if process.poll() is not None or time.monotonic() > deadline:

@@ -49,11 +49,18 @@ def clave(index: int) -> str:
 def sections(index: int, period: str) -> list[SimOfferSection]:
     return [
         SimOfferSection(
-            f"{300000 + 2 * index + n}", clave(index), f"MATERIA {index}", f"D{n + 1:02}", 8, 40, 0,
-            (SimOfferSession("01", "0700-0855", "MJ", "DUCT1", "A001", period),), (("01", "PROFESOR, UNO"),),
+            f"{300000 + 2 * index + n}",
+            clave(index),
+            f"MATERIA {index}",
+            f"D{n + 1:02}",
+            8,
+            40,
+            0,
+            (SimOfferSession("01", "0700-0855", "MJ", "DUCT1", "A001", period),),
+            (("01", "PROFESOR, UNO"),),
         )
         for n in range(2)
-    ]  # fmt: skip
+    ]
 
 
 async def seed(db_url: str, watchers: int, subjects: int, interval: int, start: float) -> None:
@@ -64,22 +71,48 @@ async def seed(db_url: str, watchers: int, subjects: int, interval: int, start: 
     await migrate(engine)
     rng = random.Random(11)
     async with engine.begin() as connection:
-        await connection.execute(insert(CupoSubjectRow), [
-            {"id": i + 1, "cycle": CYCLE, "centre": CENTRE, "clave": clave(i), "failures": 0, "late_polls": 0,
-             "next_poll_ts": int(start) + rng.randrange(interval),
-             "free_json": json.dumps({s.nrc: 0 for s in sections(i, "")})}
-            for i in range(subjects)
-        ])  # fmt: skip
-        await connection.execute(insert(CupoWatchRow), [
-            {"user_id": 5_000_000 + w, "chat_id": 5_000_000 + w, "subject_id": w % subjects + 1,
-             "target": "*" if w % 2 else f"{300000 + 2 * (w % subjects)}", "label": clave(w % subjects),
-             "expires_ts": int(start) + 86400, "created_ts": int(start)}
-            for w in range(watchers)
-        ])  # fmt: skip
+        await connection.execute(
+            insert(CupoSubjectRow),
+            [
+                {
+                    "id": i + 1,
+                    "cycle": CYCLE,
+                    "centre": CENTRE,
+                    "clave": clave(i),
+                    "failures": 0,
+                    "late_polls": 0,
+                    "next_poll_ts": int(start) + rng.randrange(interval),
+                    "free_json": json.dumps({s.nrc: 0 for s in sections(i, "")}),
+                }
+                for i in range(subjects)
+            ],
+        )
+        await connection.execute(
+            insert(CupoWatchRow),
+            [
+                {
+                    "user_id": 5_000_000 + w,
+                    "chat_id": 5_000_000 + w,
+                    "subject_id": w % subjects + 1,
+                    "target": "*" if w % 2 else f"{300000 + 2 * (w % subjects)}",
+                    "label": clave(w % subjects),
+                    "expires_ts": int(start) + 86400,
+                    "created_ts": int(start),
+                }
+                for w in range(watchers)
+            ],
+        )
     await engine.dispose()
 
 
-def watcher(db_url: str, offer_url: str, env: dict[str, str], until: float, sends_per_second: float, out: str) -> None:
+def watcher(
+    db_url: str,
+    offer_url: str,
+    env: dict[str, str],
+    until: float,
+    sends_per_second: float,
+    out: str,
+) -> None:
     """The child: the service as the bot builds it, ticked until `until`."""
     os.environ.update(env)
     figures = asyncio.run(_watch(db_url, until, sends_per_second))
@@ -144,7 +177,9 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--watchers", type=int, default=10000)
     parser.add_argument("--subjects", type=int, default=500)
     parser.add_argument("--interval", type=int, default=30, help="CUPOS_POLL_SECONDS")
@@ -166,9 +201,14 @@ def main() -> int:
         start = time.time() + 5
         asyncio.run(seed(db_url, args.watchers, args.subjects, args.interval, start))
         until = start + args.interval * args.rounds
-        env = {"CUPOS_POLL_SECONDS": str(args.interval), "CUPOS_MAX_CONCURRENCY": str(args.concurrency),
-               "CUPOS_JITTER_SECONDS": str(args.jitter), "CUPOS_TICK_SECONDS": "1", "SIIAU_OFFER_URL": offer.url,
-               "DATABASE_URL": db_url}  # fmt: skip
+        env = {
+            "CUPOS_POLL_SECONDS": str(args.interval),
+            "CUPOS_MAX_CONCURRENCY": str(args.concurrency),
+            "CUPOS_JITTER_SECONDS": str(args.jitter),
+            "CUPOS_TICK_SECONDS": "1",
+            "SIIAU_OFFER_URL": offer.url,
+            "DATABASE_URL": db_url,
+        }
         out = workdir / "watcher.json"
         child = multiprocessing.get_context("spawn").Process(
             target=watcher, args=(db_url, offer.url, env, until, args.sends_per_second, str(out))
@@ -199,25 +239,37 @@ def main() -> int:
     for at, nrc in result["sent"]:
         first_alert.setdefault(nrc, at)
     latencies = [first_alert[nrc] - t for nrc, t in opened.items() if nrc in first_alert]
-    print(f"interval {args.interval} s, concurrency {args.concurrency}, jitter {args.jitter} s, "
-          f"offer latency {args.latency * 1000:.0f} ms, {args.watchers} watchers of {args.subjects} subjects")  # fmt: skip
+    print(
+        f"interval {args.interval} s, concurrency {args.concurrency}, jitter {args.jitter} s, "
+        f"offer latency {args.latency * 1000:.0f} ms, {args.watchers} watchers of {args.subjects} subjects"
+    )
     window = args.interval * args.rounds
-    print(f"requests: {len(searches)} in the {window} s run ({len(searches) / args.rounds:.1f} per {args.interval} s; "
-          f"the run's edges cut rounds): polls per subject min/median/max {counts[0]}/{rounds_seen:.0f}/{counts[-1]}, "
-          f"{len(polls)} of {args.subjects} subjects polled")  # fmt: skip
-    print(f"gap between two polls of one subject: min {min(gaps):.1f} s, median {statistics.median(gaps):.1f} s, "
-          f"max {max(gaps):.1f} s; late polls {result['late_polls']}")  # fmt: skip
+    print(
+        f"requests: {len(searches)} in the {window} s run ({len(searches) / args.rounds:.1f} per {args.interval} s; "
+        f"the run's edges cut rounds): polls per subject min/median/max {counts[0]}/{rounds_seen:.0f}/{counts[-1]}, "
+        f"{len(polls)} of {args.subjects} subjects polled"
+    )
+    print(
+        f"gap between two polls of one subject: min {min(gaps):.1f} s, median {statistics.median(gaps):.1f} s, "
+        f"max {max(gaps):.1f} s; late polls {result['late_polls']}"
+    )
     for k in range(int(counts[0])):  # round k: every subject's k-th poll
         kth = [times[k] for times in polls.values()]
-        print(f"round {k + 1}: {len(kth)} requests for {args.subjects} subjects, "
-              f"first to last {max(kth) - min(kth):.1f} s")  # fmt: skip
+        print(
+            f"round {k + 1}: {len(kth)} requests for {args.subjects} subjects, "
+            f"first to last {max(kth) - min(kth):.1f} s"
+        )
     if latencies:
-        print(f"alert latency (opening → first sendMessage), {len(latencies)}/{len(opened)} openings: "
-              f"p50 {percentile(latencies, 50):.1f} s, p95 {percentile(latencies, 95):.1f} s, "
-              f"max {max(latencies):.1f} s (goal ≤ {args.interval + 10} s)")  # fmt: skip
+        print(
+            f"alert latency (opening → first sendMessage), {len(latencies)}/{len(opened)} openings: "
+            f"p50 {percentile(latencies, 50):.1f} s, p95 {percentile(latencies, 95):.1f} s, "
+            f"max {max(latencies):.1f} s (goal ≤ {args.interval + 10} s)"
+        )
     print(f"alerts sent: {len(result['sent'])}")
-    print(f"watcher process: peak RSS {result['peak_rss_mib']:.0f} MiB, CPU {result['cpu_seconds']:.1f} s "
-          f"over {args.interval * args.rounds + 5} s")  # fmt: skip
+    print(
+        f"watcher process: peak RSS {result['peak_rss_mib']:.0f} MiB, CPU {result['cpu_seconds']:.1f} s "
+        f"over {args.interval * args.rounds + 5} s"
+    )
     return 0
 
 

@@ -55,35 +55,78 @@ BATCH = 2000
 
 def schedule_of(i: int) -> Schedule:
     """Five courses, a class every weekday, no cycle bounds: every day of the run has classes."""
+
     def session(days: tuple[Day, ...], start: int) -> Session:
-        return Session(days, clock_time(start), clock_time(start + 1, 55), "DED" + "XYZ"[i % 3], f"A{i % 40:03d}",
-                       f"PROFESOR {i % 97}", None, None)  # fmt: skip
+        return Session(
+            days,
+            clock_time(start),
+            clock_time(start + 1, 55),
+            "DED" + "XYZ"[i % 3],
+            f"A{i % 40:03d}",
+            f"PROFESOR {i % 97}",
+            None,
+            None,
+        )
 
     courses = tuple(
-        Course(f"{100000 + (i * 5 + k) % 900000}", f"I{5000 + k}", f"MATERIA {k} DEL ALUMNO {i}", f"D{k:02d}", 8,
-               (session((Day.MONDAY, Day.WEDNESDAY, Day.FRIDAY) if k % 2 else (Day.TUESDAY, Day.THURSDAY,
-                                                                             Day.SATURDAY, Day.MONDAY), 7 + 2 * k),))
+        Course(
+            f"{100000 + (i * 5 + k) % 900000}",
+            f"I{5000 + k}",
+            f"MATERIA {k} DEL ALUMNO {i}",
+            f"D{k:02d}",
+            8,
+            (
+                session(
+                    (Day.MONDAY, Day.WEDNESDAY, Day.FRIDAY)
+                    if k % 2
+                    else (Day.TUESDAY, Day.THURSDAY, Day.SATURDAY, Day.MONDAY),
+                    7 + 2 * k,
+                ),
+            ),
+        )
         for k in range(5)
-    )  # fmt: skip
-    return Schedule("202620", "2026-B", f"ALUMNO {i}", f"2{i:08d}", "INCO", "INGENIERIA EN COMPUTACION", courses)
+    )
+    return Schedule(
+        "202620", "2026-B", f"ALUMNO {i}", f"2{i:08d}", "INCO", "INGENIERIA EN COMPUTACION", courses
+    )
 
 
-async def seed(settings: Settings, cipher: CredentialCipher, n: int, due: Callable[[int], int]) -> None:
+async def seed(
+    settings: Settings, cipher: CredentialCipher, n: int, due: Callable[[int], int]
+) -> None:
     store = await open_store(settings, cipher)
     now = utcnow()
     users = [{"id": FIRST_USER + i, "chat_id": FIRST_USER + i, "created_at": now} for i in range(n)]
     schedules = []
     for i in range(n):
         schedule = schedule_of(i)
-        schedules.append({"user_id": FIRST_USER + i, "schedule_token": cipher.encrypt(codec.dumps(schedule)),
-                          "content_hash": schedule.content_hash, "fetched_ts": int(now.timestamp())})  # fmt: skip
+        schedules.append(
+            {
+                "user_id": FIRST_USER + i,
+                "schedule_token": cipher.encrypt(codec.dumps(schedule)),
+                "content_hash": schedule.content_hash,
+                "fetched_ts": int(now.timestamp()),
+            }
+        )
     daily = [
-        {"user_id": FIRST_USER + i, "digest_hour": 7, "digest_due_ts": due(FIRST_USER + i), "digest_lease_ts": None,
-         "reminder_minutes": None, "reminder_due_ts": None, "reminder_lease_ts": None, "updated_at": now}
+        {
+            "user_id": FIRST_USER + i,
+            "digest_hour": 7,
+            "digest_due_ts": due(FIRST_USER + i),
+            "digest_lease_ts": None,
+            "reminder_minutes": None,
+            "reminder_due_ts": None,
+            "reminder_lease_ts": None,
+            "updated_at": now,
+        }
         for i in range(n)
-    ]  # fmt: skip
+    ]
     async with store.engine.begin() as connection:
-        for table, rows in ((UserRow, users), (StoredScheduleRow, schedules), (DailySettingRow, daily)):
+        for table, rows in (
+            (UserRow, users),
+            (StoredScheduleRow, schedules),
+            (DailySettingRow, daily),
+        ):
             for start in range(0, len(rows), BATCH):
                 await connection.execute(insert(table), rows[start : start + BATCH])
     await store.engine.dispose()
@@ -98,9 +141,11 @@ class FixedClock:
         return self.start + timedelta(seconds=time.monotonic() - self.began)
 
 
-def timed(samples: dict[int, float], user_of: Callable[..., int], call: Callable[..., Awaitable[Any]]
-          ) -> Callable[..., Awaitable[Any]]:  # fmt: skip
+def timed(
+    samples: dict[int, float], user_of: Callable[..., int], call: Callable[..., Awaitable[Any]]
+) -> Callable[..., Awaitable[Any]]:
     """`call`, its duration kept by user id."""
+
     async def wrapper(*args: Any) -> Any:
         started = time.perf_counter()
         try:
@@ -116,16 +161,29 @@ async def run(args: argparse.Namespace, workdir: Path, botapi: BotApiStandIn) ->
     key = CredentialCipher.generate_key()
     cipher = CredentialCipher([key])
     (workdir / "no_days_off.toml").write_text("")
-    os.environ.update({
-        "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/daily.db", "ENCRYPTION_KEYS": key,
-        "SCHEDULE_DAYS_OFF_FILE": str(workdir / "no_days_off.toml"), "DAILY_SPREAD_SECONDS": str(args.spread),
-        "DAILY_CONCURRENCY": str(args.concurrency), "PDF_PREWARM": "0",
-    })  # fmt: skip
+    os.environ.update(
+        {
+            "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/daily.db",
+            "ENCRYPTION_KEYS": key,
+            "SCHEDULE_DAYS_OFF_FILE": str(workdir / "no_days_off.toml"),
+            "DAILY_SPREAD_SECONDS": str(args.spread),
+            "DAILY_CONCURRENCY": str(args.concurrency),
+            "PDF_PREWARM": "0",
+        }
+    )
     settings = Settings()
     wave = datetime.combine(MONDAY, clock_time(7), GDL)
-    await seed(settings, cipher, n, lambda user: int(next_digest_due(
-        user, 7, wave - timedelta(hours=1), GDL, args.spread).timestamp()))  # fmt: skip
-    rate = AIORateLimiter(overall_max_rate=1, overall_time_period=1 / args.sends_per_second, max_retries=5)
+    await seed(
+        settings,
+        cipher,
+        n,
+        lambda user: int(
+            next_digest_due(user, 7, wave - timedelta(hours=1), GDL, args.spread).timestamp()
+        ),
+    )
+    rate = AIORateLimiter(
+        overall_max_rate=1, overall_time_period=1 / args.sends_per_second, max_retries=5
+    )
     bot: ExtBot[None] = ExtBot(TOKEN, base_url=botapi.base_url, rate_limiter=rate)
     async with bot:
         store = await open_store(settings, cipher)
@@ -134,7 +192,9 @@ async def run(args: argparse.Namespace, workdir: Path, botapi: BotApiStandIn) ->
         def weekly_notifier(delivery: DeliveryService) -> TelegramNotifier:
             return TelegramNotifier(bot, render_again=delivery.render_again)
 
-        services = build_services(settings, store, workflow, weekly_notifier, daily_notifier=TelegramDailyNotifier(bot))
+        services = build_services(
+            settings, store, workflow, weekly_notifier, daily_notifier=TelegramDailyNotifier(bot)
+        )
         daily: DailyService = services.daily
         clock = FixedClock(wave.astimezone(UTC))
         daily.clock = services.book.clock = clock
@@ -173,31 +233,52 @@ async def run(args: argparse.Namespace, workdir: Path, botapi: BotApiStandIn) ->
     work = sorted(process_times[user] - send_times[user] for user in send_times)
     sends = sorted(send_times.values())
     nonempty = [t for t, size in zip(claim_times, claim_sizes, strict=True) if size]
-    print(f"students: {n}, spread: {args.spread} s, DAILY_CONCURRENCY={args.concurrency}, "
-          f"pace {args.sends_per_second}/s (stand-in allows 30/s), SQLite, CPUs: {os.cpu_count()}")  # fmt: skip
-    print(f"wall time:        {seconds:.1f} s; floor N/{args.sends_per_second:g} = {floor:.1f} s; "
-          f"ratio {seconds / floor:.3f}×")  # fmt: skip
+    print(
+        f"students: {n}, spread: {args.spread} s, DAILY_CONCURRENCY={args.concurrency}, "
+        f"pace {args.sends_per_second}/s (stand-in allows 30/s), SQLite, CPUs: {os.cpu_count()}"
+    )
+    print(
+        f"wall time:        {seconds:.1f} s; floor N/{args.sends_per_second:g} = {floor:.1f} s; "
+        f"ratio {seconds / floor:.3f}×"
+    )
     print(f"digests/s:        {n / seconds:.1f} (floor pace {args.sends_per_second:g}/s)")
-    print(f"sent log:         {len(rows)} digests, {sum(1 for r in rows if r[4] == 'sent')} 'sent'; "
-          f"429 answers: {botapi.too_many_requests}")  # fmt: skip
-    print(f"per digest:       work outside the send median {statistics.median(work) * 1000:.2f} ms "
-          f"(p95 {work[int(len(work) * 0.95)] * 1000:.2f} ms); send incl. pacing queue median "
-          f"{statistics.median(sends) * 1000:.0f} ms")  # fmt: skip
-    print(f"claims:           {len(nonempty)} non-empty claims of ≤{args.concurrency}, median "
-          f"{statistics.median(nonempty) * 1000:.2f} ms, total {sum(claim_times):.1f} s over "
-          f"{len(claim_times)} claim statements")  # fmt: skip
-    print(f"CPU:              {time.process_time():.0f} s in this process (stand-in threads included)")
+    print(
+        f"sent log:         {len(rows)} digests, {sum(1 for r in rows if r[4] == 'sent')} 'sent'; "
+        f"429 answers: {botapi.too_many_requests}"
+    )
+    print(
+        f"per digest:       work outside the send median {statistics.median(work) * 1000:.2f} ms "
+        f"(p95 {work[int(len(work) * 0.95)] * 1000:.2f} ms); send incl. pacing queue median "
+        f"{statistics.median(sends) * 1000:.0f} ms"
+    )
+    print(
+        f"claims:           {len(nonempty)} non-empty claims of ≤{args.concurrency}, median "
+        f"{statistics.median(nonempty) * 1000:.2f} ms, total {sum(claim_times):.1f} s over "
+        f"{len(claim_times)} claim statements"
+    )
+    print(
+        f"CPU:              {time.process_time():.0f} s in this process (stand-in threads included)"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--students", type=int, default=10_000)
-    parser.add_argument("--spread", type=int, default=0, help="DAILY_SPREAD_SECONDS (0: everyone due at 07:00)")
+    parser.add_argument(
+        "--spread", type=int, default=0, help="DAILY_SPREAD_SECONDS (0: everyone due at 07:00)"
+    )
     parser.add_argument("--concurrency", type=int, default=16, help="DAILY_CONCURRENCY")
-    parser.add_argument("--sends-per-second", type=float, default=29.0, help="TELEGRAM_SENDS_PER_SECOND")
+    parser.add_argument(
+        "--sends-per-second", type=float, default=29.0, help="TELEGRAM_SENDS_PER_SECOND"
+    )
     parser.add_argument("--timeout", type=float, default=3600)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, BotApiStandIn(TOKEN, sends_per_second=30, keep_files=False) as botapi:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        BotApiStandIn(TOKEN, sends_per_second=30, keep_files=False) as botapi,
+    ):
         asyncio.run(run(args, Path(tmp), botapi))
     sys.exit(0)
 

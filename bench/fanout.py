@@ -137,8 +137,11 @@ class Kill:
     def __call__(self, done: Callable[[], int], started: float, timeout: float) -> None:
         self.siiau.hold()
         self.botapi.hold_documents()
-        wait_for(lambda: self.botapi.documents_passing() == 0 and sent_on_record(self.db_url) == done(),
-                 "sent documents never reached the record", timeout)  # fmt: skip
+        wait_for(
+            lambda: self.botapi.documents_passing() == 0 and sent_on_record(self.db_url) == done(),
+            "sent documents never reached the record",
+            timeout,
+        )
         self.peak_sessions = self.siiau.peak_sessions
         self.cpu = cpu_seconds(self.victim.pid)
         self.victim.send_signal(signal.SIGKILL)
@@ -158,7 +161,10 @@ def database(args: argparse.Namespace, workdir: Path) -> Iterator[str]:
     admin = args.db.replace("+asyncpg", "")
     asyncio.run(_execute(admin, [f'CREATE DATABASE "{name}"']))
     try:
-        yield admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
+        yield (
+            admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+            + f"/{name}"
+        )
     finally:
         asyncio.run(_execute(admin, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)']))
 
@@ -200,7 +206,9 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
 
 def start_bot(workdir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     log = (workdir / "bot.log").open("ab")
-    return subprocess.Popen([sys.executable, "-m", "bot"], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot"], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
 
 
 def wait_ready(botapi: BotApiStandIn, process: subprocess.Popen[bytes], before: int) -> None:
@@ -211,8 +219,14 @@ def wait_ready(botapi: BotApiStandIn, process: subprocess.Popen[bytes], before: 
         time.sleep(0.05)
 
 
-def deliver_week(botapi: BotApiStandIn, processes: list[subprocess.Popen[bytes]], db_url: str, users: int,
-                 timeout: float, kill: Kill | None = None) -> tuple[float, int, int]:  # fmt: skip
+def deliver_week(
+    botapi: BotApiStandIn,
+    processes: list[subprocess.Popen[bytes]],
+    db_url: str,
+    users: int,
+    timeout: float,
+    kill: Kill | None = None,
+) -> tuple[float, int, int]:
     """Force everyone due; wait until every user has one more document (and, with `kill`,
     until every user-week has its outcome and no claim is leased).
 
@@ -237,8 +251,11 @@ def deliver_week(botapi: BotApiStandIn, processes: list[subprocess.Popen[bytes]]
             continue
         if done == users:
             if kill is not None:
-                wait_for(lambda: sum(outcomes(db_url).values()) == users and leases_held(db_url) == 0,
-                         "outcomes were not all recorded", timeout)  # fmt: skip
+                wait_for(
+                    lambda: sum(outcomes(db_url).values()) == users and leases_held(db_url) == 0,
+                    "outcomes were not all recorded",
+                    timeout,
+                )
             return time.monotonic() - started, peak_rss, peak_tree
         if time.monotonic() - started > timeout or any(p.poll() is not None for p in alive):
             raise RuntimeError(f"only {done}/{users} delivered; see bot.log")
@@ -248,19 +265,35 @@ def deliver_week(botapi: BotApiStandIn, processes: list[subprocess.Popen[bytes]]
 def change_schedule(siiau: SiiauSimulator, code: str) -> None:
     career = siiau.student(code).careers[0]
     first = career.courses[0]
-    career.courses[0] = SimCourse(first.nrc, first.key, first.name, first.section, first.credits,
-                                  (SimSession("1900-2055", "S", "DEDX", "Z-99", "PROFESOR NUEVO"),))  # fmt: skip
+    career.courses[0] = SimCourse(
+        first.nrc,
+        first.key,
+        first.name,
+        first.section,
+        first.credits,
+        (SimSession("1900-2055", "S", "DEDX", "Z-99", "PROFESOR NUEVO"),),
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--unchanged", type=float, default=0.0, help="share of schedules unchanged")
     parser.add_argument("--siiau-latency", type=float, default=0.3)
     parser.add_argument("--siiau-concurrency", type=int, default=64)
-    parser.add_argument("--replicas", type=int, default=1, help="bot processes (webhook mode when > 1)")
-    parser.add_argument("--db", default="", help="PostgreSQL server DSN, e.g. postgresql://postgres@127.0.0.1/postgres")
-    parser.add_argument("--kill", action="store_true", help="kill -9 a replica mid fan-out; check exactly once")
+    parser.add_argument(
+        "--replicas", type=int, default=1, help="bot processes (webhook mode when > 1)"
+    )
+    parser.add_argument(
+        "--db",
+        default="",
+        help="PostgreSQL server DSN, e.g. postgresql://postgres@127.0.0.1/postgres",
+    )
+    parser.add_argument(
+        "--kill", action="store_true", help="kill -9 a replica mid fan-out; check exactly once"
+    )
     parser.add_argument("--timeout", type=float, default=3600)
     args = parser.parse_args()
     if args.kill and args.replicas < 2:
@@ -268,34 +301,58 @@ def main() -> None:
     n = args.users
     students = [generated_student(i) for i in range(n)]
     key = CredentialCipher.generate_key()
-    with tempfile.TemporaryDirectory() as tmp, SiiauSimulator(students) as siiau, \
-            BotApiStandIn(TOKEN, sends_per_second=30, keep_files=False) as botapi, \
-            database(args, Path(tmp)) as db_url:  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        SiiauSimulator(students) as siiau,
+        BotApiStandIn(TOKEN, sends_per_second=30, keep_files=False) as botapi,
+        database(args, Path(tmp)) as db_url,
+    ):
         workdir = Path(tmp)
         asyncio.run(seed_subscribers(db_url, key, students, FIRST_USER))
         base_env = {
-            "PATH": os.environ["PATH"], "HOME": tmp, "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_URL": botapi.base_url, "TELEGRAM_POLL_TIMEOUT": "5", "ENCRYPTION_KEYS": key,
-            "DATABASE_URL": db_url, "SIIAU_BASE_URL": siiau.url, "SIIAU_PORTAL_URL": siiau.url, "LOG_LEVEL": "WARNING",
+            "PATH": os.environ["PATH"],
+            "HOME": tmp,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": botapi.base_url,
+            "TELEGRAM_POLL_TIMEOUT": "5",
+            "ENCRYPTION_KEYS": key,
+            "DATABASE_URL": db_url,
+            "SIIAU_BASE_URL": siiau.url,
+            "SIIAU_PORTAL_URL": siiau.url,
+            "LOG_LEVEL": "WARNING",
             "SIIAU_MAX_CONCURRENCY": str(args.siiau_concurrency),
-            "SIIAU_MAX_LOGINS_PER_HOUR": "1000", "SIIAU_READ_TIMEOUT": "10", "WEEKLY_TICK_SECONDS": "1",
+            "SIIAU_MAX_LOGINS_PER_HOUR": "1000",
+            "SIIAU_READ_TIMEOUT": "10",
+            "WEEKLY_TICK_SECONDS": "1",
             "WEEKLY_CONCURRENCY": str(max(4, args.siiau_concurrency * 2 // args.replicas)),
             # The replicas share one Bot API budget: each paces itself at its share of it.
             "TELEGRAM_SENDS_PER_SECOND": str(29 / args.replicas),
-        }  # fmt: skip
+        }
         if args.kill:
             # Short leases, so the survivors take the victim's claims over soon; SIIAU is held
             # around the kill, so no read may time out meanwhile.
-            base_env.update({"WEEKLY_LEASE_SECONDS": "6", "SHARED_LEASE_SECONDS": "3", "SIIAU_READ_TIMEOUT": "120",
-                             "LOG_LEVEL": "INFO"})  # fmt: skip
+            base_env.update(
+                {
+                    "WEEKLY_LEASE_SECONDS": "6",
+                    "SHARED_LEASE_SECONDS": "3",
+                    "SIIAU_READ_TIMEOUT": "120",
+                    "LOG_LEVEL": "INFO",
+                }
+            )
         processes, webhooks = [], []
         for index in range(args.replicas):
             env = dict(base_env)
             if args.replicas > 1:
                 port = _free_port()
                 url = f"http://127.0.0.1:{port}/telegram"
-                env.update({"TELEGRAM_WEBHOOK_URL": url, "TELEGRAM_WEBHOOK_SECRET": "bench-secret",
-                            "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1", "TELEGRAM_WEBHOOK_PORT": str(port)})  # fmt: skip
+                env.update(
+                    {
+                        "TELEGRAM_WEBHOOK_URL": url,
+                        "TELEGRAM_WEBHOOK_SECRET": "bench-secret",
+                        "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
+                        "TELEGRAM_WEBHOOK_PORT": str(port),
+                    }
+                )
                 webhooks.append(url)
             (workdir / f"r{index}").mkdir()
             processes.append(start_bot(workdir / f"r{index}", env))
@@ -315,7 +372,9 @@ def main() -> None:
         cpu_before = [cpu_seconds(p.pid) for p in processes]
         bench_cpu_before = time.process_time()
         seconds, rss, tree = deliver_week(botapi, processes, db_url, n, args.timeout, kill)
-        cpu_after = [kill.cpu if kill and p is kill.victim else cpu_seconds(p.pid) for p in processes]
+        cpu_after = [
+            kill.cpu if kill and p is kill.victim else cpu_seconds(p.pid) for p in processes
+        ]
         bot_cpu = sum(a[0] - b[0] for a, b in zip(cpu_after, cpu_before, strict=True))
         render_cpu = sum(a[1] - b[1] for a, b in zip(cpu_after, cpu_before, strict=True))
         bench_cpu = time.process_time() - bench_cpu_before
@@ -324,39 +383,73 @@ def main() -> None:
         recorded = outcomes(db_url)
         floor = n / 30
         backend = "PostgreSQL" if args.db else "SQLite"
-        print(f"users: {n}, unchanged: {args.unchanged:.0%}, replicas: {args.replicas} on {backend}, "
-              f"SIIAU latency {args.siiau_latency * 1000:.0f} ms/request, "
-              f"SIIAU_MAX_CONCURRENCY={args.siiau_concurrency}, CPUs: {os.cpu_count()}")  # fmt: skip
-        print(f"wall time:            {seconds:.1f} s (floor N/30 = {floor:.1f} s; ratio {seconds / floor:.2f}×)")
-        print(f"peak RSS:             {rss / 1024:.0f} MiB largest bot process; "
-              f"{tree / 1024:.0f} MiB all bot processes with wkhtmltopdf")  # fmt: skip
+        print(
+            f"users: {n}, unchanged: {args.unchanged:.0%}, replicas: {args.replicas} on {backend}, "
+            f"SIIAU latency {args.siiau_latency * 1000:.0f} ms/request, "
+            f"SIIAU_MAX_CONCURRENCY={args.siiau_concurrency}, CPUs: {os.cpu_count()}"
+        )
+        print(
+            f"wall time:            {seconds:.1f} s (floor N/30 = {floor:.1f} s; ratio {seconds / floor:.2f}×)"
+        )
+        print(
+            f"peak RSS:             {rss / 1024:.0f} MiB largest bot process; "
+            f"{tree / 1024:.0f} MiB all bot processes with wkhtmltopdf"
+        )
         print(f"peak SIIAU sessions:  {siiau.peak_sessions} (bound {args.siiau_concurrency})")
         print(f"429 answers:          {botapi.too_many_requests - too_many_before}")
-        print(f"uploads:              {botapi.uploads - uploads_before} (the rest re-sent by file_id)")
-        print(f"deliveries:           {sum(recorded.values())} recorded {recorded}; users with a new document: {n}")
+        print(
+            f"uploads:              {botapi.uploads - uploads_before} (the rest re-sent by file_id)"
+        )
+        print(
+            f"deliveries:           {sum(recorded.values())} recorded {recorded}; users with a new document: {n}"
+        )
         print(f"SIIAU sessions left open: {len(siiau.open_sessions())}")
-        print(f"CPU seconds:          bot {bot_cpu:.0f}, wkhtmltopdf {render_cpu:.0f}, "
-              f"simulators {bench_cpu:.0f} (of {seconds * (os.cpu_count() or 1):.0f} available)")  # fmt: skip
+        print(
+            f"CPU seconds:          bot {bot_cpu:.0f}, wkhtmltopdf {render_cpu:.0f}, "
+            f"simulators {bench_cpu:.0f} (of {seconds * (os.cpu_count() or 1):.0f} available)"
+        )
         if kill is not None:
-            sys.exit(report_kill(kill, n, seconds, recorded, workdir, {
-                user: botapi.documents_sent[user] - before for user, before in documents_before.items()
-            }))  # fmt: skip
+            sys.exit(
+                report_kill(
+                    kill,
+                    n,
+                    seconds,
+                    recorded,
+                    workdir,
+                    {
+                        user: botapi.documents_sent[user] - before
+                        for user, before in documents_before.items()
+                    },
+                )
+            )
 
 
-def report_kill(kill: Kill, users: int, seconds: float, recorded: dict[str, int], workdir: Path,
-                documents: dict[int, int]) -> int:  # fmt: skip
+def report_kill(
+    kill: Kill,
+    users: int,
+    seconds: float,
+    recorded: dict[str, int],
+    workdir: Path,
+    documents: dict[int, int],
+) -> int:
     """Print what the kill did; 0 when every user got exactly one document, else 1."""
     per_user = collections.Counter(documents.values())
-    crashes = sum(log.read_text().count("weekly delivery crashed") for log in workdir.glob("r*/bot.log"))
+    crashes = sum(
+        log.read_text().count("weekly delivery crashed") for log in workdir.glob("r*/bot.log")
+    )
     once = per_user[1] == users and set(recorded) <= {"sent", "resent_unchanged"} and crashes == 0
     if not kill.killed:
         print("kill -9:              never happened (the fan-out ended first)")
         return 1
-    print(f"kill -9:              replica 1 at {kill.done_when}/{users} delivered, {kill.seconds_in:.1f} s in; "
-          f"peak SIIAU sessions up to then {kill.peak_sessions}")  # fmt: skip
-    print(f"exactly once:         {'yes' if once else 'NO'}: {per_user[1]} users with one document, "
-          f"{sum(c for k, c in per_user.items() if k > 1)} with more, {per_user[0]} with none; "
-          f"{crashes} crashed deliveries logged")  # fmt: skip
+    print(
+        f"kill -9:              replica 1 at {kill.done_when}/{users} delivered, {kill.seconds_in:.1f} s in; "
+        f"peak SIIAU sessions up to then {kill.peak_sessions}"
+    )
+    print(
+        f"exactly once:         {'yes' if once else 'NO'}: {per_user[1]} users with one document, "
+        f"{sum(c for k, c in per_user.items() if k > 1)} with more, {per_user[0]} with none; "
+        f"{crashes} crashed deliveries logged"
+    )
     return 0 if once else 1
 
 

@@ -41,8 +41,18 @@ from bot.telegram import texts
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_TOKEN = "200000004:" + "D" * 35
 BENCH_VENV = ROOT / ".venv-bench"
-RAW_FLAGS = ["--quiet", "--encoding", "UTF-8", "--javascript-delay", "0", "--disable-javascript",
-             "--orientation", "Landscape", "-", "-"]  # fmt: skip
+RAW_FLAGS = [
+    "--quiet",
+    "--encoding",
+    "UTF-8",
+    "--javascript-delay",
+    "0",
+    "--disable-javascript",
+    "--orientation",
+    "Landscape",
+    "-",
+    "-",
+]
 
 
 def ensure_bench_venv() -> Path:
@@ -50,8 +60,20 @@ def ensure_bench_venv() -> Path:
     if not python.exists():
         print("creating .venv-bench with prefect (first run only)…", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "prefect>=3,<4", "requests",
-                        "beautifulsoup4", "pdfkit"], check=True)  # fmt: skip
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "prefect>=3,<4",
+                "requests",
+                "beautifulsoup4",
+                "pdfkit",
+            ],
+            check=True,
+        )
     return python
 
 
@@ -59,15 +81,24 @@ class SeedRunner:
     """The seed flow in its own process (Prefect venv), one run per request."""
 
     def __init__(self, python: Path, base_url: str, workdir: str) -> None:
-        env = {**os.environ, "SIIAU_BASE_URL": base_url, "PREFECT_LOGGING_LEVEL": "ERROR",
-               "PREFECT_HOME": str(Path(workdir) / "prefect-home"),
-               # Prefect's throwaway API server can take longer than its 20 s default on a busy machine.
-               "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}  # fmt: skip
+        env = {
+            **os.environ,
+            "SIIAU_BASE_URL": base_url,
+            "PREFECT_LOGGING_LEVEL": "ERROR",
+            "PREFECT_HOME": str(Path(workdir) / "prefect-home"),
+            # Prefect's throwaway API server can take longer than its 20 s default on a busy machine.
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+        }
         self.process = subprocess.Popen(  # its own process group: Prefect's API server goes with it
-            [str(python), str(ROOT / "bench" / "seed_flow.py"), DEMO_CODE, DEMO_NIP], start_new_session=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, cwd=workdir, env=env,
-        )  # fmt: skip
+            [str(python), str(ROOT / "bench" / "seed_flow.py"), DEMO_CODE, DEMO_NIP],
+            start_new_session=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            cwd=workdir,
+            env=env,
+        )
 
     def run_once(self) -> float:
         assert self.process.stdin and self.process.stdout
@@ -89,7 +120,9 @@ async def timed(action: Callable[[], Awaitable[object]]) -> float:
     return time.perf_counter() - started
 
 
-async def main(rounds: int, with_seed: bool, latency: float, code_root: str, first_only: bool) -> None:
+async def main(
+    rounds: int, with_seed: bool, latency: float, code_root: str, first_only: bool
+) -> None:
     if latency:
         if not first_only:
             await slow_siiau(rounds, with_seed, latency)
@@ -97,7 +130,9 @@ async def main(rounds: int, with_seed: bool, latency: float, code_root: str, fir
         return
     with SiiauSimulator() as siiau, tempfile.TemporaryDirectory() as workdir:
         os.environ["SIIAU_BASE_URL"] = os.environ["SIIAU_PORTAL_URL"] = siiau.url
-        os.environ["SIIAU_MAX_LOGINS_PER_HOUR"] = "100000"  # the bench logs in far more than a student
+        os.environ["SIIAU_MAX_LOGINS_PER_HOUR"] = (
+            "100000"  # the bench logs in far more than a student
+        )
         workflow = build_workflow(Settings())
         credentials = Credentials(DEMO_CODE, DEMO_NIP)
         first = await workflow.run(credentials, "INCO")  # also fills the PDF cache
@@ -106,9 +141,12 @@ async def main(rounds: int, with_seed: bool, latency: float, code_root: str, fir
 
         async def raw() -> None:
             process = await asyncio.create_subprocess_exec(
-                "wkhtmltopdf", *RAW_FLAGS,
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
+                "wkhtmltopdf",
+                *RAW_FLAGS,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
             pdf, _ = await process.communicate(html.encode())
             assert pdf.startswith(b"%PDF")
 
@@ -135,7 +173,7 @@ async def main(rounds: int, with_seed: bool, latency: float, code_root: str, fir
         samples: dict[str, list[float]] = {name: [] for name in contenders}
         names = list(contenders)
         for index in range(rounds):
-            order = names[index % len(names):] + names[: index % len(names)]
+            order = names[index % len(names) :] + names[: index % len(names)]
             for name in order:
                 samples[name].append(await contenders[name]())
         if seed:
@@ -172,7 +210,11 @@ async def slow_siiau(rounds: int, with_seed: bool, latency: float) -> None:
 
         async def raw() -> None:
             process = await asyncio.create_subprocess_exec(
-                "wkhtmltopdf", *RAW_FLAGS, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+                "wkhtmltopdf",
+                *RAW_FLAGS,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
             )
             assert (await process.communicate(html.encode()))[0].startswith(b"%PDF")
 
@@ -214,7 +256,7 @@ async def slow_siiau(rounds: int, with_seed: bool, latency: float) -> None:
             samples: dict[str, list[float]] = {name: [] for name in contenders}
             names = list(contenders)
             for index in range(rounds):
-                for name in names[index % len(names):] + names[: index % len(names)]:
+                for name in names[index % len(names) :] + names[: index % len(names)]:
                     samples[name].append(await contenders[name]())
         finally:  # no bot process or Prefect server outlives the bench, whatever failed
             if chat is not None:
@@ -225,20 +267,28 @@ async def slow_siiau(rounds: int, with_seed: bool, latency: float) -> None:
                 await flow.aclose()
     medians = {name: statistics.median(values) for name, values in samples.items()}
     render = medians["raw wkhtmltopdf (no SIIAU)"]
-    print(f"\nSIIAU at {latency:.2f} s per request; medians over {rounds} interleaved rounds ({os.cpu_count()} CPUs)")
+    print(
+        f"\nSIIAU at {latency:.2f} s per request; medians over {rounds} interleaved rounds ({os.cpu_count()} CPUs)"
+    )
     for name, median in medians.items():
         print(f"{name:<44}{median * 1000:>9.0f} ms")
     for path, label in (("direct", "our flow, direct login"), ("portal", "our flow, Portal login")):
         goal = critical[path] * latency + 1.2 * render
-        print(f"{label}: {critical[path]} SIIAU requests on the critical path; PDF in hand "
-              f"p50 {medians[label]:.2f} s vs goal {goal:.2f} s ({critical[path]} × {latency} + 1.2 × render); "
-              f"run with its logout {statistics.median(after_logout[path]):.2f} s")  # fmt: skip
-    print(f"{INSTANT}: p50 {medians[INSTANT] * 1000:.0f} ms (goal ≤ 150 ms); SIIAU's word (unchanged) "
-          f"p50 {statistics.median(chat.verified) * 1000:.0f} ms")  # fmt: skip
+        print(
+            f"{label}: {critical[path]} SIIAU requests on the critical path; PDF in hand "
+            f"p50 {medians[label]:.2f} s vs goal {goal:.2f} s ({critical[path]} × {latency} + 1.2 × render); "
+            f"run with its logout {statistics.median(after_logout[path]):.2f} s"
+        )
+    print(
+        f"{INSTANT}: p50 {medians[INSTANT] * 1000:.0f} ms (goal ≤ 150 ms); SIIAU's word (unchanged) "
+        f"p50 {statistics.median(chat.verified) * 1000:.0f} ms"
+    )
     if "seed Prefect flow" in medians:
         seed_p50 = medians["seed Prefect flow"]
-        print(f"seed / ours (direct): {seed_p50 / medians['our flow, direct login']:.1f}×; "
-              f"seed / instant /horario: {seed_p50 / medians[INSTANT]:.0f}×")  # fmt: skip
+        print(
+            f"seed / ours (direct): {seed_p50 / medians['our flow, direct login']:.1f}×; "
+            f"seed / instant /horario: {seed_p50 / medians[INSTANT]:.0f}×"
+        )
 
 
 INSTANT = "instant /horario: first PDF in the chat"
@@ -254,13 +304,20 @@ class InstantChat:
     def __init__(self, siiau: SiiauSimulator, workdir: Path) -> None:
         self.botapi = BotApiStandIn(BENCH_TOKEN, sends_per_second=30).__enter__()
         env = {
-            "PATH": os.environ["PATH"], "HOME": str(workdir), "TELEGRAM_BOT_TOKEN": BENCH_TOKEN,
-            "TELEGRAM_API_URL": self.botapi.base_url, "TELEGRAM_POLL_TIMEOUT": "1",
+            "PATH": os.environ["PATH"],
+            "HOME": str(workdir),
+            "TELEGRAM_BOT_TOKEN": BENCH_TOKEN,
+            "TELEGRAM_API_URL": self.botapi.base_url,
+            "TELEGRAM_POLL_TIMEOUT": "1",
             "ENCRYPTION_KEYS": CredentialCipher.generate_key(),
-            "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/instant.db", "SIIAU_BASE_URL": siiau.url,
-            "SIIAU_PORTAL_URL": siiau.url, "SIIAU_LOGIN": "direct", "SIIAU_MAX_LOGINS_PER_HOUR": "100000",
-            "HORARIO_PER_MINUTE": "1000", "LOG_LEVEL": "WARNING",
-        }  # fmt: skip
+            "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/instant.db",
+            "SIIAU_BASE_URL": siiau.url,
+            "SIIAU_PORTAL_URL": siiau.url,
+            "SIIAU_LOGIN": "direct",
+            "SIIAU_MAX_LOGINS_PER_HOUR": "100000",
+            "HORARIO_PER_MINUTE": "1000",
+            "LOG_LEVEL": "WARNING",
+        }
         self.process = start_bot(workdir, env, self.botapi)
         self.verified: list[float] = []
         self._say_and_wait("/registrar", "código de estudiante")
@@ -268,7 +325,9 @@ class InstantChat:
         self._say_and_wait(DEMO_NIP, "Listo")
         # The copy every later /horario starts from (registration's own, or this run's PDF).
         asked = self.botapi.user_says(self.USER, "/horario")
-        self.botapi.wait_for(self.USER, lambda m: m.text in (texts.DONE, texts.VERIFIED_UNCHANGED), after=asked)
+        self.botapi.wait_for(
+            self.USER, lambda m: m.text in (texts.DONE, texts.VERIFIED_UNCHANGED), after=asked
+        )
 
     def _say_and_wait(self, text: str, expected: str) -> int:
         asked = self.botapi.user_says(self.USER, text)
@@ -289,8 +348,12 @@ class InstantChat:
         self.botapi.__exit__(None, None, None)
 
 
-STAGES = ("registration: NIP sent → verdict «✅»", "registration: NIP sent → «¡Listo!»",
-          "first /horario: first PDF in the chat", "returning /horario: SIIAU's confirmation")  # fmt: skip
+STAGES = (
+    "registration: NIP sent → verdict «✅»",
+    "registration: NIP sent → «¡Listo!»",
+    "first /horario: first PDF in the chat",
+    "returning /horario: SIIAU's confirmation",
+)
 
 
 def first_answers(rounds: int, latency: float, code_root: str) -> None:
@@ -314,8 +377,10 @@ def first_answers(rounds: int, latency: float, code_root: str) -> None:
             finally:
                 chat.close()
     where = f"the bot from {code_root}" if code_root else "this checkout"
-    print(f"\nA new student, SIIAU at {latency:.2f} s per request, {where}: medians over {rounds} students "
-          f"({os.cpu_count()} CPUs); requests: SIIAU requests until the message showed")  # fmt: skip
+    print(
+        f"\nA new student, SIIAU at {latency:.2f} s per request, {where}: medians over {rounds} students "
+        f"({os.cpu_count()} CPUs); requests: SIIAU requests until the message showed"
+    )
     print(f"{'stage':<46}{'direct':>20}{'Portal':>20}")
     for stage in STAGES:
         cells = []
@@ -328,8 +393,10 @@ def first_answers(rounds: int, latency: float, code_root: str) -> None:
     for path in ("direct", "portal"):
         seconds = statistics.median(t for t, _ in results[path][STAGES[0]])
         needed = VERDICT_REQUESTS[path]
-        print(f"verdict goal, {path}: p50 {seconds:.2f} s vs {needed} × {latency} + 0.3 = "
-              f"{needed * latency + 0.3:.2f} s")  # fmt: skip
+        print(
+            f"verdict goal, {path}: p50 {seconds:.2f} s vs {needed} × {latency} + 0.3 = "
+            f"{needed * latency + 0.3:.2f} s"
+        )
 
 
 # Requests until SIIAU's verdict: the Portal's login form and its POST; the direct path's three steps.
@@ -346,38 +413,55 @@ class NewStudents:
         self.siiau = siiau
         self.botapi = BotApiStandIn(BENCH_TOKEN, sends_per_second=30).__enter__()
         env = {
-            "PATH": os.environ["PATH"], "HOME": str(workdir), "TELEGRAM_BOT_TOKEN": BENCH_TOKEN,
-            "TELEGRAM_API_URL": self.botapi.base_url, "TELEGRAM_POLL_TIMEOUT": "1",
+            "PATH": os.environ["PATH"],
+            "HOME": str(workdir),
+            "TELEGRAM_BOT_TOKEN": BENCH_TOKEN,
+            "TELEGRAM_API_URL": self.botapi.base_url,
+            "TELEGRAM_POLL_TIMEOUT": "1",
             "ENCRYPTION_KEYS": CredentialCipher.generate_key(),
-            "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/first.db", "SIIAU_BASE_URL": siiau.url,
-            "SIIAU_PORTAL_URL": siiau.url, "SIIAU_LOGIN": path, "SIIAU_MAX_LOGINS_PER_HOUR": "100000",
-            "HORARIO_PER_MINUTE": "1000", "LOG_LEVEL": "WARNING",
+            "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/first.db",
+            "SIIAU_BASE_URL": siiau.url,
+            "SIIAU_PORTAL_URL": siiau.url,
+            "SIIAU_LOGIN": path,
+            "SIIAU_MAX_LOGINS_PER_HOUR": "100000",
+            "HORARIO_PER_MINUTE": "1000",
+            "LOG_LEVEL": "WARNING",
             **({"PYTHONPATH": code_root} if code_root else {}),
-        }  # fmt: skip
+        }
         self.process = start_bot(workdir, env, self.botapi)
         self._demo = demo_students()[0]
 
     def student(self, index: int) -> dict[str, tuple[float, int]]:
         user, code, nip = self.USER + index, f"3{index:08d}", f"nip{index}"
-        self.siiau.add_student(SimStudent(code, nip, f"{7_000_000 + index}", self._demo.name, self._demo.careers))
+        self.siiau.add_student(
+            SimStudent(code, nip, f"{7_000_000 + index}", self._demo.name, self._demo.careers)
+        )
         self._say(user, "/registrar", "código de estudiante")
         self._say(user, code, "NIP")
         samples: dict[str, tuple[float, int]] = {}
         said, before = self._said(user, nip)
         verdict = self._until(user, lambda m: m.text.startswith("✅"), after=said.message_id)
         samples[STAGES[0]] = (time.monotonic() - said.at, self.siiau.requests - before)
-        self._until(user, lambda m: m.message_id == verdict.message_id and "Listo" in m.text, after=0)
+        self._until(
+            user, lambda m: m.message_id == verdict.message_id and "Listo" in m.text, after=0
+        )
         samples[STAGES[1]] = (time.monotonic() - said.at, self.siiau.requests - before)
         said, before = self._said(user, "/horario")
-        document = self.botapi.wait_for(user, lambda m: m.file_id is not None, after=said.message_id)
+        document = self.botapi.wait_for(
+            user, lambda m: m.file_id is not None, after=said.message_id
+        )
         samples[STAGES[2]] = (document.at - said.at, self.siiau.requests - before)
-        self.botapi.wait_for(user, lambda m: m.text in (texts.DONE, texts.VERIFIED_UNCHANGED), after=said.message_id)
+        self.botapi.wait_for(
+            user, lambda m: m.text in (texts.DONE, texts.VERIFIED_UNCHANGED), after=said.message_id
+        )
         said, before = self._said(user, "/horario")
         self._until(user, lambda m: m.text == texts.VERIFIED_UNCHANGED, after=said.message_id)
         samples[STAGES[3]] = (time.monotonic() - said.at, self.siiau.requests - before)
         return samples
 
-    def _until(self, user: int, predicate: Callable[[ChatMessage], bool], after: int) -> ChatMessage:
+    def _until(
+        self, user: int, predicate: Callable[[ChatMessage], bool], after: int
+    ) -> ChatMessage:
         """Like `wait_for`, but sees an edit within milliseconds (the stand-in signals new
         messages, not edits), so an edited message is timed when its text shows."""
         deadline = time.monotonic() + 120
@@ -412,20 +496,36 @@ def _report(samples: dict[str, list[float]], rounds: int, siiau: SiiauSimulator)
         print(f"{name:<32}{median * 1000:>8.1f}ms{median / raw:>9.2f}×")
     print(f"\nour flow / raw wkhtmltopdf: {ours / raw:.2f}× (goal ≤ 1.20×)")
     if "seed Prefect flow" in medians:
-        print(f"seed Prefect flow / our flow: {medians['seed Prefect flow'] / ours:.1f}× (goal ≥ 5×)")
-    print(f"logins that found the student's previous session still open: {siiau.overlapping_logins} "
-          "(the seed never logs out; ours always does)")  # fmt: skip
+        print(
+            f"seed Prefect flow / our flow: {medians['seed Prefect flow'] / ours:.1f}× (goal ≥ 5×)"
+        )
+    print(
+        f"logins that found the student's previous session still open: {siiau.overlapping_logins} "
+        "(the seed never logs out; ours always does)"
+    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--no-seed", action="store_true", help="skip the Prefect contender")
-    parser.add_argument("--siiau-latency", type=float, default=0.0,
-                        help="seconds per SIIAU request: compare login paths and the seed where SIIAU is slow")  # fmt: skip
-    parser.add_argument("--code-root", default="",
-                        help="with --siiau-latency: run the new-student bot from this checkout (a before/after)")
-    parser.add_argument("--first-only", action="store_true",
-                        help="with --siiau-latency: only the new student's answers (registration, first /horario)")
+    parser.add_argument(
+        "--siiau-latency",
+        type=float,
+        default=0.0,
+        help="seconds per SIIAU request: compare login paths and the seed where SIIAU is slow",
+    )
+    parser.add_argument(
+        "--code-root",
+        default="",
+        help="with --siiau-latency: run the new-student bot from this checkout (a before/after)",
+    )
+    parser.add_argument(
+        "--first-only",
+        action="store_true",
+        help="with --siiau-latency: only the new student's answers (registration, first /horario)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, not args.no_seed, args.siiau_latency, args.code_root, args.first_only))
+    asyncio.run(
+        main(args.rounds, not args.no_seed, args.siiau_latency, args.code_root, args.first_only)
+    )

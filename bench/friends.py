@@ -150,8 +150,10 @@ async def render_times(settings: Settings, n: int) -> list[float]:
 
 
 def report(what: str, times: list[float]) -> None:
-    print(f"{what}: median {statistics.median(times) * 1000:.0f} ms, p95 {percentile(times, 0.95) * 1000:.0f} ms, "
-          f"max {max(times) * 1000:.0f} ms ({len(times)} answers)")  # fmt: skip
+    print(
+        f"{what}: median {statistics.median(times) * 1000:.0f} ms, p95 {percentile(times, 0.95) * 1000:.0f} ms, "
+        f"max {max(times) * 1000:.0f} ms ({len(times)} answers)"
+    )
 
 
 def main() -> None:
@@ -168,12 +170,19 @@ def main() -> None:
     key = CredentialCipher.generate_key()
     with tempfile.TemporaryDirectory() as tmp, BotApiStandIn(TOKEN, sends_per_second=30) as botapi:
         env = {
-            "PATH": os.environ["PATH"], "HOME": tmp, "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_URL": botapi.base_url, "TELEGRAM_POLL_TIMEOUT": "1", "ENCRYPTION_KEYS": key,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/horario.db", "SIIAU_BASE_URL": "http://127.0.0.1:9",
-            "SIIAU_PORTAL_URL": "http://127.0.0.1:9", "LOG_LEVEL": "WARNING", "PDF_PREWARM": "0",
+            "PATH": os.environ["PATH"],
+            "HOME": tmp,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": botapi.base_url,
+            "TELEGRAM_POLL_TIMEOUT": "1",
+            "ENCRYPTION_KEYS": key,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/horario.db",
+            "SIIAU_BASE_URL": "http://127.0.0.1:9",
+            "SIIAU_PORTAL_URL": "http://127.0.0.1:9",
+            "LOG_LEVEL": "WARNING",
+            "PDF_PREWARM": "0",
             "FRIENDS_MAX": str(max(50, args.friends)),
-        }  # fmt: skip
+        }
         os.environ.update({"DATABASE_URL": env["DATABASE_URL"], "ENCRYPTION_KEYS": key})
         cipher = CredentialCipher([key])
         student = asyncio.run(seed(Settings(), cipher, args.members, args.friends, args.asks))

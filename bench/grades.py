@@ -66,8 +66,15 @@ def schedule_ending(i: int) -> Schedule:
         date(2025, 8, 18),
         FECHA_FIN,
     )
-    return Schedule("202520", "2025-B", f"ALUMNO {i}", str(300000000 + i), "INCO", "ING",
-                    (Course("1", "G0000", "MATERIA", "D01", 6, (session,)),))  # fmt: skip
+    return Schedule(
+        "202520",
+        "2025-B",
+        f"ALUMNO {i}",
+        str(300000000 + i),
+        "INCO",
+        "ING",
+        (Course("1", "G0000", "MATERIA", "D01", 6, (session,)),),
+    )
 
 
 class Recorder:
@@ -126,14 +133,22 @@ async def main() -> None:
         [generated_student(i) for i in range(students)], seed=args.seed
     ).start()
     simulator.faults.latency = args.latency
-    os.environ.update({
-        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", f"sqlite+aiosqlite:///{workdir}/bench.db"),
-        "ENCRYPTION_KEYS": CredentialCipher.generate_key(),
-        "SIIAU_BASE_URL": simulator.url, "SIIAU_PORTAL_URL": simulator.url, "SIIAU_LOGIN": "direct",
-        "SIIAU_MAX_LOGINS_PER_HOUR": "1000000", "SIIAU_ORPHAN_SWEEP_SECONDS": "0",
-        "GRADES_POLL_SECONDS": str(poll), "GRADES_JITTER_SECONDS": str(jitter),
-        **({"GRADES_CONCURRENCY": str(args.concurrency)} if args.concurrency else {}),
-    })  # fmt: skip
+    os.environ.update(
+        {
+            "DATABASE_URL": os.environ.get(
+                "BENCH_DATABASE_URL", f"sqlite+aiosqlite:///{workdir}/bench.db"
+            ),
+            "ENCRYPTION_KEYS": CredentialCipher.generate_key(),
+            "SIIAU_BASE_URL": simulator.url,
+            "SIIAU_PORTAL_URL": simulator.url,
+            "SIIAU_LOGIN": "direct",
+            "SIIAU_MAX_LOGINS_PER_HOUR": "1000000",
+            "SIIAU_ORPHAN_SWEEP_SECONDS": "0",
+            "GRADES_POLL_SECONDS": str(poll),
+            "GRADES_JITTER_SECONDS": str(jitter),
+            **({"GRADES_CONCURRENCY": str(args.concurrency)} if args.concurrency else {}),
+        }
+    )
     settings = Settings()
     cipher = CredentialCipher([k.get_secret_value() for k in settings.store.encryption_keys])
     store = await open_store(settings, cipher)
@@ -146,8 +161,17 @@ async def main() -> None:
     gate = UserGate(1000)
     recorder = Recorder()
     delivery = DeliveryService(store, workflow, gate, clock=clock)
-    service = GradesService(store, workflow, gate, delivery, settings.grades, survey_link="",
-                            notifier=recorder, clock=clock, rng=random.Random(args.seed))  # fmt: skip
+    service = GradesService(
+        store,
+        workflow,
+        gate,
+        delivery,
+        settings.grades,
+        survey_link="",
+        notifier=recorder,
+        clock=clock,
+        rng=random.Random(args.seed),
+    )
 
     print(f"seeding {students} students…", file=sys.stderr)
     now = clock()
@@ -202,23 +226,33 @@ async def main() -> None:
     cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     implied = poll + jitter / 2  # the mean interval the settings ask for
     measured = students * elapsed / max(1, logins)  # the mean interval between a student's logins
-    print(f"students {students}, interval {poll} s (+≤{jitter} s jitter), "
-          f"{args.latency * 1000:.0f} ms per request, GRADES_CONCURRENCY {settings.grades.concurrency}, "
-          f"SIIAU_MAX_CONCURRENCY {settings.siiau.max_concurrency}, ran {elapsed:.0f} s")  # fmt: skip
+    print(
+        f"students {students}, interval {poll} s (+≤{jitter} s jitter), "
+        f"{args.latency * 1000:.0f} ms per request, GRADES_CONCURRENCY {settings.grades.concurrency}, "
+        f"SIIAU_MAX_CONCURRENCY {settings.siiau.max_concurrency}, ran {elapsed:.0f} s"
+    )
     print(
         f"checks {checks} ({dict(service.outcomes)}); logins {logins}; sessions left open {len(simulator.open_sessions())}"
     )
-    print(f"mean interval between a student's logins: {measured:.1f} s measured, {implied:.1f} s set; "
-          f"logins per student per day at GRADES_POLL_SECONDS=10800: {86400 / (measured * 10800 / poll):.2f} "
-          f"(implied {86400 / (10800 + 15):.2f})")  # fmt: skip
+    print(
+        f"mean interval between a student's logins: {measured:.1f} s measured, {implied:.1f} s set; "
+        f"logins per student per day at GRADES_POLL_SECONDS=10800: {86400 / (measured * 10800 / poll):.2f} "
+        f"(implied {86400 / (10800 + 15):.2f})"
+    )
     if latencies:
         p50, p95 = statistics.median(latencies), percentile(latencies, 0.95)
-        print(f"posted → alert latency: p50 {p50:.1f} s, p95 {p95:.1f} s, max {max(latencies):.1f} s "
-              f"(goal ≤ interval + 60 s = {poll + 60} s); as a share of the interval p95 {p95 / poll:.2f}")  # fmt: skip
-    print(f"grades posted {len(posts)}, alerts sent {sum(recorder.texts.values())}, duplicates {duplicates}, "
-          f"missing {len(posts) - len(latencies)}")  # fmt: skip
-    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB (bot and simulator in one "
-          f"process); CPU per check {cpu / max(1, checks) * 1000:.1f} ms (the bot's thread only)")  # fmt: skip
+        print(
+            f"posted → alert latency: p50 {p50:.1f} s, p95 {p95:.1f} s, max {max(latencies):.1f} s "
+            f"(goal ≤ interval + 60 s = {poll + 60} s); as a share of the interval p95 {p95 / poll:.2f}"
+        )
+    print(
+        f"grades posted {len(posts)}, alerts sent {sum(recorder.texts.values())}, duplicates {duplicates}, "
+        f"missing {len(posts) - len(latencies)}"
+    )
+    print(
+        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB (bot and simulator in one "
+        f"process); CPU per check {cpu / max(1, checks) * 1000:.1f} ms (the bot's thread only)"
+    )
 
 
 if __name__ == "__main__":

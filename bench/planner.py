@@ -70,8 +70,19 @@ def sim_offer(seed: int, subjects: int, sections: int) -> list[SimOfferSection]:
                 ),
             )
             free = 0 if rng.random() < 0.3 else rng.randint(1, 30)
-            out.append(SimOfferSection(f"{seed:02d}{s:02d}{n:03d}", clave, f"MATERIA {s}", f"D{n:02d}", 8, 40, free,
-                                       sessions, (("01", "PROFESOR, UNO"),)))  # fmt: skip
+            out.append(
+                SimOfferSection(
+                    f"{seed:02d}{s:02d}{n:03d}",
+                    clave,
+                    f"MATERIA {s}",
+                    f"D{n:02d}",
+                    8,
+                    40,
+                    free,
+                    sessions,
+                    (("01", "PROFESOR, UNO"),),
+                )
+            )
     return out
 
 
@@ -104,9 +115,13 @@ def bench_search(offers: list[list[OfferSection]]) -> None:
 
 def picture(sections: list[OfferSection]) -> WeekPicture:
     items = [
-        GridItem(s.days, s.start, s.end, "#cfe2ff", f"{x.key} {x.section}", (s.building,), x.free <= 0)
-        for x in sections for s in x.sessions if s.start and s.end and s.days
-    ]  # fmt: skip
+        GridItem(
+            s.days, s.start, s.end, "#cfe2ff", f"{x.key} {x.section}", (s.building,), x.free <= 0
+        )
+        for x in sections
+        for s in x.sessions
+        if s.start and s.end and s.days
+    ]
     legend = tuple(LegendLine("#cfe2ff", f"{x.key} {x.section} · NRC {x.nrc}") for x in sections)
     return WeekPicture(
         "Opción 1 de 10", "", week_grid(items, hour_height=44), legend, font_scale=1.25
@@ -142,17 +157,26 @@ async def bench_png(offers: list[list[OfferSection]], runs: int) -> None:
 
 
 def bench_bot(args: argparse.Namespace, offers: list[list[SimOfferSection]]) -> None:
-    with tempfile.TemporaryDirectory() as tmp, SiiauSimulator() as siiau, OfferSimulator() as offer, \
-            BotApiStandIn(TOKEN, sends_per_second=30) as botapi:  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        SiiauSimulator() as siiau,
+        OfferSimulator() as offer,
+        BotApiStandIn(TOKEN, sends_per_second=30) as botapi,
+    ):
         offer.set_delay(args.delay)
         offer.set_offer(CYCLE, CENTRE, [s for o in offers for s in o])
         env = {
-            "PATH": os.environ["PATH"], "HOME": tmp, "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_URL": botapi.base_url, "TELEGRAM_POLL_TIMEOUT": "1",
+            "PATH": os.environ["PATH"],
+            "HOME": tmp,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": botapi.base_url,
+            "TELEGRAM_POLL_TIMEOUT": "1",
             "ENCRYPTION_KEYS": CredentialCipher.generate_key(),
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/horario.db", "SIIAU_BASE_URL": siiau.url,
-            "SIIAU_OFFER_URL": offer.url, "LOG_LEVEL": "WARNING",
-        }  # fmt: skip
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/horario.db",
+            "SIIAU_BASE_URL": siiau.url,
+            "SIIAU_OFFER_URL": offer.url,
+            "LOG_LEVEL": "WARNING",
+        }
         process = start_bot(Path(tmp), env, botapi)
         try:
             for phase in ("cold", "warm"):

@@ -20,8 +20,9 @@ BASE = os.environ["SIIAU_BASE_URL"]
 @task
 def signIn(code: str, password: str):
     session = requests.Session()
-    res = session.post(f"{BASE}/wus/gupprincipal.valida_inicio",
-                       data={"p_codigo_c": code, "p_clave_c": password})
+    res = session.post(
+        f"{BASE}/wus/gupprincipal.valida_inicio", data={"p_codigo_c": code, "p_clave_c": password}
+    )
     print(res.status_code)
     if res.status_code == 404:
         raise Exception("Unauthorized")

@@ -25,21 +25,29 @@ def pytest(*args: str) -> tuple[float, bool, str]:
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     elapsed = time.monotonic() - started
     summary = (done.stdout.strip().splitlines() or [""])[-1]
     return elapsed, done.returncode == 0, summary
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--skip-full", action="store_true", help="skip the whole-suite run")
     args = parser.parse_args()
     if not args.skip_full:
         elapsed, ok, summary = pytest("-n", "3")
-        print(f"whole suite (-n 3): {elapsed:.1f} s  {'green' if ok else 'RED'}  [{summary}]", flush=True)
+        print(
+            f"whole suite (-n 3): {elapsed:.1f} s  {'green' if ok else 'RED'}  [{summary}]",
+            flush=True,
+        )
     elapsed, ok, summary = pytest("-m", "not e2e and not render and not slow")
     print(f"unit tier: {elapsed:.1f} s  {'green' if ok else 'RED'}  [{summary}]", flush=True)
     times, green = [], 0
@@ -47,8 +55,13 @@ def main() -> int:
         elapsed, ok, summary = pytest("-n", "2", *REPEATED)
         times.append(elapsed)
         green += ok
-        print(f"repeat {run}/{args.repeats}: {elapsed:.1f} s  {'green' if ok else 'RED'}  [{summary}]", flush=True)
-    print(f"{' '.join(REPEATED)}: {green}/{args.repeats} green, median {statistics.median(times):.1f} s")
+        print(
+            f"repeat {run}/{args.repeats}: {elapsed:.1f} s  {'green' if ok else 'RED'}  [{summary}]",
+            flush=True,
+        )
+    print(
+        f"{' '.join(REPEATED)}: {green}/{args.repeats} green, median {statistics.median(times):.1f} s"
+    )
     return 0 if green == args.repeats else 1
 
 

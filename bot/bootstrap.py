@@ -167,12 +167,17 @@ def build_workflow(
     renderer = PdfRenderer(settings.pdf, timezone=settings.bot.bot_timezone)
     return ScheduleWorkflow(
         SiiauClientFactory(
-            siiau, LoginPathMemory(login_paths) if login_paths is not None else None,
+            siiau,
+            LoginPathMemory(login_paths) if login_paths is not None else None,
             ShortcutMemory(shortcuts) if shortcuts is not None else None,
         ),
-        renderer, runner, siiau,
-        pdf_cache=PdfCache(pdf_cache_size), slots=slots, guard=guard,
-    )  # fmt: skip
+        renderer,
+        runner,
+        siiau,
+        pdf_cache=PdfCache(pdf_cache_size),
+        slots=slots,
+        guard=guard,
+    )
 
 
 def button_key(cipher: CredentialCipher) -> bytes:
@@ -181,7 +186,9 @@ def button_key(cipher: CredentialCipher) -> bytes:
     return cipher.derive_key("horario-bot callback buttons")
 
 
-def build_login_guard(settings: Settings, store: Store, cipher: CredentialCipher) -> KeyedLoginGuard:
+def build_login_guard(
+    settings: Settings, store: Store, cipher: CredentialCipher
+) -> KeyedLoginGuard:
     """The login guard in the database: it holds across restarts and replicas."""
     secret = settings.store.login_guard_secret.get_secret_value()
     key = secret.encode() if secret else cipher.derive_key("horario-bot login guard")
@@ -205,15 +212,21 @@ def build_offer_http(settings: Settings) -> httpx.AsyncClient:
 
 
 def build_cupos(
-    settings: Settings, store: Store, breaker: Breaker, http: httpx.AsyncClient,
+    settings: Settings,
+    store: Store,
+    breaker: Breaker,
+    http: httpx.AsyncClient,
     notifier: CuposNotifier | None = None,
-) -> CuposService:  # fmt: skip
+) -> CuposService:
     """The seat watcher: its own offer client and request bound, the shared SIIAU breaker.
     The caller closes `http` after the service."""
     return CuposService(
-        WatchStore(store.engine, store.cipher), OfferClient(settings.siiau.offer_url, http=http), breaker, settings.cupos,
+        WatchStore(store.engine, store.cipher),
+        OfferClient(settings.siiau.offer_url, http=http),
+        breaker,
+        settings.cupos,
         notifier=notifier or LoggingNotifier(),
-    )  # fmt: skip
+    )
 
 
 # ---- services -------------------------------------------------------------------
@@ -233,18 +246,26 @@ def build_services(
     """The services over an open store and a workflow. `Services.aclose` closes all three."""
     gate: Gate
     if shared:
-        gate = SharedUserGate(store.shared, settings.bot.horario_per_minute, settings.bot.shared_lease_seconds)
+        gate = SharedUserGate(
+            store.shared, settings.bot.horario_per_minute, settings.bot.shared_lease_seconds
+        )
     else:
         gate = UserGate(settings.bot.horario_per_minute)
     delivery = DeliveryService(store, workflow, gate)
     weekly = WeeklyService(
-        delivery, store.weekly, settings.weekly, zone(settings.bot.bot_timezone), notifier=notifier(delivery)
+        delivery,
+        store.weekly,
+        settings.weekly,
+        zone(settings.bot.bot_timezone),
+        notifier=notifier(delivery),
     )
     book = build_schedule_book(settings, delivery, RefreshBudgetStore(store.engine))
     daily = build_daily(settings, store, book, daily_notifier)
     offer_http = build_offer_http(settings)
     cupos = build_cupos(settings, store, workflow.breaker, offer_http, cupos_notifier)
-    planner = build_planner(settings, store, cupos, workflow.renderer, book, delivery, calendar_words)
+    planner = build_planner(
+        settings, store, cupos, workflow.renderer, book, delivery, calendar_words
+    )
     services = Services(
         delivery=delivery,
         registration=RegistrationService(store, workflow),
@@ -254,14 +275,19 @@ def build_services(
         progress=ProgressService(ProgressStore(store.engine), store.dialogs),
         book=book,
         calendar=CalendarService(
-            book, CalendarLinkStore(store.engine), public_url=settings.calendar.public_url, words=calendar_words
+            book,
+            CalendarLinkStore(store.engine),
+            public_url=settings.calendar.public_url,
+            words=calendar_words,
         ),
         daily=daily,
         grades=build_grades(settings, store, workflow, gate, delivery, grade_notifier),
         friends=build_friends(settings, store, delivery, book, workflow.renderer),
         planner=planner,
         captures=captures or build_capturer(settings),
-        erasures=EraseLedger(ErasureStore(store.engine), store.cipher.derive_key("horario-bot erasures")),
+        erasures=EraseLedger(
+            ErasureStore(store.engine), store.cipher.derive_key("horario-bot erasures")
+        ),
     )
     services.resources.push_async_callback(store.engine.dispose)
     services.resources.push_async_callback(workflow.aclose)
@@ -275,22 +301,35 @@ def build_services(
 
 
 def build_grades(
-    settings: Settings, store: Store, workflow: ScheduleWorkflow, gate: Gate, delivery: DeliveryService,
+    settings: Settings,
+    store: Store,
+    workflow: ScheduleWorkflow,
+    gate: Gate,
+    delivery: DeliveryService,
     notifier: GradeNotifier | None = None,
-) -> GradesService:  # fmt: skip
+) -> GradesService:
     """/calificaciones and grade alerts, on the workflow's session (gate, guard, breaker, slots).
     A student is told to answer SIIAU's survey at the login page students use."""
     siiau = settings.siiau
-    survey_link = f"{siiau.portal_url.rstrip('/')}/Portal/login.xhtml" if siiau.portal_url else siiau.base_url
-    grades = GradesService(store, workflow, gate, delivery, settings.grades, survey_link=survey_link, notifier=notifier)
+    survey_link = (
+        f"{siiau.portal_url.rstrip('/')}/Portal/login.xhtml" if siiau.portal_url else siiau.base_url
+    )
+    grades = GradesService(
+        store, workflow, gate, delivery, settings.grades, survey_link=survey_link, notifier=notifier
+    )
     workflow.add_rider(grades.ride)  # a due grade check shares a schedule run's login
     return grades
 
 
 def build_planner(
-    settings: Settings, store: Store, cupos: CuposService, renderer: PdfRenderer, book: ScheduleBook,
-    delivery: DeliveryService, calendar_words: CalendarWords | None = None,
-) -> PlannerService:  # fmt: skip
+    settings: Settings,
+    store: Store,
+    cupos: CuposService,
+    renderer: PdfRenderer,
+    book: ScheduleBook,
+    delivery: DeliveryService,
+    calendar_words: CalendarWords | None = None,
+) -> PlannerService:
     """/armar over the seat watcher's offer path: one cache of offer answers, which the
     watcher's polls fill too; pictures from the workflow's renderer (its pool and timeout)."""
     offers = OfferCache(offer_fetch(cupos), max_age=settings.planner.offer_max_age_seconds)
@@ -300,9 +339,14 @@ def build_planner(
         return await delivery.profile(user_id) is not None
 
     return PlannerService(
-        cupos, offers, PlannerStore(store.engine), renderer, book,
-        is_registered=is_registered, calendar_words=calendar_words,
-    )  # fmt: skip
+        cupos,
+        offers,
+        PlannerStore(store.engine),
+        renderer,
+        book,
+        is_registered=is_registered,
+        calendar_words=calendar_words,
+    )
 
 
 def build_capturer(settings: Settings) -> PageCapturer:
@@ -318,14 +362,21 @@ def build_daily(
     """Morning digests and reminders over the stored schedules; classes in the sent log are
     named by a hash keyed from the newest encryption key."""
     return DailyService(
-        book, store.daily, settings.daily, zone(settings.bot.bot_timezone),
+        book,
+        store.daily,
+        settings.daily,
+        zone(settings.bot.bot_timezone),
         store.cipher.derive_key("horario-bot daily sent log"),
         notifier=notifier or LoggingDailyNotifier(),
-    )  # fmt: skip
+    )
 
 
 def build_friends(
-    settings: Settings, store: Store, delivery: DeliveryService, book: ScheduleBook, pictures: PngRenderer | None = None
+    settings: Settings,
+    store: Store,
+    delivery: DeliveryService,
+    book: ScheduleBook,
+    pictures: PngRenderer | None = None,
 ) -> FriendsService:
     """Friends and group shares over the stored schedules (never a SIIAU login of their own);
     the week's picture through the workflow's renderer (its pool and timeout)."""
@@ -336,7 +387,13 @@ def build_friends(
         member_check=timedelta(seconds=settings.friends.member_check_seconds),
     )
     return FriendsService(
-        delivery, FriendStore(store.engine), store.cipher, book.days_off, book.zone, policy, pictures=pictures
+        delivery,
+        FriendStore(store.engine),
+        store.cipher,
+        book.days_off,
+        book.zone,
+        policy,
+        pictures=pictures,
     )
 
 
@@ -352,9 +409,14 @@ def build_schedule_book(
         raise ConfigError(str(error)) from None
     max_age = timedelta(days=settings.schedule.max_age_days)
     return ScheduleBook(
-        delivery, days_off, zone(settings.bot.bot_timezone), max_age,
-        budget=None if budget is None else StoredRefreshBudget(budget, int(max_age.total_seconds())),
-    )  # fmt: skip
+        delivery,
+        days_off,
+        zone(settings.bot.bot_timezone),
+        max_age,
+        budget=None
+        if budget is None
+        else StoredRefreshBudget(budget, int(max_age.total_seconds())),
+    )
 
 
 def build_calendar_feed(settings: Settings, calendar: CalendarService) -> CalendarFeedServer:
@@ -369,11 +431,16 @@ def build_calendar_feed(settings: Settings, calendar: CalendarService) -> Calend
 
 
 async def start_services(
-    settings: Settings, cipher: CredentialCipher, notifier: NotifierFactory,
-    *, cupos_notifier: CuposNotifier | None = None, calendar_words: CalendarWords | None = None,
-    daily_notifier: DailyNotifier | None = None, captures: PageCapturer | None = None,
+    settings: Settings,
+    cipher: CredentialCipher,
+    notifier: NotifierFactory,
+    *,
+    cupos_notifier: CuposNotifier | None = None,
+    calendar_words: CalendarWords | None = None,
+    daily_notifier: DailyNotifier | None = None,
+    captures: PageCapturer | None = None,
     grade_notifier: GradeNotifier | None = None,
-) -> Services:  # fmt: skip
+) -> Services:
     """Everything the bot runs on: store, workflow, services and, with METRICS_PORT, the ops
     server; with CALENDAR_PORT, the calendar feed's server."""
     async with AsyncExitStack() as opened:
@@ -381,15 +448,25 @@ async def start_services(
         opened.push_async_callback(store.engine.dispose)
         shared = uses_shared_state(settings, store.engine.dialect.name)
         workflow = build_workflow(
-            settings, shared=store.shared if shared else None, guard=build_login_guard(settings, store, cipher),
-            login_paths=store.login_paths, shortcuts=store.shortcuts,
-        )  # fmt: skip
+            settings,
+            shared=store.shared if shared else None,
+            guard=build_login_guard(settings, store, cipher),
+            login_paths=store.login_paths,
+            shortcuts=store.shortcuts,
+        )
         opened.push_async_callback(workflow.aclose)
         services = build_services(
-            settings, store, workflow, notifier, shared=shared, cupos_notifier=cupos_notifier,
+            settings,
+            store,
+            workflow,
+            notifier,
+            shared=shared,
+            cupos_notifier=cupos_notifier,
             calendar_words=calendar_words,
-            daily_notifier=daily_notifier, captures=captures, grade_notifier=grade_notifier,
-        )  # fmt: skip
+            daily_notifier=daily_notifier,
+            captures=captures,
+            grade_notifier=grade_notifier,
+        )
         opened.pop_all()
         opened.push_async_callback(services.aclose)
         if settings.bot.metrics_port:

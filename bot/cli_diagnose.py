@@ -59,36 +59,87 @@ def _text(pattern: str) -> Check:
 
 
 STEPS: dict[tuple[str, str], tuple[str, tuple[Marker, ...]]] = {
-    ("GET", siiau.LOGIN_FORM): ("login 1/3", (Marker("form → gupprincipal.forma_inicio_bd", _form(action="forma_inicio_bd")),)),
-    ("POST", siiau.LOGIN_FORM_POST): ("login 2/3", (Marker("form fInicio → valida_inicio", _form("finicio", "valida_inicio")),)),
-    ("POST", siiau.LOGIN_VALIDATE): ("login 3/3", (
-        Marker("form mainPage", _form("mainpage")), Marker("input p_pidm_n", _text(r"name=\W?p_pidm_n")),
-    )),
-    ("POST", siiau.MENU): ("menu", (Marker("select p_carrera or a majrp= link", _text(r"p_carrera|majrp=")),)),
-    ("GET", siiau.MENU): ("menu", (Marker("select p_carrera or a majrp= link", _text(r"p_carrera|majrp=")),)),
-    ("GET", siiau.SCHEDULE_CURRENT): ("horario", (
-        Marker("DATOS DEL ESTUDIANTE", _text("DATOS DEL ESTUDIANTE")),
-        Marker("Horario de cursos del ciclo", _text(r"horario de cursos del ciclo")),
-        Marker("columna FECHA INCIO", _text(r"FECHA INCIO")),
-    )),
-    ("GET", siiau.OFFER_FORM): ("oferta", (Marker("form frm_consulta_oferta", _form("frm_consulta_oferta")),)),
-    ("POST", "/wal/sspseca.consulta_oferta"): ("oferta", (Marker("columnas NRC y Clave", _text(r"<th[^>]*>\s*clave")),)),
+    ("GET", siiau.LOGIN_FORM): (
+        "login 1/3",
+        (Marker("form → gupprincipal.forma_inicio_bd", _form(action="forma_inicio_bd")),),
+    ),
+    ("POST", siiau.LOGIN_FORM_POST): (
+        "login 2/3",
+        (Marker("form fInicio → valida_inicio", _form("finicio", "valida_inicio")),),
+    ),
+    ("POST", siiau.LOGIN_VALIDATE): (
+        "login 3/3",
+        (
+            Marker("form mainPage", _form("mainpage")),
+            Marker("input p_pidm_n", _text(r"name=\W?p_pidm_n")),
+        ),
+    ),
+    ("POST", siiau.MENU): (
+        "menu",
+        (Marker("select p_carrera or a majrp= link", _text(r"p_carrera|majrp=")),),
+    ),
+    ("GET", siiau.MENU): (
+        "menu",
+        (Marker("select p_carrera or a majrp= link", _text(r"p_carrera|majrp=")),),
+    ),
+    ("GET", siiau.SCHEDULE_CURRENT): (
+        "horario",
+        (
+            Marker("DATOS DEL ESTUDIANTE", _text("DATOS DEL ESTUDIANTE")),
+            Marker("Horario de cursos del ciclo", _text(r"horario de cursos del ciclo")),
+            Marker("columna FECHA INCIO", _text(r"FECHA INCIO")),
+        ),
+    ),
+    ("GET", siiau.OFFER_FORM): (
+        "oferta",
+        (Marker("form frm_consulta_oferta", _form("frm_consulta_oferta")),),
+    ),
+    ("POST", "/wal/sspseca.consulta_oferta"): (
+        "oferta",
+        (Marker("columnas NRC y Clave", _text(r"<th[^>]*>\s*clave")),),
+    ),
     ("GET", siiau.LOGOUT): ("logout", ()),
-    ("GET", "/portal/login.xhtml"): ("portal 1/6", (
-        Marker("form#loginForm", _text(r'id="loginForm"')), Marker("javax.faces.ViewState", _text(r"javax\.faces\.ViewState")),
-    )),
-    ("POST", "/portal/login.xhtml"): ("portal 2/6", ()),  # a 302 to the dashboard: the client checks it
-    ("GET", "/portal/dashboard.xhtml"): ("portal 3/6", (Marker("sistemasForm + mojarra.jsfcljs", _text(r"mojarra\.jsfcljs")),)),
+    ("GET", "/portal/login.xhtml"): (
+        "portal 1/6",
+        (
+            Marker("form#loginForm", _text(r'id="loginForm"')),
+            Marker("javax.faces.ViewState", _text(r"javax\.faces\.ViewState")),
+        ),
+    ),
+    ("POST", "/portal/login.xhtml"): (
+        "portal 2/6",
+        (),
+    ),  # a 302 to the dashboard: the client checks it
+    ("GET", "/portal/dashboard.xhtml"): (
+        "portal 3/6",
+        (Marker("sistemasForm + mojarra.jsfcljs", _text(r"mojarra\.jsfcljs")),),
+    ),
     ("POST", "/portal/dashboard.xhtml"): ("portal 3/6", ()),
-    ("GET", "/wus/gupprincipal.emicore"): ("portal 4/6", (Marker("frame mainFrame", _text(r"mainFrame")),)),
+    ("GET", "/wus/gupprincipal.emicore"): (
+        "portal 4/6",
+        (Marker("frame mainFrame", _text(r"mainFrame")),),
+    ),
     ("GET", "/wus/gupprincipal.encabezado"): ("portal 4/6", ()),
-    ("GET", "/wus/gupprincipal.inicio_portal"): ("portal 4/6", (Marker("form fInicio", _form("finicio")),)),
-    ("POST", "/wus/gupprincipal.valida_inicio"): ("portal 5/6", (
-        Marker("form mainPage", _form("mainpage")), Marker("input p_pidm_n", _text(r"name=\W?p_pidm_n")),
-    )),
-    ("POST", "/wus/gupprincipal.sistemas"): ("portal 6/6", (Marker("frame Menu", _text(r"name=\W?Menu")),)),
-    ("GET", "/wal/gupmenug.menu_sistema"): ("portal 6/6", (Marker("ALUMNOS link", _text(r"p_sistema_c=ALUMNOS\b")),)),
-}  # fmt: skip
+    ("GET", "/wus/gupprincipal.inicio_portal"): (
+        "portal 4/6",
+        (Marker("form fInicio", _form("finicio")),),
+    ),
+    ("POST", "/wus/gupprincipal.valida_inicio"): (
+        "portal 5/6",
+        (
+            Marker("form mainPage", _form("mainpage")),
+            Marker("input p_pidm_n", _text(r"name=\W?p_pidm_n")),
+        ),
+    ),
+    ("POST", "/wus/gupprincipal.sistemas"): (
+        "portal 6/6",
+        (Marker("frame Menu", _text(r"name=\W?Menu")),),
+    ),
+    ("GET", "/wal/gupmenug.menu_sistema"): (
+        "portal 6/6",
+        (Marker("ALUMNOS link", _text(r"p_sistema_c=ALUMNOS\b")),),
+    ),
+}
 
 
 @dataclass
@@ -120,8 +171,12 @@ class Capture:
         return written
 
 
-async def diagnose(settings: SiiauSettings, credentials: Credentials, capture: Capture,
-                   out: Callable[[str], None] = print) -> int:  # fmt: skip
+async def diagnose(
+    settings: SiiauSettings,
+    credentials: Credentials,
+    capture: Capture,
+    out: Callable[[str], None] = print,
+) -> int:
     """Returns 0 when every step found its markers, 1 otherwise."""
     capture.secrets.update({credentials.code, credentials.nip})
     missing: list[str] = []
@@ -132,9 +187,13 @@ async def diagnose(settings: SiiauSettings, credentials: Credentials, capture: C
         found = [m.label for m in markers if m.found(soup, exchange.html)]
         lacking = [m.label for m in markers if m.label not in found]
         missing.extend(f"{step}: {label}" for label in lacking)
-        out(f"{step:<10} {exchange.method:<4} {exchange.path}  HTTP {exchange.status}"
-            f"  ✓ {', '.join(found) or '-'}" + (f"  ✗ {', '.join(lacking)}" if lacking else ""))  # fmt: skip
-        page = exchange.page or SiiauPage(exchange.method, exchange.path, exchange.status, exchange.html.encode())
+        out(
+            f"{step:<10} {exchange.method:<4} {exchange.path}  HTTP {exchange.status}"
+            f"  ✓ {', '.join(found) or '-'}" + (f"  ✗ {', '.join(lacking)}" if lacking else "")
+        )
+        page = exchange.page or SiiauPage(
+            exchange.method, exchange.path, exchange.status, exchange.html.encode()
+        )
         capture.add(step, page)
 
     client = siiau.SiiauClientFactory(settings)(observer=observe)
@@ -149,7 +208,10 @@ async def diagnose(settings: SiiauSettings, credentials: Credentials, capture: C
         out(f"horario {schedule.term_label}: {len(schedule.courses)} materias leídas")
     except SiiauError as error:
         failure = error
-        out(f"falló: {type(error).__name__}: {error}" + (f" [{error.where}]" if hasattr(error, "where") else ""))
+        out(
+            f"falló: {type(error).__name__}: {error}"
+            + (f" [{error.where}]" if hasattr(error, "where") else "")
+        )
     finally:
         capture.secrets.update(client.cookie_values)
         try:
@@ -163,10 +225,14 @@ async def diagnose(settings: SiiauSettings, credentials: Credentials, capture: C
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser("diagnose", help="one SIIAU login, step by step, with an optional safe capture")
+    parser = commands.add_parser(
+        "diagnose", help="one SIIAU login, step by step, with an optional safe capture"
+    )
     parser.add_argument("--code", help="student code (the demo student with --simulate)")
     parser.add_argument("--capture", type=Path, help="save every page, redacted, in this folder")
-    parser.add_argument("--login", choices=["auto", "portal", "direct"], help="login path (default: SIIAU_LOGIN)")
+    parser.add_argument(
+        "--login", choices=["auto", "portal", "direct"], help="login path (default: SIIAU_LOGIN)"
+    )
     parser.add_argument("--simulate", action="store_true", help="use the built-in SIIAU simulator")
     parser.set_defaults(handler=run)
 
@@ -186,9 +252,7 @@ REFUSALS = {
         "libere con `python -m bot release-code {code}`."
     ),
 }
-UNCHECKED = (
-    "(No hay base de datos del bot que revisar aquí: no corras esto si SIIAU acaba de rechazar tu NIP.)"
-)
+UNCHECKED = "(No hay base de datos del bot que revisar aquí: no corras esto si SIIAU acaba de rechazar tu NIP.)"
 
 
 async def guard_refusal(settings: Settings, code: str) -> str | None:
@@ -203,7 +267,9 @@ async def guard_refusal(settings: Settings, code: str) -> str | None:
         if not settings.store.login_guard_secret.get_secret_value():
             print(UNCHECKED, file=sys.stderr)
             return None
-        cipher = CredentialCipher([CredentialCipher.generate_key()])  # the guard's key is the secret
+        cipher = CredentialCipher(
+            [CredentialCipher.generate_key()]
+        )  # the guard's key is the secret
     store = await open_store(settings, cipher)
     try:
         reason = await build_login_guard(settings, store, cipher).manual_login_refusal(code)
@@ -215,7 +281,9 @@ async def guard_refusal(settings: Settings, code: str) -> str | None:
 def _no_database(url: str) -> bool:
     """An SQLite file that does not exist: this machine runs no bot, so there is nothing to ask."""
     parsed = make_url(url)
-    return parsed.get_backend_name() == "sqlite" and not (parsed.database and Path(parsed.database).exists())
+    return parsed.get_backend_name() == "sqlite" and not (
+        parsed.database and Path(parsed.database).exists()
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -44,7 +44,9 @@ async def _fetch(args: argparse.Namespace) -> int:
             await workflow.aclose()
 
 
-async def _run(args: argparse.Namespace, workflow: ScheduleWorkflow, credentials: Credentials) -> int:
+async def _run(
+    args: argparse.Namespace, workflow: ScheduleWorkflow, credentials: Credentials
+) -> int:
     try:
         career = args.career
         if not career:
@@ -81,4 +83,6 @@ def _print_run(run: FlowRun) -> None:
     print(f"flow run {run.id[:8]} '{run.name}': {run.state.value} in {run.duration_ms} ms")
     for task in run.tasks:
         error = f"  {task.error_class}" if task.error_class else ""
-        print(f"  {task.name:<8} {task.state.value:<10} {task.duration_ms:>6} ms  ×{task.attempts}{error}")
+        print(
+            f"  {task.name:<8} {task.state.value:<10} {task.duration_ms:>6} ms  ×{task.attempts}{error}"
+        )

@@ -13,13 +13,17 @@ from bot.store.crypto import CredentialCipher, CredentialsUndecryptable
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    commands.add_parser("gen-key", help="print a fresh encryption key").set_defaults(handler=_gen_key)
+    commands.add_parser("gen-key", help="print a fresh encryption key").set_defaults(
+        handler=_gen_key
+    )
     commands.add_parser(
-        "rotate-keys", help="re-encrypt everything encrypted (credentials, codes mid-dialog) under the newest key"
+        "rotate-keys",
+        help="re-encrypt everything encrypted (credentials, codes mid-dialog) under the newest key",
     ).set_defaults(handler=_rotate)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=_migrate)
     release = commands.add_parser(
-        "release-code", help="release a student code the login guard holds after wrong NIPs in a row"
+        "release-code",
+        help="release a student code the login guard holds after wrong NIPs in a row",
     )
     release.add_argument("code", help="the student code (as the student typed it)")
     release.set_defaults(handler=_release_code)
@@ -65,7 +69,10 @@ def _rotate(_: argparse.Namespace) -> int:
     print(f"re-encrypted the credentials of {counts['credentials'][0]} users under the newest key")
     unreadable_total = sum(unreadable for _, unreadable in counts.values())
     if unreadable_total:
-        print(f"rotate-keys: {unreadable_total} rows no configured key opens were left as they were", file=sys.stderr)
+        print(
+            f"rotate-keys: {unreadable_total} rows no configured key opens were left as they were",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -28,14 +28,18 @@ class TelegramSettings(BaseSettings):
     api_url: str = "https://api.telegram.org/bot"
     file_url: str = ""
     poll_timeout: float = 10.0
-    sends_per_second: float = Field(default=29.0, gt=0, description="our pace, under Telegram's ~30/s")
+    sends_per_second: float = Field(
+        default=29.0, gt=0, description="our pace, under Telegram's ~30/s"
+    )
     webhook_url: str = ""
     webhook_secret: SecretStr = SecretStr("")
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     webhook_max_body_bytes: int = Field(default=1_048_576, gt=0, description="larger posts get 413")
     webhook_header_timeout: float = Field(
-        default=10.0, gt=0, description="a connection that has not sent its headers by then is closed"
+        default=10.0,
+        gt=0,
+        description="a connection that has not sent its headers by then is closed",
     )
 
     @property
@@ -51,13 +55,16 @@ class SiiauSettings(BaseSettings):
     base_url: str = "https://siiauescolar.siiau.udg.mx"  # Escolar
     portal_url: str = "https://mw.siiau.udg.mx"  # the central Portal (JSF) that students log in to
     login: Literal["auto", "portal", "direct"] = Field(
-        default="auto", description="auto: the path that worked last (rechecked daily), else the Portal, else direct"
+        default="auto",
+        description="auto: the path that worked last (rechecked daily), else the Portal, else direct",
     )
     schedule_source: Literal["auto", "horario", "registro"] = Field(
         default="auto",
         description="auto: the schedule page, else REGISTRO → Lista joined with the offer when it is missing or unknown",
     )
-    user_agent: str = "Mozilla/5.0 (X11; Linux x86_64) horario-bot/0.2 (student-owned schedule reader)"
+    user_agent: str = (
+        "Mozilla/5.0 (X11; Linux x86_64) horario-bot/0.2 (student-owned schedule reader)"
+    )
     verify_tls: bool = True
     ca_bundle: str = ""
     connect_timeout: float = 10.0
@@ -72,10 +79,16 @@ class SiiauSettings(BaseSettings):
     max_logins_per_hour: int = Field(default=6, ge=1)
     offer_url: str = "https://consulta.siiau.udg.mx/wco"
     orphan_sweep_seconds: float = Field(
-        default=60.0, ge=0, description="after a login that got no answer, log in and out again this much later; 0 = off"
+        default=60.0,
+        ge=0,
+        description="after a login that got no answer, log in and out again this much later; 0 = off",
     )
-    capture_dir: str = Field(default="", description="where pages the bot cannot read are saved, redacted; empty = off")
-    capture_max: int = Field(default=50, ge=1, description="captures kept in capture_dir; the oldest is removed first")
+    capture_dir: str = Field(
+        default="", description="where pages the bot cannot read are saved, redacted; empty = off"
+    )
+    capture_max: int = Field(
+        default=50, ge=1, description="captures kept in capture_dir; the oldest is removed first"
+    )
 
     @property
     def tls_verify(self) -> bool | str:
@@ -86,7 +99,9 @@ class PdfSettings(BaseSettings):
     model_config = _section("PDF_")
 
     wkhtmltopdf: str = "wkhtmltopdf"
-    wkhtmltoimage: str = Field(default="wkhtmltoimage", description="PNGs (the planner, /horario as a picture)")
+    wkhtmltoimage: str = Field(
+        default="wkhtmltoimage", description="PNGs (the planner, /horario as a picture)"
+    )
     render_timeout: float = Field(default=30.0, gt=0)
     max_workers: int = Field(default=0, ge=0, description="0 means the CPU count")
     prewarm: int = Field(default=1, ge=0, description="wkhtmltopdf processes kept started")
@@ -106,15 +121,27 @@ class WeeklySettings(BaseSettings):
 class CuposSettings(BaseSettings):
     model_config = _section("CUPOS_")
 
-    poll_seconds: int = Field(default=300, ge=1, description="one round: every watched subject polled once")
-    max_concurrency: int = Field(default=2, ge=1, description="offer requests in flight, apart from SIIAU sessions")
+    poll_seconds: int = Field(
+        default=300, ge=1, description="one round: every watched subject polled once"
+    )
+    max_concurrency: int = Field(
+        default=2, ge=1, description="offer requests in flight, apart from SIIAU sessions"
+    )
     max_per_user: int = Field(default=10, ge=1)
     watch_days: int = Field(default=21, ge=1)
-    jitter_seconds: float = Field(default=10.0, ge=0, description="random shift of each poll within its round")
+    jitter_seconds: float = Field(
+        default=10.0, ge=0, description="random shift of each poll within its round"
+    )
     tick_seconds: float = Field(default=5.0, gt=0)
-    lease_seconds: int = Field(default=120, ge=1, description="a claimed poll not finished by then is free again")
-    max_backoff_rounds: int = Field(default=8, ge=1, description="a failing subject waits up to this many rounds")
-    form_max_age_seconds: int = Field(default=86400, ge=60, description="the offer form (cycles, centres) cache")
+    lease_seconds: int = Field(
+        default=120, ge=1, description="a claimed poll not finished by then is free again"
+    )
+    max_backoff_rounds: int = Field(
+        default=8, ge=1, description="a failing subject waits up to this many rounds"
+    )
+    form_max_age_seconds: int = Field(
+        default=86400, ge=60, description="the offer form (cycles, centres) cache"
+    )
 
 
 class PlannerSettings(BaseSettings):
@@ -128,8 +155,12 @@ class PlannerSettings(BaseSettings):
 class ScheduleSettings(BaseSettings):
     model_config = _section("SCHEDULE_")
 
-    max_age_days: float = Field(default=7, gt=0, description="older stored schedules are refreshed from SIIAU")
-    days_off_file: str = Field(default="", description="an edited copy of bot/schedule/data/dias_inhabiles.toml")
+    max_age_days: float = Field(
+        default=7, gt=0, description="older stored schedules are refreshed from SIIAU"
+    )
+    days_off_file: str = Field(
+        default="", description="an edited copy of bot/schedule/data/dias_inhabiles.toml"
+    )
     read_at_registration: bool = Field(
         default=True,
         description="registration reads the schedule and renders its PDF in its own SIIAU session (one more request)",
@@ -139,12 +170,20 @@ class ScheduleSettings(BaseSettings):
 class CalendarSettings(BaseSettings):
     model_config = _section("CALENDAR_")
 
-    public_url: str = Field(default="", description="https://host[:port] in front of the feed; empty: no live link")
+    public_url: str = Field(
+        default="", description="https://host[:port] in front of the feed; empty: no live link"
+    )
     port: int = Field(default=0, ge=0, le=65535, description="the feed's own HTTP server; 0 = off")
-    host: str = Field(default="127.0.0.1", description="where it listens: behind an HTTPS reverse proxy")
+    host: str = Field(
+        default="127.0.0.1", description="where it listens: behind an HTTPS reverse proxy"
+    )
     requests_per_minute: int = Field(default=20, ge=1, description="per link; more get 429")
-    header_timeout: float = Field(default=10.0, gt=0, description="a request whose headers are not in by then is dropped")
-    max_connections: int = Field(default=200, ge=1, description="open connections at once; more are closed at once")
+    header_timeout: float = Field(
+        default=10.0, gt=0, description="a request whose headers are not in by then is dropped"
+    )
+    max_connections: int = Field(
+        default=200, ge=1, description="open connections at once; more are closed at once"
+    )
     unknown_per_minute: int = Field(
         default=60, ge=1, description="requests for unknown tokens per client address; more get 429"
     )
@@ -157,32 +196,62 @@ class CalendarSettings(BaseSettings):
 class DailySettings(BaseSettings):
     model_config = _section("DAILY_")
 
-    spread_seconds: int = Field(default=600, ge=0, description="digest due times spread over this window")
-    tick_seconds: float = Field(default=20.0, gt=0, description="reminders go out within about one tick")
-    lease_seconds: int = Field(default=120, gt=0, description="a claim not finished by then is free again")
-    concurrency: int = Field(default=16, ge=1, description="digests and reminders being sent at once")
+    spread_seconds: int = Field(
+        default=600, ge=0, description="digest due times spread over this window"
+    )
+    tick_seconds: float = Field(
+        default=20.0, gt=0, description="reminders go out within about one tick"
+    )
+    lease_seconds: int = Field(
+        default=120, gt=0, description="a claim not finished by then is free again"
+    )
+    concurrency: int = Field(
+        default=16, ge=1, description="digests and reminders being sent at once"
+    )
 
 
 class GradesSettings(BaseSettings):
     model_config = _section("GRADES_")
 
-    window_days: int = Field(default=21, ge=0, description="polling starts this long before the cycle's FECHA FIN")
-    after_days: int = Field(default=60, ge=0, description="and ends this long after it, if grades are still missing")
-    poll_seconds: int = Field(default=10800, gt=0, description="each student is checked at most this often")
-    jitter_seconds: int = Field(default=30, ge=0, description="each interval is longer by up to this, at random")
-    idle_seconds: int = Field(default=7 * 86400, gt=0, description="recheck after a complete boleta or a closed window")
-    tick_seconds: float = Field(default=30.0, gt=0, description="due checks and pending alerts are claimed this often")
-    lease_seconds: int = Field(default=600, gt=0, description="a claim not finished by then is free again")
-    concurrency: int = Field(default=2, ge=1, description="grade checks at once (within SIIAU_MAX_CONCURRENCY)")
+    window_days: int = Field(
+        default=21, ge=0, description="polling starts this long before the cycle's FECHA FIN"
+    )
+    after_days: int = Field(
+        default=60, ge=0, description="and ends this long after it, if grades are still missing"
+    )
+    poll_seconds: int = Field(
+        default=10800, gt=0, description="each student is checked at most this often"
+    )
+    jitter_seconds: int = Field(
+        default=30, ge=0, description="each interval is longer by up to this, at random"
+    )
+    idle_seconds: int = Field(
+        default=7 * 86400, gt=0, description="recheck after a complete boleta or a closed window"
+    )
+    tick_seconds: float = Field(
+        default=30.0, gt=0, description="due checks and pending alerts are claimed this often"
+    )
+    lease_seconds: int = Field(
+        default=600, gt=0, description="a claim not finished by then is free again"
+    )
+    concurrency: int = Field(
+        default=2, ge=1, description="grade checks at once (within SIIAU_MAX_CONCURRENCY)"
+    )
 
 
 class FriendsSettings(BaseSettings):
     model_config = _section("FRIENDS_")
 
-    max_friends: int = Field(default=50, ge=1, validation_alias="FRIENDS_MAX", description="friends per student")
-    min_free_minutes: int = Field(default=30, ge=1, le=840, description="shorter free windows are not shown")
+    max_friends: int = Field(
+        default=50, ge=1, validation_alias="FRIENDS_MAX", description="friends per student"
+    )
+    min_free_minutes: int = Field(
+        default=30, ge=1, le=840, description="shorter free windows are not shown"
+    )
     member_check_seconds: int = Field(
-        default=3600, ge=0, description="a group member not confirmed for this long is looked up (getChatMember)"
+        default=3600,
+        ge=0,
+        description="a group member not confirmed for this long is looked up (getChatMember)",
     )
 
 
@@ -212,7 +281,9 @@ class BotSettings(BaseSettings):
     metrics_port: int = 0
     metrics_host: str = Field(default="127.0.0.1", description="where /healthz and /metrics listen")
     shared_state: str = Field(default="auto", pattern="^(auto|local|database)$")
-    shared_lease_seconds: float = Field(default=30.0, gt=0, description="shared leases, renewed while held")
+    shared_lease_seconds: float = Field(
+        default=30.0, gt=0, description="shared leases, renewed while held"
+    )
 
     @field_validator("admin_chat_ids", mode="before")
     @classmethod

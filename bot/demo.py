@@ -41,25 +41,34 @@ def run_demo(out_dir: str = "demo-out") -> int:
     token = _fake_token()
     with SiiauSimulator() as siiau, BotApiStandIn(token) as telegram, OfferSimulator() as offer:
         offer.set_offer("202620", "D", demo_offer(date.today()) + planner_offer(date.today()))
-        os.environ.update({
-            "TELEGRAM_BOT_TOKEN": token,
-            "TELEGRAM_API_URL": telegram.base_url,
-            "TELEGRAM_POLL_TIMEOUT": "1",
-            "ENCRYPTION_KEYS": CredentialCipher.generate_key(),
-            "DATABASE_URL": f"sqlite+aiosqlite:///{(out / 'demo.db').resolve()}",
-            "SIIAU_BASE_URL": siiau.url,
-            "SIIAU_PORTAL_URL": siiau.url,
-            "SIIAU_OFFER_URL": offer.url,
-            "CUPOS_POLL_SECONDS": "2", "CUPOS_TICK_SECONDS": "0.5", "CUPOS_JITTER_SECONDS": "0",
-            # Grade alerts every 2 s, and the window held open (the simulator's cycle ended long ago);
-            # the login guard's hourly cap raised to match, for this one demo student.
-            "GRADES_POLL_SECONDS": "2", "GRADES_TICK_SECONDS": "0.5", "GRADES_JITTER_SECONDS": "0",
-            "GRADES_AFTER_DAYS": "100000", "SIIAU_MAX_LOGINS_PER_HOUR": "60",
-        })  # fmt: skip
+        os.environ.update(
+            {
+                "TELEGRAM_BOT_TOKEN": token,
+                "TELEGRAM_API_URL": telegram.base_url,
+                "TELEGRAM_POLL_TIMEOUT": "1",
+                "ENCRYPTION_KEYS": CredentialCipher.generate_key(),
+                "DATABASE_URL": f"sqlite+aiosqlite:///{(out / 'demo.db').resolve()}",
+                "SIIAU_BASE_URL": siiau.url,
+                "SIIAU_PORTAL_URL": siiau.url,
+                "SIIAU_OFFER_URL": offer.url,
+                "CUPOS_POLL_SECONDS": "2",
+                "CUPOS_TICK_SECONDS": "0.5",
+                "CUPOS_JITTER_SECONDS": "0",
+                # Grade alerts every 2 s, and the window held open (the simulator's cycle ended long ago);
+                # the login guard's hourly cap raised to match, for this one demo student.
+                "GRADES_POLL_SECONDS": "2",
+                "GRADES_TICK_SECONDS": "0.5",
+                "GRADES_JITTER_SECONDS": "0",
+                "GRADES_AFTER_DAYS": "100000",
+                "SIIAU_MAX_LOGINS_PER_HOUR": "60",
+            }
+        )
         return asyncio.run(_play(telegram, out, offer, siiau))
 
 
-async def _play(telegram: BotApiStandIn, out: Path, offer: OfferSimulator, siiau: SiiauSimulator) -> int:
+async def _play(
+    telegram: BotApiStandIn, out: Path, offer: OfferSimulator, siiau: SiiauSimulator
+) -> int:
     application = build_application(Settings())
     async with application:
         # post_init/post_shutdown run by themselves only under run_polling().
@@ -95,16 +104,22 @@ def _conversation(telegram: BotApiStandIn, out: Path) -> Path:
     document = telegram.wait_for(user, lambda m: m.file_id is not None, timeout=60, after=step)
     # Registration read and rendered it in its own SIIAU session: the first /horario is that
     # copy at once, then SIIAU's word on it.
-    telegram.wait_for(user, lambda m: m.text in (texts.DONE, texts.VERIFIED_UNCHANGED), timeout=60, after=step)
+    telegram.wait_for(
+        user, lambda m: m.text in (texts.DONE, texts.VERIFIED_UNCHANGED), timeout=60, after=step
+    )
     step = telegram.user_says(user, "/semanal")
     menu = telegram.wait_for_text(user, "qué día", after=step)
     telegram.user_presses(user, menu, texts.WEEKLY_QUICK)
-    mode = telegram.wait_for(user, lambda m: m.message_id == menu.message_id and m.text == texts.WEEKLY_PICK_MODE)
+    mode = telegram.wait_for(
+        user, lambda m: m.message_id == menu.message_id and m.text == texts.WEEKLY_PICK_MODE
+    )
     telegram.user_presses(user, mode, texts.WEEKLY_ALWAYS)
     telegram.wait_for(user, lambda m: m.message_id == menu.message_id and m.text.startswith("✅"))
     step = telegram.user_says(user, "/estado")
     telegram.wait_for_text(user, "Tus datos", after=step)
-    step = telegram.user_says(user, "/horario")  # a returning student: the saved PDF at once, then SIIAU's word
+    step = telegram.user_says(
+        user, "/horario"
+    )  # a returning student: the saved PDF at once, then SIIAU's word
     telegram.wait_for(user, lambda m: m.text == texts.VERIFIED_UNCHANGED, timeout=60, after=step)
     path = out / (document.filename or "horario.pdf")
     descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
@@ -125,7 +140,9 @@ def _planner(telegram: BotApiStandIn, out: Path) -> Path:
         file.write(option.photo or b"")
     path.chmod(0o600)
     telegram.user_presses(user, option, planner_words.NEXT)
-    telegram.wait_for(user, lambda m: m.message_id == option.message_id and m.caption.startswith("🧩 Opción 2"))
+    telegram.wait_for(
+        user, lambda m: m.message_id == option.message_id and m.caption.startswith("🧩 Opción 2")
+    )
     step = telegram.last_message_id(user)
     telegram.user_presses(user, option, planner_words.PLAN_B)
     telegram.wait_for_text(user, "Plan B", after=step)

@@ -31,7 +31,10 @@ class RedactingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         message = redact(record.getMessage())
-        extra = {**logcontext.current(), **{k: v for k, v in vars(record).items() if k not in _STANDARD}}
+        extra = {
+            **logcontext.current(),
+            **{k: v for k, v in vars(record).items() if k not in _STANDARD},
+        }
         when = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
         if record.exc_info:
             extra["exc"] = redact(self.formatException(record.exc_info))
@@ -40,7 +43,9 @@ class RedactingFormatter(logging.Formatter):
             payload.update({k: redact(str(v)) for k, v in extra.items()})
             return json.dumps(payload, ensure_ascii=False)
         fields = " ".join(f"{k}={redact(str(v))!r}" for k, v in extra.items())
-        return f"{when} {record.levelname} {record.name}: {message}" + (f" {fields}" if fields else "")
+        return f"{when} {record.levelname} {record.name}: {message}" + (
+            f" {fields}" if fields else ""
+        )
 
 
 def configure(level: str = "INFO", style: str = "kv", stream: TextIO | None = None) -> None:

@@ -43,7 +43,9 @@ async def until(condition: Callable[[], bool], message: str, timeout: float = PA
         await asyncio.sleep(POLL)
 
 
-async def until_async(condition: Callable[[], Awaitable[bool]], message: str, timeout: float = PATIENCE) -> None:
+async def until_async(
+    condition: Callable[[], Awaitable[bool]], message: str, timeout: float = PATIENCE
+) -> None:
     deadline = time.monotonic() + timeout
     while not await condition():
         assert time.monotonic() < deadline, message
@@ -91,9 +93,13 @@ class BotProcess:
     """`python -m bot` as operators run it, pointed at the stand-ins by environment."""
 
     def __init__(
-        self, workdir: Path, botapi: BotApiStandIn, siiau_url: str, extra_env: dict[str, str] | None = None,
+        self,
+        workdir: Path,
+        botapi: BotApiStandIn,
+        siiau_url: str,
+        extra_env: dict[str, str] | None = None,
         offer_url: str | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.workdir = workdir
         self.botapi = botapi
         self.log_path = workdir / "bot.log"
@@ -131,7 +137,11 @@ class BotProcess:
         ready_before = self.botapi.calls["setMyCommands"]
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot"], cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "bot"],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         if wait:
             deadline = time.monotonic() + PATIENCE
@@ -177,7 +187,11 @@ class BotProcess:
         (SIIAU is slow), opening a session nobody has the cookie for; that one is
         SIIAU's inactivity timeout to end. Every other session must be closed.
         """
-        return {code: port for code, port in siiau.open_session_ports().items() if port not in self.ports_at_death}
+        return {
+            code: port
+            for code, port in siiau.open_session_ports().items()
+            if port not in self.ports_at_death
+        }
 
     def restart(self) -> BotProcess:
         self.stop()
@@ -194,4 +208,6 @@ def ask_schedule(botapi: BotApiStandIn, user: int, timeout: float = PATIENCE) ->
     asked = botapi.user_says(user, "/horario")
     finished = (texts.DONE, texts.VERIFIED_UNCHANGED)
     botapi.wait_for(user, lambda m: m.text in finished, timeout=timeout, after=asked)
-    return [m for m in botapi.bot_messages(user) if m.message_id > asked and m.file_id is not None][-1]
+    return [m for m in botapi.bot_messages(user) if m.message_id > asked and m.file_id is not None][
+        -1
+    ]

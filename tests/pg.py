@@ -18,7 +18,9 @@ async def fresh_database() -> AsyncIterator[str]:
     try:
         admin = await asyncpg.connect(ADMIN_DSN, timeout=5)
     except (OSError, asyncpg.PostgresError) as error:
-        pytest.skip(f"!!! NO POSTGRESQL at {ADMIN_DSN} ({type(error).__name__}): PostgreSQL tests SKIPPED !!!")
+        pytest.skip(
+            f"!!! NO POSTGRESQL at {ADMIN_DSN} ({type(error).__name__}): PostgreSQL tests SKIPPED !!!"
+        )
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
         base = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)

@@ -16,23 +16,39 @@ GDL = zone("America/Mexico_City")
 FIRST, LAST = date(2026, 8, 17), date(2026, 12, 5)
 
 
-def session(days: tuple[Day, ...], start: str | None, end: str | None, room: str = "A002", **dates: date) -> Session:
+def session(
+    days: tuple[Day, ...], start: str | None, end: str | None, room: str = "A002", **dates: date
+) -> Session:
     return Session(
-        days, time.fromisoformat(start) if start else None, time.fromisoformat(end) if end else None,
-        "DEDX", room, "LOPEZ, ANA", dates.get("first_day", FIRST), dates.get("last_day", LAST),
-    )  # fmt: skip
+        days,
+        time.fromisoformat(start) if start else None,
+        time.fromisoformat(end) if end else None,
+        "DEDX",
+        room,
+        "LOPEZ, ANA",
+        dates.get("first_day", FIRST),
+        dates.get("last_day", LAST),
+    )
 
 
 def course(nrc: str, name: str, *sessions: Session) -> Course:
     return Course(nrc, "I" + nrc[-4:], name, "D01", 8, sessions)
 
 
-SCHEDULE = Schedule("202620", "2026-B", "ANA", "219294382", "INCO", "INGENIERIA", (
-    course("100001", "REDES", session((Day.MONDAY, Day.WEDNESDAY), "07:00", "08:55")),
-    course("100002", "SISTEMAS OPERATIVOS", session((Day.MONDAY,), "11:00", "12:55", room="")),
-    course("100003", "GUARDIA NOCTURNA", session((Day.FRIDAY,), "23:00", "01:00")),
-    course("100004", "TUTORIA EN LINEA", session((), None, None)),
-))  # fmt: skip
+SCHEDULE = Schedule(
+    "202620",
+    "2026-B",
+    "ANA",
+    "219294382",
+    "INCO",
+    "INGENIERIA",
+    (
+        course("100001", "REDES", session((Day.MONDAY, Day.WEDNESDAY), "07:00", "08:55")),
+        course("100002", "SISTEMAS OPERATIVOS", session((Day.MONDAY,), "11:00", "12:55", room="")),
+        course("100003", "GUARDIA NOCTURNA", session((Day.FRIDAY,), "23:00", "01:00")),
+        course("100004", "TUTORIA EN LINEA", session((), None, None)),
+    ),
+)
 INDEPENDENCE = DayOff(date(2026, 9, 16), "Día de la Independencia", Source.OFFICIAL)
 
 
@@ -70,7 +86,9 @@ def test_next_school_day_skips_days_off_and_weekends() -> None:
 def test_next_meeting_skips_a_day_off_and_counts_minutes() -> None:
     now = datetime(2026, 9, 15, 12, 0, tzinfo=GDL)
     nxt = agenda().next_meeting(now)
-    assert nxt is not None and nxt.course.name == "GUARDIA NOCTURNA" and nxt.day == date(2026, 9, 18)
+    assert (
+        nxt is not None and nxt.course.name == "GUARDIA NOCTURNA" and nxt.day == date(2026, 9, 18)
+    )
     at = datetime(2026, 9, 14, 6, 35, tzinfo=GDL)
     first = agenda().next_meeting(at)
     assert first is not None and minutes_until(at, first.starts) == 25
@@ -91,7 +109,10 @@ def test_midnight_in_guadalajara_while_the_server_runs_in_utc() -> None:
     assert agenda().today(before) == date(2026, 9, 14)
     assert agenda().today(after) == date(2026, 9, 15)
     # In July, when the old rules had daylight saving time, it is still UTC-6.
-    assert datetime(2026, 7, 1, 12, tzinfo=GDL).utcoffset() == datetime(2026, 1, 1, 12, tzinfo=GDL).utcoffset()
+    assert (
+        datetime(2026, 7, 1, 12, tzinfo=GDL).utcoffset()
+        == datetime(2026, 1, 1, 12, tzinfo=GDL).utcoffset()
+    )
 
 
 def test_the_shipped_days_off_file_loads_and_cites_its_sources() -> None:
@@ -101,8 +122,18 @@ def test_the_shipped_days_off_file_loads_and_cites_its_sources() -> None:
 
 
 def test_days_off_ranges_and_bad_files(tmp_path: Path) -> None:
-    found = parse({"dia": [{"desde": date(2026, 3, 30), "hasta": date(2026, 4, 3), "nombre": "Semana Santa",
-                            "fuente": "assumed"}]})  # fmt: skip
+    found = parse(
+        {
+            "dia": [
+                {
+                    "desde": date(2026, 3, 30),
+                    "hasta": date(2026, 4, 3),
+                    "nombre": "Semana Santa",
+                    "fuente": "assumed",
+                }
+            ]
+        }
+    )
     assert [d.day.day for d in found] == [30, 31, 1, 2, 3]
     with pytest.raises(DaysOffError, match="fuente"):
         parse({"dia": [{"fecha": date(2026, 1, 1), "nombre": "X", "fuente": "rumour"}]})

@@ -42,13 +42,18 @@ async def test_a_page_from_neither_path_ends_before_the_nip_is_sent(siiau: Siiau
     assert texts.error_text(caught.error) == texts.ERRORS[LayoutChanged]
 
 
-async def test_an_error_page_at_the_fetch_is_retried_without_a_new_login(siiau: SiiauSimulator) -> None:
+async def test_an_error_page_at_the_fetch_is_retried_without_a_new_login(
+    siiau: SiiauSimulator,
+) -> None:
     # ORA-06550 with HTTP 200, twice: the first answers the schedule URL tried before the menu
     # walk (a refusal of that shortcut: the client walks the menu in the same login), the
     # second the walked fetch itself, which the task retries in the same session.
     siiau.inject("error_page", times=2, path_contains="sgpregi.horario")
     result = await make_workflow(siiau.url, login="direct").run(DEMO, "INCO")
-    assert tasks(result.run)["fetch"] == ("completed", 2) and tasks(result.run)["login"] == ("completed", 1)
+    assert tasks(result.run)["fetch"] == ("completed", 2) and tasks(result.run)["login"] == (
+        "completed",
+        1,
+    )
     assert siiau.logins[DEMO_CODE] == 1 and siiau.faults_served["error_page"] == 2
 
 
@@ -79,12 +84,16 @@ async def test_a_login_form_back_with_no_alert_is_not_retried_and_stays_a_possib
     assert texts.error_text(caught.error) == texts.ERRORS[LoginUnconfirmed]
 
 
-async def test_a_portal_answer_to_the_nip_we_cannot_read_is_not_retried(siiau: SiiauSimulator) -> None:
+async def test_a_portal_answer_to_the_nip_we_cannot_read_is_not_retried(
+    siiau: SiiauSimulator,
+) -> None:
     guard = memory_login_guard(50)
     siiau.faults.login_paths = {"portal", "direct"}
     siiau.faults.portal_breaks_at = "answer"
     with flow_fails(LoginUnconfirmed) as caught:
-        await make_workflow(siiau.url, portal_url=siiau.url, login="auto", guard=guard).run(DEMO, "INCO")
+        await make_workflow(siiau.url, portal_url=siiau.url, login="auto", guard=guard).run(
+            DEMO, "INCO"
+        )
     assert tasks(caught.run)["login"] == ("failed", 1) and siiau.logins[DEMO_CODE] == 1
     assert caught.error.step == "portal 2/6" and await guard.in_a_row(DEMO_CODE) == 1
 
@@ -96,21 +105,33 @@ async def test_a_frameset_with_no_frames_is_a_layout_change_and_the_other_path_i
     siiau.faults.login_paths = {"portal"}
     guard = memory_login_guard(50)
     with flow_fails(LayoutChanged) as caught:
-        await make_workflow(siiau.url, portal_url=siiau.url, login="portal", guard=guard).run(DEMO, "INCO")
+        await make_workflow(siiau.url, portal_url=siiau.url, login="portal", guard=guard).run(
+            DEMO, "INCO"
+        )
     assert not isinstance(caught.error, LoginUnconfirmed)  # the Portal had accepted the NIP
-    assert caught.error.where == "portal 4/6 · /wus/gupprincipal.emicore · falta frame[name=mainFrame]"
+    assert (
+        caught.error.where == "portal 4/6 · /wus/gupprincipal.emicore · falta frame[name=mainFrame]"
+    )
     assert tasks(caught.run)["login"] == ("failed", 1) and siiau.logins[DEMO_CODE] == 1
     assert await guard.in_a_row(DEMO_CODE) == 0
-    siiau.faults.login_paths = {"portal", "direct"}  # auto: accepted, so the direct path may be tried
+    siiau.faults.login_paths = {
+        "portal",
+        "direct",
+    }  # auto: accepted, so the direct path may be tried
     result = await make_workflow(siiau.url, portal_url=siiau.url, login="auto").run(DEMO, "INCO")
     assert result.pdf is not None and siiau.logins_by_path == {"portal": 2, "direct": 1}
 
 
-async def test_an_offer_with_zero_rows_for_a_listed_course_is_a_typed_error(siiau: SiiauSimulator) -> None:
+async def test_an_offer_with_zero_rows_for_a_listed_course_is_a_typed_error(
+    siiau: SiiauSimulator,
+) -> None:
     siiau.faults.no_schedule_page = True
     siiau.faults.offer_missing = {"181002"}  # the offer answers "Total de registros: 0" for I7038
     with flow_fails(CourseNotInOffer) as caught:
         await make_workflow(siiau.url, login="direct").run(DEMO, "INCO")
-    assert tasks(caught.run)["clean"] == ("failed", 1) and tasks(caught.run)["login"] == ("completed", 1)
+    assert tasks(caught.run)["clean"] == ("failed", 1) and tasks(caught.run)["login"] == (
+        "completed",
+        1,
+    )
     assert "181002" in str(caught.error) and siiau.logouts == 1
     assert "no aparece en la oferta" in texts.error_text(caught.error)

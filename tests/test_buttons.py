@@ -119,9 +119,13 @@ BUILT: list[tuple[str, Any, Any]] = [
     ],
 ]
 PARSERS = {
-    "forget": forget.parse, "weekly": weekly.parse, "daily": daily.parse, "cupos": cupos.parse,
-    "career": register.parse_career, "friends": friends.parse_button,
-}  # fmt: skip
+    "forget": forget.parse,
+    "weekly": weekly.parse,
+    "daily": daily.parse,
+    "cupos": cupos.parse,
+    "career": register.parse_career,
+    "friends": friends.parse_button,
+}
 
 
 @pytest.mark.parametrize(
@@ -303,8 +307,18 @@ FORGED_FRIENDS_PRESSES: list[tuple[str, object, int, str]] = [
     ("on_button", f"fr:c:{GROUP_CHAT}:y", CHAT, "private"),
     ("on_button", SIGNER.data(OTHER_CHAT, "fr:i:9401:y"), CHAT, "private"),  # another's invite
     ("on_button", SIGNER.data(OTHER_CHAT, f"fr:c:{GROUP_CHAT}:y"), CHAT, "private"),
-    ("on_button", SIGNER.data(CHAT, "fr:q:9402").replace("fr:q:9402", "fr:q:9403"), CHAT, "private"),
-    ("on_button", SIGNER.data(CHAT, "fr:i:9401:n").replace(":n~", ":y~"), CHAT, "private"),  # No → Sí
+    (
+        "on_button",
+        SIGNER.data(CHAT, "fr:q:9402").replace("fr:q:9402", "fr:q:9403"),
+        CHAT,
+        "private",
+    ),
+    (
+        "on_button",
+        SIGNER.data(CHAT, "fr:i:9401:n").replace(":n~", ":y~"),
+        CHAT,
+        "private",
+    ),  # No → Sí
     ("on_button", SIGNER.data(CHAT, "fr:i:4503599627370497:y"), CHAT, "private"),  # out of range
     ("on_button", SIGNER.data(CHAT, "fr:c:5:y"), CHAT, "private"),
     ("on_button", SIGNER.data(CHAT, "fr:l:-3"), CHAT, "private"),
@@ -313,11 +327,21 @@ FORGED_FRIENDS_PRESSES: list[tuple[str, object, int, str]] = [
     ("on_picture", "fr:w", GROUP_CHAT, "supergroup"),
     ("on_picture", "fr:p:0", CHAT, "private"),
     ("on_picture", SIGNER.data(OTHER_CHAT, "fr:w"), GROUP_CHAT, "supergroup"),  # another group's
-    ("on_picture", SIGNER.data(CHAT, "fr:p:0"), GROUP_CHAT, "supergroup"),  # a private one, in a group
-    ("on_picture", SIGNER.data(CHAT, "fr:p:9402").replace("fr:p:9402", "fr:p:9403"), CHAT, "private"),
+    (
+        "on_picture",
+        SIGNER.data(CHAT, "fr:p:0"),
+        GROUP_CHAT,
+        "supergroup",
+    ),  # a private one, in a group
+    (
+        "on_picture",
+        SIGNER.data(CHAT, "fr:p:9402").replace("fr:p:9402", "fr:p:9403"),
+        CHAT,
+        "private",
+    ),
     ("on_picture", SIGNER.data(CHAT, "fr:p:01"), CHAT, "private"),
     ("on_picture", SIGNER.data(GROUP_CHAT, "fr:w:1"), GROUP_CHAT, "supergroup"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -335,6 +359,8 @@ async def test_a_forged_friends_press_is_refused_once_before_the_service(
 
 def test_a_career_button_shows_the_code_alone_when_no_name_is_known() -> None:
     """A career SIIAU names only by its code reads «INNI», never «INNI (INNI)»."""
-    keyboard = career_keyboard(SIGNER, 7, [Career("INNI", "INNI"), Career("INCO", "INGENIERIA EN COMPUTACION")])
+    keyboard = career_keyboard(
+        SIGNER, 7, [Career("INNI", "INNI"), Career("INCO", "INGENIERIA EN COMPUTACION")]
+    )
     labels = [row[0].text for row in keyboard.inline_keyboard]
     assert labels == ["INNI", "INGENIERIA EN COMPUTACION (INCO)"]

@@ -35,10 +35,25 @@ READ_AT = datetime(2026, 8, 10, 12, 0, tzinfo=UTC)
 
 
 def a_schedule(name: str, room: str = "A002") -> Schedule:
-    session = Session((Day.MONDAY, Day.WEDNESDAY), time(7), time(8, 55), "DEDX", room, "PROF, UNA",
-                      date(2026, 8, 17), date(2026, 12, 12))  # fmt: skip
-    return Schedule("202620", "2026-B", name, "219294382", "INCO", "INGENIERIA",
-                    (Course("179961", "I7036", "COMPUTACION TOLERANTE A FALLAS", "D06", 8, (session,)),))  # fmt: skip
+    session = Session(
+        (Day.MONDAY, Day.WEDNESDAY),
+        time(7),
+        time(8, 55),
+        "DEDX",
+        room,
+        "PROF, UNA",
+        date(2026, 8, 17),
+        date(2026, 12, 12),
+    )
+    return Schedule(
+        "202620",
+        "2026-B",
+        name,
+        "219294382",
+        "INCO",
+        "INGENIERIA",
+        (Course("179961", "I7036", "COMPUTACION TOLERANTE A FALLAS", "D06", 8, (session,)),),
+    )
 
 
 class Ticks:
@@ -64,7 +79,9 @@ class Feed:
     db: Path
 
     async def keep(self, user_id: int, schedule: Schedule, read_at: datetime) -> None:
-        await self.store.schedules.save(user_id, codec.dumps(schedule), schedule.content_hash, int(read_at.timestamp()))
+        await self.store.schedules.save(
+            user_id, codec.dumps(schedule), schedule.content_hash, int(read_at.timestamp())
+        )
 
     async def new_link(self, user_id: int) -> str:
         state = await self.calendar.link(user_id, renew=True)
@@ -79,7 +96,9 @@ async def feed(tmp_path: Path) -> AsyncIterator[Feed]:
     await migrate(engine)
     store = Store(engine, CredentialCipher([CredentialCipher.generate_key()]))
     for user in (USER, OTHER):
-        await store.save_credentials(user, user, Credentials(f"21929438{user % 10}", "zq9nip7x"), "INCO", "X")
+        await store.save_credentials(
+            user, user, Credentials(f"21929438{user % 10}", "zq9nip7x"), "INCO", "X"
+        )
     clock = Clock(READ_AT + timedelta(hours=1))
     delivery = DeliveryService(store, None, UserGate(3))  # type: ignore[arg-type]  # stored copies only
     refreshes: list[int] = []
@@ -90,9 +109,13 @@ async def feed(tmp_path: Path) -> AsyncIterator[Feed]:
 
     delivery.refresh = refresh  # type: ignore[method-assign]
     book = ScheduleBook(delivery, DaysOff(), ZONE, timedelta(days=7), clock=clock)
-    calendar = CalendarService(book, CalendarLinkStore(engine), public_url="https://bot.example.mx", clock=clock)
+    calendar = CalendarService(
+        book, CalendarLinkStore(engine), public_url="https://bot.example.mx", clock=clock
+    )
     ticks = Ticks()
-    server = CalendarFeedServer(calendar.feed, requests_per_minute=PER_MINUTE, header_timeout=5, clock=ticks)
+    server = CalendarFeedServer(
+        calendar.feed, requests_per_minute=PER_MINUTE, header_timeout=5, clock=ticks
+    )
     await server.start("127.0.0.1", 0)
     http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=30)
     kit = Feed(store, calendar, book, server, http, clock, ticks, refreshes, tmp_path / "f.db")
@@ -117,7 +140,9 @@ async def test_a_token_gives_the_calendar_then_304_while_unchanged(feed: Feed) -
     assert str(event["LOCATION"]) == "DEDX A002", "the caller's own schedule"
     etag = first.headers["etag"]
     assert (await feed.http.get(path, headers={"If-None-Match": etag})).status_code == 304
-    assert (await feed.http.get(path, headers={"If-None-Match": f'W/{etag}, "x"'})).status_code == 304
+    assert (
+        await feed.http.get(path, headers={"If-None-Match": f'W/{etag}, "x"'})
+    ).status_code == 304
     since = await feed.http.get(path, headers={"If-Modified-Since": first.headers["last-modified"]})
     assert since.status_code == 304 and since.content == b"" and since.headers["etag"] == etag
     stale = await feed.http.get(path, headers={"If-None-Match": '"other"'})
@@ -139,7 +164,10 @@ async def test_an_old_copy_is_served_and_refreshed_behind(feed: Feed) -> None:
     path = await feed.new_link(USER)
     feed.clock.advance(days=8)
     answer = await feed.http.get(path)
-    assert answer.status_code == 200 and answer.headers["last-modified"] == "Mon, 10 Aug 2026 12:00:00 GMT"
+    assert (
+        answer.status_code == 200
+        and answer.headers["last-modified"] == "Mon, 10 Aug 2026 12:00:00 GMT"
+    )
     await feed.book.settle()
     assert feed.refreshes == [USER]
 
@@ -156,14 +184,21 @@ async def test_unknown_malformed_and_revoked_tokens_get_one_same_404(
     answers = [await feed.http.get(p) for p in (revoked, unknown, malformed, "/cal/.ics")]
     assert [a.status_code for a in answers] == [404] * 4
     assert len({a.content for a in answers}) == 1 and b"ALUMN" not in answers[0].content
-    assert len({tuple(sorted(a.headers.items())) for a in answers}) == 1, "identical answers, headers too"
+    assert len({tuple(sorted(a.headers.items())) for a in answers}) == 1, (
+        "identical answers, headers too"
+    )
     assert (await feed.http.get(current)).status_code == 200
-    assert "B777" in (await feed.http.get(other)).text and "B777" not in (await feed.http.get(current)).text
+    assert (
+        "B777" in (await feed.http.get(other)).text
+        and "B777" not in (await feed.http.get(current)).text
+    )
     for path in ("/", "/metrics", "/healthz", "/cal/x.txt", current.removesuffix(".ics")):
         assert (await feed.http.get(path)).status_code == 404, path
     posted = await feed.http.post(current, content=b"x")
     assert posted.status_code == 405 and posted.headers["allow"] == "GET, HEAD"
-    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("bot."))  # not the test's client
+    ours = "\n".join(
+        r.getMessage() for r in caplog.records if r.name.startswith("bot.")
+    )  # not the test's client
     assert "calendar feed refused 404=1" in ours, "refusals as a sampled counter"
     for path in (revoked, current, other):
         assert path.split("/")[-1].removesuffix(".ics") not in ours, "a token in the logs"
@@ -188,15 +223,17 @@ async def test_forget_kills_the_link_and_only_a_hash_was_stored(feed: Feed) -> N
     token = path.removeprefix("/cal/").removesuffix(".ics")
     assert (await feed.http.get(path)).status_code == 200
     with sqlite3.connect(feed.db) as db:
-        assert db.execute("SELECT token_hash FROM calendar_links WHERE user_id = ?", (USER,)).fetchone() == (
-            token_hash(token),
-        )
+        assert db.execute(
+            "SELECT token_hash FROM calendar_links WHERE user_id = ?", (USER,)
+        ).fetchone() == (token_hash(token),)
     for file in feed.db.parent.glob("f.db*"):
         assert token.encode() not in file.read_bytes(), file
     await feed.store.forget(USER)
     assert (await feed.http.get(path)).status_code == 404
     with sqlite3.connect(feed.db) as db:
-        assert db.execute("SELECT COUNT(*) FROM calendar_links WHERE user_id = ?", (USER,)).fetchone() == (0,)
+        assert db.execute(
+            "SELECT COUNT(*) FROM calendar_links WHERE user_id = ?", (USER,)
+        ).fetchone() == (0,)
 
 
 async def test_a_link_is_shown_once_and_renewing_needs_asking(feed: Feed) -> None:

@@ -106,9 +106,13 @@ BREAKS: list[tuple[str, str, Callable[[SiiauSimulator], None], str]] = [
     ("login", "block", "breaks", "step"), BREAKS, ids=[f"{b[0]}-{b[2].__name__}" for b in BREAKS]
 )
 async def test_a_page_the_bot_cannot_read_is_captured_redacted(
-    siiau: SiiauSimulator, tmp_path: Path, login: str, block: str, breaks: Callable[[SiiauSimulator], None],
+    siiau: SiiauSimulator,
+    tmp_path: Path,
+    login: str,
+    block: str,
+    breaks: Callable[[SiiauSimulator], None],
     step: str,
-) -> None:  # fmt: skip
+) -> None:
     siiau.faults.login_paths = {login}
     siiau.faults.student_block = block
     siiau.faults.names_as = "named" if block == "th" else "raw"
@@ -136,8 +140,10 @@ async def test_a_page_the_bot_cannot_read_is_captured_redacted(
 
 async def test_an_unreadable_offer_page_is_captured(tmp_path: Path) -> None:
     with OfferSimulator() as offer:
-        body = "<html><body><p>Bienvenido(a) IBARRA NUÑEZ, SOFÍA</p><table><tr><td>algo distinto</td></tr>" \
-               "</table></body></html>"  # fmt: skip
+        body = (
+            "<html><body><p>Bienvenido(a) IBARRA NUÑEZ, SOFÍA</p><table><tr><td>algo distinto</td></tr>"
+            "</table></body></html>"
+        )
         offer.serve_raw(RESULTS_PATH, body.encode("latin-1"))
         client = OfferClient(offer.url)
         try:
@@ -214,8 +220,12 @@ async def test_a_capture_that_cannot_be_written_costs_nothing_but_a_log_line(
 
 
 def test_the_error_carries_a_redacted_page_never_the_raw_one() -> None:
-    raw = SiiauPage("POST", "/wus/gupprincipal.valida_inicio", 200,
-                    b'<form name="mainPage"><input type="hidden" name="p_pidm_n" value="7654321"></form>')  # fmt: skip
+    raw = SiiauPage(
+        "POST",
+        "/wus/gupprincipal.valida_inicio",
+        200,
+        b'<form name="mainPage"><input type="hidden" name="p_pidm_n" value="7654321"></form>',
+    )
     error = LoginUnconfirmed("x")
     trail.attach(error, raw, ("219555111", "sofi2026"))
     assert error.page is not None and b"7654321" not in error.page.body

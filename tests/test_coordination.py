@@ -17,7 +17,10 @@ async def test_session_slots_bound_holds_across_processes(db_url: str) -> None:
     engine = create_engine(db_url)
     await migrate(engine)
     # Two "replicas": two slot objects over the same table, as two processes would have.
-    first, second = SharedSessionSlots(SharedStore(engine), 3), SharedSessionSlots(SharedStore(engine), 3)
+    first, second = (
+        SharedSessionSlots(SharedStore(engine), 3),
+        SharedSessionSlots(SharedStore(engine), 3),
+    )
     inside, peak, entered = 0, 0, 0
     changed = asyncio.Condition()
 
@@ -81,7 +84,10 @@ async def test_an_expired_lease_is_taken_over(db_url: str) -> None:
 async def test_user_gate_one_run_and_rate_across_processes(db_url: str) -> None:
     engine = create_engine(db_url)
     await migrate(engine)
-    a, b = SharedUserGate(SharedStore(engine), per_minute=2), SharedUserGate(SharedStore(engine), per_minute=2)
+    a, b = (
+        SharedUserGate(SharedStore(engine), per_minute=2),
+        SharedUserGate(SharedStore(engine), per_minute=2),
+    )
     async with a.admit(7):
         with pytest.raises(AlreadyRunning):
             async with b.admit(7):

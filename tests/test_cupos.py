@@ -54,12 +54,20 @@ PERIOD = "18/08/26 - 13/12/26"
 INTERVAL = 60
 
 
-def section(nrc: str, sec: str, hours: str, days: str, free: int, key: str = "I5890") -> SimOfferSection:
+def section(
+    nrc: str, sec: str, hours: str, days: str, free: int, key: str = "I5890"
+) -> SimOfferSection:
     return SimOfferSection(
-        nrc=nrc, key=key, name="BASES DE DATOS", section=sec, credits=8, seats=40, free=free,
+        nrc=nrc,
+        key=key,
+        name="BASES DE DATOS",
+        section=sec,
+        credits=8,
+        seats=40,
+        free=free,
         sessions=(SimOfferSession("01", hours, days, "DUCT1", "A001", PERIOD),),
         professors=(("01", "VILLASEÑOR MUÑOZ, ANA"),),
-    )  # fmt: skip
+    )
 
 
 class Clock:
@@ -89,11 +97,15 @@ class Recorder:
 @pytest.fixture
 def offer() -> Iterator[OfferSimulator]:
     with OfferSimulator() as simulator:
-        simulator.set_offer(CYCLE, CENTRE, [
-            section("180245", "D11", "0700-0855", "MJ", 0),
-            section("180246", "D12", "1100-1255", "MJ", 3),
-            section("180247", "D13", "0900-1055", "LI", 0),
-        ])  # fmt: skip
+        simulator.set_offer(
+            CYCLE,
+            CENTRE,
+            [
+                section("180245", "D11", "0700-0855", "MJ", 0),
+                section("180246", "D12", "1100-1255", "MJ", 3),
+                section("180247", "D13", "0900-1055", "LI", 0),
+            ],
+        )
         yield simulator
 
 
@@ -108,14 +120,24 @@ class Kit:
 async def make(url: str, offer: OfferSimulator, clock: Clock, **settings: object) -> Kit:
     engine = create_engine(url)
     await migrate(engine)
-    values: dict[str, object] = {"poll_seconds": INTERVAL, "jitter_seconds": 0, "max_per_user": 10, **settings}
+    values: dict[str, object] = {
+        "poll_seconds": INTERVAL,
+        "jitter_seconds": 0,
+        "max_per_user": 10,
+        **settings,
+    }
     recorder = Recorder()
     breaker = CircuitBreaker(3, 30, clock=clock)
     cipher = CredentialCipher([CredentialCipher.generate_key()])
     service = CuposService(
-        WatchStore(engine, cipher), OfferClient(offer.url), breaker, CuposSettings(**values),  # type: ignore[arg-type]
-        notifier=recorder, clock=clock, rng=random.Random(1),
-    )  # fmt: skip
+        WatchStore(engine, cipher),
+        OfferClient(offer.url),
+        breaker,
+        CuposSettings(**values),  # type: ignore[arg-type]
+        notifier=recorder,
+        clock=clock,
+        rng=random.Random(1),
+    )
     return Kit(service, recorder, clock, Store(engine, cipher))
 
 
@@ -142,9 +164,14 @@ async def next_round(kit: Kit) -> None:
 # ---- parsing and clashes -------------------------------------------------------------
 @pytest.mark.parametrize(
     ("args", "expected"),
-    [(["I5890", "D"], ("I5890", "D")), (["i5890"], ("I5890", None)), (["í", "5890", "d"], ("I5890", "D")),
-     (["IB047"], ("IB047", None)), ([" v0731 ", "D"], ("V0731", "D"))],
-)  # fmt: skip
+    [
+        (["I5890", "D"], ("I5890", "D")),
+        (["i5890"], ("I5890", None)),
+        (["í", "5890", "d"], ("I5890", "D")),
+        (["IB047"], ("IB047", None)),
+        ([" v0731 ", "D"], ("V0731", "D")),
+    ],
+)
 def test_claves_are_normalised(args: list[str], expected: tuple[str, str | None]) -> None:
     assert parse_query(args) == expected
     assert normalise("Í 5890") == "I5890"
@@ -155,25 +182,47 @@ def test_an_nrc_is_not_a_clave() -> None:
         parse_query(["180245"])
 
 
-def _offer_section(days: tuple[Day, ...], start: time, end: time, key: str = "I7039") -> OfferSection:
+def _offer_section(
+    days: tuple[Day, ...], start: time, end: time, key: str = "I7039"
+) -> OfferSection:
     return OfferSection(
-        nrc="1", key=key, name="X", section="D01", credits=8, seats=40, free=1,
-        sessions=(OfferSession("01", days, start, end, "", "", None, None),), professors=(OfferProfessor("01", "A"),),
-    )  # fmt: skip
+        nrc="1",
+        key=key,
+        name="X",
+        section="D01",
+        credits=8,
+        seats=40,
+        free=1,
+        sessions=(OfferSession("01", days, start, end, "", "", None, None),),
+        professors=(OfferProfessor("01", "A"),),
+    )
 
 
 def demo_schedule() -> Schedule:
-    session = Session((Day.MONDAY, Day.WEDNESDAY), time(9), time(10, 55), "DEDT", "A013", "P", None, None)
-    return Schedule("202620", "2026-B", "A", "1", "INCO", "INCO",
-                    (Course("181002", "I7038", "SO", "D03", 8, (session,)),))  # fmt: skip
+    session = Session(
+        (Day.MONDAY, Day.WEDNESDAY), time(9), time(10, 55), "DEDT", "A013", "P", None, None
+    )
+    return Schedule(
+        "202620",
+        "2026-B",
+        "A",
+        "1",
+        "INCO",
+        "INCO",
+        (Course("181002", "I7038", "SO", "D03", 8, (session,)),),
+    )
 
 
 def test_sessions_clash_on_the_same_day_with_overlapping_hours() -> None:
     schedule = demo_schedule()
     assert clashes(_offer_section((Day.MONDAY,), time(10), time(11)), schedule)
     assert not clashes(_offer_section((Day.TUESDAY,), time(9), time(10, 55)), schedule)
-    assert not clashes(_offer_section((Day.MONDAY,), time(10, 55), time(12)), schedule)  # back to back
-    assert not clashes(_offer_section((Day.MONDAY,), time(9), time(11), key="I7038"), schedule)  # its own clave
+    assert not clashes(
+        _offer_section((Day.MONDAY,), time(10, 55), time(12)), schedule
+    )  # back to back
+    assert not clashes(
+        _offer_section((Day.MONDAY,), time(9), time(11), key="I7038"), schedule
+    )  # its own clave
 
 
 # ---- looking up: bad input answers, and never polls ----------------------------------------------
@@ -209,7 +258,9 @@ async def test_a_cycle_whose_classes_ended_is_not_open(kit: Kit, offer: OfferSim
 
 
 # ---- the re-arm rule -----------------------------------------------------------------
-async def test_one_alert_per_opening_re_armed_when_full_again(kit: Kit, offer: OfferSimulator) -> None:
+async def test_one_alert_per_opening_re_armed_when_full_again(
+    kit: Kit, offer: OfferSimulator
+) -> None:
     await looked_up(kit, 7, "I5890", "D")
     saved = await kit.service.watch(7, 70, CYCLE, CENTRE, "I5890", "180245")
     assert saved.label == "I5890 D11"
@@ -236,7 +287,9 @@ async def test_one_alert_per_opening_re_armed_when_full_again(kit: Kit, offer: O
 async def test_any_section_and_fit_watches(kit: Kit, offer: OfferSimulator) -> None:
     await kit.store.save_credentials(8, 80, Credentials("219294382", "x"), "INCO", "INCO")
     schedule = demo_schedule()
-    await kit.store.record_delivered(8, DeliveredDocument(schedule.content_hash, "f", "202620", codec.dumps(schedule)))
+    await kit.store.record_delivered(
+        8, DeliveredDocument(schedule.content_hash, "f", "202620", codec.dumps(schedule))
+    )
     found = await looked_up(kit, 8, "I5890", "D")
     assert found.fits == frozenset({"180245", "180246"})  # D13 (Mon/Wed 09:00) clashes with SO
     with pytest.raises(NoScheduleToFit):
@@ -248,7 +301,10 @@ async def test_any_section_and_fit_watches(kit: Kit, offer: OfferSimulator) -> N
     assert kit.recorder.alerts == [(90, anyone.id, "180247", 1)]
     offer.set_free("180245", 4)  # fits
     await next_round(kit)
-    assert sorted(kit.recorder.alerts[1:]) == [(80, fit.id, "180245", 4), (90, anyone.id, "180245", 4)]
+    assert sorted(kit.recorder.alerts[1:]) == [
+        (80, fit.id, "180245", 4),
+        (90, anyone.id, "180245", 4),
+    ]
 
 
 async def test_one_poll_per_subject_however_many_watch(kit: Kit, offer: OfferSimulator) -> None:
@@ -269,10 +325,14 @@ async def test_one_poll_per_subject_however_many_watch(kit: Kit, offer: OfferSim
 
 
 async def test_limits_and_expiry(tmp_path: object, offer: OfferSimulator) -> None:
-    kit = await make(f"sqlite+aiosqlite:///{tmp_path}/c.db", offer, Clock(), max_per_user=2, watch_days=1)
+    kit = await make(
+        f"sqlite+aiosqlite:///{tmp_path}/c.db", offer, Clock(), max_per_user=2, watch_days=1
+    )
     await looked_up(kit, 1, "I5890", "D")
     await kit.service.watch(1, 10, CYCLE, CENTRE, "I5890", "180245")
-    await kit.service.watch(1, 10, CYCLE, CENTRE, "I5890", "180245")  # the same again: renewed, not added
+    await kit.service.watch(
+        1, 10, CYCLE, CENTRE, "I5890", "180245"
+    )  # the same again: renewed, not added
     await kit.service.watch(1, 10, CYCLE, CENTRE, "I5890", ANY)
     with pytest.raises(WatchLimitReached):
         await kit.service.watch(1, 10, CYCLE, CENTRE, "I5890", "180247")
@@ -294,7 +354,11 @@ async def test_layout_change_keeps_the_state_and_backs_off(kit: Kit, offer: Offe
     offer.serve_raw(RESULTS_PATH, b"<html><body>algo distinto</body></html>")
     await next_round(kit)
     after = await _subject(kit)
-    assert after.free_json == before.free_json and after.failures == 1 and after.last_error == "LayoutChanged"
+    assert (
+        after.free_json == before.free_json
+        and after.failures == 1
+        and after.last_error == "LayoutChanged"
+    )
     assert after.next_poll_ts - (after.due_ts or 0) == 2 * INTERVAL  # backs off: two rounds
     assert len(kit.recorder.operators) == 1, "operators hear of a changed offer page"
     polls = offer.search_count()
@@ -312,7 +376,11 @@ async def _subject(kit: Kit) -> CupoSubjectRow:
 
 async def test_the_breaker_pauses_polling_and_lookups(kit: Kit, offer: OfferSimulator) -> None:
     await looked_up(kit, 1, "I5890", "D")
-    offer.set_offer(CYCLE, "C", [section(f"19000{n}", "C01", "0700-0855", "L", 0, f"I000{n}") for n in (1, 2, 3)])
+    offer.set_offer(
+        CYCLE,
+        "C",
+        [section(f"19000{n}", "C01", "0700-0855", "L", 0, f"I000{n}") for n in (1, 2, 3)],
+    )
     subjects = [("C", "I0001"), ("C", "I0002"), ("C", "I0003"), ("D", "I5890")]
     for centre, clave in subjects:
         await kit.service.watch(1, 10, CYCLE, centre, clave, ANY)
@@ -323,7 +391,9 @@ async def test_the_breaker_pauses_polling_and_lookups(kit: Kit, offer: OfferSimu
     with pytest.raises(PollingPaused):
         await kit.service.lookup(1, ["I5890", "D"])
     polls = offer.search_count()
-    kit.clock.now += 10 * INTERVAL  # past the breaker's cooldown (30 s) and the failed subjects' backoff
+    kit.clock.now += (
+        10 * INTERVAL
+    )  # past the breaker's cooldown (30 s) and the failed subjects' backoff
     offer.up()
     await kit.service.tick()
     await kit.service.drain()
@@ -332,16 +402,24 @@ async def test_the_breaker_pauses_polling_and_lookups(kit: Kit, offer: OfferSimu
 
 
 # ---- two watchers, one database: claims split, never twice in a round -------------------
-async def test_two_watchers_never_poll_one_subject_twice_in_a_round(db_url: str, offer: OfferSimulator) -> None:
+async def test_two_watchers_never_poll_one_subject_twice_in_a_round(
+    db_url: str, offer: OfferSimulator
+) -> None:
     clock = Clock()
-    offer.set_offer(CYCLE, "A", [section(f"2{i:05}", "A01", "0700-0855", "L", 0, key=f"IX{i:03}") for i in range(40)])
+    offer.set_offer(
+        CYCLE,
+        "A",
+        [section(f"2{i:05}", "A01", "0700-0855", "L", 0, key=f"IX{i:03}") for i in range(40)],
+    )
     one = await make(db_url, offer, clock)
     two = await make(db_url, offer, clock)
     for i in range(40):
         await one.service.watch(i, i, CYCLE, "A", f"IX{i:03}", ANY)
     for round_number in (1, 2, 3):
         clock.now += INTERVAL
-        await asyncio.gather(one.service.drain(), two.service.drain(), one.service.drain(), two.service.drain())
+        await asyncio.gather(
+            one.service.drain(), two.service.drain(), one.service.drain(), two.service.drain()
+        )
         counts = [offer.search_count(f"IX{i:03}") for i in range(40)]
         assert counts == [round_number] * 40
     async with one.store.engine.connect() as connection:

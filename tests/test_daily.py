@@ -42,14 +42,47 @@ MONDAY = date(2026, 9, 14)  # a school Monday; Wednesday the 16th is a day off
 
 
 def session(days: tuple[Day, ...], start: str, end: str, room: str = "A002") -> Session:
-    return Session(days, time.fromisoformat(start), time.fromisoformat(end), "DEDX", room, "LOPEZ, ANA", FIRST, LAST)
+    return Session(
+        days,
+        time.fromisoformat(start),
+        time.fromisoformat(end),
+        "DEDX",
+        room,
+        "LOPEZ, ANA",
+        FIRST,
+        LAST,
+    )
 
 
-SCHEDULE = Schedule("202620", "2026-B", "ANA", "219294382", "INCO", "INGENIERIA", (
-    Course("100001", "I0001", "REDES", "D01", 8, (session((Day.MONDAY, Day.WEDNESDAY), "07:00", "08:55"),)),
-    Course("100002", "I0002", "SISTEMAS OPERATIVOS", "D02", 8, (session((Day.MONDAY,), "11:00", "12:55", room=""),)),
-    Course("100003", "I0003", "MADRUGADA", "D03", 8, (session((Day.SATURDAY,), "00:05", "01:00"),)),
-))  # fmt: skip
+SCHEDULE = Schedule(
+    "202620",
+    "2026-B",
+    "ANA",
+    "219294382",
+    "INCO",
+    "INGENIERIA",
+    (
+        Course(
+            "100001",
+            "I0001",
+            "REDES",
+            "D01",
+            8,
+            (session((Day.MONDAY, Day.WEDNESDAY), "07:00", "08:55"),),
+        ),
+        Course(
+            "100002",
+            "I0002",
+            "SISTEMAS OPERATIVOS",
+            "D02",
+            8,
+            (session((Day.MONDAY,), "11:00", "12:55", room=""),),
+        ),
+        Course(
+            "100003", "I0003", "MADRUGADA", "D03", 8, (session((Day.SATURDAY,), "00:05", "01:00"),)
+        ),
+    ),
+)
 
 
 def local(day: date, hh: int, mm: int = 0, ss: int = 0) -> datetime:
@@ -81,13 +114,20 @@ async def make(db: Path, clock: Clock, notifier: object, **settings: object) -> 
     engine = create_engine(f"sqlite+aiosqlite:///{db}")
     await migrate(engine)
     store = Store(engine, CredentialCipher([KEY]))
-    delivery = DeliveryService(store, make_workflow("http://127.0.0.1:9"), UserGate(100), clock=clock)
+    delivery = DeliveryService(
+        store, make_workflow("http://127.0.0.1:9"), UserGate(100), clock=clock
+    )
     book = ScheduleBook(delivery, DaysOff([INDEPENDENCE]), GDL, timedelta(days=365), clock=clock)
     options = {"spread_seconds": 0, "lease_seconds": 120, "concurrency": 4, **settings}
     service = DailyService(
-        book, store.daily, DailySettings(**options), GDL, b"k" * 32,  # type: ignore[arg-type]
-        notifier=notifier, clock=clock,  # type: ignore[arg-type]
-    )  # fmt: skip
+        book,
+        store.daily,
+        DailySettings(**options),
+        GDL,
+        b"k" * 32,  # type: ignore[arg-type]
+        notifier=notifier,
+        clock=clock,  # type: ignore[arg-type]
+    )
     OPEN.append((service, store))
     return service
 
@@ -100,11 +140,17 @@ async def close_all() -> None:
         await store.engine.dispose()
 
 
-async def student(service: DailyService, user: int, *, schedule: Schedule | None = SCHEDULE) -> None:
+async def student(
+    service: DailyService, user: int, *, schedule: Schedule | None = SCHEDULE
+) -> None:
     store = OPEN[[s for s, _ in OPEN].index(service)][1]
-    await store.save_credentials(user, user, Credentials("219294382", "abc123"), "INCO", "INGENIERIA")
+    await store.save_credentials(
+        user, user, Credentials("219294382", "abc123"), "INCO", "INGENIERIA"
+    )
     if schedule is not None:
-        await store.schedules.save(user, codec.dumps(schedule), schedule.content_hash, int(service.clock().timestamp()))
+        await store.schedules.save(
+            user, codec.dumps(schedule), schedule.content_hash, int(service.clock().timestamp())
+        )
 
 
 def clock_at(moment: datetime) -> Clock:
@@ -144,10 +190,17 @@ async def test_digest_at_the_chosen_hour_once_a_day_even_with_two_replicas(tmp_p
     await both_tick()
     assert [d.day for _, d in sent.digests][-1] == MONDAY + timedelta(days=7)
     outcomes = a.outcomes + b.outcomes
-    assert outcomes["digest:sent"] == 3 and outcomes["digest:day_off"] == 1 and outcomes["digest:no_classes"] == 4
+    assert (
+        outcomes["digest:sent"] == 3
+        and outcomes["digest:day_off"] == 1
+        and outcomes["digest:no_classes"] == 4
+    )
     rows = await a.store.sent(USER, Kind.DIGEST)
     assert [(day, outcome) for _, _, day, _, outcome in rows] == [
-        ("2026-09-14", "sent"), ("2026-09-19", "sent"), ("2026-09-21", "sent")]  # fmt: skip
+        ("2026-09-14", "sent"),
+        ("2026-09-19", "sent"),
+        ("2026-09-21", "sent"),
+    ]
     await close_all()
 
 
@@ -167,7 +220,9 @@ async def test_no_digest_after_the_cycle_ended_or_without_a_stored_schedule(tmp_
     await close_all()
 
 
-async def test_a_reminder_n_minutes_before_each_class_exactly_once_across_a_restart(tmp_path: Path) -> None:
+async def test_a_reminder_n_minutes_before_each_class_exactly_once_across_a_restart(
+    tmp_path: Path,
+) -> None:
     clock = clock_at(local(MONDAY, 6))
     sent = Recorder()
     service = await make(tmp_path / "d.db", clock, sent)
@@ -186,14 +241,18 @@ async def test_a_reminder_n_minutes_before_each_class_exactly_once_across_a_rest
     # The next look is the next class's reminder, or within the hour (the schedule may change).
     assert setting is not None and setting.reminder_due_ts == int(local(MONDAY, 7, 45).timestamp())
     [(_, _, _, slot, outcome)] = await service.store.sent(USER, Kind.REMINDER)
-    assert outcome == "sent" and len(slot) == 32 and "100001" not in slot, "a class is a keyed hash in the log"
+    assert outcome == "sent" and len(slot) == 32 and "100001" not in slot, (
+        "a class is a keyed hash in the log"
+    )
 
     # A crash after the send and before the release: the claim comes back once its lease
     # is over, on a new process; the sent log keeps it from going out twice.
     await service.aclose()
     with sqlite3.connect(tmp_path / "d.db") as db:
-        db.execute("UPDATE daily_settings SET reminder_due_ts = ?, reminder_lease_ts = ?",
-                   (int(local(MONDAY, 6, 45).timestamp()), int(local(MONDAY, 6, 47).timestamp())))  # fmt: skip
+        db.execute(
+            "UPDATE daily_settings SET reminder_due_ts = ?, reminder_lease_ts = ?",
+            (int(local(MONDAY, 6, 45).timestamp()), int(local(MONDAY, 6, 47).timestamp())),
+        )
     clock.now = local(MONDAY, 6, 48).astimezone(UTC)
     restarted = await make(tmp_path / "d.db", clock, sent)
     await restarted.drain()
@@ -211,12 +270,16 @@ async def test_a_reminder_n_minutes_before_each_class_exactly_once_across_a_rest
     clock.now = local(MONDAY + timedelta(days=4), 23, 50).astimezone(UTC)
     await restarted.drain()
     last = sent.reminders[-1][1]
-    assert last.meeting.course.name == "MADRUGADA" and last.meeting.day == MONDAY + timedelta(days=5)
+    assert last.meeting.course.name == "MADRUGADA" and last.meeting.day == MONDAY + timedelta(
+        days=5
+    )
     assert last.minutes == 15
     await close_all()
 
 
-async def test_a_late_tick_drops_a_reminder_whose_class_started_and_sends_one_still_in_time(tmp_path: Path) -> None:
+async def test_a_late_tick_drops_a_reminder_whose_class_started_and_sends_one_still_in_time(
+    tmp_path: Path,
+) -> None:
     clock = clock_at(local(MONDAY, 5))
     sent = Recorder()
     service = await make(tmp_path / "d.db", clock, sent)
@@ -229,7 +292,10 @@ async def test_a_late_tick_drops_a_reminder_whose_class_started_and_sends_one_st
     await service.drain()
     assert sent.reminders == [], "never a reminder after the class started"
     late = await service.store.sent(kind=Kind.REMINDER)
-    assert sorted((user, outcome) for user, _, _, _, outcome in late) == [(USER, "late"), (USER + 1, "late")]
+    assert sorted((user, outcome) for user, _, _, _, outcome in late) == [
+        (USER, "late"),
+        (USER + 1, "late"),
+    ]
     clock2 = clock_at(local(MONDAY, 5))
     service2 = await make(tmp_path / "d2.db", clock2, sent)
     await student(service2, USER + 2)
@@ -281,16 +347,24 @@ def test_a_10000_student_wave_is_spread_over_the_window_with_stable_offsets() ->
     offsets = [int((due - start).total_seconds()) for due in dues]
     assert min(offsets) >= 0 and max(offsets) <= 600
     per_minute = Counter(offset // 60 for offset in offsets if offset < 600)
-    assert len(per_minute) == 10 and min(per_minute.values()) >= 800 and max(per_minute.values()) <= 1200
+    assert (
+        len(per_minute) == 10
+        and min(per_minute.values()) >= 800
+        and max(per_minute.values()) <= 1200
+    )
     again = [next_digest_due(user, 7, after, GDL, 600) for user in range(1_000_000, 1_010_000)]
     assert again == dues, "a user's offset is the same every day"
     # Just past one's own slot, the next is the same offset a day later (also at 23:59→00:00).
     first = dues[0]
     assert next_digest_due(1_000_000, 7, first, GDL, 600) == first + timedelta(days=1)
-    assert next_digest_due(1, 7, local(MONDAY, 23, 59, 59), GDL, 0) == local(MONDAY + timedelta(days=1), 7)
+    assert next_digest_due(1, 7, local(MONDAY, 23, 59, 59), GDL, 0) == local(
+        MONDAY + timedelta(days=1), 7
+    )
 
 
-async def test_digest_and_reminder_as_telegram_shows_them(tmp_path: Path, botapi: BotApiStandIn) -> None:
+async def test_digest_and_reminder_as_telegram_shows_them(
+    tmp_path: Path, botapi: BotApiStandIn
+) -> None:
     async with Bot(TEST_TOKEN, base_url=botapi.base_url) as telegram:
         clock = clock_at(local(MONDAY, 6))
         service = await make(tmp_path / "d.db", clock, TelegramDailyNotifier(telegram))

@@ -19,8 +19,12 @@ from bot.store.db import create_engine
 REPO = Path(__file__).resolve().parent.parent
 DASHBOARD = REPO / "deploy" / "grafana" / "horario-bot.json"
 ALERTS = REPO / "deploy" / "prometheus" / "alerts.yml"
-SUFFIXES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created"),
-            "gauge": ("",), "summary": ("", "_sum", "_count", "_created")}  # fmt: skip
+SUFFIXES = {
+    "counter": ("_total", "_created"),
+    "histogram": ("_bucket", "_sum", "_count", "_created"),
+    "gauge": ("",),
+    "summary": ("", "_sum", "_count", "_created"),
+}
 # The alerts the issue asks for, each by the metric it watches.
 REQUIRED_ALERTS = {
     "breaker open": "horario_siiau_breaker_open",

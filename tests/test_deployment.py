@@ -98,8 +98,13 @@ def listeners(env: dict[str, str]) -> list[Listener]:
             Listener("calendar", get("CALENDAR_HOST", calendar["host"].default), calendar_port)
         )
     if get("TELEGRAM_WEBHOOK_URL", ""):
-        found.append(Listener("webhook", get("TELEGRAM_WEBHOOK_LISTEN", telegram["webhook_listen"].default),
-                              int(get("TELEGRAM_WEBHOOK_PORT", telegram["webhook_port"].default))))  # fmt: skip
+        found.append(
+            Listener(
+                "webhook",
+                get("TELEGRAM_WEBHOOK_LISTEN", telegram["webhook_listen"].default),
+                int(get("TELEGRAM_WEBHOOK_PORT", telegram["webhook_port"].default)),
+            )
+        )
     return found
 
 

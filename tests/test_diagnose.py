@@ -27,7 +27,9 @@ from tests.helpers import TEST_KEY
 def hidden_values(pages: list[tuple[str, str]]) -> set[str]:
     values = set()
     for _, html in pages:
-        for field in BeautifulSoup(html, "lxml").find_all("input", attrs={"type": re.compile("^hidden$", re.I)}):
+        for field in BeautifulSoup(html, "lxml").find_all(
+            "input", attrs={"type": re.compile("^hidden$", re.I)}
+        ):
             values.add(str(field.get("value", "")))
     return {v for v in values if v}
 
@@ -64,11 +66,16 @@ async def test_a_failing_step_is_named_and_logout_still_runs(tmp_path: Path) -> 
     with SiiauSimulator(seed=2) as siiau:
         siiau.faults.layout_changed = True
         code = await diagnose(
-            SiiauSettings(base_url=siiau.url), Credentials(DEMO_CODE, DEMO_NIP), Capture(None), lines.append
+            SiiauSettings(base_url=siiau.url),
+            Credentials(DEMO_CODE, DEMO_NIP),
+            Capture(None),
+            lines.append,
         )
         assert siiau.open_sessions() == [] and siiau.logouts == 1
     assert code == 1
-    assert any(line.startswith("falló: LayoutChanged") and "schedule page" in line for line in lines), lines
+    assert any(
+        line.startswith("falló: LayoutChanged") and "schedule page" in line for line in lines
+    ), lines
 
 
 class NipAsked(Exception):
@@ -80,7 +87,10 @@ def ask_nip(prompt: str = "") -> str:
 
 
 def bot_database(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, outcomes: list[LoginOutcome], strangers: int = 0
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    outcomes: list[LoginOutcome],
+    strangers: int = 0,
 ) -> Settings:
     """The bot's database (as configured in the environment) after `strangers` rejected logins
     by someone else, then the owner's logins ending in `outcomes`."""
@@ -94,10 +104,14 @@ def bot_database(
         store = await open_store(settings, build_cipher(settings))
         guard = build_login_guard(settings, store, build_cipher(settings))
         try:
-            logins = [(Requester(2), LoginOutcome.REJECTED)] * strangers + [(Requester(1, owner=True), o) for o in outcomes]
+            logins = [(Requester(2), LoginOutcome.REJECTED)] * strangers + [
+                (Requester(1, owner=True), o) for o in outcomes
+            ]
             for n, (requester, outcome) in enumerate(logins):
                 nip = DEMO_NIP if outcome is LoginOutcome.ACCEPTED else f"malnip{n}"
-                await guard.settle(await guard.admit(Credentials(DEMO_CODE, nip), requester), outcome)
+                await guard.settle(
+                    await guard.admit(Credentials(DEMO_CODE, nip), requester), outcome
+                )
         finally:
             await store.engine.dispose()
 
@@ -121,20 +135,30 @@ def test_diagnose_refuses_before_asking_the_nip_when_the_last_login_was_rejected
 def test_diagnose_refuses_a_held_code(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    bot_database(tmp_path, monkeypatch, [LoginOutcome.REJECTED, LoginOutcome.UNANSWERED], strangers=2)
+    bot_database(
+        tmp_path, monkeypatch, [LoginOutcome.REJECTED, LoginOutcome.UNANSWERED], strangers=2
+    )
     assert cli_diagnose.run(diagnose_args()) == 3
     assert "release-code" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
     "outcomes",
-    [[], [LoginOutcome.REJECTED, LoginOutcome.ACCEPTED], [LoginOutcome.ANSWERED], [LoginOutcome.REJECTED, "release"]],
+    [
+        [],
+        [LoginOutcome.REJECTED, LoginOutcome.ACCEPTED],
+        [LoginOutcome.ANSWERED],
+        [LoginOutcome.REJECTED, "release"],
+    ],
 )
 def test_diagnose_asks_the_nip_when_the_last_login_was_not_rejected(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, outcomes: list[LoginOutcome | str]
 ) -> None:
-    settings = bot_database(tmp_path, monkeypatch, [o for o in outcomes if isinstance(o, LoginOutcome)])
+    settings = bot_database(
+        tmp_path, monkeypatch, [o for o in outcomes if isinstance(o, LoginOutcome)]
+    )
     if "release" in outcomes:  # what the operator's release-code does
+
         async def release() -> None:
             store = await open_store(settings, build_cipher(settings))
             try:
@@ -165,9 +189,14 @@ async def test_the_guard_tells_a_rejected_last_login_on_both_back_ends(db_url: s
         await migrate(engine)
         guard = KeyedLoginGuard(LoginGuardStore(engine), b"k" * 32, per_hour=50)
         assert await guard.manual_login_refusal(DEMO_CODE) is None
-        for nip, outcome in (("malnip1", LoginOutcome.REJECTED), (DEMO_NIP, LoginOutcome.ACCEPTED),
-                             ("malnip2", LoginOutcome.REJECTED)):  # fmt: skip
-            await guard.settle(await guard.admit(Credentials(DEMO_CODE, nip), Requester(1, owner=True)), outcome)
+        for nip, outcome in (
+            ("malnip1", LoginOutcome.REJECTED),
+            (DEMO_NIP, LoginOutcome.ACCEPTED),
+            ("malnip2", LoginOutcome.REJECTED),
+        ):
+            await guard.settle(
+                await guard.admit(Credentials(DEMO_CODE, nip), Requester(1, owner=True)), outcome
+            )
         assert await guard.manual_login_refusal(DEMO_CODE) == "rejected"
         assert await guard.manual_login_refusal("219000000") is None  # another code
         await guard.release(DEMO_CODE)

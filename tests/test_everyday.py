@@ -24,25 +24,55 @@ FIRST, LAST = date(2026, 8, 17), date(2026, 12, 5)
 READ_AT = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 
 
-def session(days: tuple[Day, ...], start: str | None, end: str | None, building: str = "DEDX",
-            room: str = "A002", professor: str = "LOPEZ, ANA") -> Session:  # fmt: skip
+def session(
+    days: tuple[Day, ...],
+    start: str | None,
+    end: str | None,
+    building: str = "DEDX",
+    room: str = "A002",
+    professor: str = "LOPEZ, ANA",
+) -> Session:
     return Session(
-        days, time.fromisoformat(start) if start else None, time.fromisoformat(end) if end else None,
-        building, room, professor, FIRST, LAST,
-    )  # fmt: skip
+        days,
+        time.fromisoformat(start) if start else None,
+        time.fromisoformat(end) if end else None,
+        building,
+        room,
+        professor,
+        FIRST,
+        LAST,
+    )
 
 
 def course(nrc: str, name: str, *sessions: Session) -> Course:
     return Course(nrc, "I" + nrc[-4:], name, "D01", 8, sessions)
 
 
-SCHEDULE = Schedule("202620", "2026-B", "ANA", "219294382", "INCO", "INGENIERIA", (
-    course("100001", "REDES", session((Day.MONDAY, Day.WEDNESDAY), "07:00", "08:55")),
-    course("100002", "SISTEMAS OPERATIVOS", session((Day.MONDAY,), "11:00", "12:55", room="", professor="")),
-    course("100003", "GUARDIA NOCTURNA", session((Day.FRIDAY,), "23:00", "01:00")),
-    course("100004", "TUTORIA EN LINEA", session((), None, None, building="", room="", professor="")),
-    course("100005", "TALLER", session((Day.THURSDAY,), "15:00", "16:55", building="", room="")),
-))  # fmt: skip
+SCHEDULE = Schedule(
+    "202620",
+    "2026-B",
+    "ANA",
+    "219294382",
+    "INCO",
+    "INGENIERIA",
+    (
+        course("100001", "REDES", session((Day.MONDAY, Day.WEDNESDAY), "07:00", "08:55")),
+        course(
+            "100002",
+            "SISTEMAS OPERATIVOS",
+            session((Day.MONDAY,), "11:00", "12:55", room="", professor=""),
+        ),
+        course("100003", "GUARDIA NOCTURNA", session((Day.FRIDAY,), "23:00", "01:00")),
+        course(
+            "100004",
+            "TUTORIA EN LINEA",
+            session((), None, None, building="", room="", professor=""),
+        ),
+        course(
+            "100005", "TALLER", session((Day.THURSDAY,), "15:00", "16:55", building="", room="")
+        ),
+    ),
+)
 INDEPENDENCE = DayOff(date(2026, 9, 16), "Día de la Independencia", Source.OFFICIAL, "LFT art. 74")
 
 
@@ -75,7 +105,9 @@ def test_a_day_with_classes_one_line_each_with_room_and_professor() -> None:
 
 
 def test_a_course_with_no_building_nor_room_says_so() -> None:
-    assert "• 15:00–16:55 TALLER · sin aula · LOPEZ, ANA" in hoy(local(2026, 9, 17, 9, 0)).splitlines()
+    assert (
+        "• 15:00–16:55 TALLER · sin aula · LOPEZ, ANA" in hoy(local(2026, 9, 17, 9, 0)).splitlines()
+    )
 
 
 def test_no_classes_names_the_next_day_that_has_them() -> None:
@@ -100,7 +132,9 @@ def test_a_day_off_shows_its_classes_as_dia_inhabil() -> None:
 
 
 def test_a_session_across_midnight_is_marked_and_skipped_once_running() -> None:
-    assert "• 23:00–01:00 (+1 día) GUARDIA NOCTURNA · DEDX A002 · LOPEZ, ANA" in hoy(local(2026, 9, 18, 8, 0))
+    assert "• 23:00–01:00 (+1 día) GUARDIA NOCTURNA · DEDX A002 · LOPEZ, ANA" in hoy(
+        local(2026, 9, 18, 8, 0)
+    )
     # At 23:30 on Friday the night class is running: the next one is Monday's first.
     text = siguiente(local(2026, 9, 18, 23, 30))
     assert text.splitlines()[:2] == [
@@ -111,7 +145,9 @@ def test_a_session_across_midnight_is_marked_and_skipped_once_running() -> None:
 
 def test_a_weekend_answers_the_next_school_day() -> None:
     text = hoy(local(2026, 9, 20, 10, 0))  # Sunday
-    assert text.startswith("📅 Hoy, domingo 20/09: no tienes clases 🙌.\nTu próximo día con clases: lunes 21/09")
+    assert text.startswith(
+        "📅 Hoy, domingo 20/09: no tienes clases 🙌.\nTu próximo día con clases: lunes 21/09"
+    )
 
 
 def test_the_cycle_ended_points_to_horario() -> None:
@@ -121,7 +157,10 @@ def test_the_cycle_ended_points_to_horario() -> None:
     on_the_last_day = hoy(local(2026, 12, 5, 9, 0), TOMORROW)
     assert "Tu ciclo 2026-B termina el sábado 05/12" in on_the_last_day
     nothing_next = siguiente(local(2026, 12, 6, 9, 0))
-    assert nothing_next.startswith("Tu ciclo 2026-B terminó el sábado 05/12") and "/horario" in nothing_next
+    assert (
+        nothing_next.startswith("Tu ciclo 2026-B terminó el sábado 05/12")
+        and "/horario" in nothing_next
+    )
 
 
 def test_midnight_in_guadalajara_while_now_is_in_utc() -> None:
@@ -136,13 +175,19 @@ def test_midnight_in_guadalajara_while_now_is_in_utc() -> None:
 
 
 def test_siguiente_phrasing() -> None:
-    assert siguiente(local(2026, 9, 14, 6, 35)).startswith("⏭️ Tu siguiente clase es en 25 min:\n• 07:00–08:55 REDES")
-    assert siguiente(datetime(2026, 9, 14, 12, 35, tzinfo=UTC)).startswith("⏭️ Tu siguiente clase es en 25 min")
+    assert siguiente(local(2026, 9, 14, 6, 35)).startswith(
+        "⏭️ Tu siguiente clase es en 25 min:\n• 07:00–08:55 REDES"
+    )
+    assert siguiente(datetime(2026, 9, 14, 12, 35, tzinfo=UTC)).startswith(
+        "⏭️ Tu siguiente clase es en 25 min"
+    )
     assert siguiente(local(2026, 9, 14, 6, 59, 30)).startswith("⏭️ Tu siguiente clase es en 1 min:")
     assert siguiente(local(2026, 9, 14, 9, 30)).startswith("⏭️ Tu siguiente clase es en 1 h 30 min:")
     assert siguiente(local(2026, 9, 14, 9, 0)).startswith("⏭️ Tu siguiente clase es hoy 11:00:")
     assert siguiente(local(2026, 9, 13, 20, 0)).startswith("⏭️ Tu siguiente clase es mañana 07:00:")
-    assert siguiente(local(2026, 9, 17, 17, 0)).startswith("⏭️ Tu siguiente clase es mañana 23:00:\n• 23:00–01:00")
+    assert siguiente(local(2026, 9, 17, 17, 0)).startswith(
+        "⏭️ Tu siguiente clase es mañana 23:00:\n• 23:00–01:00"
+    )
     now = local(2026, 9, 14, 9, 0)
     assert texts.next_when(now, now + timedelta(hours=2)) == "hoy 11:00"
     assert texts.next_when(now, now + timedelta(hours=1)) == "en 1 h"
@@ -151,7 +196,10 @@ def test_siguiente_phrasing() -> None:
 
 def test_an_old_copy_says_so_in_one_line() -> None:
     text = hoy(local(2026, 9, 14, 6, 0), refreshing=True)
-    assert text.splitlines()[0] == "ℹ️ Es tu horario guardado del 01/09; lo estoy actualizando con SIIAU."
+    assert (
+        text.splitlines()[0]
+        == "ℹ️ Es tu horario guardado del 01/09; lo estoy actualizando con SIIAU."
+    )
     assert texts.everyday_day(day_answer(known(), local(2026, 9, 14, 6, 0))).startswith("📅")
 
 
@@ -163,9 +211,13 @@ def test_commands_are_listed() -> None:
 USER = 100
 
 
-async def test_a_missing_copy_waits_for_the_refresh_already_reading_it(tmp_path: Path, siiau: SiiauSimulator) -> None:
+async def test_a_missing_copy_waits_for_the_refresh_already_reading_it(
+    tmp_path: Path, siiau: SiiauSimulator
+) -> None:
     """Right after registration a refresh is reading the schedule: /hoy waits for it, no second login."""
-    clock = Clock(datetime(2025, 9, 1, 6, 30))  # Monday 00:30 in Guadalajara, inside the simulator's cycle
+    clock = Clock(
+        datetime(2025, 9, 1, 6, 30)
+    )  # Monday 00:30 in Guadalajara, inside the simulator's cycle
     weekly, _ = await make_weekly(tmp_path / "e.db", siiau.url, clock)
     await register(weekly, USER, DEMO_CODE, DEMO_NIP)
     delivery = parts(weekly).delivery
@@ -192,7 +244,10 @@ async def test_a_missing_copy_waits_for_the_refresh_already_reading_it(tmp_path:
     assert looked == [True, False], "it read the copy the refresh stored"
     assert siiau.logins[DEMO_CODE] == logins + 1, "one login: the refresh's"
     assert answer.day == date(2025, 9, 1)
-    assert [m.course.name for m in answer.held] == ["SISTEMAS OPERATIVOS", "COMPUTACION TOLERANTE A FALLAS"]
+    assert [m.course.name for m in answer.held] == [
+        "SISTEMAS OPERATIVOS",
+        "COMPUTACION TOLERANTE A FALLAS",
+    ]
     nxt = await everyday.next_class(book, USER)
     assert nxt.meeting is not None and nxt.meeting.starts == datetime(2025, 9, 1, 9, 0, tzinfo=GDL)
     assert siiau.logins[DEMO_CODE] == logins + 1, "later answers read the stored copy"

@@ -25,16 +25,26 @@ def session(days: tuple[Day, ...], start: str, end: str) -> Session:
 
 
 def schedule(*courses: tuple[str, str, Session]) -> Schedule:
-    return Schedule("202620", "2026-B", "A", "1", "INCO", "I", tuple(
-        Course(nrc, key, "MATERIA " + key, "D01", 8, (s,)) for nrc, key, s in courses
-    ))  # fmt: skip
+    return Schedule(
+        "202620",
+        "2026-B",
+        "A",
+        "1",
+        "INCO",
+        "I",
+        tuple(Course(nrc, key, "MATERIA " + key, "D01", 8, (s,)) for nrc, key, s in courses),
+    )
 
 
-ANA = schedule(("1", "I5886", session((Day.TUESDAY, Day.THURSDAY), "09:00", "10:55")),
-               ("2", "I0002", session(WEEKDAYS, "13:00", "14:55")))  # fmt: skip
-BETO = schedule(("1", "I5886", session((Day.TUESDAY, Day.THURSDAY), "09:00", "10:55")),
-                ("3", "I0003", session((Day.MONDAY,), "07:00", "20:40")),
-                ("4", "I0004", session((Day.WEDNESDAY,), "15:10", "16:00")))  # fmt: skip
+ANA = schedule(
+    ("1", "I5886", session((Day.TUESDAY, Day.THURSDAY), "09:00", "10:55")),
+    ("2", "I0002", session(WEEKDAYS, "13:00", "14:55")),
+)
+BETO = schedule(
+    ("1", "I5886", session((Day.TUESDAY, Day.THURSDAY), "09:00", "10:55")),
+    ("3", "I0003", session((Day.MONDAY,), "07:00", "20:40")),
+    ("4", "I0004", session((Day.WEDNESDAY,), "15:10", "16:00")),
+)
 REVOLUTION = DayOff(date(2026, 11, 16), "Día de la Revolución", Source.OFFICIAL)
 DAYS_OFF = DaysOff([REVOLUTION])
 
@@ -81,13 +91,37 @@ def test_shared_classes_by_nrc_with_key_days_and_hour() -> None:
 
 
 def test_button_data_round_trips_and_forgeries_are_refused() -> None:
-    for button in (Button("invite", 42, True), Button("invite", 42, False), Button("share", -1001234, True),
-                   Button("remove", 7), Button("pick", 9), Button("picture", 0), Button("picture", 12),
-                   Button("group_picture", 0)):  # fmt: skip
+    for button in (
+        Button("invite", 42, True),
+        Button("invite", 42, False),
+        Button("share", -1001234, True),
+        Button("remove", 7),
+        Button("pick", 9),
+        Button("picture", 0),
+        Button("picture", 12),
+        Button("group_picture", 0),
+    ):
         assert parse_button(button_data(button)) == button
-    for forged in ("fr:i:0:y", "fr:i:-5:y", "fr:c:5:y", "fr:q:1:y", "fr:i:42", "fr:x:1", "fr:i:42:y ", "fr:l:-3",
-                   "fr:i:99999999999999999:y", "fr:c:-999999999999999:y", "", None, "fr:q:01", "fr:p:", "fr:p:-1",
-                   "fr:p:01", "fr:w:1", "fr:wx"):  # fmt: skip
+    for forged in (
+        "fr:i:0:y",
+        "fr:i:-5:y",
+        "fr:c:5:y",
+        "fr:q:1:y",
+        "fr:i:42",
+        "fr:x:1",
+        "fr:i:42:y ",
+        "fr:l:-3",
+        "fr:i:99999999999999999:y",
+        "fr:c:-999999999999999:y",
+        "",
+        None,
+        "fr:q:01",
+        "fr:p:",
+        "fr:p:-1",
+        "fr:p:01",
+        "fr:w:1",
+        "fr:wx",
+    ):
         assert parse_button(forged) is None
 
 
@@ -115,7 +149,9 @@ def test_a_cycle_that_ended_or_has_not_begun_counts_its_weekly_classes_with_a_fl
         free = common_free([a for a, _ in laid], week, DAYS_OFF)
         assert words.day_line(free[1]) == "Mar 07:00–09:00, 10:55–13:00, 14:55–21:00"
     inside = week_days(date(2026, 11, 9))
-    assert not any(outside for _, outside in (laid_out(s, inside, DAYS_OFF, GDL) for s in (ANA, BETO)))
+    assert not any(
+        outside for _, outside in (laid_out(s, inside, DAYS_OFF, GDL) for s in (ANA, BETO))
+    )
     # The week the cycle ends (Saturday 5 December): the dates count, nothing flagged.
     last_week = week_days(date(2026, 11, 30))
     agenda, outside = laid_out(ANA, last_week, DAYS_OFF, GDL)
@@ -123,9 +159,18 @@ def test_a_cycle_that_ended_or_has_not_begun_counts_its_weekly_classes_with_a_fl
 
 
 def test_sessions_at_one_hour_on_separate_rows_read_as_one_meeting() -> None:
-    split = Course("1", "I5886", "MATERIA", "D01", 8, (
-        session((Day.THURSDAY,), "09:00", "10:55"), session((Day.TUESDAY,), "09:00", "10:55"),
-        session((Day.FRIDAY,), "11:00", "12:55")))  # fmt: skip
+    split = Course(
+        "1",
+        "I5886",
+        "MATERIA",
+        "D01",
+        8,
+        (
+            session((Day.THURSDAY,), "09:00", "10:55"),
+            session((Day.TUESDAY,), "09:00", "10:55"),
+            session((Day.FRIDAY,), "11:00", "12:55"),
+        ),
+    )
     mine = Schedule("202620", "2026-B", "A", "1", "INCO", "I", (split,))
     [shared] = shared_classes([mine, ANA])
     assert words.shared_class(shared) == "I5886 (Mar, Jue 09:00; Vie 11:00)"
@@ -150,7 +195,8 @@ def test_a_restricted_member_who_left_stops_counting() -> None:
     from bot.telegram.handlers.friends import _gone
 
     rights = dict.fromkeys(
-        (p for p in inspect.signature(ChatMemberRestricted).parameters if p.startswith("can_")), False
+        (p for p in inspect.signature(ChatMemberRestricted).parameters if p.startswith("can_")),
+        False,
     )
     user = {"id": 7, "is_bot": False, "first_name": "Ana"}
 

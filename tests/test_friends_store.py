@@ -114,11 +114,36 @@ async def test_libres_reads_stored_schedules_only_and_notes_an_old_one(db_url: s
     first, last = date(2026, 8, 17), date(2026, 12, 5)
 
     def schedule(*courses: tuple[str, str, str]) -> Schedule:
-        return Schedule("202620", "2026-B", "X", "1", "INCO", "I", tuple(
-            Course(nrc, "K" + nrc, "MATERIA", "D01", 8, (Session(
-                (Day.THURSDAY, Day.FRIDAY), time.fromisoformat(start), time.fromisoformat(end), "B", "R", "P", first, last
-            ),)) for nrc, start, end in courses
-        ))  # fmt: skip
+        return Schedule(
+            "202620",
+            "2026-B",
+            "X",
+            "1",
+            "INCO",
+            "I",
+            tuple(
+                Course(
+                    nrc,
+                    "K" + nrc,
+                    "MATERIA",
+                    "D01",
+                    8,
+                    (
+                        Session(
+                            (Day.THURSDAY, Day.FRIDAY),
+                            time.fromisoformat(start),
+                            time.fromisoformat(end),
+                            "B",
+                            "R",
+                            "P",
+                            first,
+                            last,
+                        ),
+                    ),
+                )
+                for nrc, start, end in courses
+            ),
+        )
 
     store = await open_store(db_url, CredentialCipher.generate_key())
     fresh, old = int(now.timestamp()) - 3600, int(now.timestamp()) - 8 * 86400

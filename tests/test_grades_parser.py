@@ -101,12 +101,19 @@ def test_kardex_reads_cycles_subjects_extraordinarios_and_totals() -> None:
     assert (first.nrc, first.clave, first.name) == ("12345", "I5886", "TEORIA DE LA COMPUTACION")
     assert first.grade == model.Grade("97", "NOVENTA Y SIETE", False)
     assert (first.kind, first.kind_label, first.credits, first.date) == (
-        GradeKind.ORDINARIO, "ORDINARIO (OE)", 8, date(2019, 12, 11),
-    )  # fmt: skip
+        GradeKind.ORDINARIO,
+        "ORDINARIO (OE)",
+        8,
+        date(2019, 12, 11),
+    )
     assert failed.grade.failing and failed.grade.value == "40"
     assert (extra.nrc, extra.name, extra.kind, extra.grade.value, extra.grade.failing) == (
-        "12346", "CALCULO DIFERENCIAL", GradeKind.EXTRAORDINARIO, "75", False,
-    )  # fmt: skip
+        "12346",
+        "CALCULO DIFERENCIAL",
+        GradeKind.EXTRAORDINARIO,
+        "75",
+        False,
+    )
     assert extra.date == date(2020, 1, 18)
     sd = kardex.cycles[1].rows[0]
     assert (sd.grade.value, sd.grade.words, sd.grade.failing, sd.name) == (
@@ -140,9 +147,16 @@ def test_kardex_columns_found_by_header_text_in_another_order() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("11/DIC/2019", date(2019, 12, 11)), ("3/ago/2021", date(2021, 8, 3)), ("05-SEP-22", date(2022, 9, 5)),
-     ("11/12/2019", date(2019, 12, 11)), ("", None), ("31/FEB/2020", None), ("mañana", None)],
-)  # fmt: skip
+    [
+        ("11/DIC/2019", date(2019, 12, 11)),
+        ("3/ago/2021", date(2021, 8, 3)),
+        ("05-SEP-22", date(2022, 9, 5)),
+        ("11/12/2019", date(2019, 12, 11)),
+        ("", None),
+        ("31/FEB/2020", None),
+        ("mañana", None),
+    ],
+)
 def test_spanish_dates(text: str, expected: date | None) -> None:
     assert parse_date(text) == expected
 
@@ -229,18 +243,23 @@ def _boleta_row(nrc: str, name: str, ordinaria: str, ord_k: str, extra: str, ext
 
 
 def test_boleta_seven_columns() -> None:
-    boleta = parse_boleta(boleta_page(
-        _boleta_row("12345", "TEORIA DE LA COMPUTACION", "95", "SI", "", "")
-        + _boleta_row("12346", "CALCULO", "40", "NO", "70", "NO")
-        + _boleta_row("12347", "REDES", "", "", "", "")
-        + _boleta_row("12348", "FISICA", "SD", "NO", "", "")
-        + _boleta_row("12349", "QUIMICA", "N/A", "", "-", "")
-    ))  # fmt: skip
+    boleta = parse_boleta(
+        boleta_page(
+            _boleta_row("12345", "TEORIA DE LA COMPUTACION", "95", "SI", "", "")
+            + _boleta_row("12346", "CALCULO", "40", "NO", "70", "NO")
+            + _boleta_row("12347", "REDES", "", "", "", "")
+            + _boleta_row("12348", "FISICA", "SD", "NO", "", "")
+            + _boleta_row("12349", "QUIMICA", "N/A", "", "-", "")
+        )
+    )
     first, second, third, fourth, fifth = boleta.rows
     assert fifth.latest is None
     assert (first.nrc, first.name, first.ordinaria, first.ordinaria_in_kardex) == (
-        "12345", "TEORIA DE LA COMPUTACION", model.Grade("95"), True,
-    )  # fmt: skip
+        "12345",
+        "TEORIA DE LA COMPUTACION",
+        model.Grade("95"),
+        True,
+    )
     assert second.ordinaria == model.Grade(
         "40", failing=True
     ) and second.extraordinaria == model.Grade("70")

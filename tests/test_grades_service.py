@@ -91,8 +91,17 @@ async def replica(
     settings = GradesSettings(
         **{"poll_seconds": 3600, "jitter_seconds": 0, "lease_seconds": 60, **options}
     )  # type: ignore[arg-type]
-    service = GradesService(store, workflow, gate, delivery, settings, survey_link="https://x/Portal/login.xhtml",
-                            notifier=notifier, clock=clock, rng=random.Random(1))  # fmt: skip
+    service = GradesService(
+        store,
+        workflow,
+        gate,
+        delivery,
+        settings,
+        survey_link="https://x/Portal/login.xhtml",
+        notifier=notifier,
+        clock=clock,
+        rng=random.Random(1),
+    )
     return Replica(store, service, workflow, delivery)
 
 
@@ -214,7 +223,9 @@ async def test_layout_change_told_once_survey_not_a_failure_and_rejected_nip_sto
         assert watch is not None and not watch.enabled and watch.due_ts is None
         clock.advance(days=30)
         assert await a.service.claim(int(clock.now.timestamp()), 4) == []
-        with pytest.raises(CredentialsRejected):  # turning them on again first needs a NIP that works
+        with pytest.raises(
+            CredentialsRejected
+        ):  # turning them on again first needs a NIP that works
             await a.service.set_alerts(USER, True)
     finally:
         await close(a)
@@ -255,13 +266,38 @@ DONE = Boleta((BoletaRow("1", "I1", "X", Grade("90"), False, None, False),))
 @pytest.mark.parametrize(
     ("now", "boleta", "low", "high"),
     [
-        (datetime(2025, 11, 1, tzinfo=UTC), OPEN, datetime(2025, 11, 22, tzinfo=UTC), datetime(2025, 11, 22, 3, tzinfo=UTC)),
-        (datetime(2025, 12, 1, tzinfo=UTC), OPEN, datetime(2025, 12, 1, 3, tzinfo=UTC), datetime(2025, 12, 1, 3, 0, 30, tzinfo=UTC)),
-        (datetime(2025, 12, 1, tzinfo=UTC), DONE, datetime(2025, 12, 8, tzinfo=UTC), datetime(2025, 12, 8, tzinfo=UTC)),
-        (datetime(2026, 2, 20, tzinfo=UTC), OPEN, datetime(2026, 2, 27, tzinfo=UTC), datetime(2026, 2, 27, tzinfo=UTC)),
-        (datetime(2025, 12, 1, tzinfo=UTC), None, datetime(2025, 12, 8, tzinfo=UTC), datetime(2025, 12, 8, tzinfo=UTC)),
+        (
+            datetime(2025, 11, 1, tzinfo=UTC),
+            OPEN,
+            datetime(2025, 11, 22, tzinfo=UTC),
+            datetime(2025, 11, 22, 3, tzinfo=UTC),
+        ),
+        (
+            datetime(2025, 12, 1, tzinfo=UTC),
+            OPEN,
+            datetime(2025, 12, 1, 3, tzinfo=UTC),
+            datetime(2025, 12, 1, 3, 0, 30, tzinfo=UTC),
+        ),
+        (
+            datetime(2025, 12, 1, tzinfo=UTC),
+            DONE,
+            datetime(2025, 12, 8, tzinfo=UTC),
+            datetime(2025, 12, 8, tzinfo=UTC),
+        ),
+        (
+            datetime(2026, 2, 20, tzinfo=UTC),
+            OPEN,
+            datetime(2026, 2, 27, tzinfo=UTC),
+            datetime(2026, 2, 27, tzinfo=UTC),
+        ),
+        (
+            datetime(2025, 12, 1, tzinfo=UTC),
+            None,
+            datetime(2025, 12, 8, tzinfo=UTC),
+            datetime(2025, 12, 8, tzinfo=UTC),
+        ),
     ],
-)  # fmt: skip
+)
 def test_polling_window(
     now: datetime, boleta: Boleta | None, low: datetime, high: datetime
 ) -> None:

@@ -19,7 +19,9 @@ from tests.weekly_kit import ZONE
 from tests.workflow_kit import ManualClock
 
 
-async def test_healthz_is_degraded_while_the_database_cannot_write_or_the_breaker_is_open(tmp_path: Path) -> None:
+async def test_healthz_is_degraded_while_the_database_cannot_write_or_the_breaker_is_open(
+    tmp_path: Path,
+) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/h.db")
     await migrate(engine)
     clock = ManualClock()
@@ -49,7 +51,9 @@ async def test_healthz_is_degraded_while_the_database_cannot_write_or_the_breake
     await engine.dispose()
 
 
-async def test_ops_endpoints_listen_on_loopback_unless_told_otherwise(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_ops_endpoints_listen_on_loopback_unless_told_otherwise(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("METRICS_HOST", raising=False)
     assert BotSettings(_env_file=None).metrics_host == "127.0.0.1"  # type: ignore[call-arg]
     monkeypatch.setenv("METRICS_HOST", "0.0.0.0")
@@ -69,5 +73,7 @@ def test_a_due_time_or_a_run_on_a_sunday_is_written_out() -> None:
     sunday = datetime(2026, 11, 29, 7, 0, tzinfo=ZONE)
     assert sunday.weekday() == 6
     assert texts.when(sunday) == "dom 29/11 07:00"
-    view = WeeklyView(weekday=5, hour=7, only_if_changed=False, active=True, paused_reason=None, next_due=sunday)
+    view = WeeklyView(
+        weekday=5, hour=7, only_if_changed=False, active=True, paused_reason=None, next_due=sunday
+    )
     assert "dom 29/11 07:00" in weekly_line_of(view, ZONE)

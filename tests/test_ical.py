@@ -15,16 +15,25 @@ from bot.schedule.model import Course, Day, Schedule, Session
 GDL = zone("America/Mexico_City")
 STAMP = datetime(2026, 8, 10, 15, 30, tzinfo=UTC)
 FIRST, LAST = date(2026, 8, 17), date(2026, 12, 12)
-DAYS_OFF = DaysOff([
-    DayOff(date(2026, 9, 16), "Día de la Independencia", Source.OFFICIAL, "LFT art. 74"),
-    DayOff(date(2026, 11, 16), "Día de la Revolución", Source.OFFICIAL, "LFT art. 74"),
-    DayOff(date(2026, 10, 12), "Día de la Raza", Source.ASSUMED, "calendario UdG"),  # a Monday
-])  # fmt: skip
+DAYS_OFF = DaysOff(
+    [
+        DayOff(date(2026, 9, 16), "Día de la Independencia", Source.OFFICIAL, "LFT art. 74"),
+        DayOff(date(2026, 11, 16), "Día de la Revolución", Source.OFFICIAL, "LFT art. 74"),
+        DayOff(date(2026, 10, 12), "Día de la Raza", Source.ASSUMED, "calendario UdG"),  # a Monday
+    ]
+)
 
 
-def session(days: tuple[Day, ...], start: time | None, end: time | None, first: date | None = FIRST,
-            last: date | None = LAST, building: str = "DEDX", room: str = "A002",
-            professor: str = "LOPEZ FRANCO, CARLOS") -> Session:  # fmt: skip
+def session(
+    days: tuple[Day, ...],
+    start: time | None,
+    end: time | None,
+    first: date | None = FIRST,
+    last: date | None = LAST,
+    building: str = "DEDX",
+    room: str = "A002",
+    professor: str = "LOPEZ FRANCO, CARLOS",
+) -> Session:
     return Session(days, start, end, building, room, professor, first, last)
 
 
@@ -32,10 +41,22 @@ def schedule(*courses: Course) -> Schedule:
     return Schedule("202620", "2026-B", "ALUMNA, UNA", "219294382", "INCO", "INGENIERIA", courses)
 
 
-TOLERANT = Course("179961", "I7036", "COMPUTACION TOLERANTE A FALLAS", "D06", 8,
-                  (session((Day.MONDAY, Day.WEDNESDAY), time(7), time(8, 55)),))  # fmt: skip
-NIGHT = Course("190001", "I9000", "OBSERVACION NOCTURNA", "D01", 4,
-               (session((Day.FRIDAY,), time(22), time(1, 30), room=""),))  # fmt: skip
+TOLERANT = Course(
+    "179961",
+    "I7036",
+    "COMPUTACION TOLERANTE A FALLAS",
+    "D06",
+    8,
+    (session((Day.MONDAY, Day.WEDNESDAY), time(7), time(8, 55)),),
+)
+NIGHT = Course(
+    "190001",
+    "I9000",
+    "OBSERVACION NOCTURNA",
+    "D01",
+    4,
+    (session((Day.FRIDAY,), time(22), time(1, 30), room=""),),
+)
 ONLINE = Course("190002", "I9001", "CURSO EN LINEA", "D90", 4, (session((), None, None),))
 
 
@@ -49,7 +70,11 @@ def occurrences(content: bytes, first: date, last: date) -> list[tuple[datetime,
 
 
 def weekdays_between(first: date, last: date, weekdays: set[int]) -> list[date]:
-    return [first + timedelta(d) for d in range((last - first).days + 1) if (first + timedelta(d)).weekday() in weekdays]
+    return [
+        first + timedelta(d)
+        for d in range((last - first).days + 1)
+        if (first + timedelta(d)).weekday() in weekdays
+    ]
 
 
 def test_every_class_of_the_term_at_its_local_time_and_none_on_days_off() -> None:
@@ -68,8 +93,12 @@ def test_every_class_of_the_term_at_its_local_time_and_none_on_days_off() -> Non
 
 
 def test_the_event_carries_the_rfc_5545_fields() -> None:
-    words = CalendarWords("Horario {term}", "NRC {nrc}", "Sección {section}", "Profesor: {professor}")
-    calendar = parse(build_calendar(schedule(TOLERANT), DAYS_OFF, GDL, stamp=STAMP, words=words).content)
+    words = CalendarWords(
+        "Horario {term}", "NRC {nrc}", "Sección {section}", "Profesor: {professor}"
+    )
+    calendar = parse(
+        build_calendar(schedule(TOLERANT), DAYS_OFF, GDL, stamp=STAMP, words=words).content
+    )
     assert str(calendar["X-WR-CALNAME"]) == "Horario 2026-B"
     assert str(calendar["X-WR-TIMEZONE"]) == "America/Mexico_City"
     assert "horario-bot" in str(calendar["PRODID"]) and str(calendar["VERSION"]) == "2.0"
@@ -84,8 +113,11 @@ def test_the_event_carries_the_rfc_5545_fields() -> None:
     assert rule["UNTIL"] == [datetime(2026, 12, 13, 5, 59, 59, tzinfo=UTC)]
     assert b"UNTIL=20261213T055959Z" in event.to_ical()
     exdates = [d.dt for prop in _list(event["EXDATE"]) for d in prop.dts]
-    assert exdates == [datetime(2026, 9, 16, 7, tzinfo=GDL), datetime(2026, 10, 12, 7, tzinfo=GDL),
-                       datetime(2026, 11, 16, 7, tzinfo=GDL)]  # fmt: skip
+    assert exdates == [
+        datetime(2026, 9, 16, 7, tzinfo=GDL),
+        datetime(2026, 10, 12, 7, tzinfo=GDL),
+        datetime(2026, 11, 16, 7, tzinfo=GDL),
+    ]
     assert all(prop.params["TZID"] == "America/Mexico_City" for prop in _list(event["EXDATE"]))
     assert str(event["LOCATION"]) == "DEDX A002"
     assert str(event["DESCRIPTION"]) == "NRC 179961\nSección D06\nProfesor: LOPEZ FRANCO, CARLOS"
@@ -97,15 +129,28 @@ def _list(value: object) -> list[object]:
 
 
 def test_uids_are_stable_across_builds_and_distinct_per_session() -> None:
-    two_sessions = Course("181002", "I7038", "SISTEMAS OPERATIVOS", "D03", 8, (
-        session((Day.MONDAY, Day.WEDNESDAY), time(9), time(10, 55)), session((Day.FRIDAY,), time(13), time(14, 55))))  # fmt: skip
+    two_sessions = Course(
+        "181002",
+        "I7038",
+        "SISTEMAS OPERATIVOS",
+        "D03",
+        8,
+        (
+            session((Day.MONDAY, Day.WEDNESDAY), time(9), time(10, 55)),
+            session((Day.FRIDAY,), time(13), time(14, 55)),
+        ),
+    )
     first = build_calendar(schedule(TOLERANT, two_sessions), DAYS_OFF, GDL, stamp=STAMP)
-    later = build_calendar(schedule(two_sessions, TOLERANT), DaysOff(), GDL, stamp=STAMP + timedelta(days=9))
+    later = build_calendar(
+        schedule(two_sessions, TOLERANT), DaysOff(), GDL, stamp=STAMP + timedelta(days=9)
+    )
     uids = [str(e["UID"]) for e in parse(first.content).walk("VEVENT")]
     assert len(set(uids)) == 3
     assert sorted(uids) == sorted(str(e["UID"]) for e in parse(later.content).walk("VEVENT"))
     again = build_calendar(schedule(TOLERANT, two_sessions), DAYS_OFF, GDL, stamp=STAMP)
-    assert again.content == first.content, "the same stored schedule gives the same bytes (the feed's ETag)"
+    assert again.content == first.content, (
+        "the same stored schedule gives the same bytes (the feed's ETag)"
+    )
     other_cycle = build_calendar(
         Schedule("202710", "2027-A", "", "", "INCO", "", (TOLERANT,)), DaysOff(), GDL, stamp=STAMP
     )
@@ -118,13 +163,31 @@ def test_a_session_crossing_midnight_ends_the_next_day() -> None:
     assert len(found) == len(weekdays_between(FIRST, LAST, {4}))
     for start, end, _ in found:
         assert start.weekday() == 4 and start.time() == time(22)
-        assert end - start == timedelta(hours=3, minutes=30) and end.date() == start.date() + timedelta(days=1)
-    assert "LOCATION:DEDX\r\n" in ics.content.decode(), "a course with no room still names its building"
+        assert end - start == timedelta(
+            hours=3, minutes=30
+        ) and end.date() == start.date() + timedelta(days=1)
+    assert "LOCATION:DEDX\r\n" in ics.content.decode(), (
+        "a course with no room still names its building"
+    )
 
 
 def test_no_daylight_saving_time_the_same_local_time_in_january_and_july() -> None:
-    long_term = Course("200001", "I1000", "VERANO", "D01", 4, (
-        session((Day.TUESDAY,), time(13), time(14, 55), first=date(2026, 1, 13), last=date(2026, 8, 4)),))  # fmt: skip
+    long_term = Course(
+        "200001",
+        "I1000",
+        "VERANO",
+        "D01",
+        4,
+        (
+            session(
+                (Day.TUESDAY,),
+                time(13),
+                time(14, 55),
+                first=date(2026, 1, 13),
+                last=date(2026, 8, 4),
+            ),
+        ),
+    )
     ics = build_calendar(schedule(long_term), DaysOff(), GDL, stamp=STAMP)
     found = occurrences(ics.content, date(2026, 1, 1), date(2026, 8, 31))
     january = [s for s, _, _ in found if s.month == 1]
@@ -132,7 +195,9 @@ def test_no_daylight_saving_time_the_same_local_time_in_january_and_july() -> No
     assert january and july
     for start in january + july:
         assert start.time() == time(13) and start.utcoffset() == timedelta(hours=-6)
-        assert start.astimezone(UTC).time() == time(19), "19:00 UTC all year: Mexico has had no DST since 2022"
+        assert start.astimezone(UTC).time() == time(19), (
+            "19:00 UTC all year: Mexico has had no DST since 2022"
+        )
 
 
 def test_sessions_without_days_or_hours_are_skipped_and_listed() -> None:
@@ -142,13 +207,27 @@ def test_sessions_without_days_or_hours_are_skipped_and_listed() -> None:
 
 
 def test_missing_dates_come_from_the_cycle_or_a_bounded_default() -> None:
-    undated = Course("190003", "I9002", "SIN FECHAS", "D01", 4, (session((Day.THURSDAY,), time(11), time(12), None, None),))
+    undated = Course(
+        "190003",
+        "I9002",
+        "SIN FECHAS",
+        "D01",
+        4,
+        (session((Day.THURSDAY,), time(11), time(12), None, None),),
+    )
     with_cycle = build_calendar(schedule(TOLERANT, undated), DaysOff(), GDL, stamp=STAMP)
-    thursdays = [s.date() for s, _, n in occurrences(with_cycle.content, date(2026, 1, 1), date(2027, 12, 31))
-                 if n == "SIN FECHAS"]  # fmt: skip
+    thursdays = [
+        s.date()
+        for s, _, n in occurrences(with_cycle.content, date(2026, 1, 1), date(2027, 12, 31))
+        if n == "SIN FECHAS"
+    ]
     assert thursdays == weekdays_between(FIRST, LAST, {3}), "bounded by the cycle's dates"
-    alone = build_calendar(schedule(undated), DaysOff(), GDL, stamp=STAMP)  # read on Monday 2026-08-10
-    found = [s.date() for s, _, _ in occurrences(alone.content, date(2026, 1, 1), date(2027, 12, 31))]
+    alone = build_calendar(
+        schedule(undated), DaysOff(), GDL, stamp=STAMP
+    )  # read on Monday 2026-08-10
+    found = [
+        s.date() for s, _, _ in occurrences(alone.content, date(2026, 1, 1), date(2027, 12, 31))
+    ]
     assert found[0] == date(2026, 8, 13) and len(found) == DEFAULT_WEEKS
     assert found[-1] <= date(2026, 8, 10) + timedelta(weeks=DEFAULT_WEEKS)
 

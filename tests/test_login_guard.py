@@ -119,7 +119,10 @@ async def test_two_replicas_cannot_both_send_the_last_safe_try(db_url: str) -> N
     for n in range(3):
         await reject(first, f"wrong{n}", STRANGER)
     results = await asyncio.gather(
-        *(guard.admit(Credentials(CODE, f"mine{i}"), OWNER) for i, guard in enumerate([first, second] * 3)),
+        *(
+            guard.admit(Credentials(CODE, f"mine{i}"), OWNER)
+            for i, guard in enumerate([first, second] * 3)
+        ),
         return_exceptions=True,
     )
     assert sum(not isinstance(r, BaseException) for r in results) == 1, results
@@ -145,7 +148,9 @@ def test_release_code_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         cipher = build_cipher(settings)
         guard = build_login_guard(settings, Store(engine, cipher), cipher)  # as the bot builds it
         for n, requester in enumerate([STRANGER] * 3 + [OWNER]):  # up to the hold: 4 in a row
-            await guard.settle(await guard.admit(Credentials(CODE, f"wrong{n}"), requester), LoginOutcome.REJECTED)
+            await guard.settle(
+                await guard.admit(Credentials(CODE, f"wrong{n}"), requester), LoginOutcome.REJECTED
+            )
         with pytest.raises(CodeHeld):
             await guard.admit(Credentials(CODE, "right1"), OWNER)
         await engine.dispose()
@@ -181,7 +186,9 @@ async def test_the_fifth_wrong_nip_in_a_row_is_never_sent(tmp_path: Path) -> Non
         with flow_fails(CodeHeld):
             await workflow.verify(Credentials(DEMO_CODE, "wrong3"), STRANGER)
         assert siiau.wrong_nips[DEMO_CODE] == 3
-        with flow_fails(InvalidCredentials):  # the owner's stored NIP, changed in SIIAU meanwhile: the 4th
+        with flow_fails(
+            InvalidCredentials
+        ):  # the owner's stored NIP, changed in SIIAU meanwhile: the 4th
             await workflow.run(Credentials(DEMO_CODE, "changed1"), "INCO", requester=OWNER)
         assert siiau.wrong_nips[DEMO_CODE] == 4
         for requester in (OWNER, STRANGER):
@@ -193,7 +200,9 @@ async def test_the_fifth_wrong_nip_in_a_row_is_never_sent(tmp_path: Path) -> Non
         assert siiau.logins[DEMO_CODE] == 4, "a held code must not reach SIIAU at all"
 
         await guard.release(DEMO_CODE)  # the operator, after the student checked their NIP
-        assert (await workflow.run(Credentials(DEMO_CODE, DEMO_NIP), "INCO", requester=OWNER)).schedule
+        assert (
+            await workflow.run(Credentials(DEMO_CODE, DEMO_NIP), "INCO", requester=OWNER)
+        ).schedule
         assert await guard.in_a_row(DEMO_CODE) == 0
         assert siiau.open_sessions() == []
     await store.engine.dispose()

@@ -44,7 +44,9 @@ async def test_believed_for_a_day_from_when_it_was_learned() -> None:
     await memory.remember("direct", None)
     clock.advance(DAY - 1)
     assert await memory.preferred() == "direct"
-    await memory.remember("direct", "direct")  # worked again: the day still counts from the first time
+    await memory.remember(
+        "direct", "direct"
+    )  # worked again: the day still counts from the first time
     clock.advance(1)
     assert await memory.preferred() is None, "a day later auto tries the Portal first again"
 
@@ -96,7 +98,10 @@ async def test_a_replica_goes_straight_to_the_path_another_learned_and_rechecks_
     settings = SiiauSettings(base_url=siiau.url, portal_url=siiau.url, login="auto")
     try:
         await migrate(engines[0])
-        replicas = [SiiauClientFactory(settings, LoginPathMemory(CountingPaths(e), clock=clock)) for e in engines]
+        replicas = [
+            SiiauClientFactory(settings, LoginPathMemory(CountingPaths(e), clock=clock))
+            for e in engines
+        ]
 
         async def login_with(replica: SiiauClientFactory) -> int:
             siiau.reset_stats()

@@ -64,7 +64,8 @@ async def test_two_careers_through_the_portal(siiau: SiiauSimulator, connect) ->
 
 
 async def test_a_portal_that_is_not_there_falls_back_before_any_nip_is_sent(
-    siiau: SiiauSimulator, connect  # type: ignore[no-untyped-def]
+    siiau: SiiauSimulator,
+    connect,  # type: ignore[no-untyped-def]
 ) -> None:
     siiau.faults.login_paths = {"direct"}  # the Portal answers 404
     first = connect()
@@ -79,7 +80,9 @@ async def test_a_portal_that_is_not_there_falls_back_before_any_nip_is_sent(
 
 @pytest.mark.parametrize("available", [{"portal"}, {"direct"}, {"portal", "direct"}])
 async def test_a_rejected_nip_is_never_sent_down_the_other_path(
-    siiau: SiiauSimulator, connect, available: set[str]  # type: ignore[no-untyped-def]
+    siiau: SiiauSimulator,
+    connect,
+    available: set[str],  # type: ignore[no-untyped-def]
 ) -> None:
     siiau.faults.login_paths = available
     with pytest.raises(InvalidCredentials):
@@ -88,7 +91,8 @@ async def test_a_rejected_nip_is_never_sent_down_the_other_path(
 
 
 async def test_an_unreadable_answer_to_the_credentials_ends_the_login(
-    siiau: SiiauSimulator, connect  # type: ignore[no-untyped-def]
+    siiau: SiiauSimulator,
+    connect,  # type: ignore[no-untyped-def]
 ) -> None:
     """The Portal may have counted a wrong NIP we cannot see: the direct path is not tried."""
     siiau.faults.login_paths = {"portal", "direct"}
@@ -99,13 +103,18 @@ async def test_an_unreadable_answer_to_the_credentials_ends_the_login(
 
 
 async def test_after_the_portal_accepted_the_nip_the_direct_path_is_safe(
-    siiau: SiiauSimulator, connect  # type: ignore[no-untyped-def]
+    siiau: SiiauSimulator,
+    connect,  # type: ignore[no-untyped-def]
 ) -> None:
     siiau.faults.login_paths = {"portal", "direct"}
     siiau.faults.portal_breaks_at = "dashboard"
     client = connect()
     await client.login(DEMO)
-    assert client.login_path == "direct" and siiau.logins[DEMO_CODE] == 2 and siiau.wrong_nips[DEMO_CODE] == 0
+    assert (
+        client.login_path == "direct"
+        and siiau.logins[DEMO_CODE] == 2
+        and siiau.wrong_nips[DEMO_CODE] == 0
+    )
 
 
 async def test_explicit_paths_are_used_alone(siiau: SiiauSimulator, connect) -> None:  # type: ignore[no-untyped-def]

@@ -35,7 +35,10 @@ from bot.sim.siiau.offer_server import FORM_PATH, RESULTS_PATH, OfferSimulator
 
 FIXTURES = Path(__file__).parent / "fixtures" / "siiau"
 FORM_FILE = FIXTURES / "consulta_oferta_formulario__sspseca.forma_consulta__lordfriky.html"
-RESULT_FILE = FIXTURES / "consulta_oferta_resultado__sspseca.consulta_oferta__202510_CUCEI_V0731__lordfriky.html"
+RESULT_FILE = (
+    FIXTURES
+    / "consulta_oferta_resultado__sspseca.consulta_oferta__202510_CUCEI_V0731__lordfriky.html"
+)
 FORM_HTML = FORM_FILE.read_text("utf-8")
 RESULT_HTML = RESULT_FILE.read_text("utf-8")
 # What SIIAU would send: ISO-8859-1, with the Ñ of "DISEÑO" the saved copy lost.
@@ -47,31 +50,103 @@ RESULT_BYTES = RESULT_HTML.encode("latin-1")
 # session "01" over "16/01/25 - 01/06/25"; each section has one professor.
 # (NRC, section, CUP, DIS, [(hours, days, building, room)], professor)
 REAL_ROWS = [
-    ("210900", "D01", 24, 0, [("1100-1455", ". . . . . S", "DUCT2", "LC04"),
-                              ("1500-1655", ". . . . . S", "DESV2", "")], "DAVALOS BOITES, MICHEL"),
-    ("210901", "D02", 39, 0, [("0900-1055", ". M . J . .", "DUCT2", "LC02"),
-                              ("1100-1255", ". . . . V .", "DESV2", "")], "GUTIERREZ HERNANDEZ, ALFREDO"),
-    ("210902", "D03", 26, 3, [("0700-0855", ". . . . . S", "DESV2", ""),
-                              ("1500-1655", ". M . J . .", "DUCT1", "LC02")], "HERRERA LUJAN, ZOILA LILIANA"),
-    ("210903", "D04", 28, 0, [("0900-1055", ". . . . . S", "DESV2", ""),
-                              ("1300-1455", ". M . J . .", "DUCT1", "LC10")], "GUEVARA GALINDO, GILBERTO SIMON"),
-    ("210904", "D05", 24, 3, [("1100-1255", "L . . . . .", "DEDX", "A019"),
-                              ("1100-1255", ". . I . . .", "DUCT2", "LC08"),
-                              ("1500-1655", ". . . . V .", "DESV2", "")], "MUÑOZ GOMEZ, LUIS ALBERTO"),
-    ("210905", "D06", 26, 4, [("1700-2055", "L . . . . .", "DUCT1", "LC08"),
-                              ("1700-1855", ". . I . . .", "DESV2", "")], "CEDANO RODRIGUEZ, ALFREDO"),
-    ("210907", "D08", 25, 3, [("1500-1655", "L . I . . .", "DUCT2", "LC10"),
-                              ("1500-1655", ". . . . V .", "DESV2", "")], "ZAMORA RAMOS, VICTOR MANUEL"),
-    ("210908", "D09", 24, 16, [("1700-1855", "L . I . . .", "DUCT1", "LC02"),
-                               ("1700-1855", ". . . . V .", "DESV2", "")], "ZAMORA RAMOS, VICTOR MANUEL"),
-    ("210909", "D10", 24, 0, [("0900-1055", ". . . . . S", "DESV2", ""),
-                              ("1100-1255", ". M . . . .", "DUCT2", "LC08"),
-                              ("1100-1255", ". . . J . .", "DUCT2", "LC08")], "HERRERA LUJAN, ZOILA LILIANA"),
-    ("210910", "D11", 25, 0, [("1100-1455", ". . . . V .", "DUCT2", "LC05"),
-                              ("1100-1255", ". . . . . S", "DESV2", "")], "HERRERA LUJAN, ZOILA LILIANA"),
-    ("213727", "D12", 24, 1, [("1700-1855", "L . I . . .", "DUCT2", "LC07"),
-                              ("1700-1855", ". . . . V .", "DESV2", "")], "ORTEGA SANCHEZ, NOE"),
-]  # fmt: skip
+    (
+        "210900",
+        "D01",
+        24,
+        0,
+        [("1100-1455", ". . . . . S", "DUCT2", "LC04"), ("1500-1655", ". . . . . S", "DESV2", "")],
+        "DAVALOS BOITES, MICHEL",
+    ),
+    (
+        "210901",
+        "D02",
+        39,
+        0,
+        [("0900-1055", ". M . J . .", "DUCT2", "LC02"), ("1100-1255", ". . . . V .", "DESV2", "")],
+        "GUTIERREZ HERNANDEZ, ALFREDO",
+    ),
+    (
+        "210902",
+        "D03",
+        26,
+        3,
+        [("0700-0855", ". . . . . S", "DESV2", ""), ("1500-1655", ". M . J . .", "DUCT1", "LC02")],
+        "HERRERA LUJAN, ZOILA LILIANA",
+    ),
+    (
+        "210903",
+        "D04",
+        28,
+        0,
+        [("0900-1055", ". . . . . S", "DESV2", ""), ("1300-1455", ". M . J . .", "DUCT1", "LC10")],
+        "GUEVARA GALINDO, GILBERTO SIMON",
+    ),
+    (
+        "210904",
+        "D05",
+        24,
+        3,
+        [
+            ("1100-1255", "L . . . . .", "DEDX", "A019"),
+            ("1100-1255", ". . I . . .", "DUCT2", "LC08"),
+            ("1500-1655", ". . . . V .", "DESV2", ""),
+        ],
+        "MUÑOZ GOMEZ, LUIS ALBERTO",
+    ),
+    (
+        "210905",
+        "D06",
+        26,
+        4,
+        [("1700-2055", "L . . . . .", "DUCT1", "LC08"), ("1700-1855", ". . I . . .", "DESV2", "")],
+        "CEDANO RODRIGUEZ, ALFREDO",
+    ),
+    (
+        "210907",
+        "D08",
+        25,
+        3,
+        [("1500-1655", "L . I . . .", "DUCT2", "LC10"), ("1500-1655", ". . . . V .", "DESV2", "")],
+        "ZAMORA RAMOS, VICTOR MANUEL",
+    ),
+    (
+        "210908",
+        "D09",
+        24,
+        16,
+        [("1700-1855", "L . I . . .", "DUCT1", "LC02"), ("1700-1855", ". . . . V .", "DESV2", "")],
+        "ZAMORA RAMOS, VICTOR MANUEL",
+    ),
+    (
+        "210909",
+        "D10",
+        24,
+        0,
+        [
+            ("0900-1055", ". . . . . S", "DESV2", ""),
+            ("1100-1255", ". M . . . .", "DUCT2", "LC08"),
+            ("1100-1255", ". . . J . .", "DUCT2", "LC08"),
+        ],
+        "HERRERA LUJAN, ZOILA LILIANA",
+    ),
+    (
+        "210910",
+        "D11",
+        25,
+        0,
+        [("1100-1455", ". . . . V .", "DUCT2", "LC05"), ("1100-1255", ". . . . . S", "DESV2", "")],
+        "HERRERA LUJAN, ZOILA LILIANA",
+    ),
+    (
+        "213727",
+        "D12",
+        24,
+        1,
+        [("1700-1855", "L . I . . .", "DUCT2", "LC07"), ("1700-1855", ". . . . V .", "DESV2", "")],
+        "ORTEGA SANCHEZ, NOE",
+    ),
+]
 
 
 def _hhmm(value: str) -> time:
@@ -111,9 +186,18 @@ EXPECTED_SECTIONS = tuple(_expected(row) for row in REAL_ROWS)
 def test_real_result_page_parses_exactly() -> None:
     page = parse_offer_results(RESULT_HTML)
     assert [s.nrc for s in page.sections] == [
-        "210900", "210901", "210902", "210903", "210904", "210905",
-        "210907", "210908", "210909", "210910", "213727",
-    ]  # fmt: skip
+        "210900",
+        "210901",
+        "210902",
+        "210903",
+        "210904",
+        "210905",
+        "210907",
+        "210908",
+        "210909",
+        "210910",
+        "213727",
+    ]
     for got, expected in zip(page.sections, EXPECTED_SECTIONS, strict=True):
         assert got == expected, got.nrc
     assert sum(len(s.sessions) for s in page.sections) == 24
@@ -133,7 +217,11 @@ def test_real_result_page_rows_checked_by_hand() -> None:
     assert (d02.seats, d02.free) == (39, 0)
     d05 = by_section["D05"]
     assert [s.days for s in d05.sessions] == [(Day.MONDAY,), (Day.WEDNESDAY,), (Day.FRIDAY,)]
-    assert [(s.building, s.room) for s in d05.sessions] == [("DEDX", "A019"), ("DUCT2", "LC08"), ("DESV2", "")]
+    assert [(s.building, s.room) for s in d05.sessions] == [
+        ("DEDX", "A019"),
+        ("DUCT2", "LC08"),
+        ("DESV2", ""),
+    ]
     d06 = by_section["D06"]
     assert (d06.sessions[0].start, d06.sessions[0].end) == (time(17, 0), time(20, 55))
     d09 = by_section["D09"]
@@ -156,8 +244,12 @@ def test_real_section_as_schedule_course() -> None:
     section = parse_offer_results(RESULT_HTML).sections[4]
     course = section.to_course()
     assert (course.nrc, course.key, course.name, course.section, course.credits) == (
-        "210904", "V0731", "ESTRUCTURAS DE DATOS", "D05", 10,
-    )  # fmt: skip
+        "210904",
+        "V0731",
+        "ESTRUCTURAS DE DATOS",
+        "D05",
+        10,
+    )
     assert [s.professor for s in course.sessions] == ["MUÑOZ GOMEZ, LUIS ALBERTO"] * 3
     assert course.sessions[0].place == "DEDX A019"
     assert course.sessions[0].hours == "11:00–12:55"
@@ -185,9 +277,36 @@ def test_real_form_cycles() -> None:
 def test_real_form_centres() -> None:
     form = parse_offer_form(FORM_HTML)
     assert [c.code for c in form.centres] == [
-        "3", "4", "5", "6", "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K",
-        "M", "N", "O", "P", "Q", "R", "S", "T", "U", "V", "W", "X", "Y", "Z",
-    ]  # fmt: skip
+        "3",
+        "4",
+        "5",
+        "6",
+        "A",
+        "B",
+        "C",
+        "D",
+        "E",
+        "F",
+        "G",
+        "H",
+        "I",
+        "J",
+        "K",
+        "M",
+        "N",
+        "O",
+        "P",
+        "Q",
+        "R",
+        "S",
+        "T",
+        "U",
+        "V",
+        "W",
+        "X",
+        "Y",
+        "Z",
+    ]
     centres = {c.code: c.name for c in form.centres}
     assert centres["D"] == "C.U. DE CS. EXACTAS E ING."
     assert centres["3"] == "C. U. DE TLAJOMULCO"
@@ -204,9 +323,26 @@ def test_real_form_fields() -> None:
     form = parse_offer_form(FORM_HTML)
     assert form.action == "sspseca.consulta_oferta"
     assert form.fields == (
-        "ciclop", "cup", "majrp", "majrdescp", "crsep", "materiap", "horaip", "horafp",
-        "lup", "map", "mip", "jup", "vip", "sap", "edifp", "aulap", "dispp", "ordenp", "mostrarp",
-    )  # fmt: skip
+        "ciclop",
+        "cup",
+        "majrp",
+        "majrdescp",
+        "crsep",
+        "materiap",
+        "horaip",
+        "horafp",
+        "lup",
+        "map",
+        "mip",
+        "jup",
+        "vip",
+        "sap",
+        "edifp",
+        "aulap",
+        "dispp",
+        "ordenp",
+        "mostrarp",
+    )
     assert form.page_sizes == (100, 200, 500)
     assert form.default_page_size == 100
 
@@ -274,7 +410,9 @@ def test_zero_rows_is_an_empty_offer() -> None:
 
 
 def test_a_count_of_zero_without_a_table_is_an_empty_offer() -> None:
-    page = parse_offer_results("<HTML><BODY><BR>Total de registros: 0<BR>FIN DEL REPORTE</BODY></HTML>")
+    page = parse_offer_results(
+        "<HTML><BODY><BR>Total de registros: 0<BR>FIN DEL REPORTE</BODY></HTML>"
+    )
     assert page.sections == () and page.total == 0
 
 
@@ -315,9 +453,19 @@ def test_columns_are_read_by_header_not_position() -> None:
             "beside",
         ),
     ],
-    ids=["extra-column", "missing-column", "extra-cell", "odd-hours", "impossible-hours",
-         "odd-period", "extra-nested-cell", "odd-seats", "short-count", "text-beside-table"],
-)  # fmt: skip
+    ids=[
+        "extra-column",
+        "missing-column",
+        "extra-cell",
+        "odd-hours",
+        "impossible-hours",
+        "odd-period",
+        "extra-nested-cell",
+        "odd-seats",
+        "short-count",
+        "text-beside-table",
+    ],
+)
 def test_cells_that_cannot_be_placed_are_layout_changed(old: str, new: str, message: str) -> None:
     assert old in RESULT_HTML
     with pytest.raises(LayoutChanged, match=message):
@@ -342,7 +490,9 @@ def test_a_next_page_control_is_exposed() -> None:
 
 
 def test_more_results_than_shown() -> None:
-    page = parse_offer_results(RESULT_HTML.replace("Total de registros: 11", "Total de registros: 40"))
+    page = parse_offer_results(
+        RESULT_HTML.replace("Total de registros: 11", "Total de registros: 40")
+    )
     assert page.has_more is True
     assert page.more_after(40) is False  # the client's count, once every page is in
     no_marker = parse_offer_results(RESULT_HTML.replace("FIN DEL REPORTE", ""))
@@ -362,11 +512,16 @@ def offer_sim() -> Iterator[OfferSimulator]:
 def _sim_sections(count: int) -> list[SimOfferSection]:
     return [
         SimOfferSection(
-            nrc=str(180240 + i), key="I5890", name="BASES DE DATOS", section=f"D{i + 1:02}",
-            credits=8, seats=40, free=i % 3,
+            nrc=str(180240 + i),
+            key="I5890",
+            name="BASES DE DATOS",
+            section=f"D{i + 1:02}",
+            credits=8,
+            seats=40,
+            free=i % 3,
             sessions=(SimOfferSession("01", "0700-0855", "MJ", "DUCT1", "A00" + str(i % 10)),),
             professors=(("01", "VILLASEÑOR MUÑOZ, ANA"),),
-        )  # fmt: skip
+        )
         for i in range(count)
     ]
 
@@ -389,10 +544,19 @@ async def test_client_searches_the_real_result_page_over_http(offer_sim: OfferSi
     [search] = offer_sim.searches
     assert search.method == "POST"
     assert search.fields == [
-        ("ciclop", "202510"), ("cup", "D"), ("majrp", ""), ("majrdescp", ""),
-        ("crsep", "V0731"), ("materiap", ""), ("horaip", ""), ("horafp", ""),
-        ("edifp", ""), ("aulap", ""), ("ordenp", "0"), ("mostrarp", "500"),
-    ]  # fmt: skip
+        ("ciclop", "202510"),
+        ("cup", "D"),
+        ("majrp", ""),
+        ("majrdescp", ""),
+        ("crsep", "V0731"),
+        ("materiap", ""),
+        ("horaip", ""),
+        ("horafp", ""),
+        ("edifp", ""),
+        ("aulap", ""),
+        ("ordenp", "0"),
+        ("mostrarp", "500"),
+    ]
 
 
 async def test_client_pages_through(offer_sim: OfferSimulator) -> None:

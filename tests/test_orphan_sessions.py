@@ -39,7 +39,9 @@ async def test_the_session_of_an_unanswered_login_is_closed_later(siiau: SiiauSi
     assert result.pdf is not None
     assert workflow.orphan_sweeps_pending == 1
     await until(lambda: siiau.open_sessions() == [DEMO_CODE], "the late login opened no session")
-    await until(lambda: siiau.open_sessions() == [] and not workflow.orphan_sweeps_pending, "no sweep")
+    await until(
+        lambda: siiau.open_sessions() == [] and not workflow.orphan_sweeps_pending, "no sweep"
+    )
     assert siiau.logins[DEMO_CODE] == 3  # the unanswered one, its retry, the sweep
     assert siiau.overlapping_logins == 1  # the sweep replaced the orphan, then logged out
 
@@ -72,7 +74,9 @@ async def test_shutdown_drops_sweeps_not_yet_due(siiau: SiiauSimulator) -> None:
 
 async def test_unanswered_logins_count_as_possible_rejections(siiau: SiiauSimulator) -> None:
     """A wrong NIP SIIAU serves too late for us to see: it must not be sent until the account locks."""
-    workflow = make_workflow(siiau.url, read_timeout=READ_TIMEOUT, retries=5, orphan_sweep_seconds=0)
+    workflow = make_workflow(
+        siiau.url, read_timeout=READ_TIMEOUT, retries=5, orphan_sweep_seconds=0
+    )
     siiau.inject("slow", times=10, path_contains="valida_inicio")
     with flow_fails(LoginLimitReached):
         await workflow.run(Credentials(DEMO_CODE, "malnip9"), "INCO")
@@ -90,4 +94,6 @@ async def test_a_login_that_succeeds_clears_the_unanswered_ones(siiau: SiiauSimu
         siiau.inject("slow", path_contains="valida_inicio")
         assert (await workflow.run(DEMO, "INCO")).pdf is not None  # one unanswered, then accepted
     siiau.inject("slow", times=2, path_contains="valida_inicio")
-    assert (await workflow.run(DEMO, "INCO")).pdf is not None  # two more unanswered: 2 < 3 after clearing
+    assert (
+        await workflow.run(DEMO, "INCO")
+    ).pdf is not None  # two more unanswered: 2 < 3 after clearing

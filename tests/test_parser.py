@@ -73,10 +73,13 @@ def test_row_of_unknown_shape_fails_loudly() -> None:
         parse_schedule(html)
 
 
-@pytest.mark.parametrize("name", [
-    "consulta_oferta_resultado__sspseca.consulta_oferta__202510_CUCEI_V0731__lordfriky.html",
-    "consulta_oferta_formulario__sspseca.forma_consulta__lordfriky.html",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    [
+        "consulta_oferta_resultado__sspseca.consulta_oferta__202510_CUCEI_V0731__lordfriky.html",
+        "consulta_oferta_formulario__sspseca.forma_consulta__lordfriky.html",
+    ],
+)
 def test_real_pages_of_other_layouts_are_refused_not_guessed(name: str) -> None:
     with pytest.raises(LayoutChanged):
         parse_schedule((FIXTURES / name).read_text(encoding="utf-8"))

@@ -70,14 +70,20 @@ async def test_hostile_fields_are_shown_literally_and_fetch_nothing(
         f"<link rel=stylesheet href={base}/x.css>",
     ]
     schedule = sample_schedule()
-    courses = tuple(replace(c, name=name) for c, name in zip(schedule.courses, hostile, strict=True))
-    schedule = replace(schedule, courses=courses, student_name=f"<iframe src={base}/frame></iframe>")
+    courses = tuple(
+        replace(c, name=name) for c, name in zip(schedule.courses, hostile, strict=True)
+    )
+    schedule = replace(
+        schedule, courses=courses, student_name=f"<iframe src={base}/frame></iframe>"
+    )
     pdf = await renderer.render(schedule)
     text = pdf_text(pdf)
     assert "<script>document.write('PWNED')</script>" in text
     assert "<iframe src=file:///etc/hostname></iframe>" in text
     assert f"<img src={base}/img.png>" in text
-    assert socket.gethostname() not in text.replace("<iframe src=file:///etc/hostname></iframe>", "")
+    assert socket.gethostname() not in text.replace(
+        "<iframe src=file:///etc/hostname></iframe>", ""
+    )
     assert hits == []
 
 

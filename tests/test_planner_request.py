@@ -36,8 +36,12 @@ def test_bad_input_is_refused(words: list[str], error: type[Exception]) -> None:
 
 
 def test_button_data_round_trips_and_fits_64_bytes() -> None:
-    presses = [Press("n", "0a1b2c3d", index=99), Press("c", "0a1b2c3d", centre="D"),
-               Press("l", "0a1b2c3d", cycle="202620"), Press("y", "0a1b2c3d")]  # fmt: skip
+    presses = [
+        Press("n", "0a1b2c3d", index=99),
+        Press("c", "0a1b2c3d", centre="D"),
+        Press("l", "0a1b2c3d", cycle="202620"),
+        Press("y", "0a1b2c3d"),
+    ]
     for press in presses:
         data = button_data(press)
         assert len(data.encode()) <= 64 and parse_data(data) == press
@@ -45,9 +49,21 @@ def test_button_data_round_trips_and_fits_64_bytes() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    ["", None, "ar:n:0a1b2c3d", "ar:n:0a1b2c3d:100", "ar:n:0A1B2C3D:1", "ar:x:0a1b2c3d:1", "ar:c:0a1b2c3d:DDD",
-     "ar:y:0a1b2c3d:1", "ar:n:0a1b2c3d:-1", "ar:l:0a1b2c3d:ABCDEF", "ar:n:0a1b2c3d:1:2", "cu:n:0a1b2c3d:1"],
-)  # fmt: skip
+    [
+        "",
+        None,
+        "ar:n:0a1b2c3d",
+        "ar:n:0a1b2c3d:100",
+        "ar:n:0A1B2C3D:1",
+        "ar:x:0a1b2c3d:1",
+        "ar:c:0a1b2c3d:DDD",
+        "ar:y:0a1b2c3d:1",
+        "ar:n:0a1b2c3d:-1",
+        "ar:l:0a1b2c3d:ABCDEF",
+        "ar:n:0a1b2c3d:1:2",
+        "cu:n:0a1b2c3d:1",
+    ],
+)
 def test_forged_data_is_refused(data: str | None) -> None:
     assert parse_data(data) is None
 
@@ -85,9 +101,12 @@ def test_options_see_sessions_with_only_a_day_or_only_hours() -> None:
 
 @pytest.mark.parametrize(
     ("words", "shown"),
-    [(["I5886", "hasta", "25"], "«hasta 25»"), (["I5886", "desde", "30"], "«desde 30»"),
-     (["I5886", "desde", "14", "hasta", "10"], "«desde 14 hasta 10»")],
-)  # fmt: skip
+    [
+        (["I5886", "hasta", "25"], "«hasta 25»"),
+        (["I5886", "desde", "30"], "«desde 30»"),
+        (["I5886", "desde", "14", "hasta", "10"], "«desde 14 hasta 10»"),
+    ],
+)
 def test_bad_hours_are_named_as_typed(words: list[str], shown: str) -> None:
     from bot.telegram.texts import planner as texts
 

@@ -163,8 +163,11 @@ def test_two_subjects_that_always_clash_are_named() -> None:
 
 
 def test_plan_b_lists_other_sections_that_fit() -> None:
-    a = [Candidate("1", "A", (Meeting(0, 420, 535),)), Candidate("2", "A", (Meeting(2, 420, 535),)),
-         Candidate("5", "A", (Meeting(1, 420, 535),))]  # fmt: skip
+    a = [
+        Candidate("1", "A", (Meeting(0, 420, 535),)),
+        Candidate("2", "A", (Meeting(2, 420, 535),)),
+        Candidate("5", "A", (Meeting(1, 420, 535),)),
+    ]
     b = [Candidate("3", "B", (Meeting(1, 420, 535),)), Candidate("4", "B", (Meeting(3, 420, 535),))]
     best = search([a, b]).options[0]
     alternatives = plan_b(best, [a, b])

@@ -65,9 +65,13 @@ async def registered(user_id: int) -> bool:
 def service(offer: Any, store: Store | None = None) -> PlannerService:
     cache = OfferCache(offer, max_age=300)
     return PlannerService(
-        cast(Any, Cupos()), cache, cast(Any, store or Store()), cast(Any, None), cast(Any, None),
+        cast(Any, Cupos()),
+        cache,
+        cast(Any, store or Store()),
+        cast(Any, None),
+        cast(Any, None),
         is_registered=registered,
-    )  # fmt: skip
+    )
 
 
 async def test_only_the_asked_claves_sections_are_planned() -> None:
@@ -109,12 +113,27 @@ def crowded_offer() -> list[SimOfferSection]:
     for n in range(9):
         hour = 7 + 2 * (n // 6)
         sessions = (
-            SimOfferSession("01", f"{hour:02d}00-{hour + 1:02d}55", "LMIJVS"[n % 6], "DEDX", "A001"),
-            SimOfferSession("02", f"{hour + 6:02d}00-{hour + 7:02d}55", "LMIJVS"[n % 6], "DEDX", "A002"),
-        )  # fmt: skip
+            SimOfferSession(
+                "01", f"{hour:02d}00-{hour + 1:02d}55", "LMIJVS"[n % 6], "DEDX", "A001"
+            ),
+            SimOfferSession(
+                "02", f"{hour + 6:02d}00-{hour + 7:02d}55", "LMIJVS"[n % 6], "DEDX", "A002"
+            ),
+        )
         professor = "VILLASEÑOR MUÑOZ DE LA TORRE Y CASTAÑEDA, MARIA GUADALUPE"
-        out.append(SimOfferSection(f"30000{n}", f"I100{n}", "MATERIA CON UN NOMBRE MUY LARGO",
-                                   "D01", 8, 40, n % 3, sessions, (("01", professor), ("02", professor))))  # fmt: skip
+        out.append(
+            SimOfferSection(
+                f"30000{n}",
+                f"I100{n}",
+                "MATERIA CON UN NOMBRE MUY LARGO",
+                "D01",
+                8,
+                40,
+                n % 3,
+                sessions,
+                (("01", professor), ("02", professor)),
+            )
+        )
     return out
 
 
@@ -161,12 +180,32 @@ async def test_none_in_the_newest_cycle_still_offers_the_cycle_button() -> None:
 async def test_sessions_with_no_day_or_hour_are_listed() -> None:
     # They never clash (both sections fit together) and the caption still shows them.
     rows = [
-        SimOfferSection("500001", "I5886", "ESTRUCTURAS", "D01", 8, 40, 3,
-                        (SimOfferSession("01", "0700-0855", "L", "DEDX", "A001"),
-                         SimOfferSession("02", "", "", "", "")), (("01", "RAMOS, LUIS"),)),
-        SimOfferSection("500002", "I7412", "BASES", "D01", 8, 40, 3,
-                        (SimOfferSession("01", "", "", "DEDX", "A002"),), (("01", "SOTO, JUAN"),)),
-    ]  # fmt: skip
+        SimOfferSection(
+            "500001",
+            "I5886",
+            "ESTRUCTURAS",
+            "D01",
+            8,
+            40,
+            3,
+            (
+                SimOfferSession("01", "0700-0855", "L", "DEDX", "A001"),
+                SimOfferSession("02", "", "", "", ""),
+            ),
+            (("01", "RAMOS, LUIS"),),
+        ),
+        SimOfferSection(
+            "500002",
+            "I7412",
+            "BASES",
+            "D01",
+            8,
+            40,
+            3,
+            (SimOfferSession("01", "", "", "DEDX", "A002"),),
+            (("01", "SOTO, JUAN"),),
+        ),
+    ]
     sections = parsed(rows)
 
     async def offer(key: SubjectKey) -> tuple[OfferSection, ...]:
@@ -204,12 +243,21 @@ async def test_con_mi_horario_starts_no_siiau_login() -> None:
         return True
 
     delivery = Delivery()
-    book = ScheduleBook(cast(Any, delivery), DaysOff(), ZoneInfo("America/Mexico_City"),
-                        timedelta(days=7), clock=lambda: datetime(2026, 12, 5, tzinfo=UTC))  # fmt: skip
+    book = ScheduleBook(
+        cast(Any, delivery),
+        DaysOff(),
+        ZoneInfo("America/Mexico_City"),
+        timedelta(days=7),
+        clock=lambda: datetime(2026, 12, 5, tzinfo=UTC),
+    )
     planner = PlannerService(
-        cast(Any, Cupos()), OfferCache(offer, max_age=300), cast(Any, Store()), cast(Any, None),
-        book, is_registered=yes,
-    )  # fmt: skip
+        cast(Any, Cupos()),
+        OfferCache(offer, max_age=300),
+        cast(Any, Store()),
+        cast(Any, None),
+        book,
+        is_registered=yes,
+    )
     found = await planner.plan(1, ["I5886", "D", "con", "mi", "horario"])
     await book.settle()
     assert isinstance(found, Plan) and found.fixed_courses and delivery.refreshes == 0
@@ -265,8 +313,19 @@ def wide_offer() -> list[SimOfferSection]:
             session = SimOfferSession(
                 "01", f"{hour:02d}00-{hour:02d}55", "LMIJVS"[j % 6], "DEDX", "A1"
             )
-            out.append(SimOfferSection(f"6{n:02d}{j:03d}", f"I70{n:02d}", "MATERIA", f"D{j:02d}", 8, 40,
-                                       j % 3, (session,), (("01", "PROFE, X"),)))  # fmt: skip
+            out.append(
+                SimOfferSection(
+                    f"6{n:02d}{j:03d}",
+                    f"I70{n:02d}",
+                    "MATERIA",
+                    f"D{j:02d}",
+                    8,
+                    40,
+                    j % 3,
+                    (session,),
+                    (("01", "PROFE, X"),),
+                )
+            )
     return out
 
 

@@ -197,7 +197,8 @@ def test_a_career_is_never_a_links_text() -> None:
 
 
 @pytest.mark.parametrize(
-    "answer", ["skipped_step", "expired", "error_page", "login_form", "frameset", "redirect", "forbidden"]
+    "answer",
+    ["skipped_step", "expired", "error_page", "login_form", "frameset", "redirect", "forbidden"],
 )
 @pytest.mark.parametrize("login", ["portal", "direct"])
 async def test_any_refusal_of_the_shortcut_walks_the_menu_and_is_remembered(
@@ -222,8 +223,14 @@ async def test_any_refusal_of_the_shortcut_walks_the_menu_and_is_remembered(
         ('<option value="INNI-202210">INNI - 202210</option>', "INNI"),
         ('<option value="INNI-202210">202210</option>', "INNI"),
         ('<option value="INCO">INCO</option>', "INCO"),
-        ('<option value="INNI-202210">INNI-202210 - INGENIERIA EN INFORMATICA</option>', "INGENIERIA EN INFORMATICA"),
-        ('<option value="INCO">INGENIERIA EN COMPUTACION (INCO)</option>', "INGENIERIA EN COMPUTACION"),
+        (
+            '<option value="INNI-202210">INNI-202210 - INGENIERIA EN INFORMATICA</option>',
+            "INGENIERIA EN INFORMATICA",
+        ),
+        (
+            '<option value="INCO">INGENIERIA EN COMPUTACION (INCO)</option>',
+            "INGENIERIA EN COMPUTACION",
+        ),
     ],
 )
 def test_a_career_option_names_the_career_or_gives_the_code_alone(option: str, name: str) -> None:

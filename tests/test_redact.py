@@ -28,12 +28,27 @@ from bot.sim.siiau.students import SimCareer, SimCourse, SimSession, SimStudent,
 
 PARTICLES = {"DE", "DEL", "LA", "LAS", "LOS", "Y"}
 SOFIA = SimStudent(
-    "219555111", "sofi2026", "7654321", "IBARRA NUÑEZ, SOFÍA",
-    [SimCareer("INCO", "INGENIERIA EN COMPUTACION", courses=[
-        SimCourse("199001", "I7040", "BASES DE DATOS", "D01", "8",
-                  (SimSession("0700-0855", "LI", "DEDX", "A105", "VILLASEÑOR MUÑOZ, ANA"),)),
-    ])],
-)  # fmt: skip
+    "219555111",
+    "sofi2026",
+    "7654321",
+    "IBARRA NUÑEZ, SOFÍA",
+    [
+        SimCareer(
+            "INCO",
+            "INGENIERIA EN COMPUTACION",
+            courses=[
+                SimCourse(
+                    "199001",
+                    "I7040",
+                    "BASES DE DATOS",
+                    "D01",
+                    "8",
+                    (SimSession("0700-0855", "LI", "DEDX", "A105", "VILLASEÑOR MUÑOZ, ANA"),),
+                ),
+            ],
+        )
+    ],
+)
 STUDENTS = [*demo_students(), SOFIA]
 
 
@@ -78,8 +93,13 @@ def escolar(body: str, names_as: str, student: SimStudent) -> SiiauPage:
         body = body.replace(
             html.escape(student.name, quote=False), entities(student.name, names_as)
         )
-    return SiiauPage("GET", "/wal/x", 200, body.encode("latin-1", errors="xmlcharrefreplace"),
-                     "text/html; charset=ISO-8859-1")  # fmt: skip
+    return SiiauPage(
+        "GET",
+        "/wal/x",
+        200,
+        body.encode("latin-1", errors="xmlcharrefreplace"),
+        "text/html; charset=ISO-8859-1",
+    )
 
 
 def portal(body: str, names_as: str, student: SimStudent) -> SiiauPage:
@@ -123,9 +143,15 @@ def page_kinds(
         "survey": (escolar, pages.survey()),
         "logged out": (escolar, pages.logged_out()),
         "registro menu": (escolar, pages.registro_menu(student)),
-        "registration list": (escolar, pages.registration_list(student, career, pages.CURRENT_CYCLE, courses)),
+        "registration list": (
+            escolar,
+            pages.registration_list(student, career, pages.CURRENT_CYCLE, courses),
+        ),
         "portal login": (portal, portal_pages.login("9f8e7d6c5b4a3928")),
-        "portal login wrong": (portal, portal_pages.login("9f8e7d6c5b4a3928", portal_pages.MESSAGE_WRONG)),
+        "portal login wrong": (
+            portal,
+            portal_pages.login("9f8e7d6c5b4a3928", portal_pages.MESSAGE_WRONG),
+        ),
         "portal dashboard": (portal, portal_pages.dashboard("1122334455667788", student.name)),
         "escolar entry": (escolar, portal_pages.escolar_entry("abcdef0123456789")),
         "top frame": (escolar, portal_pages.top_frame()),
@@ -133,10 +159,17 @@ def page_kinds(
         "portal main page": (escolar, portal_pages.main_page(student.pidm)),
         "systems": (escolar, portal_pages.systems(student.pidm)),
         "systems menu": (escolar, portal_pages.menu_systems(student.pidm)),
-        "offer form": (escolar, offer_pages.offer_form([("202620", "Calendario 26 B")], [("D", "CUCEI")])),
-        "offer results": (escolar, offer_pages.offer_results("202620", "CUCEI", sections, total=len(sections),
-                                                             end_of_report=True)),
-    }  # fmt: skip
+        "offer form": (
+            escolar,
+            offer_pages.offer_form([("202620", "Calendario 26 B")], [("D", "CUCEI")]),
+        ),
+        "offer results": (
+            escolar,
+            offer_pages.offer_results(
+                "202620", "CUCEI", sections, total=len(sections), end_of_report=True
+            ),
+        ),
+    }
     for shape in ("code", "code-cycle", "code-name"):
         kinds[f"menu {shape}"] = (
             escolar,
@@ -144,8 +177,14 @@ def page_kinds(
         )
     for block in ("td", "th"):
         for changed in (False, True):
-            body = pages.schedule(student, career, pages.CURRENT_CYCLE, courses, changed_layout=changed,
-                                  student_block=block)  # fmt: skip
+            body = pages.schedule(
+                student,
+                career,
+                pages.CURRENT_CYCLE,
+                courses,
+                changed_layout=changed,
+                student_block=block,
+            )
             kinds[f"schedule {block}{' changed' if changed else ''}"] = (escolar, body)
     return kinds
 
@@ -210,8 +249,10 @@ def test_the_student_block_is_masked_field_by_field_and_the_page_stays_useful() 
 )
 def test_a_name_is_masked_by_its_label_in_every_writing(snippet: str) -> None:
     for charset in ("utf-8", "ISO-8859-1"):
-        body = f"<html><head><meta charset='{charset}'></head><body><table>{snippet}</table>" \
-               f"<p>Otra vez: IBARRA NU&Ntilde;EZ y SOF&Iacute;A, IBARRA NUNEZ</p></body></html>"  # fmt: skip
+        body = (
+            f"<html><head><meta charset='{charset}'></head><body><table>{snippet}</table>"
+            f"<p>Otra vez: IBARRA NU&Ntilde;EZ y SOF&Iacute;A, IBARRA NUNEZ</p></body></html>"
+        )
         page = SiiauPage("GET", "/x", 200, body.encode(charset, errors="xmlcharrefreplace"))
         for output in (redact.redact_page(page), siiau_pages.fragment(redact.decode(page.body))):
             flat = plain(output)
@@ -249,8 +290,10 @@ def test_known_values_are_masked_in_every_form_and_cookies_jsf_state_and_params_
         "</partial-response><p>Escríbenos: sofia.ibarra@alumnos.udg.mx; cookie 5f5f5f5f5f</p>"
         "<p>JOSÉ ÁNGEL, JOSE ANGEL, JOS&Eacute; &#193;NGEL</p></body></html>"
     )
-    output = redact.redact_page(SiiauPage("GET", "/x", 200, body.encode("utf-8"), "text/html; charset=utf-8"),
-                                known=["5f5f5f5f5f", "JOSÉ ÁNGEL"])  # fmt: skip
+    output = redact.redact_page(
+        SiiauPage("GET", "/x", 200, body.encode("utf-8"), "text/html; charset=utf-8"),
+        known=["5f5f5f5f5f", "JOSÉ ÁNGEL"],
+    )
     for secret in (
         "T1C2K3E4T5",
         "ABCDEF123456",

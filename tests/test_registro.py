@@ -45,20 +45,27 @@ def siiau() -> Iterator[SiiauSimulator]:
 def test_the_list_is_read_by_its_header_and_a_total_row_is_not_a_course() -> None:
     listed = parse_registration_list(LIST)
     assert listed.courses == (
-        ListedCourse("124873", "I5914", "IA", 8), ListedCourse("218581", "I6001", "Redes", None),
-    )  # fmt: skip
+        ListedCourse("124873", "I5914", "IA", 8),
+        ListedCourse("218581", "I6001", "Redes", None),
+    )
 
 
 def test_columns_are_found_by_name_wherever_they_stand() -> None:
-    html = LIST.replace("<th>NRC</th><th>CLAVE</th>", "<th>CLAVE</th><th>NRC</th>").replace(
-        "<td>124873</td><td>I5914</td>", "<td>I5914</td><td>124873</td>"
-    ).replace("<td>218581</td><td>I6001</td>", "<td>I6001</td><td>218581</td>")
+    html = (
+        LIST.replace("<th>NRC</th><th>CLAVE</th>", "<th>CLAVE</th><th>NRC</th>")
+        .replace("<td>124873</td><td>I5914</td>", "<td>I5914</td><td>124873</td>")
+        .replace("<td>218581</td><td>I6001</td>", "<td>I6001</td><td>218581</td>")
+    )
     assert [c.nrc for c in parse_registration_list(html).courses] == ["124873", "218581"]
 
 
 @pytest.mark.parametrize(
     ("old", "new"),
-    [("<td>124873</td>", "<td>NRC?</td>"), ("<td>I5914</td>", "<td></td>"), ("<td>8</td></tr>\n<tr><td>2", "<td>ocho</td></tr>\n<tr><td>2")],
+    [
+        ("<td>124873</td>", "<td>NRC?</td>"),
+        ("<td>I5914</td>", "<td></td>"),
+        ("<td>8</td></tr>\n<tr><td>2", "<td>ocho</td></tr>\n<tr><td>2"),
+    ],
 )
 def test_a_row_the_parser_cannot_place_is_layout_changed_never_skipped(old: str, new: str) -> None:
     assert old in LIST
@@ -89,17 +96,26 @@ def test_a_listed_course_missing_from_the_offer_is_a_typed_error_not_a_dropped_c
     with pytest.raises(CourseNotInOffer) as caught:
         page.schedule()
     assert "218581" in str(caught.value) and caught.value.step == "registro · join"
-    assert isinstance(caught.value, LayoutChanged)  # the operator is told, the student gets a clear text
+    assert isinstance(
+        caught.value, LayoutChanged
+    )  # the operator is told, the student gets a clear text
 
 
 def test_the_join_keeps_the_lists_names_and_the_offers_sections() -> None:
     listed = parse_registration_list(LIST)
-    page = RegistroSchedulePage(listed, (section("218581", "I6001"), section("124873", "I5914")), "INCO", "202520")
+    page = RegistroSchedulePage(
+        listed, (section("218581", "I6001"), section("124873", "I5914")), "INCO", "202520"
+    )
     schedule = page.schedule()
-    assert [(c.nrc, c.name, c.credits) for c in schedule.courses] == [("124873", "IA", 8), ("218581", "Redes", 8)]
+    assert [(c.nrc, c.name, c.credits) for c in schedule.courses] == [
+        ("124873", "IA", 8),
+        ("218581", "Redes", 8),
+    ]
     assert schedule.term_label == "2025-B" and all(len(c.sessions) == 1 for c in schedule.courses)
     with pytest.raises(LayoutChanged, match="I5914 in the list but I6001"):
-        RegistroSchedulePage(listed, (section("124873", "I6001"), section("218581", "I6001")), "INCO", "202520").schedule()
+        RegistroSchedulePage(
+            listed, (section("124873", "I6001"), section("218581", "I6001")), "INCO", "202520"
+        ).schedule()
 
 
 def test_an_empty_list_is_an_empty_schedule() -> None:
@@ -108,7 +124,11 @@ def test_an_empty_list_is_an_empty_schedule() -> None:
 
 
 def test_the_student_offer_form_and_the_cycle_it_is_asked_for() -> None:
-    form = parse_student_offer_form(sim_offer.offer_form([("2025D", "Promocion"), ("202520", "B"), ("202510", "A")], [("D", "CUCEI")]))
+    form = parse_student_offer_form(
+        sim_offer.offer_form(
+            [("2025D", "Promocion"), ("202520", "B"), ("202510", "A")], [("D", "CUCEI")]
+        )
+    )
     assert (form.action, form.centre) == ("sspseca.consulta_oferta", "D")
     assert registro.choose_cycle(form, None, None) == "202520"  # the newest regular cycle
     assert registro.choose_cycle(form, None, "202510") == "202510"  # the one the list names
@@ -117,8 +137,12 @@ def test_the_student_offer_form_and_the_cycle_it_is_asked_for() -> None:
         registro.choose_cycle(form, "199910", None)
 
 
-async def fetch(siiau: SiiauSimulator, source: str = "auto", login: str = "direct") -> tuple[SiiauClient, Schedule]:
-    settings = SiiauSettings(base_url=siiau.url, portal_url=siiau.url, login=login, schedule_source=source)  # type: ignore[arg-type]
+async def fetch(
+    siiau: SiiauSimulator, source: str = "auto", login: str = "direct"
+) -> tuple[SiiauClient, Schedule]:
+    settings = SiiauSettings(
+        base_url=siiau.url, portal_url=siiau.url, login=login, schedule_source=source
+    )  # type: ignore[arg-type]
     client = SiiauClientFactory(settings)()
     try:
         await client.login(DEMO)
@@ -151,7 +175,9 @@ async def test_the_configured_source_is_used_alone(siiau: SiiauSimulator) -> Non
     assert caught.value.step == "registro 1/4"
 
 
-async def test_a_course_the_careers_offer_lacks_is_asked_of_every_career_then_refused(siiau: SiiauSimulator) -> None:
+async def test_a_course_the_careers_offer_lacks_is_asked_of_every_career_then_refused(
+    siiau: SiiauSimulator,
+) -> None:
     siiau.faults.no_schedule_page = True
     siiau.faults.offer_missing = {"181002"}
     siiau.reset_stats()
@@ -159,4 +185,7 @@ async def test_a_course_the_careers_offer_lacks_is_asked_of_every_career_then_re
         await fetch(siiau)
     login, horario_404, menu, registro_and_list, offer_form, logout = 3, 1, 1, 2, 1, 1
     offer_queries = 4 + 1  # each clave within the career; then the one it lacked, of every career
-    assert siiau.requests == login + horario_404 + menu + registro_and_list + offer_form + offer_queries + logout
+    assert (
+        siiau.requests
+        == login + horario_404 + menu + registro_and_list + offer_form + offer_queries + logout
+    )

@@ -38,7 +38,9 @@ async def close_book(book: ScheduleBook) -> None:
     await close(BOOKS.pop(book))  # type: ignore[arg-type]
 
 
-async def test_first_answer_runs_once_then_reads_the_sealed_copy(tmp_path: Path, siiau: SiiauSimulator) -> None:
+async def test_first_answer_runs_once_then_reads_the_sealed_copy(
+    tmp_path: Path, siiau: SiiauSimulator
+) -> None:
     clock = Clock(datetime(2026, 11, 29, 12, 0))
     book = await book_on(tmp_path, siiau, clock)
     logins = siiau.logins[DEMO_CODE]
@@ -49,14 +51,18 @@ async def test_first_answer_runs_once_then_reads_the_sealed_copy(tmp_path: Path,
     assert siiau.logins[DEMO_CODE] == logins + 1, "the second answer must not log in"
     assert again.schedule == first.schedule
     runs = await parts(BOOKS[book]).store.recent_runs(USER)  # type: ignore[arg-type]
-    assert runs[0].kind == "refresh" and [t.state.value for t in runs[0].tasks if t.name == "pdf"] == ["skipped"]
+    assert runs[0].kind == "refresh" and [
+        t.state.value for t in runs[0].tasks if t.name == "pdf"
+    ] == ["skipped"]
     await close_book(book)
     for file in tmp_path.glob("b.db*"):
         data = file.read_bytes()
         assert NAME.encode() not in data and b"SISTEMAS OPERATIVOS" not in data, file
 
 
-async def test_an_old_copy_answers_at_once_and_refreshes_behind(tmp_path: Path, siiau: SiiauSimulator) -> None:
+async def test_an_old_copy_answers_at_once_and_refreshes_behind(
+    tmp_path: Path, siiau: SiiauSimulator
+) -> None:
     clock = Clock(datetime(2026, 11, 29, 12, 0))
     book = await book_on(tmp_path, siiau, clock)
     first = await book.known(USER)
@@ -73,7 +79,9 @@ async def test_an_old_copy_answers_at_once_and_refreshes_behind(tmp_path: Path, 
     await close_book(book)
 
 
-async def test_forget_erases_the_copy_and_a_run_after_it_keeps_nothing(tmp_path: Path, siiau: SiiauSimulator) -> None:
+async def test_forget_erases_the_copy_and_a_run_after_it_keeps_nothing(
+    tmp_path: Path, siiau: SiiauSimulator
+) -> None:
     clock = Clock(datetime(2026, 11, 29, 12, 0))
     book = await book_on(tmp_path, siiau, clock)
     await book.known(USER)
@@ -96,7 +104,9 @@ async def test_rotation_reseals_schedules_and_snapshots_even_old_plain_ones(tmp_
     await store.schedules.save(1, '{"secret": "SISTEMAS"}', "h1", 10)
     await store.record_delivered(1, DeliveredDocument("h1", "f1", "202620", '{"courses": []}'))
     async with engine.begin() as connection:  # a snapshot written before snapshots were sealed
-        await connection.execute(text("UPDATE schedule_snapshots SET schedule_json = '{\"legacy\": 1}'"))
+        await connection.execute(
+            text("UPDATE schedule_snapshots SET schedule_json = '{\"legacy\": 1}'")
+        )
     assert await store.weekly.snapshot(1) == ("h1", '{"legacy": 1}')
     rotated = await Store(engine, CredentialCipher([new, old])).rotate_everything()
     assert rotated["schedules"] == (1, 0) and rotated["snapshots"] == (1, 0)
@@ -106,4 +116,6 @@ async def test_rotation_reseals_schedules_and_snapshots_even_old_plain_ones(tmp_
     assert await only_new.weekly.snapshot(1) == ("h1", '{"legacy": 1}')
     await engine.dispose()
     with sqlite3.connect(tmp_path / "r.db") as db:
-        assert "legacy" not in db.execute("SELECT schedule_json FROM schedule_snapshots").fetchone()[0]
+        assert (
+            "legacy" not in db.execute("SELECT schedule_json FROM schedule_snapshots").fetchone()[0]
+        )

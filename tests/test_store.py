@@ -87,9 +87,13 @@ async def test_runs_are_recorded_and_forget_removes_everything(db_url: str) -> N
 
 def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={"PATH": os.environ["PATH"], "HOME": str(cwd), **env},
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.e2e
@@ -102,14 +106,27 @@ def test_gen_key_and_rotate_keys_commands(tmp_path: Path) -> None:
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize(("env", "message"), [
-    ({}, "TELEGRAM_BOT_TOKEN is not set"),
-    ({"TELEGRAM_BOT_TOKEN": "hello"}, "TELEGRAM_BOT_TOKEN looks malformed"),
-    ({"TELEGRAM_BOT_TOKEN": "123456789:AAHtestTokenForHorarioBot_abcdefghij"}, "ENCRYPTION_KEYS is empty"),
-    ({"TELEGRAM_BOT_TOKEN": "123456789:AAHtestTokenForHorarioBot_abcdefghij",
-      "ENCRYPTION_KEYS": "short"}, "key #1 is not a Fernet key"),
-])  # fmt: skip
-def test_bot_refuses_to_start_with_one_clear_line(tmp_path: Path, env: dict[str, str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "TELEGRAM_BOT_TOKEN is not set"),
+        ({"TELEGRAM_BOT_TOKEN": "hello"}, "TELEGRAM_BOT_TOKEN looks malformed"),
+        (
+            {"TELEGRAM_BOT_TOKEN": "123456789:AAHtestTokenForHorarioBot_abcdefghij"},
+            "ENCRYPTION_KEYS is empty",
+        ),
+        (
+            {
+                "TELEGRAM_BOT_TOKEN": "123456789:AAHtestTokenForHorarioBot_abcdefghij",
+                "ENCRYPTION_KEYS": "short",
+            },
+            "key #1 is not a Fernet key",
+        ),
+    ],
+)
+def test_bot_refuses_to_start_with_one_clear_line(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
     result = run_cli(env=env, cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -134,7 +151,9 @@ def test_rotate_keys_covers_codes_mid_dialog_and_counts_by_table(tmp_path: Path)
         await store.engine.dispose()
 
     asyncio.run(fill())
-    result = run_cli("rotate-keys", env={"ENCRYPTION_KEYS": f"{new},{old}", "DATABASE_URL": url}, cwd=tmp_path)
+    result = run_cli(
+        "rotate-keys", env={"ENCRYPTION_KEYS": f"{new},{old}", "DATABASE_URL": url}, cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert "credentials: 1 rotated, 0 unreadable" in result.stdout
     assert "dialogs: 1 rotated, 0 unreadable" in result.stdout
@@ -164,7 +183,9 @@ def test_rotate_keys_with_a_key_that_opens_no_row_says_so_in_one_line(tmp_path: 
 
     asyncio.run(fill())
     wrong = CredentialCipher.generate_key()
-    result = run_cli("rotate-keys", env={"ENCRYPTION_KEYS": wrong, "DATABASE_URL": url}, cwd=tmp_path)
+    result = run_cli(
+        "rotate-keys", env={"ENCRYPTION_KEYS": wrong, "DATABASE_URL": url}, cwd=tmp_path
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "no key in ENCRYPTION_KEYS opens any stored row" in lines[0]

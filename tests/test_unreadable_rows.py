@@ -46,10 +46,13 @@ async def test_a_wrong_key_pauses_nothing_tells_operators_once_and_the_right_key
     wrong_store = Store(engine, CredentialCipher([CredentialCipher.generate_key()]))
     wrong_notifier = RecordingNotifier()
     wrong = WeeklyService(
-        DeliveryService(wrong_store, parts(right).workflow, UserGate(100)), wrong_store.weekly,
-        WeeklySettings(spread_seconds=0, retry_base_seconds=600, max_attempts=3), ZONE,
-        notifier=wrong_notifier, clock=clock,
-    )  # fmt: skip
+        DeliveryService(wrong_store, parts(right).workflow, UserGate(100)),
+        wrong_store.weekly,
+        WeeklySettings(spread_seconds=0, retry_base_seconds=600, max_attempts=3),
+        ZONE,
+        notifier=wrong_notifier,
+        clock=clock,
+    )
     clock.set_local(MONDAY_7)
     caplog.set_level(logging.INFO, logger="bot.services.weekly")
     for _ in range(3):  # three ticks' worth of retries: each claim is skipped and tried later
@@ -59,7 +62,9 @@ async def test_a_wrong_key_pauses_nothing_tells_operators_once_and_the_right_key
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "ENCRYPTION_KEYS" in errors[0].getMessage()
     assert wrong_notifier.operator_notices == [(OperatorNotice.UNREADABLE_CREDENTIALS, 1)]
-    assert wrong_notifier.notices == [] and wrong_notifier.sent == []  # the student is not told anything
+    assert (
+        wrong_notifier.notices == [] and wrong_notifier.sent == []
+    )  # the student is not told anything
     view = await wrong.view(USER)
     assert view is not None and view.active and view.paused_reason is None
     await wrong.aclose()

@@ -14,7 +14,12 @@ IDS = itertools.count(1)
 
 
 def update_from(user_id: int | None) -> Update:
-    message = {"message_id": next(IDS), "date": 0, "chat": {"id": user_id or -5, "type": "private"}, "text": "x"}
+    message = {
+        "message_id": next(IDS),
+        "date": 0,
+        "chat": {"id": user_id or -5, "type": "private"},
+        "text": "x",
+    }
     if user_id is not None:
         message["from"] = {"id": user_id, "is_bot": False, "first_name": "A"}
     return Update.de_json({"update_id": next(IDS), "message": message}, None)
@@ -60,8 +65,12 @@ async def test_running_updates_are_capped_and_waiting_users_hold_no_slot() -> No
         running -= 1
 
     # Ten updates from one user, then two from others: the one user takes one slot at most.
-    tasks = [asyncio.create_task(processor.process_update(update_from(1), handle(1))) for _ in range(10)]
-    others = [asyncio.create_task(processor.process_update(update_from(u), handle(u))) for u in (2, 3)]
+    tasks = [
+        asyncio.create_task(processor.process_update(update_from(1), handle(1))) for _ in range(10)
+    ]
+    others = [
+        asyncio.create_task(processor.process_update(update_from(u), handle(u))) for u in (2, 3)
+    ]
     await until(lambda: running == 2, "the cap was never reached")
     for _ in range(10):  # give a wrongly admitted update every chance to start
         await asyncio.sleep(0)

@@ -31,7 +31,13 @@ MONDAY_7 = datetime(2026, 11, 30, 7, 0)
 
 
 async def demo_subscribed(
-    tmp_path: Path, simulator: SiiauSimulator, clock: Clock, /, *, only_if_changed: bool = False, **settings: object
+    tmp_path: Path,
+    simulator: SiiauSimulator,
+    clock: Clock,
+    /,
+    *,
+    only_if_changed: bool = False,
+    **settings: object,
 ) -> tuple[WeeklyService, RecordingNotifier]:
     """The demo student, registered and subscribed for Mondays at 07:00."""
     weekly, notifier = await make_weekly(tmp_path / "w.db", simulator.url, clock, **settings)
@@ -54,7 +60,9 @@ def clock() -> Clock:
     return clock
 
 
-async def test_due_at_the_chosen_local_time(tmp_path: Path, siiau: SiiauSimulator, clock: Clock) -> None:
+async def test_due_at_the_chosen_local_time(
+    tmp_path: Path, siiau: SiiauSimulator, clock: Clock
+) -> None:
     weekly, notifier = await make_weekly(tmp_path / "w.db", siiau.url, clock)
     await register(weekly, USER, DEMO_CODE, DEMO_NIP)
     due = await weekly.subscribe(USER, weekday=0, hour=7, only_if_changed=False)
@@ -71,7 +79,9 @@ async def test_due_at_the_chosen_local_time(tmp_path: Path, siiau: SiiauSimulato
     await close(weekly)
 
 
-async def test_spread_keeps_each_user_within_the_window(tmp_path: Path, siiau: SiiauSimulator, clock: Clock) -> None:
+async def test_spread_keeps_each_user_within_the_window(
+    tmp_path: Path, siiau: SiiauSimulator, clock: Clock
+) -> None:
     weekly, _ = await make_weekly(tmp_path / "w.db", siiau.url, clock, spread_seconds=1800)
     offsets = set()
     for user in range(1, 40):
@@ -121,7 +131,9 @@ async def test_unchanged_schedule_resends_the_file_id_without_rendering(
     await close(weekly)
 
 
-async def test_only_if_changed_skips_an_unchanged_week(tmp_path: Path, siiau: SiiauSimulator, clock: Clock) -> None:
+async def test_only_if_changed_skips_an_unchanged_week(
+    tmp_path: Path, siiau: SiiauSimulator, clock: Clock
+) -> None:
     weekly, notifier = await demo_subscribed(tmp_path, siiau, clock, only_if_changed=True)
     clock.set_local(MONDAY_7)
     await weekly.drain()
@@ -132,7 +144,9 @@ async def test_only_if_changed_skips_an_unchanged_week(tmp_path: Path, siiau: Si
     await close(weekly)
 
 
-async def test_changed_schedule_says_what_changed(tmp_path: Path, siiau: SiiauSimulator, clock: Clock) -> None:
+async def test_changed_schedule_says_what_changed(
+    tmp_path: Path, siiau: SiiauSimulator, clock: Clock
+) -> None:
     weekly, notifier = await demo_subscribed(tmp_path, siiau, clock)
     clock.set_local(MONDAY_7)
     await weekly.drain()
@@ -140,12 +154,25 @@ async def test_changed_schedule_says_what_changed(tmp_path: Path, siiau: SiiauSi
     by_nrc = {c.nrc: c for c in career.courses}
     moved = by_nrc["179961"]
     career.courses = [
-        by_nrc["180245"], by_nrc["181002"],
-        SimCourse(moved.nrc, moved.key, moved.name, moved.section, moved.credits,
-                  (SimSession("1100-1255", "V", "DEDX", "A-12", "LOPEZ FRANCO, CARLOS ALBERTO"),)),
-        SimCourse("199999", "I9999", "CALCULO DIFERENCIAL", "D01", "8",
-                  (SimSession("0700-0855", "LI", "DEDT", "B-3", "RUIZ, ANA"),)),
-    ]  # fmt: skip
+        by_nrc["180245"],
+        by_nrc["181002"],
+        SimCourse(
+            moved.nrc,
+            moved.key,
+            moved.name,
+            moved.section,
+            moved.credits,
+            (SimSession("1100-1255", "V", "DEDX", "A-12", "LOPEZ FRANCO, CARLOS ALBERTO"),),
+        ),
+        SimCourse(
+            "199999",
+            "I9999",
+            "CALCULO DIFERENCIAL",
+            "D01",
+            "8",
+            (SimSession("0700-0855", "LI", "DEDT", "B-3", "RUIZ, ANA"),),
+        ),
+    ]
     clock.advance(days=7)
     await weekly.drain()
     second = notifier.to(USER)[1]
@@ -153,11 +180,13 @@ async def test_changed_schedule_says_what_changed(tmp_path: Path, siiau: SiiauSi
     from bot.telegram import texts
 
     lines = texts.weekly_changes(second.changes or []).splitlines()
-    assert sorted(lines) == sorted([
-        "• Nueva: CALCULO DIFERENCIAL (NRC 199999)",
-        "• Quitada: INGLES IV (NRC 182310)",
-        "• Cambió horario/aula: COMPUTACION TOLERANTE A FALLAS — L 11:00, I 11:00, DEDX A002 → V 11:00, DEDX A-12",
-    ])  # fmt: skip
+    assert sorted(lines) == sorted(
+        [
+            "• Nueva: CALCULO DIFERENCIAL (NRC 199999)",
+            "• Quitada: INGLES IV (NRC 182310)",
+            "• Cambió horario/aula: COMPUTACION TOLERANTE A FALLAS — L 11:00, I 11:00, DEDX A002 → V 11:00, DEDX A-12",
+        ]
+    )
     await close(weekly)
 
 
@@ -190,19 +219,26 @@ async def test_missed_delivery_is_caught_up_within_the_week_only(
     await weekly.drain()
     assert len(notifier.to(USER)) == 1, "a past week's delivery is not sent late"
     view = await weekly.view(USER)
-    assert view is not None and view.next_due.astimezone(ZONE).replace(tzinfo=None) == datetime(2026, 12, 21, 7, 0)
+    assert view is not None and view.next_due.astimezone(ZONE).replace(tzinfo=None) == datetime(
+        2026, 12, 21, 7, 0
+    )
     await close(weekly)
 
 
 async def test_transient_failure_retries_later_then_tells_the_user_once(
     tmp_path: Path, siiau: SiiauSimulator, clock: Clock
 ) -> None:
-    weekly, notifier = await demo_subscribed(tmp_path, siiau, clock, max_attempts=3, siiau={"retries": 0})
+    weekly, notifier = await demo_subscribed(
+        tmp_path, siiau, clock, max_attempts=3, siiau={"retries": 0}
+    )
     siiau.faults.maintenance = True
     clock.set_local(MONDAY_7)
     retries_before = metrics.totals(metrics.DELIVERIES).get("retry", 0)
     await weekly.drain()
-    assert metrics.totals(metrics.DELIVERIES).get("retry", 0) - retries_before == 1 and notifier.notices == []
+    assert (
+        metrics.totals(metrics.DELIVERIES).get("retry", 0) - retries_before == 1
+        and notifier.notices == []
+    )
     for minutes in (10, 20):  # retry_base 600 s, then doubled
         clock.advance(minutes=minutes)
         await parts(weekly).workflow.breaker.record_success()
@@ -237,9 +273,13 @@ async def test_thirty_percent_faults_everyone_still_served_within_bound(
     way a student may miss this week's schedule, and then they are told, once.
     """
     weekly, notifier = await make_weekly(
-        tmp_path / "w.db", siiau.url, clock, max_attempts=8, retry_base_seconds=300,
+        tmp_path / "w.db",
+        siiau.url,
+        clock,
+        max_attempts=8,
+        retry_base_seconds=300,
         siiau={"retries": 3, "breaker_threshold": 1000},
-    )  # fmt: skip
+    )
     students = [generated_student(i) for i in range(40)]
     for user, student in enumerate(students, start=1):
         siiau.add_student(student)
@@ -289,7 +329,10 @@ async def test_a_refused_file_id_is_rendered_again_on_the_record_and_uploaded(
         runs = await parts(weekly).store.recent_runs(USER, limit=10)
         [rerender] = [r for r in runs if r.kind == "rerender"]
         assert (rerender.name, rerender.outcome) == ("pdf", "rendered")
-        assert [(t.name, t.state.value) for t in rerender.tasks] in ([("pdf", "completed")], [("pdf", "cached")])
+        assert [(t.name, t.state.value) for t in rerender.tasks] in (
+            [("pdf", "completed")],
+            [("pdf", "cached")],
+        )
         clock.advance(days=7)
         await weekly.drain()
         assert botapi.uploads == 2, "the new upload's file id is the one kept"
@@ -305,18 +348,24 @@ class GatedNotifier(RecordingNotifier):
         self.opened = asyncio.Event()
         self.waiting = 0
 
-    async def send_schedule(self, delivery: Delivery, changes: list[CourseChange] | None, unchanged: bool) -> str:
+    async def send_schedule(
+        self, delivery: Delivery, changes: list[CourseChange] | None, unchanged: bool
+    ) -> str:
         self.waiting += 1
         await self.opened.wait()
         return await super().send_schedule(delivery, changes, unchanged)
 
 
-async def test_a_lease_that_lapses_mid_send_is_not_delivered_twice(tmp_path: Path, siiau: SiiauSimulator) -> None:
+async def test_a_lease_that_lapses_mid_send_is_not_delivered_twice(
+    tmp_path: Path, siiau: SiiauSimulator
+) -> None:
     """A stalled process lets its claim's lease run out while it sends: its next tick takes
     the claim again, and must leave the delivery under way to finish alone."""
     clock = Clock(SUNDAY_NOON)
     gated = GatedNotifier()
-    weekly, _ = await make_weekly(tmp_path / "w.db", siiau.url, clock, notifier=lambda _: gated, lease_seconds=60)
+    weekly, _ = await make_weekly(
+        tmp_path / "w.db", siiau.url, clock, notifier=lambda _: gated, lease_seconds=60
+    )
     await register(weekly, USER, DEMO_CODE, DEMO_NIP)
     await weekly.subscribe(USER, 0, 7, False)
     clock.set_local(MONDAY_7)

@@ -62,7 +62,8 @@ async def test_verify_lists_careers(siiau: SiiauSimulator) -> None:
     assert [c.code for c in single.careers] == ["INCO"]
     double = await workflow.verify(Credentials("220000001", "dos2carr"))
     assert [(c.code, c.name) for c in double.careers] == [
-        ("INCO", "INGENIERIA EN COMPUTACION"), ("LIFI", "LICENCIATURA EN FISICA"),
+        ("INCO", "INGENIERIA EN COMPUTACION"),
+        ("LIFI", "LICENCIATURA EN FISICA"),
     ]
 
 
@@ -188,7 +189,9 @@ async def test_no_courses_is_a_normal_answer(siiau: SiiauSimulator) -> None:
 
 async def test_breaker_opens_fails_fast_and_closes(siiau: SiiauSimulator) -> None:
     clock = ManualClock()
-    workflow = make_workflow(siiau.url, retries=0, breaker_threshold=3, breaker_cooldown=30, breaker_clock=clock)
+    workflow = make_workflow(
+        siiau.url, retries=0, breaker_threshold=3, breaker_cooldown=30, breaker_clock=clock
+    )
     siiau.faults.maintenance = True
     for _ in range(3):
         with flow_fails(SiiauUnavailable):
@@ -267,7 +270,9 @@ async def test_no_nip_in_logs_errors_or_records(
     assert "malnip9" not in repr(Credentials(DEMO_CODE, "malnip9"))
 
 
-async def test_a_failed_run_leaves_as_flow_failed_with_its_run_and_its_cause(siiau: SiiauSimulator) -> None:
+async def test_a_failed_run_leaves_as_flow_failed_with_its_run_and_its_cause(
+    siiau: SiiauSimulator,
+) -> None:
     workflow = make_workflow(siiau.url)
     with pytest.raises(FlowFailed) as raised:
         await workflow.run(Credentials(DEMO_CODE, "wrong1"), "INCO")
@@ -280,7 +285,9 @@ async def test_a_failed_run_leaves_as_flow_failed_with_its_run_and_its_cause(sii
     assert cause.transient is False  # the domain error keeps its own retry policy
 
 
-async def test_cancelling_a_run_is_not_a_failure_and_leaves_unwrapped(siiau: SiiauSimulator) -> None:
+async def test_cancelling_a_run_is_not_a_failure_and_leaves_unwrapped(
+    siiau: SiiauSimulator,
+) -> None:
     workflow = make_workflow(siiau.url)
     siiau.faults.latency = 0.3
     fetching = asyncio.Event()
@@ -297,7 +304,9 @@ async def test_cancelling_a_run_is_not_a_failure_and_leaves_unwrapped(siiau: Sii
     assert siiau.logouts == 1, "the session is closed on the way out"
 
 
-async def test_render_again_is_a_recorded_run_through_the_pdf_task_and_cache(siiau: SiiauSimulator) -> None:
+async def test_render_again_is_a_recorded_run_through_the_pdf_task_and_cache(
+    siiau: SiiauSimulator,
+) -> None:
     schedule = (await make_workflow(siiau.url).run(DEMO, "INCO")).schedule
     assert schedule is not None
     workflow = make_workflow(siiau.url)
@@ -310,13 +319,17 @@ async def test_render_again_is_a_recorded_run_through_the_pdf_task_and_cache(sii
     assert workflow.renderer.renders == 1
 
 
-async def test_logout_runs_beside_reading_and_rendering_and_the_run_waits_for_it(siiau: SiiauSimulator) -> None:
+async def test_logout_runs_beside_reading_and_rendering_and_the_run_waits_for_it(
+    siiau: SiiauSimulator,
+) -> None:
     """Logging out is off the critical path, not off the record: the PDF is made while
     SIIAU still holds the logout, and the run ends only once the logout is done."""
     workflow = make_workflow(siiau.url)
     siiau.hold(path_contains="salir")
     run = asyncio.create_task(workflow.run(DEMO, "INCO"))
-    await until(lambda: siiau.held() == 1 and workflow.renderer.renders == 1, "render waited for the logout")
+    await until(
+        lambda: siiau.held() == 1 and workflow.renderer.renders == 1, "render waited for the logout"
+    )
     assert not run.done() and siiau.open_sessions() == [DEMO_CODE]
     siiau.release()
     result = await run
@@ -339,7 +352,9 @@ async def test_the_pdf_is_handed_up_before_the_logout_ends(siiau: SiiauSimulator
 
     run = asyncio.create_task(workflow.run(DEMO, "INCO", on_ready=ready))
     await handed.wait()
-    assert siiau.open_sessions() == [DEMO_CODE] and not run.done(), "handed up while SIIAU still logs out"
+    assert siiau.open_sessions() == [DEMO_CODE] and not run.done(), (
+        "handed up while SIIAU still logs out"
+    )
     assert "pdf:completed" in seen_tasks and "logout:completed" not in seen_tasks
     siiau.release()
     result = await run

@@ -58,7 +58,9 @@ class RecordingNotifier:
     operator_notices: list[tuple[OperatorNotice, int]] = field(default_factory=list)
     fail_next: int = 0
 
-    async def send_schedule(self, delivery: Delivery, changes: list[CourseChange] | None, unchanged: bool) -> str:
+    async def send_schedule(
+        self, delivery: Delivery, changes: list[CourseChange] | None, unchanged: bool
+    ) -> str:
         if self.fail_next:
             self.fail_next -= 1
             from bot.services.errors import SendFailed
@@ -108,9 +110,13 @@ async def make_weekly(
     options = {"spread_seconds": 0, "retry_base_seconds": 600, "max_attempts": 3, **settings}
     recording = RecordingNotifier()
     service = WeeklyService(
-        delivery, store.weekly, WeeklySettings(**options), ZONE,  # type: ignore[arg-type]
-        notifier=notifier(delivery) if notifier is not None else recording, clock=clock,
-    )  # fmt: skip
+        delivery,
+        store.weekly,
+        WeeklySettings(**options),
+        ZONE,  # type: ignore[arg-type]
+        notifier=notifier(delivery) if notifier is not None else recording,
+        clock=clock,
+    )
     PARTS[service] = Parts(workflow, store, RegistrationService(store, workflow), delivery)
     return service, recording
 

@@ -6,7 +6,9 @@ import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_FIELDS: contextvars.ContextVar[dict[str, object] | None] = contextvars.ContextVar("log_fields", default=None)
+_FIELDS: contextvars.ContextVar[dict[str, object] | None] = contextvars.ContextVar(
+    "log_fields", default=None
+)
 
 
 def current() -> dict[str, object]:

@@ -40,9 +40,15 @@ WINDOW_SECONDS = 60.0
 MAX_TRACKED_TOKENS = 10_000
 NOT_FOUND = b"not found\n"
 REASONS = {
-    200: "OK", 304: "Not Modified", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-    429: "Too Many Requests", 431: "Request Header Fields Too Large", 503: "Service Unavailable",
-}  # fmt: skip
+    200: "OK",
+    304: "Not Modified",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    429: "Too Many Requests",
+    431: "Request Header Fields Too Large",
+    503: "Service Unavailable",
+}
 COMMON_HEADERS = {
     "Cache-Control": "private, no-cache",
     "X-Content-Type-Options": "nosniff",
@@ -57,7 +63,10 @@ class RateLimiter:
     (an LRU: a key not seen for a while is the first forgotten)."""
 
     def __init__(
-        self, per_minute: int, clock: Callable[[], float] = time.monotonic, max_keys: int = MAX_TRACKED_TOKENS
+        self,
+        per_minute: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = MAX_TRACKED_TOKENS,
     ) -> None:
         self._limit = per_minute
         self._clock = clock
@@ -96,7 +105,9 @@ class RateLimiter:
 class SampledLog:
     """Refusals counted by status, written as one line per `every` seconds at most."""
 
-    def __init__(self, every: float = WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, every: float = WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._every = every
         self._clock = clock
         self._counts: Counter[str] = Counter()
@@ -121,7 +132,9 @@ class SampledLog:
 
 
 class Answer:
-    def __init__(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> None:
         self.status = status
         self.body = body
         self.headers = headers or {}
@@ -179,7 +192,12 @@ class CalendarFeedServer:
                 method, answer = await self._answer(head, _address(writer))
             await self._write(writer, method, answer)
             if answer.status in (200, 304):
-                log.info("calendar feed %s status=%d bytes=%d", method[:8], answer.status, len(answer.body))
+                log.info(
+                    "calendar feed %s status=%d bytes=%d",
+                    method[:8],
+                    answer.status,
+                    len(answer.body),
+                )
             else:
                 self.refused.count(str(answer.status))
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
@@ -219,7 +237,9 @@ class CalendarFeedServer:
         validators = {"ETag": feed.etag, "Last-Modified": http_date(feed.last_modified)}
         if not_modified(headers, feed):
             return method, Answer(304, headers=validators)
-        return method, Answer(200, feed.content, {"Content-Type": "text/calendar; charset=utf-8", **validators})
+        return method, Answer(
+            200, feed.content, {"Content-Type": "text/calendar; charset=utf-8", **validators}
+        )
 
     @staticmethod
     async def _write(writer: asyncio.StreamWriter, method: str, answer: Answer) -> None:

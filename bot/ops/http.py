@@ -40,7 +40,9 @@ async def _write_probe(engine: AsyncEngine, timeout: float) -> None:
     and, on SQLite, a thread blocked for the whole busy timeout.
     """
     statement = dialect_insert(engine)(HeartbeatRow).values(id=HEARTBEAT_ID, at_ts=time.time())
-    statement = statement.on_conflict_do_update(index_elements=["id"], set_={"at_ts": statement.excluded.at_ts})
+    statement = statement.on_conflict_do_update(
+        index_elements=["id"], set_={"at_ts": statement.excluded.at_ts}
+    )
     millis = max(1, int(timeout * 1000))
     sqlite = engine.dialect.name == "sqlite"
     limit = f"PRAGMA busy_timeout={millis}" if sqlite else f"SET LOCAL lock_timeout = {millis}"
@@ -50,7 +52,9 @@ async def _write_probe(engine: AsyncEngine, timeout: float) -> None:
                 await connection.exec_driver_sql(limit)
                 await connection.execute(statement)
         finally:
-            if sqlite:  # a connection setting, not a transaction's: the pool's next user gets it back
+            if (
+                sqlite
+            ):  # a connection setting, not a transaction's: the pool's next user gets it back
                 await connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
                 await connection.commit()
 
@@ -60,7 +64,9 @@ async def _database_state(sources: HealthSources) -> str:
     "unreachable" otherwise."""
     try:
         # The outer limit only guards against a database that stopped answering at all.
-        await asyncio.wait_for(_write_probe(sources.engine, sources.probe_timeout), 2 * sources.probe_timeout + 5)
+        await asyncio.wait_for(
+            _write_probe(sources.engine, sources.probe_timeout), 2 * sources.probe_timeout + 5
+        )
         return "ok"
     except Exception as error:  # noqa: BLE001 - any failure means "cannot write"
         log.warning("health: database write failed: %s", type(error).__name__)
@@ -115,8 +121,9 @@ class OpsServer:
             parts = request.decode("latin-1").split()
             path = parts[1].split("?")[0] if len(parts) > 1 else ""
             routes: dict[str, Callable[[], Awaitable[tuple[int, str, bytes]]]] = {
-                "/healthz": self._healthz, "/metrics": self._metrics,
-            }  # fmt: skip
+                "/healthz": self._healthz,
+                "/metrics": self._metrics,
+            }
             if len(parts) < 2 or parts[0] != "GET" or path not in routes:
                 status, kind, body = 404, "text/plain", b"not found\n"
             else:

@@ -63,9 +63,14 @@ def _column(day: FreeDay, opens: int, closes: int, busy_word: str) -> Column:
 
 
 def free_week_html(
-    days: Sequence[FreeDay], title: str, *, opens: int = 7 * 60, closes: int = 21 * 60, busy_word: str = "ocupado",
+    days: Sequence[FreeDay],
+    title: str,
+    *,
+    opens: int = 7 * 60,
+    closes: int = 21 * 60,
+    busy_word: str = "ocupado",
     legend: tuple[str, str] = ("libre para todos", "ocupado"),
-) -> str:  # fmt: skip
+) -> str:
     """The page for `render_png`. `title` and every label are escaped by the template."""
     opens -= opens % STEP
     closes += -closes % STEP

@@ -47,14 +47,19 @@ WKHTMLTOPDF_OPTIONS: dict[str, str] = {
 # `--format png` matters: to stdout without it the output is JPEG. `--quality 50` is zlib's
 # level for PNG: 89 KB for a 1080×1920 grid, against 8.3 MB at the default 94.
 WKHTMLTOIMAGE_FLAGS: tuple[str, ...] = (
-    "--encoding", "UTF-8",
+    "--encoding",
+    "UTF-8",
     "--disable-javascript",
-    "--javascript-delay", "0",
+    "--javascript-delay",
+    "0",
     "--disable-local-file-access",
-    "--proxy", "http://127.0.0.1:9",
-    "--format", "png",
-    "--quality", "50",
-)  # fmt: skip
+    "--proxy",
+    "http://127.0.0.1:9",
+    "--format",
+    "png",
+    "--quality",
+    "50",
+)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_PNG_SIDE = 4000
 WALLPAPER_SIZE = (1080, 1920)
@@ -77,9 +82,11 @@ class PdfRenderer:
     def __init__(self, settings: PdfSettings, timezone: str = "America/Mexico_City") -> None:
         binary = shutil.which(settings.wkhtmltopdf) or settings.wkhtmltopdf
         self._command = pdfkit.PDFKit(
-            "", "string", options=WKHTMLTOPDF_OPTIONS,
+            "",
+            "string",
+            options=WKHTMLTOPDF_OPTIONS,
             configuration=pdfkit.configuration(wkhtmltopdf=binary),
-        ).command()  # fmt: skip
+        ).command()
         self._image_binary = shutil.which(settings.wkhtmltoimage) or settings.wkhtmltoimage
         self.timeout = settings.render_timeout
         self._slots = asyncio.Semaphore(settings.max_workers or os.cpu_count() or 1)
@@ -107,7 +114,9 @@ class PdfRenderer:
     def picture_html(self, picture: WeekPicture) -> str:
         return self._templates.get_template("week_picture.html.j2").render(picture=picture)
 
-    async def render_picture(self, picture: WeekPicture, width: int, height: int | None = None) -> bytes:
+    async def render_picture(
+        self, picture: WeekPicture, width: int, height: int | None = None
+    ) -> bytes:
         """A week picture (the planner's options, the wallpaper) as a PNG."""
         return await self.render_png(self.picture_html(picture), width, height)
 
@@ -142,7 +151,9 @@ class PdfRenderer:
 
     def image_command(self, width: int, height: int | None = None) -> list[str]:
         """The wkhtmltoimage command line for one PNG (reading HTML on stdin, PNG to stdout)."""
-        if not 1 <= width <= MAX_PNG_SIDE or (height is not None and not 1 <= height <= MAX_PNG_SIDE):
+        if not 1 <= width <= MAX_PNG_SIDE or (
+            height is not None and not 1 <= height <= MAX_PNG_SIDE
+        ):
             raise ValueError(f"a PNG side must be within 1..{MAX_PNG_SIDE} px")
         size = ["--width", str(width)] + (["--height", str(height)] if height is not None else [])
         return [self._image_binary, *WKHTMLTOIMAGE_FLAGS, *size, "-", "-"]
@@ -161,9 +172,13 @@ class PdfRenderer:
             raise RenderError(f"wkhtmltoimage exited {process.returncode}: {detail[0][:200]}")
         return png
 
-    async def _communicate(self, process: asyncio.subprocess.Process, html: str, name: str) -> tuple[bytes, bytes]:
+    async def _communicate(
+        self, process: asyncio.subprocess.Process, html: str, name: str
+    ) -> tuple[bytes, bytes]:
         try:
-            out, err = await asyncio.wait_for(process.communicate(html.encode("utf-8")), self.timeout)
+            out, err = await asyncio.wait_for(
+                process.communicate(html.encode("utf-8")), self.timeout
+            )
         except TimeoutError:
             await self._reap(process)
             raise RenderError(f"{name} timed out") from None

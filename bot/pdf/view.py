@@ -15,9 +15,17 @@ from datetime import datetime, time
 from bot.schedule.model import Course, Day, Schedule, Session
 
 PALETTE = (
-    "#cfe2ff", "#d1e7dd", "#fff3cd", "#f8d7da", "#e2d9f3",
-    "#ffe5d0", "#d2f4ea", "#f7d6e6", "#dbe4ea", "#e9ecc6",
-)  # fmt: skip
+    "#cfe2ff",
+    "#d1e7dd",
+    "#fff3cd",
+    "#f8d7da",
+    "#e2d9f3",
+    "#ffe5d0",
+    "#d2f4ea",
+    "#f7d6e6",
+    "#dbe4ea",
+    "#e9ecc6",
+)
 DEFAULT_FIRST_HOUR = 7
 DEFAULT_LAST_HOUR = 20  # the last hour row shown starts at this hour
 MINUTES_PER_DAY = 24 * 60

@@ -98,7 +98,9 @@ class Agenda:
                     return meeting
         return None
 
-    def _meeting(self, course: Course, session: Session, day: date, day_off: DayOff | None) -> Meeting:
+    def _meeting(
+        self, course: Course, session: Session, day: date, day_off: DayOff | None
+    ) -> Meeting:
         assert session.start is not None and session.end is not None
         starts = datetime.combine(day, session.start, self.zone)
         ends = datetime.combine(day, session.end, self.zone)

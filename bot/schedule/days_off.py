@@ -63,7 +63,9 @@ class DaysOff:
         """The shipped file, or `path` (the operator's own copy, `SCHEDULE_DAYS_OFF_FILE`)."""
         try:
             if path is None:
-                text = resources.files("bot.schedule").joinpath("data", DATA_FILE).read_text("utf-8")
+                text = (
+                    resources.files("bot.schedule").joinpath("data", DATA_FILE).read_text("utf-8")
+                )
             else:
                 text = path.read_text("utf-8")
             return cls(parse(tomllib.loads(text)))

@@ -40,9 +40,19 @@ def slots(course: Course) -> str:
 def diff(old: Schedule, new: Schedule) -> list[CourseChange]:
     before = {c.nrc: c for c in old.courses}
     after = {c.nrc: c for c in new.courses}
-    changes = [CourseChange(ChangeKind.ADDED, c.name, c.nrc) for nrc, c in after.items() if nrc not in before]
-    changes += [CourseChange(ChangeKind.REMOVED, c.name, c.nrc) for nrc, c in before.items() if nrc not in after]
+    changes = [
+        CourseChange(ChangeKind.ADDED, c.name, c.nrc)
+        for nrc, c in after.items()
+        if nrc not in before
+    ]
+    changes += [
+        CourseChange(ChangeKind.REMOVED, c.name, c.nrc)
+        for nrc, c in before.items()
+        if nrc not in after
+    ]
     for nrc, course in after.items():
         if nrc in before and slots(before[nrc]) != slots(course):
-            changes.append(CourseChange(ChangeKind.MOVED, course.name, nrc, slots(before[nrc]), slots(course)))
+            changes.append(
+                CourseChange(ChangeKind.MOVED, course.name, nrc, slots(before[nrc]), slots(course))
+            )
     return changes

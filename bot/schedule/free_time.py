@@ -82,7 +82,10 @@ def laid_out(
     if not outside:
         return agenda, False
     undated = tuple(
-        replace(course, sessions=tuple(replace(s, first_day=None, last_day=None) for s in course.sessions))
+        replace(
+            course,
+            sessions=tuple(replace(s, first_day=None, last_day=None) for s in course.sessions),
+        )
         for course in schedule.courses
     )
     return Agenda(replace(schedule, courses=undated), days_off, zone), True

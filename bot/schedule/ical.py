@@ -73,7 +73,12 @@ class Span:
 
 
 def build_calendar(
-    schedule: Schedule, days_off: DaysOff, zone: ZoneInfo, *, stamp: datetime, words: CalendarWords | None = None
+    schedule: Schedule,
+    days_off: DaysOff,
+    zone: ZoneInfo,
+    *,
+    stamp: datetime,
+    words: CalendarWords | None = None,
 ) -> CalendarFile:
     """The .ics of `schedule` in `zone`; `stamp` (aware) is when the schedule was read."""
     words = words or CalendarWords.bare()
@@ -83,7 +88,9 @@ def build_calendar(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", words.calendar_name.format(term=schedule.term_label or schedule.term))
+    calendar.add(
+        "x-wr-calname", words.calendar_name.format(term=schedule.term_label or schedule.term)
+    )
     calendar.add("x-wr-timezone", zone.key)
     cycle = cycle_span(schedule, stamp.astimezone(zone).date())
     unscheduled: dict[str, None] = {}
@@ -93,8 +100,17 @@ def build_calendar(
             if not session.scheduled:
                 unscheduled[course.name] = None
                 continue
-            event = session_event(schedule, course, index, session, span_of(session, cycle), days_off, zone,
-                                  stamp=stamp, words=words)  # fmt: skip
+            event = session_event(
+                schedule,
+                course,
+                index,
+                session,
+                span_of(session, cycle),
+                days_off,
+                zone,
+                stamp=stamp,
+                words=words,
+            )
             if event is not None:
                 events.append(event)
     if events:
@@ -134,7 +150,9 @@ def session_event(
     event.add("dtstart", starts)
     event.add("dtend", ends)
     days = sorted(set(session.days))
-    event.add("rrule", vRecur(freq="WEEKLY", byday=[BYDAY[d] for d in days], until=until, wkst="MO"))
+    event.add(
+        "rrule", vRecur(freq="WEEKLY", byday=[BYDAY[d] for d in days], until=until, wkst="MO")
+    )
     skipped = [
         datetime.combine(d.day, session.start, zone)
         for d in days_off.between(first, span.last)

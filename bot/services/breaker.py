@@ -92,7 +92,11 @@ class SharedCircuitBreaker:
     """The same rules, with failures and the open-until time in the database."""
 
     def __init__(
-        self, store: SharedStore, threshold: int, cooldown: float, clock: Callable[[], float] = time.time
+        self,
+        store: SharedStore,
+        threshold: int,
+        cooldown: float,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._threshold = threshold
@@ -104,7 +108,9 @@ class SharedCircuitBreaker:
         record = await self._store.breaker()
         if record.opened_until_ts is None:
             return BreakerState.CLOSED
-        return BreakerState.OPEN if record.opened_until_ts > self._clock() else BreakerState.HALF_OPEN
+        return (
+            BreakerState.OPEN if record.opened_until_ts > self._clock() else BreakerState.HALF_OPEN
+        )
 
     async def openings(self) -> int:
         return (await self._store.breaker()).times_opened
@@ -113,7 +119,9 @@ class SharedCircuitBreaker:
         state = await self.state()
         if state is BreakerState.CLOSED:
             return True
-        if state is BreakerState.HALF_OPEN and await self._store.breaker_trial(self._clock(), self._cooldown):
+        if state is BreakerState.HALF_OPEN and await self._store.breaker_trial(
+            self._clock(), self._cooldown
+        ):
             self._trial = True
             return True
         return False

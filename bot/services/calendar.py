@@ -113,10 +113,16 @@ class CalendarService:
 
     def _build(self, known: KnownSchedule) -> CalendarFile:
         return build_calendar(
-            known.schedule, self._book.days_off, self._book.zone, stamp=known.read_at, words=self._words
+            known.schedule,
+            self._book.days_off,
+            self._book.zone,
+            stamp=known.read_at,
+            words=self._words,
         )
 
     def _live_link(self, token: str) -> LiveLink:
         parts = urlsplit(self._public_url)
         path = f"{parts.path.rstrip('/')}{FEED_PATH}{token}{FEED_SUFFIX}"
-        return LiveLink(f"webcal://{parts.netloc}{path}", f"{self._public_url}{FEED_PATH}{token}{FEED_SUFFIX}")
+        return LiveLink(
+            f"webcal://{parts.netloc}{path}", f"{self._public_url}{FEED_PATH}{token}{FEED_SUFFIX}"
+        )

@@ -55,7 +55,11 @@ class SharedSessionSlots:
     """
 
     def __init__(
-        self, store: SharedStore, size: int, lease: float = 30.0, poll: tuple[float, float] = (0.05, 0.2)
+        self,
+        store: SharedStore,
+        size: int,
+        lease: float = 30.0,
+        poll: tuple[float, float] = (0.05, 0.2),
     ) -> None:
         """`poll`: a waiter looks again after a random time in this range (seconds)."""
         self._store = store

@@ -42,17 +42,32 @@ from bot.store.watches import WatchRecord as WatchRecord  # the chat layer reads
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-POLLS = Counter("horario_cupos_polls", "Offer polls by outcome", ["outcome"], registry=metrics.REGISTRY)
+POLLS = Counter(
+    "horario_cupos_polls", "Offer polls by outcome", ["outcome"], registry=metrics.REGISTRY
+)
 ALERTS = Counter("horario_cupos_alerts", "Seat alerts sent", registry=metrics.REGISTRY)
-LATE = Counter("horario_cupos_late_polls", "Polls that started late in their round", registry=metrics.REGISTRY)
-LAST_OK = Gauge("horario_cupos_last_success_timestamp", "Unix time of the last successful offer poll",
-                registry=metrics.REGISTRY)  # fmt: skip
-PAUSED = Gauge("horario_cupos_paused", "1 while seat polling is paused (SIIAU breaker open)",
-               registry=metrics.REGISTRY)  # fmt: skip
-WATCHED = Gauge("horario_cupos_watched_subjects", "Subjects somebody watches", registry=metrics.REGISTRY)
+LATE = Counter(
+    "horario_cupos_late_polls", "Polls that started late in their round", registry=metrics.REGISTRY
+)
+LAST_OK = Gauge(
+    "horario_cupos_last_success_timestamp",
+    "Unix time of the last successful offer poll",
+    registry=metrics.REGISTRY,
+)
+PAUSED = Gauge(
+    "horario_cupos_paused",
+    "1 while seat polling is paused (SIIAU breaker open)",
+    registry=metrics.REGISTRY,
+)
+WATCHED = Gauge(
+    "horario_cupos_watched_subjects", "Subjects somebody watches", registry=metrics.REGISTRY
+)
 WATCHES = Gauge("horario_cupos_watches", "Seat alerts set by students", registry=metrics.REGISTRY)
-LATE_ROUNDS = Gauge("horario_cupos_late_polls_recorded", "Late polls recorded in the database (all replicas)",
-                    registry=metrics.REGISTRY)  # fmt: skip
+LATE_ROUNDS = Gauge(
+    "horario_cupos_late_polls_recorded",
+    "Late polls recorded in the database (all replicas)",
+    registry=metrics.REGISTRY,
+)
 
 CLAVE = re.compile(r"^(?=.*[A-Z])[A-Z0-9]{3,8}$")
 NRC = re.compile(r"^\d{5,7}$")
@@ -102,7 +117,7 @@ class WatchLimitReached(CuposError):
 
 
 class NoScheduleToFit(CuposError):
-    """"Solo las que no choquen" needs a schedule delivered before."""
+    """ "Solo las que no choquen" needs a schedule delivered before."""
 
 
 class PollingPaused(CuposError):
@@ -123,7 +138,9 @@ class Lookup:
     centre: Centre
     clave: str
     sections: tuple[OfferSection, ...]  # open sections first, full ones last
-    fits: frozenset[str] | None  # NRCs that do not clash with the student's schedule; None: no schedule
+    fits: (
+        frozenset[str] | None
+    )  # NRCs that do not clash with the student's schedule; None: no schedule
     cycles: tuple[Cycle, ...]  # the regular cycles the student may switch to
 
     @property
@@ -162,14 +179,22 @@ class CuposNotifier(Protocol):
 
 
 class OfferSink(Protocol):
-    def put(self, key: SubjectKey, sections: tuple[OfferSection, ...], at: float | None = None) -> None: ...
+    def put(
+        self, key: SubjectKey, sections: tuple[OfferSection, ...], at: float | None = None
+    ) -> None: ...
 
 
 class LoggingNotifier:
     """For entry points with no chat (the CLI): alerts go to the log."""
 
     async def send_alert(self, chat_id: int, watch_id: int, section: OfferSection) -> None:
-        log.info("cupos alert chat=%s watch=%s nrc=%s free=%s", chat_id, watch_id, section.nrc, section.free)
+        log.info(
+            "cupos alert chat=%s watch=%s nrc=%s free=%s",
+            chat_id,
+            watch_id,
+            section.nrc,
+            section.free,
+        )
 
     async def send_expired(self, chat_id: int, watch: WatchRecord) -> None:
         log.info("cupos watch expired chat=%s watch=%s", chat_id, watch.id)
@@ -217,7 +242,11 @@ def clashes(section: OfferSection, schedule: Schedule) -> bool:
             if mine.start is None or mine.end is None:
                 continue
             for theirs in section.sessions:
-                if theirs.start is None or theirs.end is None or not set(mine.days) & set(theirs.days):
+                if (
+                    theirs.start is None
+                    or theirs.end is None
+                    or not set(mine.days) & set(theirs.days)
+                ):
                     continue
                 if theirs.start < mine.end and mine.start < theirs.end:
                     return True
@@ -302,14 +331,21 @@ class CuposService(WorkerService):
             except (SiiauUnavailable, LayoutChanged, PollingPaused):
                 if self._form is None:
                     raise
-                log.warning("offer form refresh failed; keeping the one from %.0fs ago", now - self._form_at)
+                log.warning(
+                    "offer form refresh failed; keeping the one from %.0fs ago", now - self._form_at
+                )
                 return self._form
             self._form, self._form_at = form, now
         return self._form
 
     # ---- looking a clave up ---------------------------------------------------------
     async def lookup(
-        self, user_id: int, args: Sequence[str], *, cycle: str | None = None, centre: str | None = None
+        self,
+        user_id: int,
+        args: Sequence[str],
+        *,
+        cycle: str | None = None,
+        centre: str | None = None,
     ) -> Lookup | CentreChoice:
         clave, typed_centre = parse_query(args)
         form = await self.form()
@@ -330,9 +366,15 @@ class CuposService(WorkerService):
             raise CycleNotOpen(chosen.code)
         self._remember(SubjectKey(chosen.code, centre, clave), sections, ends)
         schedule = await self._schedule(user_id)
-        fits = None if schedule is None else frozenset(s.nrc for s in sections if not clashes(s, schedule))
+        fits = (
+            None
+            if schedule is None
+            else frozenset(s.nrc for s in sections if not clashes(s, schedule))
+        )
         ordered = tuple(sorted(sections, key=lambda s: (s.free <= 0, s.section, s.nrc)))
-        regular = tuple(sorted((c for c in form.cycles if c.regular), key=lambda c: c.code, reverse=True))
+        regular = tuple(
+            sorted((c for c in form.cycles if c.regular), key=lambda c: c.code, reverse=True)
+        )
         return Lookup(chosen, found_centre, clave, ordered, fits, regular)
 
     def _cycle(self, form: OfferForm, code: str | None) -> Cycle:
@@ -350,11 +392,15 @@ class CuposService(WorkerService):
         """Sections a student was just shown elsewhere (/armar): the baseline of a watch made from them."""
         self._remember(key, sections, classes_end(sections))
 
-    def _remember(self, key: SubjectKey, sections: Sequence[OfferSection], ends: int | None) -> None:
+    def _remember(
+        self, key: SubjectKey, sections: Sequence[OfferSection], ends: int | None
+    ) -> None:
         self._seen[key] = _Seen(
-            self.clock(), {s.nrc: s.free for s in sections},
-            {s.nrc: f"{s.key} {s.section}" for s in sections}, ends,
-        )  # fmt: skip
+            self.clock(),
+            {s.nrc: s.free for s in sections},
+            {s.nrc: f"{s.key} {s.section}" for s in sections},
+            ends,
+        )
         self._seen.move_to_end(key)
         while len(self._seen) > LOOKUP_CACHE:
             self._seen.popitem(last=False)
@@ -372,28 +418,43 @@ class CuposService(WorkerService):
         return result.sections
 
     # ---- the student's watches ------------------------------------------------------
-    async def watch(self, user_id: int, chat_id: int, cycle: str, centre: str, clave: str, target: str) -> WatchSaved:
+    async def watch(
+        self, user_id: int, chat_id: int, cycle: str, centre: str, clave: str, target: str
+    ) -> WatchSaved:
         """`target`: an NRC, `ANY` or `FIT`."""
         if target == FIT and not await self.has_schedule(user_id):
             raise NoScheduleToFit()
         key = SubjectKey(cycle, centre, normalise(clave))
         seen = self._seen.get(key)
         now = self.clock()
-        fresh = seen is not None and now - seen.at < max(self.settings.poll_seconds, BASELINE_SECONDS)
+        fresh = seen is not None and now - seen.at < max(
+            self.settings.poll_seconds, BASELINE_SECONDS
+        )
         if seen is not None and seen.ends_ts is not None and seen.ends_ts <= now:
             raise CycleNotOpen(cycle)
         expires = int(now) + self.settings.watch_days * DAY
         if seen is not None and seen.ends_ts is not None:
             expires = min(expires, seen.ends_ts)
-        label = seen.labels.get(target, f"{key.clave} {target}") if seen and target not in (ANY, FIT) else key.clave
+        label = (
+            seen.labels.get(target, f"{key.clave} {target}")
+            if seen and target not in (ANY, FIT)
+            else key.clave
+        )
         if target not in (ANY, FIT) and not NRC.match(target):
             raise BadClave(target)
         try:
             watch_id = await self.store.add(
-                user_id, chat_id, key, target, label[:32], now_ts=int(now), expires_ts=expires,
+                user_id,
+                chat_id,
+                key,
+                target,
+                label[:32],
+                now_ts=int(now),
+                expires_ts=expires,
                 first_poll_ts=int(now) + self._rng.randrange(self.settings.poll_seconds),
-                limit=self.settings.max_per_user, free=seen.free if seen is not None and fresh else None,
-            )  # fmt: skip
+                limit=self.settings.max_per_user,
+                free=seen.free if seen is not None and fresh else None,
+            )
         except WatchLimit:
             raise WatchLimitReached(self.settings.max_per_user) from None
         return WatchSaved(watch_id, label, target, expires)
@@ -415,10 +476,15 @@ class CuposService(WorkerService):
         if figures.last_ok_ts is not None:
             LAST_OK.set(figures.last_ok_ts)
         return CuposStatus(
-            paused=paused, reason="siiau_down" if paused else None, last_ok_ts=figures.last_ok_ts,
-            late_polls=figures.late_polls, subjects=figures.subjects, watches=figures.watches,
-            failing=figures.failing, interval=self.settings.poll_seconds,
-        )  # fmt: skip
+            paused=paused,
+            reason="siiau_down" if paused else None,
+            last_ok_ts=figures.last_ok_ts,
+            late_polls=figures.late_polls,
+            subjects=figures.subjects,
+            watches=figures.watches,
+            failing=figures.failing,
+            interval=self.settings.poll_seconds,
+        )
 
     # ---- the watcher ----------------------------------------------------------------
     async def tick(self) -> int:
@@ -428,7 +494,9 @@ class CuposService(WorkerService):
             try:
                 await self.notifier.send_expired(expired.chat_id, expired)
             except Exception as error:  # noqa: BLE001 - a lost notice must not stop the round
-                log.warning("cupos expiry notice failed watch=%s error=%s", expired.id, type(error).__name__)
+                log.warning(
+                    "cupos expiry notice failed watch=%s error=%s", expired.id, type(error).__name__
+                )
         status = await self.status()
         return 0 if status.paused else await self.pump()
 
@@ -457,7 +525,9 @@ class CuposService(WorkerService):
         if late:
             LATE.inc()
         try:
-            result = await self._request(lambda: self.client.search(key.cycle, key.centre, key.clave))
+            result = await self._request(
+                lambda: self.client.search(key.cycle, key.centre, key.clave)
+            )
         except PollingPaused:
             await self.store.put_back(claim, claim.due_ts)
             POLLS.labels("paused").inc()
@@ -466,8 +536,12 @@ class CuposService(WorkerService):
             if isinstance(error, LayoutChanged):
                 log.error("cupos offer layout changed subject=%s: %s", claim.id, error)
                 await self._tell_operators(error)
-            await self.store.failed(claim, error=type(error).__name__, next_ts=self._backoff(claim), late=late)
-            POLLS.labels("layout_changed" if isinstance(error, LayoutChanged) else "unavailable").inc()
+            await self.store.failed(
+                claim, error=type(error).__name__, next_ts=self._backoff(claim), late=late
+            )
+            POLLS.labels(
+                "layout_changed" if isinstance(error, LayoutChanged) else "unavailable"
+            ).inc()
             return True
         self._layout_reported = False  # read again: a later change is news again
         if self.offers is not None:
@@ -475,7 +549,9 @@ class CuposService(WorkerService):
         now = self.clock()
         await self._alert(claim, openings(claim.free, result.sections), int(now))
         free = {s.nrc: s.free for s in result.sections}
-        await self.store.polled(claim, now_ts=int(now), free=free, next_ts=self._next(claim, now), late=late)
+        await self.store.polled(
+            claim, now_ts=int(now), free=free, next_ts=self._next(claim, now), late=late
+        )
         POLLS.labels("ok").inc()
         LAST_OK.set(now)
         return True
@@ -538,7 +614,11 @@ class CuposService(WorkerService):
                     await self.notifier.send_alert(watcher.chat_id, watcher.watch_id, section)
                     ALERTS.inc()
                 except Exception as error:  # noqa: BLE001 - one lost alert must not stop the others
-                    log.warning("cupos alert failed watch=%s error=%s", watcher.watch_id, type(error).__name__)
+                    log.warning(
+                        "cupos alert failed watch=%s error=%s",
+                        watcher.watch_id,
+                        type(error).__name__,
+                    )
 
 
 def expires_on(expires_ts: int) -> date:

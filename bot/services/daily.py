@@ -85,16 +85,24 @@ class LoggingDailyNotifier:
     """Sends nothing (tools built without a chat): logs that a message would go out."""
 
     async def send_digest(self, chat_id: int, digest: Digest) -> None:
-        log.info("daily digest not sent (no chat) user=%s classes=%d", digest.user_id, len(digest.meetings))
+        log.info(
+            "daily digest not sent (no chat) user=%s classes=%d",
+            digest.user_id,
+            len(digest.meetings),
+        )
 
     async def send_reminder(self, chat_id: int, reminder: Reminder) -> None:
         log.info("daily reminder not sent (no chat) user=%s", reminder.user_id)
 
 
-def next_digest_due(user_id: int, hour: int, after: datetime, zone: ZoneInfo, spread_seconds: int) -> datetime:
+def next_digest_due(
+    user_id: int, hour: int, after: datetime, zone: ZoneInfo, spread_seconds: int
+) -> datetime:
     """The first local `hour`:00 plus the user's offset strictly after `after`, in UTC."""
     offset = timedelta(seconds=spread_offset(user_id, spread_seconds))
-    day = after.astimezone(zone).date() - timedelta(days=1)  # yesterday's slot may still be ahead (offset)
+    day = after.astimezone(zone).date() - timedelta(
+        days=1
+    )  # yesterday's slot may still be ahead (offset)
     for _ in range(4):
         candidate = datetime.combine(day, time(hour), zone) + offset
         if candidate > after:
@@ -155,7 +163,11 @@ class DailyService(WorkerService):
             raise ValueError(f"digest hour out of range: {hour}")
         due = None
         if hour is not None:
-            due = int(next_digest_due(user_id, hour, self.clock(), self.zone, self.settings.spread_seconds).timestamp())
+            due = int(
+                next_digest_due(
+                    user_id, hour, self.clock(), self.zone, self.settings.spread_seconds
+                ).timestamp()
+            )
         await self.store.set_digest(user_id, hour, due)
         return await self.view(user_id)
 
@@ -181,7 +193,9 @@ class DailyService(WorkerService):
             lease = self.settings.lease_seconds
             wave = await self.store.claim_due(kind, now_ts, lease, room - len(claims))
             if wave:  # how late the wave runs: the operators' "digest lag" alert
-                metrics.DAILY_LAG.labels(kind.value).set(max(0, now_ts - min(c.due_ts for c in wave)))
+                metrics.DAILY_LAG.labels(kind.value).set(
+                    max(0, now_ts - min(c.due_ts for c in wave))
+                )
             claims += wave
         metrics.DAILY_LAST_TICK.set(now_ts)
         return claims
@@ -208,14 +222,20 @@ class DailyService(WorkerService):
         now = self.clock()
         due = datetime.fromtimestamp(claim.due_ts, UTC)
         day = due.astimezone(self.zone).date()
-        next_due = next_digest_due(claim.user_id, claim.value, max(now, due), self.zone, self.settings.spread_seconds)
+        next_due = next_digest_due(
+            claim.user_id, claim.value, max(now, due), self.zone, self.settings.spread_seconds
+        )
         outcome = await self._digest_outcome(claim, now, due, day)
         settled = (day.isoformat(), "", outcome) if outcome in ("sent", "failed") else None
         await self.store.release(claim, int(next_due.timestamp()), settled)
         return outcome
 
-    async def _digest_outcome(self, claim: DailyClaim, now: datetime, due: datetime, day: date) -> str:
-        if (now - due).total_seconds() > DIGEST_LATE_SECONDS or now.astimezone(self.zone).date() != day:
+    async def _digest_outcome(
+        self, claim: DailyClaim, now: datetime, due: datetime, day: date
+    ) -> str:
+        if (now - due).total_seconds() > DIGEST_LATE_SECONDS or now.astimezone(
+            self.zone
+        ).date() != day:
             return "late"
         known = await self.book.stored(claim.user_id)
         if known is None:
@@ -227,7 +247,9 @@ class DailyService(WorkerService):
         held = tuple(m for m in meetings if m.held)
         if not held:
             return "day_off" if meetings else "no_classes"
-        return await self._send(claim, Kind.DIGEST, day, "", Digest(claim.user_id, day, held), settle=False)
+        return await self._send(
+            claim, Kind.DIGEST, day, "", Digest(claim.user_id, day, held), settle=False
+        )
 
     # ---- reminders ------------------------------------------------------------------------
     async def _reminders(self, claim: DailyClaim) -> str:
@@ -244,13 +266,25 @@ class DailyService(WorkerService):
             remind_at = meeting.starts - lead
             if remind_at <= now < meeting.starts:
                 reminder = Reminder(claim.user_id, meeting, minutes_until(now, meeting.starts))
-                outcomes.append(await self._send(claim, Kind.REMINDER, meeting.day, self._slot(meeting), reminder))
+                outcomes.append(
+                    await self._send(
+                        claim, Kind.REMINDER, meeting.day, self._slot(meeting), reminder
+                    )
+                )
             elif meeting.starts <= now and claim.due_ts <= remind_at.timestamp():
                 # Due during this claim's wait, but the class has started: too late to remind.
-                if await self.store.mark(claim.user_id, Kind.REMINDER, meeting.day.isoformat(), self._slot(meeting),
-                                         outcome="late"):  # fmt: skip
-                    log.info("daily reminder dropped, class started user=%s late_by=%ds",
-                             claim.user_id, int((now - remind_at).total_seconds()))  # fmt: skip
+                if await self.store.mark(
+                    claim.user_id,
+                    Kind.REMINDER,
+                    meeting.day.isoformat(),
+                    self._slot(meeting),
+                    outcome="late",
+                ):
+                    log.info(
+                        "daily reminder dropped, class started user=%s late_by=%ds",
+                        claim.user_id,
+                        int((now - remind_at).total_seconds()),
+                    )
                     outcomes.append("late")
         if "gone" not in outcomes:
             following = agenda.next_meeting(now + lead)
@@ -263,7 +297,9 @@ class DailyService(WorkerService):
     def _around(self, agenda: Agenda, now: datetime) -> list[Meeting]:
         """Held classes from yesterday to tomorrow: enough for any lead and midnight."""
         today = now.astimezone(self.zone).date()
-        return [m for offset in (-1, 0, 1) for m in agenda.on(today + timedelta(days=offset)) if m.held]
+        return [
+            m for offset in (-1, 0, 1) for m in agenda.on(today + timedelta(days=offset)) if m.held
+        ]
 
     def _slot(self, meeting: Meeting) -> str:
         """The class in the sent log: a keyed hash of NRC and start time, never the NRC itself."""
@@ -273,7 +309,14 @@ class DailyService(WorkerService):
 
     # ---- sending, at most once ----------------------------------------------------------
     async def _send(
-        self, claim: DailyClaim, kind: Kind, day: date, slot: str, message: Digest | Reminder, *, settle: bool = True
+        self,
+        claim: DailyClaim,
+        kind: Kind,
+        day: date,
+        slot: str,
+        message: Digest | Reminder,
+        *,
+        settle: bool = True,
     ) -> str:
         """`settle=False`: the caller writes a sent or failed outcome with its release (one write less)."""
         key = day.isoformat()
@@ -292,9 +335,10 @@ class DailyService(WorkerService):
         except Exception as error:  # noqa: BLE001 - this message's outcome; the next one is unaffected
             if settle:
                 await self.store.settle(claim.user_id, kind, key, slot, "failed")
-            log.warning("daily %s failed user=%s error=%s", kind.value, claim.user_id, type(error).__name__)
+            log.warning(
+                "daily %s failed user=%s error=%s", kind.value, claim.user_id, type(error).__name__
+            )
             return "failed"
         if settle:
             await self.store.settle(claim.user_id, kind, key, slot, "sent")
         return "sent"
-

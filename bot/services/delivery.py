@@ -65,7 +65,10 @@ class Delivery:
 
     @property
     def same_as_shown(self) -> bool:
-        return self.shown_copy is not None and self.shown_copy.schedule.content_hash == self.schedule.content_hash
+        return (
+            self.shown_copy is not None
+            and self.shown_copy.schedule.content_hash == self.schedule.content_hash
+        )
 
     @property
     def changes_since_shown(self) -> list[CourseChange] | None:
@@ -92,7 +95,12 @@ class Status:
 
 class DeliveryService:
     def __init__(
-        self, store: Store, workflow: ScheduleWorkflow, gate: Gate, *, clock: Callable[[], datetime] = utcnow
+        self,
+        store: Store,
+        workflow: ScheduleWorkflow,
+        gate: Gate,
+        *,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         """`clock` dates the stored schedule (when it was read), which decides when it is old."""
         self._store = store
@@ -122,7 +130,9 @@ class DeliveryService:
         after the run is recorded. Without it the caller sends after this returns.
         """
         with logcontext.bound(user_id=user_id):
-            return await self._deliver(user_id, on_stage, kind, on_saved_copy=on_saved_copy, on_ready=on_ready)
+            return await self._deliver(
+                user_id, on_stage, kind, on_saved_copy=on_saved_copy, on_ready=on_ready
+            )
 
     async def refresh(self, user_id: int, *, count: bool = False) -> Schedule:
         """Read the schedule from SIIAU and store it, with no PDF (everyday answers).
@@ -145,7 +155,11 @@ class DeliveryService:
         if stored is None:
             return None
         document_ref = await self._store.find_document(user_id, stored.content_hash)
-        pdf = None if document_ref is not None else await self._store.first_copies.load(user_id, stored.content_hash)
+        pdf = (
+            None
+            if document_ref is not None
+            else await self._store.first_copies.load(user_id, stored.content_hash)
+        )
         if document_ref is None and pdf is None:
             return None
         unsealed = _unsealed(stored)
@@ -158,7 +172,11 @@ class DeliveryService:
             await self._store.record_delivered(user_id, _delivered(copy.schedule, document_ref))
             await self._store.first_copies.drop(user_id)
         except Exception as error:  # noqa: BLE001 - the student has the PDF already
-            log.error("could not keep the first copy's file id user=%s error=%s", user_id, type(error).__name__)
+            log.error(
+                "could not keep the first copy's file id user=%s error=%s",
+                user_id,
+                type(error).__name__,
+            )
 
     async def _deliver(
         self,
@@ -217,7 +235,9 @@ class DeliveryService:
             )
             assert result.schedule is not None
             await self._keep_schedule(user_id, result.schedule, self._clock())
-            await self._name_career(user_id, stored.profile.career, stored.profile.career_name, result.schedule)
+            await self._name_career(
+                user_id, stored.profile.career, stored.profile.career_name, result.schedule
+            )
             if handing_failed:
                 raise handing_failed[0]
             return _delivery(result, user_id, chat_id, shown)
@@ -234,7 +254,12 @@ class DeliveryService:
     async def _name_career(self, user_id: int, career: str, name: str, schedule: Schedule) -> None:
         """A career registered by its code alone (the menu named none) takes the name the
         schedule page's student block gives it (CARRERA)."""
-        if name != career or schedule.career != career or not schedule.career_name or schedule.career_name == career:
+        if (
+            name != career
+            or schedule.career != career
+            or not schedule.career_name
+            or schedule.career_name == career
+        ):
             return
         try:
             await self._store.set_career(user_id, career, schedule.career_name)
@@ -251,7 +276,9 @@ class DeliveryService:
         if delivery.pdf is not None:
             return delivery.pdf
         with logcontext.bound(user_id=delivery.user_id):
-            result = await run_recorded(self._store, delivery.user_id, self._workflow.render(delivery.schedule))
+            result = await run_recorded(
+                self._store, delivery.user_id, self._workflow.render(delivery.schedule)
+            )
         assert result.pdf is not None
         return result.pdf
 
@@ -302,7 +329,9 @@ async def run_recorded(
     if on_failure is not None:
         await on_failure(failed.cause)
     try:
-        recorded = await store.record_run(user_id, failed.run, anonymous_if_missing=anonymous_if_new)
+        recorded = await store.record_run(
+            user_id, failed.run, anonymous_if_missing=anonymous_if_new
+        )
     except Exception as error:  # noqa: BLE001 - the user's answer matters more than the record
         log.error("could not record run %s error=%s", failed.run.id, type(error).__name__)
         recorded = True
@@ -317,12 +346,16 @@ def _forgotten(user_id: int, run: FlowRun) -> NotRegistered:
 
 
 def _unsealed(stored: StoredScheduleRecord) -> StoredSchedule:
-    return StoredSchedule(codec.loads(stored.schedule_json), datetime.fromtimestamp(stored.fetched_ts, UTC))
+    return StoredSchedule(
+        codec.loads(stored.schedule_json), datetime.fromtimestamp(stored.fetched_ts, UTC)
+    )
 
 
 def _delivery(result: FlowResult, user_id: int, chat_id: int, shown: SavedCopy | None) -> Delivery:
     assert result.schedule is not None
-    return Delivery(result.schedule, result.pdf, result.reused_document, result.run, user_id, chat_id, shown)
+    return Delivery(
+        result.schedule, result.pdf, result.reused_document, result.run, user_id, chat_id, shown
+    )
 
 
 def delivered_document(delivery: Delivery, document_ref: str) -> DeliveredDocument:
@@ -332,4 +365,6 @@ def delivered_document(delivery: Delivery, document_ref: str) -> DeliveredDocume
 
 def _delivered(schedule: Schedule, document_ref: str) -> DeliveredDocument:
     anonymous = replace(schedule, student_code="", student_name="")
-    return DeliveredDocument(schedule.content_hash, document_ref, schedule.term, codec.dumps(anonymous))
+    return DeliveredDocument(
+        schedule.content_hash, document_ref, schedule.term, codec.dumps(anonymous)
+    )

@@ -69,9 +69,16 @@ def day_answer(known: KnownSchedule, now: datetime, offset: int = TODAY) -> DayA
         if next_day is not None:
             next_first = next(m for m in agenda.on(next_day) if m.held)
     return DayAnswer(
-        today, day, meetings, next_day, next_first, agenda.last_day if ended else None,
-        tuple(agenda.unscheduled), known.schedule.term_label, _saved(known),
-    )  # fmt: skip
+        today,
+        day,
+        meetings,
+        next_day,
+        next_first,
+        agenda.last_day if ended else None,
+        tuple(agenda.unscheduled),
+        known.schedule.term_label,
+        _saved(known),
+    )
 
 
 def next_answer(known: KnownSchedule, now: datetime) -> NextAnswer:
@@ -81,9 +88,13 @@ def next_answer(known: KnownSchedule, now: datetime) -> NextAnswer:
     ended = agenda.ended(local.date())
     meeting = None if ended else agenda.next_meeting(now)
     return NextAnswer(
-        local, meeting, agenda.last_day if ended else None, tuple(agenda.unscheduled),
-        known.schedule.term_label, _saved(known),
-    )  # fmt: skip
+        local,
+        meeting,
+        agenda.last_day if ended else None,
+        tuple(agenda.unscheduled),
+        known.schedule.term_label,
+        _saved(known),
+    )
 
 
 async def day(book: ScheduleBook, user_id: int, offset: int = TODAY) -> DayAnswer:

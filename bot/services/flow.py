@@ -94,8 +94,12 @@ class FlowRunner:
                     delay = policy.delay(record.attempts, self._rand)
                     log.info(
                         "task retry run=%s task=%s attempt=%d error=%s delay=%.2fs",
-                        run.id, name, record.attempts, type(error).__name__, delay,
-                    )  # fmt: skip
+                        run.id,
+                        name,
+                        record.attempts,
+                        type(error).__name__,
+                        delay,
+                    )
                     await self._sleep(delay)
                     if before_retry is not None:
                         await before_retry()

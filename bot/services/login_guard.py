@@ -102,9 +102,16 @@ class GuardState(Protocol):
     """Where the counts live: memory (`MemoryGuardState`) or the database (`LoginGuardStore`)."""
 
     async def reserve(
-        self, code_key: str, pair_key: str, *, owner: bool, now: float, max_in_a_row: int,
-        per_hour: int, per_day: int | None,
-    ) -> int | str: ...  # fmt: skip
+        self,
+        code_key: str,
+        pair_key: str,
+        *,
+        owner: bool,
+        now: float,
+        max_in_a_row: int,
+        per_hour: int,
+        per_day: int | None,
+    ) -> int | str: ...
 
     async def settle(
         self, event_id: int, code_key: str, pair_key: str, outcome: str, now: float, *, owner: bool
@@ -129,27 +136,45 @@ class KeyedLoginGuard:
         self._clock = clock
 
     async def admit(self, credentials: Credentials, requester: Requester) -> LoginTicket:
-        code_key, pair_key = self.code_key(credentials.code), self._hash(f"{credentials.code}\0{credentials.nip}")
+        code_key, pair_key = (
+            self.code_key(credentials.code),
+            self._hash(f"{credentials.code}\0{credentials.nip}"),
+        )
         reserved = await self._state.reserve(
-            code_key, pair_key, owner=requester.owner, now=self._clock(),
+            code_key,
+            pair_key,
+            owner=requester.owner,
+            now=self._clock(),
             max_in_a_row=MAX_IN_A_ROW if requester.owner else OTHERS_IN_A_ROW,
-            per_hour=self._per_hour, per_day=PER_DAY,
-        )  # fmt: skip
+            per_hour=self._per_hour,
+            per_day=PER_DAY,
+        )
         if isinstance(reserved, int):
             return LoginTicket(reserved, code_key, pair_key, requester.owner)
         if reserved == "pair":
             raise InvalidCredentials("this code/NIP pair was rejected before; not sending it again")
         if reserved == "held":
-            log.warning("login guard: code %s held owner=%s user=%s",
-                        mask_code(credentials.code), requester.owner, requester.user_id or "-")  # fmt: skip
+            log.warning(
+                "login guard: code %s held owner=%s user=%s",
+                mask_code(credentials.code),
+                requester.owner,
+                requester.user_id or "-",
+            )
             raise CodeHeld("too many logins in a row may have been rejected for this code")
         if reserved == "day":
-            raise LoginLimitReached("SIIAU rejected (or left unanswered) several logins for this code today")
+            raise LoginLimitReached(
+                "SIIAU rejected (or left unanswered) several logins for this code today"
+            )
         raise LoginLimitReached("too many SIIAU logins for this code in the last hour")
 
     async def settle(self, ticket: LoginTicket, outcome: LoginOutcome) -> None:
         await self._state.settle(
-            ticket.event_id, ticket.code_key, ticket.pair_key, outcome.value, self._clock(), owner=ticket.owner
+            ticket.event_id,
+            ticket.code_key,
+            ticket.pair_key,
+            outcome.value,
+            self._clock(),
+            owner=ticket.owner,
         )
 
     async def in_a_row(self, code: str) -> int:
@@ -197,9 +222,16 @@ class MemoryGuardState:
     _next_id: int = 0
 
     async def reserve(
-        self, code_key: str, pair_key: str, *, owner: bool, now: float, max_in_a_row: int,
-        per_hour: int, per_day: int | None,
-    ) -> int | str:  # fmt: skip
+        self,
+        code_key: str,
+        pair_key: str,
+        *,
+        owner: bool,
+        now: float,
+        max_in_a_row: int,
+        per_hour: int,
+        per_day: int | None,
+    ) -> int | str:
         for event_id in [i for i, e in self.events.items() if e.at < now - 2 * 24 * 3600]:
             del self.events[event_id]
         if self.in_row.get(code_key, 0) >= max_in_a_row:
@@ -209,9 +241,11 @@ class MemoryGuardState:
         side = [e for e in self.events.values() if e.code_key == code_key and e.owner == owner]
         if sum(1 for e in side if e.at > now - 3600) >= per_hour:
             return "hour"
-        if per_day is not None and sum(
-            1 for e in side if e.at > now - 24 * 3600 and e.kind in MAYBE_REJECTED
-        ) >= per_day:
+        if (
+            per_day is not None
+            and sum(1 for e in side if e.at > now - 24 * 3600 and e.kind in MAYBE_REJECTED)
+            >= per_day
+        ):
             return "day"
         self.in_row[code_key] = self.in_row.get(code_key, 0) + 1
         self._next_id += 1
@@ -225,8 +259,14 @@ class MemoryGuardState:
             self.events[event_id].kind = outcome
         if outcome == "accepted":
             self.in_row[code_key] = 0
-            for event in self.events.values():  # the logins left unanswered before were not rejections
-                if event.code_key == code_key and event.owner == owner and event.kind == "unanswered":
+            for (
+                event
+            ) in self.events.values():  # the logins left unanswered before were not rejections
+                if (
+                    event.code_key == code_key
+                    and event.owner == owner
+                    and event.kind == "unanswered"
+                ):
                     event.kind = "cleared"
         elif outcome == "answered":
             self.in_row[code_key] = max(0, self.in_row.get(code_key, 0) - 1)

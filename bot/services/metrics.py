@@ -9,24 +9,51 @@ from bot.siiau.errors import LayoutChanged
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-RUNS = Counter("horario_flow_runs", "Flow runs by name and outcome", ["name", "outcome"], registry=REGISTRY)
+RUNS = Counter(
+    "horario_flow_runs", "Flow runs by name and outcome", ["name", "outcome"], registry=REGISTRY
+)
 TASK_SECONDS = Histogram(
-    "horario_task_duration_seconds", "Task durations", ["task", "state"], registry=REGISTRY,
+    "horario_task_duration_seconds",
+    "Task durations",
+    ["task", "state"],
+    registry=REGISTRY,
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
-)  # fmt: skip
-RETRIES = Counter("horario_task_retries", "Task retries after transient failures", ["task"], registry=REGISTRY)
-BREAKER_OPEN = Gauge("horario_siiau_breaker_open", "1 while the SIIAU circuit breaker is open", registry=REGISTRY)
-BREAKER_OPENINGS = Counter("horario_siiau_breaker_openings", "Times the SIIAU breaker opened", registry=REGISTRY)
+)
+RETRIES = Counter(
+    "horario_task_retries", "Task retries after transient failures", ["task"], registry=REGISTRY
+)
+BREAKER_OPEN = Gauge(
+    "horario_siiau_breaker_open", "1 while the SIIAU circuit breaker is open", registry=REGISTRY
+)
+BREAKER_OPENINGS = Counter(
+    "horario_siiau_breaker_openings", "Times the SIIAU breaker opened", registry=REGISTRY
+)
 DELIVERIES = Counter("horario_weekly_deliveries", "Weekly outcomes", ["outcome"], registry=REGISTRY)
-QUEUE_LAG = Gauge("horario_weekly_queue_lag_seconds", "Lateness of the last claimed delivery", registry=REGISTRY)
-LAST_TICK = Gauge("horario_weekly_last_tick_timestamp", "Unix time of the last successful weekly tick",
-                  registry=REGISTRY)  # fmt: skip
-LAYOUT_CHANGES = Counter("horario_siiau_layout_changes", "Runs ended on a SIIAU page the bot could not read, by error",
-                         ["error"], registry=REGISTRY)  # fmt: skip
-DAILY_LAG = Gauge("horario_daily_queue_lag_seconds", "Lateness of the last claimed digest or reminder", ["kind"],
-                  registry=REGISTRY)  # fmt: skip
-DAILY_LAST_TICK = Gauge("horario_daily_last_tick_timestamp", "Unix time of the last successful daily tick",
-                        registry=REGISTRY)  # fmt: skip
+QUEUE_LAG = Gauge(
+    "horario_weekly_queue_lag_seconds", "Lateness of the last claimed delivery", registry=REGISTRY
+)
+LAST_TICK = Gauge(
+    "horario_weekly_last_tick_timestamp",
+    "Unix time of the last successful weekly tick",
+    registry=REGISTRY,
+)
+LAYOUT_CHANGES = Counter(
+    "horario_siiau_layout_changes",
+    "Runs ended on a SIIAU page the bot could not read, by error",
+    ["error"],
+    registry=REGISTRY,
+)
+DAILY_LAG = Gauge(
+    "horario_daily_queue_lag_seconds",
+    "Lateness of the last claimed digest or reminder",
+    ["kind"],
+    registry=REGISTRY,
+)
+DAILY_LAST_TICK = Gauge(
+    "horario_daily_last_tick_timestamp",
+    "Unix time of the last successful daily tick",
+    registry=REGISTRY,
+)
 
 
 def _layout_errors(kind: type[LayoutChanged] = LayoutChanged) -> set[str]:

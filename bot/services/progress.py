@@ -22,7 +22,11 @@ __all__ = ["OpenProgress", "ProgressService"]
 
 class ProgressService:
     def __init__(
-        self, progress: ProgressStore, dialogs: DialogStore, *, clock: Callable[[], float] = time.time
+        self,
+        progress: ProgressStore,
+        dialogs: DialogStore,
+        *,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._progress = progress
         self._dialogs = dialogs

@@ -89,7 +89,9 @@ class RegistrationService:
         self._workflow = workflow
         self._clock = clock
         self._dialog_seconds = dialog_seconds
-        self._sessions: dict[int, asyncio.Event] = {}  # set when the user's registration session is over
+        self._sessions: dict[
+            int, asyncio.Event
+        ] = {}  # set when the user's registration session is over
 
     # ---- the dialog ----------------------------------------------------------------
     async def dialog(self, user_id: int) -> Dialog | None:
@@ -105,7 +107,9 @@ class RegistrationService:
 
     async def move_dialog(self, dialog: Dialog, expected_step: str) -> bool:
         """Store the dialog's next step only if it is still at `expected_step` (not cancelled)."""
-        return await self._store.dialogs.replace_if(dialog, expected_step, self._clock() + self._dialog_seconds)
+        return await self._store.dialogs.replace_if(
+            dialog, expected_step, self._clock() + self._dialog_seconds
+        )
 
     async def end_dialog_at(self, user_id: int, step: str) -> bool:
         """End the dialog only if it is at `step`: a newer dialog the student started stays."""
@@ -136,7 +140,9 @@ class RegistrationService:
                     return CancelOutcome.CANCELLED_VERIFYING
                 continue  # the verification finished meanwhile: look again
             if dialog.step in ("saving", "career"):
-                await self.end_dialog_at(user_id, "career")  # the data is stored with its first career
+                await self.end_dialog_at(
+                    user_id, "career"
+                )  # the data is stored with its first career
                 return CancelOutcome.ALREADY_SAVED
             if dialog.step == "cancelled":
                 return CancelOutcome.CANCELLED_VERIFYING
@@ -171,10 +177,14 @@ class RegistrationService:
         saved: list[bool] = []
 
         async def careers_known(careers: list[Career]) -> Career | None:
-            moved = await self.move_dialog(Dialog(user_id, "saving", rejections=dialog.rejections), "verifying")
+            moved = await self.move_dialog(
+                Dialog(user_id, "saving", rejections=dialog.rejections), "verifying"
+            )
             if not moved:
                 return None  # cancelled while SIIAU verified: nothing is saved, nothing more read
-            await self._store.save_credentials(user_id, chat_id, credentials, careers[0].code, careers[0].name)
+            await self._store.save_credentials(
+                user_id, chat_id, credentials, careers[0].code, careers[0].name
+            )
             saved.append(True)
             if on_careers is not None:
                 await on_careers(careers)
@@ -194,7 +204,9 @@ class RegistrationService:
         with logcontext.bound(user_id=user_id):
             result = await self._verify(user_id, credentials, None, None)
             first = result.careers[0]
-            await self._store.save_credentials(user_id, chat_id, credentials, first.code, first.name)
+            await self._store.save_credentials(
+                user_id, chat_id, credentials, first.code, first.name
+            )
             await self._keep(user_id, result)
         return result.careers
 
@@ -216,12 +228,17 @@ class RegistrationService:
         session = self._sessions[user_id] = asyncio.Event()
         try:
             return await run_recorded(
-                self._store, user_id,
+                self._store,
+                user_id,
                 self._workflow.verify(
-                    credentials, Requester(user_id, owner=owner), on_accepted=accepted, on_careers=on_careers
+                    credentials,
+                    Requester(user_id, owner=owner),
+                    on_accepted=accepted,
+                    on_careers=on_careers,
                 ),
-                record_success=False, anonymous_if_new=True,
-            )  # fmt: skip
+                record_success=False,
+                anonymous_if_new=True,
+            )
         finally:
             session.set()
             if self._sessions.get(user_id) is session:
@@ -254,7 +271,9 @@ class RegistrationService:
                 kept = await self._store.first_copies.save(user_id, schedule.content_hash, pdf)
             return kept and pdf is not None
         except Exception as error:  # noqa: BLE001 - the registration stands without it
-            log.error("could not store the first schedule user=%s error=%s", user_id, type(error).__name__)
+            log.error(
+                "could not store the first schedule user=%s error=%s", user_id, type(error).__name__
+            )
             return False
 
     async def choose_career(self, user_id: int, career: Career) -> None:

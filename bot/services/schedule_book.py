@@ -86,12 +86,16 @@ class ScheduleBook:
         stored = await self.delivery.stored_schedule(user_id)
         return None if stored is None else self._answer_from(user_id, stored, self.request_refresh)
 
-    def _answer_from(self, user_id: int, stored: StoredSchedule, refresh: Callable[[int], None]) -> KnownSchedule:
+    def _answer_from(
+        self, user_id: int, stored: StoredSchedule, refresh: Callable[[int], None]
+    ) -> KnownSchedule:
         """The stored copy as an answer; one older than `max_age` calls `refresh`."""
         refreshing = self.clock() - stored.read_at > self.max_age
         if refreshing:
             refresh(user_id)
-        return KnownSchedule(stored.schedule, stored.read_at, self.agenda(stored.schedule), refreshing)
+        return KnownSchedule(
+            stored.schedule, stored.read_at, self.agenda(stored.schedule), refreshing
+        )
 
     def is_refreshing(self, user_id: int) -> bool:
         return user_id in self._refreshing
@@ -153,7 +157,9 @@ class ScheduleBook:
         try:
             await self.budget.failed(user_id)
         except Exception as error:  # noqa: BLE001 - the claim's own wait still holds
-            log.warning("refresh budget not updated user=%s error=%s", user_id, type(error).__name__)
+            log.warning(
+                "refresh budget not updated user=%s error=%s", user_id, type(error).__name__
+            )
 
     @property
     def refreshes_running(self) -> int:

@@ -64,7 +64,9 @@ class WeeklyNotifier(Protocol):
         """
         ...
 
-    async def send_notice(self, chat_id: int, notice: Notice, error: BaseException | None) -> None: ...
+    async def send_notice(
+        self, chat_id: int, notice: Notice, error: BaseException | None
+    ) -> None: ...
 
     async def send_operator_notice(self, notice: OperatorNotice, count: int) -> None:
         """Tell the operators (`ADMIN_CHAT_IDS`); `count` is how many rows it concerns so far."""
@@ -118,7 +120,9 @@ class WeeklyService(WorkerService):
         self.unreadable_seen = 0  # claims skipped because no key opens their row, this process
 
     # ---- the student's setting --------------------------------------------------
-    async def subscribe(self, user_id: int, weekday: int, hour: int, only_if_changed: bool) -> datetime:
+    async def subscribe(
+        self, user_id: int, weekday: int, hour: int, only_if_changed: bool
+    ) -> datetime:
         due = self._next_due(user_id, weekday, hour, self.clock())
         await self.store.subscribe(user_id, weekday, hour, only_if_changed, int(due.timestamp()))
         return due
@@ -131,13 +135,19 @@ class WeeklyService(WorkerService):
         if sub is None:
             return None
         return WeeklyView(
-            sub.weekday, sub.hour, sub.only_if_changed, sub.active, sub.paused_reason,
+            sub.weekday,
+            sub.hour,
+            sub.only_if_changed,
+            sub.active,
+            sub.paused_reason,
             from_ts(sub.pending_due_ts or sub.next_due_ts),
-        )  # fmt: skip
+        )
 
     def _next_due(self, user_id: int, weekday: int, hour: int, after: datetime) -> datetime:
         nominal = next_occurrence(weekday, hour, after, self.zone)
-        return from_ts(int(nominal.timestamp()) + spread_offset(user_id, self.settings.spread_seconds))
+        return from_ts(
+            int(nominal.timestamp()) + spread_offset(user_id, self.settings.spread_seconds)
+        )
 
     # ---- claiming and delivering --------------------------------------------------
     async def _claim(self, now: int, room: int) -> list[Claim]:
@@ -162,10 +172,14 @@ class WeeklyService(WorkerService):
         try:
             delivery = await self.delivery.deliver(claim.user_id, kind="weekly")
         except AlreadyRunning:
-            await self.store.retry_at(claim, int(now.timestamp()) + BUSY_RETRY_SECONDS, count_attempt=False)
+            await self.store.retry_at(
+                claim, int(now.timestamp()) + BUSY_RETRY_SECONDS, count_attempt=False
+            )
             return "busy"
         except (InvalidCredentials, CredentialsRejected) as error:
-            return await self._pause(claim, week, "invalid_credentials", Notice.PAUSED_CREDENTIALS, error)
+            return await self._pause(
+                claim, week, "invalid_credentials", Notice.PAUSED_CREDENTIALS, error
+            )
         except AccountLocked as error:
             return await self._pause(claim, week, "account_locked", Notice.PAUSED_LOCKED, error)
         except CredentialsUndecryptable:
@@ -187,16 +201,21 @@ class WeeklyService(WorkerService):
         `ENCRYPTION_KEYS`. Logged as an ERROR and told to operators once per process.
         """
         self.unreadable_seen += 1
-        await self.store.retry_at(claim, int(now.timestamp()) + UNREADABLE_RETRY_SECONDS, count_attempt=False)
+        await self.store.retry_at(
+            claim, int(now.timestamp()) + UNREADABLE_RETRY_SECONDS, count_attempt=False
+        )
         metrics.DELIVERIES.labels("unreadable").inc()
         if self.unreadable_seen == 1:
             log.error(
                 "weekly: no key in ENCRYPTION_KEYS opens stored credentials (user=%s); subscriptions "
                 "stay active and are retried every %ds until the key is back",
-                claim.user_id, UNREADABLE_RETRY_SECONDS,
-            )  # fmt: skip
+                claim.user_id,
+                UNREADABLE_RETRY_SECONDS,
+            )
             try:
-                await self.notifier.send_operator_notice(OperatorNotice.UNREADABLE_CREDENTIALS, self.unreadable_seen)
+                await self.notifier.send_operator_notice(
+                    OperatorNotice.UNREADABLE_CREDENTIALS, self.unreadable_seen
+                )
             except Exception as failure:  # noqa: BLE001 - the notice is best effort
                 log.warning("operator notice failed error=%s", type(failure).__name__)
         return "unreadable"
@@ -207,7 +226,11 @@ class WeeklyService(WorkerService):
         unchanged = previous is not None and previous[0] == new_hash
         if unchanged and claim.only_if_changed:
             return await self._finish(claim, week, "skipped_unchanged", content_hash=new_hash)
-        changes = None if previous is None or unchanged else diff(codec.loads(previous[1]), delivery.schedule)
+        changes = (
+            None
+            if previous is None or unchanged
+            else diff(codec.loads(previous[1]), delivery.schedule)
+        )
         try:
             document_ref = await self.notifier.send_schedule(delivery, changes, unchanged)
         except RecipientGone:
@@ -217,9 +240,12 @@ class WeeklyService(WorkerService):
             return await self._failed(claim, week, error)
         outcome = "resent_unchanged" if unchanged else "sent"
         return await self._finish(
-            claim, week, outcome, content_hash=new_hash,
+            claim,
+            week,
+            outcome,
+            content_hash=new_hash,
             delivered=delivered_document(delivery, document_ref),
-        )  # fmt: skip
+        )
 
     async def _failed(self, claim: Claim, week: str, error: BaseException) -> str:
         attempts = claim.attempts + 1
@@ -227,14 +253,21 @@ class WeeklyService(WorkerService):
         if retryable and attempts < self.settings.max_attempts:
             delay = self.settings.retry_base_seconds * 2 ** (attempts - 1)
             await self.store.retry_at(claim, int(self.clock().timestamp()) + delay)
-            log.info("weekly retry user=%s attempt=%d error=%s in=%ds",
-                     claim.user_id, attempts, type(error).__name__, delay)  # fmt: skip
+            log.info(
+                "weekly retry user=%s attempt=%d error=%s in=%ds",
+                claim.user_id,
+                attempts,
+                type(error).__name__,
+                delay,
+            )
             metrics.DELIVERIES.labels("retry").inc()
             return "retry"
         await self._notify(claim.user_id, Notice.FAILED_THIS_WEEK, error)
         return await self._finish(claim, week, "failed")
 
-    async def _pause(self, claim: Claim, week: str, reason: str, notice: Notice, error: BaseException) -> str:
+    async def _pause(
+        self, claim: Claim, week: str, reason: str, notice: Notice, error: BaseException
+    ) -> str:
         await self.store.pause(claim.user_id, reason)
         await self._notify(claim.user_id, notice, error)
         return await self._finish(claim, week, "paused")
@@ -255,8 +288,9 @@ class WeeklyService(WorkerService):
         if reschedule:
             sub: Subscription | None = await self.store.get(claim.user_id)
             if sub is not None:
-                next_due = int(self._next_due(claim.user_id, sub.weekday, sub.hour, self.clock()).timestamp())
+                next_due = int(
+                    self._next_due(claim.user_id, sub.weekday, sub.hour, self.clock()).timestamp()
+                )
         await self.store.finish(claim, week, outcome, next_due_ts=next_due, **record)  # type: ignore[arg-type]
         metrics.DELIVERIES.labels(outcome).inc()
         return outcome
-

@@ -89,7 +89,9 @@ class ScheduleWorkflow:
         self._runner = runner
         self._settings = settings
         self._slots = slots or LocalSessionSlots(settings.max_concurrency)
-        self._guard = guard if guard is not None else memory_login_guard(settings.max_logins_per_hour)
+        self._guard = (
+            guard if guard is not None else memory_login_guard(settings.max_logins_per_hour)
+        )
         self._pdf_cache = pdf_cache if pdf_cache is not None else PdfCache()
         self._logout_policy = RetryPolicy(
             LOGOUT_RETRIES, min(settings.backoff_base, 0.2), min(settings.backoff_max, 2.0)
@@ -138,7 +140,9 @@ class ScheduleWorkflow:
             async with self._slots.hold():
                 portal = self._portal_factory()
                 try:
-                    await self._login(result.run, portal, credentials, asker, on_accepted=on_accepted)
+                    await self._login(
+                        result.run, portal, credentials, asker, on_accepted=on_accepted
+                    )
                     result.careers = await self._siiau_task(result.run, "careers", portal.careers)
                     chosen = await on_careers(result.careers) if on_careers is not None else None
                     if chosen is not None:
@@ -164,8 +168,12 @@ class ScheduleWorkflow:
         try:
             await self._read_and_render(result.run, result, page, None, no_stage, render=True)
         except Exception as error:  # noqa: BLE001 - the verification stands on its own
-            log.info("first schedule render failed run=%s error=%s", result.run.id, type(error).__name__)
-            result.schedule = result.schedule if result.schedule and result.schedule.courses else None
+            log.info(
+                "first schedule render failed run=%s error=%s", result.run.id, type(error).__name__
+            )
+            result.schedule = (
+                result.schedule if result.schedule and result.schedule.courses else None
+            )
             result.pdf = None
 
     async def run(
@@ -193,7 +201,16 @@ class ScheduleWorkflow:
 
         async def body() -> str:
             await self._fetch_and_render(
-                result.run, result, credentials, requester, career, cycle, find_document, on_stage, render, on_ready
+                result.run,
+                result,
+                credentials,
+                requester,
+                career,
+                cycle,
+                find_document,
+                on_stage,
+                render,
+                on_ready,
             )
             if not render:
                 return "read"
@@ -314,10 +331,15 @@ class ScheduleWorkflow:
             self._siiau_session(run, fetched, credentials, requester, career, cycle, on_stage)
         )
         try:
-            await asyncio.wait(cast(set[asyncio.Future[object]], {fetched, session}), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                cast(set[asyncio.Future[object]], {fetched, session}),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
             if not fetched.done():
                 await session  # it failed before the page arrived: raise its error
-            await self._read_and_render(run, result, fetched.result(), find_document, on_stage, render)
+            await self._read_and_render(
+                run, result, fetched.result(), find_document, on_stage, render
+            )
             if on_ready is not None:
                 await on_ready(result)
         except asyncio.CancelledError:
@@ -340,7 +362,9 @@ class ScheduleWorkflow:
     ) -> None:
         """Log in, fetch the page (handed over through `fetched`), log out."""
         async with self._logged_in(run, credentials, requester, on_stage) as portal:
-            fetch = self._relogging(run, portal, credentials, requester, lambda: portal.schedule_page(career, cycle))
+            fetch = self._relogging(
+                run, portal, credentials, requester, lambda: portal.schedule_page(career, cycle)
+            )
             fetched.set_result(await self._siiau_task(run, "fetch", fetch))
             await self._ride(run, portal, requester)
 
@@ -415,7 +439,9 @@ class ScheduleWorkflow:
                 await portal.logout()
 
         await self._siiau_task(
-            run, "login", lambda: self._login_once(portal, credentials, requester, on_accepted),
+            run,
+            "login",
+            lambda: self._login_once(portal, credentials, requester, on_accepted),
             before_retry=end_partial_session,
         )
 
@@ -443,7 +469,9 @@ class ScheduleWorkflow:
             raise
         except Exception:
             unanswered = portal.unanswered_logins > unanswered_before
-            await self._guard.settle(ticket, LoginOutcome.UNANSWERED if unanswered else LoginOutcome.ANSWERED)
+            await self._guard.settle(
+                ticket, LoginOutcome.UNANSWERED if unanswered else LoginOutcome.ANSWERED
+            )
             raise
         await self._guard.settle(ticket, LoginOutcome.ACCEPTED)
 
@@ -481,9 +509,13 @@ class ScheduleWorkflow:
         open breaks the student's own login until SIIAU times it out."""
         try:
             await self._runner.task(
-                run, "logout", portal.logout, timeout=15, policy=self._logout_policy,
+                run,
+                "logout",
+                portal.logout,
+                timeout=15,
+                policy=self._logout_policy,
                 on_timeout=lambda: SiiauUnavailable("SIIAU logout timed out"),
-            )  # fmt: skip
+            )
         except Exception as error:  # noqa: BLE001 - a failed logout must not mask the result
             log.warning("siiau logout failed run=%s error=%s", run.id, type(error).__name__)
         finally:
@@ -498,10 +530,14 @@ class ScheduleWorkflow:
                 portal = self._portal_factory()
                 try:
                     await self._runner.task(
-                        run, "login", lambda: self._login_once(portal, credentials, OWNER), retry=False,
-                        timeout=self._settings.task_timeout, guarded=True,
+                        run,
+                        "login",
+                        lambda: self._login_once(portal, credentials, OWNER),
+                        retry=False,
+                        timeout=self._settings.task_timeout,
+                        guarded=True,
                         on_timeout=lambda: SiiauUnavailable("SIIAU login timed out"),
-                    )  # fmt: skip
+                    )
                 finally:
                     await self._logout(run, portal)
             return "swept"
@@ -516,9 +552,14 @@ class ScheduleWorkflow:
         metrics.record_run(run)
         log.info(
             "flow run=%s name=%s kind=%s outcome=%s error=%s duration_ms=%d tasks=[%s]",
-            run.id, run.name, run.kind, run.outcome, run.error_class or "-",
-            run.duration_ms, run.summary(),
-        )  # fmt: skip
+            run.id,
+            run.name,
+            run.kind,
+            run.outcome,
+            run.error_class or "-",
+            run.duration_ms,
+            run.summary(),
+        )
 
 
 async def _read(page: SchedulePage) -> Schedule:

@@ -113,7 +113,9 @@ class LoginPathMemory:
     ) -> None:
         self._store = store if store is not None else InProcessLoginPaths()
         self._ttl, self._clock, self._reread = ttl, clock, reread_seconds
-        self._read: tuple[float, tuple[str, float] | None] | None = None  # (when read, what it said)
+        self._read: tuple[float, tuple[str, float] | None] | None = (
+            None  # (when read, what it said)
+        )
 
     async def preferred(self) -> str | None:
         now = self._clock()
@@ -123,7 +125,10 @@ class LoginPathMemory:
             try:
                 entry = await self._store.load()
             except Exception as error:  # noqa: BLE001 - the preference is an optimisation, never a failure
-                log.warning("login path memory unreadable (%s); trying the Portal first", type(error).__name__)
+                log.warning(
+                    "login path memory unreadable (%s); trying the Portal first",
+                    type(error).__name__,
+                )
                 return None
             self._read = (now, entry)
         if entry is None or entry[0] not in LOGIN_PATHS:
@@ -172,7 +177,10 @@ class ShortcutMemory:
     store that fails costs only the shortcut, never the schedule."""
 
     def __init__(
-        self, store: ShortcutStore | None = None, ttl: float = 24 * 3600, clock: Callable[[], float] = time.time
+        self,
+        store: ShortcutStore | None = None,
+        ttl: float = 24 * 3600,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store if store is not None else InProcessShortcuts()
         self._ttl, self._clock = ttl, clock
@@ -238,7 +246,9 @@ class SiiauClient:
         self._memory = memory or LoginPathMemory()
         self._pidm: str | None = None
         self._students_menu: str | None = None  # the ALUMNOS page, once read
-        self._main_page: tuple[str, str] | None = None  # the Portal's valida_inicio answer and its URL
+        self._main_page: tuple[str, str] | None = (
+            None  # the Portal's valida_inicio answer and its URL
+        )
         self._accepted: Accepted | None = None
         self.login_path: str | None = None
         self.unanswered_logins = 0
@@ -264,7 +274,11 @@ class SiiauClient:
             except _OtherPathMayWork as failed:
                 if path == paths[-1]:
                     raise failed.cause from None
-                log.info("siiau %s login unavailable (%s); trying the other path", path, type(failed.cause).__name__)
+                log.info(
+                    "siiau %s login unavailable (%s); trying the other path",
+                    path,
+                    type(failed.cause).__name__,
+                )
                 continue
             self.login_path = path
             if self._login_mode == "auto":
@@ -288,16 +302,25 @@ class SiiauClient:
             raise _OtherPathMayWork(error) from error  # nothing of the student's was sent
         fields |= {"loginForm:codigo": credentials.code, "loginForm:password": credentials.nip}
         with located("portal 2/6", "/Portal/login.xhtml", secrets), self._answer_to_credentials():
-            answer = await self._send("POST", login_url, data=fields, follow_redirects=False, opens_session=True)
+            answer = await self._send(
+                "POST", login_url, data=fields, follow_redirects=False, opens_session=True
+            )
             location = answer.headers.get("location", "")
             if answer.status_code in (301, 302, 303) and "login.xhtml" not in location:
                 dashboard_url = urljoin(login_url, location)
-            elif answer.status_code in (301, 302, 303) or portal_pages.still_login_form(self._decode(answer)):
+            elif answer.status_code in (301, 302, 303) or portal_pages.still_login_form(
+                self._decode(answer)
+            ):
                 raise InvalidCredentials("the Portal rejected the student code or NIP")
             else:
-                pages.raise_for_page(self._decode(answer))  # a known page first (locked, error page)
-                raise LoginUnconfirmed("the Portal's answer to the login is not one we know",
-                                       pages.fragment(self._decode(answer)), marker="302 to the dashboard")  # fmt: skip
+                pages.raise_for_page(
+                    self._decode(answer)
+                )  # a known page first (locked, error page)
+                raise LoginUnconfirmed(
+                    "the Portal's answer to the login is not one we know",
+                    pages.fragment(self._decode(answer)),
+                    marker="302 to the dashboard",
+                )
         await self._tell_accepted()
         try:  # accepted: from here on, the direct path would be safe to try
             await self._portal_into_escolar(dashboard_url, secrets)
@@ -310,16 +333,24 @@ class SiiauClient:
         walked later, only when needed (`_alumnos_menu`)."""
         with located("portal 3/6", "/Portal/dashboard.xhtml", secrets):
             action, jump = portal_pages.escolar_jump(await self._request("GET", dashboard_url))
-            jumped = await self._send("POST", urljoin(dashboard_url, action), data=jump, follow_redirects=False)
+            jumped = await self._send(
+                "POST", urljoin(dashboard_url, action), data=jump, follow_redirects=False
+            )
             location = jumped.headers.get("location", "")
-            entry_url = urljoin(dashboard_url, location) if location else f"{self._base()}/wus/gupprincipal.emicore"
+            entry_url = (
+                urljoin(dashboard_url, location)
+                if location
+                else f"{self._base()}/wus/gupprincipal.emicore"
+            )
         with located("portal 4/6", "/wus/gupprincipal.emicore", secrets):
             entry = await self._request("GET", urljoin(self._base(), entry_url))
             main_url = urljoin(entry_url, portal_pages.frame(entry, "mainFrame"))
             start = portal_pages.form_named(await self._request("GET", main_url), "fInicio")
         with located("portal 5/6", "/wus/gupprincipal.valida_inicio", secrets):
             validate_url = urljoin(main_url, start.action)
-            main_page = await self._request("POST", validate_url, data=start.fields, opens_session=True)
+            main_page = await self._request(
+                "POST", validate_url, data=start.fields, opens_session=True
+            )
             self._pidm = pages.pidm_from_main_page(main_page)
             portal_pages.form_named(main_page, "mainPage")  # the walk's next step is there
         self._main_page = (main_page, validate_url)
@@ -332,7 +363,9 @@ class SiiauClient:
             systems = portal_pages.form_named(main_page, "mainPage")
             systems_url = urljoin(validate_url, systems.action)
             frameset = await self._request("POST", systems_url, data=systems.fields)
-            menu_url = urljoin(systems_url, portal_pages.frame(frameset, "Menu", contains="menu_sistema"))
+            menu_url = urljoin(
+                systems_url, portal_pages.frame(frameset, "Menu", contains="menu_sistema")
+            )
             students = portal_pages.students_link(await self._request("GET", menu_url))
             return await self._request("GET", urljoin(menu_url, students))
 
@@ -340,7 +373,9 @@ class SiiauClient:
         """The ALUMNOS menu (careers, REGISTRO), read once per session: on the Portal path by
         walking its frames, on the direct path by posting the menu form."""
         if self._students_menu is None:
-            self._students_menu = await (self._walk_portal_menu() if self._main_page is not None else self._menu())
+            self._students_menu = await (
+                self._walk_portal_menu() if self._main_page is not None else self._menu()
+            )
         return self._students_menu
 
     async def _tell_accepted(self) -> None:
@@ -353,7 +388,9 @@ class SiiauClient:
         except Exception as error:  # noqa: BLE001 - a listener's failure must not cost the session
             log.warning("login acceptance listener failed (%s)", type(error).__name__)
 
-    async def _login_direct(self, credentials: Credentials, *, fallback_allowed: bool = False) -> None:
+    async def _login_direct(
+        self, credentials: Credentials, *, fallback_allowed: bool = False
+    ) -> None:
         secrets = (credentials.code, credentials.nip)
         try:
             with located("login 1/3", LOGIN_FORM, secrets):
@@ -375,7 +412,9 @@ class SiiauClient:
             pidm = pages.pidm_from_main_page(main_page)
             cookie_pidm = self._cookie_pidm()
             if cookie_pidm is not None and cookie_pidm != pidm:
-                raise LayoutChanged("session cookie does not match the main page", marker="cookie *SIIAUUDG = pidm")
+                raise LayoutChanged(
+                    "session cookie does not match the main page", marker="cookie *SIIAUUDG = pidm"
+                )
         self._pidm = pidm
         await self._tell_accepted()
 
@@ -392,7 +431,9 @@ class SiiauClient:
             raise
         except SiiauErrorPage as error:
             self.unanswered_logins += 1
-            raise LoginUnconfirmed(f"{error} in answer to the credentials", error.fragment) from error
+            raise LoginUnconfirmed(
+                f"{error} in answer to the credentials", error.fragment
+            ) from error
         except PageNotFound:
             raise  # SIIAU did not take the request at all
         except LayoutChanged as error:
@@ -432,7 +473,10 @@ class SiiauClient:
         except LayoutChanged as error:
             if self._schedule_source == "horario":
                 raise
-            log.info("siiau schedule page unusable (%s); reading REGISTRO → Lista and the offer", error.where)
+            log.info(
+                "siiau schedule page unusable (%s); reading REGISTRO → Lista and the offer",
+                error.where,
+            )
             try:
                 return await self._registro_page(career, cycle)
             except LayoutChanged as fallback:
@@ -452,11 +496,16 @@ class SiiauClient:
                     page = await self._schedule_request(career, cycle)
                     if not looks_like_schedule(page.html):
                         # A login form, a frameset, a redirect's target: SIIAU's refusal, not a schedule.
-                        raise LayoutChanged("the schedule URL answered another page", marker="a schedule page")
+                        raise LayoutChanged(
+                            "the schedule URL answered another page", marker="a schedule page"
+                        )
                 except PageNotFound as missing:
                     if missing.status == 404 and not missing.redirected:
                         raise  # no such page at all, walk or not (the other source may have it)
-                    log.info("siiau schedule URL answered HTTP %s without the menu walk; walking it", missing.status)
+                    log.info(
+                        "siiau schedule URL answered HTTP %s without the menu walk; walking it",
+                        missing.status,
+                    )
                     await self._alumnos_menu()  # 401/403: maybe only without the walk
                     page = await self._schedule_request(career, cycle)
                     await self._shortcut.learned(path, False, believed)  # the walk made it answer
@@ -464,7 +513,10 @@ class SiiauClient:
                 except (LayoutChanged, SessionExpired, SiiauErrorPage) as refused:
                     # Any refusal (INGRESO NO VALIDO, SESION INVALIDA, an error page, another page)
                     # is answered by walking the menu as a browser does, in this same session.
-                    log.info("siiau schedule URL refused without the menu walk (%s); walking it", type(refused).__name__)
+                    log.info(
+                        "siiau schedule URL refused without the menu walk (%s); walking it",
+                        type(refused).__name__,
+                    )
                     # Learned before the walk: a refusal that ended the session (SESION
                     # INVALIDA, then salir) must not end the next login's too.
                     await self._shortcut.learned(path, False, believed)
@@ -479,7 +531,9 @@ class SiiauClient:
         pidm = self._require_pidm()
         if cycle is None:
             with located("horario", SCHEDULE_CURRENT):
-                html = await self._request("GET", SCHEDULE_CURRENT, params={"pidmp": pidm, "majrp": career})
+                html = await self._request(
+                    "GET", SCHEDULE_CURRENT, params={"pidmp": pidm, "majrp": career}
+                )
                 source = trail.last()
         else:
             with located("horario", SCHEDULE_OF_CYCLE):
@@ -498,14 +552,19 @@ class SiiauClient:
         with located("registro 1/4", MENU):
             registro_url = urljoin(menu_url, registro.link(await self._alumnos_menu(), "REGISTRO"))
         with located("registro 2/4", urlsplit(registro_url).path):
-            list_url = urljoin(registro_url, registro.link(await self._request("GET", registro_url), "Lista", career))
+            list_url = urljoin(
+                registro_url,
+                registro.link(await self._request("GET", registro_url), "Lista", career),
+            )
         with located("registro 3/4", urlsplit(list_url).path):
             listed = registro.parse_registration_list(await self._request("GET", list_url))
         if not listed.courses:  # nothing registered: no offer to ask
             return RegistroSchedulePage(listed, (), career, cycle or listed.cycle or "")
         form_url = urljoin(self._base(), OFFER_FORM)
         with located("registro 4/4", OFFER_FORM):
-            form = parse_student_offer_form(await self._request("GET", form_url, params={"pidmp": pidm, "majrp": career}))
+            form = parse_student_offer_form(
+                await self._request("GET", form_url, params={"pidmp": pidm, "majrp": career})
+            )
             chosen = registro.choose_cycle(form, cycle, listed.cycle)
         results_url = urljoin(form_url, form.action)
         wanted = {course.nrc for course in listed.courses}
@@ -515,7 +574,9 @@ class SiiauClient:
                 fields = search_fields(chosen, form.centre, key, career=majr)
                 with located("registro 4/4", urlsplit(results_url).path):
                     found, _ = await collect_sections(
-                        lambda data: self._request("POST", results_url, data=dict(data)), fields, DEFAULT_PAGE_SIZE
+                        lambda data: self._request("POST", results_url, data=dict(data)),
+                        fields,
+                        DEFAULT_PAGE_SIZE,
                     )
                 sections.update((s.nrc, s) for s in found if s.nrc in wanted)
             if wanted <= sections.keys():
@@ -545,7 +606,11 @@ class SiiauClient:
     @property
     def survey_link(self) -> str:
         """Where a student answers SIIAU's survey: the login page they use (a session URL would be ours)."""
-        return f"{self._portal_url}/Portal/login.xhtml" if self._portal_url else f"{self._base()}{LOGIN_FORM}"
+        return (
+            f"{self._portal_url}/Portal/login.xhtml"
+            if self._portal_url
+            else f"{self._base()}{LOGIN_FORM}"
+        )
 
     async def logout(self) -> None:
         """End the SIIAU session (one per student is allowed). Raises if SIIAU did not answer."""
@@ -583,10 +648,14 @@ class SiiauClient:
         classify: bool = True,
         opens_session: bool = False,
     ) -> str:
-        response = await self._send(method, path, data=data, params=params, opens_session=opens_session)
+        response = await self._send(
+            method, path, data=data, params=params, opens_session=opens_session
+        )
         html = self._decode(response)
         if response.status_code >= 400:
-            missing = PageNotFound(f"SIIAU answered HTTP {response.status_code} on {urlsplit(path).path}")
+            missing = PageNotFound(
+                f"SIIAU answered HTTP {response.status_code} on {urlsplit(path).path}"
+            )
             missing.status, missing.redirected = response.status_code, bool(response.history)
             raise missing
         if classify:
@@ -617,14 +686,25 @@ class SiiauClient:
                 raise
             if isinstance(exc, httpx.TimeoutException):
                 raise SiiauUnavailable(f"SIIAU timed out on {path}") from exc
-            raise SiiauUnavailable(f"SIIAU connection failed on {path}: {type(exc).__name__}") from exc
-        page = SiiauPage(method, urlsplit(path).path, response.status_code, response.content,
-                         response.headers.get("content-type", ""))  # fmt: skip
+            raise SiiauUnavailable(
+                f"SIIAU connection failed on {path}: {type(exc).__name__}"
+            ) from exc
+        page = SiiauPage(
+            method,
+            urlsplit(path).path,
+            response.status_code,
+            response.content,
+            response.headers.get("content-type", ""),
+        )
         trail.saw(page)
         if self._observer is not None:
-            self._observer(Exchange(method, page.path, response.status_code, self._decode(response), page))
+            self._observer(
+                Exchange(method, page.path, response.status_code, self._decode(response), page)
+            )
         if response.status_code >= 500 or response.status_code == 429:
-            raise SiiauUnavailable(f"SIIAU answered HTTP {response.status_code} on {urlsplit(path).path}")
+            raise SiiauUnavailable(
+                f"SIIAU answered HTTP {response.status_code} on {urlsplit(path).path}"
+            )
         return response
 
 
@@ -645,7 +725,10 @@ class SiiauClientFactory:
     """Makes a fresh client per run; only the TLS context and the login-path memory are shared."""
 
     def __init__(
-        self, settings: SiiauSettings, memory: LoginPathMemory | None = None, shortcut: ShortcutMemory | None = None
+        self,
+        settings: SiiauSettings,
+        memory: LoginPathMemory | None = None,
+        shortcut: ShortcutMemory | None = None,
     ) -> None:
         self._settings = settings
         self._memory = memory or LoginPathMemory()
@@ -668,5 +751,12 @@ class SiiauClientFactory:
             headers={"User-Agent": s.user_agent},
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
         )
-        return SiiauClient(http, observer, portal_url=s.portal_url, login=s.login, memory=self._memory,
-                           schedule_source=s.schedule_source, shortcut=self._shortcut)  # fmt: skip
+        return SiiauClient(
+            http,
+            observer,
+            portal_url=s.portal_url,
+            login=s.login,
+            memory=self._memory,
+            schedule_source=s.schedule_source,
+            shortcut=self._shortcut,
+        )

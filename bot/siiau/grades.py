@@ -39,8 +39,21 @@ _GRADE = re.compile(
     r"^([0-9]{1,3}(?:\.[0-9]+)?|[A-Z]{1,3}|(?:NO )?(?:ACREDITAD[OA]|APROBAD[OA])|REPROBAD[OA])"
     r"\s*(?:\(\s*([^)]*?)\s*\))?$"
 )
-_MONTHS = {"ENE": 1, "FEB": 2, "MAR": 3, "ABR": 4, "MAY": 5, "JUN": 6, "JUL": 7,
-           "AGO": 8, "SEP": 9, "SET": 9, "OCT": 10, "NOV": 11, "DIC": 12}  # fmt: skip
+_MONTHS = {
+    "ENE": 1,
+    "FEB": 2,
+    "MAR": 3,
+    "ABR": 4,
+    "MAY": 5,
+    "JUN": 6,
+    "JUL": 7,
+    "AGO": 8,
+    "SEP": 9,
+    "SET": 9,
+    "OCT": 10,
+    "NOV": 11,
+    "DIC": 12,
+}
 _DATE_WORDS = re.compile(r"^(\d{1,2})[/-]([A-Z]{3})[A-Z]*[/-](\d{2,4})$")
 _DATE_DIGITS = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})$")
 _FAILING_WORDS = {"SD", "NA", "NP"}  # sin derecho, no acreditada, no presentó
@@ -545,12 +558,17 @@ def _boleta_rows(rows: list[Tag], at: dict[str, int]) -> list[BoletaRow]:
             raise LayoutChanged(
                 "boleta grade not readable", fragment(str(tr)), marker="CALIFICACION"
             ) from None
-        found.append(BoletaRow(
-            nrc,
-            cell_text(c) if (c := get("clave")) is not None else "",
-            cell_text(c) if (c := get("name")) is not None else "",
-            ordinaria, _yes(get("ord_k")), extraordinaria, _yes(get("ext_k")),
-        ))  # fmt: skip
+        found.append(
+            BoletaRow(
+                nrc,
+                cell_text(c) if (c := get("clave")) is not None else "",
+                cell_text(c) if (c := get("name")) is not None else "",
+                ordinaria,
+                _yes(get("ord_k")),
+                extraordinaria,
+                _yes(get("ext_k")),
+            )
+        )
     return found
 
 

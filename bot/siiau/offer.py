@@ -207,11 +207,15 @@ def parse_student_offer_form(html: str) -> StudentOfferForm:
         form = cycle_select.find_parent("form")
     if not isinstance(form, Tag) or cycle_select is None:
         raise LayoutChanged(
-            "student offer form not found", fragment(html), marker=f"form[name={STUDENT_OFFER_FORM}] select[name=ciclop]"
+            "student offer form not found",
+            fragment(html),
+            marker=f"form[name={STUDENT_OFFER_FORM}] select[name=ciclop]",
         )
     cycles = tuple(Cycle(code, name) for code, name in _options(cycle_select) if code)
     if not cycles:
-        raise LayoutChanged("student offer form: no cycles", fragment(html), marker="select[name=ciclop] options")
+        raise LayoutChanged(
+            "student offer form: no cycles", fragment(html), marker="select[name=ciclop] options"
+        )
     centre_select = _select(soup, CENTRE_FIELD)
     centres = _options(centre_select) if centre_select is not None else []
     return StudentOfferForm(
@@ -251,7 +255,11 @@ def _options(select: Tag) -> list[tuple[str, str]]:
 
 def _controls(form: Tag) -> Iterable[Tag]:
     for control in form.find_all(["input", "select", "textarea"]):
-        if _attr(control, "name") and _attr(control, "type").lower() not in ("submit", "reset", "button"):
+        if _attr(control, "name") and _attr(control, "type").lower() not in (
+            "submit",
+            "reset",
+            "button",
+        ):
             yield control
 
 
@@ -277,8 +285,14 @@ _COLUMNS = {
 }
 # Nested tables have no header of their own: their columns are named, in order,
 # by the outer header's label, e.g. "Ses/Hora/Días/Edif/Aula/Periodo".
-_SESSION_PARTS = {"SES": "number", "HORA": "hours", "DIAS": "days",
-                  "EDIF": "building", "AULA": "room", "PERIODO": "period"}  # fmt: skip
+_SESSION_PARTS = {
+    "SES": "number",
+    "HORA": "hours",
+    "DIAS": "days",
+    "EDIF": "building",
+    "AULA": "room",
+    "PERIODO": "period",
+}
 _PROFESSOR_PARTS = {"SES": "session", "PROFESOR": "name"}
 DAY_LETTERS = ("L", "M", "I", "J", "V", "S")  # Monday to Saturday, one position each
 _HOURS = re.compile(r"^(\d{2})(\d{2})\s*-\s*(\d{2})(\d{2})$")
@@ -317,9 +331,7 @@ def parse_offer_results(html: str) -> OfferPage:
     table, header_index, layout = found
     rows = _own_rows(table)
     title = _TITLE.search(" ".join(_text(row) for row in rows[:header_index]))
-    sections = tuple(
-        _section(row, layout) for row in rows[header_index + 1 :] if not _blank(row)
-    )
+    sections = tuple(_section(row, layout) for row in rows[header_index + 1 :] if not _blank(row))
     if total is not None and total < len(sections):
         raise LayoutChanged(
             f"offer says {total} records but shows {len(sections)}", fragment(page_text)
@@ -363,7 +375,11 @@ def _layout(labels: list[str], row: Tag) -> _Layout:
     missing = {*_COLUMNS.values(), "sessions", "professors"} - set(columns)
     if missing:
         raise LayoutChanged(f"offer columns missing: {sorted(missing)}", fragment(str(row)))
-    for needed, parts in (("hours", session_parts), ("days", session_parts), ("name", professor_parts)):
+    for needed, parts in (
+        ("hours", session_parts),
+        ("days", session_parts),
+        ("name", professor_parts),
+    ):
         if needed not in parts:
             raise LayoutChanged(f"offer nested column {needed} missing", fragment(str(row)))
     return _Layout(columns, len(labels), session_parts, professor_parts)
@@ -405,9 +421,10 @@ def _nested_rows(cell: Tag, parts: tuple[str, ...]) -> list[dict[str, str]]:
     own_table = cell.find_parent("table")
     tables = [t for t in cell.find_all("table") if t.find_parent("table") is own_table]
     outside = [
-        text for text in cell.find_all(string=True)
+        text
+        for text in cell.find_all(string=True)
         if not isinstance(text, Comment) and text.find_parent("table") is own_table
-    ]  # fmt: skip
+    ]
     if "".join(outside).replace("\xa0", " ").strip():
         message = "beside its table" if tables else "but no table"
         raise LayoutChanged(f"offer cell with text {message}", fragment(str(cell)))

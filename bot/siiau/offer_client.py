@@ -78,12 +78,20 @@ class OfferClient:
         if not cycle or not centre or page_size < 1:
             raise ValueError("a search needs a cycle, a centre and a positive page size")
         fields = search_fields(
-            cycle, centre, clave, career=career, title=title,
-            only_available=only_available, page_size=page_size,
-        )  # fmt: skip
+            cycle,
+            centre,
+            clave,
+            career=career,
+            title=title,
+            only_available=only_available,
+            page_size=page_size,
+        )
         with trail.attaching():
             sections, pages_read = await collect_sections(
-                lambda data: self._request("POST", RESULTS_PATH, data), fields, page_size, self._max_pages
+                lambda data: self._request("POST", RESULTS_PATH, data),
+                fields,
+                page_size,
+                self._max_pages,
             )
         return OfferResult(cycle, centre, sections, pages_read)
 
@@ -120,9 +128,19 @@ class OfferClient:
         except httpx.TimeoutException as exc:
             raise SiiauUnavailable(f"the course offer timed out on {path}") from exc
         except httpx.TransportError as exc:
-            raise SiiauUnavailable(f"the course offer failed on {path}: {type(exc).__name__}") from exc
+            raise SiiauUnavailable(
+                f"the course offer failed on {path}: {type(exc).__name__}"
+            ) from exc
         status = response.status_code
-        trail.saw(SiiauPage(method, f"/{path}", status, response.content, response.headers.get("content-type", "")))
+        trail.saw(
+            SiiauPage(
+                method,
+                f"/{path}",
+                status,
+                response.content,
+                response.headers.get("content-type", ""),
+            )
+        )
         if status >= 500 or status == 429:
             raise SiiauUnavailable(f"the course offer answered HTTP {status} on {path}")
         if status >= 300:
@@ -134,7 +152,10 @@ PageFetch = Callable[[list[tuple[str, str]]], Awaitable[str]]
 
 
 async def collect_sections(
-    fetch: PageFetch, fields: list[tuple[str, str]], page_size: int, max_pages: int = DEFAULT_MAX_PAGES
+    fetch: PageFetch,
+    fields: list[tuple[str, str]],
+    page_size: int,
+    max_pages: int = DEFAULT_MAX_PAGES,
 ) -> tuple[tuple[OfferSection, ...], int]:
     """Every section a query matches, across pages: `fetch` posts the fields (plus the
     offset of a next page) and returns the results page. Also used by the logged-in
@@ -171,6 +192,7 @@ def search_fields(
     """The pairs a browser posts from the real form, in its order: text fields
     always (upper-cased, as the form's onBlur does), checkboxes only when ticked.
     The day checkboxes (lup … sap) stay unticked: we filter by course, not day."""
+
     def typed(value: str | None) -> str:
         return (value or "").strip().upper()
 

@@ -107,9 +107,13 @@ def check_login_continues(html: str) -> None:
 
 def is_login_form(soup: BeautifulSoup) -> bool:
     """The direct path's login form: a form posting to forma_inicio_bd, or a NIP field."""
-    return any(
-        str(form.get("action", "")).lower().endswith("gupprincipal.forma_inicio_bd") for form in soup.find_all("form")
-    ) or soup.find("input", attrs={"name": re.compile("^p_clave_c$", re.I)}) is not None
+    return (
+        any(
+            str(form.get("action", "")).lower().endswith("gupprincipal.forma_inicio_bd")
+            for form in soup.find_all("form")
+        )
+        or soup.find("input", attrs={"name": re.compile("^p_clave_c$", re.I)}) is not None
+    )
 
 
 def login_form_back(html: str, marker: str = "form[name=mainPage] p_pidm_n") -> LoginUnconfirmed:
@@ -118,8 +122,9 @@ def login_form_back(html: str, marker: str = "form[name=mainPage] p_pidm_n") -> 
     reason = " (captcha?)" if "recaptcha" in html.lower() else ""
     return LoginUnconfirmed(
         f"SIIAU answered the credentials with the login form again and no alert{reason}",
-        fragment(html), marker=marker,
-    )  # fmt: skip
+        fragment(html),
+        marker=marker,
+    )
 
 
 def login_form_fields(html: str) -> dict[str, str]:
@@ -132,7 +137,9 @@ def login_form_fields(html: str) -> dict[str, str]:
                 for field in form.find_all("input", attrs={"type": re.compile("^hidden$", re.I)})
                 if field.get("name")
             }
-    raise LayoutChanged("login form not found", fragment(html), marker="form[action=gupprincipal.forma_inicio_bd]")
+    raise LayoutChanged(
+        "login form not found", fragment(html), marker="form[action=gupprincipal.forma_inicio_bd]"
+    )
 
 
 def pidm_from_main_page(html: str) -> str:
@@ -145,7 +152,9 @@ def pidm_from_main_page(html: str) -> str:
             raise login_form_back(html)
         reason = "captcha" if "recaptcha" in html.lower() else "main page"
         raise LayoutChanged(
-            f"login did not reach the {reason} we know", fragment(html), marker="form[name=mainPage] p_pidm_n"
+            f"login did not reach the {reason} we know",
+            fragment(html),
+            marker="form[name=mainPage] p_pidm_n",
         )
     return value
 
@@ -171,7 +180,11 @@ def careers_from_menu(html: str) -> list[Career]:
             if match and match.group(1) not in careers:
                 careers[match.group(1)] = Career(match.group(1), match.group(1))
     if not careers:
-        raise LayoutChanged("no career found in the menu", fragment(html), marker="select[name=p_carrera] or a=majrp")
+        raise LayoutChanged(
+            "no career found in the menu",
+            fragment(html),
+            marker="select[name=p_carrera] or a=majrp",
+        )
     return list(careers.values())
 
 

@@ -35,18 +35,55 @@ from bot.siiau.errors import SiiauPage
 MASK = "[oculto]"
 DEFAULT_CHARSET = "cp1252"  # SIIAU declares ISO-8859-1; windows-1252 is its superset
 FRAGMENT_LENGTH = 300
-_LATIN1 = {"iso-8859-1", "iso8859-1", "iso_8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii", "cp1252",
-           "windows-1252"}  # fmt: skip
+_LATIN1 = {
+    "iso-8859-1",
+    "iso8859-1",
+    "iso_8859-1",
+    "latin-1",
+    "latin1",
+    "l1",
+    "us-ascii",
+    "ascii",
+    "cp1252",
+    "windows-1252",
+}
 _HEADER_CHARSET = re.compile(r"""(?i)charset\s*=\s*["']?([\w.:-]+)""")
 _META_CHARSET = re.compile(rb"""(?i)<meta\b[^>]*?charset\s*=\s*["']?([\w.:-]+)""")
 
 # Labels whose value says who the student is: masked wherever the value appears.
-_IDENTITY_LABELS = ("CODIGO", "NOMBRE", "ALUMNO", "ESTUDIANTE", "CURP", "CORREO", "EMAIL", "E-MAIL", "TELEFONO",
-                    "MATRICULA", "RFC", "NSS", "PIDM", "NIP")  # fmt: skip
+_IDENTITY_LABELS = (
+    "CODIGO",
+    "NOMBRE",
+    "ALUMNO",
+    "ESTUDIANTE",
+    "CURP",
+    "CORREO",
+    "EMAIL",
+    "E-MAIL",
+    "TELEFONO",
+    "MATRICULA",
+    "RFC",
+    "NSS",
+    "PIDM",
+    "NIP",
+)
 _NAME_LABELS = ("NOMBRE", "ALUMNO", "ESTUDIANTE")
 # Other fields of the student block: masked where they stand (their text is common elsewhere).
-_BLOCK_LABELS = ("CARRERA", "CENTRO", "SITUACION", "ULTIMO CICLO", "CICLO DE ADMISION", "ADMISION", "SEDE",
-                 "PROMEDIO", "ESTATUS", "NIVEL", "GRADO", "CAMPUS", "TURNO")  # fmt: skip
+_BLOCK_LABELS = (
+    "CARRERA",
+    "CENTRO",
+    "SITUACION",
+    "ULTIMO CICLO",
+    "CICLO DE ADMISION",
+    "ADMISION",
+    "SEDE",
+    "PROMEDIO",
+    "ESTATUS",
+    "NIVEL",
+    "GRADO",
+    "CAMPUS",
+    "TURNO",
+)
 _STUDENT_BLOCK = "DATOS DEL ESTUDIANTE"
 _NAME_PARTICLES = {"DE", "DEL", "LA", "LAS", "LOS", "Y", "VAN", "VON", "DA", "DI", "MC"}
 _LABEL_MAX_LENGTH = 40  # a longer cell is text, not a label
@@ -82,7 +119,22 @@ _INLINE_PAIR = re.compile(
     r"(?:\s+(?:del|de\s+la|de)\s+(?:alumn[oa]|estudiante)(?:\s*\(\s*[oa]\s*\))?)?\s*:\s*"
     r"(\S.*?)\s*(?=\s[^\W\d_]+(?:\s*\(\s*[oa]\s*\))?(?:\s+[^\W\d_]+){0,3}\s*:|$)"
 )
-_INLINE_ELEMENTS = ("td", "th", "p", "div", "li", "span", "font", "center", "label", "h1", "h2", "h3", "h4", "h5")
+_INLINE_ELEMENTS = (
+    "td",
+    "th",
+    "p",
+    "div",
+    "li",
+    "span",
+    "font",
+    "center",
+    "label",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+)
 _INLINE_MAX_LENGTH = 160  # a longer element is a container, not one labelled line
 _WELCOME = re.compile(r"(?i)bienvenid[oa](?:\s*\(\s*[oa]\s*\))?\s*[,:]?\s*(\S.*?)\s*[!.]*\s*$")
 _SHAPE_ATTRIBUTES = {
@@ -338,8 +390,13 @@ def redact_pages(pages: list[SiiauPage], known: Iterable[str] = ()) -> list[str]
 
 def redacted(page: SiiauPage, known: Iterable[str] = ()) -> SiiauPage:
     """The page redacted, as UTF-8: what an error carries, so nothing personal lingers on it."""
-    return SiiauPage(page.method, page.path, page.status, redact_page(page, known).encode("utf-8"),
-                     "text/html; charset=utf-8")  # fmt: skip
+    return SiiauPage(
+        page.method,
+        page.path,
+        page.status,
+        redact_page(page, known).encode("utf-8"),
+        "text/html; charset=utf-8",
+    )
 
 
 def fragment(html: str, secrets: Iterable[str] = ()) -> str:

@@ -28,7 +28,9 @@ LIST_HEADER = ("NRC", "CLAVE", "MATERIA", "CREDITOS")
 _NRC = re.compile(r"^\d{4,}$")
 _LIST_CYCLE = re.compile(r"\bciclo\s*:?\s*(\d{4}[0-9A-Z]0?)\b", re.IGNORECASE)
 # Links written as javascript: `openWin('url')`, `window.open("url")`, `location.href='url'`.
-_JS_URL = re.compile(r"""(?:openWin|window\.open)\(\s*['"]([^'"]+)['"]|location\.href\s*=\s*['"]([^'"]+)['"]""", re.I)
+_JS_URL = re.compile(
+    r"""(?:openWin|window\.open)\(\s*['"]([^'"]+)['"]|location\.href\s*=\s*['"]([^'"]+)['"]""", re.I
+)
 _TERM_LETTERS = {"10": "A", "20": "B", "80": "VERANO"}
 
 
@@ -49,7 +51,9 @@ class RegistrationList:
 
 def _plain(value: str) -> str:
     decomposed = unicodedata.normalize("NFKD", value.upper())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip().removesuffix(":")
+    return (
+        "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip().removesuffix(":")
+    )
 
 
 def link(html: str, label: str, career: str = "") -> str:
@@ -102,7 +106,11 @@ def parse_registration_list(html: str) -> RegistrationList:
                     cycle=cycle.group(1) if cycle else None,
                     student=_student_data(soup),
                 )
-    raise LayoutChanged("registration list not found", fragment(html), marker="table NRC · CLAVE · MATERIA · CREDITOS")
+    raise LayoutChanged(
+        "registration list not found",
+        fragment(html),
+        marker="table NRC · CLAVE · MATERIA · CREDITOS",
+    )
 
 
 def _listed(row: Tag, columns: dict[str, int], width: int) -> ListedCourse | None:
@@ -111,10 +119,15 @@ def _listed(row: Tag, columns: dict[str, int], width: int) -> ListedCourse | Non
         return None
     nrc, key, name, credits = (cells[columns[label]] for label in LIST_HEADER)
     if not _NRC.match(nrc) or not key or not name:
-        raise LayoutChanged("registration list row without NRC, clave or course", fragment(str(row)),
-                            marker="NRC of 4+ digits, CLAVE, MATERIA")  # fmt: skip
+        raise LayoutChanged(
+            "registration list row without NRC, clave or course",
+            fragment(str(row)),
+            marker="NRC of 4+ digits, CLAVE, MATERIA",
+        )
     if credits and not credits.isdigit():
-        raise LayoutChanged(f"registration list credits {credits!r}", fragment(str(row)), marker="CREDITOS digits")
+        raise LayoutChanged(
+            f"registration list credits {credits!r}", fragment(str(row)), marker="CREDITOS digits"
+        )
     return ListedCourse(nrc=nrc, key=key, name=name, credits=int(credits) if credits else None)
 
 
@@ -132,7 +145,7 @@ def choose_cycle(form: StudentOfferForm, wanted: str | None, listed: str | None)
 
 
 def term_label(cycle: str) -> str:
-    """"202520" → "2025-B", as the schedule page titles it; other codes stay as they are."""
+    """ "202520" → "2025-B", as the schedule page titles it; other codes stay as they are."""
     letter = _TERM_LETTERS.get(cycle[4:]) if re.fullmatch(r"\d{6}", cycle) else None
     return f"{cycle[:4]}-{letter}" if letter else cycle
 
@@ -172,11 +185,14 @@ class RegistroSchedulePage:
             offered = section.to_course()
             courses.append(
                 Course(
-                    nrc=listed.nrc, key=listed.key, name=listed.name, section=section.section,
+                    nrc=listed.nrc,
+                    key=listed.key,
+                    name=listed.name,
+                    section=section.section,
                     credits=listed.credits if listed.credits is not None else section.credits,
                     sessions=offered.sessions or (Session((), None, None, "", "", "", None, None),),
                 )
-            )  # fmt: skip
+            )
         student = self.listed.student
         career_name, career_code = _split_career(student.get("CARRERA", ""), self.career)
         return Schedule(

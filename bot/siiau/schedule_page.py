@@ -23,13 +23,33 @@ from bot.siiau.errors import LayoutChanged, SiiauPage, SurveyPending
 from bot.siiau.pages import fragment
 
 HEADER = (
-    "NRC", "CVE", "MATERIA", "SEC", "CR", "HORARIO",
-    "L", "M", "I", "J", "V", "S",
-    "EDIF", "AULA", "PROFESOR", "FECHA INCIO", "FECHA FIN",
-)  # fmt: skip
+    "NRC",
+    "CVE",
+    "MATERIA",
+    "SEC",
+    "CR",
+    "HORARIO",
+    "L",
+    "M",
+    "I",
+    "J",
+    "V",
+    "S",
+    "EDIF",
+    "AULA",
+    "PROFESOR",
+    "FECHA INCIO",
+    "FECHA FIN",
+)
 EXTRA_SESSION_CELLS = 13
-DAY_LETTERS = {"L": Day.MONDAY, "M": Day.TUESDAY, "I": Day.WEDNESDAY,
-               "J": Day.THURSDAY, "V": Day.FRIDAY, "S": Day.SATURDAY}  # fmt: skip
+DAY_LETTERS = {
+    "L": Day.MONDAY,
+    "M": Day.TUESDAY,
+    "I": Day.WEDNESDAY,
+    "J": Day.THURSDAY,
+    "V": Day.FRIDAY,
+    "S": Day.SATURDAY,
+}
 _TITLE = re.compile(r"horario de cursos del ciclo\s+(\S+)", re.IGNORECASE)
 _HOURS = re.compile(r"^(\d{2})(\d{2})\s*-\s*(\d{2})(\d{2})$")
 # A pending survey replaces the page's content with a bold "Encuestas" (PROTOCOL, grades).
@@ -54,7 +74,9 @@ class SiiauSchedulePage:
     def schedule(self) -> Schedule:
         try:
             return parse_schedule(self.html, career=self.career)
-        except LayoutChanged as error:  # read after the request, often in another task: the page rides along
+        except (
+            LayoutChanged
+        ) as error:  # read after the request, often in another task: the page rides along
             trail.attach(error, self.source)
             error.path = error.path or (self.source.path if self.source else "")
             raise
@@ -74,11 +96,17 @@ def _parse(html: str, career: str) -> Schedule:
     if table is None:
         if _SURVEY.search(html):
             raise SurveyPending("SIIAU shows its survey instead of the schedule")
-        raise LayoutChanged("schedule table not found", fragment(html), marker="Horario de cursos del ciclo")
+        raise LayoutChanged(
+            "schedule table not found", fragment(html), marker="Horario de cursos del ciclo"
+        )
     rows = table.find_all("tr", recursive=False) or table.find_all("tr")
     title_match = _TITLE.search(text(rows[0]))
     assert title_match is not None  # _schedule_table only returns titled tables
-    header = tuple(text(cell).upper() for cell in rows[1].find_all(["th", "td"])) if len(rows) > 1 else ()
+    header = (
+        tuple(text(cell).upper() for cell in rows[1].find_all(["th", "td"]))
+        if len(rows) > 1
+        else ()
+    )
     if header != HEADER:
         raise LayoutChanged(
             "schedule header differs from the known 17 columns",
@@ -143,9 +171,13 @@ def _courses(rows: list[Tag]) -> list[Course]:
                 raise LayoutChanged("extra session row before any course", fragment(str(row)))
             previous = courses[-1]
             courses[-1] = Course(
-                previous.nrc, previous.key, previous.name, previous.section, previous.credits,
+                previous.nrc,
+                previous.key,
+                previous.name,
+                previous.section,
+                previous.credits,
                 previous.sessions + (_session(values[1:]),),
-            )  # fmt: skip
+            )
         elif any(values):
             raise LayoutChanged(f"schedule row with {len(cells)} cells", fragment(str(row)))
     return courses
@@ -164,7 +196,9 @@ def _session(values: list[str]) -> Session:
         if value.upper() == column:
             days.append(DAY_LETTERS[column])
         elif value:
-            raise LayoutChanged(f"day cell {value!r} under column {column}", marker=f"'{column}' or an empty cell")
+            raise LayoutChanged(
+                f"day cell {value!r} under column {column}", marker=f"'{column}' or an empty cell"
+            )
     return Session(
         days=tuple(days),
         start=start,
@@ -209,8 +243,15 @@ def _student_data(soup: BeautifulSoup) -> dict[str, str]:
         rows = [[text(cell) for cell in row.find_all(["th", "td"])] for row in table.find_all("tr")]
         for row, below in zip(rows, [*rows[1:], []], strict=True):
             labels = [_label(cell) for cell in row]
-            if len(row) > 1 and all(labels) and len(below) >= len(row) and not any(map(_label, below)):
-                data.update(zip(labels, below, strict=False))  # a row of labels over a row of values
+            if (
+                len(row) > 1
+                and all(labels)
+                and len(below) >= len(row)
+                and not any(map(_label, below))
+            ):
+                data.update(
+                    zip(labels, below, strict=False)
+                )  # a row of labels over a row of values
                 continue
             for cell, value in zip(row, [*row[1:], ""], strict=True):
                 label = _label(cell)
@@ -220,7 +261,16 @@ def _student_data(soup: BeautifulSoup) -> dict[str, str]:
     return {}
 
 
-STUDENT_LABELS = ("CODIGO", "NOMBRE", "CARRERA", "CENTRO", "SITUACION", "ULTIMO CICLO", "SEDE", "ADMISION")
+STUDENT_LABELS = (
+    "CODIGO",
+    "NOMBRE",
+    "CARRERA",
+    "CENTRO",
+    "SITUACION",
+    "ULTIMO CICLO",
+    "SEDE",
+    "ADMISION",
+)
 
 
 def _label(cell: str) -> str:

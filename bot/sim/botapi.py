@@ -27,10 +27,25 @@ import httpx
 
 from bot.sim.loopback import address, hung_up, loopback_server
 
-BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "Horario UdG", "username": "horario_udg_bot",
-            "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}  # fmt: skip
-SEND_METHODS = {"sendMessage", "sendDocument", "sendPhoto", "editMessageText", "editMessageMedia",
-                "editMessageCaption", "sendChatAction", "deleteMessage"}
+BOT_USER = {
+    "id": 7000000001,
+    "is_bot": True,
+    "first_name": "Horario UdG",
+    "username": "horario_udg_bot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+SEND_METHODS = {
+    "sendMessage",
+    "sendDocument",
+    "sendPhoto",
+    "editMessageText",
+    "editMessageMedia",
+    "editMessageCaption",
+    "sendChatAction",
+    "deleteMessage",
+}
 PHOTO_MAX_BYTES = 10 * 1024 * 1024  # Telegram's limit for a photo sent by upload
 
 
@@ -92,9 +107,13 @@ class BotApiStandIn:
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._chats: dict[int, list[ChatMessage]] = {}
-        self._chat_types: dict[int, str] = {}  # chats that are not private: "group", "supergroup", "channel"
+        self._chat_types: dict[
+            int, str
+        ] = {}  # chats that are not private: "group", "supergroup", "channel"
         self._chat_titles: dict[int, str] = {}
-        self._members: dict[int, dict[int, str]] = {}  # group chat → user → status ("member", "left"…)
+        self._members: dict[
+            int, dict[int, str]
+        ] = {}  # group chat → user → status ("member", "left"…)
         self.bot_can_delete_in_groups = True  # False: plays a bot that is not a group admin
         self._files: dict[str, tuple[bytes, str]] = {}
         self._send_times: deque[float] = deque()
@@ -107,7 +126,9 @@ class BotApiStandIn:
         self.chat_actions: Counter[int] = Counter()
         self.transcript: list[str] = []
         self._callback_answers: dict[str, str | None] = {}  # callback query id → its answer's text
-        self.answers_refused = 0  # answerCallbackQuery calls refused: a second answer or an unknown id
+        self.answers_refused = (
+            0  # answerCallbackQuery calls refused: a second answer or an unknown id
+        )
         self._webhook: tuple[str, str] | None = None  # (url, secret) the bot registered
         self._backends: list[str] = []  # where the "load balancer" sends webhook posts
         self._outbox: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -175,16 +196,22 @@ class BotApiStandIn:
                 command = text.split()[0]
                 payload["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
             self._push({"message": payload})
-            self.transcript.append(f"[{chat}] > {text}" if chat == user_id else f"[{chat}] [{user_id}] > {text}")
+            self.transcript.append(
+                f"[{chat}] > {text}" if chat == user_id else f"[{chat}] [{user_id}] > {text}"
+            )
             return message.message_id
 
     def user_presses(self, user_id: int, message: ChatMessage, label_or_data: str) -> None:
         data = next((d for label, d in message.buttons if label_or_data in (label, d)), None)
         if data is None:
-            raise LookupError(f"no button {label_or_data!r} on message {message.message_id}: {message.buttons}")
+            raise LookupError(
+                f"no button {label_or_data!r} on message {message.message_id}: {message.buttons}"
+            )
         self.user_sends_callback(user_id, message, data, shown=label_or_data)
 
-    def user_sends_callback(self, user_id: int, message: ChatMessage, data: str, *, shown: str | None = None) -> str:
+    def user_sends_callback(
+        self, user_id: int, message: ChatMessage, data: str, *, shown: str | None = None
+    ) -> str:
         """A press with any callback data on `message`, as a hand-made client can send;
         returns the callback query's id (see `callback_answer`)."""
         query_id = secrets.token_hex(8)
@@ -212,7 +239,9 @@ class BotApiStandIn:
                 self._changed.wait(left)
             return self._callback_answers[query_id] or ""
 
-    def group_event(self, chat_id: int, user_id: int, status: str, *, about_bot: bool = False) -> None:
+    def group_event(
+        self, chat_id: int, user_id: int, status: str, *, about_bot: bool = False
+    ) -> None:
         """A member's status in a group changes ("member", "left", "kicked"…), as Telegram
         reports it: a `chat_member` update, or `my_chat_member` when `about_bot`. The bot gets
         `chat_member` updates only when it asks for them and is an administrator; either way
@@ -221,14 +250,20 @@ class BotApiStandIn:
             members = self._members.setdefault(chat_id, {})
             old = members.get(user_id, "left")
             members[user_id] = status
-            subject = BOT_USER if about_bot else self._user(user_id, self._names.get(user_id, "Alumno"))
-            self._push({"my_chat_member" if about_bot else "chat_member": {
-                "chat": self._chat_json(chat_id),
-                "from": subject,
-                "date": int(time.time()),
-                "old_chat_member": {"status": old, "user": subject},
-                "new_chat_member": {"status": status, "user": subject},
-            }})
+            subject = (
+                BOT_USER if about_bot else self._user(user_id, self._names.get(user_id, "Alumno"))
+            )
+            self._push(
+                {
+                    "my_chat_member" if about_bot else "chat_member": {
+                        "chat": self._chat_json(chat_id),
+                        "from": subject,
+                        "date": int(time.time()),
+                        "old_chat_member": {"status": old, "user": subject},
+                        "new_chat_member": {"status": status, "user": subject},
+                    }
+                }
+            )
             self.transcript.append(f"[{chat_id}] ({user_id}: {old} → {status})")
 
     def hold_documents(self) -> None:
@@ -276,7 +311,11 @@ class BotApiStandIn:
         return [m for m in self.bot_messages(chat_id) if m.photo_id]
 
     def wait_for(
-        self, chat_id: int, predicate: Callable[[ChatMessage], bool], timeout: float = WAIT_SECONDS, after: int = 0
+        self,
+        chat_id: int,
+        predicate: Callable[[ChatMessage], bool],
+        timeout: float = WAIT_SECONDS,
+        after: int = 0,
     ) -> ChatMessage:
         """The first bot message (after message id `after`) that satisfies `predicate`."""
         deadline = time.monotonic() + timeout
@@ -287,11 +326,17 @@ class BotApiStandIn:
                         return message
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    texts = [m.text or m.caption or m.filename for m in self._chats.get(chat_id, [])]
-                    raise TimeoutError(f"chat {chat_id}: no matching bot message; chat so far: {texts}")
+                    texts = [
+                        m.text or m.caption or m.filename for m in self._chats.get(chat_id, [])
+                    ]
+                    raise TimeoutError(
+                        f"chat {chat_id}: no matching bot message; chat so far: {texts}"
+                    )
                 self._changed.wait(min(remaining, 0.5))
 
-    def wait_for_text(self, chat_id: int, fragment: str, timeout: float = WAIT_SECONDS, after: int = 0) -> ChatMessage:
+    def wait_for_text(
+        self, chat_id: int, fragment: str, timeout: float = WAIT_SECONDS, after: int = 0
+    ) -> ChatMessage:
         return self.wait_for(
             chat_id, lambda m: fragment.lower() in (m.text or m.caption).lower(), timeout, after
         )
@@ -304,7 +349,9 @@ class BotApiStandIn:
     def user_texts(self) -> list[str]:
         """Everything users typed, in every chat."""
         with self._lock:
-            return [m.text for chat in self._chats.values() for m in chat if not m.from_bot and m.text]
+            return [
+                m.text for chat in self._chats.values() for m in chat if not m.from_bot and m.text
+            ]
 
     def last_message_id(self, chat_id: int) -> int:
         chat = self.chat(chat_id)
@@ -318,9 +365,11 @@ class BotApiStandIn:
         body = request.rfile.read(length) if length else b""
         prefix = f"/bot{self.token}/"
         if not path.startswith(prefix):
-            self._reply(request, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            self._reply(
+                request, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            )
             return
-        method = path[len(prefix):]
+        method = path[len(prefix) :]
         if method == "sendDocument":
             waited = self._pass_document_hold()
             try:
@@ -346,18 +395,26 @@ class BotApiStandIn:
             self._documents_released.wait(0.05)
 
     def _answer(self, request: BaseHTTPRequestHandler, method: str, body: bytes) -> None:
-        params, files = _parse_body(request.headers.get("Content-Type", ""), body, urlsplit(request.path).query)
+        params, files = _parse_body(
+            request.headers.get("Content-Type", ""), body, urlsplit(request.path).query
+        )
         try:
             result = self._call(method, params, files)
         except ApiError as error:
-            payload: dict[str, Any] = {"ok": False, "error_code": error.code, "description": error.description}
+            payload: dict[str, Any] = {
+                "ok": False,
+                "error_code": error.code,
+                "description": error.description,
+            }
             if error.retry_after is not None:
                 payload["parameters"] = {"retry_after": error.retry_after}
             self._reply(request, error.code, payload)
             return
         self._reply(request, 200, {"ok": True, "result": result})
 
-    def _call(self, method: str, params: dict[str, str], files: dict[str, tuple[bytes, str]]) -> Any:
+    def _call(
+        self, method: str, params: dict[str, str], files: dict[str, tuple[bytes, str]]
+    ) -> Any:
         with self._changed:
             self.calls[method] += 1
         if method in SEND_METHODS:
@@ -395,8 +452,11 @@ class BotApiStandIn:
         return True
 
     def _api_getWebhookInfo(self, *_: Any) -> dict[str, Any]:
-        return {"url": self._webhook[0] if self._webhook else "", "has_custom_certificate": False,
-                "pending_update_count": self._outbox.qsize()}  # fmt: skip
+        return {
+            "url": self._webhook[0] if self._webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": self._outbox.qsize(),
+        }
 
     def _api_setMyCommands(self, params: dict[str, str], _: Any) -> bool:
         self.commands = json.loads(params.get("commands", "[]"))
@@ -421,8 +481,9 @@ class BotApiStandIn:
     def _api_sendMessage(self, params: dict[str, str], _: Any) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
         with self._changed:
-            message = self._new_message(chat_id, from_bot=True, text=params.get("text", ""),
-                                        reply_markup=_markup(params))  # fmt: skip
+            message = self._new_message(
+                chat_id, from_bot=True, text=params.get("text", ""), reply_markup=_markup(params)
+            )
             self.transcript.append(f"[{chat_id}] < {message.text}")
             return self._message_json(message, sender=BOT_USER)
 
@@ -480,28 +541,43 @@ class BotApiStandIn:
             if chat_id not in self._chat_types:
                 raise ApiError(400, "Bad Request: chat not found")
             status = self._members.get(chat_id, {}).get(user_id, "left")
-            return {"status": status, "user": self._user(user_id, self._names.get(user_id, "Alumno"))}
+            return {
+                "status": status,
+                "user": self._user(user_id, self._names.get(user_id, "Alumno")),
+            }
 
     def _api_getChat(self, params: dict[str, str], _: Any) -> dict[str, Any]:
         return self._chat_json(int(params["chat_id"]))
 
-    def _api_sendPhoto(self, params: dict[str, str], files: dict[str, tuple[bytes, str]]) -> dict[str, Any]:
+    def _api_sendPhoto(
+        self, params: dict[str, str], files: dict[str, tuple[bytes, str]]
+    ) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
         with self._changed:
             content, file_id = self._photo(params.get("photo", ""), files.get("photo"))
-            message = self._new_message(chat_id, from_bot=True, caption=params.get("caption", ""),
-                                        reply_markup=_markup(params))  # fmt: skip
+            message = self._new_message(
+                chat_id,
+                from_bot=True,
+                caption=params.get("caption", ""),
+                reply_markup=_markup(params),
+            )
             message.photo, message.photo_id = content, file_id
             self.transcript.append(f"[{chat_id}] < [foto] {message.caption}".rstrip())
             return self._message_json(message, sender=BOT_USER)
 
-    def _api_editMessageMedia(self, params: dict[str, str], files: dict[str, tuple[bytes, str]]) -> dict[str, Any]:
+    def _api_editMessageMedia(
+        self, params: dict[str, str], files: dict[str, tuple[bytes, str]]
+    ) -> dict[str, Any]:
         chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
         media = json.loads(params.get("media") or "{}")
         if media.get("type") != "photo":
             raise ApiError(400, "Bad Request: only photos are served by this stand-in")
         reference = str(media.get("media", ""))
-        upload = files.get(reference.removeprefix("attach://")) if reference.startswith("attach://") else None
+        upload = (
+            files.get(reference.removeprefix("attach://"))
+            if reference.startswith("attach://")
+            else None
+        )
         with self._changed:
             message = self._find(chat_id, message_id)
             if message.photo_id is None:
@@ -542,7 +618,9 @@ class BotApiStandIn:
         self.uploads += 1
         return content, file_id
 
-    def _api_sendDocument(self, params: dict[str, str], files: dict[str, tuple[bytes, str]]) -> dict[str, Any]:
+    def _api_sendDocument(
+        self, params: dict[str, str], files: dict[str, tuple[bytes, str]]
+    ) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
         with self._changed:
             if "document" in files:
@@ -557,12 +635,18 @@ class BotApiStandIn:
                 if file_id not in self._files:
                     raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
                 content, filename = self._files[file_id]
-            message = self._new_message(chat_id, from_bot=True, caption=params.get("caption", ""),
-                                        reply_markup=_markup(params))  # fmt: skip
+            message = self._new_message(
+                chat_id,
+                from_bot=True,
+                caption=params.get("caption", ""),
+                reply_markup=_markup(params),
+            )
             message.document, message.file_id = content, file_id
             self.documents_sent[chat_id] += 1
             message.filename = params.get("filename") or filename
-            self.transcript.append(f"[{chat_id}] < [documento {message.filename}] {message.caption}".rstrip())
+            self.transcript.append(
+                f"[{chat_id}] < [documento {message.filename}] {message.caption}".rstrip()
+            )
             return self._message_json(message, sender=BOT_USER)
 
     # ---- helpers --------------------------------------------------------------------
@@ -601,7 +685,9 @@ class BotApiStandIn:
                     targets = self._backends or [url]
                     target = targets[next(turn) % len(targets)]
                     try:
-                        answer = http.post(target, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+                        answer = http.post(
+                            target, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
+                        )
                         if answer.status_code == 200:
                             self.webhook_posts[target] += 1
                             break
@@ -621,22 +707,34 @@ class BotApiStandIn:
             "from": sender,
         }
         if message.forwarded:
-            payload["forward_origin"] = {"type": "hidden_user", "sender_user_name": "Otra persona",
-                                         "date": int(time.time()) - 60}  # fmt: skip
+            payload["forward_origin"] = {
+                "type": "hidden_user",
+                "sender_user_name": "Otra persona",
+                "date": int(time.time()) - 60,
+            }
         if message.text:
             payload["text"] = message.text
         if message.reply_markup:
             payload["reply_markup"] = message.reply_markup
         if message.file_id:
             payload["document"] = {
-                "file_id": message.file_id, "file_unique_id": message.file_id[-12:],
-                "file_name": message.filename, "mime_type": "application/pdf",
+                "file_id": message.file_id,
+                "file_unique_id": message.file_id[-12:],
+                "file_name": message.filename,
+                "mime_type": "application/pdf",
                 "file_size": len(message.document or b""),
-            }  # fmt: skip
+            }
         if message.photo_id:
             width, height = _image_size(message.photo or b"") or (1, 1)
-            payload["photo"] = [{"file_id": message.photo_id, "file_unique_id": message.photo_id[-12:],
-                                 "width": width, "height": height, "file_size": len(message.photo or b"")}]  # fmt: skip
+            payload["photo"] = [
+                {
+                    "file_id": message.photo_id,
+                    "file_unique_id": message.photo_id[-12:],
+                    "width": width,
+                    "height": height,
+                    "file_size": len(message.photo or b""),
+                }
+            ]
         if message.caption and (message.file_id or message.photo_id):
             payload["caption"] = message.caption
         return payload
@@ -645,7 +743,11 @@ class BotApiStandIn:
         kind = self._chat_types.get(chat_id, "private")
         if kind == "private":
             return {"id": chat_id, "type": "private", "first_name": "Alumno"}
-        return {"id": chat_id, "type": kind, "title": self._chat_titles.get(chat_id, "Grupo de la carrera")}
+        return {
+            "id": chat_id,
+            "type": kind,
+            "title": self._chat_titles.get(chat_id, "Grupo de la carrera"),
+        }
 
     @staticmethod
     def _reply(request: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
@@ -667,9 +769,11 @@ def _image_size(content: bytes) -> tuple[int, int] | None:
     if content.startswith(b"\xff\xd8"):
         at = 2
         while at + 9 < len(content) and content[at] == 0xFF:
-            marker, length = content[at + 1], int.from_bytes(content[at + 2:at + 4], "big")
+            marker, length = content[at + 1], int.from_bytes(content[at + 2 : at + 4], "big")
             if marker in (0xC0, 0xC1, 0xC2):
-                return int.from_bytes(content[at + 7:at + 9], "big"), int.from_bytes(content[at + 5:at + 7], "big")
+                return int.from_bytes(content[at + 7 : at + 9], "big"), int.from_bytes(
+                    content[at + 5 : at + 7], "big"
+                )
             at += 2 + length
         return (1, 1)
     return None
@@ -680,7 +784,9 @@ def _markup(params: dict[str, str]) -> dict[str, Any] | None:
     return json.loads(raw) if raw else None
 
 
-def _parse_body(content_type: str, body: bytes, query: str) -> tuple[dict[str, str], dict[str, tuple[bytes, str]]]:
+def _parse_body(
+    content_type: str, body: bytes, query: str
+) -> tuple[dict[str, str], dict[str, tuple[bytes, str]]]:
     params = {k: v[0] for k, v in parse_qs(query).items()}
     files: dict[str, tuple[bytes, str]] = {}
     if content_type.startswith("multipart/form-data"):
@@ -696,7 +802,14 @@ def _parse_body(content_type: str, body: bytes, query: str) -> tuple[dict[str, s
             else:
                 params[str(name)] = payload.decode("utf-8")
     elif content_type.startswith("application/json"):
-        params.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in json.loads(body or b"{}").items()})
+        params.update(
+            {
+                k: v if isinstance(v, str) else json.dumps(v)
+                for k, v in json.loads(body or b"{}").items()
+            }
+        )
     elif body:
-        params.update({k: v[0] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()})
+        params.update(
+            {k: v[0] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
+        )
     return params, files

@@ -35,33 +35,67 @@ async def seed_subscribers(
     cipher = CredentialCipher([key])
     now = utcnow()
     later = int(time.time()) + 30 * 24 * 3600
-    users = [{"id": first_user + i, "chat_id": first_user + i, "created_at": now} for i in range(len(students))]
-    creds = [
-        {"user_id": first_user + i, "code_token": cipher.encrypt(s.code), "nip_token": cipher.encrypt(s.nip),
-         "code_hint": mask_code(s.code), "career": s.careers[0].code, "career_name": s.careers[0].name,
-         "rejected_at": None, "updated_at": now}
-        for i, s in enumerate(students)
-    ]  # fmt: skip
-    subs = [
-        {"user_id": first_user + i, "weekday": 0, "hour": 7, "only_if_changed": False, "active": True,
-         "paused_reason": None, "next_due_ts": later, "pending_due_ts": None, "lease_until_ts": None,
-         "attempts": 0, "updated_at": now}
+    users = [
+        {"id": first_user + i, "chat_id": first_user + i, "created_at": now}
         for i in range(len(students))
-    ]  # fmt: skip
+    ]
+    creds = [
+        {
+            "user_id": first_user + i,
+            "code_token": cipher.encrypt(s.code),
+            "nip_token": cipher.encrypt(s.nip),
+            "code_hint": mask_code(s.code),
+            "career": s.careers[0].code,
+            "career_name": s.careers[0].name,
+            "rejected_at": None,
+            "updated_at": now,
+        }
+        for i, s in enumerate(students)
+    ]
+    subs = [
+        {
+            "user_id": first_user + i,
+            "weekday": 0,
+            "hour": 7,
+            "only_if_changed": False,
+            "active": True,
+            "paused_reason": None,
+            "next_due_ts": later,
+            "pending_due_ts": None,
+            "lease_until_ts": None,
+            "attempts": 0,
+            "updated_at": now,
+        }
+        for i in range(len(students))
+    ]
     documents = [
-        {"user_id": user, "content_hash": d.content_hash, "file_id": d.file_id, "term": d.term, "created_at": now}
+        {
+            "user_id": user,
+            "content_hash": d.content_hash,
+            "file_id": d.file_id,
+            "term": d.term,
+            "created_at": now,
+        }
         for user, d in (delivered or {}).items()
     ]
     snapshots = [
-        {"user_id": user, "content_hash": d.content_hash, "schedule_json": cipher.encrypt(d.schedule_json),
-         "updated_at": now}
+        {
+            "user_id": user,
+            "content_hash": d.content_hash,
+            "schedule_json": cipher.encrypt(d.schedule_json),
+            "updated_at": now,
+        }
         for user, d in (delivered or {}).items()
     ]
-    tables = ((UserRow, users), (CredentialRow, creds), (SubscriptionRow, subs), (DocumentRow, documents),
-              (SnapshotRow, snapshots))  # fmt: skip
+    tables = (
+        (UserRow, users),
+        (CredentialRow, creds),
+        (SubscriptionRow, subs),
+        (DocumentRow, documents),
+        (SnapshotRow, snapshots),
+    )
     async with engine.begin() as connection:
         for table, rows in tables:
             for start in range(0, len(rows), BATCH):
                 await connection.execute(insert(table), rows[start : start + BATCH])
     await engine.dispose()
-

@@ -37,7 +37,10 @@ class CalendarLinkStore:
         )
         statement = insert.on_conflict_do_update(
             index_elements=["user_id"],
-            set_={"token_hash": insert.excluded.token_hash, "created_ts": insert.excluded.created_ts},
+            set_={
+                "token_hash": insert.excluded.token_hash,
+                "created_ts": insert.excluded.created_ts,
+            },
         )
         return await write_for_user(self._sessions, user_id, statement)
 
@@ -50,7 +53,9 @@ class CalendarLinkStore:
     async def owner(self, token_hash: str) -> CalendarLinkOwner | None:
         async with self._sessions() as session:
             row = (
-                await session.execute(select(CalendarLinkRow).where(CalendarLinkRow.token_hash == token_hash))
+                await session.execute(
+                    select(CalendarLinkRow).where(CalendarLinkRow.token_hash == token_hash)
+                )
             ).scalar_one_or_none()
         return None if row is None else CalendarLinkOwner(row.user_id, row.token_hash)
 

@@ -26,7 +26,11 @@ PG_POOL_SIZE, PG_POOL_OVERFLOW = 16, 8
 def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+        if (
+            parsed.database
+            and parsed.database != ":memory:"
+            and not parsed.database.startswith("file:")
+        ):
             _private_database_file(Path(parsed.database))
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -34,7 +38,9 @@ def create_engine(url: str) -> AsyncEngine:
     # Enough pooled connections for a replica's weekly deliveries and SIIAU-slot waiters at once:
     # past the pool, SQLAlchemy opens a connection per checkout and closes it after, and a new
     # PostgreSQL connection costs far more than the query it carries.
-    return create_async_engine(url, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_OVERFLOW)
+    return create_async_engine(
+        url, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_OVERFLOW
+    )
 
 
 def _private_database_file(path: Path) -> None:
@@ -88,7 +94,9 @@ async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest revision (creates the DB on first start)."""
     async with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+            )
         await connection.run_sync(_upgrade)
 
 

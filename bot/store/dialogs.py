@@ -55,7 +55,8 @@ class DialogStore:
         }
         statement = dialect_insert(self._engine)(DialogRow).values(**values)
         statement = statement.on_conflict_do_update(
-            index_elements=["user_id"], set_={k: statement.excluded[k] for k in values if k != "user_id"}
+            index_elements=["user_id"],
+            set_={k: statement.excluded[k] for k in values if k != "user_id"},
         )
         async with self._sessions.begin() as session:
             await session.execute(statement)

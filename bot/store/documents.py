@@ -32,14 +32,21 @@ def open_snapshot(cipher: CredentialCipher, stored: str, *, user_id: int) -> str
 
 
 async def record_delivered(
-    session: AsyncSession, engine: AsyncEngine, cipher: CredentialCipher, user_id: int, document: DeliveredDocument
+    session: AsyncSession,
+    engine: AsyncEngine,
+    cipher: CredentialCipher,
+    user_id: int,
+    document: DeliveredDocument,
 ) -> None:
     insert = dialect_insert(engine)
     now = utcnow()
     doc = insert(DocumentRow).values(
-        user_id=user_id, content_hash=document.content_hash, file_id=document.file_id,
-        term=document.term, created_at=now,
-    )  # fmt: skip
+        user_id=user_id,
+        content_hash=document.content_hash,
+        file_id=document.file_id,
+        term=document.term,
+        created_at=now,
+    )
     await session.execute(
         doc.on_conflict_do_update(
             index_elements=["user_id", "content_hash"],
@@ -47,13 +54,18 @@ async def record_delivered(
         )
     )
     snap = insert(SnapshotRow).values(
-        user_id=user_id, content_hash=document.content_hash,
-        schedule_json=cipher.encrypt(document.schedule_json), updated_at=now,
-    )  # fmt: skip
+        user_id=user_id,
+        content_hash=document.content_hash,
+        schedule_json=cipher.encrypt(document.schedule_json),
+        updated_at=now,
+    )
     await session.execute(
         snap.on_conflict_do_update(
             index_elements=["user_id"],
-            set_={"content_hash": snap.excluded.content_hash,
-                  "schedule_json": snap.excluded.schedule_json, "updated_at": now},
-        )  # fmt: skip
+            set_={
+                "content_hash": snap.excluded.content_hash,
+                "schedule_json": snap.excluded.schedule_json,
+                "updated_at": now,
+            },
+        )
     )

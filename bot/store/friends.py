@@ -177,8 +177,12 @@ class FriendStore:
             )
             if any(count >= most for _, count in counts):
                 return Befriended.FULL
-            session.add_all([FriendshipRow(user_id=a, friend_id=b, created_ts=ts),
-                             FriendshipRow(user_id=b, friend_id=a, created_ts=ts)])  # fmt: skip
+            session.add_all(
+                [
+                    FriendshipRow(user_id=a, friend_id=b, created_ts=ts),
+                    FriendshipRow(user_id=b, friend_id=a, created_ts=ts),
+                ]
+            )
         return Befriended.DONE
 
     async def friends(self, user_id: int) -> list[int]:

@@ -73,9 +73,11 @@ class GradesStore:
     ) -> bool:
         """Keep the newest grades read. False when the user is gone; an older read never wins."""
         insert = dialect_insert(self._engine)(StoredGradesRow).values(
-            user_id=user_id, grades_token=self._cipher.encrypt(grades_json),
-            content_hash=content_hash, fetched_ts=fetched_ts,
-        )  # fmt: skip
+            user_id=user_id,
+            grades_token=self._cipher.encrypt(grades_json),
+            content_hash=content_hash,
+            fetched_ts=fetched_ts,
+        )
         statement = insert.on_conflict_do_update(
             index_elements=["user_id"],
             set_={c: insert.excluded[c] for c in ("grades_token", "content_hash", "fetched_ts")},
@@ -126,9 +128,16 @@ class GradesStore:
             w.enabled.is_(True), w.due_ts <= now_ts, or_(w.lease_ts.is_(None), w.lease_ts <= now_ts)
         )
         rows, chats = await lease_due(
-            self._engine, self._sessions, w.user_id, due, w.due_ts, limit,
-            {w.lease_ts: now_ts + lease_seconds}, (w.user_id, w.due_ts), chats_of=0,
-        )  # fmt: skip
+            self._engine,
+            self._sessions,
+            w.user_id,
+            due,
+            w.due_ts,
+            limit,
+            {w.lease_ts: now_ts + lease_seconds},
+            (w.user_id, w.due_ts),
+            chats_of=0,
+        )
         return [GradeClaim(u, chats[u], int(d)) for u, d in rows if u in chats and d is not None]
 
     async def claim_user(
@@ -136,15 +145,22 @@ class GradesStore:
     ) -> GradeClaim | None:
         """The student's own check, when it is due by `horizon_ts` and nobody holds it: leased."""
         w = GradeWatchRow
-        due = and_(w.user_id == user_id, w.enabled.is_(True), w.due_ts <= horizon_ts,
-                   or_(w.lease_ts.is_(None), w.lease_ts <= now_ts))  # fmt: skip
+        due = and_(
+            w.user_id == user_id,
+            w.enabled.is_(True),
+            w.due_ts <= horizon_ts,
+            or_(w.lease_ts.is_(None), w.lease_ts <= now_ts),
+        )
         async with self._sessions.begin() as session:
             row = (
                 await session.execute(
-                    update(w).where(due).values(lease_ts=now_ts + lease_seconds).returning(w.due_ts)
+                    update(w)
+                    .where(due)
+                    .values(lease_ts=now_ts + lease_seconds)
+                    .returning(w.due_ts)
                     .execution_options(synchronize_session=False)
                 )
-            ).first()  # fmt: skip
+            ).first()
             chat = await session.get(UserRow, user_id) if row is not None else None
         if row is None or row[0] is None or chat is None:
             return None
@@ -162,17 +178,23 @@ class GradesStore:
         """The check is over: its outcome, the next due time, the lease freed. False when the
         student turned alerts off or on again meanwhile (their setting stands)."""
         values: dict[str, object] = {
-            "due_ts": next_due_ts, "lease_ts": None, "last_check_ts": checked_ts, "last_outcome": outcome,
-        }  # fmt: skip
+            "due_ts": next_due_ts,
+            "lease_ts": None,
+            "last_check_ts": checked_ts,
+            "last_outcome": outcome,
+        }
         if layout_told is not None:
             values["layout_told"] = layout_told
         async with self._sessions.begin() as session:
             result = await session.execute(
                 update(GradeWatchRow)
-                .where(GradeWatchRow.user_id == claim.user_id, GradeWatchRow.due_ts == claim.due_ts,
-                       GradeWatchRow.enabled.is_(True))
+                .where(
+                    GradeWatchRow.user_id == claim.user_id,
+                    GradeWatchRow.due_ts == claim.due_ts,
+                    GradeWatchRow.enabled.is_(True),
+                )
                 .values(values)
-            )  # fmt: skip
+            )
         return bool(rows_affected(result))
 
     async def checked(self, user_id: int, outcome: str, checked_ts: int) -> None:
@@ -219,9 +241,12 @@ class GradesStore:
             async with self._sessions.begin() as session:
                 for key, posting_json in postings:
                     insert = dialect_insert(self._engine)(GradeAlertRow).values(
-                        user_id=user_id, posting_key=self.posting_key(user_id, key),
-                        posting_token=self._cipher.encrypt(posting_json), state=state, created_ts=now_ts,
-                    )  # fmt: skip
+                        user_id=user_id,
+                        posting_key=self.posting_key(user_id, key),
+                        posting_token=self._cipher.encrypt(posting_json),
+                        state=state,
+                        created_ts=now_ts,
+                    )
                     new += rows_affected(
                         await session.execute(
                             insert.on_conflict_do_nothing(index_elements=["user_id", "posting_key"])
@@ -230,10 +255,13 @@ class GradesStore:
                     if state == SEEN:
                         await session.execute(
                             update(GradeAlertRow)
-                            .where(GradeAlertRow.user_id == user_id, GradeAlertRow.state == PENDING,
-                                   GradeAlertRow.posting_key == self.posting_key(user_id, key))
+                            .where(
+                                GradeAlertRow.user_id == user_id,
+                                GradeAlertRow.state == PENDING,
+                                GradeAlertRow.posting_key == self.posting_key(user_id, key),
+                            )
                             .values(state=SEEN)
-                        )  # fmt: skip
+                        )
         except IntegrityError:  # the user row is gone (/olvidar during a check)
             return 0
         return new
@@ -247,9 +275,16 @@ class GradesStore:
         if user_id is not None:
             free = and_(free, a.user_id == user_id)
         rows, chats = await lease_due(
-            self._engine, self._sessions, a.id, free, a.id, limit,
-            {a.lease_ts: now_ts + lease_seconds}, (a.id, a.user_id, a.posting_token), chats_of=1,
-        )  # fmt: skip
+            self._engine,
+            self._sessions,
+            a.id,
+            free,
+            a.id,
+            limit,
+            {a.lease_ts: now_ts + lease_seconds},
+            (a.id, a.user_id, a.posting_token),
+            chats_of=1,
+        )
         if not rows:
             return []
         alerts, unreadable = [], []

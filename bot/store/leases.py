@@ -53,5 +53,7 @@ async def lease_due(
 
 
 async def _chats(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, int]:
-    found = await session.execute(select(UserRow.id, UserRow.chat_id).where(UserRow.id.in_(list(user_ids))))
+    found = await session.execute(
+        select(UserRow.id, UserRow.chat_id).where(UserRow.id.in_(list(user_ids)))
+    )
     return {int(user_id): int(chat_id) for user_id, chat_id in found}

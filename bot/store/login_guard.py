@@ -46,11 +46,14 @@ class LoginGuardStore:
         count = LoginGuardRow.consecutive
         upsert = insert(LoginGuardRow).values(code_key=code_key, consecutive=1, updated_ts=now)
         upsert = upsert.on_conflict_do_update(
-            index_elements=["code_key"], set_={"consecutive": count + 1, "updated_ts": now},
+            index_elements=["code_key"],
+            set_={"consecutive": count + 1, "updated_ts": now},
             where=count < max_in_a_row,
-        ).returning(LoginGuardRow.consecutive)  # fmt: skip
-        events = select(func.count()).select_from(LoginEventRow).where(
-            LoginEventRow.code_key == code_key, LoginEventRow.owner == owner
+        ).returning(LoginGuardRow.consecutive)
+        events = (
+            select(func.count())
+            .select_from(LoginEventRow)
+            .where(LoginEventRow.code_key == code_key, LoginEventRow.owner == owner)
         )
         checks = select(
             select(RejectedPairRow.pair_key).where(RejectedPairRow.pair_key == pair_key).exists(),
@@ -66,11 +69,14 @@ class LoginGuardStore:
                 return "held"  # said first: it is the reason that lasts
             rejected_before, last_hour, last_day = (await session.execute(checks)).one()
             refusal = (
-                "pair" if rejected_before
-                else "hour" if last_hour >= per_hour
-                else "day" if per_day is not None and last_day >= per_day
+                "pair"
+                if rejected_before
+                else "hour"
+                if last_hour >= per_hour
+                else "day"
+                if per_day is not None and last_day >= per_day
                 else None
-            )  # fmt: skip
+            )
             if refusal is not None:
                 await transaction.rollback()
                 return refusal
@@ -91,15 +97,27 @@ class LoginGuardStore:
             if outcome == "accepted":
                 await session.execute(
                     update(event)
-                    .where(or_(event.id == event_id,
-                               and_(event.code_key == code_key, event.owner == owner, event.kind == "unanswered")))
+                    .where(
+                        or_(
+                            event.id == event_id,
+                            and_(
+                                event.code_key == code_key,
+                                event.owner == owner,
+                                event.kind == "unanswered",
+                            ),
+                        )
+                    )
                     .values(kind=case((event.id == event_id, "accepted"), else_="cleared"))
-                )  # fmt: skip
+                )
                 await session.execute(
-                    update(LoginGuardRow).where(LoginGuardRow.code_key == code_key).values(consecutive=0, updated_ts=now)
+                    update(LoginGuardRow)
+                    .where(LoginGuardRow.code_key == code_key)
+                    .values(consecutive=0, updated_ts=now)
                 )
                 if event_id % PRUNE_EVERY == 0:
-                    await session.execute(delete(event).where(event.at_ts < now - EVENTS_KEPT_SECONDS))
+                    await session.execute(
+                        delete(event).where(event.at_ts < now - EVENTS_KEPT_SECONDS)
+                    )
                 return
             await session.execute(update(event).where(event.id == event_id).values(kind=outcome))
             if outcome == "answered":  # answered, and not a rejection: it was not one
@@ -117,7 +135,9 @@ class LoginGuardStore:
 
     async def in_a_row(self, code_key: str) -> int:
         async with self._sessions() as session:
-            count = await session.scalar(select(LoginGuardRow.consecutive).where(LoginGuardRow.code_key == code_key))
+            count = await session.scalar(
+                select(LoginGuardRow.consecutive).where(LoginGuardRow.code_key == code_key)
+            )
         return int(count or 0)
 
     async def last_outcome(self, code_key: str) -> str | None:
@@ -138,6 +158,8 @@ class LoginGuardStore:
                 select(LoginGuardRow.consecutive).where(LoginGuardRow.code_key == code_key)
             )
             await session.execute(
-                update(LoginGuardRow).where(LoginGuardRow.code_key == code_key).values(consecutive=0, updated_ts=now)
+                update(LoginGuardRow)
+                .where(LoginGuardRow.code_key == code_key)
+                .values(consecutive=0, updated_ts=now)
             )
         return int(count or 0)

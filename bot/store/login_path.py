@@ -25,16 +25,22 @@ class DatabaseLoginPaths:
         async with self._sessions() as session:
             row = (
                 await session.execute(
-                    select(LoginPathRow.path, LoginPathRow.since_ts).where(LoginPathRow.key == self._key)
+                    select(LoginPathRow.path, LoginPathRow.since_ts).where(
+                        LoginPathRow.key == self._key
+                    )
                 )
             ).first()
         return (str(row.path), float(row.since_ts)) if row is not None else None
 
     async def save(self, path: str, since: float) -> None:
-        insert = dialect_insert(self._engine)(LoginPathRow).values(key=self._key, path=path, since_ts=since)
+        insert = dialect_insert(self._engine)(LoginPathRow).values(
+            key=self._key, path=path, since_ts=since
+        )
         async with self._sessions.begin() as session:
             await session.execute(
-                insert.on_conflict_do_update(index_elements=["key"], set_={"path": path, "since_ts": since})
+                insert.on_conflict_do_update(
+                    index_elements=["key"], set_={"path": path, "since_ts": since}
+                )
             )
 
 
@@ -50,14 +56,20 @@ class DatabaseShortcuts:
         async with self._sessions() as session:
             row = (
                 await session.execute(
-                    select(PortalShortcutRow.works, PortalShortcutRow.since_ts).where(PortalShortcutRow.path == path)
+                    select(PortalShortcutRow.works, PortalShortcutRow.since_ts).where(
+                        PortalShortcutRow.path == path
+                    )
                 )
             ).first()
         return (bool(row.works), float(row.since_ts)) if row is not None else None
 
     async def save(self, path: str, works: bool, since: float) -> None:
-        insert = dialect_insert(self._engine)(PortalShortcutRow).values(path=path, works=works, since_ts=since)
+        insert = dialect_insert(self._engine)(PortalShortcutRow).values(
+            path=path, works=works, since_ts=since
+        )
         async with self._sessions.begin() as session:
             await session.execute(
-                insert.on_conflict_do_update(index_elements=["path"], set_={"works": works, "since_ts": since})
+                insert.on_conflict_do_update(
+                    index_elements=["path"], set_={"works": works, "since_ts": since}
+                )
             )

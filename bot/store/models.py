@@ -209,12 +209,16 @@ class CupoWatchRow(Base):
     the sections that fit their schedule ("fit"). Registration is not needed."""
 
     __tablename__ = "cupo_watches"
-    __table_args__ = (UniqueConstraint("user_id", "subject_id", "target", name="uq_cupo_watches_target"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "subject_id", "target", name="uq_cupo_watches_target"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    subject_id: Mapped[int] = mapped_column(Integer, ForeignKey("cupo_subjects.id", ondelete="CASCADE"), index=True)
+    subject_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("cupo_subjects.id", ondelete="CASCADE"), index=True
+    )
     target: Mapped[str] = mapped_column(String(12))
     label: Mapped[str] = mapped_column(String(32))  # e.g. "I5890 D11", for the list and notices
     expires_ts: Mapped[int] = mapped_column(BigInteger, index=True)
@@ -281,7 +285,9 @@ class LoginEventRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     code_key: Mapped[str] = mapped_column(String(64), index=True)
     owner: Mapped[bool] = mapped_column(Boolean)
-    kind: Mapped[str] = mapped_column(String(16))  # sent accepted rejected unanswered answered locked cleared
+    kind: Mapped[str] = mapped_column(
+        String(16)
+    )  # sent accepted rejected unanswered answered locked cleared
     at_ts: Mapped[float] = mapped_column(Float)
 
 
@@ -340,7 +346,9 @@ class DailySettingRow(Base):
     digest_hour: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: no digest
     digest_due_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     digest_lease_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    reminder_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: no reminders
+    reminder_minutes: Mapped[int | None] = mapped_column(
+        Integer, nullable=True
+    )  # None: no reminders
     reminder_due_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     reminder_lease_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -9,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.store.models import UserRow
 
 
-async def write_for_user(sessions: async_sessionmaker[AsyncSession], user_id: int, statement: Executable) -> bool:
+async def write_for_user(
+    sessions: async_sessionmaker[AsyncSession], user_id: int, statement: Executable
+) -> bool:
     """Run `statement` in its own transaction. False (nothing written) when the user row is
     gone, which the owning row's foreign key reports; any other integrity error is raised."""
     try:

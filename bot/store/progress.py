@@ -25,8 +25,13 @@ class ProgressStore:
         self._sessions = session_factory(engine)
 
     async def add(self, item: OpenProgress, created_ts: float) -> None:
-        values = {"chat_id": item.chat_id, "message_id": item.message_id, "user_id": item.user_id,
-                  "kind": item.kind, "created_ts": int(created_ts)}  # fmt: skip
+        values = {
+            "chat_id": item.chat_id,
+            "message_id": item.message_id,
+            "user_id": item.user_id,
+            "kind": item.kind,
+            "created_ts": int(created_ts),
+        }
         statement = dialect_insert(self._engine)(ProgressRow).values(**values)
         statement = statement.on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
         async with self._sessions.begin() as session:
@@ -35,10 +40,14 @@ class ProgressStore:
     async def remove(self, chat_id: int, message_id: int) -> None:
         async with self._sessions.begin() as session:
             await session.execute(
-                delete(ProgressRow).where(ProgressRow.chat_id == chat_id, ProgressRow.message_id == message_id)
+                delete(ProgressRow).where(
+                    ProgressRow.chat_id == chat_id, ProgressRow.message_id == message_id
+                )
             )
 
     async def all(self) -> list[OpenProgress]:
         async with self._sessions() as session:
-            rows = (await session.scalars(select(ProgressRow).order_by(ProgressRow.created_ts))).all()
+            rows = (
+                await session.scalars(select(ProgressRow).order_by(ProgressRow.created_ts))
+            ).all()
         return [OpenProgress(r.chat_id, r.message_id, r.user_id, r.kind) for r in rows]

@@ -94,8 +94,13 @@ class Store:
         """Register or re-register: the new pair replaces the old one."""
         now = utcnow()
         async with self._sessions.begin() as session:
-            await self._upsert(session, UserRow, {"id": user_id, "chat_id": chat_id, "created_at": now},
-                               keys=["id"], update_columns=["chat_id"])  # fmt: skip
+            await self._upsert(
+                session,
+                UserRow,
+                {"id": user_id, "chat_id": chat_id, "created_at": now},
+                keys=["id"],
+                update_columns=["chat_id"],
+            )
             await self._upsert(
                 session,
                 CredentialRow,
@@ -110,9 +115,16 @@ class Store:
                     "updated_at": now,
                 },
                 keys=["user_id"],
-                update_columns=["code_token", "nip_token", "code_hint", "career", "career_name",
-                                "rejected_at", "updated_at"],
-            )  # fmt: skip
+                update_columns=[
+                    "code_token",
+                    "nip_token",
+                    "code_hint",
+                    "career",
+                    "career_name",
+                    "rejected_at",
+                    "updated_at",
+                ],
+            )
 
     async def _credential_row(self, user_id: int) -> tuple[CredentialRow, int] | None:
         async with self._sessions() as session:
@@ -151,10 +163,14 @@ class Store:
         """SIIAU refused the stored NIP: never try it again until the user re-registers."""
         async with self._sessions.begin() as session:
             await session.execute(
-                update(CredentialRow).where(CredentialRow.user_id == user_id).values(rejected_at=utcnow())
+                update(CredentialRow)
+                .where(CredentialRow.user_id == user_id)
+                .values(rejected_at=utcnow())
             )
 
-    async def record_run(self, user_id: int | None, run: FlowRun, *, anonymous_if_missing: bool = False) -> bool:
+    async def record_run(
+        self, user_id: int | None, run: FlowRun, *, anonymous_if_missing: bool = False
+    ) -> bool:
         """Record a finished run as the user's. Returns False when the user row is gone.
 
         A user who ran `/olvidar` while the run went on has no row any more: the
@@ -175,19 +191,31 @@ class Store:
         async with self._sessions.begin() as session:
             session.add(
                 FlowRunRow(
-                    id=run.id, user_id=user_id, name=run.name, kind=run.kind, state=run.state.value,
-                    outcome=run.outcome, error_class=run.error_class, started_at=run.started_at,
-                    finished_at=run.finished_at, duration_ms=run.duration_ms,
+                    id=run.id,
+                    user_id=user_id,
+                    name=run.name,
+                    kind=run.kind,
+                    state=run.state.value,
+                    outcome=run.outcome,
+                    error_class=run.error_class,
+                    started_at=run.started_at,
+                    finished_at=run.finished_at,
+                    duration_ms=run.duration_ms,
                 )
-            )  # fmt: skip
+            )
             await session.flush()
             session.add_all(
                 TaskRunRow(
-                    flow_run_id=run.id, position=position, name=task.name, state=task.state.value,
-                    attempts=task.attempts, duration_ms=task.duration_ms, error_class=task.error_class,
+                    flow_run_id=run.id,
+                    position=position,
+                    name=task.name,
+                    state=task.state.value,
+                    attempts=task.attempts,
+                    duration_ms=task.duration_ms,
+                    error_class=task.error_class,
                 )
                 for position, task in enumerate(run.tasks)
-            )  # fmt: skip
+            )
 
     async def _user_exists(self, user_id: int) -> bool:
         async with self._sessions() as session:
@@ -223,15 +251,26 @@ class Store:
         by_run: dict[str, list[TaskRun]] = {}
         for task in tasks:
             by_run.setdefault(task.flow_run_id, []).append(
-                TaskRun(name=task.name, state=State(task.state), attempts=task.attempts,
-                        duration_ms=task.duration_ms, error_class=task.error_class)  # fmt: skip
+                TaskRun(
+                    name=task.name,
+                    state=State(task.state),
+                    attempts=task.attempts,
+                    duration_ms=task.duration_ms,
+                    error_class=task.error_class,
+                )
             )
         return [
             FlowRun(
-                name=r.name, kind=r.kind, id=r.id, state=State(r.state), started_at=_aware(r.started_at),
-                finished_at=_aware(r.finished_at) if r.finished_at else None, error_class=r.error_class,
-                outcome=r.outcome, tasks=by_run.get(r.id, []),
-            )  # fmt: skip
+                name=r.name,
+                kind=r.kind,
+                id=r.id,
+                state=State(r.state),
+                started_at=_aware(r.started_at),
+                finished_at=_aware(r.finished_at) if r.finished_at else None,
+                error_class=r.error_class,
+                outcome=r.outcome,
+                tasks=by_run.get(r.id, []),
+            )
             for r in runs
         ]
 
@@ -261,10 +300,26 @@ class Store:
             run_ids = select(FlowRunRow.id).where(FlowRunRow.user_id == user_id)
             await session.execute(delete(TaskRunRow).where(TaskRunRow.flow_run_id.in_(run_ids)))
             await session.execute(delete(DialogRow).where(DialogRow.user_id == user_id))
-            for table in (FlowRunRow, DocumentRow, CredentialRow, SubscriptionRow, WeeklyDeliveryRow, SnapshotRow,
-                          CupoWatchRow, CupoPrefRow, StoredScheduleRow, CalendarLinkRow, DailySettingRow,
-                          DailySentRow, StoredGradesRow, GradeWatchRow, GradeAlertRow, PlannerPrefRow,
-                          PlannerPlanRow, FirstCopyRow):  # fmt: skip
+            for table in (
+                FlowRunRow,
+                DocumentRow,
+                CredentialRow,
+                SubscriptionRow,
+                WeeklyDeliveryRow,
+                SnapshotRow,
+                CupoWatchRow,
+                CupoPrefRow,
+                StoredScheduleRow,
+                CalendarLinkRow,
+                DailySettingRow,
+                DailySentRow,
+                StoredGradesRow,
+                GradeWatchRow,
+                GradeAlertRow,
+                PlannerPrefRow,
+                PlannerPlanRow,
+                FirstCopyRow,
+            ):
                 await session.execute(delete(table).where(table.user_id == user_id))
             await forget_friends(session, user_id)
             await session.execute(delete(UserRow).where(UserRow.id == user_id))
@@ -286,7 +341,15 @@ class Store:
         """
         counts: dict[str, list[int]] = {
             name: [0, 0]
-            for name in ("credentials", "dialogs", "schedules", "snapshots", "names", "grades", "grade_alerts")
+            for name in (
+                "credentials",
+                "dialogs",
+                "schedules",
+                "snapshots",
+                "names",
+                "grades",
+                "grade_alerts",
+            )
         }
         first_unreadable: int | None = None
 
@@ -303,39 +366,51 @@ class Store:
         cipher = self._cipher
         async with self._sessions.begin() as session:
             for credential in (await session.scalars(select(CredentialRow))).all():
+
                 def credential_pair(row: CredentialRow = credential) -> None:
-                    code, nip = (cipher.rotate(t, user_id=row.user_id) for t in (row.code_token, row.nip_token))
+                    code, nip = (
+                        cipher.rotate(t, user_id=row.user_id)
+                        for t in (row.code_token, row.nip_token)
+                    )
                     row.code_token, row.nip_token = code, nip
 
                 rotate("credentials", credential.user_id, credential_pair)
-            for dialog in (await session.scalars(select(DialogRow).where(DialogRow.code_token.is_not(None)))).all():
+            for dialog in (
+                await session.scalars(select(DialogRow).where(DialogRow.code_token.is_not(None)))
+            ).all():
+
                 def dialog_code(row: DialogRow = dialog) -> None:
                     assert row.code_token is not None
                     row.code_token = cipher.rotate(row.code_token, user_id=row.user_id)
 
                 rotate("dialogs", dialog.user_id, dialog_code)
             for stored in (await session.scalars(select(StoredScheduleRow))).all():
+
                 def schedule(row: StoredScheduleRow = stored) -> None:
                     row.schedule_token = cipher.rotate(row.schedule_token, user_id=row.user_id)
 
                 rotate("schedules", stored.user_id, schedule)
             for snap in (await session.scalars(select(SnapshotRow))).all():
+
                 def snapshot(row: SnapshotRow = snap) -> None:
                     plain = open_snapshot(cipher, row.schedule_json, user_id=row.user_id)
                     row.schedule_json = cipher.encrypt(plain)
 
                 rotate("snapshots", snap.user_id, snapshot)
             for named in (await session.scalars(select(FriendNameRow))).all():
+
                 def first_name(row: FriendNameRow = named) -> None:
                     row.name_token = cipher.rotate(row.name_token, user_id=row.user_id)
 
                 rotate("names", named.user_id, first_name)
             for grades in (await session.scalars(select(StoredGradesRow))).all():
+
                 def stored_grades(row: StoredGradesRow = grades) -> None:
                     row.grades_token = cipher.rotate(row.grades_token, user_id=row.user_id)
 
                 rotate("grades", grades.user_id, stored_grades)
             for alert in (await session.scalars(select(GradeAlertRow))).all():
+
                 def grade_alert(row: GradeAlertRow = alert) -> None:
                     row.posting_token = cipher.rotate(row.posting_token, user_id=row.user_id)
                     plain = cipher.decrypt(row.posting_token, user_id=row.user_id)
@@ -357,9 +432,13 @@ class Store:
 
 def _profile(row: CredentialRow, chat_id: int) -> Profile:
     return Profile(
-        user_id=row.user_id, chat_id=chat_id, code_hint=row.code_hint, career=row.career,
-        career_name=row.career_name, rejected=row.rejected_at is not None,
-    )  # fmt: skip
+        user_id=row.user_id,
+        chat_id=chat_id,
+        code_hint=row.code_hint,
+        career=row.career,
+        career_name=row.career_name,
+        rejected=row.rejected_at is not None,
+    )
 
 
 def _aware(moment: datetime) -> datetime:

@@ -28,13 +28,17 @@ class ScheduleStore:
         self._cipher = cipher
         self._sessions = session_factory(engine)
 
-    async def save(self, user_id: int, schedule_json: str, content_hash: str, fetched_ts: int) -> bool:
+    async def save(
+        self, user_id: int, schedule_json: str, content_hash: str, fetched_ts: int
+    ) -> bool:
         """Keep the newest schedule read for the user. False (nothing kept) when the user is gone,
         as after `/olvidar` while a run went on. An older read never replaces a newer one."""
         insert = dialect_insert(self._engine)(StoredScheduleRow).values(
-            user_id=user_id, schedule_token=self._cipher.encrypt(schedule_json),
-            content_hash=content_hash, fetched_ts=fetched_ts,
-        )  # fmt: skip
+            user_id=user_id,
+            schedule_token=self._cipher.encrypt(schedule_json),
+            content_hash=content_hash,
+            fetched_ts=fetched_ts,
+        )
         statement = insert.on_conflict_do_update(
             index_elements=["user_id"],
             set_={c: insert.excluded[c] for c in ("schedule_token", "content_hash", "fetched_ts")},

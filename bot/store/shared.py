@@ -32,7 +32,9 @@ class SharedStore:
     # ---- leases -------------------------------------------------------------------
     async def acquire(self, name: str, holder: str, until_ts: float, now_ts: float) -> bool:
         """Take `name` if it is free or its lease ran out."""
-        statement = dialect_insert(self._engine)(LeaseRow).values(name=name, holder=holder, until_ts=until_ts)
+        statement = dialect_insert(self._engine)(LeaseRow).values(
+            name=name, holder=holder, until_ts=until_ts
+        )
         statement = statement.on_conflict_do_update(
             index_elements=["name"],
             set_={"holder": statement.excluded.holder, "until_ts": statement.excluded.until_ts},
@@ -43,13 +45,17 @@ class SharedStore:
 
     async def create(self, names: list[str]) -> None:
         """Make sure these leases exist as rows (free), so `acquire_any` can pick among them."""
-        statement = dialect_insert(self._engine)(LeaseRow).values(
-            [{"name": name, "holder": None, "until_ts": 0} for name in names]
-        ).on_conflict_do_nothing(index_elements=["name"])
+        statement = (
+            dialect_insert(self._engine)(LeaseRow)
+            .values([{"name": name, "holder": None, "until_ts": 0} for name in names])
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
         async with self._sessions.begin() as session:
             await session.execute(statement)
 
-    async def acquire_any(self, names: list[str], holder: str, until_ts: float, now_ts: float) -> str | None:
+    async def acquire_any(
+        self, names: list[str], holder: str, until_ts: float, now_ts: float
+    ) -> str | None:
         """Take one free lease among `names` in a single statement; None when all are held."""
         free = or_(LeaseRow.holder.is_(None), LeaseRow.until_ts < now_ts)
         pick = select(LeaseRow.name).where(LeaseRow.name.in_(names), free).limit(1)
@@ -69,14 +75,18 @@ class SharedStore:
     async def renew(self, name: str, holder: str, until_ts: float) -> bool:
         async with self._sessions.begin() as session:
             result = await session.execute(
-                update(LeaseRow).where(LeaseRow.name == name, LeaseRow.holder == holder).values(until_ts=until_ts)
+                update(LeaseRow)
+                .where(LeaseRow.name == name, LeaseRow.holder == holder)
+                .values(until_ts=until_ts)
             )
         return bool(rows_affected(result))
 
     async def release(self, name: str, holder: str) -> None:
         async with self._sessions.begin() as session:
             await session.execute(
-                update(LeaseRow).where(LeaseRow.name == name, LeaseRow.holder == holder).values(holder=None, until_ts=0)
+                update(LeaseRow)
+                .where(LeaseRow.name == name, LeaseRow.holder == holder)
+                .values(holder=None, until_ts=0)
             )
 
     # ---- rate events ----------------------------------------------------------------
@@ -85,9 +95,9 @@ class SharedStore:
         async with self._sessions.begin() as session:
             await session.execute(delete(RateEventRow).where(RateEventRow.at_ts < now_ts - 3600))
             recent = await session.scalar(
-                select(func.count()).select_from(RateEventRow).where(
-                    RateEventRow.user_id == user_id, RateEventRow.at_ts > now_ts - window
-                )
+                select(func.count())
+                .select_from(RateEventRow)
+                .where(RateEventRow.user_id == user_id, RateEventRow.at_ts > now_ts - window)
             )
             if (recent or 0) >= limit:
                 return False
@@ -107,7 +117,9 @@ class SharedStore:
             return BreakerRecord(0, None, 0)
         return BreakerRecord(row.failures, row.opened_until_ts, row.times_opened)
 
-    async def breaker_failure(self, threshold: int, cooldown: float, now_ts: float, trial: bool) -> None:
+    async def breaker_failure(
+        self, threshold: int, cooldown: float, now_ts: float, trial: bool
+    ) -> None:
         """One more failure; open (or re-open, after a failed trial) when the threshold is met."""
         await self._ensure_breaker()
         b = BreakerRow
@@ -115,7 +127,9 @@ class SharedStore:
         newly = opens & ((b.opened_until_ts.is_(None)) | trial)
         async with self._sessions.begin() as session:
             await session.execute(
-                update(b).where(b.id == BREAKER_ID).values(
+                update(b)
+                .where(b.id == BREAKER_ID)
+                .values(
                     failures=b.failures + 1,
                     opened_until_ts=case((opens, now_ts + cooldown), else_=b.opened_until_ts),
                     times_opened=b.times_opened + case((newly, 1), else_=0),
@@ -126,7 +140,9 @@ class SharedStore:
         await self._ensure_breaker()
         async with self._sessions.begin() as session:
             await session.execute(
-                update(BreakerRow).where(BreakerRow.id == BREAKER_ID).values(failures=0, opened_until_ts=None)
+                update(BreakerRow)
+                .where(BreakerRow.id == BREAKER_ID)
+                .values(failures=0, opened_until_ts=None)
             )
 
     async def breaker_trial(self, now_ts: float, cooldown: float) -> bool:
@@ -140,8 +156,10 @@ class SharedStore:
         return bool(rows_affected(result))
 
     async def _ensure_breaker(self) -> None:
-        statement = dialect_insert(self._engine)(BreakerRow).values(
-            id=BREAKER_ID, failures=0, opened_until_ts=None, times_opened=0
-        ).on_conflict_do_nothing(index_elements=["id"])
+        statement = (
+            dialect_insert(self._engine)(BreakerRow)
+            .values(id=BREAKER_ID, failures=0, opened_until_ts=None, times_opened=0)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
         async with self._sessions.begin() as session:
             await session.execute(statement)

@@ -89,7 +89,9 @@ class WatchStore:
 
     async def remember_centre(self, user_id: int, centre: str) -> None:
         statement = dialect_insert(self._engine)(CupoPrefRow).values(user_id=user_id, centre=centre)
-        statement = statement.on_conflict_do_update(index_elements=["user_id"], set_={"centre": centre})
+        statement = statement.on_conflict_do_update(
+            index_elements=["user_id"], set_={"centre": centre}
+        )
         async with self._sessions.begin() as session:
             await session.execute(statement)
 
@@ -110,21 +112,33 @@ class WatchStore:
         """Create (or renew) a watch; its subject is created when new, with `free` as
         its baseline. Raises `WatchLimit` when the student has `limit` other watches."""
         insert = dialect_insert(self._engine)
-        subject = insert(CupoSubjectRow).values(
-            cycle=key.cycle, centre=key.centre, clave=key.clave, next_poll_ts=first_poll_ts,
-            failures=0, late_polls=0, free_json=None if free is None else json.dumps(free),
-        ).on_conflict_do_nothing(index_elements=["cycle", "centre", "clave"])  # fmt: skip
+        subject = (
+            insert(CupoSubjectRow)
+            .values(
+                cycle=key.cycle,
+                centre=key.centre,
+                clave=key.clave,
+                next_poll_ts=first_poll_ts,
+                failures=0,
+                late_polls=0,
+                free_json=None if free is None else json.dumps(free),
+            )
+            .on_conflict_do_nothing(index_elements=["cycle", "centre", "clave"])
+        )
         async with self._sessions.begin() as session:
             await session.execute(subject)
             subject_id = await session.scalar(
                 select(CupoSubjectRow.id).where(
-                    CupoSubjectRow.cycle == key.cycle, CupoSubjectRow.centre == key.centre,
+                    CupoSubjectRow.cycle == key.cycle,
+                    CupoSubjectRow.centre == key.centre,
                     CupoSubjectRow.clave == key.clave,
                 )
-            )  # fmt: skip
+            )
             if subject_id is None:
                 raise RuntimeError("a subject just inserted is missing")
-            if free is not None:  # a subject nobody looked at yet takes the baseline the student saw
+            if (
+                free is not None
+            ):  # a subject nobody looked at yet takes the baseline the student saw
                 await session.execute(
                     update(CupoSubjectRow)
                     .where(CupoSubjectRow.id == subject_id, CupoSubjectRow.free_json.is_(None))
@@ -132,23 +146,32 @@ class WatchStore:
                 )
             existing = await session.scalar(
                 select(CupoWatchRow.id).where(
-                    CupoWatchRow.user_id == user_id, CupoWatchRow.subject_id == subject_id,
+                    CupoWatchRow.user_id == user_id,
+                    CupoWatchRow.subject_id == subject_id,
                     CupoWatchRow.target == target,
                 )
-            )  # fmt: skip
+            )
             if existing is not None:
                 await session.execute(
-                    update(CupoWatchRow).where(CupoWatchRow.id == existing)
+                    update(CupoWatchRow)
+                    .where(CupoWatchRow.id == existing)
                     .values(expires_ts=expires_ts, chat_id=chat_id)
-                )  # fmt: skip
+                )
                 return int(existing)
-            count = await session.scalar(select(func.count()).where(CupoWatchRow.user_id == user_id))
+            count = await session.scalar(
+                select(func.count()).where(CupoWatchRow.user_id == user_id)
+            )
             if (count or 0) >= limit:
                 raise WatchLimit(limit)
             row = CupoWatchRow(
-                user_id=user_id, chat_id=chat_id, subject_id=subject_id, target=target, label=label,
-                expires_ts=expires_ts, created_ts=now_ts,
-            )  # fmt: skip
+                user_id=user_id,
+                chat_id=chat_id,
+                subject_id=subject_id,
+                target=target,
+                label=label,
+                expires_ts=expires_ts,
+                created_ts=now_ts,
+            )
             session.add(row)
             await session.flush()
             return row.id
@@ -157,12 +180,16 @@ class WatchStore:
         """The removed watch's label, or None when it was not this user's (or gone)."""
         async with self._sessions.begin() as session:
             label = await session.scalar(
-                select(CupoWatchRow.label).where(CupoWatchRow.id == watch_id, CupoWatchRow.user_id == user_id)
+                select(CupoWatchRow.label).where(
+                    CupoWatchRow.id == watch_id, CupoWatchRow.user_id == user_id
+                )
             )
             if label is None:
                 return None
             result = await session.execute(
-                delete(CupoWatchRow).where(CupoWatchRow.id == watch_id, CupoWatchRow.user_id == user_id)
+                delete(CupoWatchRow).where(
+                    CupoWatchRow.id == watch_id, CupoWatchRow.user_id == user_id
+                )
             )
         return label if rows_affected(result) else None
 
@@ -183,11 +210,17 @@ class WatchStore:
         return open_snapshot(self._cipher, row.schedule_json, user_id=user_id) if row else None
 
     # ---- the poller's side ----------------------------------------------------
-    async def claim_due(self, now_ts: int, interval: int, lease_seconds: int, limit: int) -> list[SubjectClaim]:
+    async def claim_due(
+        self, now_ts: int, interval: int, lease_seconds: int, limit: int
+    ) -> list[SubjectClaim]:
         """Take up to `limit` due, watched, unleased subjects for this round."""
         s = CupoSubjectRow
         watched = exists().where(CupoWatchRow.subject_id == s.id)
-        due = and_(s.next_poll_ts <= now_ts, or_(s.lease_until_ts.is_(None), s.lease_until_ts <= now_ts), watched)
+        due = and_(
+            s.next_poll_ts <= now_ts,
+            or_(s.lease_until_ts.is_(None), s.lease_until_ts <= now_ts),
+            watched,
+        )
         candidates = select(s.id).where(due).order_by(s.next_poll_ts).limit(limit)
         if self._engine.dialect.name == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True)
@@ -197,24 +230,36 @@ class WatchStore:
         statement = (
             update(s)
             .where(s.id.in_(candidates.scalar_subquery()), due)
-            .values(due_ts=s.next_poll_ts, next_poll_ts=next_round, lease_until_ts=now_ts + lease_seconds)
-            .returning(s.id, s.cycle, s.centre, s.clave, s.due_ts, s.next_poll_ts, s.failures, s.free_json)
+            .values(
+                due_ts=s.next_poll_ts,
+                next_poll_ts=next_round,
+                lease_until_ts=now_ts + lease_seconds,
+            )
+            .returning(
+                s.id, s.cycle, s.centre, s.clave, s.due_ts, s.next_poll_ts, s.failures, s.free_json
+            )
             .execution_options(synchronize_session=False)
         )
         async with self._sessions.begin() as session:
             rows = (await session.execute(statement)).all()
         return [
             SubjectClaim(
-                id=row_id, key=SubjectKey(cycle, centre, clave), due_ts=int(due_ts or now_ts),
-                next_ts=int(next_ts), failures=failures, free=None if free is None else json.loads(free),
-            )  # fmt: skip
+                id=row_id,
+                key=SubjectKey(cycle, centre, clave),
+                due_ts=int(due_ts or now_ts),
+                next_ts=int(next_ts),
+                failures=failures,
+                free=None if free is None else json.loads(free),
+            )
             for row_id, cycle, centre, clave, due_ts, next_ts, failures, free in rows
         ]
 
     async def watchers(self, subject_id: int, now_ts: int) -> list[Watcher]:
         async with self._sessions() as session:
             rows = await session.execute(
-                select(CupoWatchRow.id, CupoWatchRow.user_id, CupoWatchRow.chat_id, CupoWatchRow.target)
+                select(
+                    CupoWatchRow.id, CupoWatchRow.user_id, CupoWatchRow.chat_id, CupoWatchRow.target
+                )
                 .where(CupoWatchRow.subject_id == subject_id, CupoWatchRow.expires_ts > now_ts)
                 .order_by(CupoWatchRow.id)
             )
@@ -229,11 +274,15 @@ class WatchStore:
                 update(CupoSubjectRow)
                 .where(CupoSubjectRow.id == claim.id, CupoSubjectRow.due_ts == claim.due_ts)
                 .values(
-                    free_json=json.dumps(free), failures=0, last_ok_ts=now_ts, last_error=None,
-                    lease_until_ts=None, next_poll_ts=next_ts,
+                    free_json=json.dumps(free),
+                    failures=0,
+                    last_ok_ts=now_ts,
+                    last_error=None,
+                    lease_until_ts=None,
+                    next_poll_ts=next_ts,
                     late_polls=CupoSubjectRow.late_polls + (1 if late else 0),
                 )
-            )  # fmt: skip
+            )
 
     async def failed(self, claim: SubjectClaim, *, error: str, next_ts: int, late: bool) -> None:
         """A failed poll: the free counts stay as they were; the subject backs off."""
@@ -242,10 +291,13 @@ class WatchStore:
                 update(CupoSubjectRow)
                 .where(CupoSubjectRow.id == claim.id, CupoSubjectRow.due_ts == claim.due_ts)
                 .values(
-                    failures=CupoSubjectRow.failures + 1, last_error=error[:64], lease_until_ts=None,
-                    next_poll_ts=next_ts, late_polls=CupoSubjectRow.late_polls + (1 if late else 0),
+                    failures=CupoSubjectRow.failures + 1,
+                    last_error=error[:64],
+                    lease_until_ts=None,
+                    next_poll_ts=next_ts,
+                    late_polls=CupoSubjectRow.late_polls + (1 if late else 0),
                 )
-            )  # fmt: skip
+            )
 
     async def put_back(self, claim: SubjectClaim, retry_ts: int) -> None:
         """Not polled after all (polling is paused): due again at `retry_ts`."""
@@ -263,9 +315,15 @@ class WatchStore:
                 await session.execute(
                     delete(CupoWatchRow)
                     .where(CupoWatchRow.expires_ts <= now_ts)
-                    .returning(CupoWatchRow.id, CupoWatchRow.subject_id, CupoWatchRow.target,
-                               CupoWatchRow.label, CupoWatchRow.expires_ts, CupoWatchRow.chat_id,
-                               CupoWatchRow.user_id)  # fmt: skip
+                    .returning(
+                        CupoWatchRow.id,
+                        CupoWatchRow.subject_id,
+                        CupoWatchRow.target,
+                        CupoWatchRow.label,
+                        CupoWatchRow.expires_ts,
+                        CupoWatchRow.chat_id,
+                        CupoWatchRow.user_id,
+                    )
                     .execution_options(synchronize_session=False)
                 )
             ).all()
@@ -274,14 +332,21 @@ class WatchStore:
             subjects = {
                 row.id: row
                 for row in await session.scalars(
-                    select(CupoSubjectRow).where(CupoSubjectRow.id.in_(sorted({r[1] for r in rows})))
+                    select(CupoSubjectRow).where(
+                        CupoSubjectRow.id.in_(sorted({r[1] for r in rows}))
+                    )
                 )
             }
         return [
             WatchRecord(
-                id=watch_id, key=_key(subjects[subject_id]), target=target, label=label,
-                expires_ts=expires_ts, chat_id=chat_id, user_id=user_id,
-            )  # fmt: skip
+                id=watch_id,
+                key=_key(subjects[subject_id]),
+                target=target,
+                label=label,
+                expires_ts=expires_ts,
+                chat_id=chat_id,
+                user_id=user_id,
+            )
             for watch_id, subject_id, target, label, expires_ts, chat_id, user_id in rows
             if subject_id in subjects
         ]
@@ -293,14 +358,21 @@ class WatchStore:
             subjects, last_ok, late, failing = (
                 await session.execute(
                     select(
-                        func.count(s.id), func.max(s.last_ok_ts), func.coalesce(func.sum(s.late_polls), 0),
+                        func.count(s.id),
+                        func.max(s.last_ok_ts),
+                        func.coalesce(func.sum(s.late_polls), 0),
                         func.count(s.last_error),
                     ).where(watched)
                 )
             ).one()
             watches = await session.scalar(select(func.count(CupoWatchRow.id)))
-        return WatchFigures(int(subjects), int(watches or 0), None if last_ok is None else int(last_ok),
-                            int(late), int(failing))  # fmt: skip
+        return WatchFigures(
+            int(subjects),
+            int(watches or 0),
+            None if last_ok is None else int(last_ok),
+            int(late),
+            int(failing),
+        )
 
 
 def _key(row: CupoSubjectRow) -> SubjectKey:
@@ -308,5 +380,12 @@ def _key(row: CupoSubjectRow) -> SubjectKey:
 
 
 def _record(watch: CupoWatchRow, subject: CupoSubjectRow) -> WatchRecord:
-    return WatchRecord(watch.id, _key(subject), watch.target, watch.label, watch.expires_ts,
-                       watch.chat_id, watch.user_id)  # fmt: skip
+    return WatchRecord(
+        watch.id,
+        _key(subject),
+        watch.target,
+        watch.label,
+        watch.expires_ts,
+        watch.chat_id,
+        watch.user_id,
+    )

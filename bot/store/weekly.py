@@ -54,10 +54,18 @@ class WeeklyStore:
         self, user_id: int, weekday: int, hour: int, only_if_changed: bool, next_due_ts: int
     ) -> None:
         values = {
-            "user_id": user_id, "weekday": weekday, "hour": hour, "only_if_changed": only_if_changed,
-            "active": True, "paused_reason": None, "next_due_ts": next_due_ts, "pending_due_ts": None,
-            "lease_until_ts": None, "attempts": 0, "updated_at": utcnow(),
-        }  # fmt: skip
+            "user_id": user_id,
+            "weekday": weekday,
+            "hour": hour,
+            "only_if_changed": only_if_changed,
+            "active": True,
+            "paused_reason": None,
+            "next_due_ts": next_due_ts,
+            "pending_due_ts": None,
+            "lease_until_ts": None,
+            "attempts": 0,
+            "updated_at": utcnow(),
+        }
         statement = dialect_insert(self._engine)(SubscriptionRow).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=["user_id"],
@@ -68,7 +76,9 @@ class WeeklyStore:
 
     async def unsubscribe(self, user_id: int) -> bool:
         async with self._sessions.begin() as session:
-            result = await session.execute(delete(SubscriptionRow).where(SubscriptionRow.user_id == user_id))
+            result = await session.execute(
+                delete(SubscriptionRow).where(SubscriptionRow.user_id == user_id)
+            )
         return bool(rows_affected(result))
 
     async def get(self, user_id: int) -> Subscription | None:
@@ -77,9 +87,15 @@ class WeeklyStore:
         if row is None:
             return None
         return Subscription(
-            row.user_id, row.weekday, row.hour, row.only_if_changed, row.active,
-            row.paused_reason, row.next_due_ts, row.pending_due_ts,
-        )  # fmt: skip
+            row.user_id,
+            row.weekday,
+            row.hour,
+            row.only_if_changed,
+            row.active,
+            row.paused_reason,
+            row.next_due_ts,
+            row.pending_due_ts,
+        )
 
     async def claim_due(self, now_ts: int, lease_seconds: int, limit: int) -> list[Claim]:
         """Take up to `limit` due subscriptions: fresh ones, and ones whose lease ran out."""
@@ -98,9 +114,15 @@ class WeeklyStore:
             s.lease_until_ts: now_ts + lease_seconds,
         }
         rows, _ = await lease_due(
-            self._engine, self._sessions, s.user_id, due, s.next_due_ts, limit,
-            leased, (s.user_id, s.pending_due_ts, s.attempts, s.only_if_changed),
-        )  # fmt: skip
+            self._engine,
+            self._sessions,
+            s.user_id,
+            due,
+            s.next_due_ts,
+            limit,
+            leased,
+            (s.user_id, s.pending_due_ts, s.attempts, s.only_if_changed),
+        )
         claims = []
         for user_id, due_ts, attempts, only_if_changed in rows:
             if due_ts is None:  # the statement above sets it on every row it claims
@@ -129,10 +151,17 @@ class WeeklyStore:
     ) -> None:
         """Record the week's outcome (once) and release the claim, in one transaction.
         Nothing to record when the user was erased meanwhile (`/olvidar` mid-delivery)."""
-        row = dialect_insert(self._engine)(WeeklyDeliveryRow).values(
-            user_id=claim.user_id, iso_week=iso_week, outcome=outcome,
-            content_hash=content_hash, created_at=utcnow(),
-        ).on_conflict_do_nothing(index_elements=["user_id", "iso_week"])  # fmt: skip
+        row = (
+            dialect_insert(self._engine)(WeeklyDeliveryRow)
+            .values(
+                user_id=claim.user_id,
+                iso_week=iso_week,
+                outcome=outcome,
+                content_hash=content_hash,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["user_id", "iso_week"])
+        )
         release: dict[str, object] = {"pending_due_ts": None, "lease_until_ts": None, "attempts": 0}
         if next_due_ts is not None:
             release["next_due_ts"] = next_due_ts
@@ -141,11 +170,16 @@ class WeeklyStore:
                 await session.execute(row)
                 await session.execute(
                     update(SubscriptionRow)
-                    .where(SubscriptionRow.user_id == claim.user_id, SubscriptionRow.pending_due_ts == claim.due_ts)
+                    .where(
+                        SubscriptionRow.user_id == claim.user_id,
+                        SubscriptionRow.pending_due_ts == claim.due_ts,
+                    )
                     .values(**release)
                 )
                 if delivered is not None:
-                    await record_delivered(session, self._engine, self._cipher, claim.user_id, delivered)
+                    await record_delivered(
+                        session, self._engine, self._cipher, claim.user_id, delivered
+                    )
         except IntegrityError:
             async with self._sessions() as session:
                 if await session.get(UserRow, claim.user_id) is not None:
@@ -155,7 +189,10 @@ class WeeklyStore:
         async with self._sessions.begin() as session:
             await session.execute(
                 update(SubscriptionRow)
-                .where(SubscriptionRow.user_id == claim.user_id, SubscriptionRow.pending_due_ts == claim.due_ts)
+                .where(
+                    SubscriptionRow.user_id == claim.user_id,
+                    SubscriptionRow.pending_due_ts == claim.due_ts,
+                )
                 .values(
                     lease_until_ts=retry_ts,
                     attempts=SubscriptionRow.attempts + (1 if count_attempt else 0),
@@ -167,24 +204,37 @@ class WeeklyStore:
         async with self._sessions.begin() as session:
             await session.execute(
                 update(SubscriptionRow)
-                .where(SubscriptionRow.user_id == claim.user_id, SubscriptionRow.pending_due_ts == claim.due_ts,
-                       SubscriptionRow.lease_until_ts < until_ts)
+                .where(
+                    SubscriptionRow.user_id == claim.user_id,
+                    SubscriptionRow.pending_due_ts == claim.due_ts,
+                    SubscriptionRow.lease_until_ts < until_ts,
+                )
                 .values(lease_until_ts=until_ts)
-            )  # fmt: skip
+            )
 
     async def pause(self, user_id: int, reason: str) -> None:
         async with self._sessions.begin() as session:
             await session.execute(
                 update(SubscriptionRow)
                 .where(SubscriptionRow.user_id == user_id)
-                .values(active=False, paused_reason=reason, pending_due_ts=None,
-                        lease_until_ts=None, attempts=0, updated_at=utcnow())  # fmt: skip
+                .values(
+                    active=False,
+                    paused_reason=reason,
+                    pending_due_ts=None,
+                    lease_until_ts=None,
+                    attempts=0,
+                    updated_at=utcnow(),
+                )
             )
 
     async def snapshot(self, user_id: int) -> tuple[str, str] | None:
         async with self._sessions() as session:
             row = await session.get(SnapshotRow, user_id)
-        return (row.content_hash, open_snapshot(self._cipher, row.schedule_json, user_id=user_id)) if row else None
+        return (
+            (row.content_hash, open_snapshot(self._cipher, row.schedule_json, user_id=user_id))
+            if row
+            else None
+        )
 
     async def deliveries_in_week(self, iso_week: str) -> dict[int, str]:
         async with self._sessions() as session:

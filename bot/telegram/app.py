@@ -73,24 +73,39 @@ def build_application(settings: Settings) -> BotApplication:
     # One request per 1/N s rather than N per second: the default bucket lets a burst of
     # N through at once, and a sliding-window limit like Telegram's answers that with 429s.
     # The send gate around it drops sends to a student erased after their work began.
-    send_gate = SendGate(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / tg.sends_per_second, max_retries=5))
+    send_gate = SendGate(
+        AIORateLimiter(
+            overall_max_rate=1, overall_time_period=1 / tg.sends_per_second, max_retries=5
+        )
+    )
 
     async def post_init(application: BotApplication) -> None:
         def notifier(delivery: DeliveryService) -> TelegramNotifier:
             return TelegramNotifier(
-                application.bot, render_again=delivery.render_again, admin_chat_ids=settings.bot.admin_chat_ids
+                application.bot,
+                render_again=delivery.render_again,
+                admin_chat_ids=settings.bot.admin_chat_ids,
             )
 
         captures = build_capturer(settings)  # one per process: chat notices and the seat watcher's
         services = await start_services(
-            settings, cipher, notifier,
-            cupos_notifier=TelegramCuposNotifier(application.bot, signer, settings.bot.admin_chat_ids, captures),
+            settings,
+            cipher,
+            notifier,
+            cupos_notifier=TelegramCuposNotifier(
+                application.bot, signer, settings.bot.admin_chat_ids, captures
+            ),
             calendar_words=texts.CALENDAR_WORDS,
-            daily_notifier=TelegramDailyNotifier(application.bot), captures=captures,
-            grade_notifier=TelegramGradeNotifier(application.bot, settings.bot.admin_chat_ids, captures),
-        )  # fmt: skip
+            daily_notifier=TelegramDailyNotifier(application.bot),
+            captures=captures,
+            grade_notifier=TelegramGradeNotifier(
+                application.bot, settings.bot.admin_chat_ids, captures
+            ),
+        )
         send_gate.ledger = services.erasures
-        application.bot_data["runtime"] = Runtime(settings, services, zone(settings.bot.bot_timezone), signer)
+        application.bot_data["runtime"] = Runtime(
+            settings, services, zone(settings.bot.bot_timezone), signer
+        )
         await progress.finish_leftovers(application.bot, services.progress)
         application.job_queue.run_repeating(  # type: ignore[union-attr]
             _weekly_tick, interval=settings.weekly.tick_seconds, first=1.0, name="weekly-tick"
@@ -103,11 +118,21 @@ def build_application(settings: Settings) -> BotApplication:
         )
         application.job_queue.run_repeating(  # type: ignore[union-attr]
             # Never slower than GRADES_POLL_SECONDS: a short interval means checks that often.
-            _grades_tick, interval=min(settings.grades.tick_seconds, settings.grades.poll_seconds), first=1.0,
+            _grades_tick,
+            interval=min(settings.grades.tick_seconds, settings.grades.poll_seconds),
+            first=1.0,
             name="grades-tick",
         )
         await application.bot.set_my_commands(
-            [BotCommand(c, d) for c, d in (*texts.COMMANDS, planner_words.COMMAND, *friends_texts.COMMANDS, grades_words.COMMAND)]
+            [
+                BotCommand(c, d)
+                for c, d in (
+                    *texts.COMMANDS,
+                    planner_words.COMMAND,
+                    *friends_texts.COMMANDS,
+                    grades_words.COMMAND,
+                )
+            ]
         )
         log.info("bot ready as @%s", application.bot.username)
 
@@ -135,7 +160,9 @@ def build_application(settings: Settings) -> BotApplication:
 def add_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("registrar", register.begin))
     application.add_handler(CommandHandler("cancelar", register.cancel))
-    application.add_handler(CallbackQueryHandler(register.chose_career, pattern=f"^{register.CAREER_PREFIX}"))
+    application.add_handler(
+        CallbackQueryHandler(register.chose_career, pattern=f"^{register.CAREER_PREFIX}")
+    )
     application.add_handler(CommandHandler(["start", "ayuda"], start.start))
     application.add_handler(CommandHandler("horario", schedule.horario, block=False))
     application.add_handler(CommandHandler("estado", status.estado))
@@ -143,8 +170,12 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("stats", stats.stats))
     application.add_handler(CallbackQueryHandler(weekly.on_button, pattern=f"^{weekly.PREFIX}"))
     application.add_handler(CommandHandler("armar", armar.armar, block=False))
-    application.add_handler(CallbackQueryHandler(armar.on_button, pattern=f"^{armar.PREFIX}", block=False))
-    application.add_handler(CallbackQueryHandler(armar.on_picture, pattern=f"^{armar.PICTURE_PREFIX}", block=False))
+    application.add_handler(
+        CallbackQueryHandler(armar.on_button, pattern=f"^{armar.PREFIX}", block=False)
+    )
+    application.add_handler(
+        CallbackQueryHandler(armar.on_picture, pattern=f"^{armar.PICTURE_PREFIX}", block=False)
+    )
     application.add_handler(CommandHandler("cupos", cupos.cupos))
     application.add_handler(CallbackQueryHandler(cupos.on_button, pattern=f"^{cupos.PREFIX}"))
     application.add_handler(CommandHandler("calendario", calendar.calendario))
@@ -155,21 +186,34 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("manana", everyday.manana, block=False))
     application.add_handler(CommandHandler("siguiente", everyday.siguiente, block=False))
     application.add_handler(CommandHandler("calificaciones", grades.calificaciones, block=False))
-    application.add_handler(CallbackQueryHandler(grades.on_button, pattern=f"^{grades.PREFIX}", block=False))
+    application.add_handler(
+        CallbackQueryHandler(grades.on_button, pattern=f"^{grades.PREFIX}", block=False)
+    )
     application.add_handler(CommandHandler("amigos", friends.amigos))
     application.add_handler(CommandHandler("libres", friends.libres))
     application.add_handler(CommandHandler("compartir", friends.compartir))
     application.add_handler(CommandHandler("nocompartir", friends.nocompartir))
-    application.add_handler(CallbackQueryHandler(friends.on_picture, pattern=friends.PICTURE_PATTERN, block=False))
-    application.add_handler(CallbackQueryHandler(friends.on_button, pattern=f"^{friends.PREFIX}"))
-    application.add_handler(ChatMemberHandler(friends.member_changed, ChatMemberHandler.CHAT_MEMBER))
-    application.add_handler(ChatMemberHandler(friends.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(
-        MessageHandler(filters.StatusUpdate.LEFT_CHAT_MEMBER | filters.StatusUpdate.MIGRATE, friends.left_or_migrated)
+        CallbackQueryHandler(friends.on_picture, pattern=friends.PICTURE_PATTERN, block=False)
+    )
+    application.add_handler(CallbackQueryHandler(friends.on_button, pattern=f"^{friends.PREFIX}"))
+    application.add_handler(
+        ChatMemberHandler(friends.member_changed, ChatMemberHandler.CHAT_MEMBER)
+    )
+    application.add_handler(
+        ChatMemberHandler(friends.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
+    application.add_handler(
+        MessageHandler(
+            filters.StatusUpdate.LEFT_CHAT_MEMBER | filters.StatusUpdate.MIGRATE,
+            friends.left_or_migrated,
+        )
     )
     application.add_handler(CommandHandler("olvidar", forget.ask))
     application.add_handler(CallbackQueryHandler(forget.answer, pattern="^forget:"))
-    application.add_handler(CallbackQueryHandler(buttons.refuse_unknown))  # after every keyboard's own
+    application.add_handler(
+        CallbackQueryHandler(buttons.refuse_unknown)
+    )  # after every keyboard's own
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, register.on_text))
     application.add_handler(MessageHandler(filters.ALL, start.hint))
     application.add_error_handler(errors.on_error)
@@ -213,7 +257,9 @@ def run() -> int:
     return 0
 
 
-async def _serve_webhook(application: BotApplication, settings: Settings, allowed: list[str]) -> None:
+async def _serve_webhook(
+    application: BotApplication, settings: Settings, allowed: list[str]
+) -> None:
     """What PTB's `run_webhook` does, with our own HTTP front (`bot.telegram.webhook`): it
     checks the secret before reading a body, caps bodies and times out slow headers."""
     tg = settings.telegram
@@ -223,15 +269,20 @@ async def _serve_webhook(application: BotApplication, settings: Settings, allowe
         loop.add_signal_handler(signum, stop.set)
     secret = tg.webhook_secret.get_secret_value()
     front = WebhookFront(
-        application, urlsplit(tg.webhook_url).path, secret,
-        max_body=tg.webhook_max_body_bytes, header_timeout=tg.webhook_header_timeout,
-    )  # fmt: skip
+        application,
+        urlsplit(tg.webhook_url).path,
+        secret,
+        max_body=tg.webhook_max_body_bytes,
+        header_timeout=tg.webhook_header_timeout,
+    )
     async with application:  # initialize() … shutdown()
         try:
             if application.post_init is not None:
                 await application.post_init(application)
             await front.start(tg.webhook_listen, tg.webhook_port)
-            await application.bot.set_webhook(tg.webhook_url, secret_token=secret, allowed_updates=allowed)
+            await application.bot.set_webhook(
+                tg.webhook_url, secret_token=secret, allowed_updates=allowed
+            )
             await application.start()
             await stop.wait()
         finally:

@@ -26,7 +26,11 @@ log = logging.getLogger(__name__)
 
 class TelegramCuposNotifier:
     def __init__(
-        self, bot: Bot, signer: ButtonSigner, admin_chat_ids: Sequence[int] = (), captures: PageCapturer | None = None
+        self,
+        bot: Bot,
+        signer: ButtonSigner,
+        admin_chat_ids: Sequence[int] = (),
+        captures: PageCapturer | None = None,
     ) -> None:
         self._bot = bot
         self._signer = signer
@@ -35,18 +39,26 @@ class TelegramCuposNotifier:
 
     async def send_alert(self, chat_id: int, watch_id: int, section: OfferSection) -> None:
         await self._bot.send_message(
-            chat_id, texts.cupos_alert(section), reply_markup=remove_keyboard(self._signer, chat_id, watch_id, texts.CUPOS_STOP)
+            chat_id,
+            texts.cupos_alert(section),
+            reply_markup=remove_keyboard(self._signer, chat_id, watch_id, texts.CUPOS_STOP),
         )
 
     async def send_expired(self, chat_id: int, watch: WatchRecord) -> None:
         await self._bot.send_message(chat_id, texts.cupos_expired(watch))
 
     async def send_operator_notice(self, error: LayoutChanged) -> None:
-        saved = await self._captures.save(error)  # the offer page, redacted, when SIIAU_CAPTURE_DIR is set
-        text = texts.admin_layout_changed(type(error).__name__, f"oferta · {error.where}", error.fragment)
+        saved = await self._captures.save(
+            error
+        )  # the offer page, redacted, when SIIAU_CAPTURE_DIR is set
+        text = texts.admin_layout_changed(
+            type(error).__name__, f"oferta · {error.where}", error.fragment
+        )
         text += capture_saved(saved)
         for chat_id in self._admin_chat_ids:
             try:
                 await self._bot.send_message(chat_id, text)
             except TelegramError as failure:
-                log.warning("operator notice to chat %s failed: %s", chat_id, type(failure).__name__)
+                log.warning(
+                    "operator notice to chat %s failed: %s", chat_id, type(failure).__name__
+                )

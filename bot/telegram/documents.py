@@ -46,7 +46,9 @@ async def send_schedule_pdf(
             sent = await bot.send_document(
                 chat_id, delivery.document_ref, filename=delivery.filename, caption=reused_caption
             )
-            return SentDocument(sent.document.file_id if sent.document else delivery.document_ref, False)
+            return SentDocument(
+                sent.document.file_id if sent.document else delivery.document_ref, False
+            )
         except BadRequest as error:
             log.warning("stored file_id refused (%s); uploading again", error)
     pdf = delivery.pdf if delivery.pdf is not None else await render_again(delivery)

@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 class TelegramNotifier:
     """`render_again` makes the PDF when Telegram refuses the file id we kept for it."""
 
-    def __init__(self, bot: Bot, render_again: RenderAgain, admin_chat_ids: Sequence[int] = ()) -> None:
+    def __init__(
+        self, bot: Bot, render_again: RenderAgain, admin_chat_ids: Sequence[int] = ()
+    ) -> None:
         self._bot = bot
         self._render_again = render_again
         self._admin_chat_ids = list(admin_chat_ids)
@@ -31,12 +33,18 @@ class TelegramNotifier:
     ) -> str:
         if delivery.chat_id != delivery.user_id:
             # A private chat's id is its user's id: anything else is a group or a channel.
-            log.warning("weekly delivery refused: chat is not user %s's private chat", delivery.user_id)
+            log.warning(
+                "weekly delivery refused: chat is not user %s's private chat", delivery.user_id
+            )
             raise RecipientGone("not the user's private chat")
         caption = _caption(changes, unchanged)
         try:
             sent = await send_schedule_pdf(
-                self._bot, delivery.chat_id, delivery, reused_caption=caption, new_caption=caption,
+                self._bot,
+                delivery.chat_id,
+                delivery,
+                reused_caption=caption,
+                new_caption=caption,
                 render_again=self._render_again,
             )
         except Forbidden as error:

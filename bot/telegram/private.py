@@ -26,7 +26,12 @@ Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None
 
 def is_private(update: Update) -> bool:
     chat, user = update.effective_chat, update.effective_user
-    return chat is not None and user is not None and chat.type == ChatType.PRIVATE and chat.id == user.id
+    return (
+        chat is not None
+        and user is not None
+        and chat.type == ChatType.PRIVATE
+        and chat.id == user.id
+    )
 
 
 def start_link(context: ContextTypes.DEFAULT_TYPE, payload: str) -> str:

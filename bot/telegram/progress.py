@@ -27,7 +27,9 @@ class Shown:
 
     async def finish(self, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
         try:
-            await self.bot.edit_message_text(text, self.chat_id, self.message_id, reply_markup=reply_markup)
+            await self.bot.edit_message_text(
+                text, self.chat_id, self.message_id, reply_markup=reply_markup
+            )
         except TelegramError as error:
             log.warning("progress message failed: %s", type(error).__name__)
         await self.service.finished(self.chat_id, self.message_id)

@@ -51,7 +51,9 @@ async def report_to_operator(context: ContextTypes.DEFAULT_TYPE, error: BaseExce
     """Tell the operator about layout changes and about SIIAU failing for everyone."""
     rt = runtime(context)
     if isinstance(error, LayoutChanged):
-        saved = await rt.services.captures.save(error)  # the page, redacted, when SIIAU_CAPTURE_DIR is set
+        saved = await rt.services.captures.save(
+            error
+        )  # the page, redacted, when SIIAU_CAPTURE_DIR is set
         notice = texts.admin_layout_changed(type(error).__name__, error.where, error.fragment)
         await notify_admins(context, notice + capture_saved(saved))
         return

@@ -42,10 +42,17 @@ _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 LINGER_SECONDS = 2.0
 REASONS = {
-    200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-    408: "Request Timeout", 411: "Length Required", 413: "Content Too Large",
-    431: "Request Header Fields Too Large", 501: "Not Implemented",
-}  # fmt: skip
+    200: "OK",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    411: "Length Required",
+    413: "Content Too Large",
+    431: "Request Header Fields Too Large",
+    501: "Not Implemented",
+}
 
 
 class Refused(Exception):
@@ -126,7 +133,9 @@ class WebhookFront:
             raise Refused(404)
         if method != "POST":
             raise Refused(405)
-        if not hmac.compare_digest(headers.get("x-telegram-bot-api-secret-token", "").encode(), self._secret):
+        if not hmac.compare_digest(
+            headers.get("x-telegram-bot-api-secret-token", "").encode(), self._secret
+        ):
             raise Refused(403)  # before a single byte of the body is read
         if "transfer-encoding" in headers:
             raise Refused(501)

@@ -45,7 +45,9 @@ def test_calendario_sends_an_ics_and_a_live_link_that_olvidar_kills(
 
     register(botapi, USER, DEMO_CODE, DEMO_NIP)
     asked = botapi.user_says(USER, "/calendario")
-    document = botapi.wait_for(USER, lambda m: m.filename is not None and m.filename.endswith(".ics"), after=asked)
+    document = botapi.wait_for(
+        USER, lambda m: m.filename is not None and m.filename.endswith(".ics"), after=asked
+    )
     assert document.filename == "horario_202520.ics" and document.document is not None
     assert "Importar" in document.caption and "iPhone" in document.caption
     calendar = Calendar.from_ical(document.document)
@@ -54,8 +56,16 @@ def test_calendario_sends_an_ics_and_a_live_link_that_olvidar_kills(
     assert {str(e["SUMMARY"]) for e in events} >= {"SISTEMAS OPERATIVOS", "INGLES IV"}
     week = recurring_ical_events.of(calendar).between(date(2025, 9, 1), date(2025, 9, 7))
     starts = sorted((e["DTSTART"].dt.weekday(), e["DTSTART"].dt.strftime("%H:%M")) for e in week)
-    assert starts == [(0, "09:00"), (0, "11:00"), (1, "07:00"), (2, "09:00"), (2, "11:00"), (3, "07:00"),
-                      (4, "13:00"), (5, "17:00")]  # fmt: skip
+    assert starts == [
+        (0, "09:00"),
+        (0, "11:00"),
+        (1, "07:00"),
+        (2, "09:00"),
+        (2, "11:00"),
+        (3, "07:00"),
+        (4, "13:00"),
+        (5, "17:00"),
+    ]
 
     live = botapi.wait_for_text(USER, "webcal://", after=asked).text
     [url] = LINK.findall(live)
@@ -63,8 +73,12 @@ def test_calendario_sends_an_ics_and_a_live_link_that_olvidar_kills(
     assert f"webcal://127.0.0.1:{PORT}/cal/{token}.ics" in live
     with httpx.Client(timeout=60) as http:
         served = http.get(url)
-        assert served.status_code == 200 and served.headers["content-type"].startswith("text/calendar")
-        assert served.content == document.document, "the feed and the file are the same stored schedule"
+        assert served.status_code == 200 and served.headers["content-type"].startswith(
+            "text/calendar"
+        )
+        assert served.content == document.document, (
+            "the feed and the file are the same stored schedule"
+        )
         assert http.get(url, headers={"If-None-Match": served.headers["etag"]}).status_code == 304
 
         _, again = ask(botapi, "/calendario", "Ya tienes un enlace")
@@ -79,7 +93,9 @@ def test_calendario_sends_an_ics_and_a_live_link_that_olvidar_kills(
         asked = botapi.user_says(USER, "/olvidar")
         confirm = botapi.wait_for_text(USER, "No se puede deshacer", after=asked)
         botapi.user_presses(USER, confirm, texts.FORGET_YES)
-        botapi.wait_for(USER, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGOTTEN)
+        botapi.wait_for(
+            USER, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGOTTEN
+        )
         gone = http.get(new_url)
         assert gone.status_code == 404 and gone.content == http.get(url).content
     log = bot.log_text()

@@ -33,20 +33,39 @@ def count(bot: BotProcess, table: str) -> int:
 def test_personal_commands_in_a_group_point_to_the_private_chat_and_store_nothing(
     bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
 ) -> None:
-    commands = ["/registrar", "/horario", "/estado", "/semanal", "/olvidar", "/cancelar", "/start", "/ayuda",
-                "/cupos I5890 D", "/cupos"]  # fmt: skip
+    commands = [
+        "/registrar",
+        "/horario",
+        "/estado",
+        "/semanal",
+        "/olvidar",
+        "/cancelar",
+        "/start",
+        "/ayuda",
+        "/cupos I5890 D",
+        "/cupos",
+    ]
     for command in commands:
         asked = botapi.user_says(A, command, chat_id=GROUP, chat_type="supergroup")
         reply = botapi.wait_for_text(GROUP, "escríbeme en privado", after=asked)
         assert LINK in reply.text
-    chatter = botapi.user_says(A, "hola a todos, ¿quién va a la clase?", chat_id=GROUP, chat_type="supergroup")
+    chatter = botapi.user_says(
+        A, "hola a todos, ¿quién va a la clase?", chat_id=GROUP, chat_type="supergroup"
+    )
     marker = botapi.user_says(A, "/start", chat_id=GROUP, chat_type="supergroup")
     botapi.wait_for_text(GROUP, "escríbeme en privado", after=marker)
     replies = botapi.bot_messages(GROUP)
     assert len(replies) == len(commands) + 1, "one short reply per command, none to ordinary talk"
     assert all("escríbeme en privado" in m.text for m in replies)
     assert not next(m for m in botapi.chat(GROUP) if m.message_id == chatter).deleted
-    for table in ("dialogs", "users", "credentials", "progress_messages", "cupo_watches", "cupo_prefs"):
+    for table in (
+        "dialogs",
+        "users",
+        "credentials",
+        "progress_messages",
+        "cupo_watches",
+        "cupo_prefs",
+    ):
         assert count(bot, table) == 0, table
     assert botapi.bot_messages(A) == [], "nothing went to the private chat unasked"
     # The link's payload starts the registration in the private chat.
@@ -143,7 +162,9 @@ def test_cancel_during_verification_saves_nothing(
     botapi.wait_for_text(A, texts.CANCELLED_VERIFYING, after=cancel)
     assert siiau.held() >= 1, "/cancelar was answered only after SIIAU"
     siiau.release()
-    botapi.wait_for(A, lambda m: m.message_id == progress.message_id and m.text == texts.VERIFY_CANCELLED)
+    botapi.wait_for(
+        A, lambda m: m.message_id == progress.message_id and m.text == texts.VERIFY_CANCELLED
+    )
     status = botapi.user_says(A, "/estado")
     botapi.wait_for_text(A, "No tengo datos tuyos", after=status)
     for table in ("users", "credentials", "dialogs", "progress_messages"):
@@ -182,19 +203,25 @@ def test_progress_messages_left_by_a_killed_process_are_finished_at_start(
     nip = botapi.user_says(A, DEMO_NIP)
     verifying = botapi.wait_for_text(A, texts.VERIFYING, after=nip)
     wait_until(lambda: siiau.held() >= 2, "both runs did not reach SIIAU")
-    wait_until(lambda: count(bot, "progress_messages") == 2, "the progress messages were not recorded")
+    wait_until(
+        lambda: count(bot, "progress_messages") == 2, "the progress messages were not recorded"
+    )
     bot.kill()
     siiau.release()
     bot.start()
     for user, shown in ((A, verifying), (B, downloading)):
-        botapi.wait_for(user, lambda m, s=shown: m.message_id == s.message_id and m.text == texts.INTERRUPTED)
+        botapi.wait_for(
+            user, lambda m, s=shown: m.message_id == s.message_id and m.text == texts.INTERRUPTED
+        )
     assert count(bot, "progress_messages") == 0
     assert count(bot, "dialogs") == 0, "the interrupted registration is over"
     retry = botapi.user_says(A, "/registrar")
     botapi.wait_for_text(A, "código de estudiante", after=retry)
     document = botapi.user_says(B, "/horario")
     botapi.wait_for(B, lambda m: m.file_id is not None, after=document)
-    wait_until(lambda: count(bot, "progress_messages") == 0, "a finished /horario left its progress row")
+    wait_until(
+        lambda: count(bot, "progress_messages") == 0, "a finished /horario left its progress row"
+    )
 
 
 def test_a_dialog_waiting_for_the_nip_expires_across_a_restart_and_says_so(
@@ -204,7 +231,9 @@ def test_a_dialog_waiting_for_the_nip_expires_across_a_restart_and_says_so(
     before = rows(bot, "SELECT expires_ts FROM dialogs")
     bot.kill()
     bot.start()
-    assert rows(bot, "SELECT expires_ts FROM dialogs") == before, "a restart must not extend the dialog"
+    assert rows(bot, "SELECT expires_ts FROM dialogs") == before, (
+        "a restart must not extend the dialog"
+    )
     with sqlite3.connect(bot.db_path) as db:  # what the clock does in 15 minutes
         db.execute(f"UPDATE dialogs SET expires_ts = {int(time.time()) - 1}")
     nip = botapi.user_says(A, DEMO_NIP)

@@ -25,28 +25,45 @@ USER = 9300
 
 def period(ended: bool = False) -> str:
     today = date.today()
-    first, last = (today - timedelta(days=200), today - timedelta(days=90)) if ended else (
-        today - timedelta(days=30), today + timedelta(days=60))  # fmt: skip
+    first, last = (
+        (today - timedelta(days=200), today - timedelta(days=90))
+        if ended
+        else (today - timedelta(days=30), today + timedelta(days=60))
+    )
     return f"{first:%d/%m/%y} - {last:%d/%m/%y}"
 
 
-def section(nrc: str, key: str, sec: str, hours: str, days: str, free: int, *, ended: bool = False) -> SimOfferSection:
+def section(
+    nrc: str, key: str, sec: str, hours: str, days: str, free: int, *, ended: bool = False
+) -> SimOfferSection:
     return SimOfferSection(
-        nrc=nrc, key=key, name="SEMINARIO DE REDES", section=sec, credits=5, seats=40, free=free,
+        nrc=nrc,
+        key=key,
+        name="SEMINARIO DE REDES",
+        section=sec,
+        credits=5,
+        seats=40,
+        free=free,
         sessions=(SimOfferSession("01", hours, days, "DUCT1", "LC05", period(ended)),),
         professors=(("01", "VILLASEÑOR MUÑOZ, ANA"),),
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
 def offer(offer: OfferSimulator) -> OfferSimulator:
-    offer.set_offer(CYCLE, "D", [
-        section("180245", "I5890", "D11", "0700-0855", "MJ", 0),
-        section("180246", "I5890", "D12", "1100-1255", "MJ", 3),
-        section("190001", "I7039", "X01", "0900-1055", "LI", 0),  # clashes with the demo's SO
-        section("190002", "I7039", "X02", "1100-1255", "MJ", 0),  # fits the demo's schedule
-    ])  # fmt: skip
-    offer.set_offer("202610", "D", [section("170001", "I5890", "D01", "0700-0855", "MJ", 0, ended=True)])
+    offer.set_offer(
+        CYCLE,
+        "D",
+        [
+            section("180245", "I5890", "D11", "0700-0855", "MJ", 0),
+            section("180246", "I5890", "D12", "1100-1255", "MJ", 3),
+            section("190001", "I7039", "X01", "0900-1055", "LI", 0),  # clashes with the demo's SO
+            section("190002", "I7039", "X02", "1100-1255", "MJ", 0),  # fits the demo's schedule
+        ],
+    )
+    offer.set_offer(
+        "202610", "D", [section("170001", "I5890", "D01", "0700-0855", "MJ", 0, ended=True)]
+    )
     return offer
 
 
@@ -54,7 +71,9 @@ def polls_pass(offer: OfferSimulator, clave: str, rounds: int) -> None:
     """Wait until `rounds` more requests for `clave` reached the offer: with one poll per
     subject at a time, all but the last of them have been fully handled."""
     target = offer.search_count(clave) + rounds
-    wait_until(lambda: offer.search_count(clave) >= target, f"{clave} was not polled {rounds} more times")
+    wait_until(
+        lambda: offer.search_count(clave) >= target, f"{clave} was not polled {rounds} more times"
+    )
 
 
 def alerts(botapi: BotApiStandIn, user: int) -> list[ChatMessage]:
@@ -69,14 +88,21 @@ def lookup(botapi: BotApiStandIn, user: int, command: str) -> ChatMessage:
 def watch(botapi: BotApiStandIn, user: int, listing: ChatMessage, button: str) -> ChatMessage:
     after = botapi.last_message_id(user)
     botapi.user_presses(user, listing, button)
-    return botapi.wait_for(user, lambda m: m.text.startswith("✅") or "alertas" in m.text, after=after)
+    return botapi.wait_for(
+        user, lambda m: m.text.startswith("✅") or "alertas" in m.text, after=after
+    )
 
 
 @pytest.mark.bot_env(**FAST)
-def test_cupos_alert_once_per_opening(bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator) -> None:
+def test_cupos_alert_once_per_opening(
+    bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator
+) -> None:
     listing = lookup(botapi, USER, "/cupos i 5890 d")  # lower case and a space: normalised
     assert listing.text.startswith("📚 I5890 SEMINARIO DE REDES · centro D · ciclo 2026-B")
-    assert "D11 · NRC 180245 · VILLASEÑOR MUÑOZ · Mar, Jue 07:00–08:55 · 0 de 40 libres" in listing.text
+    assert (
+        "D11 · NRC 180245 · VILLASEÑOR MUÑOZ · Mar, Jue 07:00–08:55 · 0 de 40 libres"
+        in listing.text
+    )
     assert listing.text.index("D12") < listing.text.index("D11")  # full sections last
     assert texts.CUPOS_FIT not in [label for label, _ in listing.buttons]  # not registered
     saved = watch(botapi, USER, listing, "🔔 Avísame D11")
@@ -86,7 +112,10 @@ def test_cupos_alert_once_per_opening(bot: BotProcess, botapi: BotApiStandIn, of
     assert alerts(botapi, USER) == []
     offer.set_free("180245", 2)
     first = botapi.wait_for(USER, lambda m: m.text.startswith("🎉"))
-    assert first.text == "🎉 Hay 2 lugares en I5890 D11 (NRC 180245) · Mar, Jue 07:00–08:55 · VILLASEÑOR MUÑOZ"
+    assert (
+        first.text
+        == "🎉 Hay 2 lugares en I5890 D11 (NRC 180245) · Mar, Jue 07:00–08:55 · VILLASEÑOR MUÑOZ"
+    )
     assert [label for label, _ in first.buttons] == [texts.CUPOS_STOP]
 
     polls_pass(offer, "I5890", 3)  # still open: no second alert
@@ -96,13 +125,17 @@ def test_cupos_alert_once_per_opening(bot: BotProcess, botapi: BotApiStandIn, of
     offer.set_free("180245", 0)  # full again: re-armed
     polls_pass(offer, "I5890", 2)
     offer.set_free("180245", 1)
-    second = botapi.wait_for(USER, lambda m: m.text.startswith("🎉 Hay 1 lugar "), after=first.message_id)
+    second = botapi.wait_for(
+        USER, lambda m: m.text.startswith("🎉 Hay 1 lugar "), after=first.message_id
+    )
     assert "I5890 D11 (NRC 180245)" in second.text
     assert len(alerts(botapi, USER)) == 2
 
     asked = botapi.user_says(USER, "/cupos estado")
     status = botapi.wait_for_text(USER, "Alertas de cupo", after=asked)
-    assert "Estado: ▶️ activas" in status.text and "Materias vigiladas: 1 · alertas: 1" in status.text
+    assert (
+        "Estado: ▶️ activas" in status.text and "Materias vigiladas: 1 · alertas: 1" in status.text
+    )
     assert "Última consulta exitosa: hace" in status.text
 
     asked = botapi.user_says(USER, "/cupos")
@@ -119,7 +152,9 @@ def test_cupos_alert_once_per_opening(bot: BotProcess, botapi: BotApiStandIn, of
 
 
 @pytest.mark.bot_env(**FAST)
-def test_cupos_only_sections_that_fit_the_schedule(bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator) -> None:
+def test_cupos_only_sections_that_fit_the_schedule(
+    bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator
+) -> None:
     register(botapi, USER, DEMO_CODE, DEMO_NIP)
     ask_schedule(botapi, USER)  # the snapshot to compare with
     listing = lookup(botapi, USER, "/cupos I7039 D")
@@ -140,13 +175,17 @@ def test_cupos_only_sections_that_fit_the_schedule(bot: BotProcess, botapi: BotA
     asked = botapi.user_says(USER, "/olvidar")
     confirm = botapi.wait_for_text(USER, "¿Borro", after=asked)
     botapi.user_presses(USER, confirm, texts.FORGET_YES)
-    botapi.wait_for(USER, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGOTTEN)
+    botapi.wait_for(
+        USER, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGOTTEN
+    )
     asked = botapi.user_says(USER, "/cupos")
     botapi.wait_for_text(USER, "No tienes alertas", after=asked)  # /olvidar took the watches too
 
 
 @pytest.mark.bot_env(**FAST, CUPOS_MAX_PER_USER="2")
-def test_cupos_bad_input_gets_an_answer_and_no_poll(bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator) -> None:
+def test_cupos_bad_input_gets_an_answer_and_no_poll(
+    bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator
+) -> None:
     def answer(command: str, fragment: str) -> ChatMessage:
         asked = botapi.user_says(USER, command)
         return botapi.wait_for_text(USER, fragment, after=asked)
@@ -156,14 +195,20 @@ def test_cupos_bad_input_gets_an_answer_and_no_poll(bot: BotProcess, botapi: Bot
     picker = answer("/cupos I5890", "¿De qué centro?")  # no centre yet: a keyboard of centres
     assert [label[0] for label, _ in picker.buttons] == ["A", "C", "D"]
     botapi.user_presses(USER, picker, "D · C.U. DE CS. EXACTAS E ING.")
-    listing = botapi.wait_for(USER, lambda m: m.message_id == picker.message_id and "libres" in m.text)
+    listing = botapi.wait_for(
+        USER, lambda m: m.message_id == picker.message_id and "libres" in m.text
+    )
     answer("/cupos I5890 ZZ", "No conozco el centro «ZZ»")
     answer("/cupos XX999 D", "No encontré esa clave (XX999) en el centro D, ciclo 2026-B")
     again = answer("/cupos I5890", "libres")  # the centre used last
     botapi.user_presses(USER, again, texts.CUPOS_CHANGE_CYCLE.format(cycle="2026-B"))
-    cycles = botapi.wait_for(USER, lambda m: m.message_id == again.message_id and m.text == texts.CUPOS_PICK_CYCLE)
+    cycles = botapi.wait_for(
+        USER, lambda m: m.message_id == again.message_id and m.text == texts.CUPOS_PICK_CYCLE
+    )
     botapi.user_presses(USER, cycles, "2026-A")
-    botapi.wait_for(USER, lambda m: m.message_id == again.message_id and "2026-A no está abierto" in m.text)
+    botapi.wait_for(
+        USER, lambda m: m.message_id == again.message_id and "2026-A no está abierto" in m.text
+    )
 
     watch(botapi, USER, listing, "🔔 Avísame D11")
     watch(botapi, USER, listing, "🔔 Avísame D12")

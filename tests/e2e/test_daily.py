@@ -28,10 +28,16 @@ def settings_row(bot: BotProcess) -> tuple[int | None, int | None, int | None, i
 
 def stored_schedules(bot: BotProcess) -> int:
     with sqlite3.connect(bot.db_path) as db:
-        return int(db.execute("SELECT COUNT(*) FROM stored_schedules WHERE user_id = ?", (USER,)).fetchone()[0])
+        return int(
+            db.execute(
+                "SELECT COUNT(*) FROM stored_schedules WHERE user_id = ?", (USER,)
+            ).fetchone()[0]
+        )
 
 
-def test_diario_and_recordatorio_set_by_keyboard_answered_and_turned_off(bot: BotProcess, botapi: BotApiStandIn) -> None:
+def test_diario_and_recordatorio_set_by_keyboard_answered_and_turned_off(
+    bot: BotProcess, botapi: BotApiStandIn
+) -> None:
     asked = botapi.user_says(USER, "/diario")
     botapi.wait_for_text(USER, "/registrar", after=asked)
     register(botapi, USER, DEMO_CODE, DEMO_NIP)
@@ -42,7 +48,9 @@ def test_diario_and_recordatorio_set_by_keyboard_answered_and_turned_off(bot: Bo
     assert [label for label, _ in menu.buttons] == [f"{h:02d}:00" for h in range(5, 13)]
     has_schedule = stored_schedules(bot) == 1
     botapi.user_presses(USER, menu, "07:00")
-    saved = botapi.wait_for(USER, lambda m: m.message_id == menu.message_id and m.text.startswith("✅"))
+    saved = botapi.wait_for(
+        USER, lambda m: m.message_id == menu.message_id and m.text.startswith("✅")
+    )
     assert saved.text == texts.daily_saved(7, has_schedule)
     hour, due, _, _ = settings_row(bot)
     assert hour == 7 and due is not None
@@ -52,9 +60,17 @@ def test_diario_and_recordatorio_set_by_keyboard_answered_and_turned_off(bot: Bo
         botapi.wait_for(USER, lambda m: m.file_id is not None, after=asked)
     asked = botapi.user_says(USER, "/recordatorio")
     menu = botapi.wait_for_text(USER, "¿Cuánto antes", after=asked)
-    assert [label for label, _ in menu.buttons] == ["10 min", "15 min", "30 min", "60 min", texts.REMINDER_OFF]
+    assert [label for label, _ in menu.buttons] == [
+        "10 min",
+        "15 min",
+        "30 min",
+        "60 min",
+        texts.REMINDER_OFF,
+    ]
     botapi.user_presses(USER, menu, "15 min")
-    saved = botapi.wait_for(USER, lambda m: m.message_id == menu.message_id and m.text.startswith("✅"))
+    saved = botapi.wait_for(
+        USER, lambda m: m.message_id == menu.message_id and m.text.startswith("✅")
+    )
     assert saved.text == texts.reminder_saved(15, True)
     assert settings_row(bot)[2] == 15
 
@@ -62,9 +78,13 @@ def test_diario_and_recordatorio_set_by_keyboard_answered_and_turned_off(bot: Bo
     menu = botapi.wait_for_text(USER, "¿A qué hora", after=asked)
     assert "activado a las 07:00" in menu.text
     botapi.user_presses(USER, menu, texts.DAILY_OFF)
-    botapi.wait_for(USER, lambda m: m.message_id == menu.message_id and m.text == texts.DAILY_TURNED_OFF)
+    botapi.wait_for(
+        USER, lambda m: m.message_id == menu.message_id and m.text == texts.DAILY_TURNED_OFF
+    )
     asked = botapi.user_says(USER, "/recordatorio")
     menu = botapi.wait_for_text(USER, "Recordatorios: 15 min", after=asked)
     botapi.user_presses(USER, menu, texts.REMINDER_OFF)
-    botapi.wait_for(USER, lambda m: m.message_id == menu.message_id and m.text == texts.REMINDER_TURNED_OFF)
+    botapi.wait_for(
+        USER, lambda m: m.message_id == menu.message_id and m.text == texts.REMINDER_TURNED_OFF
+    )
     assert settings_row(bot) == (None, None, None, None)

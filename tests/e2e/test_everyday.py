@@ -36,31 +36,84 @@ def dated(hours: str, days: str, building: str, room: str, professor: str) -> Si
     """A session of a cycle around today, so that it meets on whatever day the test runs."""
     today = datetime.now(GDL).date()
     first, last = today - timedelta(days=30), today + timedelta(days=60)
-    return SimSession(hours, days, building, room, professor, f"{first:%d-%m-%Y}", f"{last:%d-%m-%Y}")
+    return SimSession(
+        hours, days, building, room, professor, f"{first:%d-%m-%Y}", f"{last:%d-%m-%Y}"
+    )
 
 
 EVERY_DAY = [
-    SimCourse("290001", "I9001", "REDES DIARIAS", "D01", "8",
-              (dated("0700-0855", "LMIJVS", "DEDX", "A101", "SOTO RUIZ, LAURA"),)),
-    SimCourse("290002", "I9002", "SEMINARIO VESPERTINO", "D02", "6",
-              (dated("1500-1655", "LIV", "DUCT1", "", "MORA DIAZ, PABLO"),)),
-    SimCourse("290003", "I9003", "GUARDIA NOCTURNA", "D03", "4",
-              (dated("2300-0100", "MJ", "DEDT", "B2", "LUNA PAZ, EVA"),)),
+    SimCourse(
+        "290001",
+        "I9001",
+        "REDES DIARIAS",
+        "D01",
+        "8",
+        (dated("0700-0855", "LMIJVS", "DEDX", "A101", "SOTO RUIZ, LAURA"),),
+    ),
+    SimCourse(
+        "290002",
+        "I9002",
+        "SEMINARIO VESPERTINO",
+        "D02",
+        "6",
+        (dated("1500-1655", "LIV", "DUCT1", "", "MORA DIAZ, PABLO"),),
+    ),
+    SimCourse(
+        "290003",
+        "I9003",
+        "GUARDIA NOCTURNA",
+        "D03",
+        "4",
+        (dated("2300-0100", "MJ", "DEDT", "B2", "LUNA PAZ, EVA"),),
+    ),
     SimCourse("290004", "I9004", "PRACTICAS EN LINEA", "D04", "4", (dated("", "", "", "", ""),)),
-]  # fmt: skip
+]
 
 
 def students() -> tuple[SimStudent, SimStudent]:
-    every_day = SimStudent("221000001", "diario7x", "2100001", "RAMOS LEAL, SOFIA",
-                           [SimCareer("INCO", "INGENIERIA EN COMPUTACION", courses=list(EVERY_DAY))])  # fmt: skip
-    two = SimStudent("221000002", "doscarr9", "2100002", "PEREZ ORTA, LUIS", [
-        SimCareer("INCO", "INGENIERIA EN COMPUTACION", courses=[SimCourse(
-            "290011", "I9011", "MATERIA DE COMPUTACION", "D01", "8",
-            (dated("0700-0855", "LMIJVS", "DEDX", "A1", "UNO, ANA"),))]),
-        SimCareer("LIFI", "LICENCIATURA EN FISICA", courses=[SimCourse(
-            "290012", "F9012", "MATERIA DE FISICA", "D01", "8",
-            (dated("0900-1055", "LMIJVS", "DEFG", "F1", "DOS, BETO"),))]),
-    ])  # fmt: skip
+    every_day = SimStudent(
+        "221000001",
+        "diario7x",
+        "2100001",
+        "RAMOS LEAL, SOFIA",
+        [SimCareer("INCO", "INGENIERIA EN COMPUTACION", courses=list(EVERY_DAY))],
+    )
+    two = SimStudent(
+        "221000002",
+        "doscarr9",
+        "2100002",
+        "PEREZ ORTA, LUIS",
+        [
+            SimCareer(
+                "INCO",
+                "INGENIERIA EN COMPUTACION",
+                courses=[
+                    SimCourse(
+                        "290011",
+                        "I9011",
+                        "MATERIA DE COMPUTACION",
+                        "D01",
+                        "8",
+                        (dated("0700-0855", "LMIJVS", "DEDX", "A1", "UNO, ANA"),),
+                    )
+                ],
+            ),
+            SimCareer(
+                "LIFI",
+                "LICENCIATURA EN FISICA",
+                courses=[
+                    SimCourse(
+                        "290012",
+                        "F9012",
+                        "MATERIA DE FISICA",
+                        "D01",
+                        "8",
+                        (dated("0900-1055", "LMIJVS", "DEFG", "F1", "DOS, BETO"),),
+                    )
+                ],
+            ),
+        ],
+    )
     return every_day, two
 
 
@@ -68,19 +121,37 @@ def as_schedule(courses: list[SimCourse]) -> Schedule:
     """What the bot parses from the simulator's page, for the courses the answers show."""
 
     def session(s: SimSession) -> Session:
-        start, end = (s.hours.split("-") if s.hours else (None, None))
+        start, end = s.hours.split("-") if s.hours else (None, None)
         return Session(
             tuple(Day(LETTERS.index(letter)) for letter in s.days),
             time(int(start[:2]), int(start[2:])) if start else None,
             time(int(end[:2]), int(end[2:])) if end else None,
-            s.building, s.room, s.professor,
-            datetime.strptime(s.first_day, "%d-%m-%Y").date(), datetime.strptime(s.last_day, "%d-%m-%Y").date(),
-        )  # fmt: skip
+            s.building,
+            s.room,
+            s.professor,
+            datetime.strptime(s.first_day, "%d-%m-%Y").date(),
+            datetime.strptime(s.last_day, "%d-%m-%Y").date(),
+        )
 
-    return Schedule("202620", "2026-B", "", "", "", "", tuple(
-        Course(c.nrc, c.key, c.name, c.section, int(c.credits), tuple(session(s) for s in c.sessions))
-        for c in courses
-    ))  # fmt: skip
+    return Schedule(
+        "202620",
+        "2026-B",
+        "",
+        "",
+        "",
+        "",
+        tuple(
+            Course(
+                c.nrc,
+                c.key,
+                c.name,
+                c.section,
+                int(c.credits),
+                tuple(session(s) for s in c.sessions),
+            )
+            for c in courses
+        ),
+    )
 
 
 def ask(botapi: BotApiStandIn, user: int, command: str, expected: Callable[[datetime], str]) -> str:
@@ -98,11 +169,15 @@ def ask(botapi: BotApiStandIn, user: int, command: str, expected: Callable[[date
 
 
 def known(schedule: Schedule) -> KnownSchedule:
-    return KnownSchedule(schedule, datetime.now(UTC), Agenda(schedule, DaysOff.load(), GDL), refreshing=False)
+    return KnownSchedule(
+        schedule, datetime.now(UTC), Agenda(schedule, DaysOff.load(), GDL), refreshing=False
+    )
 
 
 @pytest.mark.bot_env(SCHEDULE_READ_AT_REGISTRATION="true")
-def test_hoy_manana_siguiente_after_registration(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+def test_hoy_manana_siguiente_after_registration(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
     every_day, two = students()
     siiau.add_student(every_day)
     siiau.add_student(two)
@@ -112,12 +187,18 @@ def test_hoy_manana_siguiente_after_registration(bot: BotProcess, botapi: BotApi
 
     # Registration reads the schedule in its own SIIAU session (no second login): /hoy then needs none.
     register(botapi, STUDENT, every_day.code, every_day.nip)
-    assert siiau.logins[every_day.code] == 1, "registration's first schedule read is in its own session"
+    assert siiau.logins[every_day.code] == 1, (
+        "registration's first schedule read is in its own session"
+    )
     wait_until(lambda: bot.sessions_left_open(siiau) == {}, "the read logged out")
     mine = known(as_schedule(EVERY_DAY))
     hoy = ask(botapi, STUDENT, "/hoy", lambda now: texts.everyday_day(day_answer(mine, now, TODAY)))
-    manana = ask(botapi, STUDENT, "/manana", lambda now: texts.everyday_day(day_answer(mine, now, TOMORROW)))
-    siguiente = ask(botapi, STUDENT, "/siguiente", lambda now: texts.everyday_next(next_answer(mine, now)))
+    manana = ask(
+        botapi, STUDENT, "/manana", lambda now: texts.everyday_day(day_answer(mine, now, TOMORROW))
+    )
+    siguiente = ask(
+        botapi, STUDENT, "/siguiente", lambda now: texts.everyday_next(next_answer(mine, now))
+    )
     assert siiau.logins[every_day.code] == 1, "everyday answers never log in to SIIAU"
     assert hoy.startswith("📅 Hoy, ") and manana.startswith("📅 Mañana, ")
     for text in (hoy, manana, siguiente):
@@ -130,15 +211,24 @@ def test_hoy_manana_siguiente_after_registration(bot: BotProcess, botapi: BotApi
     botapi.wait_for(TWO_CAREERS, lambda m: m.message_id == choice.message_id and "Listo" in m.text)
     wait_until(lambda: siiau.logins[two.code] == 2, "the first read, of the chosen career")
     physics = known(as_schedule(two.careers[1].courses))
-    answer = ask(botapi, TWO_CAREERS, "/siguiente", lambda now: texts.everyday_next(next_answer(physics, now)))
+    answer = ask(
+        botapi,
+        TWO_CAREERS,
+        "/siguiente",
+        lambda now: texts.everyday_next(next_answer(physics, now)),
+    )
     assert "MATERIA DE FISICA" in answer and "COMPUTACION" not in answer
 
     # The demo student's cycle (2025-B) is over on any day this runs. /horario and /hoy sent
     # while registration's read runs wait for it (no "ya estoy sacando tu horario").
-    siiau.hold("sgpregi.horario")  # the schedule page: the read waits there, the verification does not
+    siiau.hold(
+        "sgpregi.horario"
+    )  # the schedule page: the read waits there, the verification does not
     at_nip_step(botapi, ENDED, DEMO_CODE)
     nip = botapi.user_says(ENDED, DEMO_NIP)
-    botapi.wait_for_text(ENDED, texts.VERIFIED_READING, after=nip)  # the pair is saved; the read goes on
+    botapi.wait_for_text(
+        ENDED, texts.VERIFIED_READING, after=nip
+    )  # the pair is saved; the read goes on
     wait_until(lambda: siiau.held() >= 1, "registration's read reaches SIIAU")
     asked = botapi.user_says(ENDED, "/horario")
     botapi.wait_for_text(ENDED, texts.STAGES["login"], after=asked)

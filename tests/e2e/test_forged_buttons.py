@@ -53,25 +53,37 @@ def test_forged_presses_on_every_keyboard_are_refused_and_write_nothing(
     genuine_watch = next(d for _, d in cupos.buttons if d.startswith("cu:w:") and ":180245~" in d)
     presses: list[tuple[ChatMessage, str]] = [
         # no signature: what the bot accepted before
-        (weekly, "wk:set:0:7:0"), (daily, "dly:h:7"), (reminders, "dly:r:10"), (forget, "forget:yes"),
-        (cupos, "cu:w:999999:D:' OR 1=1--:180245"), (cupos, "cu:w:202620:D:<B>X</B>:*"),
-        (cupos, "cu:w:202620:D:IL355&CUP=Q:*"), (cupos, "cu:x:99999999999999999999"),
+        (weekly, "wk:set:0:7:0"),
+        (daily, "dly:h:7"),
+        (reminders, "dly:r:10"),
+        (forget, "forget:yes"),
+        (cupos, "cu:w:999999:D:' OR 1=1--:180245"),
+        (cupos, "cu:w:202620:D:<B>X</B>:*"),
+        (cupos, "cu:w:202620:D:IL355&CUP=Q:*"),
+        (cupos, "cu:x:99999999999999999999"),
         # a genuine button, a value changed
         (weekly, tampered(weekly, "wk:mode:0:7", "wk:mode:0:8")),
         (daily, tampered(daily, "dly:h:5", "dly:h:6")),
         (cupos, genuine_watch.replace(":180245~", ":180246~")),
         # made for someone else's chat
-        (weekly, LEAKED.data(STRANGER, "wk:set:0:7:0")), (forget, LEAKED.data(STRANGER, "forget:yes")),
+        (weekly, LEAKED.data(STRANGER, "wk:set:0:7:0")),
+        (forget, LEAKED.data(STRANGER, "forget:yes")),
         (cupos, LEAKED.data(STRANGER, "cu:w:202620:D:I5890:*")),
         # signed for this chat, yet out of range: parsed like typed input
-        (weekly, LEAKED.data(USER, "wk:set:9:7:0")), (weekly, LEAKED.data(USER, "wk:set:0:99999999999999999999:0")),
-        (daily, LEAKED.data(USER, "dly:h:99")), (reminders, LEAKED.data(USER, "dly:r:11")),
-        (cupos, LEAKED.data(USER, "cu:w:999999:D:I5890:*")), (cupos, LEAKED.data(USER, "cu:w:202620:D:' OR 1=1--:*")),
-        (cupos, LEAKED.data(USER, "cu:x:99999999999999999999")), (cupos, LEAKED.data(USER, "cu:x:2147483648")),
+        (weekly, LEAKED.data(USER, "wk:set:9:7:0")),
+        (weekly, LEAKED.data(USER, "wk:set:0:99999999999999999999:0")),
+        (daily, LEAKED.data(USER, "dly:h:99")),
+        (reminders, LEAKED.data(USER, "dly:r:11")),
+        (cupos, LEAKED.data(USER, "cu:w:999999:D:I5890:*")),
+        (cupos, LEAKED.data(USER, "cu:w:202620:D:' OR 1=1--:*")),
+        (cupos, LEAKED.data(USER, "cu:x:99999999999999999999")),
+        (cupos, LEAKED.data(USER, "cu:x:2147483648")),
         (forget, LEAKED.data(USER, "forget:si")),
         # over-long, and no data a client could make up
-        (cupos, "cu:x:" + "9" * 200), (weekly, "wk:" + "ñ" * 40), (forget, "~"),
-    ]  # fmt: skip
+        (cupos, "cu:x:" + "9" * 200),
+        (weekly, "wk:" + "ñ" * 40),
+        (forget, "~"),
+    ]
     for message, data in presses:
         query = botapi.user_sends_callback(USER, message, data)
         assert botapi.callback_answer(query, timeout=30) == words.BUTTON_INVALID, data

@@ -54,13 +54,18 @@ def course(nrc: str, key: str, name: str, hours: str, days: str, room: str) -> S
 SHARED = course("290501", "I5886", "ESTRUCTURAS DE DATOS II", "0900-1055", "LMIJVS", "A010")
 COURSES = {
     ANA: [SHARED],
-    BETO: [SHARED, course("290502", "I5890", "REDES AVANZADAS", "1300-1455", "LMIJVS", "LC05"),
-           course("290503", "I7000", "TALLER SABATINO", "1500-2055", "S", "T01")],
-    CARO: [course("290504", "I7100", "PROGRAMACION WEB", "1900-2055", "LMIJVS", "B201"),
-           course("290505", "I7200", "PRACTICAS SABATINAS", "0700-2055", "S", "B202")],
+    BETO: [
+        SHARED,
+        course("290502", "I5890", "REDES AVANZADAS", "1300-1455", "LMIJVS", "LC05"),
+        course("290503", "I7000", "TALLER SABATINO", "1500-2055", "S", "T01"),
+    ],
+    CARO: [
+        course("290504", "I7100", "PROGRAMACION WEB", "1900-2055", "LMIJVS", "B201"),
+        course("290505", "I7200", "PRACTICAS SABATINAS", "0700-2055", "S", "B202"),
+    ],
     DANI: [course("290506", "I7300", "CALCULO MADRUGADOR", "0700-0855", "LMIJVS", "C301")],
     EVE: [course("290507", "I7400", "DIBUJO", "1700-1755", "L", "D401")],
-}  # fmt: skip
+}
 SECRET_WORDS = [
     w for cs in COURSES.values() for c in cs for w in (c.name, c.key, c.nrc, c.sessions[0].room)
 ]
@@ -72,8 +77,13 @@ ANA_BETO_ONLY = ANA_BETO
 
 
 def student(user: int) -> SimStudent:
-    return SimStudent(f"2294000{user % 100:02d}", f"nip{user}", f"94{user}", f"ALUMNO {user}",
-                      [SimCareer("INCO", "INGENIERIA EN COMPUTACION", courses=COURSES[user])])  # fmt: skip
+    return SimStudent(
+        f"2294000{user % 100:02d}",
+        f"nip{user}",
+        f"94{user}",
+        f"ALUMNO {user}",
+        [SimCareer("INCO", "INGENIERIA EN COMPUTACION", courses=COURSES[user])],
+    )
 
 
 def expected(pattern: list[str | None], moment: datetime) -> str:
@@ -106,8 +116,14 @@ def says(
     return botapi.wait_for_text(where, fragment, after=asked)
 
 
-def free_answer(botapi: BotApiStandIn, user: int, text: str, header: str, pattern: list[str | None],
-                chat: int | None = None) -> ChatMessage:  # fmt: skip
+def free_answer(
+    botapi: BotApiStandIn,
+    user: int,
+    text: str,
+    header: str,
+    pattern: list[str | None],
+    chat: int | None = None,
+) -> ChatMessage:
     """The answer must hold the header and the exact lines for a moment around the command."""
     before = utcnow()
     message = says(botapi, user, text, header, chat)
@@ -147,8 +163,13 @@ def join(botapi: BotApiStandIn, siiau: SiiauSimulator, *users: int) -> None:
 def forged_press(botapi: BotApiStandIn, user: int, template: ChatMessage, data: str) -> None:
     """A press of a button the bot never sent this user (a crafted callback, on a message of
     their own private chat): refused."""
-    fake = ChatMessage(template.message_id, user, True, template.text,
-                       {"inline_keyboard": [[{"text": "x", "callback_data": data}]]})  # fmt: skip
+    fake = ChatMessage(
+        template.message_id,
+        user,
+        True,
+        template.text,
+        {"inline_keyboard": [[{"text": "x", "callback_data": data}]]},
+    )
     query = botapi.user_sends_callback(user, fake, data)
     assert botapi.callback_answer(query) == words.BUTTON_INVALID, data
 
@@ -372,22 +393,42 @@ def test_a_group_that_becomes_a_supergroup_keeps_its_shares(
     old, new = -9400, -1009401
     join(botapi, siiau, ANA, BETO)
     for user in (ANA, BETO):
-        asked = botapi.user_says(user, "/compartir@horario_udg_bot", NAMES[user], chat_id=old,
-                                 chat_type="group", title="Equipo Redes")  # fmt: skip
+        asked = botapi.user_says(
+            user,
+            "/compartir@horario_udg_bot",
+            NAMES[user],
+            chat_id=old,
+            chat_type="group",
+            title="Equipo Redes",
+        )
         botapi.wait_for_text(old, "te pregunté en privado", after=asked)
         question = botapi.wait_for_text(user, "«Equipo Redes»")
         assert question.text == "¿Compartir tus horas libres con el grupo «Equipo Redes»?"
         botapi.user_presses(user, question, "Sí")
         edited(botapi, question, "el grupo verá")
-    asked = botapi.user_says(ANA, "/libres@horario_udg_bot", NAMES[ANA], chat_id=old, chat_type="group")
+    asked = botapi.user_says(
+        ANA, "/libres@horario_udg_bot", NAMES[ANA], chat_id=old, chat_type="group"
+    )
     botapi.wait_for_text(old, "Libres los 2 (Ana, Beto):", after=asked)
 
-    botapi.user_says(ANA, "hola", NAMES[ANA], chat_id=new, chat_type="supergroup", title="Equipo Redes")
+    botapi.user_says(
+        ANA, "hola", NAMES[ANA], chat_id=new, chat_type="supergroup", title="Equipo Redes"
+    )
     message_id = botapi.last_message_id(new) + 1
-    with botapi._changed:  # the service message in the new supergroup, from the member who upgraded it
-        botapi._push({"message": {"message_id": message_id, "date": int(utcnow().timestamp()),
-                                  "chat": botapi._chat_json(new), "from": botapi._user(ANA, NAMES[ANA]),
-                                  "migrate_from_chat_id": old}})  # fmt: skip
+    with (
+        botapi._changed
+    ):  # the service message in the new supergroup, from the member who upgraded it
+        botapi._push(
+            {
+                "message": {
+                    "message_id": message_id,
+                    "date": int(utcnow().timestamp()),
+                    "chat": botapi._chat_json(new),
+                    "from": botapi._user(ANA, NAMES[ANA]),
+                    "migrate_from_chat_id": old,
+                }
+            }
+        )
     # Ana's updates are handled in arrival order: her /libres comes after the move.
     free_answer(botapi, ANA, "/libres@horario_udg_bot", "Libres los 2 (Ana, Beto):", ANA_BETO, new)
     assert says(botapi, BETO, "/nocompartir", "ya no comparto", new).text == words.UNSHARED_GROUP

@@ -27,10 +27,13 @@ USER = 9400
 TOLERANTE = "179961"  # COMPUTACION TOLERANTE A FALLAS, I7036, in the demo student's cycle in course
 SISTEMAS = "181002"  # SISTEMAS OPERATIVOS, I7038
 FAST_ALERTS = {
-    "GRADES_POLL_SECONDS": "1", "GRADES_TICK_SECONDS": "0.3", "GRADES_JITTER_SECONDS": "0",
-    "GRADES_AFTER_DAYS": "100000", "GRADES_LEASE_SECONDS": "3",
+    "GRADES_POLL_SECONDS": "1",
+    "GRADES_TICK_SECONDS": "0.3",
+    "GRADES_JITTER_SECONDS": "0",
+    "GRADES_AFTER_DAYS": "100000",
+    "GRADES_LEASE_SECONDS": "3",
     "SIIAU_MAX_LOGINS_PER_HOUR": "10000",  # a check a second: far past the guard's hourly cap
-}  # fmt: skip
+}
 
 
 def ask(botapi: BotApiStandIn, text: str = "/calificaciones") -> int:
@@ -86,8 +89,17 @@ def test_kardex_pdf_button(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauS
     document = botapi.wait_for(USER, lambda m: m.file_id is not None, after=before)
     assert document.filename == "kardex.pdf" and document.document is not None
     text = pdf_text(document.document)
-    for expected in ("Calendario 24 A", "Calendario 24 B", "PROGRAMACION", "97 (NOVENTA Y SIETE)",
-                     "SD (SIN DERECHO)", "reprobada", "extraordinario", "75 (SETENTA Y CINCO)", "Promedio: 88.40"):  # fmt: skip
+    for expected in (
+        "Calendario 24 A",
+        "Calendario 24 B",
+        "PROGRAMACION",
+        "97 (NOVENTA Y SIETE)",
+        "SD (SIN DERECHO)",
+        "reprobada",
+        "extraordinario",
+        "75 (SETENTA Y CINCO)",
+        "Promedio: 88.40",
+    ):
         assert expected in text, expected
     assert text.index("Calendario 24 A") < text.index("Calendario 24 B")
 
@@ -106,7 +118,9 @@ def test_group_survey_and_unknown_argument(
     assert survey.text == words.survey(f"{siiau.url}/Portal/login.xhtml")
     assert siiau.open_sessions() == []
     siiau.grades.survey.clear()
-    siiau.faults.survey_codes = {DEMO_CODE}  # SIIAU's own survey page in place of every student page
+    siiau.faults.survey_codes = {
+        DEMO_CODE
+    }  # SIIAU's own survey page in place of every student page
     asked = ask(botapi)
     assert botapi.wait_for_text(USER, words.SURVEY, after=asked).text == survey.text
     siiau.faults.survey_codes = set()
@@ -187,8 +201,10 @@ def test_olvidar_erases_grades_and_alerts(
 
     def rows() -> list[int]:
         with sqlite3.connect(bot.db_path) as db:
-            return [db.execute(f"SELECT COUNT(*) FROM {t} WHERE user_id = ?", (USER,)).fetchone()[0]
-                    for t in ("stored_grades", "grade_watches", "grade_alerts")]  # fmt: skip
+            return [
+                db.execute(f"SELECT COUNT(*) FROM {t} WHERE user_id = ?", (USER,)).fetchone()[0]
+                for t in ("stored_grades", "grade_watches", "grade_alerts")
+            ]
 
     assert all(rows())
     asked = ask(botapi, "/olvidar")

@@ -25,7 +25,9 @@ def test_second_horario_while_one_runs_is_refused_and_others_are_not_blocked(
     botapi.wait_for_text(USER, "Ya estoy sacando tu horario", after=second)
     hello = botapi.user_says(OTHER, "/start")
     botapi.wait_for_text(OTHER, "Hola", after=hello)
-    assert siiau.held() == 1 and botapi.documents(USER) == [], "answered only after the slow /horario"
+    assert siiau.held() == 1 and botapi.documents(USER) == [], (
+        "answered only after the slow /horario"
+    )
     siiau.release()
     botapi.wait_for(USER, lambda m: m.file_id is not None, after=first)
     assert len(botapi.documents(USER)) == 1
@@ -60,8 +62,12 @@ def test_repeated_failures_reach_the_operator_once(
     bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
 ) -> None:
     for user in (USER, OTHER):
-        register(botapi, user, DEMO_CODE if user == USER else "220000003",
-                 DEMO_NIP if user == USER else "acento9")  # fmt: skip
+        register(
+            botapi,
+            user,
+            DEMO_CODE if user == USER else "220000003",
+            DEMO_NIP if user == USER else "acento9",
+        )
     siiau.faults.maintenance = True
     for user in (USER, OTHER, USER):
         asked = botapi.user_says(user, "/horario")
@@ -71,11 +77,14 @@ def test_repeated_failures_reach_the_operator_once(
     assert len(botapi.bot_messages(ADMIN)) == 1
 
 
-@pytest.mark.parametrize(("fault", "expected"), [
-    ("survey", "encuesta"),
-    ("locked", "bloqueó tu cuenta"),
-    ("empty", "No tienes materias"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ("survey", "encuesta"),
+        ("locked", "bloqueó tu cuenta"),
+        ("empty", "No tienes materias"),
+    ],
+)
 def test_each_failure_reaches_the_student_in_plain_spanish(
     bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator, fault: str, expected: str
 ) -> None:

@@ -27,7 +27,9 @@ PORT = free_port()
 
 
 @pytest.mark.bot_env(METRICS_PORT=str(PORT), ADMIN_CHAT_IDS=str(ADMIN), LOG_FORMAT="json")
-def test_healthz_metrics_stats_and_json_logs(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+def test_healthz_metrics_stats_and_json_logs(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
     register(botapi, ADMIN, DEMO_CODE, DEMO_NIP)
     asked = botapi.user_says(ADMIN, "/horario")
     botapi.wait_for_text(ADMIN, texts.DONE, after=asked)

@@ -130,7 +130,12 @@ def test_armar_options_and_bad_input(
     assert missing.photo is not None and "ZZ998" in missing.caption
     stale = armar(botapi, user, "/armar I5886")
     before = len(botapi.bot_messages(user))
-    for data in (SIGNER.data(user, "ar:n:00000000:1"), "ar:n:zz:1", "ar:n:00000000:1", stale.buttons[0][1] + "x"):
+    for data in (
+        SIGNER.data(user, "ar:n:00000000:1"),
+        "ar:n:zz:1",
+        "ar:n:00000000:1",
+        stale.buttons[0][1] + "x",
+    ):
         query = botapi.user_sends_callback(user, stale, data)
         assert botapi.callback_answer(query) == safety.BUTTON_INVALID, data
     answered = armar(botapi, user, "/armar I5886 hasta 8")  # the bot still answers, after them
@@ -241,7 +246,9 @@ def test_buttons_work_after_a_restart(
     )
     other = USER + 9  # another student pressing the same button: not theirs
     botapi.user_presses(other, first, words.PLAN_B)
-    assert armar(botapi, other, "/armar I5886 D hasta 8").text.startswith("😕")  # answered after the press
+    assert armar(botapi, other, "/armar I5886 D hasta 8").text.startswith(
+        "😕"
+    )  # answered after the press
     assert all("Plan B" not in m.text for m in botapi.bot_messages(other))
 
 

@@ -28,7 +28,9 @@ def register(botapi: BotApiStandIn, user: int, code: str, nip: str) -> None:
     botapi.wait_for(user, lambda m: "Listo" in m.text or "carrera" in m.text, after=after)
 
 
-def test_wrong_nip_then_right_one(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+def test_wrong_nip_then_right_one(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
     botapi.user_says(USER, "/registrar")
     botapi.wait_for_text(USER, "código de estudiante")
     botapi.user_says(USER, DEMO_CODE)
@@ -44,7 +46,9 @@ def test_wrong_nip_then_right_one(bot: BotProcess, botapi: BotApiStandIn, siiau:
     assert siiau.logins[DEMO_CODE] == 2
 
 
-def test_malformed_code_is_asked_again(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+def test_malformed_code_is_asked_again(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
     botapi.user_says(USER, "/registrar")
     botapi.wait_for_text(USER, "código de estudiante")
     bad = botapi.user_says(USER, "12ab")
@@ -56,7 +60,9 @@ def test_malformed_code_is_asked_again(bot: BotProcess, botapi: BotApiStandIn, s
     assert sum(siiau.logins.values()) == 0, "a malformed code must never reach SIIAU"
 
 
-def test_cancel_at_nip_step_saves_nothing(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+def test_cancel_at_nip_step_saves_nothing(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
     botapi.user_says(USER, "/registrar")
     botapi.wait_for_text(USER, "código de estudiante")
     botapi.user_says(USER, DEMO_CODE)
@@ -70,7 +76,9 @@ def test_cancel_at_nip_step_saves_nothing(bot: BotProcess, botapi: BotApiStandIn
     assert sum(siiau.logins.values()) == 0
 
 
-def test_two_rejected_nips_stop_the_dialog(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+def test_two_rejected_nips_stop_the_dialog(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
     botapi.user_says(USER, "/registrar")
     botapi.wait_for_text(USER, "código de estudiante")
     botapi.user_says(USER, DEMO_CODE)
@@ -87,20 +95,28 @@ def test_two_rejected_nips_stop_the_dialog(bot: BotProcess, botapi: BotApiStandI
     assert by_id[first].deleted and by_id[second].deleted
 
 
-def test_two_careers_pick_one(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+def test_two_careers_pick_one(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
     student = siiau.student("220000001")
     register(botapi, USER, student.code, student.nip)
     choice = botapi.wait_for_text(USER, "más de una carrera")
     assert [label for label, _ in choice.buttons] == [
-        "INGENIERIA EN COMPUTACION (INCO)", "LICENCIATURA EN FISICA (LIFI)"
+        "INGENIERIA EN COMPUTACION (INCO)",
+        "LICENCIATURA EN FISICA (LIFI)",
     ]
     botapi.user_presses(USER, choice, "LICENCIATURA EN FISICA (LIFI)")
-    botapi.wait_for(USER, lambda m: m.message_id == choice.message_id and "FISICA" in m.text and "Listo" in m.text)
+    botapi.wait_for(
+        USER,
+        lambda m: m.message_id == choice.message_id and "FISICA" in m.text and "Listo" in m.text,
+    )
     text = pdf_text(ask_schedule(botapi, USER).document or b"")
     assert "MECANICA CUANTICA" in text and "BASES DE DATOS" not in text
 
 
-def test_registering_again_replaces_the_record(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+def test_registering_again_replaces_the_record(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
     register(botapi, USER, DEMO_CODE, DEMO_NIP)
     other = siiau.student("220000003")
     register(botapi, USER, other.code, other.nip)
@@ -109,7 +125,9 @@ def test_registering_again_replaces_the_record(bot: BotProcess, botapi: BotApiSt
     assert "******003" in reply.text and "BIOLOGIA" in reply.text
 
 
-def test_nip_is_deleted_on_every_path(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+def test_nip_is_deleted_on_every_path(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
     botapi.user_says(USER, "/registrar")
     botapi.wait_for_text(USER, "código de estudiante")
     botapi.user_says(USER, DEMO_CODE)

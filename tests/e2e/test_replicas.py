@@ -43,8 +43,15 @@ async def pg_url() -> AsyncIterator[str]:
 
 
 class Replicas:
-    def __init__(self, root: Path, botapi: BotApiStandIn, siiau: SiiauSimulator, db_url: str, count: int,
-                 **env: str) -> None:  # fmt: skip
+    def __init__(
+        self,
+        root: Path,
+        botapi: BotApiStandIn,
+        siiau: SiiauSimulator,
+        db_url: str,
+        count: int,
+        **env: str,
+    ) -> None:
         self.botapi = botapi
         self.processes: list[BotProcess] = []
         self.urls: list[str] = []
@@ -53,10 +60,21 @@ class Replicas:
             url = f"http://127.0.0.1:{port}/telegram"
             workdir = root / f"replica{index}"
             workdir.mkdir()
-            self.processes.append(BotProcess(workdir, botapi, siiau.url, {
-                "DATABASE_URL": db_url, "TELEGRAM_WEBHOOK_URL": url, "TELEGRAM_WEBHOOK_SECRET": SECRET,
-                "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1", "TELEGRAM_WEBHOOK_PORT": str(port), **env,
-            }))  # fmt: skip
+            self.processes.append(
+                BotProcess(
+                    workdir,
+                    botapi,
+                    siiau.url,
+                    {
+                        "DATABASE_URL": db_url,
+                        "TELEGRAM_WEBHOOK_URL": url,
+                        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+                        "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
+                        "TELEGRAM_WEBHOOK_PORT": str(port),
+                        **env,
+                    },
+                )
+            )
             self.urls.append(url)
         botapi.route_webhook_to(self.urls)
 
@@ -65,8 +83,10 @@ class Replicas:
         for process in self.processes:
             process.start()
         # post_init (which start() waits for) runs before the webhook server and setWebhook.
-        wait_until(lambda: self.botapi.calls["setWebhook"] >= registered + len(self.processes),
-                   "replicas did not register their webhook")  # fmt: skip
+        wait_until(
+            lambda: self.botapi.calls["setWebhook"] >= registered + len(self.processes),
+            "replicas did not register their webhook",
+        )
         return self
 
     def stop(self) -> None:
@@ -93,18 +113,29 @@ def replicas_factory(tmp_path: Path, botapi: BotApiStandIn, siiau: SiiauSimulato
 
 
 async def test_webhook_mode_serves_updates_and_rejects_a_wrong_secret(
-    pg_url: str, botapi: BotApiStandIn, replicas_factory  # type: ignore[no-untyped-def]
+    pg_url: str,
+    botapi: BotApiStandIn,
+    replicas_factory,  # type: ignore[no-untyped-def]
 ) -> None:
     replicas = replicas_factory(pg_url, 1)
     assert botapi.webhook == (replicas.urls[0], SECRET)
     hello = botapi.user_says(100, "/start")
     botapi.wait_for_text(100, "Hola", after=hello)
-    update = {"update_id": 999_999, "message": {
-        "message_id": 50, "date": int(time.time()), "text": "/start",
-        "chat": {"id": 101, "type": "private"}, "from": {"id": 101, "is_bot": False, "first_name": "X"},
-        "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}  # fmt: skip
+    update = {
+        "update_id": 999_999,
+        "message": {
+            "message_id": 50,
+            "date": int(time.time()),
+            "text": "/start",
+            "chat": {"id": 101, "type": "private"},
+            "from": {"id": 101, "is_bot": False, "first_name": "X"},
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
     async with httpx.AsyncClient() as http:
-        wrong = await http.post(replicas.urls[0], json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
+        wrong = await http.post(
+            replicas.urls[0], json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}
+        )
         missing = await http.post(replicas.urls[0], json=update)
     assert wrong.status_code == 403 and missing.status_code == 403
     hello = botapi.user_says(100, "/start")  # an update that does get in, after the refused ones
@@ -113,7 +144,10 @@ async def test_webhook_mode_serves_updates_and_rejects_a_wrong_secret(
 
 
 async def test_a_registration_dialog_across_two_replicas_completes(
-    pg_url: str, botapi: BotApiStandIn, siiau: SiiauSimulator, replicas_factory  # type: ignore[no-untyped-def]
+    pg_url: str,
+    botapi: BotApiStandIn,
+    siiau: SiiauSimulator,
+    replicas_factory,  # type: ignore[no-untyped-def]
 ) -> None:
     replicas = replicas_factory(pg_url, 2)
     await asyncio.to_thread(register, botapi, 200, DEMO_CODE, DEMO_NIP)
@@ -136,13 +170,18 @@ def already_delivered(botapi: BotApiStandIn, student: SimStudent) -> DeliveredDo
 async def settled(connection: asyncpg.Connection, users: int) -> bool:
     """Every user-week has its outcome and no claim is held: nothing can be in flight."""
     outcomes = await connection.fetchval("SELECT count(*) FROM weekly_deliveries")
-    held = await connection.fetchval("SELECT count(*) FROM subscriptions WHERE lease_until_ts IS NOT NULL")
+    held = await connection.fetchval(
+        "SELECT count(*) FROM subscriptions WHERE lease_until_ts IS NOT NULL"
+    )
     return bool(outcomes == users and held == 0)
 
 
 @pytest.mark.slow
 async def test_three_replicas_deliver_each_user_week_once_even_when_one_is_killed(
-    pg_url: str, botapi: BotApiStandIn, siiau: SiiauSimulator, replicas_factory  # type: ignore[no-untyped-def]
+    pg_url: str,
+    botapi: BotApiStandIn,
+    siiau: SiiauSimulator,
+    replicas_factory,  # type: ignore[no-untyped-def]
 ) -> None:
     """240 subscribers over 3 replicas (each runs 12 at a time, so a third of the users are
     in flight or done at the kill); as in most weeks, most schedules did not change (4 in 5
@@ -155,18 +194,27 @@ async def test_three_replicas_deliver_each_user_week_once_even_when_one_is_kille
     changed = {FIRST_USER + i for i in range(0, users, 5)}
     unchanged = {
         FIRST_USER + i: already_delivered(botapi, s)
-        for i, s in enumerate(students) if FIRST_USER + i not in changed
-    }  # fmt: skip
+        for i, s in enumerate(students)
+        if FIRST_USER + i not in changed
+    }
     await seed_subscribers(pg_url, TEST_KEY, students, FIRST_USER, delivered=unchanged)
     replicas = replicas_factory(
-        pg_url, 3, SIIAU_MAX_CONCURRENCY="6", WEEKLY_LEASE_SECONDS="6", SHARED_LEASE_SECONDS="3",
-        WEEKLY_CONCURRENCY="12", LOG_LEVEL="INFO", TELEGRAM_SENDS_PER_SECOND="9",
+        pg_url,
+        3,
+        SIIAU_MAX_CONCURRENCY="6",
+        WEEKLY_LEASE_SECONDS="6",
+        SHARED_LEASE_SECONDS="3",
+        WEEKLY_CONCURRENCY="12",
+        LOG_LEVEL="INFO",
+        TELEGRAM_SENDS_PER_SECOND="9",
         SIIAU_READ_TIMEOUT="120",  # SIIAU is held around the kill: no read may time out meanwhile
-    )  # fmt: skip
+    )
     siiau.reset_stats()
     uploads_before = botapi.uploads
     connection = await asyncpg.connect(pg_url.replace("+asyncpg", ""))
-    await connection.execute("UPDATE subscriptions SET next_due_ts = extract(epoch from now())::bigint - 1")
+    await connection.execute(
+        "UPDATE subscriptions SET next_due_ts = extract(epoch from now())::bigint - 1"
+    )
 
     def delivered() -> int:
         return sum(1 for i in range(users) if botapi.documents_sent[FIRST_USER + i])
@@ -192,12 +240,21 @@ async def test_three_replicas_deliver_each_user_week_once_even_when_one_is_kille
     botapi.release_documents()
     await until(lambda: delivered() == users, "not every user was delivered")
     await until_async(lambda: settled(connection, users), "outcomes were not all recorded")
-    per_user = Counter({FIRST_USER + i: botapi.documents_sent[FIRST_USER + i] for i in range(users)})
+    per_user = Counter(
+        {FIRST_USER + i: botapi.documents_sent[FIRST_USER + i] for i in range(users)}
+    )
     assert set(per_user.values()) == {1}, {u: n for u, n in per_user.items() if n != 1}
-    rows = await connection.fetch("SELECT outcome, count(*) FROM weekly_deliveries GROUP BY outcome")
+    rows = await connection.fetch(
+        "SELECT outcome, count(*) FROM weekly_deliveries GROUP BY outcome"
+    )
     await connection.close()
-    assert {r["outcome"]: r["count"] for r in rows} == {"sent": len(changed), "resent_unchanged": len(unchanged)}
-    assert botapi.uploads - uploads_before == len(changed), "an unchanged schedule was rendered and uploaded"
+    assert {r["outcome"]: r["count"] for r in rows} == {
+        "sent": len(changed),
+        "resent_unchanged": len(unchanged),
+    }
+    assert botapi.uploads - uploads_before == len(changed), (
+        "an unchanged schedule was rendered and uploaded"
+    )
     assert peak_before_kill <= 6, "the SIIAU session bound must hold across replicas"
     assert victim.sessions_left_open(siiau) == {}
     assert len(siiau.open_sessions()) <= 6  # what the victim's slots had in flight, at most

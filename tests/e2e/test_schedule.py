@@ -14,10 +14,20 @@ from tests.helpers import BotProcess, ask_schedule, pdf_text, wait_until
 
 USER = 6001
 DEMO_COURSES = [
-    "COMPUTACION TOLERANTE A FALLAS", "SEMINARIO DE SOLUCION DE PROBLEMAS DE REDES",
-    "SISTEMAS OPERATIVOS", "INGLES IV", "179961", "180245", "181002", "182310",
-    "VILLASEÑOR MUÑOZ, ANA", "PEÑA GARCIA, JOSE", "07:00–08:55", "13:00–14:55", "Sábado",
-]  # fmt: skip
+    "COMPUTACION TOLERANTE A FALLAS",
+    "SEMINARIO DE SOLUCION DE PROBLEMAS DE REDES",
+    "SISTEMAS OPERATIVOS",
+    "INGLES IV",
+    "179961",
+    "180245",
+    "181002",
+    "182310",
+    "VILLASEÑOR MUÑOZ, ANA",
+    "PEÑA GARCIA, JOSE",
+    "07:00–08:55",
+    "13:00–14:55",
+    "Sábado",
+]
 
 
 def test_horario_before_registering_says_what_to_do(bot: BotProcess, botapi: BotApiStandIn) -> None:
@@ -26,7 +36,9 @@ def test_horario_before_registering_says_what_to_do(bot: BotProcess, botapi: Bot
     assert reply.text == texts.NOT_REGISTERED
 
 
-def test_horario_sends_the_pdf_with_progress(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+def test_horario_sends_the_pdf_with_progress(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
     register(botapi, USER, DEMO_CODE, DEMO_NIP)
     document = ask_schedule(botapi, USER)
     assert document.filename == "horario_202520.pdf"
@@ -40,7 +52,9 @@ def test_horario_sends_the_pdf_with_progress(bot: BotProcess, botapi: BotApiStan
     assert siiau.open_sessions() == []
 
 
-def test_unchanged_schedule_is_resent_without_upload(bot: BotProcess, botapi: BotApiStandIn) -> None:
+def test_unchanged_schedule_is_resent_without_upload(
+    bot: BotProcess, botapi: BotApiStandIn
+) -> None:
     register(botapi, USER, DEMO_CODE, DEMO_NIP)
     first = ask_schedule(botapi, USER)
     uploads = botapi.uploads
@@ -65,7 +79,9 @@ def test_a_returning_student_gets_the_saved_pdf_before_siiau_answers(
     copy = botapi.wait_for(USER, lambda m: m.file_id is not None, after=asked)
     wait_until(lambda: siiau.held() >= 1, "the check with SIIAU never started")
     assert sent_after(botapi, asked)[0] is copy, "the saved PDF is the first thing the student sees"
-    assert copy.file_id == first.file_id and copy.caption.startswith("Tu horario 2025-B 📚 guardado el ")
+    assert copy.file_id == first.file_id and copy.caption.startswith(
+        "Tu horario 2025-B 📚 guardado el "
+    )
     siiau.release()
     botapi.wait_for(USER, lambda m: m.text == texts.VERIFIED_UNCHANGED, after=asked)
     assert [m.file_id for m in sent_after(botapi, asked) if m.file_id] == [first.file_id]
@@ -82,7 +98,10 @@ def test_a_changed_schedule_follows_the_saved_pdf_with_what_changed(
     asked = botapi.user_says(USER, "/horario")
     newer = ask_schedule_result(botapi, asked)
     documents = [m for m in sent_after(botapi, asked) if m.file_id]
-    assert [d.file_id for d in documents] == [first.file_id, newer.file_id] and newer.file_id != first.file_id
+    assert [d.file_id for d in documents] == [
+        first.file_id,
+        newer.file_id,
+    ] and newer.file_id != first.file_id
     assert "cambió en SIIAU" in newer.caption and "Quitada: INGLES IV" in newer.caption
     assert "INGLES IV" not in pdf_text(newer.document or b"")
 
@@ -114,9 +133,13 @@ def test_a_refused_file_id_is_rendered_again_on_the_record_and_uploaded(
     assert second.file_id != first.file_id and botapi.uploads == 2
     assert "SISTEMAS OPERATIVOS" in pdf_text(second.document or b"")
     third = ask_schedule(botapi, USER)
-    assert third.file_id == second.file_id and botapi.uploads == 2, "the new file id is the one kept"
+    assert third.file_id == second.file_id and botapi.uploads == 2, (
+        "the new file id is the one kept"
+    )
     asked = botapi.user_says(USER, "/estado")
-    assert texts.RUN_OUTCOMES["rendered"] in botapi.wait_for_text(USER, "Tus datos", after=asked).text
+    assert (
+        texts.RUN_OUTCOMES["rendered"] in botapi.wait_for_text(USER, "Tus datos", after=asked).text
+    )
 
 
 def test_status_lists_runs_and_forget_erases_everything(
@@ -134,7 +157,9 @@ def test_status_lists_runs_and_forget_erases_everything(
     asked = botapi.user_says(USER, "/olvidar")
     confirm = botapi.wait_for_text(USER, "No se puede deshacer", after=asked)
     botapi.user_presses(USER, confirm, texts.FORGET_YES)
-    botapi.wait_for(USER, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGOTTEN)
+    botapi.wait_for(
+        USER, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGOTTEN
+    )
     asked = botapi.user_says(USER, "/estado")
     botapi.wait_for_text(USER, "No tengo datos tuyos", after=asked)
     asked = botapi.user_says(USER, "/horario")
@@ -152,7 +177,9 @@ def test_forget_can_be_declined(bot: BotProcess, botapi: BotApiStandIn) -> None:
     asked = botapi.user_says(USER, "/olvidar")
     confirm = botapi.wait_for_text(USER, "No se puede deshacer", after=asked)
     botapi.user_presses(USER, confirm, texts.FORGET_NO)
-    botapi.wait_for(USER, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGET_KEPT)
+    botapi.wait_for(
+        USER, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGET_KEPT
+    )
     asked = botapi.user_says(USER, "/estado")
     botapi.wait_for_text(USER, "Tus datos", after=asked)
 
@@ -165,7 +192,9 @@ def test_twenty_users_at_once_each_get_their_own(
     for student in students:
         siiau.add_student(student)
     users = {7000 + i: s for i, s in enumerate(students)}
-    threads = [threading.Thread(target=register, args=(botapi, u, s.code, s.nip)) for u, s in users.items()]
+    threads = [
+        threading.Thread(target=register, args=(botapi, u, s.code, s.nip)) for u, s in users.items()
+    ]
     for t in threads:
         t.start()
     for t in threads:

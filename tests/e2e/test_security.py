@@ -84,10 +84,14 @@ def test_forget_during_horario_ends_the_run_quietly(
     forget = botapi.user_says(user, "/olvidar")
     confirm = botapi.wait_for_text(user, "No se puede deshacer", after=forget)
     botapi.user_presses(user, confirm, texts.FORGET_YES)
-    botapi.wait_for(user, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGOTTEN)
+    botapi.wait_for(
+        user, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGOTTEN
+    )
     siiau.release()
     # Nothing more reaches the student (tests/e2e/test_forget_in_flight.py): the log says when it ended.
-    wait_until(lambda: "user forgotten mid-run" in bot.log_text(), "the run never ended", timeout=60)
+    wait_until(
+        lambda: "user forgotten mid-run" in bot.log_text(), "the run never ended", timeout=60
+    )
     bot.stop()
     said = [m.text for m in botapi.bot_messages(user)]
     assert not any(texts.UNEXPECTED in text for text in said), said
@@ -112,9 +116,13 @@ def test_the_database_and_its_folder_are_private(bot: BotProcess, botapi: BotApi
 
 def test_demo_output_is_private(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "demo", "--out", "demo-out"], cwd=tmp_path, capture_output=True, text=True,
-        timeout=PATIENCE, env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
-    )  # fmt: skip
+        [sys.executable, "-m", "bot", "demo", "--out", "demo-out"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=PATIENCE,
+        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     out = tmp_path / "demo-out"
     assert mode(out) == 0o700
@@ -157,7 +165,12 @@ def status_after_headers(head: str, body: bytes = b"") -> tuple[int, socket.sock
 
 
 def post_head(length: int, secret: str | None) -> str:
-    lines = ["POST /telegram HTTP/1.1", "Host: bot", "Content-Type: application/json", f"Content-Length: {length}"]
+    lines = [
+        "POST /telegram HTTP/1.1",
+        "Host: bot",
+        "Content-Type: application/json",
+        f"Content-Length: {length}",
+    ]
     if secret is not None:
         lines.append(f"X-Telegram-Bot-Api-Secret-Token: {secret}")
     return "\r\n".join(lines) + "\r\n\r\n"
@@ -166,13 +179,23 @@ def post_head(length: int, secret: str | None) -> str:
 @pytest.fixture
 def webhook_bot(tmp_path: Path, botapi: BotApiStandIn, siiau: SiiauSimulator) -> BotProcess:
     botapi.route_webhook_to([URL])
-    process = BotProcess(tmp_path, botapi, siiau.url, {
-        "TELEGRAM_WEBHOOK_URL": URL, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
-        "TELEGRAM_WEBHOOK_PORT": str(PORT), "TELEGRAM_WEBHOOK_HEADER_TIMEOUT": "1",
-    })  # fmt: skip
+    process = BotProcess(
+        tmp_path,
+        botapi,
+        siiau.url,
+        {
+            "TELEGRAM_WEBHOOK_URL": URL,
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
+            "TELEGRAM_WEBHOOK_PORT": str(PORT),
+            "TELEGRAM_WEBHOOK_HEADER_TIMEOUT": "1",
+        },
+    )
     registered = botapi.calls["setWebhook"]
     process.start()
-    wait_until(lambda: botapi.calls["setWebhook"] > registered, "the bot did not register its webhook")
+    wait_until(
+        lambda: botapi.calls["setWebhook"] > registered, "the bot did not register its webhook"
+    )
     yield process  # type: ignore[misc]
     process.stop()
     assert SECRET not in process.log_text()
@@ -202,10 +225,19 @@ def test_webhook_refuses_before_reading_and_bounds_what_it_reads(
     status, conn = status_after_headers(post_head(2_000_000, SECRET))  # the right secret, too big
     conn.close()
     assert status == 413
-    bad = httpx.post(URL, content=b"{not json", headers={"X-Telegram-Bot-Api-Secret-Token": SECRET,
-                                                         "Content-Type": "application/json"}, timeout=PATIENCE)  # fmt: skip
+    bad = httpx.post(
+        URL,
+        content=b"{not json",
+        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
+        timeout=PATIENCE,
+    )
     assert bad.status_code == 400
-    wrong = httpx.post(URL, json={"update_id": 1}, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}, timeout=PATIENCE)
+    wrong = httpx.post(
+        URL,
+        json={"update_id": 1},
+        headers={"X-Telegram-Bot-Api-Secret-Token": "nope"},
+        timeout=PATIENCE,
+    )
     assert wrong.status_code == 403
 
     # Half a header, then nothing: the bot closes the connection (TELEGRAM_WEBHOOK_HEADER_TIMEOUT=1).

@@ -18,7 +18,9 @@ def horario(botapi: BotApiStandIn, user: int) -> str:
     return pdf_text(ask_schedule(botapi, user).document or b"")
 
 
-def test_student_block_labelled_with_th(bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator) -> None:
+def test_student_block_labelled_with_th(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
     siiau.faults.student_block = "th"
     register(botapi, USER, DEMO_CODE, DEMO_NIP)
     assert "Listo" in botapi.bot_messages(USER)[-1].text
@@ -35,7 +37,8 @@ def test_career_options_with_cycle_or_name(
     register(botapi, USER, student.code, student.nip)
     choice = botapi.wait_for_text(USER, "más de una carrera")
     assert [label for label, _ in choice.buttons] == [
-        "INGENIERIA EN COMPUTACION (INCO)", "LICENCIATURA EN FISICA (LIFI)"
+        "INGENIERIA EN COMPUTACION (INCO)",
+        "LICENCIATURA EN FISICA (LIFI)",
     ]
     botapi.user_presses(USER, choice, "LICENCIATURA EN FISICA (LIFI)")
     botapi.wait_for(USER, lambda m: m.message_id == choice.message_id and "Listo" in m.text)
@@ -86,7 +89,9 @@ def test_without_a_schedule_page_the_list_and_the_offer_give_the_schedule(
     assert "Listo" in botapi.bot_messages(USER)[-1].text
     text = horario(botapi, USER)
     assert "MARTINEZ VIRGEN, KEVIN ALAN" in text and "SISTEMAS OPERATIVOS" in text
-    assert "VILLASEÑOR MUÑOZ, ANA" in text and "LC05" in text  # professor and room come from the offer
+    assert (
+        "VILLASEÑOR MUÑOZ, ANA" in text and "LC05" in text
+    )  # professor and room come from the offer
     wait_until(lambda: siiau.open_sessions() == [], "a SIIAU session was left open")
 
 
@@ -98,5 +103,7 @@ def test_a_course_missing_from_the_offer_is_told_not_dropped(
     register(botapi, USER, DEMO_CODE, DEMO_NIP)
     asked = botapi.user_says(USER, "/horario")
     botapi.wait_for_text(USER, "no aparece en la oferta", after=asked)
-    assert not any(m.file_id for m in botapi.bot_messages(USER)), "a schedule without the course was sent"
+    assert not any(m.file_id for m in botapi.bot_messages(USER)), (
+        "a schedule without the course was sent"
+    )
     wait_until(lambda: siiau.open_sessions() == [], "a SIIAU session was left open")

@@ -21,16 +21,22 @@ USER = 9100
 def force_due(bot: BotProcess) -> None:
     """What the clock would do on the due day: every active subscription is due now."""
     with sqlite3.connect(bot.db_path) as db:
-        db.execute("UPDATE subscriptions SET next_due_ts = CAST(strftime('%s','now') AS INTEGER) - 1")
+        db.execute(
+            "UPDATE subscriptions SET next_due_ts = CAST(strftime('%s','now') AS INTEGER) - 1"
+        )
 
 
 def subscribe_in_chat(botapi: BotApiStandIn, user: int) -> str:
     asked = botapi.user_says(user, "/semanal")
     menu = botapi.wait_for_text(user, "qué día", after=asked)
     botapi.user_presses(user, menu, texts.WEEKLY_QUICK)
-    mode = botapi.wait_for(user, lambda m: m.message_id == menu.message_id and m.text == texts.WEEKLY_PICK_MODE)
+    mode = botapi.wait_for(
+        user, lambda m: m.message_id == menu.message_id and m.text == texts.WEEKLY_PICK_MODE
+    )
     botapi.user_presses(user, mode, texts.WEEKLY_ALWAYS)
-    saved = botapi.wait_for(user, lambda m: m.message_id == menu.message_id and m.text.startswith("✅"))
+    saved = botapi.wait_for(
+        user, lambda m: m.message_id == menu.message_id and m.text.startswith("✅")
+    )
     return saved.text
 
 
@@ -49,9 +55,16 @@ def test_semanal_dialog_status_and_off(bot: BotProcess, botapi: BotApiStandIn) -
     botapi.user_presses(USER, menu, "Vie")
     hours = botapi.wait_for(USER, lambda m: m.message_id == menu.message_id and "Viernes" in m.text)
     botapi.user_presses(USER, hours, "18:00")
-    mode = botapi.wait_for(USER, lambda m: m.message_id == menu.message_id and m.text == texts.WEEKLY_PICK_MODE)
+    mode = botapi.wait_for(
+        USER, lambda m: m.message_id == menu.message_id and m.text == texts.WEEKLY_PICK_MODE
+    )
     botapi.user_presses(USER, mode, texts.WEEKLY_ONLY_CHANGES)
-    botapi.wait_for(USER, lambda m: m.message_id == menu.message_id and "viernes a las 18:00 solo cuando cambie" in m.text)
+    botapi.wait_for(
+        USER,
+        lambda m: (
+            m.message_id == menu.message_id and "viernes a las 18:00 solo cuando cambie" in m.text
+        ),
+    )
 
     asked = botapi.user_says(USER, "/semanal off")
     botapi.wait_for_text(USER, "desactivé el envío semanal", after=asked)
@@ -61,14 +74,20 @@ def test_semanal_dialog_status_and_off(bot: BotProcess, botapi: BotApiStandIn) -
 
 def sent_on_record(bot: BotProcess) -> int:
     with sqlite3.connect(bot.db_path) as db:
-        return int(db.execute("SELECT COUNT(*) FROM weekly_deliveries WHERE outcome = 'sent'").fetchone()[0])
+        return int(
+            db.execute("SELECT COUNT(*) FROM weekly_deliveries WHERE outcome = 'sent'").fetchone()[
+                0
+            ]
+        )
 
 
 def settled(bot: BotProcess, users: int) -> bool:
     """Every user-week has its outcome and no claim is held: nothing can be in flight."""
     with sqlite3.connect(bot.db_path) as db:
         outcomes = db.execute("SELECT COUNT(*) FROM weekly_deliveries").fetchone()[0]
-        held = db.execute("SELECT COUNT(*) FROM subscriptions WHERE lease_until_ts IS NOT NULL").fetchone()[0]
+        held = db.execute(
+            "SELECT COUNT(*) FROM subscriptions WHERE lease_until_ts IS NOT NULL"
+        ).fetchone()[0]
     return bool(outcomes == users and held == 0)
 
 
@@ -90,7 +109,10 @@ def test_kill_during_fan_out_then_restart_delivers_each_user_once(
     students = {9200 + i: generated_student(i) for i in range(30)}
     for student in students.values():
         siiau.add_student(student)
-    threads = [threading.Thread(target=register, args=(botapi, u, s.code, s.nip)) for u, s in students.items()]
+    threads = [
+        threading.Thread(target=register, args=(botapi, u, s.code, s.nip))
+        for u, s in students.items()
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -123,9 +145,15 @@ def test_kill_during_fan_out_then_restart_delivers_each_user_once(
     botapi.release_documents()
     siiau.faults.latency = 0
     bot.start()
-    wait_until(lambda: delivered() >= len(students), "not every user was delivered after the restart")
+    wait_until(
+        lambda: delivered() >= len(students), "not every user was delivered after the restart"
+    )
     wait_until(lambda: settled(bot, len(students)), "outcomes were not all recorded")
-    assert Counter({u: len(botapi.documents(u)) for u in students}) == Counter({u: 1 for u in students})
+    assert Counter({u: len(botapi.documents(u)) for u in students}) == Counter(
+        {u: 1 for u in students}
+    )
     with sqlite3.connect(bot.db_path) as db:
-        rows = db.execute("SELECT outcome, COUNT(*) FROM weekly_deliveries GROUP BY outcome").fetchall()
+        rows = db.execute(
+            "SELECT outcome, COUNT(*) FROM weekly_deliveries GROUP BY outcome"
+        ).fetchall()
     assert rows == [("sent", len(students))]

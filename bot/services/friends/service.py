@@ -163,9 +163,10 @@ class FriendsService:
     async def waiting(self, invitee_id: int) -> list[Friend]:
         """Invitations the student opened and has not answered (e.g. before registering)."""
         pending = [
-            p for p in await self._store.pending_for(invitee_id)
+            p
+            for p in await self._store.pending_for(invitee_id)
             if await self._store.invite_of(p.inviter_id) == p.token_hash  # not revoked since
-        ]  # fmt: skip
+        ]
         names = await self.names([p.inviter_id for p in pending])
         return [Friend(p.inviter_id, names[p.inviter_id]) for p in pending]
 

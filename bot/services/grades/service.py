@@ -143,13 +143,29 @@ class GradesService:
         # outbox (alerts written "pending" and not yet taken by Telegram, e.g. after a crash).
         epoch = lambda: int(self.clock().timestamp())  # noqa: E731 - the store counts leases in epoch seconds
         self._checks: Worker[GradeClaim] = Worker(
-            Job(name="grade check", room=settings.concurrency, claim=self.claim, run=self.process, clock=epoch,
-                describe=lambda c: f"user={c.user_id}", key=lambda c: c.user_id, logger=log)
-        )  # fmt: skip
+            Job(
+                name="grade check",
+                room=settings.concurrency,
+                claim=self.claim,
+                run=self.process,
+                clock=epoch,
+                describe=lambda c: f"user={c.user_id}",
+                key=lambda c: c.user_id,
+                logger=log,
+            )
+        )
         self._outbox: Worker[PendingAlert] = Worker(
-            Job(name="grade alert", room=ALERTS_PER_PASS, claim=self.claim_alerts, run=self.send_alert, clock=epoch,
-                describe=lambda a: f"alert={a.id} user={a.user_id}", key=lambda a: a.id, logger=log)
-        )  # fmt: skip
+            Job(
+                name="grade alert",
+                room=ALERTS_PER_PASS,
+                claim=self.claim_alerts,
+                run=self.send_alert,
+                clock=epoch,
+                describe=lambda a: f"alert={a.id} user={a.user_id}",
+                key=lambda a: a.id,
+                logger=log,
+            )
+        )
         self.outcomes: Counter[str] = Counter()  # this process's checks and alerts, by outcome
 
     # ---- /calificaciones ---------------------------------------------------------------
@@ -207,8 +223,12 @@ class GradesService:
 
         async def body() -> str:
             generated = self.clock().astimezone(UTC)
-            html = renderer.template_html("kardex.html.j2", report=stored.report, read_at=stored.read_at,
-                                          generated_at=generated)  # fmt: skip
+            html = renderer.template_html(
+                "kardex.html.j2",
+                report=stored.report,
+                read_at=stored.read_at,
+                generated_at=generated,
+            )
             async with asyncio.timeout(renderer.timeout + 5):
                 made.append(await renderer.html_to_pdf(html))
             return "rendered"
@@ -394,8 +414,12 @@ class GradesService:
         if report is not None:
             await self._keep(claim.user_id, report, now)
         postings = model.postings(GradesReport(model.Kardex(()), None, read))
-        await self._grades.record(claim.user_id, [(p.key, posting_json(p)) for p in postings], PENDING,
-                                  int(now.timestamp()))  # fmt: skip
+        await self._grades.record(
+            claim.user_id,
+            [(p.key, posting_json(p)) for p in postings],
+            PENDING,
+            int(now.timestamp()),
+        )
         await self.send_pending(claim.user_id)
         return "ok", window.next_due(now, end, read, self.settings, self._rng), False
 

@@ -249,9 +249,12 @@ class _Problem:
                 within |= SUPERSETS[self.days[level][i]]
             found = _Summary(
                 domain,
-                indexes, within, min(self.ends[level][i] for i in indexes),
-                min(self.blocks[level][i] for i in indexes), min(self.levels[level][i].nrc for i in indexes),
-            )  # fmt: skip
+                indexes,
+                within,
+                min(self.ends[level][i] for i in indexes),
+                min(self.blocks[level][i] for i in indexes),
+                min(self.levels[level][i].nrc for i in indexes),
+            )
             self._summaries[key] = found
         return found
 

@@ -248,13 +248,31 @@ class PlannerService:
         stale = [got for got in fetched if got is not None and got.stale]
         now = self.clock()
         plan = Plan(
-            id=plan_id or self._new_id(), user_id=user_id, request=request, cycle=chosen, centre=found_centre,
-            cycles=tuple(sorted((c for c in form.cycles if c.regular), key=lambda c: c.code, reverse=True)),
-            subjects=subjects, missing=missing, count=result.count, capped=result.capped, options=result.options,
-            fixed=fixed, fixed_courses=kept_courses, why_none=None if result.count else _why_none(subjects, candidates, request, fixed) if subjects else NoOption(none_in_offer=True),
-            offer_age=max(got.age(now) for got in stale) if stale else None, created=now, complete=result.complete,
+            id=plan_id or self._new_id(),
+            user_id=user_id,
+            request=request,
+            cycle=chosen,
+            centre=found_centre,
+            cycles=tuple(
+                sorted((c for c in form.cycles if c.regular), key=lambda c: c.code, reverse=True)
+            ),
+            subjects=subjects,
+            missing=missing,
+            count=result.count,
+            capped=result.capped,
+            options=result.options,
+            fixed=fixed,
+            fixed_courses=kept_courses,
+            why_none=None
+            if result.count
+            else _why_none(subjects, candidates, request, fixed)
+            if subjects
+            else NoOption(none_in_offer=True),
+            offer_age=max(got.age(now) for got in stale) if stale else None,
+            created=now,
+            complete=result.complete,
             unread=unread,
-        )  # fmt: skip
+        )
         if plan_id is None:
             await self._record(plan.id, user_id, request, code, chosen.code)
         self._remember(plan)
@@ -358,11 +376,19 @@ class PlannerService:
         centre: str | None,
         cycle: str | None,
     ) -> None:
-        payload = json.dumps({
-            "claves": list(request.claves), "centre": request.centre, "since": request.since,
-            "until": request.until, "free_days": sorted(request.free_days), "with_seats": request.with_seats,
-            "with_schedule": request.with_schedule, "plan_centre": centre, "plan_cycle": cycle,
-        })  # fmt: skip
+        payload = json.dumps(
+            {
+                "claves": list(request.claves),
+                "centre": request.centre,
+                "since": request.since,
+                "until": request.until,
+                "free_days": sorted(request.free_days),
+                "with_seats": request.with_seats,
+                "with_schedule": request.with_schedule,
+                "plan_centre": centre,
+                "plan_cycle": cycle,
+            }
+        )
         now = int(self.clock())
         await self.store.save_plan(plan_id, user_id, payload, now, older_than=now - PLAN_TTL)
 
@@ -375,10 +401,14 @@ class PlannerService:
             return None
         data = json.loads(found[1])
         request = PlanRequest(
-            claves=tuple(data["claves"]), centre=data["centre"], since=data["since"], until=data["until"],
-            free_days=frozenset(data["free_days"]), with_seats=data["with_seats"],
+            claves=tuple(data["claves"]),
+            centre=data["centre"],
+            since=data["since"],
+            until=data["until"],
+            free_days=frozenset(data["free_days"]),
+            with_seats=data["with_seats"],
             with_schedule=data["with_schedule"],
-        )  # fmt: skip
+        )
         return request, data["plan_centre"], data["plan_cycle"]
 
     def _remember(self, plan: Plan) -> None:
@@ -421,11 +451,15 @@ class PlannerService:
                     continue
                 items.append(
                     GridItem(
-                        days=session.days, start=session.start, end=session.end, colour=colour,
-                        title=f"{section.key} {section.section}", lines=(session.place,) if session.place else (),
+                        days=session.days,
+                        start=session.start,
+                        end=session.end,
+                        colour=colour,
+                        title=f"{section.key} {section.section}",
+                        lines=(session.place,) if session.place else (),
                         full=section.free <= 0,
                     )
-                )  # fmt: skip
+                )
         lines = tuple(
             LegendLine(PALETTE[n % len(PALETTE)], text, s.free <= 0)
             for n, (s, text) in enumerate(zip(sections, legend, strict=True))
@@ -488,9 +522,14 @@ class PlannerService:
     def calendar(self, plan: Plan, index: int) -> CalendarFile:
         """This option as an .ics (the /calendario machinery), dated by the offer's periods."""
         schedule = Schedule(
-            term=plan.cycle.code, term_label=_term_label(plan.cycle.code), student_name="", student_code="",
-            career="", career_name="", courses=tuple(s.to_course() for s in plan.sections_of(index)),
-        )  # fmt: skip
+            term=plan.cycle.code,
+            term_label=_term_label(plan.cycle.code),
+            student_name="",
+            student_code="",
+            career="",
+            career_name="",
+            courses=tuple(s.to_course() for s in plan.sections_of(index)),
+        )
         stamp = datetime.fromtimestamp(plan.created, UTC)
         return build_calendar(
             schedule, self.book.days_off, self.book.zone, stamp=stamp, words=self._words

@@ -22,10 +22,21 @@ BOLETA = "/wal/sgphist.boleta_dc"
 ACADEMICA = "/wal/sgphist.academica"  # [inferred] a submenu page, for the `academic_submenu` switch
 PATHS = {KARDEX, PROMEDIO, BOLETA, ACADEMICA}
 _WORDS = {
-    0: "CERO", 40: "CUARENTA", 60: "SESENTA", 65: "SESENTA Y CINCO", 70: "SETENTA", 75: "SETENTA Y CINCO",
-    80: "OCHENTA", 85: "OCHENTA Y CINCO", 88: "OCHENTA Y OCHO", 90: "NOVENTA", 91: "NOVENTA Y UNO",
-    95: "NOVENTA Y CINCO", 97: "NOVENTA Y SIETE", 100: "CIEN",
-}  # fmt: skip
+    0: "CERO",
+    40: "CUARENTA",
+    60: "SESENTA",
+    65: "SESENTA Y CINCO",
+    70: "SETENTA",
+    75: "SETENTA Y CINCO",
+    80: "OCHENTA",
+    85: "OCHENTA Y CINCO",
+    88: "OCHENTA Y OCHO",
+    90: "NOVENTA",
+    91: "NOVENTA Y UNO",
+    95: "NOVENTA Y CINCO",
+    97: "NOVENTA Y SIETE",
+    100: "CIEN",
+}
 
 
 @dataclass(frozen=True)
@@ -41,15 +52,23 @@ class SimHistoryRow:
 
 
 HISTORY = (
-    ("Calendario 24 A", (
-        SimHistoryRow("150001", "I5882", "PROGRAMACION", "97", 8, "14/JUN/2024"),
-        SimHistoryRow("150002", "I5884", "MATEMATICAS DISCRETAS", "88", 8, "14/JUN/2024"),
-    )),
-    ("Calendario 24 B", (
-        SimHistoryRow("160001", "I5886", "ESTRUCTURAS DE DATOS I", "91", 8, "11/DIC/2024"),
-        SimHistoryRow("160002", "I5890", "CALCULO DIFERENCIAL E INTEGRAL", "SD", 0, "11/DIC/2024"),
-    )),
-)  # fmt: skip
+    (
+        "Calendario 24 A",
+        (
+            SimHistoryRow("150001", "I5882", "PROGRAMACION", "97", 8, "14/JUN/2024"),
+            SimHistoryRow("150002", "I5884", "MATEMATICAS DISCRETAS", "88", 8, "14/JUN/2024"),
+        ),
+    ),
+    (
+        "Calendario 24 B",
+        (
+            SimHistoryRow("160001", "I5886", "ESTRUCTURAS DE DATOS I", "91", 8, "11/DIC/2024"),
+            SimHistoryRow(
+                "160002", "I5890", "CALCULO DIFERENCIAL E INTEGRAL", "SD", 0, "11/DIC/2024"
+            ),
+        ),
+    ),
+)
 EXTRA_HISTORY = SimHistoryRow(
     "160003",
     "I5891",
@@ -166,8 +185,17 @@ class GradesBoard:
             for course, official in current:
                 credits = int(course.credits) if course.credits.isdigit() else 0
                 if official.ordinaria:
-                    rows.append(_kardex_row(course.nrc, course.key, course.name, official.ordinaria, "ORDINARIO (OE)",
-                                            credits, "13/DIC/2025"))  # fmt: skip
+                    rows.append(
+                        _kardex_row(
+                            course.nrc,
+                            course.key,
+                            course.name,
+                            official.ordinaria,
+                            "ORDINARIO (OE)",
+                            credits,
+                            "13/DIC/2025",
+                        )
+                    )
                 if official.extraordinaria:
                     rows.append(_extra_row(official.extraordinaria, credits, "20/ENE/2026"))
         return (
@@ -193,9 +221,15 @@ class GradesBoard:
         for course in career.courses:
             ordinaria, extraordinaria = self.posted(student.code, course.nrc)
             official = self._official(student.code, course.nrc) is not None
-            cells = (course.nrc, course.key, escape(course.name.strip(), quote=False), ordinaria,
-                     "SI" if official and ordinaria else ("NO" if ordinaria else ""),
-                     extraordinaria, "SI" if official and extraordinaria else ("NO" if extraordinaria else ""))  # fmt: skip
+            cells = (
+                course.nrc,
+                course.key,
+                escape(course.name.strip(), quote=False),
+                ordinaria,
+                "SI" if official and ordinaria else ("NO" if ordinaria else ""),
+                extraordinaria,
+                "SI" if official and extraordinaria else ("NO" if extraordinaria else ""),
+            )
             rows.append(
                 '<TR BGCOLOR="#FFFFFF">' + "".join(f"<TD>{c}</TD>" for c in cells) + "</TR>\n"
             )

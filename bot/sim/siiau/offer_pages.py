@@ -15,8 +15,16 @@ from html import escape
 NBSP = "&nbsp;"
 DAY_LETTERS = "LMIJVS"
 PAGE_SIZES = (100, 200, 500)
-TEXT_FIELDS = (("majrp", 4), ("majrdescp", 40), ("crsep", 5), ("materiap", 60),
-               ("horaip", 4), ("horafp", 4), ("edifp", 5), ("aulap", 5))  # fmt: skip
+TEXT_FIELDS = (
+    ("majrp", 4),
+    ("majrdescp", 40),
+    ("crsep", 5),
+    ("materiap", 60),
+    ("horaip", 4),
+    ("horafp", 4),
+    ("edifp", 5),
+    ("aulap", 5),
+)
 DAY_BOXES = (("lup", "M"), ("map", "T"), ("mip", "W"), ("jup", "R"), ("vip", "F"), ("sap", "S"))
 
 
@@ -54,10 +62,12 @@ def offer_form(cycles: list[tuple[str, str]], centres: list[tuple[str, str]]) ->
         f'<TD><INPUT TYPE="text" NAME="{name}" SIZE="{size}" MAXLENGTH="{size}"></TD>\n'
         for name, size in TEXT_FIELDS
     )
-    days = "".join(f'<TD><INPUT TYPE="checkbox" NAME="{n}" VALUE="{v}"></TD>\n' for n, v in DAY_BOXES)
+    days = "".join(
+        f'<TD><INPUT TYPE="checkbox" NAME="{n}" VALUE="{v}"></TD>\n' for n, v in DAY_BOXES
+    )
     sizes = "".join(
         f'<TD class=tdradio><INPUT TYPE="radio" NAME="mostrarp" VALUE="{size}"'
-        f'{" CHECKED" if size == PAGE_SIZES[0] else ""}>{size} en {size}</TD>\n'
+        f"{' CHECKED' if size == PAGE_SIZES[0] else ''}>{size} en {size}</TD>\n"
         for size in PAGE_SIZES
     )
     return (
@@ -132,7 +142,7 @@ def _section_row(s: SimOfferSection, index: int) -> str:
         f"<TD class=tddatos>{s.seats}</TD>\n<TD class=tddatos>{s.free}</TD>\n"
         '<TD align="center">\n<TABLE BORDER cellspacing=0 cellpadding="2" width=100% class="td1">\n'
         f"{sessions}</TABLE>\n</td>\n"
-        f"<TD class=tddatos><TABLE BORDER cellspacing=0 cellpadding=\"2\" width=100%>{professors}"
+        f'<TD class=tddatos><TABLE BORDER cellspacing=0 cellpadding="2" width=100%>{professors}'
         "</TABLE></TD>\n</TR>\n"
     )
 
@@ -161,21 +171,55 @@ def demo_offer(today: date) -> list[SimOfferSection]:
     professor = (("01", "VILLASEÑOR MUÑOZ, ANA"),)
     name = "SEMINARIO DE SOLUCION DE PROBLEMAS DE REDES"
     return [
-        SimOfferSection("180245", "I5890", name, "D11", 5, 40, 0,
-                        (SimOfferSession("01", "0700-0855", "MJ", "DUCT1", "LC05", when),), professor),
-        SimOfferSection("180246", "I5890", name, "D12", 5, 40, 3,
-                        (SimOfferSession("01", "1100-1255", "MJ", "DUCT1", "LC06", when),), professor),
-    ]  # fmt: skip
+        SimOfferSection(
+            "180245",
+            "I5890",
+            name,
+            "D11",
+            5,
+            40,
+            0,
+            (SimOfferSession("01", "0700-0855", "MJ", "DUCT1", "LC05", when),),
+            professor,
+        ),
+        SimOfferSection(
+            "180246",
+            "I5890",
+            name,
+            "D12",
+            5,
+            40,
+            3,
+            (SimOfferSession("01", "1100-1255", "MJ", "DUCT1", "LC06", when),),
+            professor,
+        ),
+    ]
 
 
-def _planner_section(nrc: str, key: str, name: str, sec: str, free: int, when: str,
-                     sessions: tuple[tuple[str, str, str], ...], professor: str) -> SimOfferSection:  # fmt: skip
+def _planner_section(
+    nrc: str,
+    key: str,
+    name: str,
+    sec: str,
+    free: int,
+    when: str,
+    sessions: tuple[tuple[str, str, str], ...],
+    professor: str,
+) -> SimOfferSection:
     return SimOfferSection(
-        nrc, key, name, sec, 8, 40, free,
-        tuple(SimOfferSession(f"{n + 1:02d}", hours, days, "DEDX", f"A{int(nrc) % 100:03d}", when)
-              for n, (hours, days, _) in enumerate(sessions)),
+        nrc,
+        key,
+        name,
+        sec,
+        8,
+        40,
+        free,
+        tuple(
+            SimOfferSession(f"{n + 1:02d}", hours, days, "DEDX", f"A{int(nrc) % 100:03d}", when)
+            for n, (hours, days, _) in enumerate(sessions)
+        ),
         tuple((f"{n + 1:02d}", professor) for n in range(len(sessions))),
-    )  # fmt: skip
+    )
 
 
 def planner_offer(today: date) -> list[SimOfferSection]:
@@ -185,17 +229,120 @@ def planner_offer(today: date) -> list[SimOfferSection]:
     when = current_period(today)
     s = _planner_section
     return [
-        s("200101", "I5886", "ESTRUCTURAS DE DATOS", "D01", 0, when, (("0700-0855", "LI", ""),), "RAMOS TORRES, LUIS"),
-        s("200102", "I5886", "ESTRUCTURAS DE DATOS", "D02", 5, when, (("0900-1055", "LI", ""),), "RAMOS TORRES, LUIS"),
-        s("200103", "I5886", "ESTRUCTURAS DE DATOS", "D03", 2, when, (("1100-1255", "MJ", ""),), "GARCIA PEÑA, ROSA"),
-        s("200104", "I5886", "ESTRUCTURAS DE DATOS", "D04", 0, when, (("1500-1655", "MJ", ""),), "GARCIA PEÑA, ROSA"),
-        s("200201", "I7412", "BASES DE DATOS", "D01", 3, when, (("0900-1055", "LI", ""),), "NUÑEZ DIAZ, MARTA"),
-        s("200202", "I7412", "BASES DE DATOS", "D02", 0, when, (("1100-1255", "LI", ""),), "NUÑEZ DIAZ, MARTA"),
-        s("200203", "I7412", "BASES DE DATOS", "D03", 7, when, (("0700-0855", "MJ", ""),), "SOTO LARA, JUAN"),
-        s("200204", "I7412", "BASES DE DATOS", "D04", 1, when, (("1700-1855", "V", ""),), "SOTO LARA, JUAN"),
-        s("200301", "LE201", "INGLES II", "D01", 4, when, (("0700-0855", "LI", ""),), "SMITH, JOHN"),
-        s("200302", "LE201", "INGLES II", "D02", 0, when, (("0900-1055", "MJ", ""),), "SMITH, JOHN"),
+        s(
+            "200101",
+            "I5886",
+            "ESTRUCTURAS DE DATOS",
+            "D01",
+            0,
+            when,
+            (("0700-0855", "LI", ""),),
+            "RAMOS TORRES, LUIS",
+        ),
+        s(
+            "200102",
+            "I5886",
+            "ESTRUCTURAS DE DATOS",
+            "D02",
+            5,
+            when,
+            (("0900-1055", "LI", ""),),
+            "RAMOS TORRES, LUIS",
+        ),
+        s(
+            "200103",
+            "I5886",
+            "ESTRUCTURAS DE DATOS",
+            "D03",
+            2,
+            when,
+            (("1100-1255", "MJ", ""),),
+            "GARCIA PEÑA, ROSA",
+        ),
+        s(
+            "200104",
+            "I5886",
+            "ESTRUCTURAS DE DATOS",
+            "D04",
+            0,
+            when,
+            (("1500-1655", "MJ", ""),),
+            "GARCIA PEÑA, ROSA",
+        ),
+        s(
+            "200201",
+            "I7412",
+            "BASES DE DATOS",
+            "D01",
+            3,
+            when,
+            (("0900-1055", "LI", ""),),
+            "NUÑEZ DIAZ, MARTA",
+        ),
+        s(
+            "200202",
+            "I7412",
+            "BASES DE DATOS",
+            "D02",
+            0,
+            when,
+            (("1100-1255", "LI", ""),),
+            "NUÑEZ DIAZ, MARTA",
+        ),
+        s(
+            "200203",
+            "I7412",
+            "BASES DE DATOS",
+            "D03",
+            7,
+            when,
+            (("0700-0855", "MJ", ""),),
+            "SOTO LARA, JUAN",
+        ),
+        s(
+            "200204",
+            "I7412",
+            "BASES DE DATOS",
+            "D04",
+            1,
+            when,
+            (("1700-1855", "V", ""),),
+            "SOTO LARA, JUAN",
+        ),
+        s(
+            "200301",
+            "LE201",
+            "INGLES II",
+            "D01",
+            4,
+            when,
+            (("0700-0855", "LI", ""),),
+            "SMITH, JOHN",
+        ),
+        s(
+            "200302",
+            "LE201",
+            "INGLES II",
+            "D02",
+            0,
+            when,
+            (("0900-1055", "MJ", ""),),
+            "SMITH, JOHN",
+        ),
         s("200303", "LE201", "INGLES II", "D03", 6, when, (("1300-1455", "V", ""),), "BROWN, ANNE"),
-        s("200401", "I9999", "TALLER DE CHOQUES", "D01", 3, when, (("0900-1055", "LI", ""), ("0700-0855", "MJ", ""),
-          ("1100-1255", "LI", ""), ("1700-1855", "V", "")), "CHOQUE, ANA"),
-    ]  # fmt: skip
+        s(
+            "200401",
+            "I9999",
+            "TALLER DE CHOQUES",
+            "D01",
+            3,
+            when,
+            (
+                ("0900-1055", "LI", ""),
+                ("0700-0855", "MJ", ""),
+                ("1100-1255", "LI", ""),
+                ("1700-1855", "V", ""),
+            ),
+            "CHOQUE, ANA",
+        ),
+    ]

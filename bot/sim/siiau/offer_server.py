@@ -26,10 +26,16 @@ PREFIX = "/wco"
 FORM_PATH = f"{PREFIX}/sspseca.forma_consulta"
 RESULTS_PATH = f"{PREFIX}/sspseca.consulta_oferta"
 FAULT_KINDS = {"500", "reset", "maintenance"}
-DEFAULT_CYCLES = [("202620", "Calendario 26 B"), ("202610", "Calendario 26 A"),
-                  ("202580", "Ciclo de Verano 2025")]  # fmt: skip
-DEFAULT_CENTRES = [("A", "C.U. DE ARTE, ARQ. Y DISEÑO"), ("C", "C.U. DE CS. ECONOMICO-ADMVAS."),
-                   ("D", "C.U. DE CS. EXACTAS E ING.")]  # fmt: skip
+DEFAULT_CYCLES = [
+    ("202620", "Calendario 26 B"),
+    ("202610", "Calendario 26 A"),
+    ("202580", "Ciclo de Verano 2025"),
+]
+DEFAULT_CENTRES = [
+    ("A", "C.U. DE ARTE, ARQ. Y DISEÑO"),
+    ("C", "C.U. DE CS. ECONOMICO-ADMVAS."),
+    ("D", "C.U. DE CS. EXACTAS E ING."),
+]
 HEADINGS = {"D": "CENTRO UNIVERSITARIO DE CIENCIAS EXACTAS E INGENIERIAS"}
 
 
@@ -74,7 +80,10 @@ class OfferSimulator:
 
     def start(self) -> OfferSimulator:
         threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="offer-sim", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="offer-sim",
+            daemon=True,
         ).start()
         return self
 
@@ -135,7 +144,11 @@ class OfferSimulator:
     def search_count(self, clave: str | None = None) -> int:
         """Results requests so far, for one clave or in all."""
         with self._lock:
-            return sum(1 for s in self._state.searches if clave is None or dict(s.fields).get("crsep") == clave)
+            return sum(
+                1
+                for s in self._state.searches
+                if clave is None or dict(s.fields).get("crsep") == clave
+            )
 
     def inject(self, kind: str, times: int = 1) -> None:
         if kind not in FAULT_KINDS:
@@ -154,7 +167,9 @@ class OfferSimulator:
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length).decode("latin-1") if length else ""
         # Public tools query with a plain GET as well, so both carry the query.
-        pairs = parse_qsl(body if method == "POST" else url.query, keep_blank_values=True, encoding="latin-1")
+        pairs = parse_qsl(
+            body if method == "POST" else url.query, keep_blank_values=True, encoding="latin-1"
+        )
         with self._lock:
             fault = self._state.faults.popleft() if self._state.faults else self._state.down
             raw = self._state.raw.get(url.path)
@@ -183,13 +198,19 @@ class OfferSimulator:
         clave, title = fields.get("crsep", "").upper(), fields.get("materiap", "").upper()
         with self._lock:
             matching = [
-                s for s in self._state.offer.get((cycle, centre), [])
-                if (not clave or s.key == clave) and (not title or title in s.name)
+                s
+                for s in self._state.offer.get((cycle, centre), [])
+                if (not clave or s.key == clave)
+                and (not title or title in s.name)
                 and (fields.get("dispp") != "D" or s.free > 0)
-            ]  # fmt: skip
+            ]
             paging = OfferPaging(self.paging.next_page_control, self.paging.ignore_start)
         size = int(fields["mostrarp"]) if fields.get("mostrarp", "").isdigit() else 100
-        start = 0 if paging.ignore_start or not fields.get("p_start", "").isdigit() else int(fields["p_start"])
+        start = (
+            0
+            if paging.ignore_start or not fields.get("p_start", "").isdigit()
+            else int(fields["p_start"])
+        )
         shown = matching[start : start + size]
         last = start + size >= len(matching)
         return offer_pages.offer_results(

@@ -26,7 +26,7 @@ def _cell(value: str) -> str:
 
 def _alert_page(script: str) -> str:
     return (
-        "<HTML>\n<HEAD>\n<SCRIPT LANGUAGE=\"JavaScript\">\n"
+        '<HTML>\n<HEAD>\n<SCRIPT LANGUAGE="JavaScript">\n'
         f"{script}\n</SCRIPT>\n</HEAD>\n<BODY></BODY>\n</HTML>\n"
     )
 
@@ -34,22 +34,22 @@ def _alert_page(script: str) -> str:
 def login_form(token: str) -> str:
     return (
         "<HTML>\n<HEAD>\n<TITLE>SIIAU Escolar</TITLE>\n"
-        "<script src=\"https://www.google.com/recaptcha/api.js\" async defer></script>\n"
+        '<script src="https://www.google.com/recaptcha/api.js" async defer></script>\n'
         "</HEAD>\n<BODY>\n"
-        "<FORM NAME=\"loginForm\" ACTION=\"gupprincipal.forma_inicio_bd\" METHOD=\"POST\">\n"
-        f"<INPUT TYPE=\"hidden\" NAME=\"p_token_c\" VALUE=\"{token}\">\n"
-        "<INPUT TYPE=\"hidden\" NAME=\"p_origen_c\" VALUE=\"WUS\">\n"
-        "C&Oacute;DIGO: <INPUT TYPE=\"text\" NAME=\"p_codigo_c\" SIZE=\"10\">\n"
-        "NIP: <INPUT TYPE=\"password\" NAME=\"p_clave_c\" SIZE=\"10\">\n"
-        "<div class=\"g-recaptcha\" data-sitekey=\"6LdSIIAU-simulated\"></div>\n"
-        "<INPUT TYPE=\"submit\" VALUE=\"Ingresar\">\n</FORM>\n</BODY>\n</HTML>\n"
+        '<FORM NAME="loginForm" ACTION="gupprincipal.forma_inicio_bd" METHOD="POST">\n'
+        f'<INPUT TYPE="hidden" NAME="p_token_c" VALUE="{token}">\n'
+        '<INPUT TYPE="hidden" NAME="p_origen_c" VALUE="WUS">\n'
+        'C&Oacute;DIGO: <INPUT TYPE="text" NAME="p_codigo_c" SIZE="10">\n'
+        'NIP: <INPUT TYPE="password" NAME="p_clave_c" SIZE="10">\n'
+        '<div class="g-recaptcha" data-sitekey="6LdSIIAU-simulated"></div>\n'
+        '<INPUT TYPE="submit" VALUE="Ingresar">\n</FORM>\n</BODY>\n</HTML>\n'
     )
 
 
 def login_continue() -> str:
     return (
-        "<HTML>\n<BODY onLoad=\"document.fInicio.submit();\">\n"
-        "<FORM NAME=\"fInicio\" ACTION=\"GUPPRINCIPAL.VALIDA_INICIO\" METHOD=\"POST\">\n"
+        '<HTML>\n<BODY onLoad="document.fInicio.submit();">\n'
+        '<FORM NAME="fInicio" ACTION="GUPPRINCIPAL.VALIDA_INICIO" METHOD="POST">\n'
         "</FORM>\n</BODY>\n</HTML>\n"
     )
 
@@ -57,20 +57,20 @@ def login_continue() -> str:
 def main_page(pidm: str) -> str:
     return (
         "<HTML>\n<HEAD>\n<TITLE>SIIAU Escolar</TITLE>\n</HEAD>\n<BODY>\n"
-        "<FORM NAME=\"mainPage\" ACTION=\"/wal/gupmenug.menu\" METHOD=\"POST\" TARGET=\"Menu\">\n"
-        "<INPUT TYPE=\"hidden\" NAME=\"p_sistema_c\" VALUE=\"ALUMNOS\">\n"
-        "<INPUT TYPE=\"hidden\" NAME=\"p_sistemaid_n\" VALUE=\"3\">\n"
-        "<INPUT TYPE=\"hidden\" NAME=\"p_menupredid_n\" VALUE=\"3\">\n"
-        f"<INPUT TYPE=\"hidden\" NAME=\"p_pidm_n\" VALUE=\"{pidm}\">\n"
+        '<FORM NAME="mainPage" ACTION="/wal/gupmenug.menu" METHOD="POST" TARGET="Menu">\n'
+        '<INPUT TYPE="hidden" NAME="p_sistema_c" VALUE="ALUMNOS">\n'
+        '<INPUT TYPE="hidden" NAME="p_sistemaid_n" VALUE="3">\n'
+        '<INPUT TYPE="hidden" NAME="p_menupredid_n" VALUE="3">\n'
+        f'<INPUT TYPE="hidden" NAME="p_pidm_n" VALUE="{pidm}">\n'
         "</FORM>\n"
-        "<FRAMESET COLS=\"200,*\">\n<FRAME NAME=\"Menu\" SRC=\"about:blank\">\n"
-        "<FRAME NAME=\"Contenido\" SRC=\"about:blank\">\n</FRAMESET>\n</BODY>\n</HTML>\n"
+        '<FRAMESET COLS="200,*">\n<FRAME NAME="Menu" SRC="about:blank">\n'
+        '<FRAME NAME="Contenido" SRC="about:blank">\n</FRAMESET>\n</BODY>\n</HTML>\n'
     )
 
 
 def captcha_required(token: str) -> str:
     return login_form(token).replace(
-        "<INPUT TYPE=\"submit\"", "<P>Verifica que no eres un robot.</P>\n<INPUT TYPE=\"submit\""
+        '<INPUT TYPE="submit"', '<P>Verifica que no eres un robot.</P>\n<INPUT TYPE="submit"'
     )
 
 
@@ -81,25 +81,27 @@ def invalid_credentials() -> str:
 def locked() -> str:
     return _alert_page(
         "alert('Tu acceso al sistema ha sido bloqueado por haber realizado mas de 5 intentos fallidos.');\n"
-        "document.location.replace(\"gupuweb.bloqueo\");"
+        'document.location.replace("gupuweb.bloqueo");'
     )
 
 
 def skipped_step() -> str:
-    return _alert_page("alert(\"INGRESO NO VALIDO\");")
+    return _alert_page('alert("INGRESO NO VALIDO");')
 
 
 def session_expired() -> str:
     return _alert_page(
-        "alert(\"SESION INVALIDA O TERMINADA POR INACTIVIDAD\");\n"
-        "top.location.replace(\"/wus/gupprincipal.salir\");"
+        'alert("SESION INVALIDA O TERMINADA POR INACTIVIDAD");\n'
+        'top.location.replace("/wus/gupprincipal.salir");'
     )
 
 
 def session_already_open() -> str:
     """No public source gives this page's text; what is known is that step 2 then lacks
     the `fInicio` form, so the simulator answers with a page that has none."""
-    return _alert_page("alert(\"ACCESO NO PERMITIDO: SESION VIGENTE\");\ntop.location.replace(\"gupprincipal.salir\");")
+    return _alert_page(
+        'alert("ACCESO NO PERMITIDO: SESION VIGENTE");\ntop.location.replace("gupprincipal.salir");'
+    )
 
 
 def maintenance() -> str:
@@ -124,7 +126,7 @@ def foreign_page() -> str:
     return (
         "<html><head><title>Red Universitaria</title></head><body>\n"
         "<h1>Bienvenido a la red inal&aacute;mbrica</h1>\n"
-        "<p><a href=\"/continuar\">Continuar</a></p>\n</body></html>\n"
+        '<p><a href="/continuar">Continuar</a></p>\n</body></html>\n'
     )
 
 
@@ -132,45 +134,51 @@ def survey() -> str:
     return (
         "<HTML>\n<HEAD><TITLE>Encuestas</TITLE></HEAD>\n<BODY>\n"
         "<H3>Tienes encuestas pendientes de contestar.</H3>\n"
-        "<A HREF=\"gupencuesta.lista\">Contestar encuestas</A>\n</BODY>\n</HTML>\n"
+        '<A HREF="gupencuesta.lista">Contestar encuestas</A>\n</BODY>\n</HTML>\n'
     )
 
 
 def logged_out() -> str:
     return (
-        "<HTML>\n<HEAD>\n<SCRIPT>top.location.replace(\"gupprincipal.forma_inicio\");</SCRIPT>\n"
+        '<HTML>\n<HEAD>\n<SCRIPT>top.location.replace("gupprincipal.forma_inicio");</SCRIPT>\n'
         "</HEAD>\n<BODY></BODY>\n</HTML>\n"
     )
 
 
-def menu(student: SimStudent, options: str = "code", *, registro: bool = False, links: str = "name") -> str:
+def menu(
+    student: SimStudent, options: str = "code", *, registro: bool = False, links: str = "name"
+) -> str:
     """Several careers are a select; `options` picks the shape of its values. With
     `registro`, the menu also links REGISTRO (the way to the registration list). One career
     is a link carrying `majrp=`; with `links="actions"`, two links that read "Oferta" and
     "Horario" (the name of the career nowhere on the page)."""
     if len(student.careers) > 1:
         choices = "\n".join(
-            f"<OPTION VALUE=\"{escape(_career_value(c, options))}\">{c.code} - {escape(c.name, quote=False)}</OPTION>"
+            f'<OPTION VALUE="{escape(_career_value(c, options))}">{c.code} - {escape(c.name, quote=False)}</OPTION>'
             for c in student.careers
         )
-        careers = f"<SELECT NAME=\"p_carrera\">\n<OPTION VALUE=\"\">Selecciona</OPTION>\n{choices}\n</SELECT>\n"
+        careers = f'<SELECT NAME="p_carrera">\n<OPTION VALUE="">Selecciona</OPTION>\n{choices}\n</SELECT>\n'
     elif links == "actions":
         c = student.careers[0]
         careers = (
-            f"<A HREF=\"sgpofer.secciones?pidmp={student.pidm}&majrp={c.code}\" TARGET=\"Contenido\">Oferta</A>\n"
-            f"<A HREF=\"sgpregi.horario?pidmp={student.pidm}&majrp={c.code}\" TARGET=\"Contenido\">Horario</A>\n"
+            f'<A HREF="sgpofer.secciones?pidmp={student.pidm}&majrp={c.code}" TARGET="Contenido">Oferta</A>\n'
+            f'<A HREF="sgpregi.horario?pidmp={student.pidm}&majrp={c.code}" TARGET="Contenido">Horario</A>\n'
         )
     else:
         c = student.careers[0]
         careers = (
-            f"<A HREF=\"sgpofer.secciones?pidmp={student.pidm}&majrp={c.code}\" "
-            f"TARGET=\"Contenido\">{escape(c.name, quote=False)}</A>\n"
+            f'<A HREF="sgpofer.secciones?pidmp={student.pidm}&majrp={c.code}" '
+            f'TARGET="Contenido">{escape(c.name, quote=False)}</A>\n'
         )
     return (
         "<HTML>\n<HEAD><TITLE>Menu</TITLE></HEAD>\n<BODY>\n"
-        "<UL>\n<LI><A HREF=\"sgphist.kardex\" TARGET=\"Contenido\">Kardex</A></LI>\n"
-        f"<LI><A HREF=\"sgpregi.horario?pidmp={student.pidm}\" TARGET=\"Contenido\">Horario</A></LI>\n"
-        + (f"<LI><A HREF=\"{REGISTRO}?pidmp={student.pidm}\" TARGET=\"Contenido\">REGISTRO</A></LI>\n" if registro else "")
+        '<UL>\n<LI><A HREF="sgphist.kardex" TARGET="Contenido">Kardex</A></LI>\n'
+        f'<LI><A HREF="sgpregi.horario?pidmp={student.pidm}" TARGET="Contenido">Horario</A></LI>\n'
+        + (
+            f'<LI><A HREF="{REGISTRO}?pidmp={student.pidm}" TARGET="Contenido">REGISTRO</A></LI>\n'
+            if registro
+            else ""
+        )
         + f"</UL>\n{careers}</BODY>\n</HTML>\n"
     )
 
@@ -197,8 +205,25 @@ def schedule(
         f"<OPTION VALUE='{value}'{' SELECTED' if value == cycle else ''}>{text}</OPTION>"
         for value, text in CYCLE_LABELS.items()
     )
-    columns = ["NRC", "CVE", "MATERIA", "SEC", "CR", "HORARIO", "L", "M", "I", "J", "V", "S",
-               "EDIF", "AULA", "PROFESOR", "FECHA INCIO", "FECHA FIN"]  # fmt: skip
+    columns = [
+        "NRC",
+        "CVE",
+        "MATERIA",
+        "SEC",
+        "CR",
+        "HORARIO",
+        "L",
+        "M",
+        "I",
+        "J",
+        "V",
+        "S",
+        "EDIF",
+        "AULA",
+        "PROFESOR",
+        "FECHA INCIO",
+        "FECHA FIN",
+    ]
     if changed_layout:
         columns.insert(5, "MODALIDAD")
     header = "".join(f"<TH>{c}</TH>" for c in columns)
@@ -209,26 +234,28 @@ def schedule(
         lead = [course.nrc, course.key, course.name, course.section, course.credits]
         if changed_layout:
             lead.append("PRESENCIAL")
-        rows.append(f"<TR BGCOLOR=\"{colour}\">{''.join(map(_cell, lead))}{_session_cells(first)}</TR>")
+        rows.append(
+            f'<TR BGCOLOR="{colour}">{"".join(map(_cell, lead))}{_session_cells(first)}</TR>'
+        )
         rows.extend(
-            f"<TR BGCOLOR=\"{colour}\"><TD COLSPAN=\"5\">{NBSP}</TD>{_session_cells(s)}</TR>"
+            f'<TR BGCOLOR="{colour}"><TD COLSPAN="5">{NBSP}</TD>{_session_cells(s)}</TR>'
             for s in extra
         )
     body = "\n".join(rows)
     return (
         "<HTML>\n<HEAD>\n<TITLE>Horario</TITLE>\n"
-        "<META HTTP-EQUIV=\"Content-Type\" CONTENT=\"text/html; charset=ISO-8859-1\">\n"
-        "<LINK REL=\"stylesheet\" HREF=\"/wal/estilos.css\">\n</HEAD>\n<BODY>\n<CENTER>\n"
+        '<META HTTP-EQUIV="Content-Type" CONTENT="text/html; charset=ISO-8859-1">\n'
+        '<LINK REL="stylesheet" HREF="/wal/estilos.css">\n</HEAD>\n<BODY>\n<CENTER>\n'
         f"{_student_block(student, career, student_block)}</CENTER>\n<CENTER>\n"
-        "<DIV><FORM NAME=\"forma\" ACTION=\"sfpcoal.horario\" METHOD=\"POST\">\n"
-        f"<INPUT TYPE=\"hidden\" NAME=\"pidmP\" VALUE=\"{student.pidm}\">\n"
-        f"<INPUT TYPE=\"hidden\" NAME=\"majrP\" VALUE=\"{career.code}\">\n"
-        "<INPUT TYPE=\"hidden\" NAME=\"encaP\" VALUE=\"0\">\n"
-        "<SELECT NAME=\"pCiclo\" ID=\"cicloID\" onChange=\"document.forma.submit();\">\n"
-        "<OPTION VALUE=\"\">Selecciona un ciclo</OPTION>\n"
+        '<DIV><FORM NAME="forma" ACTION="sfpcoal.horario" METHOD="POST">\n'
+        f'<INPUT TYPE="hidden" NAME="pidmP" VALUE="{student.pidm}">\n'
+        f'<INPUT TYPE="hidden" NAME="majrP" VALUE="{career.code}">\n'
+        '<INPUT TYPE="hidden" NAME="encaP" VALUE="0">\n'
+        '<SELECT NAME="pCiclo" ID="cicloID" onChange="document.forma.submit();">\n'
+        '<OPTION VALUE="">Selecciona un ciclo</OPTION>\n'
         f"{options}\n</SELECT>\n</FORM></DIV>\n<DIV>\n"
-        "<TABLE ALIGN=\"CENTER\" BORDER=\"1\" CELLSPACING=\"0\">\n"
-        f"<TR><TH COLSPAN=\"{len(columns)}\">Horario de cursos del ciclo {label}</TH></TR>\n"
+        '<TABLE ALIGN="CENTER" BORDER="1" CELLSPACING="0">\n'
+        f'<TR><TH COLSPAN="{len(columns)}">Horario de cursos del ciclo {label}</TH></TR>\n'
         f"<TR>{header}</TR>\n"
         f"{body}{chr(10) if body else ''}"
         "</TABLE>\n</DIV>\n</CENTER>\n</BODY>\n</HTML>\n"
@@ -236,22 +263,26 @@ def schedule(
 
 
 def _student_block(student: SimStudent, career: SimCareer, style: str) -> str:
-    """"td": label: value pairs, as reconstructed; "th": a row of labels over a row of values."""
+    """ "td": label: value pairs, as reconstructed; "th": a row of labels over a row of values."""
     last_cycle = CYCLE_LABELS[CURRENT_CYCLE].replace(" ", "-")
     if style == "th":
-        fields = [("CODIGO", student.code), ("NOMBRE", escape(student.name, quote=False)),
-                  ("CARRERA", f"{escape(career.name, quote=False)} ({career.code})"),
-                  ("CENTRO", escape(career.center, quote=False)), ("SITUACION", "ACTIVO")]  # fmt: skip
+        fields = [
+            ("CODIGO", student.code),
+            ("NOMBRE", escape(student.name, quote=False)),
+            ("CARRERA", f"{escape(career.name, quote=False)} ({career.code})"),
+            ("CENTRO", escape(career.center, quote=False)),
+            ("SITUACION", "ACTIVO"),
+        ]
         return (
-            "<TABLE WIDTH=\"80%\" BORDER=\"0\">\n"
-            f"<TR><TH COLSPAN=\"{len(fields)}\">DATOS DEL ESTUDIANTE</TH></TR>\n"
+            '<TABLE WIDTH="80%" BORDER="0">\n'
+            f'<TR><TH COLSPAN="{len(fields)}">DATOS DEL ESTUDIANTE</TH></TR>\n'
             f"<TR>{''.join(f'<TH>{label}</TH>' for label, _ in fields)}</TR>\n"
             f"<TR>{''.join(f'<TD>{value}</TD>' for _, value in fields)}</TR>\n"
             "</TABLE>\n"
         )
     return (
-        "<TABLE WIDTH=\"80%\" BORDER=\"0\">\n"
-        "<TR><TH COLSPAN=\"4\">DATOS DEL ESTUDIANTE</TH></TR>\n"
+        '<TABLE WIDTH="80%" BORDER="0">\n'
+        '<TR><TH COLSPAN="4">DATOS DEL ESTUDIANTE</TH></TR>\n'
         f"<TR><TD>CODIGO:</TD><TD>{student.code}</TD><TD>NOMBRE:</TD><TD>{escape(student.name, quote=False)}</TD></TR>\n"
         f"<TR><TD>CARRERA:</TD><TD>{escape(career.name, quote=False)} ({career.code})</TD>"
         f"<TD>CENTRO:</TD><TD>{escape(career.center, quote=False)}</TD></TR>\n"
@@ -263,8 +294,13 @@ def _student_block(student: SimStudent, career: SimCareer, style: str) -> str:
 def _session_cells(session: SimSession) -> str:
     days = "".join(_cell(letter if letter in session.days else "") for letter in DAY_LETTERS)
     return (
-        _cell(session.hours) + days + _cell(session.building) + _cell(session.room)
-        + _cell(session.professor) + _cell(session.first_day) + _cell(session.last_day)
+        _cell(session.hours)
+        + days
+        + _cell(session.building)
+        + _cell(session.room)
+        + _cell(session.professor)
+        + _cell(session.first_day)
+        + _cell(session.last_day)
     )
 
 
@@ -272,13 +308,15 @@ def registro_menu(student: SimStudent) -> str:
     """REGISTRO's own menu; its "Lista" link carries the first career (the client sets its own)."""
     return (
         "<HTML>\n<HEAD><TITLE>Registro</TITLE></HEAD>\n<BODY>\n<UL>\n"
-        f"<LI><A HREF=\"sgpreg.altas?pidmp={student.pidm}\">Altas y bajas</A></LI>\n"
-        f"<LI><A HREF=\"{REGISTRATION_LIST}?pidmp={student.pidm}&majrp={student.careers[0].code}\">Lista</A></LI>\n"
+        f'<LI><A HREF="sgpreg.altas?pidmp={student.pidm}">Altas y bajas</A></LI>\n'
+        f'<LI><A HREF="{REGISTRATION_LIST}?pidmp={student.pidm}&majrp={student.careers[0].code}">Lista</A></LI>\n'
         "</UL>\n</BODY>\n</HTML>\n"
     )
 
 
-def registration_list(student: SimStudent, career: SimCareer, cycle: str, courses: list[SimCourse]) -> str:
+def registration_list(
+    student: SimStudent, career: SimCareer, cycle: str, courses: list[SimCourse]
+) -> str:
     """The "Lista": NRC, CLAVE, MATERIA, CREDITOS, under the student block."""
     rows = "".join(
         f"<TR>{_cell(c.nrc)}{_cell(c.key)}{_cell(c.name)}{_cell(c.credits)}</TR>\n" for c in courses
@@ -286,11 +324,11 @@ def registration_list(student: SimStudent, career: SimCareer, cycle: str, course
     total = sum(int(c.credits) for c in courses if c.credits.isdigit())
     return (
         "<HTML>\n<HEAD>\n<TITLE>Lista</TITLE>\n"
-        "<META HTTP-EQUIV=\"Content-Type\" CONTENT=\"text/html; charset=ISO-8859-1\">\n</HEAD>\n<BODY>\n"
+        '<META HTTP-EQUIV="Content-Type" CONTENT="text/html; charset=ISO-8859-1">\n</HEAD>\n<BODY>\n'
         f"<CENTER>\n{_student_block(student, career, 'td')}</CENTER>\n"
         f"<H3>Materias registradas en el ciclo {cycle}</H3>\n"
-        "<TABLE ALIGN=\"CENTER\" BORDER=\"1\" CELLSPACING=\"0\">\n"
+        '<TABLE ALIGN="CENTER" BORDER="1" CELLSPACING="0">\n'
         "<TR><TH>NRC</TH><TH>CLAVE</TH><TH>MATERIA</TH><TH>CREDITOS</TH></TR>\n"
-        f"{rows}<TR><TD COLSPAN=\"3\">TOTAL DE CREDITOS</TD><TD>{total}</TD></TR>\n"
+        f'{rows}<TR><TD COLSPAN="3">TOTAL DE CREDITOS</TD><TD>{total}</TD></TR>\n'
         "</TABLE>\n</BODY>\n</HTML>\n"
     )

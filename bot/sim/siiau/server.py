@@ -32,9 +32,11 @@ from bot.sim.siiau.students import SimCourse, SimStudent, demo_students
 LOCK_AFTER_WRONG_NIPS = 5
 DIRECT_LOGIN_PATHS = {"/wus/gupprincipal.forma_inicio", "/wus/gupprincipal.forma_inicio_bd"}
 PORTAL_ESCOLAR_ROUTES = {
-    ("GET", "/wus/gupprincipal.emicore"), ("GET", "/wus/gupprincipal.encabezado"),
-    ("GET", "/wus/gupprincipal.inicio_portal"), ("POST", "/wus/gupprincipal.sistemas"),
-}  # fmt: skip
+    ("GET", "/wus/gupprincipal.emicore"),
+    ("GET", "/wus/gupprincipal.encabezado"),
+    ("GET", "/wus/gupprincipal.inicio_portal"),
+    ("POST", "/wus/gupprincipal.sistemas"),
+}
 ONE_SHOT_KINDS = {"500", "reset", "hang", "slow", "maintenance", "expired", "survey", "error_page"}
 
 
@@ -117,7 +119,9 @@ class SiiauSimulator:
         seed: int | None = None,
     ) -> None:
         self.faults = Faults()
-        self._students = {s.code: s for s in (students if students is not None else demo_students())}
+        self._students = {
+            s.code: s for s in (students if students is not None else demo_students())
+        }
         self._lock = threading.Lock()
         self._seed = seed if seed is not None else random.randrange(2**32)
         self._fault_streams: dict[str, random.Random] = {}
@@ -144,7 +148,9 @@ class SiiauSimulator:
         return address(self._server)
 
     def start(self) -> SiiauSimulator:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="siiau-sim", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="siiau-sim", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -238,7 +244,9 @@ class SiiauSimulator:
 
     def _dispatch(self, request: BaseHTTPRequestHandler, method: str) -> None:
         url = urlsplit(request.path)
-        if not url.path.startswith("/Portal/"):  # SIIAU's PL/SQL gateway ignores the case of its paths
+        if not url.path.startswith(
+            "/Portal/"
+        ):  # SIIAU's PL/SQL gateway ignores the case of its paths
             url = url._replace(path=url.path.lower())
         with self._lock:
             self.requests_by_path[url.path] += 1
@@ -286,7 +294,11 @@ class SiiauSimulator:
             set_cookies.append(f"cookiesession1={secrets.token_hex(8)}; Path=/; HttpOnly")
         route = (method, url.path)
         direct = "direct" in self.faults.login_paths
-        if url.path.startswith("/Portal/") or (method, url.path) in PORTAL_ESCOLAR_ROUTES or "p_ticket_c" in form:
+        if (
+            url.path.startswith("/Portal/")
+            or (method, url.path) in PORTAL_ESCOLAR_ROUTES
+            or "p_ticket_c" in form
+        ):
             self._portal(request, method, url.path, form, query, cookies, set_cookies)
         elif not direct and url.path in DIRECT_LOGIN_PATHS:
             self._send(request, "<HTML><BODY>Not Found</BODY></HTML>", status=404)
@@ -301,14 +313,19 @@ class SiiauSimulator:
             self._login_step_three(request, form, set_cookies)
         elif route == ("GET", "/wus/gupprincipal.salir"):
             self._logout(cookies)
-            expire = [f"{self._cookie_prefix()}{n}=; Path=/; Max-Age=0" for n in ("SIIAUSESION", "SIIAUUDG")]
+            expire = [
+                f"{self._cookie_prefix()}{n}=; Path=/; Max-Age=0"
+                for n in ("SIIAUSESION", "SIIAUUDG")
+            ]
             self._send(request, pages.logged_out(), expire)
         elif url.path.startswith("/wal/"):
             self._student_page(request, method, url.path, form, query, cookies, fault)
         else:
             self._send(request, "<HTML><BODY>Not Found</BODY></HTML>", status=404)
 
-    def _login_step_two(self, request: BaseHTTPRequestHandler, form: dict[str, str], set_cookies: list[str]) -> None:
+    def _login_step_two(
+        self, request: BaseHTTPRequestHandler, form: dict[str, str], set_cookies: list[str]
+    ) -> None:
         with self._lock:
             known_token = form.get("p_token_c") in self._tokens
             self._tokens.discard(form.get("p_token_c", ""))
@@ -319,7 +336,9 @@ class SiiauSimulator:
         else:
             self._send(request, pages.login_continue(), set_cookies)
 
-    def _login_step_three(self, request: BaseHTTPRequestHandler, form: dict[str, str], set_cookies: list[str]) -> None:
+    def _login_step_three(
+        self, request: BaseHTTPRequestHandler, form: dict[str, str], set_cookies: list[str]
+    ) -> None:
         code, nip = form.get("p_codigo_c", ""), form.get("p_clave_c", "")
         if self.faults.captcha_enforced:
             self._send(request, pages.captcha_required(secrets.token_hex(6)), set_cookies)
@@ -388,20 +407,28 @@ class SiiauSimulator:
             if self.faults.portal_breaks_at == "dashboard":
                 page = page.replace("sistemasForm", "appsForm")
             self._send(request, page, set_cookies)
-        elif (method, path) == ("POST", "/Portal/dashboard.xhtml") and user is not None and known_view \
-                and form.get("sistema") == "ESCOLAR":  # fmt: skip
+        elif (
+            (method, path) == ("POST", "/Portal/dashboard.xhtml")
+            and user is not None
+            and known_view
+            and form.get("sistema") == "ESCOLAR"
+        ):
             ticket = secrets.token_hex(8)
             with self._lock:
                 self._tickets[ticket] = user
             self._redirect(request, f"/wus/gupprincipal.emicore?p_ticket_c={ticket}", set_cookies)
-        elif (method, path) == ("GET", "/wus/gupprincipal.emicore") and query.get("p_ticket_c") in self._tickets:
+        elif (method, path) == ("GET", "/wus/gupprincipal.emicore") and query.get(
+            "p_ticket_c"
+        ) in self._tickets:
             entry = portal_pages.escolar_entry(query["p_ticket_c"])
             if self.faults.empty_frameset:
                 entry = re.sub(r"<FRAME\b[^>]*>\n?", "", entry)
             self._send(request, entry, set_cookies)
         elif (method, path) == ("GET", "/wus/gupprincipal.encabezado"):
             self._send(request, portal_pages.top_frame(), set_cookies)
-        elif (method, path) == ("GET", "/wus/gupprincipal.inicio_portal") and query.get("p_ticket_c") in self._tickets:
+        elif (method, path) == ("GET", "/wus/gupprincipal.inicio_portal") and query.get(
+            "p_ticket_c"
+        ) in self._tickets:
             self._send(request, portal_pages.main_frame(query["p_ticket_c"]), set_cookies)
         elif (method, path) == ("POST", "/wus/gupprincipal.valida_inicio"):
             with self._lock:
@@ -410,13 +437,20 @@ class SiiauSimulator:
                     set_cookies += self._open_session(student, request.client_address[1])
             page = portal_pages.main_page(student.pidm) if student else pages.skipped_step()
             self._send(request, page, set_cookies)
-        elif (method, path) == ("POST", "/wus/gupprincipal.sistemas") and self._session(cookies) is not None:
+        elif (method, path) == ("POST", "/wus/gupprincipal.sistemas") and self._session(
+            cookies
+        ) is not None:
             self._send(request, portal_pages.systems(form.get("p_pidm_n", "")), set_cookies)
         else:
             self._send(request, pages.session_expired(), set_cookies)
 
     def _portal_login(
-        self, request: BaseHTTPRequestHandler, form: dict[str, str], jsid: str, view: str, set_cookies: list[str]
+        self,
+        request: BaseHTTPRequestHandler,
+        form: dict[str, str],
+        jsid: str,
+        view: str,
+        set_cookies: list[str],
     ) -> None:
         code, nip = form.get("loginForm:codigo", ""), form.get("loginForm:password", "")
         with self._lock:
@@ -427,7 +461,11 @@ class SiiauSimulator:
                 page: str | None = pages.locked()
             elif student is None or student.nip != nip:
                 self.wrong_nips[code] += 1
-                page = pages.locked() if self.is_locked(code) else portal_pages.login(view, portal_pages.MESSAGE_WRONG)
+                page = (
+                    pages.locked()
+                    if self.is_locked(code)
+                    else portal_pages.login(view, portal_pages.MESSAGE_WRONG)
+                )
             else:
                 self._portal_users[jsid] = student
                 page = None
@@ -440,9 +478,13 @@ class SiiauSimulator:
 
     def _record_cookies(self, set_cookies: list[str]) -> None:
         with self._lock:
-            self.cookies_issued.extend(c.split(";", 1)[0].split("=", 1)[1] for c in set_cookies if "=" in c)
+            self.cookies_issued.extend(
+                c.split(";", 1)[0].split("=", 1)[1] for c in set_cookies if "=" in c
+            )
 
-    def _redirect(self, request: BaseHTTPRequestHandler, location: str, set_cookies: list[str]) -> None:
+    def _redirect(
+        self, request: BaseHTTPRequestHandler, location: str, set_cookies: list[str]
+    ) -> None:
         self._record_cookies(set_cookies)
         try:
             request.send_response(302)
@@ -482,17 +524,28 @@ class SiiauSimulator:
         if fault == "survey" or student.code in self.faults.survey_codes:
             self._send(request, pages.survey())
             return
-        if (method, path) == ("POST", "/wal/gupmenug.menu") and form.get("p_pidm_n") == student.pidm:
+        if (method, path) == ("POST", "/wal/gupmenug.menu") and form.get(
+            "p_pidm_n"
+        ) == student.pidm:
             session.walked = True
             self._send(request, self._with_grade_links(self._menu(student), student))
             return
-        if (method, path) == ("GET", "/wal/gupmenug.menu_sistema") and query.get("p_pidm_n") == student.pidm:
+        if (method, path) == ("GET", "/wal/gupmenug.menu_sistema") and query.get(
+            "p_pidm_n"
+        ) == student.pidm:
             self._send(request, portal_pages.menu_systems(student.pidm))
             return
-        if (method, path) == ("GET", "/wal/gupmenug.menu") and query.get("p_pidm_n") == student.pidm:
+        if (method, path) == ("GET", "/wal/gupmenug.menu") and query.get(
+            "p_pidm_n"
+        ) == student.pidm:
             alumnos = query.get("p_sistema_c") == "ALUMNOS"
             session.walked = session.walked or alumnos
-            self._send(request, self._with_grade_links(self._menu(student), student) if alumnos else "<HTML><BODY>SEMS</BODY></HTML>")
+            self._send(
+                request,
+                self._with_grade_links(self._menu(student), student)
+                if alumnos
+                else "<HTML><BODY>SEMS</BODY></HTML>",
+            )
             return
         if method == "GET" and path in grades_pages.PATHS:
             only = student.careers[0] if len(student.careers) == 1 else None
@@ -504,12 +557,21 @@ class SiiauSimulator:
             else:
                 self._send(request, self.grades.page(path, student, career))
             return
-        if self.faults.no_schedule_page and self._registration(request, method, path, form, query, student):
+        if self.faults.no_schedule_page and self._registration(
+            request, method, path, form, query, student
+        ):
             return
-        if self.faults.no_schedule_page and path in ("/wal/sgpregi.horario", "/wal/sfpcoal.horario"):
+        if self.faults.no_schedule_page and path in (
+            "/wal/sgpregi.horario",
+            "/wal/sfpcoal.horario",
+        ):
             self._send(request, "<HTML><BODY>Not Found</BODY></HTML>", status=404)
             return
-        if self.faults.menu_walk_required and not session.walked and path in ("/wal/sgpregi.horario", "/wal/sfpcoal.horario"):
+        if (
+            self.faults.menu_walk_required
+            and not session.walked
+            and path in ("/wal/sgpregi.horario", "/wal/sfpcoal.horario")
+        ):
             with self._lock:
                 self.faults_served["menu_walk_required"] += 1
                 if self.faults.menu_walk_answer == "expired_logout":
@@ -517,9 +579,17 @@ class SiiauSimulator:
             self._refuse_unwalked(request)
             return
         if (method, path) == ("GET", "/wal/sgpregi.horario"):
-            pidm, career_code, cycle = query.get("pidmp"), query.get("majrp", ""), pages.CURRENT_CYCLE
+            pidm, career_code, cycle = (
+                query.get("pidmp"),
+                query.get("majrp", ""),
+                pages.CURRENT_CYCLE,
+            )
         elif (method, path) == ("POST", "/wal/sfpcoal.horario"):
-            pidm, career_code, cycle = form.get("pidmP"), form.get("majrP", ""), form.get("cicloP", "")
+            pidm, career_code, cycle = (
+                form.get("pidmP"),
+                form.get("majrP", ""),
+                form.get("cicloP", ""),
+            )
         else:
             self._send(request, "<HTML><BODY>Not Found</BODY></HTML>", status=404)
             return
@@ -528,11 +598,17 @@ class SiiauSimulator:
             # SIIAU shows another student's data to nobody: an unknown pidm is a dead session.
             self._send(request, pages.session_expired())
             return
-        courses = career.courses if cycle == pages.CURRENT_CYCLE else career.other_cycles.get(cycle, [])
+        courses = (
+            career.courses if cycle == pages.CURRENT_CYCLE else career.other_cycles.get(cycle, [])
+        )
         html = pages.schedule(
-            student, career, cycle, courses,
-            changed_layout=self.faults.layout_changed, student_block=self.faults.student_block,
-        )  # fmt: skip
+            student,
+            career,
+            cycle,
+            courses,
+            changed_layout=self.faults.layout_changed,
+            student_block=self.faults.student_block,
+        )
         self._send(request, html)
 
     def _refuse_unwalked(self, request: BaseHTTPRequestHandler) -> None:
@@ -557,9 +633,11 @@ class SiiauSimulator:
 
     def _menu(self, student: SimStudent) -> str:
         return pages.menu(
-            student, options=self.faults.career_options, registro=self.faults.no_schedule_page,
+            student,
+            options=self.faults.career_options,
+            registro=self.faults.no_schedule_page,
             links=self.faults.career_links,
-        )  # fmt: skip
+        )
 
     def _registration(
         self,
@@ -571,38 +649,66 @@ class SiiauSimulator:
         student: SimStudent,
     ) -> bool:
         """REGISTRO, its "Lista" and the student's offer; False for any other page."""
-        if (method, path) == ("GET", f"/wal/{pages.REGISTRO}") and query.get("pidmp") == student.pidm:
+        if (method, path) == ("GET", f"/wal/{pages.REGISTRO}") and query.get(
+            "pidmp"
+        ) == student.pidm:
             self._send(request, pages.registro_menu(student))
-        elif (method, path) == ("GET", f"/wal/{pages.REGISTRATION_LIST}") and query.get("pidmp") == student.pidm:
+        elif (method, path) == ("GET", f"/wal/{pages.REGISTRATION_LIST}") and query.get(
+            "pidmp"
+        ) == student.pidm:
             career = student.career(query.get("majrp", ""))
             if career is None:
                 self._send(request, pages.session_expired())
             else:
-                self._send(request, pages.registration_list(student, career, pages.CURRENT_CYCLE, career.courses))
-        elif (method, path) == ("GET", "/wal/sgpofer.secciones") and query.get("pidmp") == student.pidm:
-            cycles = [(code, f"Calendario {code[2:4]} {label[-1]}") for code, label in pages.CYCLE_LABELS.items()]
-            self._send(request, offer_pages.offer_form(cycles, [("D", "C.U. DE CS. EXACTAS E ING.")]))
+                self._send(
+                    request,
+                    pages.registration_list(student, career, pages.CURRENT_CYCLE, career.courses),
+                )
+        elif (method, path) == ("GET", "/wal/sgpofer.secciones") and query.get(
+            "pidmp"
+        ) == student.pidm:
+            cycles = [
+                (code, f"Calendario {code[2:4]} {label[-1]}")
+                for code, label in pages.CYCLE_LABELS.items()
+            ]
+            self._send(
+                request, offer_pages.offer_form(cycles, [("D", "C.U. DE CS. EXACTAS E ING.")])
+            )
         elif (method, path) == ("POST", "/wal/sspseca.consulta_oferta"):
-            sections = self._student_offer(form.get("ciclop", ""), form.get("majrp", ""), form.get("crsep", ""))
+            sections = self._student_offer(
+                form.get("ciclop", ""), form.get("majrp", ""), form.get("crsep", "")
+            )
             html = offer_pages.offer_results(
-                form.get("ciclop", ""), "CENTRO UNIVERSITARIO DE CIENCIAS EXACTAS E INGENIERIAS", sections,
-                total=len(sections), end_of_report=True,
-            )  # fmt: skip
+                form.get("ciclop", ""),
+                "CENTRO UNIVERSITARIO DE CIENCIAS EXACTAS E INGENIERIAS",
+                sections,
+                total=len(sections),
+                end_of_report=True,
+            )
             self._send(request, html)
         else:
             return False
         return True
 
-    def _student_offer(self, cycle: str, career: str, clave: str) -> list[offer_pages.SimOfferSection]:
+    def _student_offer(
+        self, cycle: str, career: str, clave: str
+    ) -> list[offer_pages.SimOfferSection]:
         """Every simulated student's sections of `clave` in `cycle` (of `career`, when given)."""
         found: dict[str, offer_pages.SimOfferSection] = {}
         for student in self.students():
             for sim_career in student.careers:
                 if career and sim_career.code != career:
                     continue
-                courses = sim_career.courses if cycle == pages.CURRENT_CYCLE else sim_career.other_cycles.get(cycle, [])
+                courses = (
+                    sim_career.courses
+                    if cycle == pages.CURRENT_CYCLE
+                    else sim_career.other_cycles.get(cycle, [])
+                )
                 for course in courses:
-                    if course.key.upper() == clave.upper() and course.nrc not in self.faults.offer_missing:
+                    if (
+                        course.key.upper() == clave.upper()
+                        and course.nrc not in self.faults.offer_missing
+                    ):
                         found[course.nrc] = _offered(course)
         return list(found.values())
 
@@ -611,7 +717,9 @@ class SiiauSimulator:
         """The ALUMNOS menu with its Kárdex, Promedio and (unless switched off) Boleta links."""
         links = self.grades.menu_links(student)
         bare = '<LI><A HREF="sgphist.kardex" TARGET="Contenido">Kardex</A></LI>\n'
-        return menu.replace(bare, links) if bare in menu else menu.replace("</UL>", links + "</UL>", 1)
+        return (
+            menu.replace(bare, links) if bare in menu else menu.replace("</UL>", links + "</UL>", 1)
+        )
 
     def _session(self, cookies: SimpleCookie) -> _Session | None:
         for name, morsel in cookies.items():
@@ -637,7 +745,10 @@ class SiiauSimulator:
             if not self.faults.failure_rate or code is None:
                 return None
             stream = self._fault_streams.setdefault(code, random.Random(f"{self._seed}:{code}"))
-            failed, kind = stream.random() < self.faults.failure_rate, stream.choice(("500", "reset"))
+            failed, kind = (
+                stream.random() < self.faults.failure_rate,
+                stream.choice(("500", "reset")),
+            )
             if failed:
                 self.faults_served[kind] += 1
                 return kind
@@ -657,18 +768,30 @@ class SiiauSimulator:
     def _reset(request: BaseHTTPRequestHandler) -> None:
         request.close_connection = True
         try:
-            request.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            request.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
             request.connection.close()
         except OSError:
             pass
 
     def _send(
-        self, request: BaseHTTPRequestHandler, html: str, set_cookies: list[str] | None = None, status: int = 200
+        self,
+        request: BaseHTTPRequestHandler,
+        html: str,
+        set_cookies: list[str] | None = None,
+        status: int = 200,
     ) -> None:
-        charset = self.faults.portal_charset if urlsplit(request.path).path.startswith("/Portal/") else "ISO-8859-1"
+        charset = (
+            self.faults.portal_charset
+            if urlsplit(request.path).path.startswith("/Portal/")
+            else "ISO-8859-1"
+        )
         if self.faults.names_as != "raw":
             for student in self.students():
-                html = html.replace(escape(student.name, quote=False), entities(student.name, self.faults.names_as))
+                html = html.replace(
+                    escape(student.name, quote=False), entities(student.name, self.faults.names_as)
+                )
         payload = html.encode(charset, errors="xmlcharrefreplace")
         self._record_cookies(set_cookies or [])
         try:
@@ -700,19 +823,26 @@ def entities(text: str, form: str) -> str:
 
 def _offered(course: SimCourse) -> offer_pages.SimOfferSection:
     """A student's course as the offer lists its section: session numbers, professors by session."""
+
     def short(day: str) -> str:  # "18-08-2025" → "18/08/25"
         return f"{day[:2]}/{day[3:5]}/{day[8:10]}" if len(day) == 10 else ""
 
     sessions = tuple(
         offer_pages.SimOfferSession(
-            f"{n:02d}", s.hours, s.days, s.building, s.room,
+            f"{n:02d}",
+            s.hours,
+            s.days,
+            s.building,
+            s.room,
             f"{short(s.first_day)} - {short(s.last_day)}" if s.first_day and s.last_day else "",
         )
         for n, s in enumerate(course.sessions, start=1)
         if s.hours or s.days or s.building or s.room
-    )  # fmt: skip
+    )
     professors = tuple(
-        (f"{n:02d}", s.professor) for n, s in enumerate(course.sessions, start=1) if s.professor.strip()
+        (f"{n:02d}", s.professor)
+        for n, s in enumerate(course.sessions, start=1)
+        if s.professor.strip()
     )
     credits = int(course.credits) if course.credits.isdigit() else 0
     return offer_pages.SimOfferSection(

@@ -138,8 +138,11 @@ async def _show_plan(
 ) -> None:
     _button = _keys(context, chat_id)
     if isinstance(found, PlanCentreChoice):
-        rows = [[_button(f"{c.code} · {c.name}"[:60], Press("c", found.request_id, centre=c.code))]
-                for c in found.centres if CENTRE.fullmatch(c.code)]  # fmt: skip
+        rows = [
+            [_button(f"{c.code} · {c.name}"[:60], Press("c", found.request_id, centre=c.code))]
+            for c in found.centres
+            if CENTRE.fullmatch(c.code)
+        ]
         await context.bot.send_message(
             chat_id, words.pick_centre(found), reply_markup=InlineKeyboardMarkup(rows)
         )
@@ -274,9 +277,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif press.kind == "i" and press.index is not None:
         ics = service.calendar(plan, press.index)
         await context.bot.send_document(
-            chat.id, ics.content, filename=f"opcion{press.index + 1}_{ics.filename}",
+            chat.id,
+            ics.content,
+            filename=f"opcion{press.index + 1}_{ics.filename}",
             caption=words.ics_caption(plan, press.index),
-        )  # fmt: skip
+        )
 
 
 @private_only("horario")

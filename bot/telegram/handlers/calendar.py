@@ -56,7 +56,10 @@ async def calendario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     term = texts.cycle_label(ics.term)
     if ics.events:
         await context.bot.send_document(
-            chat.id, ics.content, filename=ics.filename, caption=texts.CALENDAR_CAPTION.format(term=term)
+            chat.id,
+            ics.content,
+            filename=ics.filename,
+            caption=texts.CALENDAR_CAPTION.format(term=term),
         )
     else:
         await context.bot.send_message(chat.id, texts.CALENDAR_EMPTY.format(term=term))
@@ -73,4 +76,6 @@ async def calendario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await context.bot.send_message(chat.id, texts.CALENDAR_LINK_FAILED)
         return
     if state is not None:
-        await context.bot.send_message(chat.id, texts.calendar_link(state, rt.zone), disable_web_page_preview=True)
+        await context.bot.send_message(
+            chat.id, texts.calendar_link(state, rt.zone), disable_web_page_preview=True
+        )

@@ -45,8 +45,13 @@ class CuposPress:
     watch_id: int = 0
 
 
-_FIELDS = {"c": ("centre", "clave"), "l": ("cycle", "centre", "clave"), "y": ("centre", "clave"),
-           "w": ("cycle", "centre", "clave", "target"), "x": ("watch_id",)}  # fmt: skip
+_FIELDS = {
+    "c": ("centre", "clave"),
+    "l": ("cycle", "centre", "clave"),
+    "y": ("centre", "clave"),
+    "w": ("cycle", "centre", "clave", "target"),
+    "x": ("watch_id",),
+}
 
 
 def payload(press: CuposPress) -> str:
@@ -64,24 +69,37 @@ def parse(data: str) -> CuposPress | None:
         "cycle": matching(given["cycle"], CYCLE, 6) if "cycle" in given else "",
         "centre": matching(given["centre"], CENTRE, 3) if "centre" in given else "",
         "clave": matching(given["clave"], CLAVE, 8) if "clave" in given else "",
-        "target": (given["target"] if given["target"] in (ANY, FIT) else matching(given["target"], NRC, 7))
-        if "target" in given else "",
+        "target": (
+            given["target"] if given["target"] in (ANY, FIT) else matching(given["target"], NRC, 7)
+        )
+        if "target" in given
+        else "",
         "watch_id": bounded_int(given["watch_id"], 1, MAX_ID) if "watch_id" in given else 0,
-    }  # fmt: skip
+    }
     if any(value is None for value in checked.values()):
         return None
     return CuposPress(
-        kind, str(checked["cycle"]), str(checked["centre"]), str(checked["clave"]), str(checked["target"]),
+        kind,
+        str(checked["cycle"]),
+        str(checked["centre"]),
+        str(checked["clave"]),
+        str(checked["target"]),
         int(checked["watch_id"] or 0),
-    )  # fmt: skip
+    )
 
 
-def _button(signer: ButtonSigner, chat_id: int, label: str, press: CuposPress) -> InlineKeyboardButton:
+def _button(
+    signer: ButtonSigner, chat_id: int, label: str, press: CuposPress
+) -> InlineKeyboardButton:
     return signer.button(chat_id, label, payload(press))
 
 
-def remove_keyboard(signer: ButtonSigner, chat_id: int, watch_id: int, label: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[_button(signer, chat_id, label, CuposPress("x", watch_id=watch_id))]])
+def remove_keyboard(
+    signer: ButtonSigner, chat_id: int, watch_id: int, label: str
+) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[_button(signer, chat_id, label, CuposPress("x", watch_id=watch_id))]]
+    )
 
 
 def lookup_keyboard(signer: ButtonSigner, chat_id: int, lookup: Lookup) -> InlineKeyboardMarkup:
@@ -101,11 +119,22 @@ def lookup_keyboard(signer: ButtonSigner, chat_id: int, lookup: Lookup) -> Inlin
     return InlineKeyboardMarkup(rows)
 
 
-def centre_keyboard(signer: ButtonSigner, chat_id: int, choice: CentreChoice) -> InlineKeyboardMarkup:
+def centre_keyboard(
+    signer: ButtonSigner, chat_id: int, choice: CentreChoice
+) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[_button(signer, chat_id, f"{c.code} · {c.name}"[:60], CuposPress("c", centre=c.code, clave=choice.clave))]
-         for c in choice.centres]
-    )  # fmt: skip
+        [
+            [
+                _button(
+                    signer,
+                    chat_id,
+                    f"{c.code} · {c.name}"[:60],
+                    CuposPress("c", centre=c.code, clave=choice.clave),
+                )
+            ]
+            for c in choice.centres
+        ]
+    )
 
 
 @private_only("cupos")
@@ -126,9 +155,18 @@ async def cupos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await message.reply_text(texts.CUPOS_NONE)
             return
         keyboard = InlineKeyboardMarkup(
-            [[_button(signer, chat.id, texts.CUPOS_REMOVE.format(label=w.label), CuposPress("x", watch_id=w.id))]
-             for w in watches]
-        )  # fmt: skip
+            [
+                [
+                    _button(
+                        signer,
+                        chat.id,
+                        texts.CUPOS_REMOVE.format(label=w.label),
+                        CuposPress("x", watch_id=w.id),
+                    )
+                ]
+                for w in watches
+            ]
+        )
         await message.reply_text(texts.cupos_watch_list(watches), reply_markup=keyboard)
     elif args[0].lower() == "estado":
         status = await service.status()
@@ -138,9 +176,15 @@ async def cupos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _lookup(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int, args: list[str], reply: Reply,
-    *, cycle: str | None = None, centre: str | None = None,
-) -> None:  # fmt: skip
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    user_id: int,
+    args: list[str],
+    reply: Reply,
+    *,
+    cycle: str | None = None,
+    centre: str | None = None,
+) -> None:
     service = runtime(context).services.cupos
     try:
         found = await service.lookup(user_id, args, cycle=cycle, centre=centre)
@@ -181,7 +225,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if press.kind == "c":  # a centre picked
         await _lookup(context, chat.id, user.id, [press.clave], edit, centre=press.centre)
     elif press.kind == "l":  # a cycle picked
-        await _lookup(context, chat.id, user.id, [press.clave], edit, cycle=press.cycle, centre=press.centre)
+        await _lookup(
+            context, chat.id, user.id, [press.clave], edit, cycle=press.cycle, centre=press.centre
+        )
     elif press.kind in ("y", "w"):
         try:
             form = await service.form()
@@ -189,20 +235,38 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await send(texts.CUPOS_UNAVAILABLE)
             return
         if press.kind == "y":  # change the cycle
-            cycles = sorted((c for c in form.cycles if c.regular), key=lambda c: c.code, reverse=True)[:6]
-            rows = [[_button(signer, chat.id, texts.cycle_label(c.code), CuposPress("l", c.code, press.centre, press.clave))]
-                    for c in cycles]  # fmt: skip
+            cycles = sorted(
+                (c for c in form.cycles if c.regular), key=lambda c: c.code, reverse=True
+            )[:6]
+            rows = [
+                [
+                    _button(
+                        signer,
+                        chat.id,
+                        texts.cycle_label(c.code),
+                        CuposPress("l", c.code, press.centre, press.clave),
+                    )
+                ]
+                for c in cycles
+            ]
             await edit(texts.CUPOS_PICK_CYCLE, InlineKeyboardMarkup(rows))
             return
-        if press.cycle not in {c.code for c in form.cycles} or press.centre not in {c.code for c in form.centres}:
+        if press.cycle not in {c.code for c in form.cycles} or press.centre not in {
+            c.code for c in form.centres
+        }:
             await send(words.BUTTON_INVALID)  # signed once, but the offer no longer has it
             return
         try:
-            saved = await service.watch(user.id, chat.id, press.cycle, press.centre, press.clave, press.target)
+            saved = await service.watch(
+                user.id, chat.id, press.cycle, press.centre, press.clave, press.target
+            )
         except CuposError as error:
             await send(texts.cupos_error(error))
             return
-        await send(texts.cupos_saved(saved, press.clave), remove_keyboard(signer, chat.id, saved.id, texts.CUPOS_STOP))
+        await send(
+            texts.cupos_saved(saved, press.clave),
+            remove_keyboard(signer, chat.id, saved.id, texts.CUPOS_STOP),
+        )
     else:  # stop watching
         label = await service.unwatch(user.id, press.watch_id)
         await send(texts.CUPOS_GONE if label is None else texts.cupos_removed(label))

@@ -46,7 +46,9 @@ def parse(data: str) -> DailyPress | None:
     return DailyPress(kind, value) if value is not None and value in allowed else None
 
 
-def _button(signer: ButtonSigner, chat_id: int, label: str, press: DailyPress) -> InlineKeyboardButton:
+def _button(
+    signer: ButtonSigner, chat_id: int, label: str, press: DailyPress
+) -> InlineKeyboardButton:
     return signer.button(chat_id, label, payload(press))
 
 
@@ -63,14 +65,21 @@ def hour_keyboard(signer: ButtonSigner, chat_id: int, active: bool) -> InlineKey
 
 def reminder_keyboard(signer: ButtonSigner, chat_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[_button(signer, chat_id, texts.reminder_button(m), DailyPress("r", m)) for m in REMINDER_MINUTES],
-         [_button(signer, chat_id, texts.REMINDER_OFF, DailyPress("r", None))]]
-    )  # fmt: skip
+        [
+            [
+                _button(signer, chat_id, texts.reminder_button(m), DailyPress("r", m))
+                for m in REMINDER_MINUTES
+            ],
+            [_button(signer, chat_id, texts.REMINDER_OFF, DailyPress("r", None))],
+        ]
+    )
 
 
 @private_only("diario")
 async def diario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    def menu(view: DailyView, signer: ButtonSigner, chat_id: int) -> tuple[str, InlineKeyboardMarkup]:
+    def menu(
+        view: DailyView, signer: ButtonSigner, chat_id: int
+    ) -> tuple[str, InlineKeyboardMarkup]:
         intro = f"{texts.daily_status(view.digest_hour)}\n\n{texts.DAILY_PICK_HOUR}"
         return intro, hour_keyboard(signer, chat_id, view.digest_hour is not None)
 
@@ -79,7 +88,9 @@ async def diario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @private_only("recordatorio")
 async def recordatorio(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    def menu(view: DailyView, signer: ButtonSigner, chat_id: int) -> tuple[str, InlineKeyboardMarkup]:
+    def menu(
+        view: DailyView, signer: ButtonSigner, chat_id: int
+    ) -> tuple[str, InlineKeyboardMarkup]:
         intro = f"{texts.reminder_status(view.reminder_minutes)}\n\n{texts.REMINDER_PICK}"
         return intro, reminder_keyboard(signer, chat_id)
 

@@ -24,8 +24,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         user = update.effective_user.id if update.effective_user else "-"
         log.error(
             "handler failed update=%s user=%s error=%s",
-            update.update_id, user, type(error).__name__, exc_info=error,
-        )  # fmt: skip
+            update.update_id,
+            user,
+            type(error).__name__,
+            exc_info=error,
+        )
         if update.effective_chat is not None and is_private(update):  # never a notice into a group
             try:
                 await context.bot.send_message(update.effective_chat.id, texts.UNEXPECTED)

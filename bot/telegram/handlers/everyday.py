@@ -29,19 +29,31 @@ Answer = TypeVar("Answer")
 @private_only("hoy")
 async def hoy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     book = runtime(context).services.book
-    await _answer(update, context, lambda user_id: everyday.day(book, user_id, everyday.TODAY), texts.everyday_day)
+    await _answer(
+        update,
+        context,
+        lambda user_id: everyday.day(book, user_id, everyday.TODAY),
+        texts.everyday_day,
+    )
 
 
 @private_only("manana")
 async def manana(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     book = runtime(context).services.book
-    await _answer(update, context, lambda user_id: everyday.day(book, user_id, everyday.TOMORROW), texts.everyday_day)
+    await _answer(
+        update,
+        context,
+        lambda user_id: everyday.day(book, user_id, everyday.TOMORROW),
+        texts.everyday_day,
+    )
 
 
 @private_only("siguiente")
 async def siguiente(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     book = runtime(context).services.book
-    await _answer(update, context, lambda user_id: everyday.next_class(book, user_id), texts.everyday_next)
+    await _answer(
+        update, context, lambda user_id: everyday.next_class(book, user_id), texts.everyday_next
+    )
 
 
 async def _answer(
@@ -61,7 +73,9 @@ async def _answer(
     try:
         done, _ = await asyncio.wait({pending}, timeout=SLOW_AFTER)
         if not done:
-            shown = await progress.open_message(context, chat.id, user.id, "everyday", texts.EVERYDAY_SLOW)
+            shown = await progress.open_message(
+                context, chat.id, user.id, "everyday", texts.EVERYDAY_SLOW
+            )
     except BaseException:
         pending.cancel()
         raise

@@ -27,7 +27,12 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     signer = runtime(context).buttons
     keyboard = InlineKeyboardMarkup(
-        [[signer.button(chat.id, texts.FORGET_YES, YES), signer.button(chat.id, texts.FORGET_NO, NO)]]
+        [
+            [
+                signer.button(chat.id, texts.FORGET_YES, YES),
+                signer.button(chat.id, texts.FORGET_NO, NO),
+            ]
+        ]
     )
     await message.reply_text(texts.FORGET_CONFIRM, reply_markup=keyboard)
 

@@ -327,9 +327,11 @@ async def _send_free(
         return
     if private:
         header = words.FREE_HEADER.format(
-            names=words.names_and(answer.names), opens=f"{OPENS:%H:%M}", closes=f"{CLOSES:%H:%M}",
+            names=words.names_and(answer.names),
+            opens=f"{OPENS:%H:%M}",
+            closes=f"{CLOSES:%H:%M}",
             minimum=friends.policy.min_free_minutes,
-        )  # fmt: skip
+        )
     else:
         header = words.GROUP_HEADER.format(
             count=len(answer.names), names=words.names_list(answer.names)

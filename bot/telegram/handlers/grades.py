@@ -52,9 +52,11 @@ def parse_button(data: str | None) -> GradesButton | None:
 def keyboard(signer: ButtonSigner, chat_id: int, alerts_on: bool) -> InlineKeyboardMarkup:
     toggle = words.BUTTON_ALERTS_OFF if alerts_on else words.BUTTON_ALERTS_ON
     return InlineKeyboardMarkup(
-        [[signer.button(chat_id, words.BUTTON_KARDEX, button_data(GradesButton(kardex=True)))],
-         [signer.button(chat_id, toggle, button_data(GradesButton(alerts=not alerts_on)))]]
-    )  # fmt: skip
+        [
+            [signer.button(chat_id, words.BUTTON_KARDEX, button_data(GradesButton(kardex=True)))],
+            [signer.button(chat_id, toggle, button_data(GradesButton(alerts=not alerts_on)))],
+        ]
+    )
 
 
 class _Answer:
@@ -164,7 +166,9 @@ async def _show(
             reply_markup=keyboard(runtime(context).buttons, chat_id, alerts_on),
         )
         return
-    await answer.say(words.report(found.report), keyboard(runtime(context).buttons, chat_id, alerts_on))
+    await answer.say(
+        words.report(found.report), keyboard(runtime(context).buttons, chat_id, alerts_on)
+    )
 
 
 async def _set_alerts(

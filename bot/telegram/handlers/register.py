@@ -54,6 +54,8 @@ def parse_career(payload: str) -> str | None:
     if not payload.startswith(CAREER_PREFIX):
         return None
     return matching(payload.removeprefix(CAREER_PREFIX), CAREER_CODE, 4)
+
+
 REGISTER_PAYLOAD = "registrar"
 
 
@@ -99,7 +101,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(texts.HINT)
 
 
-async def _text_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> None:
+async def _text_in_group(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message
+) -> None:
     """Never a step of a dialog. Something that may be a code or a NIP is deleted, with a warning."""
     text = (message.text or "").strip()
     user = update.effective_user
@@ -108,7 +112,9 @@ async def _text_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE, mes
         return  # ordinary talk in the group is none of the bot's business
     await _delete_quietly(message)
     try:
-        await message.chat.send_message(texts.group_secret_warning(start_link(context, REGISTER_PAYLOAD)))
+        await message.chat.send_message(
+            texts.group_secret_warning(start_link(context, REGISTER_PAYLOAD))
+        )
     except TelegramError as error:
         log.info("could not warn in the group: %s", type(error).__name__)
 
@@ -122,7 +128,9 @@ async def _got_code(context: ContextTypes.DEFAULT_TYPE, message: Message, dialog
     await message.reply_text(texts.ASK_NIP)
 
 
-async def _got_nip(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, dialog: Dialog) -> None:
+async def _got_nip(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, dialog: Dialog
+) -> None:
     nip = (message.text or "").strip()
     await _delete_quietly(message)  # first, whatever else happens
     if message.forward_origin is not None:
@@ -152,7 +160,9 @@ class VerifyProgress:
 
     def __init__(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> None:
         self._context, self.chat_id = context, chat_id
-        self._opening = asyncio.ensure_future(progress.open_message(context, chat_id, user_id, "verify", texts.VERIFYING))
+        self._opening = asyncio.ensure_future(
+            progress.open_message(context, chat_id, user_id, "verify", texts.VERIFYING)
+        )
 
     async def _shown(self) -> progress.Shown | None:
         try:
@@ -186,7 +196,9 @@ class VerifyProgress:
             log.warning("registration message failed: %s", type(error).__name__)
 
 
-async def _verify(context: ContextTypes.DEFAULT_TYPE, shown: VerifyProgress, dialog: Dialog, nip: str) -> None:
+async def _verify(
+    context: ContextTypes.DEFAULT_TYPE, shown: VerifyProgress, dialog: Dialog, nip: str
+) -> None:
     """The verdict as soon as SIIAU gives it; the career question as soon as the careers are
     known; «¡Listo!» once the pair (and, with SCHEDULE_READ_AT_REGISTRATION, the first schedule
     read in the same SIIAU session) is stored."""
@@ -202,13 +214,23 @@ async def _verify(context: ContextTypes.DEFAULT_TYPE, shown: VerifyProgress, dia
         if len(careers) < 2:
             return
         asked.append(True)
-        await registration.move_dialog(Dialog(user_id, "career", careers={c.code: c.name for c in careers}), "saving")
-        await shown.finish(texts.CHOOSE_CAREER, reply_markup=career_keyboard(runtime(context).buttons, shown.chat_id, careers))
+        await registration.move_dialog(
+            Dialog(user_id, "career", careers={c.code: c.name for c in careers}), "saving"
+        )
+        await shown.finish(
+            texts.CHOOSE_CAREER,
+            reply_markup=career_keyboard(runtime(context).buttons, shown.chat_id, careers),
+        )
 
     try:
         async with runtime(context).services.book.reading(user_id):  # /horario and /hoy wait for it
             registered = await registration.register_dialog(
-                dialog, shown.chat_id, nip, on_accepted=accepted, on_careers=careers_known, read_schedule=read
+                dialog,
+                shown.chat_id,
+                nip,
+                on_accepted=accepted,
+                on_careers=careers_known,
+                read_schedule=read,
             )
     except RegistrationCancelled:
         await shown.finish(texts.VERIFY_CANCELLED)
@@ -248,7 +270,9 @@ async def _verify(context: ContextTypes.DEFAULT_TYPE, shown: VerifyProgress, dia
     await shown.finish(texts.registered(registered.career.name))
 
 
-def career_keyboard(signer: ButtonSigner, chat_id: int, careers: list[Career]) -> InlineKeyboardMarkup:
+def career_keyboard(
+    signer: ButtonSigner, chat_id: int, careers: list[Career]
+) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[signer.button(chat_id, _career_label(c), career_payload(c.code))] for c in careers]
     )
@@ -274,7 +298,9 @@ async def chose_career(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             await context.bot.send_message(query.message.chat.id, words.BUTTON_INVALID)
         return
     await registration.choose_career(user.id, Career(code, dialog.careers[code]))
-    _read_schedule_soon(context, user.id)  # registration read no schedule: it did not know the career
+    _read_schedule_soon(
+        context, user.id
+    )  # registration read no schedule: it did not know the career
     await registration.end_dialog_at(user.id, "career")
     await query.edit_message_text(texts.registered(dialog.careers[code]))
 

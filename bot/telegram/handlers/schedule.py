@@ -45,7 +45,9 @@ class Progress:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._action
         if self.message is not None:  # its last text is on screen: a restart need not finish it
-            await runtime(self._context).services.progress.finished(self._chat_id, self.message.message_id)
+            await runtime(self._context).services.progress.finished(
+                self._chat_id, self.message.message_id
+            )
 
     async def stage(self, name: str) -> None:
         await self.say(texts.STAGES.get(name, texts.STAGES["login"]))
@@ -56,7 +58,9 @@ class Progress:
         self._text = text
         try:
             if self.message is None:
-                self.message = await self._context.bot.send_message(self._chat_id, text, reply_markup=keyboard)
+                self.message = await self._context.bot.send_message(
+                    self._chat_id, text, reply_markup=keyboard
+                )
                 self._action = asyncio.create_task(self._keep_action())
                 await runtime(self._context).services.progress.opened(
                     self._chat_id, self.message.message_id, self._user_id, "horario"
@@ -97,12 +101,16 @@ async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         saved_on = texts.short_date(copy.read_at.astimezone(rt.zone))
         caption = texts.SAVED_COPY_CAPTION.format(term=copy.schedule.term_label, date=saved_on)
         try:
-            sent = await context.bot.send_document(chat.id, copy.document, filename=copy.filename, caption=caption)
+            sent = await context.bot.send_document(
+                chat.id, copy.document, filename=copy.filename, caption=caption
+            )
         except TelegramError as error:  # a file id Telegram no longer takes: the run sends a PDF
             log.info("saved copy not shown user=%s error=%s", user.id, type(error).__name__)
             return False
         shown.append(copy)
-        if copy.pdf is not None and sent.document is not None:  # registration's PDF, uploaded just now
+        if (
+            copy.pdf is not None and sent.document is not None
+        ):  # registration's PDF, uploaded just now
             await delivery_service.remember_copy(user.id, copy, sent.document.file_id)
         return True
 
@@ -148,14 +156,20 @@ async def _send_document(
     term = delivery.schedule.term_label
     changes = delivery.changes_since_shown
     if changes:
-        new_caption = fit_caption(f"{texts.CHANGED_CAPTION.format(term=term)}\n{texts.weekly_changes(changes)}")
+        new_caption = fit_caption(
+            f"{texts.CHANGED_CAPTION.format(term=term)}\n{texts.weekly_changes(changes)}"
+        )
         reused_caption = new_caption
     else:
         reused_caption = texts.DOCUMENT_CAPTION_UNCHANGED.format(term=term)
         new_caption = texts.DOCUMENT_CAPTION.format(term=term)
     sent = await send_schedule_pdf(
-        context.bot, chat_id, delivery, reused_caption=reused_caption, new_caption=new_caption,
+        context.bot,
+        chat_id,
+        delivery,
+        reused_caption=reused_caption,
+        new_caption=new_caption,
         render_again=delivery_service.render_again,
-    )  # fmt: skip
+    )
     if sent.uploaded:
         await delivery_service.remember_document(user_id, delivery, sent.file_id)

@@ -17,7 +17,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await register.begin(update, context)
         return
     if context.args and context.args[0].startswith(friends.INVITE_PAYLOAD):
-        await friends.open_link(update, context, context.args[0].removeprefix(friends.INVITE_PAYLOAD))
+        await friends.open_link(
+            update, context, context.args[0].removeprefix(friends.INVITE_PAYLOAD)
+        )
         return
     if update.effective_message:
         await update.effective_message.reply_text(texts.WELCOME)

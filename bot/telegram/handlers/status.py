@@ -28,5 +28,7 @@ async def estado(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     last_check = alerts.last_check.astimezone(rt.zone) if alerts.last_check else None
     weekly_line += "\n" + grades_words.status_line(alerts.enabled, last_check, alerts.last_outcome)
     await message.reply_text(
-        texts.status(p.code_hint, p.career, p.career_name, p.rejected, status.runs, rt.zone, weekly_line)
+        texts.status(
+            p.code_hint, p.career, p.career_name, p.rejected, status.runs, rt.zone, weekly_line
+        )
     )

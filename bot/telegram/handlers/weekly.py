@@ -61,7 +61,9 @@ def parse(data: str) -> WeeklyPress | None:
     return None
 
 
-def _button(signer: ButtonSigner, chat_id: int, label: str, press: WeeklyPress) -> InlineKeyboardButton:
+def _button(
+    signer: ButtonSigner, chat_id: int, label: str, press: WeeklyPress
+) -> InlineKeyboardButton:
     return signer.button(chat_id, label, payload(press))
 
 
@@ -70,7 +72,10 @@ def day_keyboard(signer: ButtonSigner, chat_id: int, subscribed: bool) -> Inline
         return _button(signer, chat_id, label, press)
 
     rows = [[button(texts.WEEKLY_QUICK, WeeklyPress("mode", DEFAULT_DAY, DEFAULT_HOUR))]]
-    rows += [[button(texts.DAYS_SHORT[d], WeeklyPress("day", d)) for d in range(i, i + 3)] for i in (0, 3)]
+    rows += [
+        [button(texts.DAYS_SHORT[d], WeeklyPress("day", d)) for d in range(i, i + 3)]
+        for i in (0, 3)
+    ]
     if subscribed:
         rows.append([button(texts.WEEKLY_OFF, WeeklyPress("off"))])
     return InlineKeyboardMarkup(rows)
@@ -79,7 +84,10 @@ def day_keyboard(signer: ButtonSigner, chat_id: int, subscribed: bool) -> Inline
 def hour_keyboard(signer: ButtonSigner, chat_id: int, day: int) -> InlineKeyboardMarkup:
     hours = list(HOURS)
     rows = [
-        [_button(signer, chat_id, f"{h:02d}:00", WeeklyPress("mode", day, h)) for h in hours[i : i + 4]]
+        [
+            _button(signer, chat_id, f"{h:02d}:00", WeeklyPress("mode", day, h))
+            for h in hours[i : i + 4]
+        ]
         for i in range(0, len(hours), 4)
     ]
     return InlineKeyboardMarkup(rows)
@@ -87,9 +95,15 @@ def hour_keyboard(signer: ButtonSigner, chat_id: int, day: int) -> InlineKeyboar
 
 def mode_keyboard(signer: ButtonSigner, chat_id: int, day: int, hour: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[_button(signer, chat_id, texts.WEEKLY_ALWAYS, WeeklyPress("set", day, hour, False)),
-          _button(signer, chat_id, texts.WEEKLY_ONLY_CHANGES, WeeklyPress("set", day, hour, True))]]
-    )  # fmt: skip
+        [
+            [
+                _button(signer, chat_id, texts.WEEKLY_ALWAYS, WeeklyPress("set", day, hour, False)),
+                _button(
+                    signer, chat_id, texts.WEEKLY_ONLY_CHANGES, WeeklyPress("set", day, hour, True)
+                ),
+            ]
+        ]
+    )
 
 
 @private_only("semanal")
@@ -110,7 +124,9 @@ async def semanal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     intro = texts.WEEKLY_PICK_DAY
     if view is not None:
         intro = f"{weekly_line_of(view, rt.zone)}\n\n{intro}"
-    await message.reply_text(intro, reply_markup=day_keyboard(rt.buttons, chat.id, view is not None))
+    await message.reply_text(
+        intro, reply_markup=day_keyboard(rt.buttons, chat.id, view is not None)
+    )
 
 
 @private_only("semanal")
@@ -128,24 +144,34 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await weekly.unsubscribe(user.id)
         await query.edit_message_text(texts.WEEKLY_TURNED_OFF)
     elif press.kind == "day":
-        await query.edit_message_text(texts.weekly_pick_hour(day), reply_markup=hour_keyboard(rt.buttons, chat.id, day))
+        await query.edit_message_text(
+            texts.weekly_pick_hour(day), reply_markup=hour_keyboard(rt.buttons, chat.id, day)
+        )
     elif press.kind == "mode":
-        await query.edit_message_text(texts.WEEKLY_PICK_MODE, reply_markup=mode_keyboard(rt.buttons, chat.id, day, hour))
+        await query.edit_message_text(
+            texts.WEEKLY_PICK_MODE, reply_markup=mode_keyboard(rt.buttons, chat.id, day, hour)
+        )
     else:
         if await rt.services.delivery.profile(user.id) is None:
             await query.edit_message_text(texts.NOT_REGISTERED)
             return
         due = await weekly.subscribe(user.id, day, hour, press.only_changes)
-        await query.edit_message_text(texts.weekly_saved(day, hour, press.only_changes, _chosen_slot(due, hour, rt.zone)))
+        await query.edit_message_text(
+            texts.weekly_saved(day, hour, press.only_changes, _chosen_slot(due, hour, rt.zone))
+        )
 
 
 def weekly_line_of(view: WeeklyView | None, zone: ZoneInfo) -> str:
     if view is None:
         return texts.WEEKLY_NONE
     return texts.weekly_status(
-        view.weekday, view.hour, view.only_if_changed, view.active, view.paused_reason,
+        view.weekday,
+        view.hour,
+        view.only_if_changed,
+        view.active,
+        view.paused_reason,
         _chosen_slot(view.next_due, view.hour, zone),
-    )  # fmt: skip
+    )
 
 
 def _chosen_slot(due: datetime, hour: int, zone: ZoneInfo) -> str:

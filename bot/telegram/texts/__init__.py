@@ -66,7 +66,9 @@ HINT = "No entendí 🤔. Usa /horario para tu PDF, /hoy para tus clases de hoy,
 NOT_REGISTERED = "Primero registra tus datos de SIIAU con /registrar y luego pide tu /horario."
 
 ASK_CODE = "Escribe tu código de estudiante (solo números). Puedes salir con /cancelar."
-BAD_CODE = "Ese código no parece válido: son 5 dígitos, o 7 o más. Escríbelo de nuevo o usa /cancelar."
+BAD_CODE = (
+    "Ese código no parece válido: son 5 dígitos, o 7 o más. Escríbelo de nuevo o usa /cancelar."
+)
 ASK_NIP = "Gracias. Ahora escribe tu NIP de SIIAU. Borraré tu mensaje en cuanto lo lea 🔒."
 BAD_NIP_FORMAT = "Un NIP tiene de 1 a 10 letras o números. Escríbelo de nuevo o usa /cancelar."
 VERIFYING = "🔐 Verificando tus datos con SIIAU…"
@@ -82,9 +84,7 @@ VERIFY_RETRY_LATER = "Escribe tu NIP otra vez cuando quieras reintentar, o usa /
 CHOOSE_CAREER = "Tienes más de una carrera. ¿De cuál quieres el horario?"
 CANCELLED = "Listo, cancelado. No guardé nada nuevo."
 NOTHING_TO_CANCEL = "No hay nada que cancelar 🙂."
-NOTHING_TO_CANCEL_REGISTERED = (
-    "No hay nada en curso que cancelar. Tus datos ya están guardados; si quieres borrarlos, usa /olvidar."
-)
+NOTHING_TO_CANCEL_REGISTERED = "No hay nada en curso que cancelar. Tus datos ya están guardados; si quieres borrarlos, usa /olvidar."
 CANCELLED_VERIFYING = "Listo, cancelado. Cuando SIIAU conteste no guardaré nada 🙂."
 VERIFY_CANCELLED = "Cancelaste el registro, así que no guardé tus datos."
 ALREADY_SAVED = (
@@ -97,9 +97,7 @@ NIP_IS_CODE = (
     "Eso es tu código de estudiante otra vez 🙂. Ahora necesito tu NIP (la contraseña de SIIAU). "
     "Escríbelo, o usa /cancelar."
 )
-NIP_FORWARDED = (
-    "No acepto un NIP reenviado 🔒. Escríbelo tú directamente aquí, o usa /cancelar."
-)
+NIP_FORWARDED = "No acepto un NIP reenviado 🔒. Escríbelo tú directamente aquí, o usa /cancelar."
 INTERRUPTED = "⚠️ Esto se interrumpió porque me reinicié. Inténtalo de nuevo, por favor."
 
 
@@ -198,10 +196,22 @@ RUN_OUTCOMES = {
     "no_schedule": "sin materias",
     "failed": "falló",
 }
-TASK_NAMES = {"login": "sesión", "careers": "carreras", "fetch": "descarga", "logout": "salida",
-              "clean": "lectura", "pdf": "PDF"}  # fmt: skip
-TASK_STATES = {State.COMPLETED: "✅", State.FAILED: "❌", State.CACHED: "♻️", State.SKIPPED: "⏭️",
-               State.RUNNING: "⏳", State.PENDING: "⏳"}  # fmt: skip
+TASK_NAMES = {
+    "login": "sesión",
+    "careers": "carreras",
+    "fetch": "descarga",
+    "logout": "salida",
+    "clean": "lectura",
+    "pdf": "PDF",
+}
+TASK_STATES = {
+    State.COMPLETED: "✅",
+    State.FAILED: "❌",
+    State.CACHED: "♻️",
+    State.SKIPPED: "⏭️",
+    State.RUNNING: "⏳",
+    State.PENDING: "⏳",
+}
 
 
 def status(
@@ -229,11 +239,14 @@ def status(
             when = run.started_at.astimezone(zone).strftime("%d/%m %H:%M")
             outcome = RUN_OUTCOMES.get(run.outcome or "", run.outcome or "")
             lines.append(f"• {when} — {outcome} ({_duration(run.duration_ms)})")
-            lines.append("   " + " · ".join(
-                f"{TASK_STATES.get(t.state, '')} {TASK_NAMES.get(t.name, t.name)} "
-                f"{_duration(t.duration_ms)}" + (f" ×{t.attempts}" if t.attempts > 1 else "")
-                for t in run.tasks
-            ))  # fmt: skip
+            lines.append(
+                "   "
+                + " · ".join(
+                    f"{TASK_STATES.get(t.state, '')} {TASK_NAMES.get(t.name, t.name)} "
+                    f"{_duration(t.duration_ms)}" + (f" ×{t.attempts}" if t.attempts > 1 else "")
+                    for t in run.tasks
+                )
+            )
     return "\n".join(lines)
 
 
@@ -253,10 +266,17 @@ def admin_breaker_open(failures: str) -> str:
     return f"⚠️ SIIAU falla repetidamente ({failures}); el corta-circuitos está abierto."
 
 
-
 # ---- weekly deliveries ---------------------------------------------------------
 DAYS = ("Lunes", "Martes", "Miércoles", "Jueves", "Viernes", "Sábado")
-DAYS_SHORT = ("Lun", "Mar", "Mié", "Jue", "Vie", "Sáb", "Dom")  # Dom: a due time may fall on a Sunday
+DAYS_SHORT = (
+    "Lun",
+    "Mar",
+    "Mié",
+    "Jue",
+    "Vie",
+    "Sáb",
+    "Dom",
+)  # Dom: a due time may fall on a Sunday
 WEEKLY_PICK_DAY = "📅 ¿Qué día quieres recibir tu horario cada semana?"
 WEEKLY_QUICK = "Lunes 07:00 (recomendado)"
 WEEKLY_PICK_MODE = "¿Te lo mando siempre, o solo cuando cambie?"
@@ -264,18 +284,16 @@ WEEKLY_ALWAYS = "Siempre"
 WEEKLY_ONLY_CHANGES = "Solo si cambia"
 WEEKLY_OFF = "Desactivar envío semanal"
 WEEKLY_CHANGE = "Cambiar día u hora"
-WEEKLY_TURNED_OFF = "Listo, desactivé el envío semanal. Puedes activarlo cuando quieras con /semanal."
+WEEKLY_TURNED_OFF = (
+    "Listo, desactivé el envío semanal. Puedes activarlo cuando quieras con /semanal."
+)
 WEEKLY_WAS_OFF = "No tenías envío semanal activado. Actívalo con /semanal."
 WEEKLY_CAPTION_CHANGED = "Tu horario de la semana 📚 Hubo cambios:"
 WEEKLY_CAPTION_NEW = "Tu horario de la semana 📚"
 WEEKLY_CAPTION_UNCHANGED = "Tu horario de la semana 📚 (sin cambios)"
 WEEKLY_FAILED = "No pude sacar tu horario de esta semana 😓. {reason} Puedes pedirlo con /horario."
-WEEKLY_PAUSED_CREDENTIALS = (
-    "Pausé tu envío semanal: SIIAU ya no acepta tu NIP. Usa /registrar y luego /semanal para reactivarlo."
-)
-WEEKLY_PAUSED_LOCKED = (
-    "Pausé tu envío semanal: SIIAU bloqueó tu cuenta. Desbloquéala, usa /registrar y luego /semanal."
-)
+WEEKLY_PAUSED_CREDENTIALS = "Pausé tu envío semanal: SIIAU ya no acepta tu NIP. Usa /registrar y luego /semanal para reactivarlo."
+WEEKLY_PAUSED_LOCKED = "Pausé tu envío semanal: SIIAU bloqueó tu cuenta. Desbloquéala, usa /registrar y luego /semanal."
 PAUSE_REASONS = {
     "invalid_credentials": "pausado: tu NIP cambió, usa /registrar",
     "account_locked": "pausado: cuenta bloqueada en SIIAU",
@@ -296,7 +314,9 @@ def weekly_saved(day: int, hour: int, only_if_changed: bool, next_due: str) -> s
     )
 
 
-def weekly_status(day: int, hour: int, only_if_changed: bool, active: bool, paused: str | None, next_due: str) -> str:
+def weekly_status(
+    day: int, hour: int, only_if_changed: bool, active: bool, paused: str | None, next_due: str
+) -> str:
     if not active:
         return f"Envío semanal: {PAUSE_REASONS.get(paused or '', 'pausado')}"
     mode = ", solo si cambia" if only_if_changed else ""
@@ -327,27 +347,42 @@ def weekly_changes(changes: list[CourseChange]) -> str:
 
 
 # ---- operator ---------------------------------------------------------------------
-def stats(runs: dict[str, float], retries: float, breaker: str, openings: float,
-          weekly: dict[str, float], lag: float) -> str:  # fmt: skip
+def stats(
+    runs: dict[str, float],
+    retries: float,
+    breaker: str,
+    openings: float,
+    weekly: dict[str, float],
+    lag: float,
+) -> str:
     def listing(values: dict[str, float]) -> str:
         names = {**RUN_OUTCOMES, **WEEKLY_OUTCOMES}
-        return ", ".join(f"{names.get(k, k)} {int(v)}" for k, v in sorted(values.items())) or "ninguna"
+        return (
+            ", ".join(f"{names.get(k, k)} {int(v)}" for k, v in sorted(values.items())) or "ninguna"
+        )
 
-    return "\n".join([
-        "📊 Estadísticas desde el último arranque",
-        f"Ejecuciones: {listing(runs)}",
-        f"Reintentos: {int(retries)}",
-        f"SIIAU: corta-circuitos {BREAKER_STATES.get(breaker, breaker)} (se abrió {int(openings)} veces)",
-        f"Entregas semanales: {listing(weekly)}",
-        f"Retraso de la fila semanal: {lag:.0f} s",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            "📊 Estadísticas desde el último arranque",
+            f"Ejecuciones: {listing(runs)}",
+            f"Reintentos: {int(retries)}",
+            f"SIIAU: corta-circuitos {BREAKER_STATES.get(breaker, breaker)} (se abrió {int(openings)} veces)",
+            f"Entregas semanales: {listing(weekly)}",
+            f"Retraso de la fila semanal: {lag:.0f} s",
+        ]
+    )
 
 
 WEEKLY_OUTCOMES = {
-    "sent": "enviadas", "resent_unchanged": "reenviadas sin cambios", "skipped_unchanged": "omitidas sin cambios",
-    "retry": "reintentos", "expired": "vencidas", "paused": "pausadas", "no_schedule": "sin materias",
+    "sent": "enviadas",
+    "resent_unchanged": "reenviadas sin cambios",
+    "skipped_unchanged": "omitidas sin cambios",
+    "retry": "reintentos",
+    "expired": "vencidas",
+    "paused": "pausadas",
+    "no_schedule": "sin materias",
     "already_done": "ya hechas",
-}  # fmt: skip
+}
 BREAKER_STATES = {"closed": "cerrado", "open": "abierto", "half_open": "a prueba"}
 NOT_ADMIN = HINT
 
@@ -374,10 +409,14 @@ COMMANDS.append(("cupos", "Avisarme cuando se abra un lugar en una materia"))
 CUPOS_BAD_CLAVE = "Esa clave no parece válida. Es algo como I5890. Ejemplo: /cupos I5890 D"
 CUPOS_PICK_CENTRE = "¿De qué centro? Elige uno (la próxima vez lo recuerdo)."
 CUPOS_PICK_CYCLE = "¿De qué ciclo?"
-CUPOS_NEED_SCHEDULE = "Para saber qué no choca necesito tu horario: pídelo con /horario y vuelve a intentarlo."
+CUPOS_NEED_SCHEDULE = (
+    "Para saber qué no choca necesito tu horario: pídelo con /horario y vuelve a intentarlo."
+)
 CUPOS_PAUSED = "SIIAU no responde ahora, así que las alertas de cupo están en pausa ⏸️. Vuelvo a intentar solo en unos minutos."
 CUPOS_UNAVAILABLE = "La oferta de SIIAU no responde; inténtalo en unos minutos."
-CUPOS_NONE = "No tienes alertas de cupo. Crea una con /cupos CLAVE CENTRO, por ejemplo /cupos I5890 D."
+CUPOS_NONE = (
+    "No tienes alertas de cupo. Crea una con /cupos CLAVE CENTRO, por ejemplo /cupos I5890 D."
+)
 CUPOS_GONE = "Esa alerta ya no existe."
 CUPOS_ANY = "Cualquier sección"
 CUPOS_FIT = "Solo las que no choquen con mi horario"
@@ -396,15 +435,21 @@ def cycle_label(code: str) -> str:
 
 def cupos_error(error: _cupos.CuposError) -> str:
     if isinstance(error, _cupos.LooksLikeNrc):
-        return (f"{error.nrc} parece un NRC, no una clave 🙂. La clave va junto al NRC en la oferta académica "
-                "de SIIAU (o en tu /horario) y es algo como I5890. Ejemplo: /cupos I5890 D")  # fmt: skip
+        return (
+            f"{error.nrc} parece un NRC, no una clave 🙂. La clave va junto al NRC en la oferta académica "
+            "de SIIAU (o en tu /horario) y es algo como I5890. Ejemplo: /cupos I5890 D"
+        )
     if isinstance(error, _cupos.UnknownCentre):
         return f"No conozco el centro «{error.centre}». Escribe /cupos y la clave, sin centro, y te muestro la lista."
     if isinstance(error, _cupos.CycleNotOpen):
-        return f"El ciclo {cycle_label(error.cycle) or 'elegido'} no está abierto; elige otro ciclo."
+        return (
+            f"El ciclo {cycle_label(error.cycle) or 'elegido'} no está abierto; elige otro ciclo."
+        )
     if isinstance(error, _cupos.UnknownClave):
-        return (f"No encontré esa clave ({error.clave}) en el centro {error.centre}, "
-                f"ciclo {cycle_label(error.cycle.code)} 🤔. Revísala o prueba otro centro.")  # fmt: skip
+        return (
+            f"No encontré esa clave ({error.clave}) en el centro {error.centre}, "
+            f"ciclo {cycle_label(error.cycle.code)} 🤔. Revísala o prueba otro centro."
+        )
     if isinstance(error, _cupos.WatchLimitReached):
         return f"Ya tienes {error.limit} alertas, el máximo. Quita alguna con /cupos y vuelve a intentarlo."
     if isinstance(error, _cupos.NoScheduleToFit):
@@ -422,7 +467,9 @@ def cupos_when(section: _OfferSection) -> str:
     parts = []
     for session in section.sessions:
         days = ", ".join(d.short_es for d in session.days)
-        hours = f"{session.start:%H:%M}–{session.end:%H:%M}" if session.start and session.end else ""
+        hours = (
+            f"{session.start:%H:%M}–{session.end:%H:%M}" if session.start and session.end else ""
+        )
         parts.append(" ".join(p for p in (days, hours) if p))
     return " / ".join(p for p in parts if p) or "sin horario"
 
@@ -433,12 +480,20 @@ def cupos_professor(section: _OfferSection) -> str:
 
 
 def cupos_lookup(lookup: _cupos.Lookup) -> str:
-    lines = [f"📚 {lookup.clave} {lookup.name} · centro {lookup.centre.code} · ciclo {cycle_label(lookup.cycle.code)}"]
+    lines = [
+        f"📚 {lookup.clave} {lookup.name} · centro {lookup.centre.code} · ciclo {cycle_label(lookup.cycle.code)}"
+    ]
     for s in lookup.sections:
         icon = "🟢" if s.free > 0 else "🔴"
-        clash = " · ⚠️ choca con tu horario" if lookup.fits is not None and s.nrc not in lookup.fits else ""
-        lines.append(f"{icon} {s.section} · NRC {s.nrc} · {cupos_professor(s)} · {cupos_when(s)} · "
-                     f"{s.free} de {s.seats} libres{clash}")  # fmt: skip
+        clash = (
+            " · ⚠️ choca con tu horario"
+            if lookup.fits is not None and s.nrc not in lookup.fits
+            else ""
+        )
+        lines.append(
+            f"{icon} {s.section} · NRC {s.nrc} · {cupos_professor(s)} · {cupos_when(s)} · "
+            f"{s.free} de {s.seats} libres{clash}"
+        )
     lines.append("\nToca un botón y te aviso cuando se abra un lugar.")
     return "\n".join(lines)
 
@@ -456,15 +511,19 @@ def _target(label: str, target: str, clave: str) -> str:
 
 
 def cupos_saved(saved: _cupos.WatchSaved, clave: str) -> str:
-    return (f"✅ Listo: te aviso cuando haya lugar en {_target(saved.label, saved.target, clave)}. "
-            f"La alerta dura hasta el {_date(saved.expires_ts)}. Tus alertas: /cupos")  # fmt: skip
+    return (
+        f"✅ Listo: te aviso cuando haya lugar en {_target(saved.label, saved.target, clave)}. "
+        f"La alerta dura hasta el {_date(saved.expires_ts)}. Tus alertas: /cupos"
+    )
 
 
 def cupos_watch_list(watches: list[_cupos.WatchRecord]) -> str:
     lines = ["🔔 Tus alertas de cupo:"]
     for w in watches:
         what = _target(w.label, w.target, w.key.clave)
-        lines.append(f"• {what} · centro {w.key.centre} · {cycle_label(w.key.cycle)} · hasta el {_date(w.expires_ts)}")
+        lines.append(
+            f"• {what} · centro {w.key.centre} · {cycle_label(w.key.cycle)} · hasta el {_date(w.expires_ts)}"
+        )
     return "\n".join(lines)
 
 
@@ -474,13 +533,17 @@ def cupos_removed(label: str) -> str:
 
 def cupos_alert(section: _OfferSection) -> str:
     seats = "1 lugar" if section.free == 1 else f"{section.free} lugares"
-    return (f"🎉 Hay {seats} en {section.key} {section.section} (NRC {section.nrc}) · {cupos_when(section)} · "
-            f"{cupos_professor(section)}")  # fmt: skip
+    return (
+        f"🎉 Hay {seats} en {section.key} {section.section} (NRC {section.nrc}) · {cupos_when(section)} · "
+        f"{cupos_professor(section)}"
+    )
 
 
 def cupos_expired(watch: _cupos.WatchRecord) -> str:
-    return (f"⌛ Terminó tu alerta de cupo de {_target(watch.label, watch.target, watch.key.clave)}. "
-            f"Si aún la necesitas, créala otra vez con /cupos {watch.key.clave} {watch.key.centre}.")  # fmt: skip
+    return (
+        f"⌛ Terminó tu alerta de cupo de {_target(watch.label, watch.target, watch.key.clave)}. "
+        f"Si aún la necesitas, créala otra vez con /cupos {watch.key.clave} {watch.key.centre}."
+    )
 
 
 def cupos_status(status: _cupos.CuposStatus, now_ts: float, zone: ZoneInfo) -> str:
@@ -491,21 +554,26 @@ def cupos_status(status: _cupos.CuposStatus, now_ts: float, zone: ZoneInfo) -> s
         at = datetime.fromtimestamp(status.last_ok_ts, zone)
         last = f"hace {ago // 60} min {ago % 60} s ({at:%H:%M})"
     state = "⏸️ en pausa: SIIAU no responde" if status.paused else "▶️ activas"
-    return "\n".join([
-        "📡 Alertas de cupo",
-        f"Estado: {state}",
-        f"Última consulta exitosa: {last}",
-        f"Rondas tardías: {status.late_polls}",
-        f"Materias vigiladas: {status.subjects} · alertas: {status.watches} · con fallas: {status.failing}",
-        f"Consulto cada {status.interval // 60} min {status.interval % 60} s, una vez por materia.",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            "📡 Alertas de cupo",
+            f"Estado: {state}",
+            f"Última consulta exitosa: {last}",
+            f"Rondas tardías: {status.late_polls}",
+            f"Materias vigiladas: {status.subjects} · alertas: {status.watches} · con fallas: {status.failing}",
+            f"Consulto cada {status.interval // 60} min {status.interval % 60} s, una vez por materia.",
+        ]
+    )
 
 
 # ---- /calendario: the .ics file and the live calendar link (issue 13) -------------------
 
 COMMANDS.append(("calendario", "Mi horario en Google Calendar o en el calendario del iPhone"))
 CALENDAR_WORDS = _CalendarWords(
-    calendar_name="Horario UdG {term}", nrc="NRC {nrc}", section="Sección {section}", professor="Profesor: {professor}"
+    calendar_name="Horario UdG {term}",
+    nrc="NRC {nrc}",
+    section="Sección {section}",
+    professor="Profesor: {professor}",
 )
 CALENDAR_CAPTION = (
     "📅 Tu horario {term} para tu calendario.\n"
@@ -513,7 +581,9 @@ CALENDAR_CAPTION = (
     "iPhone: abre el archivo y toca «Añadir todo»."
 )
 CALENDAR_EMPTY = "Tu horario {term} no tiene clases con día y hora fijos, así que no hay nada que poner en tu calendario."
-CALENDAR_LINK_FAILED = "No pude preparar tu enlace del calendario ahora; inténtalo en un rato con /calendario."
+CALENDAR_LINK_FAILED = (
+    "No pude preparar tu enlace del calendario ahora; inténtalo en un rato con /calendario."
+)
 
 
 def calendar_unscheduled(courses: tuple[str, ...]) -> str:
@@ -523,17 +593,22 @@ def calendar_unscheduled(courses: tuple[str, ...]) -> str:
 def calendar_link(state: _LinkState, zone: ZoneInfo) -> str:
     if state.issued is None:
         since = f" (del {state.since.astimezone(zone):%d/%m/%Y})" if state.since else ""
-        return (f"🔗 Ya tienes un enlace que se actualiza solo{since}. Por seguridad no lo guardo, así que no "
-                "puedo mostrártelo de nuevo; si lo perdiste, /calendario nuevo te da otro (el anterior deja de "
-                "funcionar).")  # fmt: skip
-    return "\n".join([
-        "🔗 Enlace que se actualiza solo cuando cambie tu horario:",
-        state.issued.webcal,
-        "iPhone o Mac: tócalo y elige «Suscribirse».",
-        "Google Calendar (en computadora): Otros calendarios → + → Desde URL, y pega este:",
-        state.issued.url,
-        "Es personal: quien lo tenga ve tu horario. Si se te filtra, /calendario nuevo lo cambia.",
-    ])  # fmt: skip
+        return (
+            f"🔗 Ya tienes un enlace que se actualiza solo{since}. Por seguridad no lo guardo, así que no "
+            "puedo mostrártelo de nuevo; si lo perdiste, /calendario nuevo te da otro (el anterior deja de "
+            "funcionar)."
+        )
+    return "\n".join(
+        [
+            "🔗 Enlace que se actualiza solo cuando cambie tu horario:",
+            state.issued.webcal,
+            "iPhone o Mac: tócalo y elige «Suscribirse».",
+            "Google Calendar (en computadora): Otros calendarios → + → Desde URL, y pega este:",
+            state.issued.url,
+            "Es personal: quien lo tenga ve tu horario. Si se te filtra, /calendario nuevo lo cambia.",
+        ]
+    )
+
 
 # ---- daily digest and reminders (/diario, /recordatorio) ----
 
@@ -542,7 +617,9 @@ COMMANDS.append(("recordatorio", "Avisarme antes de cada clase"))
 DAILY_PICK_HOUR = "☀️ ¿A qué hora te mando tus clases del día? Solo los días que tengas clases (hora de Guadalajara)."
 DAILY_OFF = "Apagar"
 DAILY_TURNED_OFF = "Listo, ya no te mando tus clases cada mañana."
-DAILY_NEED_SCHEDULE = "Ojo: aún no tengo tu horario guardado. Pide tu /horario una vez y desde ahí funciona."
+DAILY_NEED_SCHEDULE = (
+    "Ojo: aún no tengo tu horario guardado. Pide tu /horario una vez y desde ahí funciona."
+)
 REMINDER_PICK = "⏰ ¿Cuánto antes de cada clase te aviso?"
 REMINDER_OFF = "No avisarme"
 REMINDER_TURNED_OFF = "Listo, ya no te aviso antes de tus clases."
@@ -576,7 +653,9 @@ def reminder_saved(minutes: int, has_schedule: bool) -> str:
 
 
 def _class_details(meeting: _Meeting) -> str:
-    return " · ".join(part for part in (meeting.session.place or "sin aula", meeting.session.professor) if part)
+    return " · ".join(
+        part for part in (meeting.session.place or "sin aula", meeting.session.professor) if part
+    )
 
 
 def daily_digest(digest: _daily.Digest) -> str:
@@ -585,24 +664,31 @@ def daily_digest(digest: _daily.Digest) -> str:
     day = f"{_DAY_NAMES[digest.day.weekday()]} {digest.day:%d/%m}"
     lines = [f"☀️ Buenos días. Hoy, {day}, tienes {classes}:"]
     for meeting in digest.meetings:
-        lines.append(f"• {meeting.session.hours} {meeting.course.name}\n   {_class_details(meeting)}")
+        lines.append(
+            f"• {meeting.session.hours} {meeting.course.name}\n   {_class_details(meeting)}"
+        )
     return "\n".join(lines)
 
 
 def daily_reminder(reminder: _daily.Reminder) -> str:
     meeting = reminder.meeting
-    return (f"⏰ En {reminder.minutes} min: {meeting.course.name} ({meeting.session.hours})\n"
-            f"{_class_details(meeting)}")  # fmt: skip
+    return (
+        f"⏰ En {reminder.minutes} min: {meeting.course.name} ({meeting.session.hours})\n"
+        f"{_class_details(meeting)}"
+    )
+
 
 # ---- everyday answers: /hoy, /manana, /siguiente (issue 13) --------------------------
 # Imported here so this block stays in one piece at the end of the file.
 
 
-COMMANDS.extend([
-    ("hoy", "Mis clases de hoy"),
-    ("manana", "Mis clases de mañana"),
-    ("siguiente", "Mi siguiente clase"),
-])  # fmt: skip
+COMMANDS.extend(
+    [
+        ("hoy", "Mis clases de hoy"),
+        ("manana", "Mis clases de mañana"),
+        ("siguiente", "Mi siguiente clase"),
+    ]
+)
 EVERYDAY_SLOW = "🔎 Consultando SIIAU…"
 WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 SOON_MINUTES = 120  # under this, /siguiente says "en 25 min"
@@ -644,7 +730,9 @@ def _unscheduled(courses: tuple[Course, ...]) -> list[str]:
 
 def _cycle_over(term: str, last: date | None, today: date) -> str:
     if last is None:
-        return f"Tu ciclo {term} ya terminó. Cuando tengas tu nuevo horario, actualízalo con /horario."
+        return (
+            f"Tu ciclo {term} ya terminó. Cuando tengas tu nuevo horario, actualízalo con /horario."
+        )
     verb = "terminó" if last < today else "termina"
     return f"Tu ciclo {term} {verb} el {_day(last)} 🎓. Cuando tengas tu nuevo horario, actualízalo con /horario."
 
@@ -672,14 +760,18 @@ def everyday_day(answer: _everyday.DayAnswer) -> str:
                 f"Tu próximo día con clases: {_day(answer.next_day)}, desde las {answer.next_first.starts:%H:%M}."
             )
         else:
-            lines.append("No veo más clases en tu horario guardado. Si cambió, actualízalo con /horario.")
+            lines.append(
+                "No veo más clases en tu horario guardado. Si cambió, actualízalo con /horario."
+            )
     lines.extend(_unscheduled(answer.unscheduled))
     return "\n".join(lines)
 
 
 def next_when(now: datetime, starts: datetime) -> str:
     """When the next class starts: "en 25 min", "hoy 15:00", "mañana 07:00", "el jueves 07:00"…"""
-    minutes = math.ceil((starts - now).total_seconds() / 60)  # rounded up: "en 1 min", never "en 0 min"
+    minutes = math.ceil(
+        (starts - now).total_seconds() / 60
+    )  # rounded up: "en 1 min", never "en 0 min"
     if minutes < 60:
         return f"en {max(minutes, 1)} min"
     if minutes < SOON_MINUTES:
@@ -701,7 +793,9 @@ def everyday_next(answer: _everyday.NextAnswer) -> str:
     if answer.cycle_end is not None:
         lines.append(_cycle_over(answer.term_label, answer.cycle_end, answer.now.date()))
     elif answer.meeting is None:
-        lines.append("No veo próximas clases en tu horario guardado. Si cambió, actualízalo con /horario.")
+        lines.append(
+            "No veo próximas clases en tu horario guardado. Si cambió, actualízalo con /horario."
+        )
     else:
         lines.append(f"⏭️ Tu siguiente clase es {next_when(answer.now, answer.meeting.starts)}:")
         lines.append(class_line(answer.meeting))

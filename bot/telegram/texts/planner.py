@@ -109,8 +109,10 @@ def none_text(plan: _service.Plan) -> str:
     why = plan.why_none or _service.NoOption()
     if why.none_in_offer:
         other = " u otro ciclo" if len(plan.cycles) > 1 else ""
-        lines = [f"No encontré {', '.join(plan.missing)} en el centro {plan.centre.code}, ciclo "
-                 f"{cycle_label(plan.cycle.code)} 🤔. Revisa las claves o prueba otro centro{other}."]  # fmt: skip
+        lines = [
+            f"No encontré {', '.join(plan.missing)} en el centro {plan.centre.code}, ciclo "
+            f"{cycle_label(plan.cycle.code)} 🤔. Revisa las claves o prueba otro centro{other}."
+        ]
         return "\n".join(lines + _notes(plan, missing=False))
     if why.emptied is not None:
         clave, option = why.emptied
@@ -119,8 +121,10 @@ def none_text(plan: _service.Plan) -> str:
         reason = f"ninguna sección de {why.with_schedule} cabe en tu horario actual."
     elif why.clash is not None and why.by_options:
         settings = "tus opciones y tu horario" if plan.fixed else "tus opciones"
-        reason = (f"{why.clash[0]} y {why.clash[1]} siempre chocan con {settings}: ninguna sección "
-                  "que queda de una cabe con alguna de la otra.")  # fmt: skip
+        reason = (
+            f"{why.clash[0]} y {why.clash[1]} siempre chocan con {settings}: ninguna sección "
+            "que queda de una cabe con alguna de la otra."
+        )
     elif why.clash is not None:
         reason = f"{why.clash[0]} y {why.clash[1]} siempre chocan: ninguna sección de una cabe con alguna de la otra."
     else:
@@ -178,8 +182,13 @@ def option_caption(plan: _service.Plan, index: int) -> str:
                 professor = (
                     professor[: max(professor_width - 1, 0)] + "…" if professor_width else ""
                 )
-            parts = [f"• NRC {section.nrc}", f"{section.key} {section.section}", when(section),
-                     professor, seats(section)]  # fmt: skip
+            parts = [
+                f"• NRC {section.nrc}",
+                f"{section.key} {section.section}",
+                when(section),
+                professor,
+                seats(section),
+            ]
             lines.append(" · ".join(p for p in parts if p))
         caption = "\n".join([title, *lines, *more, *notes])
         if len(caption) <= _CAPTION_LIMIT:

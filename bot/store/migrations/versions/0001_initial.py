@@ -24,7 +24,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "credentials",
-        sa.Column("user_id", sa.BigInteger(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "user_id",
+            sa.BigInteger(),
+            sa.ForeignKey("users.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("code_token", sa.Text(), nullable=False),
         sa.Column("nip_token", sa.Text(), nullable=False),
         sa.Column("code_hint", sa.String(16), nullable=False),
@@ -36,7 +41,9 @@ def upgrade() -> None:
     op.create_table(
         "flow_runs",
         sa.Column("id", sa.String(32), primary_key=True),
-        sa.Column("user_id", sa.BigInteger(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+        sa.Column(
+            "user_id", sa.BigInteger(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=True
+        ),
         sa.Column("name", sa.String(32), nullable=False),
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
@@ -51,7 +58,12 @@ def upgrade() -> None:
     op.create_table(
         "task_runs",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("flow_run_id", sa.String(32), sa.ForeignKey("flow_runs.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "flow_run_id",
+            sa.String(32),
+            sa.ForeignKey("flow_runs.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(32), nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
@@ -63,7 +75,12 @@ def upgrade() -> None:
     op.create_table(
         "documents",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("user_id", sa.BigInteger(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "user_id",
+            sa.BigInteger(),
+            sa.ForeignKey("users.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("content_hash", sa.String(64), nullable=False),
         sa.Column("file_id", sa.String(255), nullable=False),
         sa.Column("term", sa.String(16), nullable=False),

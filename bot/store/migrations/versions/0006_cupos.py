@@ -37,7 +37,10 @@ def upgrade() -> None:
         sa.Column("user_id", sa.BigInteger(), nullable=False),
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
         sa.Column(
-            "subject_id", sa.Integer(), sa.ForeignKey("cupo_subjects.id", ondelete="CASCADE"), nullable=False
+            "subject_id",
+            sa.Integer(),
+            sa.ForeignKey("cupo_subjects.id", ondelete="CASCADE"),
+            nullable=False,
         ),
         sa.Column("target", sa.String(12), nullable=False),
         sa.Column("label", sa.String(32), nullable=False),

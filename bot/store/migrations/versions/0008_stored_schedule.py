@@ -16,7 +16,12 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "stored_schedules",
-        sa.Column("user_id", sa.BigInteger(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "user_id",
+            sa.BigInteger(),
+            sa.ForeignKey("users.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("schedule_token", sa.Text(), nullable=False),
         sa.Column("content_hash", sa.String(64), nullable=False),
         sa.Column("fetched_ts", sa.BigInteger(), nullable=False),

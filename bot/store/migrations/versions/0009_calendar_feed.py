@@ -16,7 +16,12 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "calendar_links",
-        sa.Column("user_id", sa.BigInteger(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "user_id",
+            sa.BigInteger(),
+            sa.ForeignKey("users.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("token_hash", sa.String(64), nullable=False),
         sa.Column("created_ts", sa.BigInteger(), nullable=False),
         sa.UniqueConstraint("token_hash", name="uq_calendar_links_token_hash"),

@@ -16,7 +16,12 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "daily_settings",
-        sa.Column("user_id", sa.BigInteger(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "user_id",
+            sa.BigInteger(),
+            sa.ForeignKey("users.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("digest_hour", sa.Integer(), nullable=True),
         sa.Column("digest_due_ts", sa.BigInteger(), nullable=True),
         sa.Column("digest_lease_ts", sa.BigInteger(), nullable=True),
@@ -30,7 +35,12 @@ def upgrade() -> None:
     op.create_table(
         "daily_sent",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("user_id", sa.BigInteger(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "user_id",
+            sa.BigInteger(),
+            sa.ForeignKey("users.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("day", sa.String(10), nullable=False),
         sa.Column("slot", sa.String(32), nullable=False),

@@ -24,7 +24,10 @@ def upgrade() -> None:
     op.create_table(
         "first_copies",
         sa.Column(
-            "user_id", sa.BigInteger(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+            "user_id",
+            sa.BigInteger(),
+            sa.ForeignKey("users.id", ondelete="CASCADE"),
+            primary_key=True,
         ),
         sa.Column("content_hash", sa.String(64), nullable=False),
         sa.Column("pdf_token", sa.Text(), nullable=False),
