@@ -49,6 +49,7 @@ test-fast: setup
 
 lint: setup
 	$(VENV)/bin/ruff check bot tests bench
+	$(VENV)/bin/ruff format --check bot tests bench
 	$(VENV)/bin/mypy
 
 bench: setup

@@ -124,8 +124,8 @@ def watcher(
 async def _watch(db_url: str, until: float, sends_per_second: float) -> dict[str, object]:
     from bot.bootstrap import build_cupos, build_offer_http
     from bot.config import Settings
-    from bot.services.breaker import CircuitBreaker
-    from bot.services.cupos import WatchRecord
+    from bot.services.offer.cupos import WatchRecord
+    from bot.services.runtime.breaker import CircuitBreaker
     from bot.siiau.errors import LayoutChanged
     from bot.siiau.offer import OfferSection
     from bot.store.crypto import CredentialCipher

@@ -37,8 +37,8 @@ from bot.core.records import utcnow
 from bot.core.zones import zone
 from bot.schedule import codec
 from bot.schedule.model import Course, Day, Schedule, Session
-from bot.services.daily import DailyService, next_digest_due
-from bot.services.delivery import DeliveryService
+from bot.services.timetable.daily import DailyService, next_digest_due
+from bot.services.timetable.delivery import DeliveryService
 from bot.sim.botapi import BotApiStandIn
 from bot.store.crypto import CredentialCipher
 from bot.store.daily import DailyClaim, Kind

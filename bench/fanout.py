@@ -43,9 +43,9 @@ from pathlib import Path
 
 import asyncpg
 from chatbot import stop_bot
+from seed import seed_subscribers
 
 from bot.sim.botapi import BotApiStandIn
-from bot.sim.seed import seed_subscribers
 from bot.sim.siiau import SiiauSimulator
 from bot.sim.siiau.students import SimCourse, SimSession, generated_student
 from bot.store.crypto import CredentialCipher

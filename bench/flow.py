@@ -31,7 +31,7 @@ from chatbot import start_bot, stop_bot
 from bot.bootstrap import build_workflow
 from bot.config import Settings
 from bot.core.credentials import Credentials
-from bot.services.workflow import FlowResult, ScheduleWorkflow
+from bot.services.runtime.workflow import FlowResult, ScheduleWorkflow
 from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import SimStudent, demo_students

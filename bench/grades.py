@@ -41,9 +41,9 @@ from bot.core.records import utcnow
 from bot.schedule import codec
 from bot.schedule.grades import Posting
 from bot.schedule.model import Course, Day, Schedule, Session
-from bot.services.delivery import DeliveryService
-from bot.services.gate import UserGate
 from bot.services.grades.service import GradesService
+from bot.services.runtime.gate import UserGate
+from bot.services.timetable.delivery import DeliveryService
 from bot.siiau.errors import LayoutChanged
 from bot.sim.siiau import SiiauSimulator
 from bot.sim.siiau.students import generated_student

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot import cli_diagnose, cli_fetch, cli_keys
+from bot.cli import diagnose, fetch, keys
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,9 +13,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command")
     run = commands.add_parser("run", help="run the Telegram bot (default)")
     run.set_defaults(handler=_run_bot)
-    cli_fetch.add_parser(commands)
-    cli_diagnose.add_parser(commands)
-    cli_keys.add_parsers(commands)
+    fetch.add_parser(commands)
+    diagnose.add_parser(commands)
+    keys.add_parsers(commands)
     demo = commands.add_parser("demo", help="scripted conversation against the simulators")
     demo.add_argument("--out", default="demo-out")
     demo.set_defaults(handler=_demo)
@@ -31,7 +31,7 @@ def _run_bot(_: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    from bot.cli.demo import run_demo
 
     return run_demo(args.out)
 

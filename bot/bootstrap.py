@@ -24,35 +24,35 @@ from bot.ops.http import HealthSources, OpsServer
 from bot.pdf.renderer import PdfRenderer
 from bot.schedule.days_off import DaysOff, DaysOffError
 from bot.schedule.ical import CalendarWords
-from bot.services.breaker import Breaker, CircuitBreaker, SharedCircuitBreaker
+from bot.services.account.registration import RegistrationService
 from bot.services.bundle import Services
-from bot.services.calendar import CalendarService
 from bot.services.captures import PageCapturer
-from bot.services.coordination import (
+from bot.services.friends import FriendsPolicy, FriendsService, PngRenderer
+from bot.services.grades.service import GradeNotifier, GradesService
+from bot.services.offer.cache import OfferCache
+from bot.services.offer.cupos import CuposNotifier, CuposService, LoggingNotifier
+from bot.services.planner.service import PlannerService, offer_fetch
+from bot.services.runtime.breaker import Breaker, CircuitBreaker, SharedCircuitBreaker
+from bot.services.runtime.coordination import (
     LocalSessionSlots,
     SessionSlots,
     SharedSessionSlots,
     SharedUserGate,
 )
-from bot.services.cupos import CuposNotifier, CuposService, LoggingNotifier
-from bot.services.daily import DailyNotifier, DailyService, LoggingDailyNotifier
-from bot.services.delivery import DeliveryService
-from bot.services.erasure import EraseLedger
-from bot.services.flow import FlowRunner, RetryPolicy
-from bot.services.friends import FriendsPolicy, FriendsService, PngRenderer
-from bot.services.gate import Gate, UserGate
-from bot.services.grades.service import GradeNotifier, GradesService
-from bot.services.login_guard import KeyedLoginGuard, LoginGuard
-from bot.services.offer_cache import OfferCache
-from bot.services.operations import OperationsService
-from bot.services.pdf_cache import PdfCache
-from bot.services.planner.service import PlannerService, offer_fetch
-from bot.services.progress import ProgressService
-from bot.services.refresh_budget import StoredRefreshBudget
-from bot.services.registration import RegistrationService
-from bot.services.schedule_book import ScheduleBook
-from bot.services.weekly import WeeklyNotifier, WeeklyService
-from bot.services.workflow import ScheduleWorkflow
+from bot.services.runtime.erasure import EraseLedger
+from bot.services.runtime.flow import FlowRunner, RetryPolicy
+from bot.services.runtime.gate import Gate, UserGate
+from bot.services.runtime.login_guard import KeyedLoginGuard, LoginGuard
+from bot.services.runtime.operations import OperationsService
+from bot.services.runtime.pdf_cache import PdfCache
+from bot.services.runtime.workflow import ScheduleWorkflow
+from bot.services.timetable.calendar import CalendarService
+from bot.services.timetable.daily import DailyNotifier, DailyService, LoggingDailyNotifier
+from bot.services.timetable.delivery import DeliveryService
+from bot.services.timetable.progress import ProgressService
+from bot.services.timetable.refresh_budget import StoredRefreshBudget
+from bot.services.timetable.schedule_book import ScheduleBook
+from bot.services.timetable.weekly import WeeklyNotifier, WeeklyService
 from bot.siiau.client import (
     LoginPathMemory,
     LoginPathStore,

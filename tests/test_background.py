@@ -1,4 +1,4 @@
-"""The one claim → lease → pump → drain loop (`bot.services.background.Worker`), on an
+"""The one claim → lease → pump → drain loop (`bot.services.runtime.background.Worker`), on an
 in-memory table of leased rows, a clock the test moves and a lease keeper the test paces."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from bot.services.background import Job, Worker, always
+from bot.services.runtime.background import Job, Worker, always
 
 LEASE = 10
 PATIENCE = 30  # seconds; a bound on a wait, never a pace

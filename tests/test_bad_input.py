@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.core.credentials import Credentials
-from bot.services.login_guard import memory_login_guard
+from bot.services.runtime.login_guard import memory_login_guard
 from bot.siiau.errors import CourseNotInOffer, LayoutChanged, LoginUnconfirmed, SiiauUnavailable
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.telegram import texts

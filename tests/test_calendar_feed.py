@@ -19,10 +19,10 @@ from bot.feed.server import CalendarFeedServer, RateLimiter
 from bot.schedule import codec
 from bot.schedule.days_off import DaysOff
 from bot.schedule.model import Course, Day, Schedule, Session
-from bot.services.calendar import CalendarService, token_hash
-from bot.services.delivery import DeliveryService
-from bot.services.gate import UserGate
-from bot.services.schedule_book import ScheduleBook
+from bot.services.runtime.gate import UserGate
+from bot.services.timetable.calendar import CalendarService, token_hash
+from bot.services.timetable.delivery import DeliveryService
+from bot.services.timetable.schedule_book import ScheduleBook
 from bot.store.calendar_links import CalendarLinkStore
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine, migrate

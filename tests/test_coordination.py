@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from bot.services.coordination import SharedSessionSlots, SharedUserGate
 from bot.services.errors import AlreadyRunning, RateLimited
+from bot.services.runtime.coordination import SharedSessionSlots, SharedUserGate
 from bot.store.db import create_engine, migrate
 from bot.store.shared import SharedStore
 from tests.helpers import PATIENCE

@@ -17,8 +17,7 @@ from bot.config import CuposSettings
 from bot.core.credentials import Credentials
 from bot.schedule import codec
 from bot.schedule.model import Course, Day, Schedule, Session
-from bot.services.breaker import CircuitBreaker
-from bot.services.cupos import (
+from bot.services.offer.cupos import (
     ANY,
     FIT,
     CentreChoice,
@@ -36,6 +35,7 @@ from bot.services.cupos import (
     normalise,
     parse_query,
 )
+from bot.services.runtime.breaker import CircuitBreaker
 from bot.siiau.errors import LayoutChanged
 from bot.siiau.offer import OfferProfessor, OfferSection, OfferSession
 from bot.siiau.offer_client import OfferClient

@@ -18,11 +18,11 @@ from bot.core.zones import zone
 from bot.schedule import codec
 from bot.schedule.days_off import DayOff, DaysOff, Source
 from bot.schedule.model import Course, Day, Schedule, Session
-from bot.services.daily import DailyService, Digest, Reminder, next_digest_due
-from bot.services.delivery import DeliveryService
 from bot.services.errors import RecipientGone
-from bot.services.gate import UserGate
-from bot.services.schedule_book import ScheduleBook
+from bot.services.runtime.gate import UserGate
+from bot.services.timetable.daily import DailyService, Digest, Reminder, next_digest_due
+from bot.services.timetable.delivery import DeliveryService
+from bot.services.timetable.schedule_book import ScheduleBook
 from bot.sim.botapi import BotApiStandIn
 from bot.store.crypto import CredentialCipher
 from bot.store.daily import Kind

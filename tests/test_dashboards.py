@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import bot.bootstrap  # noqa: F401 - imports every module that registers a metric
 from bot.ops.http import HealthSources, OpsServer
-from bot.services.breaker import CircuitBreaker
+from bot.services.runtime.breaker import CircuitBreaker
 from bot.store.db import create_engine
 
 REPO = Path(__file__).resolve().parent.parent

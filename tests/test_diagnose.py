@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from bot import cli_diagnose
 from bot.bootstrap import build_cipher, build_login_guard, open_store
-from bot.cli_diagnose import Capture, diagnose
+from bot.cli import diagnose as cli_diagnose
+from bot.cli.diagnose import Capture, diagnose
 from bot.config import Settings, SiiauSettings
 from bot.core.credentials import Credentials
-from bot.services.login_guard import KeyedLoginGuard, LoginOutcome, Requester
+from bot.services.runtime.login_guard import KeyedLoginGuard, LoginOutcome, Requester
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.store.db import create_engine, migrate
 from bot.store.login_guard import LoginGuardStore

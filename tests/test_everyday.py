@@ -10,10 +10,10 @@ from bot.core.zones import zone
 from bot.schedule.agenda import Agenda
 from bot.schedule.days_off import DayOff, DaysOff, Source
 from bot.schedule.model import Course, Day, Schedule, Session
-from bot.services import everyday
-from bot.services.delivery import StoredSchedule
-from bot.services.everyday import TODAY, TOMORROW, day_answer, next_answer
-from bot.services.schedule_book import KnownSchedule, ScheduleBook
+from bot.services.timetable import everyday
+from bot.services.timetable.delivery import StoredSchedule
+from bot.services.timetable.everyday import TODAY, TOMORROW, day_answer, next_answer
+from bot.services.timetable.schedule_book import KnownSchedule, ScheduleBook
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.telegram import texts
 from tests.helpers import until

@@ -22,12 +22,12 @@ from bot.feed.server import CalendarFeedServer
 from bot.schedule import codec
 from bot.schedule.days_off import DaysOff
 from bot.schedule.model import Schedule
-from bot.services.calendar import CalendarService, Feed
-from bot.services.delivery import DeliveryService
-from bot.services.erasure import EraseLedger
-from bot.services.gate import UserGate
-from bot.services.refresh_budget import StoredRefreshBudget
-from bot.services.schedule_book import ScheduleBook
+from bot.services.runtime.erasure import EraseLedger
+from bot.services.runtime.gate import UserGate
+from bot.services.timetable.calendar import CalendarService, Feed
+from bot.services.timetable.delivery import DeliveryService
+from bot.services.timetable.refresh_budget import StoredRefreshBudget
+from bot.services.timetable.schedule_book import ScheduleBook
 from bot.siiau.errors import SiiauUnavailable
 from bot.store.calendar_links import CalendarLinkStore
 from bot.store.crypto import CredentialCipher

@@ -13,7 +13,6 @@ from bot.core.records import utcnow
 from bot.schedule import codec
 from bot.schedule.days_off import DaysOff
 from bot.schedule.model import Course, Day, Schedule, Session
-from bot.services.delivery import DeliveryService
 from bot.services.friends import (
     FreeRefusal,
     FreeRefused,
@@ -23,7 +22,8 @@ from bot.services.friends import (
     Opened,
     token_hash,
 )
-from bot.services.gate import UserGate
+from bot.services.runtime.gate import UserGate
+from bot.services.timetable.delivery import DeliveryService
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine, migrate
 from bot.store.friends import Befriended, FriendStore

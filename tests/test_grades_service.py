@@ -15,13 +15,13 @@ from bot.core.credentials import Credentials
 from bot.schedule import codec
 from bot.schedule.grades import Boleta, BoletaRow, Grade, Posting
 from bot.schedule.model import Course, Day, Schedule, Session
-from bot.services.breaker import BreakerState
-from bot.services.delivery import DeliveryService
 from bot.services.errors import CredentialsRejected, RecipientGone
-from bot.services.gate import UserGate
 from bot.services.grades import window
 from bot.services.grades.service import GradesService
-from bot.services.workflow import ScheduleWorkflow
+from bot.services.runtime.breaker import BreakerState
+from bot.services.runtime.gate import UserGate
+from bot.services.runtime.workflow import ScheduleWorkflow
+from bot.services.timetable.delivery import DeliveryService
 from bot.siiau.errors import LayoutChanged
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.store.crypto import CredentialCipher

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from bot.config import BotSettings
 from bot.ops.http import HealthSources, OpsServer, health
-from bot.services import metrics
-from bot.services.breaker import CircuitBreaker
-from bot.services.weekly import WeeklyView
+from bot.services.runtime import metrics
+from bot.services.runtime.breaker import CircuitBreaker
+from bot.services.timetable.weekly import WeeklyView
 from bot.store.db import create_engine, migrate
 from bot.telegram import texts
 from bot.telegram.handlers.weekly import weekly_line_of

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.core.credentials import Credentials
-from bot.services.login_guard import (
+from bot.services.runtime.login_guard import (
     MAX_IN_A_ROW,
     CodeHeld,
     KeyedLoginGuard,

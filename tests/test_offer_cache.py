@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from bot.services.offer_cache import OfferCache, OfferUnavailable
+from bot.services.offer.cache import OfferCache, OfferUnavailable
 from bot.siiau.errors import LayoutChanged, SiiauUnavailable
 from bot.siiau.offer import OfferSection
 from bot.store.watches import SubjectKey

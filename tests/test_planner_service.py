@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.schedule.days_off import DaysOff
-from bot.services.delivery import StoredSchedule
-from bot.services.offer_cache import OfferCache
+from bot.services.offer.cache import OfferCache
 from bot.services.planner.service import OfferDown, Plan, PlanCentreChoice, PlannerService
-from bot.services.schedule_book import ScheduleBook
+from bot.services.timetable.delivery import StoredSchedule
+from bot.services.timetable.schedule_book import ScheduleBook
 from bot.siiau.errors import SiiauUnavailable
 from bot.siiau.offer import Centre, Cycle, OfferForm, OfferSection, parse_offer_results
 from bot.sim.siiau.offer_pages import SimOfferSection, SimOfferSession, offer_results, planner_offer

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from bot.cli_diagnose import Capture, diagnose
+from bot.cli.diagnose import Capture, diagnose
 from bot.config import SiiauSettings
 from bot.core.credentials import Credentials
 from bot.siiau import pages as siiau_pages

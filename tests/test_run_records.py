@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from bot.core.credentials import Credentials
 from bot.core.records import FlowRun
-from bot.services.registration import RegistrationService
+from bot.services.account.registration import RegistrationService
 from bot.siiau.errors import InvalidCredentials
 from bot.sim.siiau import DEMO_CODE, SiiauSimulator
 from bot.store.crypto import CredentialCipher

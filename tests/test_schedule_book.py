@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from bot.core.credentials import Credentials
 from bot.schedule.days_off import DaysOff
-from bot.services.schedule_book import ScheduleBook
+from bot.services.timetable.schedule_book import ScheduleBook
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine, migrate

@@ -10,8 +10,8 @@ import pytest
 from telegram.ext import BaseRateLimiter
 
 from bot.core.worktime import begin_work, work_started
-from bot.services.background import Background
-from bot.services.erasure import EraseLedger
+from bot.services.runtime.background import Background
+from bot.services.runtime.erasure import EraseLedger
 from bot.store.db import create_engine, migrate
 from bot.store.erasures import ErasureStore
 from bot.telegram.send_gate import Erased, SendGate

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import WeeklySettings
-from bot.services.delivery import DeliveryService
-from bot.services.gate import UserGate
-from bot.services.weekly import OperatorNotice, WeeklyService
+from bot.services.runtime.gate import UserGate
+from bot.services.timetable.delivery import DeliveryService
+from bot.services.timetable.weekly import OperatorNotice, WeeklyService
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine
@@ -54,7 +54,7 @@ async def test_a_wrong_key_pauses_nothing_tells_operators_once_and_the_right_key
         clock=clock,
     )
     clock.set_local(MONDAY_7)
-    caplog.set_level(logging.INFO, logger="bot.services.weekly")
+    caplog.set_level(logging.INFO, logger="bot.services.timetable.weekly")
     for _ in range(3):  # three ticks' worth of retries: each claim is skipped and tried later
         await wrong.drain()
         clock.advance(minutes=11)

@@ -12,10 +12,10 @@ import pytest
 from telegram import Bot
 
 from bot.schedule.diff import CourseChange
-from bot.services import metrics
-from bot.services.delivery import Delivery, DeliveryService
-from bot.services.week_time import iso_week
-from bot.services.weekly import Notice, WeeklyService
+from bot.services.runtime import metrics
+from bot.services.timetable.delivery import Delivery, DeliveryService
+from bot.services.timetable.week_time import iso_week
+from bot.services.timetable.weekly import Notice, WeeklyService
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import SimCourse, SimSession, generated_student

@@ -11,7 +11,7 @@ import pytest
 from bot.core.credentials import Credentials
 from bot.core.records import State
 from bot.services.errors import FlowFailed
-from bot.services.workflow import FlowResult
+from bot.services.runtime.workflow import FlowResult
 from bot.siiau.errors import (
     AccountLocked,
     CircuitOpen,

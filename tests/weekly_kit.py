@@ -11,11 +11,11 @@ from bot.bootstrap import NotifierFactory
 from bot.config import WeeklySettings
 from bot.core.credentials import Credentials
 from bot.schedule.diff import CourseChange
-from bot.services.delivery import Delivery, DeliveryService
-from bot.services.gate import UserGate
-from bot.services.registration import RegistrationService
-from bot.services.weekly import Notice, OperatorNotice, WeeklyService
-from bot.services.workflow import ScheduleWorkflow
+from bot.services.account.registration import RegistrationService
+from bot.services.runtime.gate import UserGate
+from bot.services.runtime.workflow import ScheduleWorkflow
+from bot.services.timetable.delivery import Delivery, DeliveryService
+from bot.services.timetable.weekly import Notice, OperatorNotice, WeeklyService
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine, migrate
 from bot.store.repository import Store

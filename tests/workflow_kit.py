@@ -15,11 +15,11 @@ import pytest
 from bot.config import PdfSettings, SiiauSettings
 from bot.core.records import FlowRun
 from bot.pdf.renderer import PdfRenderer
-from bot.services.breaker import CircuitBreaker
 from bot.services.errors import FlowFailed
-from bot.services.flow import FlowRunner, RetryPolicy
-from bot.services.login_guard import LoginGuard
-from bot.services.workflow import ScheduleWorkflow
+from bot.services.runtime.breaker import CircuitBreaker
+from bot.services.runtime.flow import FlowRunner, RetryPolicy
+from bot.services.runtime.login_guard import LoginGuard
+from bot.services.runtime.workflow import ScheduleWorkflow
 from bot.siiau.client import SiiauClientFactory
 
 CREATED: list[ScheduleWorkflow] = []  # closed after each test by conftest's fixture

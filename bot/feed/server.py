@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
 from bot.core.http_front import TrackedServer, parse_head
-from bot.services.calendar import FEED_PATH, FEED_SUFFIX, Feed, token_hash
+from bot.services.timetable.calendar import FEED_PATH, FEED_SUFFIX, Feed, token_hash
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.services import metrics
-from bot.services.breaker import Breaker, BreakerState
+from bot.services.runtime import metrics
+from bot.services.runtime.breaker import Breaker, BreakerState
 from bot.store.db import BUSY_TIMEOUT_MS, dialect_insert
 from bot.store.models import HeartbeatRow
 

@@ -5,20 +5,20 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
-from bot.services.calendar import CalendarService
+from bot.services.account.registration import RegistrationService
 from bot.services.captures import PageCapturer
-from bot.services.cupos import CuposService
-from bot.services.daily import DailyService
-from bot.services.delivery import DeliveryService
-from bot.services.erasure import EraseLedger
 from bot.services.friends import FriendsService
 from bot.services.grades.service import GradesService
-from bot.services.operations import OperationsService
+from bot.services.offer.cupos import CuposService
 from bot.services.planner.service import PlannerService
-from bot.services.progress import ProgressService
-from bot.services.registration import RegistrationService
-from bot.services.schedule_book import ScheduleBook
-from bot.services.weekly import WeeklyService
+from bot.services.runtime.erasure import EraseLedger
+from bot.services.runtime.operations import OperationsService
+from bot.services.timetable.calendar import CalendarService
+from bot.services.timetable.daily import DailyService
+from bot.services.timetable.delivery import DeliveryService
+from bot.services.timetable.progress import ProgressService
+from bot.services.timetable.schedule_book import ScheduleBook
+from bot.services.timetable.weekly import WeeklyService
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The login guard's memory in the database, so it holds across restarts and replicas.
 
-Codes and code/NIP pairs arrive here as keyed hashes (`bot.services.login_guard`
+Codes and code/NIP pairs arrive here as keyed hashes (`bot.services.runtime.login_guard`
 makes them); nothing in these tables can be read back as a code or a NIP. The
 rules live in the service; this module only does the counting, atomically.
 """

@@ -27,7 +27,7 @@ from bot.bootstrap import ConfigError, build_capturer, button_key, check_setting
 from bot.config import Settings
 from bot.core.worktime import begin_work
 from bot.core.zones import zone
-from bot.services.delivery import DeliveryService
+from bot.services.timetable.delivery import DeliveryService
 from bot.telegram import buttons, progress, texts
 from bot.telegram.buttons import ButtonSigner
 from bot.telegram.cupos_notifier import TelegramCuposNotifier

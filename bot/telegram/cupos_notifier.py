@@ -13,7 +13,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.services.captures import PageCapturer
-from bot.services.cupos import WatchRecord
+from bot.services.offer.cupos import WatchRecord
 from bot.siiau.errors import LayoutChanged
 from bot.siiau.offer import OfferSection
 from bot.telegram import texts

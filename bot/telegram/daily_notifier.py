@@ -7,8 +7,8 @@ import logging
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.services.daily import Digest, Reminder
 from bot.services.errors import RecipientGone, SendFailed
+from bot.services.timetable.daily import Digest, Reminder
 from bot.telegram import texts
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from telegram import Bot
 from telegram.error import BadRequest
 
-from bot.services.delivery import Delivery
+from bot.services.timetable.delivery import Delivery
 
 log = logging.getLogger(__name__)
 

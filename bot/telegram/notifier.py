@@ -9,9 +9,9 @@ from telegram import Bot
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.schedule.diff import CourseChange
-from bot.services.delivery import Delivery
 from bot.services.errors import RecipientGone, SendFailed
-from bot.services.weekly import Notice, OperatorNotice
+from bot.services.timetable.delivery import Delivery
+from bot.services.timetable.weekly import Notice, OperatorNotice
 from bot.telegram import texts
 from bot.telegram.documents import RenderAgain, fit_caption, send_schedule_pdf
 

@@ -9,7 +9,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.services.progress import ProgressService
+from bot.services.timetable.progress import ProgressService
 from bot.telegram import texts
 from bot.telegram.runtime import runtime
 

@@ -3,7 +3,7 @@ the moment it is made: nothing reaches a student from work begun before their `/
 
 The gate wraps the rate limiter (PTB's one hook around every Bot API call, handlers',
 notifiers' and progress edits' alike), and asks the erase ledger
-(`bot.services.erasure.EraseLedger`) about the request's private chat. A dropped send
+(`bot.services.runtime.erasure.EraseLedger`) about the request's private chat. A dropped send
 raises `Erased`, a `Forbidden`: the notifiers already read that as "recipient gone", and
 a handler's run ends quietly (`handlers/errors.py`).
 """
@@ -18,7 +18,7 @@ from telegram.error import Forbidden
 from telegram.ext import BaseRateLimiter
 
 from bot.core.worktime import work_started
-from bot.services.erasure import EraseLedger
+from bot.services.runtime.erasure import EraseLedger
 
 log = logging.getLogger(__name__)
 

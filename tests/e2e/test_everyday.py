@@ -18,8 +18,8 @@ from bot.core.zones import zone
 from bot.schedule.agenda import Agenda
 from bot.schedule.days_off import DaysOff
 from bot.schedule.model import Course, Day, Schedule, Session
-from bot.services.everyday import TODAY, TOMORROW, day_answer, next_answer
-from bot.services.schedule_book import KnownSchedule
+from bot.services.timetable.everyday import TODAY, TOMORROW, day_answer, next_answer
+from bot.services.timetable.schedule_book import KnownSchedule
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import SimCareer, SimCourse, SimSession, SimStudent

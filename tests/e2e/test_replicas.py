@@ -14,10 +14,10 @@ import asyncpg
 import httpx
 import pytest
 
+from bench.seed import seed_subscribers
 from bot.schedule import codec
 from bot.siiau.schedule_page import parse_schedule
 from bot.sim.botapi import BotApiStandIn
-from bot.sim.seed import seed_subscribers
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau import pages as sim_pages
 from bot.sim.siiau.students import SimStudent, generated_student

@@ -33,7 +33,6 @@ from bot.schedule.free_time import (
     shared_classes,
     week_days,
 )
-from bot.services.delivery import DeliveryService, StoredSchedule
 from bot.services.friends.answers import (
     Answered,
     AnsweredInvite,
@@ -46,6 +45,7 @@ from bot.services.friends.answers import (
     OpenedInvite,
     Together,
 )
+from bot.services.timetable.delivery import DeliveryService, StoredSchedule
 from bot.store.crypto import CredentialCipher
 from bot.store.friends import Befriended, FriendStore
 

@@ -28,13 +28,13 @@ from bot.core import logcontext
 from bot.core.records import FlowRun, utcnow
 from bot.schedule import grades as model
 from bot.schedule.grades import Boleta, GradeKind, GradesReport, Posting, SurveyPending
-from bot.services.background import Job, Worker
-from bot.services.delivery import DeliveryService, run_recorded
 from bot.services.errors import AlreadyRunning, CredentialsRejected, NotRegistered, RecipientGone
-from bot.services.gate import Gate
 from bot.services.grades import window
-from bot.services.login_guard import Requester
-from bot.services.workflow import FlowResult, ScheduleWorkflow, StageCallback, no_stage
+from bot.services.runtime.background import Job, Worker
+from bot.services.runtime.gate import Gate
+from bot.services.runtime.login_guard import Requester
+from bot.services.runtime.workflow import FlowResult, ScheduleWorkflow, StageCallback, no_stage
+from bot.services.timetable.delivery import DeliveryService, run_recorded
 from bot.siiau import errors as siiau_errors
 from bot.siiau.errors import InvalidCredentials, LayoutChanged, SiiauError
 from bot.siiau.portal import Portal

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.services.cupos import CLAVE, NRC, normalise
+from bot.services.offer.cupos import CLAVE, NRC, normalise
 from bot.services.planner.search import Candidate, Meeting
 from bot.siiau.offer import OfferSection
 

@@ -19,14 +19,14 @@ from bot.pdf.renderer import WALLPAPER_SIZE, PdfRenderer
 from bot.pdf.view import PALETTE, GridItem, LegendLine, WeekPicture, week_grid
 from bot.schedule.ical import CalendarFile, CalendarWords, build_calendar
 from bot.schedule.model import Course, Day, Schedule
-from bot.services.cupos import (
+from bot.services.offer.cache import CachedOffer, OfferCache, OfferUnavailable
+from bot.services.offer.cupos import (
     CuposService,
     PollingPaused,
     WatchLimitReached,
     newest_regular,
     normalise,
 )
-from bot.services.offer_cache import CachedOffer, OfferCache, OfferUnavailable
 from bot.services.planner.request import (
     PlanRequest,
     RequestError,
@@ -44,7 +44,7 @@ from bot.services.planner.search import (
     plan_b,
     search,
 )
-from bot.services.schedule_book import ScheduleBook
+from bot.services.timetable.schedule_book import ScheduleBook
 from bot.siiau.errors import LayoutChanged, SiiauUnavailable
 from bot.siiau.offer import Centre, Cycle, OfferSection
 from bot.store.planner import PlannerStore

@@ -21,7 +21,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.pdf.renderer import RenderError
-from bot.services.cupos import CuposError
+from bot.services.offer.cupos import CuposError
 from bot.services.planner.request import CENTRE, RequestError
 from bot.services.planner.service import Plan, PlanCentreChoice, PlannerError
 from bot.siiau.errors import LayoutChanged

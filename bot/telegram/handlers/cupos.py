@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.services.cupos import ANY, CENTRE, CLAVE, FIT, NRC, CentreChoice, CuposError, Lookup
+from bot.services.offer.cupos import ANY, CENTRE, CLAVE, FIT, NRC, CentreChoice, CuposError, Lookup
 from bot.siiau.errors import LayoutChanged, SiiauUnavailable
 from bot.telegram import texts
 from bot.telegram.buttons import MAX_ID, ButtonSigner, bounded_int, matching, pressed, split

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.services.daily import DIGEST_HOURS, REMINDER_MINUTES, DailyView
+from bot.services.timetable.daily import DIGEST_HOURS, REMINDER_MINUTES, DailyView
 from bot.telegram import texts
 from bot.telegram.buttons import ButtonSigner, bounded_int, pressed, split
 from bot.telegram.private import private_only

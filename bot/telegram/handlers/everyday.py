@@ -15,8 +15,8 @@ from typing import TypeVar
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.services import everyday
 from bot.services.errors import AlreadyRunning, NotRegistered, RateLimited
+from bot.services.timetable import everyday
 from bot.telegram import progress, texts
 from bot.telegram.private import private_only
 from bot.telegram.runtime import report_to_operator, runtime

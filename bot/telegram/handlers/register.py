@@ -19,7 +19,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.services.registration import (
+from bot.services.account.registration import (
     CancelOutcome,
     Career,
     Dialog,

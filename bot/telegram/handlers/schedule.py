@@ -11,8 +11,8 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.services.delivery import Delivery, SavedCopy
 from bot.services.errors import AlreadyRunning, NotRegistered, RateLimited
+from bot.services.timetable.delivery import Delivery, SavedCopy
 from bot.telegram import texts
 from bot.telegram.documents import fit_caption, send_schedule_pdf
 from bot.telegram.handlers.armar import picture_keyboard

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.services.weekly import WeeklyView
+from bot.services.timetable.weekly import WeeklyView
 from bot.telegram import texts
 from bot.telegram.buttons import ButtonSigner, bounded_int, pressed, split
 from bot.telegram.private import private_only

@@ -17,12 +17,12 @@ from bot.schedule.agenda import Meeting as _Meeting
 from bot.schedule.diff import CourseChange
 from bot.schedule.ical import CalendarWords as _CalendarWords
 from bot.schedule.model import Course
-from bot.services import cupos as _cupos
-from bot.services import daily as _daily
-from bot.services import everyday as _everyday
-from bot.services.calendar import LinkState as _LinkState
 from bot.services.errors import CredentialsRejected, CredentialsUndecryptable
-from bot.services.login_guard import CodeHeld
+from bot.services.offer import cupos as _cupos
+from bot.services.runtime.login_guard import CodeHeld
+from bot.services.timetable import daily as _daily
+from bot.services.timetable import everyday as _everyday
+from bot.services.timetable.calendar import LinkState as _LinkState
 from bot.siiau.errors import (
     AccountLocked,
     CircuitOpen,

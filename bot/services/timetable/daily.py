@@ -34,11 +34,11 @@ from zoneinfo import ZoneInfo
 from bot.config import DailySettings
 from bot.core.records import utcnow
 from bot.schedule.agenda import Agenda, Meeting, minutes_until
-from bot.services import metrics
-from bot.services.background import Job, Worker, WorkerService
 from bot.services.errors import RecipientGone
-from bot.services.schedule_book import ScheduleBook
-from bot.services.week_time import spread_offset
+from bot.services.runtime import metrics
+from bot.services.runtime.background import Job, Worker, WorkerService
+from bot.services.timetable.schedule_book import ScheduleBook
+from bot.services.timetable.week_time import spread_offset
 from bot.store.daily import DailyClaim, DailyStore, Kind
 
 log = logging.getLogger(__name__)

@@ -20,12 +20,12 @@ from bot.config import WeeklySettings
 from bot.core.records import utcnow
 from bot.schedule import codec
 from bot.schedule.diff import CourseChange, diff
-from bot.services import metrics
-from bot.services.background import Job, Worker, WorkerService
-from bot.services.delivery import Delivery, DeliveryService, delivered_document
 from bot.services.errors import AlreadyRunning, CredentialsRejected, NotRegistered, RecipientGone
-from bot.services.flow import is_transient
-from bot.services.week_time import from_ts, iso_week, next_occurrence, spread_offset
+from bot.services.runtime import metrics
+from bot.services.runtime.background import Job, Worker, WorkerService
+from bot.services.runtime.flow import is_transient
+from bot.services.timetable.delivery import Delivery, DeliveryService, delivered_document
+from bot.services.timetable.week_time import from_ts, iso_week, next_occurrence, spread_offset
 from bot.siiau.errors import (
     AccountLocked,
     InvalidCredentials,

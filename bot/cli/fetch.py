@@ -8,13 +8,13 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from bot import cli_student
 from bot.bootstrap import build_workflow
+from bot.cli import student as student_args
 from bot.config import Settings
 from bot.core.credentials import Credentials
 from bot.core.records import FlowRun
 from bot.services.errors import FlowFailed
-from bot.services.workflow import ScheduleWorkflow
+from bot.services.runtime.workflow import ScheduleWorkflow
 from bot.siiau.errors import NoSchedule, SiiauError
 
 
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _fetch(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
-        credentials = cli_student.credentials(args, stack)
+        credentials = student_args.credentials(args, stack)
         if credentials is None:
             return 2
         workflow = build_workflow(Settings())

@@ -20,9 +20,9 @@ from bot.core import logcontext
 from bot.core.credentials import Credentials
 from bot.core.records import utcnow
 from bot.schedule import codec
-from bot.services.delivery import run_recorded
-from bot.services.login_guard import Requester
-from bot.services.workflow import FlowResult, ScheduleWorkflow
+from bot.services.runtime.login_guard import Requester
+from bot.services.runtime.workflow import FlowResult, ScheduleWorkflow
+from bot.services.timetable.delivery import run_recorded
 from bot.siiau.portal import Career
 from bot.store.dialogs import Dialog
 from bot.store.repository import Store

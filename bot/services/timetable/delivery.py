@@ -17,9 +17,9 @@ from bot.schedule import codec
 from bot.schedule.diff import CourseChange, diff
 from bot.schedule.model import Schedule
 from bot.services.errors import CredentialsRejected, FlowFailed, NotRegistered
-from bot.services.gate import Gate
-from bot.services.login_guard import Requester
-from bot.services.workflow import FlowResult, ScheduleWorkflow, StageCallback, no_stage
+from bot.services.runtime.gate import Gate
+from bot.services.runtime.login_guard import Requester
+from bot.services.runtime.workflow import FlowResult, ScheduleWorkflow, StageCallback, no_stage
 from bot.siiau.errors import InvalidCredentials
 from bot.store.documents import DeliveredDocument
 from bot.store.repository import Profile, Store

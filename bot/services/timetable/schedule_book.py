@@ -6,7 +6,7 @@ still answered from, and a refresh starts behind it, within the usual bounds (th
 per-user gate, SIIAU's session slots, the breaker, the login guard). Asked for by the
 student (`known`: /hoy, /calendario), it starts at once; asked for by anything else
 (`stored`: the calendar feed, digests), it spends the refresh budget
-(`request_refresh`, `bot.services.refresh_budget`).
+(`request_refresh`, `bot.services.timetable.refresh_budget`).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from bot.core.records import utcnow
 from bot.schedule.agenda import Agenda
 from bot.schedule.days_off import DaysOff
 from bot.schedule.model import Schedule
-from bot.services.background import Background
-from bot.services.delivery import DeliveryService, StoredSchedule
 from bot.services.errors import AlreadyRunning
-from bot.services.refresh_budget import LocalRefreshBudget, RefreshBudget
+from bot.services.runtime.background import Background
+from bot.services.timetable.delivery import DeliveryService, StoredSchedule
+from bot.services.timetable.refresh_budget import LocalRefreshBudget, RefreshBudget
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from bot.schedule.agenda import Meeting
 from bot.schedule.model import Course
-from bot.services.schedule_book import KnownSchedule, ScheduleBook
+from bot.services.timetable.schedule_book import KnownSchedule, ScheduleBook
 
 TODAY, TOMORROW = 0, 1
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from bot.core.records import utcnow
 from bot.schedule.ical import CalendarFile, CalendarWords, build_calendar
 from bot.services.errors import NotRegistered
-from bot.services.schedule_book import KnownSchedule, ScheduleBook
+from bot.services.timetable.schedule_book import KnownSchedule, ScheduleBook
 from bot.store.calendar_links import CalendarLinkStore
 
 TOKEN_BYTES = 32  # 256 random bits, 43 URL-safe characters

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.core.records import FlowRun, State, utcnow
-from bot.services import metrics
-from bot.services.breaker import Breaker
+from bot.services.runtime import metrics
+from bot.services.runtime.breaker import Breaker
 from bot.siiau.errors import CircuitOpen
 
 log = logging.getLogger(__name__)

@@ -28,9 +28,9 @@ from prometheus_client import Counter, Gauge
 from bot.config import CuposSettings
 from bot.schedule import codec
 from bot.schedule.model import Schedule
-from bot.services import metrics
-from bot.services.background import Job, Worker, WorkerService
-from bot.services.breaker import Breaker, BreakerState
+from bot.services.runtime import metrics
+from bot.services.runtime.background import Job, Worker, WorkerService
+from bot.services.runtime.breaker import Breaker, BreakerState
 from bot.siiau.errors import LayoutChanged, SiiauUnavailable
 from bot.siiau.offer import Centre, Cycle, OfferForm, OfferSection
 from bot.siiau.offer_client import OfferClient

@@ -19,14 +19,20 @@ from bot.core.credentials import Credentials
 from bot.core.records import FlowRun, State
 from bot.pdf.renderer import PdfRenderer, RenderError
 from bot.schedule.model import Schedule
-from bot.services import metrics
-from bot.services.breaker import Breaker
-from bot.services.coordination import LocalSessionSlots, SessionSlots
 from bot.services.errors import FlowFailed
-from bot.services.flow import FlowRunner, RetryPolicy, skip
-from bot.services.login_guard import OWNER, LoginGuard, LoginOutcome, Requester, memory_login_guard
-from bot.services.orphans import OrphanSessionSweeper
-from bot.services.pdf_cache import PdfCache
+from bot.services.runtime import metrics
+from bot.services.runtime.breaker import Breaker
+from bot.services.runtime.coordination import LocalSessionSlots, SessionSlots
+from bot.services.runtime.flow import FlowRunner, RetryPolicy, skip
+from bot.services.runtime.login_guard import (
+    OWNER,
+    LoginGuard,
+    LoginOutcome,
+    Requester,
+    memory_login_guard,
+)
+from bot.services.runtime.orphans import OrphanSessionSweeper
+from bot.services.runtime.pdf_cache import PdfCache
 from bot.siiau.errors import (
     AccountLocked,
     InvalidCredentials,
@@ -82,7 +88,7 @@ class ScheduleWorkflow:
         slots: SessionSlots | None = None,
         guard: LoginGuard | None = None,
     ) -> None:
-        """`guard` holds the rules on logins (`bot.services.login_guard`); the bot hands in
+        """`guard` holds the rules on logins (`bot.services.runtime.login_guard`); the bot hands in
         the one kept in the database, and one process alone may keep it in memory."""
         self._portal_factory = portal_factory
         self._renderer = renderer

@@ -25,8 +25,8 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 from sqlalchemy.engine import make_url
 
-from bot import cli_student
 from bot.bootstrap import ConfigError, build_cipher, build_login_guard, open_store
+from bot.cli import student as student_args
 from bot.config import Settings, SiiauSettings
 from bot.core.credentials import Credentials
 from bot.siiau import client as siiau
@@ -293,7 +293,7 @@ def run(args: argparse.Namespace) -> int:
             print(refusal, file=sys.stderr)
             return 3
     with ExitStack() as stack:
-        student = cli_student.credentials(args, stack)
+        student = student_args.credentials(args, stack)
         if student is None:
             return 2
         settings = Settings().siiau

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Protocol
 
-from bot.services import metrics
+from bot.services.runtime import metrics
 from bot.store.shared import SharedStore
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.services import metrics
-from bot.services.breaker import Breaker, BreakerState
+from bot.services.runtime import metrics
+from bot.services.runtime.breaker import Breaker, BreakerState
 
 
 @dataclass(frozen=True, slots=True)
