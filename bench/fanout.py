@@ -41,10 +41,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
-from chatbot import stop_bot
-from seed import seed_subscribers
+# Run as a script (`python bench/x.py`), Python puts bench/ on the path; the sibling modules
+# are imported as `bench.*`, as the tests do, so the checkout's root goes on it too.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 
+import asyncpg
+
+from bench.chatbot import stop_bot
+from bench.seed import seed_subscribers
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import SiiauSimulator
 from bot.sim.siiau.students import SimCourse, SimSession, generated_student

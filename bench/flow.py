@@ -26,8 +26,11 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from chatbot import start_bot, stop_bot
+# Run as a script (`python bench/x.py`), Python puts bench/ on the path; the sibling modules
+# are imported as `bench.*`, as the tests do, so the checkout's root goes on it too.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 
+from bench.chatbot import start_bot, stop_bot
 from bot.bootstrap import build_workflow
 from bot.config import Settings
 from bot.core.credentials import Credentials
