@@ -249,12 +249,12 @@ async def slow_siiau(rounds: int, with_seed: bool, latency: float) -> None:
                 "raw wkhtmltopdf (no SIIAU)": lambda: timed(raw),
                 "our flow, direct login": ours("direct"),
                 "our flow, Portal login": ours("portal"),
-                INSTANT: lambda: asyncio.to_thread(chat.first_pdf),  # type: ignore[union-attr]
+                INSTANT: lambda: asyncio.to_thread(chat.first_pdf),
             }
             if with_seed:
                 seed = SeedRunner(ensure_bench_venv(), siiau.url, workdir)
                 seed.run_once()
-                contenders["seed Prefect flow"] = lambda: asyncio.to_thread(seed.run_once)  # type: ignore[union-attr]
+                contenders["seed Prefect flow"] = lambda: asyncio.to_thread(seed.run_once)
             siiau.faults.latency = latency
             samples: dict[str, list[float]] = {name: [] for name in contenders}
             names = list(contenders)
