@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -213,6 +214,11 @@ def test_con_mi_horario_fits_around_the_stored_schedule(
         assert clashing not in shown
 
 
+def caption_moved_from(message_id: int, shown: str) -> Callable[[ChatMessage], bool]:
+    """The message `message_id`, once its caption is no longer `shown`."""
+    return lambda m: m.message_id == message_id and m.caption != shown
+
+
 @pytest.mark.bot_env(CUPOS_MAX_PER_USER="1")
 def test_watches_of_full_sections_stop_at_the_limit(
     bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator
@@ -225,9 +231,7 @@ def test_watches_of_full_sections_stop_at_the_limit(
     while sum(line.endswith("lleno") for line in option.caption.splitlines()) < 2:
         botapi.user_presses(user, option, words.NEXT)
         shown = option.caption
-        option = botapi.wait_for(
-            user, lambda m, s=shown: m.message_id == message_id and m.caption != s
-        )  # type: ignore[misc]
+        option = botapi.wait_for(user, caption_moved_from(message_id, shown))
     told = press(botapi, user, option, words.WATCH_FULL)
     assert "🔔" in told.text and "el máximo" in told.text
     listing = armar(botapi, user, "/cupos")
