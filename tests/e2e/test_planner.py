@@ -47,6 +47,11 @@ def press(botapi: BotApiStandIn, user: int, message: ChatMessage, label: str) ->
     return botapi.wait_for(user, lambda m: True, after=after)
 
 
+def caption_moved_from(message_id: int, shown: str) -> Callable[[ChatMessage], bool]:
+    """The message `message_id`, once its caption is no longer `shown`."""
+    return lambda m: m.message_id == message_id and m.caption != shown
+
+
 def test_armar_pages_plans_b_watches_and_ics(
     bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator
 ) -> None:
@@ -84,10 +89,7 @@ def test_armar_pages_plans_b_watches_and_ics(
             break
         botapi.user_presses(USER, option, words.NEXT)
         caption = option.caption
-        option = botapi.wait_for(
-            USER,
-            lambda m, shown=caption: m.message_id == again.message_id and m.caption != shown,  # type: ignore[misc]
-        )
+        option = botapi.wait_for(USER, caption_moved_from(again.message_id, caption))
     assert "lleno" in option.caption
     full = [line for line in option.caption.splitlines() if line.endswith("lleno")]
     told = press(botapi, USER, option, words.WATCH_FULL)
@@ -212,11 +214,6 @@ def test_con_mi_horario_fits_around_the_stored_schedule(
     shown = fitted.caption + plan_b.text
     for clashing in ("200102", "200201", "200202"):
         assert clashing not in shown
-
-
-def caption_moved_from(message_id: int, shown: str) -> Callable[[ChatMessage], bool]:
-    """The message `message_id`, once its caption is no longer `shown`."""
-    return lambda m: m.message_id == message_id and m.caption != shown
 
 
 @pytest.mark.bot_env(CUPOS_MAX_PER_USER="1")
