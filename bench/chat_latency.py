@@ -16,13 +16,17 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from chatbot import start_bot, stop_bot, wait
+# Run as a script (`python bench/x.py`), Python puts bench/ on the path; the sibling modules
+# are imported as `bench.*`, as the tests do, so the checkout's root goes on it too.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 
+from bench.chatbot import start_bot, stop_bot, wait
 from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.sim.siiau import SiiauSimulator
 from bot.sim.siiau.students import generated_student

@@ -1,5 +1,5 @@
-"""The real bot process for benches, against the Bot API stand-in (run the benches as scripts:
-`.venv/bin/python bench/<name>.py`, which puts this folder on the import path)."""
+"""The real bot process for benches, against the Bot API stand-in (run the benches as scripts,
+`.venv/bin/python bench/<name>.py`; each puts the checkout on the import path for `bench.*`)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -143,7 +143,7 @@ class FixedClock:
 
 def timed(
     samples: dict[int, float], user_of: Callable[..., int], call: Callable[..., Awaitable[Any]]
-) -> Callable[..., Awaitable[Any]]:
+) -> Callable[..., Coroutine[Any, Any, Any]]:
     """`call`, its duration kept by user id."""
 
     async def wrapper(*args: Any) -> Any:
@@ -184,7 +184,7 @@ async def run(args: argparse.Namespace, workdir: Path, botapi: BotApiStandIn) ->
     rate = AIORateLimiter(
         overall_max_rate=1, overall_time_period=1 / args.sends_per_second, max_retries=5
     )
-    bot: ExtBot[None] = ExtBot(TOKEN, base_url=botapi.base_url, rate_limiter=rate)
+    bot: ExtBot[int] = ExtBot(TOKEN, base_url=botapi.base_url, rate_limiter=rate)
     async with bot:
         store = await open_store(settings, cipher)
         workflow = build_workflow(settings)
@@ -204,9 +204,11 @@ async def run(args: argparse.Namespace, workdir: Path, botapi: BotApiStandIn) ->
         claim_sizes: list[int] = []
         original_claim = daily.store.claim_due
 
-        async def claim_due(kind: Kind, now_ts: int, lease: int, limit: int) -> list[DailyClaim]:
+        async def claim_due(
+            kind: Kind, now_ts: int, lease_seconds: int, limit: int
+        ) -> list[DailyClaim]:
             started = time.perf_counter()
-            claims = await original_claim(kind, now_ts, lease, limit)
+            claims = await original_claim(kind, now_ts, lease_seconds, limit)
             claim_times.append(time.perf_counter() - started)
             claim_sizes.append(len(claims))
             return claims

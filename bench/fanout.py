@@ -41,10 +41,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
-from chatbot import stop_bot
-from seed import seed_subscribers
+# Run as a script (`python bench/x.py`), Python puts bench/ on the path; the sibling modules
+# are imported as `bench.*`, as the tests do, so the checkout's root goes on it too.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 
+import asyncpg
+
+from bench.chatbot import stop_bot
+from bench.seed import seed_subscribers
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import SiiauSimulator
 from bot.sim.siiau.students import SimCourse, SimSession, generated_student
@@ -70,10 +74,10 @@ def force_due(db_url: str) -> None:
         asyncio.run(_execute(db_url, [s.format(now=now) for s in NEW_WEEK]))
 
 
-async def _execute(db_url: str, statements: list[str]) -> object:
+async def _execute(db_url: str, statements: list[str]) -> list[asyncpg.Record]:
     connection = await asyncpg.connect(db_url.replace("+asyncpg", ""))
     try:
-        result = None
+        result: list[asyncpg.Record] = []
         for statement in statements:
             result = await connection.fetch(statement)
         return result
@@ -85,7 +89,7 @@ def _count(db_url: str, query: str) -> dict[str, int]:
     if db_url.startswith("sqlite"):
         with sqlite3.connect(db_url.split(":///", 1)[1]) as db:
             return dict(db.execute(query))
-    return {r[0]: r[1] for r in asyncio.run(_execute(db_url, [query]))}  # type: ignore[union-attr]
+    return {r[0]: r[1] for r in asyncio.run(_execute(db_url, [query]))}
 
 
 def outcomes(db_url: str) -> dict[str, int]:
@@ -456,7 +460,7 @@ def report_kill(
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        return int(probe.getsockname()[1])
 
 
 if __name__ == "__main__":

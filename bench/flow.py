@@ -26,8 +26,11 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from chatbot import start_bot, stop_bot
+# Run as a script (`python bench/x.py`), Python puts bench/ on the path; the sibling modules
+# are imported as `bench.*`, as the tests do, so the checkout's root goes on it too.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 
+from bench.chatbot import start_bot, stop_bot
 from bot.bootstrap import build_workflow
 from bot.config import Settings
 from bot.core.credentials import Credentials
@@ -246,12 +249,12 @@ async def slow_siiau(rounds: int, with_seed: bool, latency: float) -> None:
                 "raw wkhtmltopdf (no SIIAU)": lambda: timed(raw),
                 "our flow, direct login": ours("direct"),
                 "our flow, Portal login": ours("portal"),
-                INSTANT: lambda: asyncio.to_thread(chat.first_pdf),  # type: ignore[union-attr]
+                INSTANT: lambda: asyncio.to_thread(chat.first_pdf),
             }
             if with_seed:
                 seed = SeedRunner(ensure_bench_venv(), siiau.url, workdir)
                 seed.run_once()
-                contenders["seed Prefect flow"] = lambda: asyncio.to_thread(seed.run_once)  # type: ignore[union-attr]
+                contenders["seed Prefect flow"] = lambda: asyncio.to_thread(seed.run_once)
             siiau.faults.latency = latency
             samples: dict[str, list[float]] = {name: [] for name in contenders}
             names = list(contenders)

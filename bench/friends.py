@@ -24,14 +24,18 @@ import argparse
 import asyncio
 import os
 import statistics
+import sys
 import tempfile
 import time
 from datetime import date
 from datetime import time as clock_time
 from pathlib import Path
 
-from chatbot import start_bot, stop_bot
+# Run as a script (`python bench/x.py`), Python puts bench/ on the path; the sibling modules
+# are imported as `bench.*`, as the tests do, so the checkout's root goes on it too.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 
+from bench.chatbot import start_bot, stop_bot
 from bot.bootstrap import open_store
 from bot.config import Settings
 from bot.core.credentials import Credentials

@@ -27,9 +27,11 @@ import time
 from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chatbot import start_bot, stop_bot
+# Run as a script (`python bench/x.py`), Python puts bench/ on the path; the sibling modules
+# are imported as `bench.*`, as the tests do, so the checkout's root goes on it too.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 
+from bench.chatbot import start_bot, stop_bot
 from bot.config import PdfSettings
 from bot.pdf.renderer import PdfRenderer
 from bot.pdf.view import GridItem, LegendLine, WeekPicture, week_grid

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.core.credentials import Credentials
+from bot.core.records import FlowRun
 from bot.services.runtime.login_guard import memory_login_guard
 from bot.siiau.errors import CourseNotInOffer, LayoutChanged, LoginUnconfirmed, SiiauUnavailable
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
@@ -28,7 +29,7 @@ def siiau() -> Iterator[SiiauSimulator]:
         assert simulator.wrong_nips[DEMO_CODE] == 0
 
 
-def tasks(run) -> dict[str, tuple[str, int]]:  # type: ignore[no-untyped-def]
+def tasks(run: FlowRun) -> dict[str, tuple[str, int]]:
     return {t.name: (t.state.value, t.attempts) for t in run.tasks}
 
 

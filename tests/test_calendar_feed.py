@@ -237,7 +237,8 @@ async def test_forget_kills_the_link_and_only_a_hash_was_stored(feed: Feed) -> N
 
 
 async def test_a_link_is_shown_once_and_renewing_needs_asking(feed: Feed) -> None:
-    assert (await feed.calendar.link(USER)).issued is not None  # type: ignore[union-attr]
+    first = await feed.calendar.link(USER)
+    assert first is not None and first.issued is not None
     again = await feed.calendar.link(USER)
     assert again is not None and again.issued is None and again.since == feed.clock()
     off = CalendarService(feed.book, CalendarLinkStore(feed.store.engine), public_url="")

@@ -9,6 +9,7 @@ import random
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import time
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -117,10 +118,10 @@ class Kit:
     store: Store
 
 
-async def make(url: str, offer: OfferSimulator, clock: Clock, **settings: object) -> Kit:
+async def make(url: str, offer: OfferSimulator, clock: Clock, **settings: Any) -> Kit:
     engine = create_engine(url)
     await migrate(engine)
-    values: dict[str, object] = {
+    values: dict[str, Any] = {  # CuposSettings fields, of mixed types: pydantic checks them
         "poll_seconds": INTERVAL,
         "jitter_seconds": 0,
         "max_per_user": 10,
@@ -133,7 +134,7 @@ async def make(url: str, offer: OfferSimulator, clock: Clock, **settings: object
         WatchStore(engine, cipher),
         OfferClient(offer.url),
         breaker,
-        CuposSettings(**values),  # type: ignore[arg-type]
+        CuposSettings(**values),
         notifier=recorder,
         clock=clock,
         rng=random.Random(1),

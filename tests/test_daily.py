@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from telegram import Bot
 
@@ -20,7 +21,13 @@ from bot.schedule.days_off import DayOff, DaysOff, Source
 from bot.schedule.model import Course, Day, Schedule, Session
 from bot.services.errors import RecipientGone
 from bot.services.runtime.gate import UserGate
-from bot.services.timetable.daily import DailyService, Digest, Reminder, next_digest_due
+from bot.services.timetable.daily import (
+    DailyNotifier,
+    DailyService,
+    Digest,
+    Reminder,
+    next_digest_due,
+)
 from bot.services.timetable.delivery import DeliveryService
 from bot.services.timetable.schedule_book import ScheduleBook
 from bot.sim.botapi import BotApiStandIn
@@ -109,8 +116,9 @@ class Recorder:
 OPEN: list[tuple[DailyService, Store]] = []
 
 
-async def make(db: Path, clock: Clock, notifier: object, **settings: object) -> DailyService:
-    """A daily service on a SQLite file; SIIAU unreachable (the service must never need it)."""
+async def make(db: Path, clock: Clock, notifier: DailyNotifier, **settings: Any) -> DailyService:
+    """A daily service on a SQLite file; SIIAU unreachable (the service must never need it).
+    `settings` are DailySettings fields, of mixed types: pydantic checks them."""
     engine = create_engine(f"sqlite+aiosqlite:///{db}")
     await migrate(engine)
     store = Store(engine, CredentialCipher([KEY]))
@@ -124,9 +132,9 @@ async def make(db: Path, clock: Clock, notifier: object, **settings: object) -> 
         store.daily,
         DailySettings(**options),
         GDL,
-        b"k" * 32,  # type: ignore[arg-type]
+        b"k" * 32,
         notifier=notifier,
-        clock=clock,  # type: ignore[arg-type]
+        clock=clock,
     )
     OPEN.append((service, store))
     return service

@@ -9,6 +9,7 @@ import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -36,7 +37,9 @@ def image_env() -> dict[str, str]:
     env: dict[str, str] = {}
     for instruction, arguments in dockerfile():
         if instruction == "ENV":
-            env.update(pair.split("=", 1) for pair in shlex.split(arguments))  # type: ignore[misc]
+            for pair in shlex.split(arguments):
+                key, value = pair.split("=", 1)
+                env[key] = value
     return env
 
 
@@ -108,7 +111,7 @@ def listeners(env: dict[str, str]) -> list[Listener]:
     return found
 
 
-def bot_services(name: str) -> dict[str, tuple[dict[str, str], dict[str, object]]]:
+def bot_services(name: str) -> dict[str, tuple[dict[str, str], dict[str, Any]]]:
     """Each service built from this repository: its environment as the container sees it (image
     ENV < env_file < environment) and its compose definition."""
     project = env_example()
@@ -128,10 +131,10 @@ def bot_services(name: str) -> dict[str, tuple[dict[str, str], dict[str, object]
     return out
 
 
-def published(spec: dict[str, object]) -> list[tuple[str, int]]:
+def published(spec: dict[str, Any]) -> list[tuple[str, int]]:  # spec: parsed YAML
     """(host address, container port) of each `ports:` entry."""
     out = []
-    for entry in spec.get("ports") or []:  # type: ignore[attr-defined]
+    for entry in spec.get("ports") or []:
         parts = str(entry).split(":")
         host = parts[0] if len(parts) == 3 else ""
         out.append((host, int(parts[-1].split("/")[0])))
@@ -169,7 +172,7 @@ def test_every_port_the_bot_listens_on_is_reachable_where_it_is_published(name: 
             assert port in bound, (
                 f"{name}/{service}: a proxy sends to {port}, where nothing listens"
             )
-        exposed = {int(p) for p in spec.get("expose") or []}  # type: ignore[attr-defined]
+        exposed = {int(p) for p in spec.get("expose") or []}
         assert exposed <= bound.keys(), (
             f"{name}/{service}: exposes {exposed - bound.keys()} with no server"
         )

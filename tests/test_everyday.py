@@ -81,12 +81,12 @@ def known(refreshing: bool = False, days_off: DaysOff | None = None) -> KnownSch
     return KnownSchedule(SCHEDULE, READ_AT, agenda, refreshing)
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=GDL)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=GDL)
 
 
-def hoy(now: datetime, offset: int = TODAY, **kwargs: bool) -> str:
-    return texts.everyday_day(day_answer(known(**kwargs), now, offset))
+def hoy(now: datetime, offset: int = TODAY, refreshing: bool = False) -> str:
+    return texts.everyday_day(day_answer(known(refreshing), now, offset))
 
 
 def siguiente(now: datetime) -> str:

@@ -170,7 +170,7 @@ async def known_and_unknown(
             return None
         return Feed(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", '"x"', READ_AT)
 
-    server = CalendarFeedServer(source, header_timeout=5, clock=ticks, **options)  # type: ignore[arg-type]  # options: ints
+    server = CalendarFeedServer(source, header_timeout=5, clock=ticks, **options)
     await server.start("127.0.0.1", 0)
     yield server, ticks
     await server.stop()

@@ -201,7 +201,7 @@ def test_a_restricted_member_who_left_stops_counting() -> None:
     user = {"id": 7, "is_bot": False, "first_name": "Ana"}
 
     def member(status: str, **more: object) -> ChatMember:
-        return ChatMember.de_json({"status": status, "user": user, **more}, None)  # type: ignore[arg-type]
+        return ChatMember.de_json({"status": status, "user": user, **more}, None)
 
     restricted = {**rights, "until_date": 0}
     assert _gone(member("restricted", is_member=False, **restricted))

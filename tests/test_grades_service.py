@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 
@@ -79,8 +80,8 @@ async def replica(
     siiau: SiiauSimulator,
     clock: Clock,
     notifier: Recorder,
-    keys: list[bytes] | None = None,
-    **options: object,
+    keys: list[str] | None = None,
+    **options: Any,  # GradesSettings fields, of mixed types: pydantic checks them
 ) -> Replica:
     engine = create_engine(db_url)
     await migrate(engine)
@@ -90,7 +91,7 @@ async def replica(
     delivery = DeliveryService(store, workflow, gate, clock=clock)
     settings = GradesSettings(
         **{"poll_seconds": 3600, "jitter_seconds": 0, "lease_seconds": 60, **options}
-    )  # type: ignore[arg-type]
+    )
     service = GradesService(
         store,
         workflow,
@@ -252,7 +253,7 @@ async def test_a_gone_chat_turns_alerts_off(db_url: str, siiau: SiiauSimulator) 
 
 SETTINGS = GradesSettings(
     window_days=21, after_days=60, poll_seconds=10800, jitter_seconds=30, idle_seconds=604800
-)  # type: ignore[call-arg]
+)
 END = date(2025, 12, 13)
 OPEN = Boleta(
     (
@@ -431,7 +432,7 @@ async def test_a_key_rotation_never_announces_a_grade_again(
 
 def test_the_jitter_never_outgrows_a_short_poll_interval() -> None:
     """GRADES_POLL_SECONDS=2 means a check about every 2 s, not 2 s plus up to 30 s of jitter."""
-    short = GradesSettings(poll_seconds=2, jitter_seconds=30)  # type: ignore[call-arg]
+    short = GradesSettings(poll_seconds=2, jitter_seconds=30)
     now = datetime(2025, 12, 1, tzinfo=UTC)
     for seed in range(20):
         due = window.next_due(now, END, OPEN, short, random.Random(seed))

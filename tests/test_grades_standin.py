@@ -149,7 +149,8 @@ class _FakeSession:
     survey_link = "https://siiau.example/login"
 
     def __init__(self, menu: str, pages: dict[str, str]) -> None:
-        self.menu, self.pages, self.asked = menu, pages, []  # type: list[str]
+        self.menu, self.pages = menu, pages
+        self.asked: list[str] = []
 
     async def students_menu(self) -> str:
         return self.menu

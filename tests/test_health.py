@@ -7,6 +7,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from bot.config import BotSettings
 from bot.ops.http import HealthSources, OpsServer, health
 from bot.services.runtime import metrics
@@ -52,8 +54,8 @@ async def test_healthz_is_degraded_while_the_database_cannot_write_or_the_breake
 
 
 async def test_ops_endpoints_listen_on_loopback_unless_told_otherwise(
-    tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("METRICS_HOST", raising=False)
     assert BotSettings(_env_file=None).metrics_host == "127.0.0.1"  # type: ignore[call-arg]
     monkeypatch.setenv("METRICS_HOST", "0.0.0.0")

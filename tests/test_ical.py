@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 
 import recurring_ical_events
-from icalendar import Calendar
+from icalendar import Calendar, Component, vDDDLists, vDDDTypes, vRecur
 
 from bot.core.zones import zone
 from bot.schedule.days_off import DayOff, DaysOff, Source
@@ -104,28 +105,45 @@ def test_the_event_carries_the_rfc_5545_fields() -> None:
     assert "horario-bot" in str(calendar["PRODID"]) and str(calendar["VERSION"]) == "2.0"
     assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["America/Mexico_City"]
     [event] = calendar.walk("VEVENT")
-    assert event["DTSTART"].params["TZID"] == "America/Mexico_City"
-    assert event["DTEND"].params["TZID"] == "America/Mexico_City"
-    assert event["DTSTART"].dt == datetime(2026, 8, 17, 7, 0, tzinfo=GDL)
-    rule = event["RRULE"]
+    assert prop(event, "DTSTART", vDDDTypes).params["TZID"] == "America/Mexico_City"
+    assert prop(event, "DTEND", vDDDTypes).params["TZID"] == "America/Mexico_City"
+    assert prop(event, "DTSTART", vDDDTypes).dt == datetime(2026, 8, 17, 7, 0, tzinfo=GDL)
+    rule = prop(event, "RRULE", vRecur)
     assert rule["FREQ"] == ["WEEKLY"] and rule["BYDAY"] == ["MO", "WE"]
     # UNTIL is the end of the last day in Guadalajara, written in UTC (RFC 5545 3.3.10).
     assert rule["UNTIL"] == [datetime(2026, 12, 13, 5, 59, 59, tzinfo=UTC)]
     assert b"UNTIL=20261213T055959Z" in event.to_ical()
-    exdates = [d.dt for prop in _list(event["EXDATE"]) for d in prop.dts]
+    exdates = [d.dt for line in exdate_lines(event) for d in line.dts]
     assert exdates == [
         datetime(2026, 9, 16, 7, tzinfo=GDL),
         datetime(2026, 10, 12, 7, tzinfo=GDL),
         datetime(2026, 11, 16, 7, tzinfo=GDL),
     ]
-    assert all(prop.params["TZID"] == "America/Mexico_City" for prop in _list(event["EXDATE"]))
+    assert all(line.params["TZID"] == "America/Mexico_City" for line in exdate_lines(event))
     assert str(event["LOCATION"]) == "DEDX A002"
     assert str(event["DESCRIPTION"]) == "NRC 179961\nSección D06\nProfesor: LOPEZ FRANCO, CARLOS"
-    assert event["DTSTAMP"].dt == STAMP and str(event["UID"]).endswith("@horario-bot.udg")
+    assert prop(event, "DTSTAMP", vDDDTypes).dt == STAMP
+    assert str(event["UID"]).endswith("@horario-bot.udg")
 
 
-def _list(value: object) -> list[object]:
-    return value if isinstance(value, list) else [value]  # type: ignore[return-value]
+P = TypeVar("P")
+
+
+def prop(component: Component, name: str, kind: type[P]) -> P:
+    """The property `name` as icalendar parsed it; its getter is typed as any property type."""
+    value = component[name]
+    assert isinstance(value, kind), f"{name} parsed as {type(value).__name__}"
+    return value
+
+
+def exdate_lines(event: Component) -> list[vDDDLists]:
+    """One EXDATE line parses to a property, several to a list of them."""
+    value = event["EXDATE"]
+    lines: list[vDDDLists] = []
+    for line in value if isinstance(value, list) else [value]:
+        assert isinstance(line, vDDDLists), f"EXDATE parsed as {type(line).__name__}"
+        lines.append(line)
+    return lines
 
 
 def test_uids_are_stable_across_builds_and_distinct_per_session() -> None:

@@ -8,6 +8,7 @@ Portal accepted them. A rejected NIP ends the login on either path.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Literal, Protocol
 
 import pytest
 
@@ -15,10 +16,17 @@ from bot.config import SiiauSettings
 from bot.core.credentials import Credentials
 from bot.siiau.client import LoginPathMemory, SiiauClient, SiiauClientFactory
 from bot.siiau.errors import InvalidCredentials, LayoutChanged
-from bot.siiau.schedule_page import parse_schedule
+from bot.siiau.schedule_page import SiiauSchedulePage, parse_schedule
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 
 DEMO = Credentials(DEMO_CODE, DEMO_NIP)
+Login = Literal["auto", "portal", "direct"]  # SiiauSettings.login
+
+
+class Connect(Protocol):
+    """The `connect` fixture: a client on the simulator, logged out and closed after the test."""
+
+    def __call__(self, login: Login = "auto") -> SiiauClient: ...
 
 
 @pytest.fixture
@@ -29,12 +37,12 @@ def siiau() -> Iterator[SiiauSimulator]:
 
 
 @pytest.fixture
-async def connect(siiau: SiiauSimulator) -> AsyncIterator[object]:
+async def connect(siiau: SiiauSimulator) -> AsyncIterator[Connect]:
     clients: list[SiiauClient] = []
     memory = LoginPathMemory()
 
-    def make(login: str = "auto") -> SiiauClient:
-        settings = SiiauSettings(base_url=siiau.url, portal_url=siiau.url, login=login)  # type: ignore[arg-type]
+    def make(login: Login = "auto") -> SiiauClient:
+        settings = SiiauSettings(base_url=siiau.url, portal_url=siiau.url, login=login)
         clients.append(SiiauClientFactory(settings, memory)())
         return clients[-1]
 
@@ -44,17 +52,20 @@ async def connect(siiau: SiiauSimulator) -> AsyncIterator[object]:
         await client.aclose()
 
 
-async def test_the_portal_path_reaches_the_schedule(siiau: SiiauSimulator, connect) -> None:  # type: ignore[no-untyped-def]
+async def test_the_portal_path_reaches_the_schedule(
+    siiau: SiiauSimulator, connect: Connect
+) -> None:
     siiau.faults.login_paths = {"portal"}
     client = connect()
     await client.login(DEMO)
     assert client.login_path == "portal" and siiau.open_sessions() == [DEMO_CODE]
     assert [c.code for c in await client.careers()] == ["INCO"]
     page = await client.schedule_page("INCO")
+    assert isinstance(page, SiiauSchedulePage), "the schedule page, not the registration list"
     assert parse_schedule(page.html, career="INCO").student_name == "MARTINEZ VIRGEN, KEVIN ALAN"
 
 
-async def test_two_careers_through_the_portal(siiau: SiiauSimulator, connect) -> None:  # type: ignore[no-untyped-def]
+async def test_two_careers_through_the_portal(siiau: SiiauSimulator, connect: Connect) -> None:
     siiau.faults.login_paths = {"portal"}
     siiau.faults.career_options = "code-cycle"
     student = siiau.student("220000001")
@@ -65,7 +76,7 @@ async def test_two_careers_through_the_portal(siiau: SiiauSimulator, connect) ->
 
 async def test_a_portal_that_is_not_there_falls_back_before_any_nip_is_sent(
     siiau: SiiauSimulator,
-    connect,  # type: ignore[no-untyped-def]
+    connect: Connect,
 ) -> None:
     siiau.faults.login_paths = {"direct"}  # the Portal answers 404
     first = connect()
@@ -81,8 +92,8 @@ async def test_a_portal_that_is_not_there_falls_back_before_any_nip_is_sent(
 @pytest.mark.parametrize("available", [{"portal"}, {"direct"}, {"portal", "direct"}])
 async def test_a_rejected_nip_is_never_sent_down_the_other_path(
     siiau: SiiauSimulator,
-    connect,
-    available: set[str],  # type: ignore[no-untyped-def]
+    connect: Connect,
+    available: set[str],
 ) -> None:
     siiau.faults.login_paths = available
     with pytest.raises(InvalidCredentials):
@@ -92,7 +103,7 @@ async def test_a_rejected_nip_is_never_sent_down_the_other_path(
 
 async def test_an_unreadable_answer_to_the_credentials_ends_the_login(
     siiau: SiiauSimulator,
-    connect,  # type: ignore[no-untyped-def]
+    connect: Connect,
 ) -> None:
     """The Portal may have counted a wrong NIP we cannot see: the direct path is not tried."""
     siiau.faults.login_paths = {"portal", "direct"}
@@ -104,7 +115,7 @@ async def test_an_unreadable_answer_to_the_credentials_ends_the_login(
 
 async def test_after_the_portal_accepted_the_nip_the_direct_path_is_safe(
     siiau: SiiauSimulator,
-    connect,  # type: ignore[no-untyped-def]
+    connect: Connect,
 ) -> None:
     siiau.faults.login_paths = {"portal", "direct"}
     siiau.faults.portal_breaks_at = "dashboard"
@@ -117,7 +128,7 @@ async def test_after_the_portal_accepted_the_nip_the_direct_path_is_safe(
     )
 
 
-async def test_explicit_paths_are_used_alone(siiau: SiiauSimulator, connect) -> None:  # type: ignore[no-untyped-def]
+async def test_explicit_paths_are_used_alone(siiau: SiiauSimulator, connect: Connect) -> None:
     siiau.faults.login_paths = {"direct"}
     with pytest.raises(LayoutChanged) as caught:
         await connect("portal").login(DEMO)

@@ -3,6 +3,8 @@ a login that stops at step 2, outages told from course names, masked fragments."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from bot.config import SiiauSettings
@@ -177,8 +179,8 @@ def test_an_error_page_served_with_200_is_told_from_a_course_named_like_one() ->
 
 @pytest.mark.parametrize("step", [pages.check_login_continues, pages.pidm_from_main_page])
 def test_the_login_form_back_with_no_alert_is_unconfirmed_not_a_session_open_elsewhere(
-    step,
-) -> None:  # type: ignore[no-untyped-def]
+    step: Callable[[str], object],
+) -> None:
     with pytest.raises(LoginUnconfirmed):
         step(sim_pages.login_form("tok123"))
     with pytest.raises(SessionAlreadyOpen):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.schedule.model import Day
+from bot.schedule.model import Day, Schedule
 from bot.siiau.errors import LayoutChanged, SurveyPending
 from bot.siiau.pages import decode
 from bot.siiau.schedule_page import parse_schedule
@@ -16,7 +16,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "siiau"
 SAMPLE = FIXTURES / "horario_reconstruido__sgpregi.horario.html"
 
 
-def sample_schedule():  # type: ignore[no-untyped-def]
+def sample_schedule() -> Schedule:
     return parse_schedule(decode(SAMPLE.read_bytes()))
 
 

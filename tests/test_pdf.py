@@ -7,6 +7,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -102,7 +103,7 @@ async def test_many_courses_keep_the_whole_grid(renderer: PdfRenderer) -> None:
         assert hour in text
 
 
-async def test_render_timeout_kills_the_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_render_timeout_kills_the_process(tmp_path: Path) -> None:
     slow = tmp_path / "slow-wkhtmltopdf"
     slow.write_text("#!/bin/sh\nsleep 30\n")
     slow.chmod(0o755)

@@ -15,7 +15,7 @@ def random_offer(rng: random.Random, subjects: int, sections: int) -> list[list[
     for s in range(subjects):
         candidates = []
         for n in range(rng.randint(1, sections)):
-            meetings = []
+            meetings: list[Meeting] = []
             for _ in range(rng.choice((1, 1, 2))):
                 days = rng.sample(range(6), rng.choice((1, 2, 2, 3)))
                 start = rng.choice(range(7 * 60, 20 * 60, 60)) + rng.choice((0, 0, 30))

@@ -12,7 +12,7 @@ from bot.core.credentials import Credentials
 from bot.siiau import pages
 from bot.siiau.client import LoginPathMemory, ShortcutMemory, SiiauClient, SiiauClientFactory
 from bot.siiau.errors import InvalidCredentials, SessionExpired
-from bot.siiau.schedule_page import parse_schedule
+from bot.siiau.schedule_page import SiiauSchedulePage, parse_schedule
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau import pages as sim_pages
 from bot.store.db import create_engine, migrate
@@ -62,6 +62,7 @@ async def returning_run(client: SiiauClient) -> int:
     """A returning student's login and schedule (the career is known); requests until the page."""
     await client.login(DEMO)
     page = await client.schedule_page("INCO")
+    assert isinstance(page, SiiauSchedulePage), "the schedule page, not the registration list"
     assert parse_schedule(page.html, career="INCO").courses
     await client.logout()
     return 0

@@ -11,6 +11,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import pytest
@@ -70,10 +71,12 @@ def personal(student: SimStudent) -> set[str]:
     return {student.code, student.nip, student.pidm, *name_words(student)}
 
 
-def assert_redacted(output: str, student: SimStudent, extra: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+def assert_redacted(
+    output: str, student: SimStudent, extra: AbstractSet[str] = frozenset(), kind: str = ""
+) -> None:
     flat = plain(output)
     for value in personal(student) | extra:
-        assert plain(value) not in flat, f"{value!r} survived"
+        assert plain(value) not in flat, f"{value!r} survived {kind}".rstrip()
         mojibake = value.encode("utf-8").decode("cp1252", errors="replace")
         assert mojibake.upper() not in output.upper(), (
             f"{mojibake!r} (UTF-8 read as Latin-1) survived"
@@ -204,7 +207,7 @@ def test_every_page_kind_keeps_nothing_personal(student: SimStudent, names_as: s
     for kind, (wrap, body) in page_kinds(student).items():
         page = wrap(body, names_as, student)
         captured = redact.redact_page(page)  # production: nothing known but the page itself
-        assert_redacted(captured, student, SECRET_TOKENS), kind
+        assert_redacted(captured, student, SECRET_TOKENS, kind)
         assert_redacted(
             siiau_pages.fragment(redact.decode(page.body, page.content_type)),
             student,

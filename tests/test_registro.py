@@ -7,6 +7,7 @@ offer lacks is `CourseNotInOffer`: the schedule is refused, never delivered with
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Literal
 
 import pytest
 
@@ -27,6 +28,8 @@ from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau import offer_pages as sim_offer
 
 DEMO = Credentials(DEMO_CODE, DEMO_NIP)
+Login = Literal["auto", "portal", "direct"]  # SiiauSettings.login
+Source = Literal["auto", "horario", "registro"]  # SiiauSettings.schedule_source
 LIST = """<html><body><table>
 <tr><th>NRC</th><th>CLAVE</th><th>MATERIA</th><th>CRÉDITOS</th></tr>
 <tr><td>124873</td><td>I5914</td><td>IA</td><td>8</td></tr>
@@ -138,11 +141,11 @@ def test_the_student_offer_form_and_the_cycle_it_is_asked_for() -> None:
 
 
 async def fetch(
-    siiau: SiiauSimulator, source: str = "auto", login: str = "direct"
+    siiau: SiiauSimulator, source: Source = "auto", login: Login = "direct"
 ) -> tuple[SiiauClient, Schedule]:
     settings = SiiauSettings(
         base_url=siiau.url, portal_url=siiau.url, login=login, schedule_source=source
-    )  # type: ignore[arg-type]
+    )
     client = SiiauClientFactory(settings)()
     try:
         await client.login(DEMO)
@@ -155,7 +158,7 @@ async def fetch(
 
 @pytest.mark.parametrize("login", ["direct", "portal"])
 async def test_without_a_schedule_page_the_list_and_offer_give_the_same_schedule(
-    siiau: SiiauSimulator, login: str
+    siiau: SiiauSimulator, login: Login
 ) -> None:
     siiau.faults.login_paths = {login}
     _, from_horario = await fetch(siiau, login=login)

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from bot.core.credentials import Credentials
 from bot.schedule.days_off import DaysOff
 from bot.services.timetable.schedule_book import ScheduleBook
+from bot.services.timetable.weekly import WeeklyService
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine, migrate
@@ -30,12 +31,12 @@ async def book_on(tmp_path: Path, simulator: SiiauSimulator, clock: Clock) -> Sc
     return book
 
 
-BOOKS: dict[ScheduleBook, object] = {}
+BOOKS: dict[ScheduleBook, WeeklyService] = {}
 
 
 async def close_book(book: ScheduleBook) -> None:
     await book.aclose()
-    await close(BOOKS.pop(book))  # type: ignore[arg-type]
+    await close(BOOKS.pop(book))
 
 
 async def test_first_answer_runs_once_then_reads_the_sealed_copy(
@@ -50,7 +51,7 @@ async def test_first_answer_runs_once_then_reads_the_sealed_copy(
     again = await book.known(USER)
     assert siiau.logins[DEMO_CODE] == logins + 1, "the second answer must not log in"
     assert again.schedule == first.schedule
-    runs = await parts(BOOKS[book]).store.recent_runs(USER)  # type: ignore[arg-type]
+    runs = await parts(BOOKS[book]).store.recent_runs(USER)
     assert runs[0].kind == "refresh" and [
         t.state.value for t in runs[0].tasks if t.name == "pdf"
     ] == ["skipped"]
@@ -88,7 +89,7 @@ async def test_forget_erases_the_copy_and_a_run_after_it_keeps_nothing(
     delivery = book.delivery
     await delivery.forget(USER)
     assert await delivery.stored_schedule(USER) is None
-    store: Store = parts(BOOKS[book]).store  # type: ignore[arg-type]
+    store: Store = parts(BOOKS[book]).store
     assert not await store.schedules.save(USER, "{}", "h", 1), "no copy for a user who is gone"
     await close_book(book)
     with sqlite3.connect(tmp_path / "b.db") as db:

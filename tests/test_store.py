@@ -48,7 +48,8 @@ async def test_rotation_moves_every_row_to_the_newest_key(db_url: str) -> None:
     await both.engine.dispose()
 
     only_new = await open_store(db_url, [new])
-    assert (await only_new.credentials(2)).credentials.nip == "other1"  # type: ignore[union-attr]
+    found = await only_new.credentials(2)
+    assert found is not None and found.credentials.nip == "other1"
     await only_new.engine.dispose()
 
     only_old = await open_store(db_url, [CredentialCipher.generate_key()])

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from telegram import Bot
@@ -37,7 +38,7 @@ async def demo_subscribed(
     /,
     *,
     only_if_changed: bool = False,
-    **settings: object,
+    **settings: Any,
 ) -> tuple[WeeklyService, RecordingNotifier]:
     """The demo student, registered and subscribed for Mondays at 07:00."""
     weekly, notifier = await make_weekly(tmp_path / "w.db", simulator.url, clock, **settings)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.core.credentials import Credentials
-from bot.core.records import State
+from bot.core.records import FlowRun, State
 from bot.services.errors import FlowFailed
 from bot.services.runtime.workflow import FlowResult
 from bot.siiau.errors import (
@@ -42,7 +42,7 @@ def siiau() -> Iterator[SiiauSimulator]:
         assert simulator.open_sessions() == [], "a run left a SIIAU session open"
 
 
-def tasks(run) -> dict[str, tuple[str, int]]:  # type: ignore[no-untyped-def]
+def tasks(run: FlowRun) -> dict[str, tuple[str, int]]:
     return {t.name: (t.state.value, t.attempts) for t in run.tasks}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.bootstrap import NotifierFactory
@@ -99,12 +100,12 @@ async def make_weekly(
     siiau_url: str,
     clock: Clock,
     notifier: NotifierFactory | None = None,
-    **settings: object,
+    **settings: Any,  # WeeklySettings fields and `siiau`, the workflow's options: mixed types
 ) -> tuple[WeeklyService, RecordingNotifier]:
     """`db` is a SQLite file path or any database URL; `notifier` replaces the recording one."""
     engine = create_engine(db if isinstance(db, str) else f"sqlite+aiosqlite:///{db}")
     await migrate(engine)
-    workflow = make_workflow(siiau_url, max_concurrency=4, **settings.pop("siiau", {}))  # type: ignore[arg-type]
+    workflow = make_workflow(siiau_url, max_concurrency=4, **settings.pop("siiau", {}))
     store = Store(engine, CredentialCipher([KEY]))
     delivery = DeliveryService(store, workflow, UserGate(100), clock=clock)
     options = {"spread_seconds": 0, "retry_base_seconds": 600, "max_attempts": 3, **settings}
@@ -113,7 +114,7 @@ async def make_weekly(
         delivery,
         store.weekly,
         WeeklySettings(**options),
-        ZONE,  # type: ignore[arg-type]
+        ZONE,
         notifier=notifier(delivery) if notifier is not None else recording,
         clock=clock,
     )

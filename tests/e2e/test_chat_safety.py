@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 
 import pytest
 
-from bot.sim.botapi import BOT_USER, BotApiStandIn
+from bot.sim.botapi import BOT_USER, BotApiStandIn, ChatMessage
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.telegram import texts
 from tests.e2e.test_registration import at_nip_step, register
@@ -25,8 +26,15 @@ def rows(bot: BotProcess, query: str) -> list[tuple[object, ...]]:
         return db.execute(query).fetchall()
 
 
+def edited_to(shown: ChatMessage, text: str) -> Callable[[ChatMessage], bool]:
+    """The message `shown`, once edited to `text`."""
+    return lambda m: m.message_id == shown.message_id and m.text == text
+
+
 def count(bot: BotProcess, table: str) -> int:
-    return int(rows(bot, f"SELECT COUNT(*) FROM {table}")[0][0])  # type: ignore[call-overload]
+    [(found,)] = rows(bot, f"SELECT COUNT(*) FROM {table}")
+    assert isinstance(found, int)
+    return found
 
 
 # ---- 1. private chats only -----------------------------------------------------------------
@@ -210,9 +218,7 @@ def test_progress_messages_left_by_a_killed_process_are_finished_at_start(
     siiau.release()
     bot.start()
     for user, shown in ((A, verifying), (B, downloading)):
-        botapi.wait_for(
-            user, lambda m, s=shown: m.message_id == s.message_id and m.text == texts.INTERRUPTED
-        )
+        botapi.wait_for(user, edited_to(shown, texts.INTERRUPTED))
     assert count(bot, "progress_messages") == 0
     assert count(bot, "dialogs") == 0, "the interrupted registration is over"
     retry = botapi.user_says(A, "/registrar")

@@ -23,7 +23,7 @@ def settings_row(bot: BotProcess) -> tuple[int | None, int | None, int | None, i
             "SELECT digest_hour, digest_due_ts, reminder_minutes, reminder_due_ts FROM daily_settings WHERE user_id = ?",
             (USER,),
         ).fetchone()
-    return tuple(row) if row else (None, None, None, None)  # type: ignore[return-value]
+    return tuple(row) if row else (None, None, None, None)
 
 
 def stored_schedules(bot: BotProcess) -> int:

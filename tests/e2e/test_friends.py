@@ -10,6 +10,7 @@ school day are written out literally: they are the known gaps of the students be
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import pytest
@@ -86,7 +87,7 @@ def student(user: int) -> SimStudent:
     )
 
 
-def expected(pattern: list[str | None], moment: datetime) -> str:
+def expected(pattern: Sequence[str | None], moment: datetime) -> str:
     days_off = DaysOff.load()
     lines = []
     for day in week_days(moment.astimezone(GDL).date()):
@@ -121,7 +122,7 @@ def free_answer(
     user: int,
     text: str,
     header: str,
-    pattern: list[str | None],
+    pattern: Sequence[str | None],
     chat: int | None = None,
 ) -> ChatMessage:
     """The answer must hold the header and the exact lines for a moment around the command."""
@@ -182,7 +183,8 @@ def signed(chat_id: int, payload: str) -> str:
 
 def new_link(botapi: BotApiStandIn, user: int, text: str = "/amigos") -> str:
     shown = says(botapi, user, text, "start=amigo_").text
-    [token] = LINK.findall(shown)
+    tokens: list[str] = LINK.findall(shown)
+    [token] = tokens
     assert f"https://t.me/horario_udg_bot?start=amigo_{token}" in shown
     return token
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -46,6 +47,11 @@ def press(botapi: BotApiStandIn, user: int, message: ChatMessage, label: str) ->
     return botapi.wait_for(user, lambda m: True, after=after)
 
 
+def caption_moved_from(message_id: int, shown: str) -> Callable[[ChatMessage], bool]:
+    """The message `message_id`, once its caption is no longer `shown`."""
+    return lambda m: m.message_id == message_id and m.caption != shown
+
+
 def test_armar_pages_plans_b_watches_and_ics(
     bot: BotProcess, botapi: BotApiStandIn, offer: OfferSimulator
 ) -> None:
@@ -83,10 +89,7 @@ def test_armar_pages_plans_b_watches_and_ics(
             break
         botapi.user_presses(USER, option, words.NEXT)
         caption = option.caption
-        option = botapi.wait_for(
-            USER,
-            lambda m, shown=caption: m.message_id == again.message_id and m.caption != shown,  # type: ignore[misc]
-        )
+        option = botapi.wait_for(USER, caption_moved_from(again.message_id, caption))
     assert "lleno" in option.caption
     full = [line for line in option.caption.splitlines() if line.endswith("lleno")]
     told = press(botapi, USER, option, words.WATCH_FULL)
@@ -225,9 +228,7 @@ def test_watches_of_full_sections_stop_at_the_limit(
     while sum(line.endswith("lleno") for line in option.caption.splitlines()) < 2:
         botapi.user_presses(user, option, words.NEXT)
         shown = option.caption
-        option = botapi.wait_for(
-            user, lambda m, s=shown: m.message_id == message_id and m.caption != s
-        )  # type: ignore[misc]
+        option = botapi.wait_for(user, caption_moved_from(message_id, shown))
     told = press(botapi, user, option, words.WATCH_FULL)
     assert "🔔" in told.text and "el máximo" in told.text
     listing = armar(botapi, user, "/cupos")

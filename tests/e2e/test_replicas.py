@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Protocol
 
 import asyncpg
 import httpx
@@ -33,7 +34,7 @@ FIRST_USER = 7_000_000
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -97,8 +98,16 @@ class Replicas:
         return "".join(p.log_text() for p in self.processes)
 
 
+class MakeReplicas(Protocol):
+    """The `replicas_factory` fixture: started replicas, stopped (and their logs checked) after."""
+
+    def __call__(self, db_url: str, count: int, **env: str) -> Replicas: ...
+
+
 @pytest.fixture
-def replicas_factory(tmp_path: Path, botapi: BotApiStandIn, siiau: SiiauSimulator) -> Iterator:  # type: ignore[type-arg]
+def replicas_factory(
+    tmp_path: Path, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> Iterator[MakeReplicas]:
     made: list[Replicas] = []
 
     def make(db_url: str, count: int, **env: str) -> Replicas:
@@ -115,7 +124,7 @@ def replicas_factory(tmp_path: Path, botapi: BotApiStandIn, siiau: SiiauSimulato
 async def test_webhook_mode_serves_updates_and_rejects_a_wrong_secret(
     pg_url: str,
     botapi: BotApiStandIn,
-    replicas_factory,  # type: ignore[no-untyped-def]
+    replicas_factory: MakeReplicas,
 ) -> None:
     replicas = replicas_factory(pg_url, 1)
     assert botapi.webhook == (replicas.urls[0], SECRET)
@@ -147,7 +156,7 @@ async def test_a_registration_dialog_across_two_replicas_completes(
     pg_url: str,
     botapi: BotApiStandIn,
     siiau: SiiauSimulator,
-    replicas_factory,  # type: ignore[no-untyped-def]
+    replicas_factory: MakeReplicas,
 ) -> None:
     replicas = replicas_factory(pg_url, 2)
     await asyncio.to_thread(register, botapi, 200, DEMO_CODE, DEMO_NIP)
@@ -181,7 +190,7 @@ async def test_three_replicas_deliver_each_user_week_once_even_when_one_is_kille
     pg_url: str,
     botapi: BotApiStandIn,
     siiau: SiiauSimulator,
-    replicas_factory,  # type: ignore[no-untyped-def]
+    replicas_factory: MakeReplicas,
 ) -> None:
     """240 subscribers over 3 replicas (each runs 12 at a time, so a third of the users are
     in flight or done at the kill); as in most weeks, most schedules did not change (4 in 5

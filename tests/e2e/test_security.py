@@ -9,6 +9,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -177,7 +178,9 @@ def post_head(length: int, secret: str | None) -> str:
 
 
 @pytest.fixture
-def webhook_bot(tmp_path: Path, botapi: BotApiStandIn, siiau: SiiauSimulator) -> BotProcess:
+def webhook_bot(
+    tmp_path: Path, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> Iterator[BotProcess]:
     botapi.route_webhook_to([URL])
     process = BotProcess(
         tmp_path,
@@ -196,7 +199,7 @@ def webhook_bot(tmp_path: Path, botapi: BotApiStandIn, siiau: SiiauSimulator) ->
     wait_until(
         lambda: botapi.calls["setWebhook"] > registered, "the bot did not register its webhook"
     )
-    yield process  # type: ignore[misc]
+    yield process
     process.stop()
     assert SECRET not in process.log_text()
 
