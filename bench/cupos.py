@@ -122,7 +122,7 @@ def watcher(
 
 
 async def _watch(db_url: str, until: float, sends_per_second: float) -> dict[str, object]:
-    from bot.bootstrap import build_cupos, build_offer_http
+    from bot.bootstrap import build_cupos, build_offer_http, build_stores
     from bot.config import Settings
     from bot.services.offer.cupos import WatchRecord
     from bot.services.runtime.breaker import CircuitBreaker
@@ -130,7 +130,6 @@ async def _watch(db_url: str, until: float, sends_per_second: float) -> dict[str
     from bot.siiau.offer import OfferSection
     from bot.store.crypto import CredentialCipher
     from bot.store.db import create_engine
-    from bot.store.repository import Store
 
     class PacedRecorder:
         """sendMessage as the bot's rate limiter would let it out: evenly spaced."""
@@ -156,7 +155,7 @@ async def _watch(db_url: str, until: float, sends_per_second: float) -> dict[str
 
     settings = Settings()
     engine = create_engine(db_url)
-    store = Store(engine, CredentialCipher([CredentialCipher.generate_key()]))
+    store = build_stores(engine, CredentialCipher([CredentialCipher.generate_key()]))
     http = build_offer_http(settings)
     recorder = PacedRecorder()
     breaker = CircuitBreaker(settings.siiau.breaker_threshold, settings.siiau.breaker_cooldown)

@@ -50,7 +50,6 @@ from bot.schedule.free_time import common_free, week_days
 from bot.schedule.model import Course, Day, Schedule, Session
 from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.store.crypto import CredentialCipher
-from bot.store.friends import FriendStore
 from bot.telegram.texts import friends as words
 
 TOKEN = "200000003:" + "C" * 35
@@ -89,12 +88,12 @@ async def seed(
 ) -> int:
     """Returns the id of the student with `friends` friends."""
     store = await open_store(settings, cipher)
-    friend_store = FriendStore(store.engine)
+    friend_store = store.friends
     people = max(members, friends + 1)
     now = int(utcnow().timestamp())
     for i in range(people):
         user = FIRST_USER + i
-        await store.save_credentials(
+        await store.users.save_credentials(
             user, user, Credentials(f"3{i:08d}", "bench1"), "INCO", "INGENIERIA"
         )
         schedule = schedule_of(i)

@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 
-from bot.bootstrap import build_workflow, open_store
+from bot.bootstrap import build_delivery, build_workflow, open_store
 from bot.config import Settings
 from bot.core.credentials import Credentials
 from bot.core.records import utcnow
@@ -43,7 +43,6 @@ from bot.schedule.grades import Posting
 from bot.schedule.model import Course, Day, Schedule, Session
 from bot.services.grades.service import GradesService
 from bot.services.runtime.gate import UserGate
-from bot.services.timetable.delivery import DeliveryService
 from bot.siiau.errors import LayoutChanged
 from bot.sim.siiau import SiiauSimulator
 from bot.sim.siiau.students import generated_student
@@ -160,9 +159,10 @@ async def main() -> None:
 
     gate = UserGate(1000)
     recorder = Recorder()
-    delivery = DeliveryService(store, workflow, gate, clock=clock)
+    delivery = build_delivery(store, workflow, gate, clock=clock)
     service = GradesService(
-        store,
+        store.users,
+        store.grades,
         workflow,
         gate,
         delivery,
@@ -177,7 +177,7 @@ async def main() -> None:
     now = clock()
     for i in range(students):
         user, student = FIRST_USER + i, generated_student(i)
-        await store.save_credentials(
+        await store.users.save_credentials(
             user, user, Credentials(student.code, student.nip), "INCO", "INGENIERIA"
         )
         schedule = schedule_ending(i)

@@ -10,21 +10,26 @@ from __future__ import annotations
 
 import re
 import ssl
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import Bot
 
-from bot.config import Settings
+from bot.config import Settings, SiiauSettings
+from bot.core.records import utcnow
 from bot.core.zones import zone
 from bot.feed.server import CalendarFeedServer
 from bot.ops.http import HealthSources, OpsServer
 from bot.pdf.renderer import PdfRenderer
 from bot.schedule.days_off import DaysOff, DaysOffError
 from bot.schedule.ical import CalendarWords
-from bot.services.account.registration import RegistrationService
+from bot.services.account.registration import DIALOG_SECONDS, RegistrationService
 from bot.services.bundle import Services
 from bot.services.captures import PageCapturer
 from bot.services.friends import FriendsPolicy, FriendsService, PngRenderer
@@ -42,6 +47,7 @@ from bot.services.runtime.coordination import (
 from bot.services.runtime.erasure import EraseLedger
 from bot.services.runtime.flow import FlowRunner, RetryPolicy
 from bot.services.runtime.gate import Gate, UserGate
+from bot.services.runtime.heartbeat import HeartbeatService
 from bot.services.runtime.login_guard import KeyedLoginGuard, LoginGuard
 from bot.services.runtime.operations import OperationsService
 from bot.services.runtime.pdf_cache import PdfCache
@@ -63,15 +69,30 @@ from bot.siiau.client import (
 from bot.siiau.offer_client import DEFAULT_USER_AGENT, OfferClient
 from bot.store.calendar_links import CalendarLinkStore
 from bot.store.crypto import CredentialCipher, KeyConfigError
+from bot.store.daily import DailyStore
 from bot.store.db import create_engine, migrate
+from bot.store.dialogs import DialogStore
 from bot.store.erasures import ErasureStore
+from bot.store.first_copies import FirstCopyStore
 from bot.store.friends import FriendStore
+from bot.store.grades import ALERTS_KEY_LABEL, GradesStore
+from bot.store.heartbeat import HeartbeatStore
+from bot.store.login_guard import LoginGuardStore
+from bot.store.login_path import DatabaseLoginPaths, DatabaseShortcuts
 from bot.store.planner import PlannerStore
 from bot.store.progress import ProgressStore
 from bot.store.refresh_budget import RefreshBudgetStore
 from bot.store.repository import Store
+from bot.store.schedules import ScheduleStore
 from bot.store.shared import SharedStore
 from bot.store.watches import WatchStore
+from bot.store.weekly import WeeklyStore
+from bot.telegram import texts
+from bot.telegram.buttons import ButtonSigner
+from bot.telegram.cupos_notifier import TelegramCuposNotifier
+from bot.telegram.daily_notifier import TelegramDailyNotifier
+from bot.telegram.grades_notifier import TelegramGradeNotifier
+from bot.telegram.notifier import TelegramNotifier
 
 TOKEN_FORMAT = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 WEBHOOK_SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -116,15 +137,71 @@ def uses_shared_state(settings: Settings, dialect: str) -> bool:
 
 
 # ---- store ----------------------------------------------------------------------
-async def open_store(settings: Settings, cipher: CredentialCipher) -> Store:
-    """The database at the newest revision, behind the store. Close with `engine.dispose()`."""
+@dataclass(frozen=True, slots=True)
+class Stores:
+    """Every store over one database, built here once; each service is handed only the
+    ones it uses. `users`: users, credentials, run records, documents, forget, key rotation."""
+
+    engine: AsyncEngine
+    cipher: CredentialCipher
+    users: Store
+    dialogs: DialogStore
+    schedules: ScheduleStore
+    first_copies: FirstCopyStore
+    weekly: WeeklyStore
+    daily: DailyStore
+    grades: GradesStore
+    shared: SharedStore
+    login_guard: LoginGuardStore
+    login_paths: DatabaseLoginPaths
+    shortcuts: DatabaseShortcuts
+    progress: ProgressStore
+    calendar_links: CalendarLinkStore
+    refresh_budget: RefreshBudgetStore
+    erasures: ErasureStore
+    planner: PlannerStore
+    friends: FriendStore
+    watches: WatchStore
+    heartbeat: HeartbeatStore
+
+
+def build_stores(engine: AsyncEngine, cipher: CredentialCipher) -> Stores:
+    """The stores over an open engine (at the newest revision). Close with `engine.dispose()`."""
+    return Stores(
+        engine=engine,
+        cipher=cipher,
+        users=Store(engine, cipher),
+        dialogs=DialogStore(engine, cipher),
+        schedules=ScheduleStore(engine, cipher),
+        first_copies=FirstCopyStore(engine, cipher),
+        weekly=WeeklyStore(engine, cipher),
+        daily=DailyStore(engine),
+        # Posting hashes are keyed from the newest encryption key; key rotation re-hashes them.
+        grades=GradesStore(engine, cipher, cipher.derive_key(ALERTS_KEY_LABEL)),
+        shared=SharedStore(engine),
+        login_guard=LoginGuardStore(engine),
+        login_paths=DatabaseLoginPaths(engine),
+        shortcuts=DatabaseShortcuts(engine),
+        progress=ProgressStore(engine),
+        calendar_links=CalendarLinkStore(engine),
+        refresh_budget=RefreshBudgetStore(engine),
+        erasures=ErasureStore(engine),
+        planner=PlannerStore(engine),
+        friends=FriendStore(engine),
+        watches=WatchStore(engine, cipher),
+        heartbeat=HeartbeatStore(engine),
+    )
+
+
+async def open_store(settings: Settings, cipher: CredentialCipher) -> Stores:
+    """The database at the newest revision, behind its stores. Close with `engine.dispose()`."""
     engine = create_engine(settings.store.database_url)
     try:
         await migrate(engine)
     except BaseException:
         await engine.dispose()
         raise
-    return Store(engine, cipher)
+    return build_stores(engine, cipher)
 
 
 async def migrate_database(settings: Settings) -> None:
@@ -166,17 +243,28 @@ def build_workflow(
     runner = FlowRunner(RetryPolicy(siiau.retries, siiau.backoff_base, siiau.backoff_max), breaker)
     renderer = PdfRenderer(settings.pdf, timezone=settings.bot.bot_timezone)
     return ScheduleWorkflow(
-        SiiauClientFactory(
-            siiau,
-            LoginPathMemory(login_paths) if login_paths is not None else None,
-            ShortcutMemory(shortcuts) if shortcuts is not None else None,
-        ),
+        build_client_factory(siiau, login_paths=login_paths, shortcuts=shortcuts),
         renderer,
         runner,
         siiau,
         pdf_cache=PdfCache(pdf_cache_size),
         slots=slots,
         guard=guard,
+    )
+
+
+def build_client_factory(
+    siiau: SiiauSettings,
+    *,
+    login_paths: LoginPathStore | None = None,
+    shortcuts: ShortcutStore | None = None,
+) -> SiiauClientFactory:
+    """SIIAU clients, one per session. Without `login_paths` and `shortcuts` (`diagnose`),
+    each client walks the configured login path and the menu, remembering nothing."""
+    return SiiauClientFactory(
+        siiau,
+        LoginPathMemory(login_paths) if login_paths is not None else None,
+        ShortcutMemory(shortcuts) if shortcuts is not None else None,
     )
 
 
@@ -187,12 +275,24 @@ def button_key(cipher: CredentialCipher) -> bytes:
 
 
 def build_login_guard(
-    settings: Settings, store: Store, cipher: CredentialCipher
+    settings: Settings, stores: Stores, cipher: CredentialCipher
 ) -> KeyedLoginGuard:
     """The login guard in the database: it holds across restarts and replicas."""
     secret = settings.store.login_guard_secret.get_secret_value()
     key = secret.encode() if secret else cipher.derive_key("horario-bot login guard")
-    return KeyedLoginGuard(store.login_guard, key, settings.siiau.max_logins_per_hour)
+    return KeyedLoginGuard(stores.login_guard, key, settings.siiau.max_logins_per_hour)
+
+
+def build_guard_cipher(settings: Settings) -> CredentialCipher | None:
+    """The cipher to open the login guard with outside the bot (`diagnose`): the configured
+    one; with no usable ENCRYPTION_KEYS but a LOGIN_GUARD_SECRET, a throwaway one (the guard
+    is keyed by the secret and reads nothing encrypted); None when there is neither."""
+    try:
+        return build_cipher(settings)
+    except ConfigError:
+        if not settings.store.login_guard_secret.get_secret_value():
+            return None
+        return CredentialCipher([CredentialCipher.generate_key()])
 
 
 # ---- seat alerts ----------------------------------------------------------------
@@ -213,7 +313,7 @@ def build_offer_http(settings: Settings) -> httpx.AsyncClient:
 
 def build_cupos(
     settings: Settings,
-    store: Store,
+    stores: Stores,
     breaker: Breaker,
     http: httpx.AsyncClient,
     notifier: CuposNotifier | None = None,
@@ -221,7 +321,7 @@ def build_cupos(
     """The seat watcher: its own offer client and request bound, the shared SIIAU breaker.
     The caller closes `http` after the service."""
     return CuposService(
-        WatchStore(store.engine, store.cipher),
+        stores.watches,
         OfferClient(settings.siiau.offer_url, http=http),
         breaker,
         settings.cupos,
@@ -232,7 +332,7 @@ def build_cupos(
 # ---- services -------------------------------------------------------------------
 def build_services(
     settings: Settings,
-    store: Store,
+    stores: Stores,
     workflow: ScheduleWorkflow,
     notifier: NotifierFactory,
     *,
@@ -247,49 +347,47 @@ def build_services(
     gate: Gate
     if shared:
         gate = SharedUserGate(
-            store.shared, settings.bot.horario_per_minute, settings.bot.shared_lease_seconds
+            stores.shared, settings.bot.horario_per_minute, settings.bot.shared_lease_seconds
         )
     else:
         gate = UserGate(settings.bot.horario_per_minute)
-    delivery = DeliveryService(store, workflow, gate)
+    delivery = build_delivery(stores, workflow, gate)
     weekly = WeeklyService(
         delivery,
-        store.weekly,
+        stores.weekly,
         settings.weekly,
         zone(settings.bot.bot_timezone),
         notifier=notifier(delivery),
     )
-    book = build_schedule_book(settings, delivery, RefreshBudgetStore(store.engine))
-    daily = build_daily(settings, store, book, daily_notifier)
+    book = build_schedule_book(settings, delivery, stores.refresh_budget)
+    daily = build_daily(settings, stores, book, daily_notifier)
     offer_http = build_offer_http(settings)
-    cupos = build_cupos(settings, store, workflow.breaker, offer_http, cupos_notifier)
+    cupos = build_cupos(settings, stores, workflow.breaker, offer_http, cupos_notifier)
     planner = build_planner(
-        settings, store, cupos, workflow.renderer, book, delivery, calendar_words
+        settings, stores, cupos, workflow.renderer, book, delivery, calendar_words
     )
     services = Services(
         delivery=delivery,
-        registration=RegistrationService(store, workflow),
+        registration=build_registration(stores, workflow),
         weekly=weekly,
         operations=OperationsService(workflow.breaker),
         cupos=cupos,
-        progress=ProgressService(ProgressStore(store.engine), store.dialogs),
+        progress=ProgressService(stores.progress, stores.dialogs),
         book=book,
         calendar=CalendarService(
             book,
-            CalendarLinkStore(store.engine),
+            stores.calendar_links,
             public_url=settings.calendar.public_url,
             words=calendar_words,
         ),
         daily=daily,
-        grades=build_grades(settings, store, workflow, gate, delivery, grade_notifier),
-        friends=build_friends(settings, store, delivery, book, workflow.renderer),
+        grades=build_grades(settings, stores, workflow, gate, delivery, grade_notifier),
+        friends=build_friends(settings, stores, delivery, book, workflow.renderer),
         planner=planner,
         captures=captures or build_capturer(settings),
-        erasures=EraseLedger(
-            ErasureStore(store.engine), store.cipher.derive_key("horario-bot erasures")
-        ),
+        erasures=EraseLedger(stores.erasures, stores.cipher.derive_key("horario-bot erasures")),
     )
-    services.resources.push_async_callback(store.engine.dispose)
+    services.resources.push_async_callback(stores.engine.dispose)
     services.resources.push_async_callback(workflow.aclose)
     services.resources.push_async_callback(weekly.aclose)
     services.resources.push_async_callback(offer_http.aclose)
@@ -300,9 +398,41 @@ def build_services(
     return services
 
 
+def build_delivery(
+    stores: Stores,
+    workflow: ScheduleWorkflow,
+    gate: Gate,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> DeliveryService:
+    """/horario, status and forgetting: users, the last schedule read and the first copy's PDF."""
+    return DeliveryService(
+        stores.users, stores.schedules, stores.first_copies, workflow, gate, clock=clock
+    )
+
+
+def build_registration(
+    stores: Stores,
+    workflow: ScheduleWorkflow,
+    *,
+    clock: Callable[[], float] = time.time,
+    dialog_seconds: float = DIALOG_SECONDS,
+) -> RegistrationService:
+    """/registrar: users, the dialog in progress, and where the first schedule read is kept."""
+    return RegistrationService(
+        stores.users,
+        stores.dialogs,
+        stores.schedules,
+        stores.first_copies,
+        workflow,
+        clock=clock,
+        dialog_seconds=dialog_seconds,
+    )
+
+
 def build_grades(
     settings: Settings,
-    store: Store,
+    stores: Stores,
     workflow: ScheduleWorkflow,
     gate: Gate,
     delivery: DeliveryService,
@@ -315,7 +445,14 @@ def build_grades(
         f"{siiau.portal_url.rstrip('/')}/Portal/login.xhtml" if siiau.portal_url else siiau.base_url
     )
     grades = GradesService(
-        store, workflow, gate, delivery, settings.grades, survey_link=survey_link, notifier=notifier
+        stores.users,
+        stores.grades,
+        workflow,
+        gate,
+        delivery,
+        settings.grades,
+        survey_link=survey_link,
+        notifier=notifier,
     )
     workflow.add_rider(grades.ride)  # a due grade check shares a schedule run's login
     return grades
@@ -323,7 +460,7 @@ def build_grades(
 
 def build_planner(
     settings: Settings,
-    store: Store,
+    stores: Stores,
     cupos: CuposService,
     renderer: PdfRenderer,
     book: ScheduleBook,
@@ -341,7 +478,7 @@ def build_planner(
     return PlannerService(
         cupos,
         offers,
-        PlannerStore(store.engine),
+        stores.planner,
         renderer,
         book,
         is_registered=is_registered,
@@ -357,23 +494,23 @@ def build_capturer(settings: Settings) -> PageCapturer:
 
 
 def build_daily(
-    settings: Settings, store: Store, book: ScheduleBook, notifier: DailyNotifier | None = None
+    settings: Settings, stores: Stores, book: ScheduleBook, notifier: DailyNotifier | None = None
 ) -> DailyService:
     """Morning digests and reminders over the stored schedules; classes in the sent log are
     named by a hash keyed from the newest encryption key."""
     return DailyService(
         book,
-        store.daily,
+        stores.daily,
         settings.daily,
         zone(settings.bot.bot_timezone),
-        store.cipher.derive_key("horario-bot daily sent log"),
+        stores.cipher.derive_key("horario-bot daily sent log"),
         notifier=notifier or LoggingDailyNotifier(),
     )
 
 
 def build_friends(
     settings: Settings,
-    store: Store,
+    stores: Stores,
     delivery: DeliveryService,
     book: ScheduleBook,
     pictures: PngRenderer | None = None,
@@ -388,8 +525,8 @@ def build_friends(
     )
     return FriendsService(
         delivery,
-        FriendStore(store.engine),
-        store.cipher,
+        stores.friends,
+        stores.cipher,
         book.days_off,
         book.zone,
         policy,
@@ -444,20 +581,20 @@ async def start_services(
     """Everything the bot runs on: store, workflow, services and, with METRICS_PORT, the ops
     server; with CALENDAR_PORT, the calendar feed's server."""
     async with AsyncExitStack() as opened:
-        store = await open_store(settings, cipher)
-        opened.push_async_callback(store.engine.dispose)
-        shared = uses_shared_state(settings, store.engine.dialect.name)
+        stores = await open_store(settings, cipher)
+        opened.push_async_callback(stores.engine.dispose)
+        shared = uses_shared_state(settings, stores.engine.dialect.name)
         workflow = build_workflow(
             settings,
-            shared=store.shared if shared else None,
-            guard=build_login_guard(settings, store, cipher),
-            login_paths=store.login_paths,
-            shortcuts=store.shortcuts,
+            shared=stores.shared if shared else None,
+            guard=build_login_guard(settings, stores, cipher),
+            login_paths=stores.login_paths,
+            shortcuts=stores.shortcuts,
         )
         opened.push_async_callback(workflow.aclose)
         services = build_services(
             settings,
-            store,
+            stores,
             workflow,
             notifier,
             shared=shared,
@@ -471,7 +608,11 @@ async def start_services(
         opened.push_async_callback(services.aclose)
         if settings.bot.metrics_port:
             ops = OpsServer(
-                HealthSources(store.engine, workflow.breaker, settings.weekly.tick_seconds),
+                HealthSources(
+                    HeartbeatService(stores.heartbeat),
+                    workflow.breaker,
+                    settings.weekly.tick_seconds,
+                ),
                 settings.bot.metrics_port,
                 settings.bot.metrics_host,
             )
@@ -483,3 +624,55 @@ async def start_services(
             services.resources.push_async_callback(feed.stop)
         opened.pop_all()
     return services
+
+
+# ---- the chat -------------------------------------------------------------------
+async def start_chat_services(
+    settings: Settings, cipher: CredentialCipher, bot: Bot, signer: ButtonSigner
+) -> Services:
+    """`start_services` with the chat's notifiers: each speaks through `bot` (PTB's
+    `application.bot`); the seat watcher's buttons are signed by `signer`."""
+    admins = settings.bot.admin_chat_ids
+
+    def notifier(delivery: DeliveryService) -> TelegramNotifier:
+        return TelegramNotifier(bot, render_again=delivery.render_again, admin_chat_ids=admins)
+
+    captures = build_capturer(settings)  # one per process: chat notices and the seat watcher's
+    return await start_services(
+        settings,
+        cipher,
+        notifier,
+        cupos_notifier=TelegramCuposNotifier(bot, signer, admins, captures),
+        calendar_words=texts.CALENDAR_WORDS,
+        daily_notifier=TelegramDailyNotifier(bot),
+        captures=captures,
+        grade_notifier=TelegramGradeNotifier(bot, admins, captures),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Work the chat's job queue repeats every `interval` seconds, named `name`. `begins_work`:
+    what it sends is work begun when it fires (`bot.core.worktime`), so `/olvidar` wins over it."""
+
+    name: str
+    interval: float
+    run: Callable[[], Awaitable[object]]
+    begins_work: bool = True
+
+
+def chat_ticks(settings: Settings, services: Services) -> list[Tick]:
+    """The background work the chat's job queue drives, each first a second after start."""
+    return [
+        Tick("weekly-tick", settings.weekly.tick_seconds, services.weekly.pump),
+        # A tick's sends (seat watches' expiry notices) are work begun now.
+        Tick("cupos-tick", settings.cupos.tick_seconds, services.cupos.tick),
+        Tick("daily-tick", settings.daily.tick_seconds, services.daily.pump),
+        Tick(
+            "grades-tick",
+            # Never slower than GRADES_POLL_SECONDS: a short interval means checks that often.
+            min(settings.grades.tick_seconds, settings.grades.poll_seconds),
+            services.grades.pump,
+            begins_work=False,
+        ),
+    ]

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from icalendar import Calendar
 
+from bot.bootstrap import build_delivery, build_stores
 from bot.core.credentials import Credentials
 from bot.feed.server import CalendarFeedServer, RateLimiter
 from bot.schedule import codec
@@ -21,12 +22,12 @@ from bot.schedule.days_off import DaysOff
 from bot.schedule.model import Course, Day, Schedule, Session
 from bot.services.runtime.gate import UserGate
 from bot.services.timetable.calendar import CalendarService, token_hash
-from bot.services.timetable.delivery import DeliveryService
 from bot.services.timetable.schedule_book import ScheduleBook
 from bot.store.calendar_links import CalendarLinkStore
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine, migrate
 from bot.store.repository import Store
+from bot.store.schedules import ScheduleStore
 from tests.weekly_kit import ZONE, Clock
 
 USER, OTHER = 501, 502
@@ -79,7 +80,7 @@ class Feed:
     db: Path
 
     async def keep(self, user_id: int, schedule: Schedule, read_at: datetime) -> None:
-        await self.store.schedules.save(
+        await ScheduleStore(self.store.engine, self.store.cipher).save(
             user_id, codec.dumps(schedule), schedule.content_hash, int(read_at.timestamp())
         )
 
@@ -100,7 +101,8 @@ async def feed(tmp_path: Path) -> AsyncIterator[Feed]:
             user, user, Credentials(f"21929438{user % 10}", "zq9nip7x"), "INCO", "X"
         )
     clock = Clock(READ_AT + timedelta(hours=1))
-    delivery = DeliveryService(store, None, UserGate(3))  # type: ignore[arg-type]  # stored copies only
+    stores = build_stores(engine, store.cipher)
+    delivery = build_delivery(stores, None, UserGate(3))  # type: ignore[arg-type]  # stored copies only
     refreshes: list[int] = []
 
     async def refresh(user_id: int, *, count: bool = False) -> Schedule:

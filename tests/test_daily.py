@@ -13,6 +13,7 @@ from typing import Any
 
 from telegram import Bot
 
+from bot.bootstrap import build_delivery, build_stores
 from bot.config import DailySettings
 from bot.core.credentials import Credentials
 from bot.core.zones import zone
@@ -28,13 +29,13 @@ from bot.services.timetable.daily import (
     Reminder,
     next_digest_due,
 )
-from bot.services.timetable.delivery import DeliveryService
 from bot.services.timetable.schedule_book import ScheduleBook
 from bot.sim.botapi import BotApiStandIn
 from bot.store.crypto import CredentialCipher
 from bot.store.daily import Kind
 from bot.store.db import create_engine, migrate
 from bot.store.repository import Store
+from bot.store.schedules import ScheduleStore
 from bot.telegram.daily_notifier import TelegramDailyNotifier
 from tests.helpers import TEST_TOKEN
 from tests.weekly_kit import Clock
@@ -121,15 +122,16 @@ async def make(db: Path, clock: Clock, notifier: DailyNotifier, **settings: Any)
     `settings` are DailySettings fields, of mixed types: pydantic checks them."""
     engine = create_engine(f"sqlite+aiosqlite:///{db}")
     await migrate(engine)
-    store = Store(engine, CredentialCipher([KEY]))
-    delivery = DeliveryService(
-        store, make_workflow("http://127.0.0.1:9"), UserGate(100), clock=clock
+    stores = build_stores(engine, CredentialCipher([KEY]))
+    store = stores.users
+    delivery = build_delivery(
+        stores, make_workflow("http://127.0.0.1:9"), UserGate(100), clock=clock
     )
     book = ScheduleBook(delivery, DaysOff([INDEPENDENCE]), GDL, timedelta(days=365), clock=clock)
     options = {"spread_seconds": 0, "lease_seconds": 120, "concurrency": 4, **settings}
     service = DailyService(
         book,
-        store.daily,
+        stores.daily,
         DailySettings(**options),
         GDL,
         b"k" * 32,
@@ -156,7 +158,7 @@ async def student(
         user, user, Credentials("219294382", "abc123"), "INCO", "INGENIERIA"
     )
     if schedule is not None:
-        await store.schedules.save(
+        await ScheduleStore(store.engine, store.cipher).save(
             user, codec.dumps(schedule), schedule.content_hash, int(service.clock().timestamp())
         )
 

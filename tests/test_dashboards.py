@@ -15,7 +15,9 @@ from prometheus_client.parser import text_string_to_metric_families
 import bot.bootstrap  # noqa: F401 - imports every module that registers a metric
 from bot.ops.http import HealthSources, OpsServer
 from bot.services.runtime.breaker import CircuitBreaker
+from bot.services.runtime.heartbeat import HeartbeatService
 from bot.store.db import create_engine
+from bot.store.heartbeat import HeartbeatStore
 
 REPO = Path(__file__).resolve().parent.parent
 DASHBOARD = REPO / "deploy" / "grafana" / "horario-bot.json"
@@ -38,7 +40,8 @@ REQUIRED_ALERTS = {
 
 async def scrape(tmp_path: Path) -> str:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/ops.db")
-    server = OpsServer(HealthSources(engine, CircuitBreaker(5, 60), 30), port=0)
+    heartbeat = HeartbeatService(HeartbeatStore(engine))
+    server = OpsServer(HealthSources(heartbeat, CircuitBreaker(5, 60), 30), port=0)
     await server.start()
     try:
         assert server._server is not None

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.bootstrap import build_delivery, build_stores
 from bot.core.credentials import Credentials
 from bot.feed.server import CalendarFeedServer
 from bot.schedule import codec
@@ -25,7 +26,6 @@ from bot.schedule.model import Schedule
 from bot.services.runtime.erasure import EraseLedger
 from bot.services.runtime.gate import UserGate
 from bot.services.timetable.calendar import CalendarService, Feed
-from bot.services.timetable.delivery import DeliveryService
 from bot.services.timetable.refresh_budget import StoredRefreshBudget
 from bot.services.timetable.schedule_book import ScheduleBook
 from bot.siiau.errors import SiiauUnavailable
@@ -59,7 +59,8 @@ class FailingSiiau:
 class Kit:
     def __init__(self, tmp_path: Path) -> None:
         self.engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/f.db")
-        self.store = Store(self.engine, CredentialCipher([CredentialCipher.generate_key()]))
+        self.stores = build_stores(self.engine, CredentialCipher([CredentialCipher.generate_key()]))
+        self.store = self.stores.users
         self.clock = Clock(
             READ_AT + timedelta(days=8)
         )  # the stored copy is past SCHEDULE_MAX_AGE_DAYS
@@ -68,7 +69,7 @@ class Kit:
 
     def book(self) -> ScheduleBook:
         """A process's schedule book; a second one is a restart (or another replica)."""
-        delivery = DeliveryService(self.store, None, UserGate(3))  # type: ignore[arg-type]  # stored copies only
+        delivery = build_delivery(self.stores, None, UserGate(3))  # type: ignore[arg-type]  # stored copies only
         delivery.refresh = self.siiau.refresh  # type: ignore[method-assign]
         budget = StoredRefreshBudget(RefreshBudgetStore(self.engine), int(MAX_AGE.total_seconds()))
         book = ScheduleBook(delivery, DaysOff(), ZONE, MAX_AGE, clock=self.clock, budget=budget)
@@ -82,7 +83,7 @@ async def kit(tmp_path: Path) -> AsyncIterator[Kit]:
     await migrate(kit.engine)
     await kit.store.save_credentials(USER, USER, Credentials("219294381", "zq9nip7x"), "INCO", "X")
     schedule = a_schedule("ALUMNA, UNA")
-    await kit.store.schedules.save(
+    await kit.stores.schedules.save(
         USER, codec.dumps(schedule), schedule.content_hash, int(READ_AT.timestamp())
     )
     yield kit

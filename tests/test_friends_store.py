@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time
 
 from sqlalchemy import text
 
+from bot.bootstrap import build_delivery, build_stores
 from bot.core.credentials import Credentials
 from bot.core.records import utcnow
 from bot.schedule import codec
@@ -23,11 +24,11 @@ from bot.services.friends import (
     token_hash,
 )
 from bot.services.runtime.gate import UserGate
-from bot.services.timetable.delivery import DeliveryService
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine, migrate
 from bot.store.friends import Befriended, FriendStore
 from bot.store.repository import Store
+from bot.store.schedules import ScheduleStore
 from tests.weekly_kit import ZONE
 
 TABLES = ("friend_invites", "friend_names", "friendships", "friend_pending", "group_shares")
@@ -45,11 +46,16 @@ async def open_store(db_url: str, key: str) -> Store:
 
 
 def service(store: Store, most: int = 50, clock: Callable[[], datetime] = utcnow) -> FriendsService:
-    delivery = DeliveryService(store, None, UserGate(3))  # type: ignore[arg-type]  # no SIIAU run here
+    stores = build_stores(store.engine, store.cipher)
+    delivery = build_delivery(stores, None, UserGate(3))  # type: ignore[arg-type]  # no SIIAU run here
     policy = FriendsPolicy(max_friends=most)
     return FriendsService(
         delivery, FriendStore(store.engine), store.cipher, DaysOff(), ZONE, policy, clock=clock
     )
+
+
+def schedules(store: Store) -> ScheduleStore:
+    return ScheduleStore(store.engine, store.cipher)
 
 
 async def rows(store: Store) -> dict[str, int]:
@@ -147,8 +153,8 @@ async def test_libres_reads_stored_schedules_only_and_notes_an_old_one(db_url: s
 
     store = await open_store(db_url, CredentialCipher.generate_key())
     fresh, old = int(now.timestamp()) - 3600, int(now.timestamp()) - 8 * 86400
-    await store.schedules.save(1, codec.dumps(schedule(("11", "09:00", "10:55"))), "h1", fresh)
-    await store.schedules.save(
+    await schedules(store).save(1, codec.dumps(schedule(("11", "09:00", "10:55"))), "h1", fresh)
+    await schedules(store).save(
         2, codec.dumps(schedule(("11", "09:00", "10:55"), ("22", "12:00", "20:00"))), "h2", old
     )
     await FriendStore(store.engine).befriend(1, 2, 0, 50)
@@ -166,7 +172,7 @@ async def test_libres_reads_stored_schedules_only_and_notes_an_old_one(db_url: s
     )
     assert answer.oldest == datetime.fromtimestamp(old, UTC)
     assert [t.shared.nrc for t in answer.together] == ["11"] and answer.without_schedule == ("?",)
-    await store.schedules.save(2, codec.dumps(schedule(("22", "12:00", "20:00"))), "h3", fresh)
+    await schedules(store).save(2, codec.dumps(schedule(("22", "12:00", "20:00"))), "h3", fresh)
     answer = await friends.free_with_friends(1)
     assert isinstance(answer, FreeTime) and answer.oldest is None and not answer.out_of_cycle
     # The week before the cycle begins: the weekly classes count, and the answer says so.
@@ -208,7 +214,7 @@ async def test_a_group_answer_names_its_members_alphabetically(db_url: str) -> N
     friends = service(store, clock=lambda: datetime(2026, 11, 12, 18, 0, tzinfo=UTC))
     empty = Schedule("202620", "2026-B", "X", "1", "INCO", "I", ())
     for user, name in ((1, "Caro"), (2, "Ána"), (3, "beto")):  # in one second: ids decide otherwise
-        await store.schedules.save(user, codec.dumps(empty), f"h{user}", int(utcnow().timestamp()))
+        await schedules(store).save(user, codec.dumps(empty), f"h{user}", int(utcnow().timestamp()))
         await friends.remember_name(user, name)
         assert await friends.ask_share(-100, user) and await friends.consent_share(-100, user)
     answer = await friends.group_free(-100)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.bootstrap import Stores, build_delivery, build_stores
 from bot.config import GradesSettings
 from bot.core.credentials import Credentials
 from bot.schedule import codec
@@ -67,7 +68,7 @@ def siiau() -> object:
 class Replica:
     def __init__(
         self,
-        store: Store,
+        store: Stores,
         service: GradesService,
         workflow: ScheduleWorkflow,
         delivery: DeliveryService,
@@ -85,15 +86,16 @@ async def replica(
 ) -> Replica:
     engine = create_engine(db_url)
     await migrate(engine)
-    store = Store(engine, CredentialCipher(keys or [KEY]))
+    store = build_stores(engine, CredentialCipher(keys or [KEY]))
     workflow = make_workflow(siiau.url, login="direct")
     gate = UserGate(100)
-    delivery = DeliveryService(store, workflow, gate, clock=clock)
+    delivery = build_delivery(store, workflow, gate, clock=clock)
     settings = GradesSettings(
         **{"poll_seconds": 3600, "jitter_seconds": 0, "lease_seconds": 60, **options}
     )
     service = GradesService(
-        store,
+        store.users,
+        store.grades,
         workflow,
         gate,
         delivery,
@@ -122,7 +124,7 @@ def schedule_ending(end: date) -> Schedule:
 
 
 async def enrol(r: Replica, clock: Clock) -> None:
-    await r.store.save_credentials(
+    await r.store.users.save_credentials(
         USER, USER, Credentials(DEMO_CODE, DEMO_NIP), "INCO", "INGENIERIA"
     )
     schedule = schedule_ending(date(2025, 12, 13))
@@ -377,7 +379,7 @@ async def test_key_rotation_reseals_stored_grades_and_alerts(
         new = CredentialCipher.generate_key()
         rotated = await Store(a.store.engine, CredentialCipher([new, KEY])).rotate_everything()
         assert rotated["grades"] == (1, 0) and rotated["grade_alerts"] == (1, 0)
-        only_new = Store(a.store.engine, CredentialCipher([new]))
+        only_new = build_stores(a.store.engine, CredentialCipher([new]))
         stored = await only_new.grades.load(USER)
         assert stored is not None and "COMPUTACION TOLERANTE A FALLAS" in stored.grades_json
     finally:

@@ -13,8 +13,10 @@ from bot.config import BotSettings
 from bot.ops.http import HealthSources, OpsServer, health
 from bot.services.runtime import metrics
 from bot.services.runtime.breaker import CircuitBreaker
+from bot.services.runtime.heartbeat import HeartbeatService
 from bot.services.timetable.weekly import WeeklyView
 from bot.store.db import create_engine, migrate
+from bot.store.heartbeat import HeartbeatStore
 from bot.telegram import texts
 from bot.telegram.handlers.weekly import weekly_line_of
 from tests.weekly_kit import ZONE
@@ -28,7 +30,8 @@ async def test_healthz_is_degraded_while_the_database_cannot_write_or_the_breake
     await migrate(engine)
     clock = ManualClock()
     breaker = CircuitBreaker(threshold=1, cooldown=60, clock=clock)
-    sources = HealthSources(engine, breaker, tick_seconds=30, probe_timeout=0.5)
+    heartbeat = HeartbeatService(HeartbeatStore(engine))
+    sources = HealthSources(heartbeat, breaker, tick_seconds=30, probe_timeout=0.5)
     metrics.LAST_TICK.set(time.time())
     ok, body = await health(sources)
     assert ok and body["database"] == "ok" and body["status"] == "ok"
@@ -61,7 +64,9 @@ async def test_ops_endpoints_listen_on_loopback_unless_told_otherwise(
     monkeypatch.setenv("METRICS_HOST", "0.0.0.0")
     assert BotSettings(_env_file=None).metrics_host == "0.0.0.0"  # type: ignore[call-arg]
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/h.db")
-    server = OpsServer(HealthSources(engine, CircuitBreaker(5, 60), 30), 0)
+    server = OpsServer(
+        HealthSources(HeartbeatService(HeartbeatStore(engine)), CircuitBreaker(5, 60), 30), 0
+    )
     await server.start()
     try:
         assert server._server is not None

@@ -19,6 +19,7 @@ from bot.services.runtime.login_guard import (
 from bot.siiau.errors import InvalidCredentials, LoginLimitReached
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine, migrate
+from bot.store.login_guard import LoginGuardStore
 from bot.store.repository import Store
 from tests.workflow_kit import ManualClock
 
@@ -33,7 +34,7 @@ async def open_guard(db_url: str, clock: ManualClock) -> tuple[Store, KeyedLogin
     engine = create_engine(db_url)
     await migrate(engine)
     store = Store(engine, CredentialCipher([KEY]))
-    return store, KeyedLoginGuard(store.login_guard, b"k" * 32, per_hour=50, clock=clock)
+    return store, KeyedLoginGuard(LoginGuardStore(engine), b"k" * 32, per_hour=50, clock=clock)
 
 
 async def reject(guard: KeyedLoginGuard, nip: str, requester: Requester) -> None:
@@ -133,7 +134,7 @@ async def test_two_replicas_cannot_both_send_the_last_safe_try(db_url: str) -> N
 
 @pytest.mark.e2e
 def test_release_code_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.bootstrap import build_cipher, build_login_guard
+    from bot.bootstrap import build_cipher, build_login_guard, build_stores
     from bot.config import Settings
     from tests.test_store import run_cli
 
@@ -146,7 +147,8 @@ def test_release_code_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         engine = create_engine(env["DATABASE_URL"])
         await migrate(engine)
         cipher = build_cipher(settings)
-        guard = build_login_guard(settings, Store(engine, cipher), cipher)  # as the bot builds it
+        # as the bot builds it
+        guard = build_login_guard(settings, build_stores(engine, cipher), cipher)
         for n, requester in enumerate([STRANGER] * 3 + [OWNER]):  # up to the hold: 4 in a row
             await guard.settle(
                 await guard.admit(Credentials(CODE, f"wrong{n}"), requester), LoginOutcome.REJECTED
@@ -164,7 +166,7 @@ def test_release_code_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     async def admitted() -> None:
         engine = create_engine(env["DATABASE_URL"])
         cipher = build_cipher(settings)
-        guard = build_login_guard(settings, Store(engine, cipher), cipher)
+        guard = build_login_guard(settings, build_stores(engine, cipher), cipher)
         await guard.admit(Credentials(CODE, "right1"), OWNER)
         await engine.dispose()
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot.bootstrap import build_registration, build_stores
 from bot.core.credentials import Credentials
 from bot.core.records import FlowRun
-from bot.services.account.registration import RegistrationService
 from bot.siiau.errors import InvalidCredentials
 from bot.sim.siiau import DEMO_CODE, SiiauSimulator
 from bot.store.crypto import CredentialCipher
@@ -44,7 +44,9 @@ async def test_a_failed_first_registration_is_recorded_with_no_user_and_no_error
     store = Store(engine, CredentialCipher([CredentialCipher.generate_key()]))
     caplog.set_level(logging.INFO)
     with SiiauSimulator(seed=2) as siiau:
-        registration = RegistrationService(store, make_workflow(siiau.url))
+        registration = build_registration(
+            build_stores(store.engine, store.cipher), make_workflow(siiau.url)
+        )
         with pytest.raises(InvalidCredentials):
             await registration.register(9001, 9001, Credentials(DEMO_CODE, "wrong1"))
     async with engine.connect() as connection:

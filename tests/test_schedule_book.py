@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from bot.bootstrap import build_stores
 from bot.core.credentials import Credentials
 from bot.schedule.days_off import DaysOff
 from bot.services.timetable.schedule_book import ScheduleBook
@@ -89,8 +90,8 @@ async def test_forget_erases_the_copy_and_a_run_after_it_keeps_nothing(
     delivery = book.delivery
     await delivery.forget(USER)
     assert await delivery.stored_schedule(USER) is None
-    store: Store = parts(BOOKS[book]).store
-    assert not await store.schedules.save(USER, "{}", "h", 1), "no copy for a user who is gone"
+    schedules = parts(BOOKS[book]).stores.schedules
+    assert not await schedules.save(USER, "{}", "h", 1), "no copy for a user who is gone"
     await close_book(book)
     with sqlite3.connect(tmp_path / "b.db") as db:
         assert db.execute("SELECT COUNT(*) FROM stored_schedules").fetchone() == (0,)
@@ -100,18 +101,19 @@ async def test_rotation_reseals_schedules_and_snapshots_even_old_plain_ones(tmp_
     old, new = CredentialCipher.generate_key(), CredentialCipher.generate_key()
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/r.db")
     await migrate(engine)
-    store = Store(engine, CredentialCipher([old]))
+    stores = build_stores(engine, CredentialCipher([old]))
+    store = stores.users
     await store.save_credentials(1, 1, Credentials("219294382", "zq9nip7x"), "INCO", "X")
-    await store.schedules.save(1, '{"secret": "SISTEMAS"}', "h1", 10)
+    await stores.schedules.save(1, '{"secret": "SISTEMAS"}', "h1", 10)
     await store.record_delivered(1, DeliveredDocument("h1", "f1", "202620", '{"courses": []}'))
     async with engine.begin() as connection:  # a snapshot written before snapshots were sealed
         await connection.execute(
             text("UPDATE schedule_snapshots SET schedule_json = '{\"legacy\": 1}'")
         )
-    assert await store.weekly.snapshot(1) == ("h1", '{"legacy": 1}')
+    assert await stores.weekly.snapshot(1) == ("h1", '{"legacy": 1}')
     rotated = await Store(engine, CredentialCipher([new, old])).rotate_everything()
     assert rotated["schedules"] == (1, 0) and rotated["snapshots"] == (1, 0)
-    only_new = Store(engine, CredentialCipher([new]))
+    only_new = build_stores(engine, CredentialCipher([new]))
     stored = await only_new.schedules.load(1)
     assert stored is not None and stored.schedule_json == '{"secret": "SISTEMAS"}'
     assert await only_new.weekly.snapshot(1) == ("h1", '{"legacy": 1}')

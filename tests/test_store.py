@@ -13,6 +13,7 @@ from bot.store.crypto import CredentialCipher, CredentialsUndecryptable, KeyConf
 from bot.store.db import create_engine, migrate
 from bot.store.documents import DeliveredDocument
 from bot.store.repository import Store
+from bot.store.weekly import WeeklyStore
 
 NIP = "zq9nip7x"
 
@@ -78,7 +79,7 @@ async def test_runs_are_recorded_and_forget_removes_everything(db_url: str) -> N
     [loaded] = await store.recent_runs(1)
     assert loaded.outcome == "delivered" and loaded.tasks[0].attempts == 2
     assert await store.find_document(1, "abc") == "file-1"
-    assert await store.weekly.snapshot(1) == ("abc", "{}")
+    assert await WeeklyStore(store.engine, store.cipher).snapshot(1) == ("abc", "{}")
     await store.forget(1)
     assert await store.profile(1) is None
     assert await store.recent_runs(1) == []
@@ -139,7 +140,7 @@ def test_bot_refuses_to_start_with_one_clear_line(
 def test_rotate_keys_covers_codes_mid_dialog_and_counts_by_table(tmp_path: Path) -> None:
     import asyncio
 
-    from bot.store.dialogs import Dialog
+    from bot.store.dialogs import Dialog, DialogStore
 
     old, new = CredentialCipher.generate_key(), CredentialCipher.generate_key()
     url = f"sqlite+aiosqlite:///{tmp_path}/r.db"
@@ -147,8 +148,9 @@ def test_rotate_keys_covers_codes_mid_dialog_and_counts_by_table(tmp_path: Path)
     async def fill() -> None:
         store = await open_store(url, [old])
         await store.save_credentials(1, 10, Credentials("219294382", NIP), "INCO", "X")
-        await store.dialogs.put(Dialog(2, "nip", code="220000001"), expires_ts=4_000_000_000)
-        await store.dialogs.put(Dialog(3, "code"), expires_ts=4_000_000_000)  # nothing encrypted
+        dialogs = DialogStore(store.engine, store.cipher)
+        await dialogs.put(Dialog(2, "nip", code="220000001"), expires_ts=4_000_000_000)
+        await dialogs.put(Dialog(3, "code"), expires_ts=4_000_000_000)  # nothing encrypted
         await store.engine.dispose()
 
     asyncio.run(fill())
@@ -161,7 +163,7 @@ def test_rotate_keys_covers_codes_mid_dialog_and_counts_by_table(tmp_path: Path)
 
     async def read_with_new_key_only() -> None:
         store = await open_store(url, [new])
-        dialog = await store.dialogs.get(2, 0)
+        dialog = await DialogStore(store.engine, store.cipher).get(2, 0)
         assert dialog is not None and dialog.code == "220000001"  # the student's dialog goes on
         loaded = await store.credentials(1)
         assert loaded is not None and loaded.credentials.nip == NIP

@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.bootstrap import build_delivery, build_stores
 from bot.config import WeeklySettings
 from bot.services.runtime.gate import UserGate
-from bot.services.timetable.delivery import DeliveryService
 from bot.services.timetable.weekly import OperatorNotice, WeeklyService
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine
-from bot.store.repository import Store
 from tests.weekly_kit import ZONE, Clock, RecordingNotifier, close, make_weekly, parts, register
 
 pytestmark = pytest.mark.render
@@ -43,10 +42,10 @@ async def test_a_wrong_key_pauses_nothing_tells_operators_once_and_the_right_key
 
     # The same database, started with a wrong ENCRYPTION_KEYS.
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/w.db")
-    wrong_store = Store(engine, CredentialCipher([CredentialCipher.generate_key()]))
+    wrong_store = build_stores(engine, CredentialCipher([CredentialCipher.generate_key()]))
     wrong_notifier = RecordingNotifier()
     wrong = WeeklyService(
-        DeliveryService(wrong_store, parts(right).workflow, UserGate(100)),
+        build_delivery(wrong_store, parts(right).workflow, UserGate(100)),
         wrong_store.weekly,
         WeeklySettings(spread_seconds=0, retry_base_seconds=600, max_attempts=3),
         ZONE,

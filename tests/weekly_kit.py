@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.bootstrap import NotifierFactory
+from bot.bootstrap import (
+    NotifierFactory,
+    Stores,
+    build_delivery,
+    build_registration,
+    build_stores,
+)
 from bot.config import WeeklySettings
 from bot.core.credentials import Credentials
 from bot.schedule.diff import CourseChange
@@ -84,12 +90,14 @@ class RecordingNotifier:
 
 @dataclass
 class Parts:
-    """What a test may look under: the weekly service's workflow, store and registration."""
+    """What a test may look under: the weekly service's workflow, store and registration;
+    `stores`: every store, as bootstrap builds them (`store` is `stores.users`)."""
 
     workflow: ScheduleWorkflow
     store: Store
     registration: RegistrationService
     delivery: DeliveryService
+    stores: Stores
 
 
 PARTS: dict[WeeklyService, Parts] = {}
@@ -106,19 +114,20 @@ async def make_weekly(
     engine = create_engine(db if isinstance(db, str) else f"sqlite+aiosqlite:///{db}")
     await migrate(engine)
     workflow = make_workflow(siiau_url, max_concurrency=4, **settings.pop("siiau", {}))
-    store = Store(engine, CredentialCipher([KEY]))
-    delivery = DeliveryService(store, workflow, UserGate(100), clock=clock)
+    stores = build_stores(engine, CredentialCipher([KEY]))
+    delivery = build_delivery(stores, workflow, UserGate(100), clock=clock)
     options = {"spread_seconds": 0, "retry_base_seconds": 600, "max_attempts": 3, **settings}
     recording = RecordingNotifier()
     service = WeeklyService(
         delivery,
-        store.weekly,
+        stores.weekly,
         WeeklySettings(**options),
         ZONE,
         notifier=notifier(delivery) if notifier is not None else recording,
         clock=clock,
     )
-    PARTS[service] = Parts(workflow, store, RegistrationService(store, workflow), delivery)
+    registration = build_registration(stores, workflow)
+    PARTS[service] = Parts(workflow, stores.users, registration, delivery, stores)
     return service, recording
 
 

@@ -25,14 +25,18 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 from sqlalchemy.engine import make_url
 
-from bot.bootstrap import ConfigError, build_cipher, build_login_guard, open_store
+from bot.bootstrap import (
+    build_client_factory,
+    build_guard_cipher,
+    build_login_guard,
+    open_store,
+)
 from bot.cli import student as student_args
 from bot.config import Settings, SiiauSettings
 from bot.core.credentials import Credentials
 from bot.siiau import client as siiau
 from bot.siiau import redact
 from bot.siiau.errors import SiiauError, SiiauPage
-from bot.store.crypto import CredentialCipher
 
 Check = Callable[[BeautifulSoup, str], bool]
 
@@ -196,7 +200,7 @@ async def diagnose(
         )
         capture.add(step, page)
 
-    client = siiau.SiiauClientFactory(settings)(observer=observe)
+    client = build_client_factory(settings)(observer=observe)
     failure: SiiauError | None = None
     try:
         await client.login(credentials)
@@ -261,15 +265,10 @@ async def guard_refusal(settings: Settings, code: str) -> str | None:
     if _no_database(settings.store.database_url):
         print(UNCHECKED, file=sys.stderr)
         return None
-    try:
-        cipher = build_cipher(settings)
-    except ConfigError:
-        if not settings.store.login_guard_secret.get_secret_value():
-            print(UNCHECKED, file=sys.stderr)
-            return None
-        cipher = CredentialCipher(
-            [CredentialCipher.generate_key()]
-        )  # the guard's key is the secret
+    cipher = build_guard_cipher(settings)
+    if cipher is None:
+        print(UNCHECKED, file=sys.stderr)
+        return None
     store = await open_store(settings, cipher)
     try:
         reason = await build_login_guard(settings, store, cipher).manual_login_refusal(code)

@@ -51,7 +51,7 @@ def _rotate(_: argparse.Namespace) -> int:
     async def rotate() -> dict[str, tuple[int, int]]:
         store = await open_store(settings, cipher)
         try:
-            return await store.rotate_everything()
+            return await store.users.rotate_everything()
         finally:
             await store.engine.dispose()
 

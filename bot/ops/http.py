@@ -10,79 +10,26 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services.runtime import metrics
 from bot.services.runtime.breaker import Breaker, BreakerState
-from bot.store.db import BUSY_TIMEOUT_MS, dialect_insert
-from bot.store.models import HeartbeatRow
+from bot.services.runtime.heartbeat import HeartbeatService
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class HealthSources:
-    engine: AsyncEngine
+    heartbeat: HeartbeatService
     breaker: Breaker
     tick_seconds: float
     probe_timeout: float = 1.5  # under the Docker HEALTHCHECK's 4 s, write and read together
 
 
-HEARTBEAT_ID = 1
-
-
-async def _write_probe(engine: AsyncEngine, timeout: float) -> None:
-    """A real write, committed: one heartbeat row upserted (the same row every time).
-
-    The database itself gives up after `timeout` (SQLite's busy timeout, PostgreSQL's lock
-    timeout): cancelling a write stuck on a lock would leave its connection checked out
-    and, on SQLite, a thread blocked for the whole busy timeout.
-    """
-    statement = dialect_insert(engine)(HeartbeatRow).values(id=HEARTBEAT_ID, at_ts=time.time())
-    statement = statement.on_conflict_do_update(
-        index_elements=["id"], set_={"at_ts": statement.excluded.at_ts}
-    )
-    millis = max(1, int(timeout * 1000))
-    sqlite = engine.dialect.name == "sqlite"
-    limit = f"PRAGMA busy_timeout={millis}" if sqlite else f"SET LOCAL lock_timeout = {millis}"
-    async with engine.connect() as connection:
-        try:
-            async with connection.begin():
-                await connection.exec_driver_sql(limit)
-                await connection.execute(statement)
-        finally:
-            if (
-                sqlite
-            ):  # a connection setting, not a transaction's: the pool's next user gets it back
-                await connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-                await connection.commit()
-
-
-async def _database_state(sources: HealthSources) -> str:
-    """ "ok" when a write commits within the timeout, "read_only" when only reads work,
-    "unreachable" otherwise."""
-    try:
-        # The outer limit only guards against a database that stopped answering at all.
-        await asyncio.wait_for(
-            _write_probe(sources.engine, sources.probe_timeout), 2 * sources.probe_timeout + 5
-        )
-        return "ok"
-    except Exception as error:  # noqa: BLE001 - any failure means "cannot write"
-        log.warning("health: database write failed: %s", type(error).__name__)
-    try:
-        async with sources.engine.connect() as connection:
-            await asyncio.wait_for(connection.execute(text("SELECT 1")), sources.probe_timeout)
-        return "read_only"
-    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
-        log.warning("health: database unreachable: %s", type(error).__name__)
-        return "unreachable"
-
-
 async def health(sources: HealthSources) -> tuple[bool, dict[str, object]]:
     """Degraded (503) when the database can't take a write, the SIIAU breaker is open,
     or the weekly tick stalled."""
-    database = await _database_state(sources)
+    database = await sources.heartbeat.database_state(sources.probe_timeout)
     breaker = await sources.breaker.state()
     last_tick = metrics.gauge_value(metrics.LAST_TICK)
     tick_age = time.time() - last_tick if last_tick else None

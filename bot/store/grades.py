@@ -26,6 +26,25 @@ from bot.store.models import GradeAlertRow, GradeWatchRow, StoredGradesRow, User
 from bot.store.owned import write_for_user
 
 PENDING, SENT, SEEN, LOST = "pending", "sent", "seen", "lost"
+# What the posting hashes' key is derived under (`CredentialCipher.derive_key`): the store that
+# writes them and key rotation, which re-hashes them, must derive the same key.
+ALERTS_KEY_LABEL = "horario-bot grade alerts"
+
+
+def posting_key(key: bytes, user_id: int, posting: str) -> str:
+    """The keyed hash that names a posting in the outbox (never its NRC or grade in clear)."""
+    return hmac.new(key, f"{user_id}|{posting}".encode(), hashlib.sha256).hexdigest()
+
+
+def rekeyed(key: bytes, user_id: int, posting_json: str) -> str | None:
+    """The row's keyed hash under `key`, from the posting it seals; None when it carries no key.
+    Key rotation calls this: a hash left under a retired key would let the next check announce
+    every grade again."""
+    try:
+        found = json.loads(posting_json).get("key")
+    except (ValueError, AttributeError):
+        return None
+    return posting_key(key, user_id, found) if isinstance(found, str) and found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,17 +236,11 @@ class GradesStore:
 
     # ---- the outbox -----------------------------------------------------------------
     def posting_key(self, user_id: int, key: str) -> str:
-        return hmac.new(self._key, f"{user_id}|{key}".encode(), hashlib.sha256).hexdigest()
+        return posting_key(self._key, user_id, key)
 
     def rekeyed(self, user_id: int, posting_json: str) -> str | None:
-        """The row's keyed hash under this store's (newest) key, from the posting it seals; None
-        when it carries no key. Key rotation calls this: a hash left under a retired key would
-        let the next check announce every grade again."""
-        try:
-            key = json.loads(posting_json).get("key")
-        except (ValueError, AttributeError):
-            return None
-        return self.posting_key(user_id, key) if isinstance(key, str) and key else None
+        """The row's keyed hash under this store's (newest) key (see `rekeyed`)."""
+        return rekeyed(self._key, user_id, posting_json)
 
     async def record(
         self, user_id: int, postings: list[tuple[str, str]], state: str, now_ts: int

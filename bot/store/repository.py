@@ -17,15 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.credentials import Credentials, mask_code
 from bot.core.records import FlowRun, State, TaskRun, utcnow
 from bot.store.crypto import CredentialCipher, CredentialsUndecryptable
-from bot.store.daily import DailyStore
 from bot.store.db import dialect_insert, session_factory
-from bot.store.dialogs import DialogStore
 from bot.store.documents import DeliveredDocument, open_snapshot, record_delivered
-from bot.store.first_copies import FirstCopyStore
 from bot.store.friends import forget_friends
-from bot.store.grades import GradesStore
-from bot.store.login_guard import LoginGuardStore
-from bot.store.login_path import DatabaseLoginPaths, DatabaseShortcuts
+from bot.store.grades import ALERTS_KEY_LABEL, rekeyed
 from bot.store.models import (
     CalendarLinkRow,
     CredentialRow,
@@ -50,9 +45,6 @@ from bot.store.models import (
     UserRow,
     WeeklyDeliveryRow,
 )
-from bot.store.schedules import ScheduleStore
-from bot.store.shared import SharedStore
-from bot.store.weekly import WeeklyStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,21 +64,15 @@ class StoredCredentials:
 
 
 class Store:
+    """Users and their credentials, run records, delivered documents; forgetting a user and
+    rotating keys, which reach every table. The other stores (dialogs, schedules, weekly…) are
+    built beside it by `bot.bootstrap.build_stores`, and each service gets the ones it uses."""
+
     def __init__(self, engine: AsyncEngine, cipher: CredentialCipher) -> None:
         self.engine = engine
         self.cipher = cipher
         self._cipher = cipher
         self._sessions = session_factory(engine)
-        self.weekly = WeeklyStore(engine, cipher)
-        self.schedules = ScheduleStore(engine, cipher)
-        self.dialogs = DialogStore(engine, cipher)
-        self.shared = SharedStore(engine)
-        self.login_guard = LoginGuardStore(engine)
-        self.daily = DailyStore(engine)
-        self.grades = GradesStore(engine, cipher, cipher.derive_key("horario-bot grade alerts"))
-        self.login_paths = DatabaseLoginPaths(engine)
-        self.shortcuts = DatabaseShortcuts(engine)
-        self.first_copies = FirstCopyStore(engine, cipher)
 
     async def save_credentials(
         self, user_id: int, chat_id: int, credentials: Credentials, career: str, career_name: str
@@ -364,6 +350,7 @@ class Store:
             counts[table][0] += 1
 
         cipher = self._cipher
+        alerts_key = cipher.derive_key(ALERTS_KEY_LABEL)  # the newest key's, as `GradesStore`'s
         async with self._sessions.begin() as session:
             for credential in (await session.scalars(select(CredentialRow))).all():
 
@@ -414,7 +401,7 @@ class Store:
                 def grade_alert(row: GradeAlertRow = alert) -> None:
                     row.posting_token = cipher.rotate(row.posting_token, user_id=row.user_id)
                     plain = cipher.decrypt(row.posting_token, user_id=row.user_id)
-                    row.posting_key = self.grades.rekeyed(row.user_id, plain) or row.posting_key
+                    row.posting_key = rekeyed(alerts_key, row.user_id, plain) or row.posting_key
 
                 rotate("grade_alerts", alert.user_id, grade_alert)
             rotated = sum(c[0] for c in counts.values())

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,16 +24,19 @@ from telegram.ext import (
 )
 
 from bot import logs
-from bot.bootstrap import ConfigError, build_capturer, button_key, check_settings, start_services
+from bot.bootstrap import (
+    ConfigError,
+    Tick,
+    button_key,
+    chat_ticks,
+    check_settings,
+    start_chat_services,
+)
 from bot.config import Settings
 from bot.core.worktime import begin_work
 from bot.core.zones import zone
-from bot.services.timetable.delivery import DeliveryService
 from bot.telegram import buttons, progress, texts
 from bot.telegram.buttons import ButtonSigner
-from bot.telegram.cupos_notifier import TelegramCuposNotifier
-from bot.telegram.daily_notifier import TelegramDailyNotifier
-from bot.telegram.grades_notifier import TelegramGradeNotifier
 from bot.telegram.handlers import (
     armar,
     calendar,
@@ -50,8 +54,7 @@ from bot.telegram.handlers import (
     status,
     weekly,
 )
-from bot.telegram.notifier import TelegramNotifier
-from bot.telegram.runtime import Runtime, runtime
+from bot.telegram.runtime import Runtime
 from bot.telegram.send_gate import SendGate
 from bot.telegram.texts import friends as friends_texts
 from bot.telegram.texts import grades as grades_words
@@ -80,49 +83,16 @@ def build_application(settings: Settings) -> BotApplication:
     )
 
     async def post_init(application: BotApplication) -> None:
-        def notifier(delivery: DeliveryService) -> TelegramNotifier:
-            return TelegramNotifier(
-                application.bot,
-                render_again=delivery.render_again,
-                admin_chat_ids=settings.bot.admin_chat_ids,
-            )
-
-        captures = build_capturer(settings)  # one per process: chat notices and the seat watcher's
-        services = await start_services(
-            settings,
-            cipher,
-            notifier,
-            cupos_notifier=TelegramCuposNotifier(
-                application.bot, signer, settings.bot.admin_chat_ids, captures
-            ),
-            calendar_words=texts.CALENDAR_WORDS,
-            daily_notifier=TelegramDailyNotifier(application.bot),
-            captures=captures,
-            grade_notifier=TelegramGradeNotifier(
-                application.bot, settings.bot.admin_chat_ids, captures
-            ),
-        )
+        services = await start_chat_services(settings, cipher, application.bot, signer)
         send_gate.ledger = services.erasures
         application.bot_data["runtime"] = Runtime(
             settings, services, zone(settings.bot.bot_timezone), signer
         )
         await progress.finish_leftovers(application.bot, services.progress)
-        application.job_queue.run_repeating(  # type: ignore[union-attr]
-            _weekly_tick, interval=settings.weekly.tick_seconds, first=1.0, name="weekly-tick"
-        )
-        application.job_queue.run_repeating(  # type: ignore[union-attr]
-            _cupos_tick, interval=settings.cupos.tick_seconds, first=1.0, name="cupos-tick"
-        )
-        application.job_queue.run_repeating(  # type: ignore[union-attr]
-            _daily_tick, interval=settings.daily.tick_seconds, first=1.0, name="daily-tick"
-        )
-        application.job_queue.run_repeating(  # type: ignore[union-attr]
-            # Never slower than GRADES_POLL_SECONDS: a short interval means checks that often.
-            _grades_tick,
-            interval=min(settings.grades.tick_seconds, settings.grades.poll_seconds),
-            first=1.0,
-            name="grades-tick",
-        )
+        for tick in chat_ticks(settings, services):
+            application.job_queue.run_repeating(  # type: ignore[union-attr]
+                _job(tick), interval=tick.interval, first=1.0, name=tick.name
+            )
         await application.bot.set_my_commands(
             [
                 BotCommand(c, d)
@@ -219,23 +189,15 @@ def add_handlers(application: BotApplication) -> None:
     application.add_error_handler(errors.on_error)
 
 
-async def _weekly_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    begin_work()
-    await runtime(context).services.weekly.pump()
+def _job(tick: Tick) -> Callable[[ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
+    """The job queue's callback for a tick bootstrap defines."""
 
+    async def run(_: ContextTypes.DEFAULT_TYPE) -> None:
+        if tick.begins_work:
+            begin_work()
+        await tick.run()
 
-async def _cupos_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    begin_work()  # a tick's sends (expiry notices) are work begun now
-    await runtime(context).services.cupos.tick()
-
-
-async def _daily_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    begin_work()
-    await runtime(context).services.daily.pump()
-
-
-async def _grades_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await runtime(context).services.grades.pump()
+    return run
 
 
 def run() -> int:

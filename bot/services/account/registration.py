@@ -1,6 +1,6 @@
 """Registration: the dialog that collects a code and a NIP, the SIIAU check, the career.
 
-The dialog's state lives in the database (`store.dialogs`), not in a process,
+The dialog's state lives in the database (`DialogStore`), not in a process,
 so a student whose messages land on different replicas, or who writes across a
 restart, carries on where they were. The NIP itself is never part of it: it is
 checked with SIIAU while the message that carried it is deleted, then stored
@@ -24,8 +24,10 @@ from bot.services.runtime.login_guard import Requester
 from bot.services.runtime.workflow import FlowResult, ScheduleWorkflow
 from bot.services.timetable.delivery import run_recorded
 from bot.siiau.portal import Career
-from bot.store.dialogs import Dialog
+from bot.store.dialogs import Dialog, DialogStore
+from bot.store.first_copies import FirstCopyStore
 from bot.store.repository import Store
+from bot.store.schedules import ScheduleStore
 
 __all__ = [
     "DIALOG_SECONDS",
@@ -80,12 +82,20 @@ class RegistrationService:
     def __init__(
         self,
         store: Store,
+        dialogs: DialogStore,
+        schedules: ScheduleStore,
+        first_copies: FirstCopyStore,
         workflow: ScheduleWorkflow,
         *,
         clock: Callable[[], float] = time.time,
         dialog_seconds: float = DIALOG_SECONDS,
     ) -> None:
+        """`store`: users, credentials, runs; `dialogs`: the dialog in progress; `schedules`
+        and `first_copies`: the first schedule read and its PDF, kept for the first /horario."""
         self._store = store
+        self._dialogs = dialogs
+        self._schedules = schedules
+        self._first_copies = first_copies
         self._workflow = workflow
         self._clock = clock
         self._dialog_seconds = dialog_seconds
@@ -96,30 +106,30 @@ class RegistrationService:
     # ---- the dialog ----------------------------------------------------------------
     async def dialog(self, user_id: int) -> Dialog | None:
         """The user's registration dialog in progress, if one is and has not expired."""
-        return await self._store.dialogs.get(user_id, self._clock())
+        return await self._dialogs.get(user_id, self._clock())
 
     async def save_dialog(self, dialog: Dialog) -> None:
         """Store the dialog's next step; each step gives it a fresh expiry."""
-        await self._store.dialogs.put(dialog, self._clock() + self._dialog_seconds)
+        await self._dialogs.put(dialog, self._clock() + self._dialog_seconds)
 
     async def end_dialog(self, user_id: int) -> None:
-        await self._store.dialogs.clear(user_id)
+        await self._dialogs.clear(user_id)
 
     async def move_dialog(self, dialog: Dialog, expected_step: str) -> bool:
         """Store the dialog's next step only if it is still at `expected_step` (not cancelled)."""
-        return await self._store.dialogs.replace_if(
+        return await self._dialogs.replace_if(
             dialog, expected_step, self._clock() + self._dialog_seconds
         )
 
     async def end_dialog_at(self, user_id: int, step: str) -> bool:
         """End the dialog only if it is at `step`: a newer dialog the student started stays."""
-        return await self._store.dialogs.clear_if(user_id, step)
+        return await self._dialogs.clear_if(user_id, step)
 
     async def take_expired_dialog(self, user_id: int) -> str | None:
         """The step of the user's expired dialog (then gone), so they can be told it expired."""
-        step = await self._store.dialogs.expired_step(user_id, self._clock())
+        step = await self._dialogs.expired_step(user_id, self._clock())
         if step is not None:
-            await self._store.dialogs.clear_if(user_id, step)
+            await self._dialogs.clear_if(user_id, step)
         return step
 
     async def cancel(self, user_id: int) -> CancelOutcome:
@@ -264,11 +274,11 @@ class RegistrationService:
         schedule, pdf = result.schedule, result.pdf
         assert schedule is not None
         try:
-            kept = await self._store.schedules.save(
+            kept = await self._schedules.save(
                 user_id, codec.dumps(schedule), schedule.content_hash, int(utcnow().timestamp())
             )
             if kept and pdf is not None:
-                kept = await self._store.first_copies.save(user_id, schedule.content_hash, pdf)
+                kept = await self._first_copies.save(user_id, schedule.content_hash, pdf)
             return kept and pdf is not None
         except Exception as error:  # noqa: BLE001 - the registration stands without it
             log.error(

@@ -38,7 +38,15 @@ from bot.services.timetable.delivery import DeliveryService, run_recorded
 from bot.siiau import errors as siiau_errors
 from bot.siiau.errors import InvalidCredentials, LayoutChanged, SiiauError
 from bot.siiau.portal import Portal
-from bot.store.grades import PENDING, SEEN, SENT, GradeClaim, GradeWatch, PendingAlert
+from bot.store.grades import (
+    PENDING,
+    SEEN,
+    SENT,
+    GradeClaim,
+    GradesStore,
+    GradeWatch,
+    PendingAlert,
+)
 from bot.store.repository import Store, StoredCredentials
 
 log = logging.getLogger(__name__)
@@ -119,6 +127,7 @@ class GradesService:
     def __init__(
         self,
         store: Store,
+        grades: GradesStore,
         workflow: ScheduleWorkflow,
         gate: Gate,
         delivery: DeliveryService,
@@ -129,8 +138,8 @@ class GradesService:
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
     ) -> None:
-        self._store = store
-        self._grades = store.grades
+        self._store = store  # credentials and run records
+        self._grades = grades
         self._workflow = workflow
         self._gate = gate
         self._delivery = delivery

@@ -22,7 +22,9 @@ from bot.services.runtime.login_guard import Requester
 from bot.services.runtime.workflow import FlowResult, ScheduleWorkflow, StageCallback, no_stage
 from bot.siiau.errors import InvalidCredentials
 from bot.store.documents import DeliveredDocument
+from bot.store.first_copies import FirstCopyStore
 from bot.store.repository import Profile, Store
+from bot.store.schedules import ScheduleStore
 from bot.store.schedules import StoredSchedule as StoredScheduleRecord
 
 log = logging.getLogger(__name__)
@@ -97,13 +99,19 @@ class DeliveryService:
     def __init__(
         self,
         store: Store,
+        schedules: ScheduleStore,
+        first_copies: FirstCopyStore,
         workflow: ScheduleWorkflow,
         gate: Gate,
         *,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        """`clock` dates the stored schedule (when it was read), which decides when it is old."""
+        """`store`: users, credentials, runs, documents; `schedules`: the last schedule read;
+        `first_copies`: the PDF registration rendered. `clock` dates the stored schedule (when
+        it was read), which decides when it is old."""
         self._store = store
+        self._schedules = schedules
+        self._first_copies = first_copies
         self._workflow = workflow
         self._gate = gate
         self._clock = clock
@@ -146,19 +154,19 @@ class DeliveryService:
 
     async def stored_schedule(self, user_id: int) -> StoredSchedule | None:
         """The schedule last read for the user, and when; None before the first run."""
-        stored = await self._store.schedules.load(user_id)
+        stored = await self._schedules.load(user_id)
         return None if stored is None else _unsealed(stored)
 
     async def saved_copy(self, user_id: int) -> SavedCopy | None:
         """The stored schedule, when Telegram holds a PDF of exactly it; else None."""
-        stored = await self._store.schedules.load(user_id)
+        stored = await self._schedules.load(user_id)
         if stored is None:
             return None
         document_ref = await self._store.find_document(user_id, stored.content_hash)
         pdf = (
             None
             if document_ref is not None
-            else await self._store.first_copies.load(user_id, stored.content_hash)
+            else await self._first_copies.load(user_id, stored.content_hash)
         )
         if document_ref is None and pdf is None:
             return None
@@ -170,7 +178,7 @@ class DeliveryService:
         let the bytes go. Failing costs only the next upload."""
         try:
             await self._store.record_delivered(user_id, _delivered(copy.schedule, document_ref))
-            await self._store.first_copies.drop(user_id)
+            await self._first_copies.drop(user_id)
         except Exception as error:  # noqa: BLE001 - the student has the PDF already
             log.error(
                 "could not keep the first copy's file id user=%s error=%s",
@@ -245,7 +253,7 @@ class DeliveryService:
     async def _keep_schedule(self, user_id: int, schedule: Schedule, read_at: datetime) -> None:
         """Everyday answers read this copy. Failing to keep it costs freshness, not the delivery."""
         try:
-            await self._store.schedules.save(
+            await self._schedules.save(
                 user_id, codec.dumps(schedule), schedule.content_hash, int(read_at.timestamp())
             )
         except Exception as error:  # noqa: BLE001 - the student's PDF matters more than the copy
