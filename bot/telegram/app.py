@@ -28,7 +28,7 @@ from bot.config import Settings
 from bot.core.worktime import begin_work
 from bot.core.zones import zone
 from bot.services.timetable.delivery import DeliveryService
-from bot.telegram import buttons, progress, texts
+from bot.telegram import buttons, progress
 from bot.telegram.buttons import ButtonSigner
 from bot.telegram.cupos_notifier import TelegramCuposNotifier
 from bot.telegram.daily_notifier import TelegramDailyNotifier
@@ -53,9 +53,11 @@ from bot.telegram.handlers import (
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.runtime import Runtime, runtime
 from bot.telegram.send_gate import SendGate
+from bot.telegram.texts import calendar as calendar_words
 from bot.telegram.texts import friends as friends_texts
 from bot.telegram.texts import grades as grades_words
 from bot.telegram.texts import planner as planner_words
+from bot.telegram.texts import start as start_words
 from bot.telegram.updates import PerUserUpdateProcessor
 from bot.telegram.webhook import WebhookFront
 
@@ -95,7 +97,7 @@ def build_application(settings: Settings) -> BotApplication:
             cupos_notifier=TelegramCuposNotifier(
                 application.bot, signer, settings.bot.admin_chat_ids, captures
             ),
-            calendar_words=texts.CALENDAR_WORDS,
+            calendar_words=calendar_words.CALENDAR_WORDS,
             daily_notifier=TelegramDailyNotifier(application.bot),
             captures=captures,
             grade_notifier=TelegramGradeNotifier(
@@ -127,7 +129,7 @@ def build_application(settings: Settings) -> BotApplication:
             [
                 BotCommand(c, d)
                 for c, d in (
-                    *texts.COMMANDS,
+                    *start_words.COMMANDS,
                     planner_words.COMMAND,
                     *friends_texts.COMMANDS,
                     grades_words.COMMAND,
