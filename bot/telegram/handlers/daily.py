@@ -76,6 +76,7 @@ def reminder_keyboard(signer: ButtonSigner, chat_id: int) -> InlineKeyboardMarku
 
 
 @private_only("diario")
+@registered_only()
 async def diario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     def menu(
         view: DailyView, signer: ButtonSigner, chat_id: int
