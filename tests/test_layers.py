@@ -8,6 +8,7 @@ line, so a new shortcut across layers fails here instead of in review.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -57,13 +58,13 @@ def imported_modules(
     return found
 
 
-def _violations(layer: str) -> list[str]:
-    broken: dict[str, str] = {}  # one line per offending import statement
-    for path in sorted((BOT / layer).rglob("*.py")):
+def _violations(folder: Path, refused: Callable[[str], bool]) -> list[str]:
+    """Each import statement under `folder` of a module `refused` names, once."""
+    broken: dict[str, str] = {}
+    for path in sorted(folder.rglob("*.py")):
         module = _module_of(path)
         for target, line in imported_modules(path.read_text(), module, path.name == "__init__.py"):
-            parts = target.split(".")
-            if parts[0] == "bot" and len(parts) > 1 and parts[1] in FORBIDDEN[layer]:
+            if target.startswith("bot.") and refused(target):
                 where = f"{path.relative_to(BOT.parent)}:{line}"
                 broken.setdefault(where, f"{where} imports {target}")
     return list(broken.values())
@@ -72,7 +73,18 @@ def _violations(layer: str) -> list[str]:
 @pytest.mark.parametrize("layer", sorted(FORBIDDEN))
 def test_each_layer_imports_only_what_lies_below_it(layer: str) -> None:
     assert (BOT / layer).is_dir(), f"bot/{layer} is gone: update FORBIDDEN"
-    broken = _violations(layer)
+    broken = _violations(BOT / layer, lambda target: target.split(".")[1] in FORBIDDEN[layer])
+    assert not broken, "\n".join(broken)
+
+
+def test_texts_know_only_models_plain_data_and_service_types() -> None:
+    """Wording depends on what it words, never on how the chat layer sends it (issue 17.3)."""
+    allowed = ("bot.schedule", "bot.core", "bot.services", "bot.telegram.texts")
+
+    def refused(target: str) -> bool:
+        return not any(target == name or target.startswith(f"{name}.") for name in allowed)
+
+    broken = _violations(BOT / "telegram" / "texts", refused)
     assert not broken, "\n".join(broken)
 
 
