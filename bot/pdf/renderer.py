@@ -25,9 +25,7 @@ import pdfkit
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.config import PdfSettings
-from bot.core.errors import (
-    RenderError as RenderError,  # named in `bot.core`: the chat layer hears of it
-)
+from bot.core.errors import RenderError as RenderError  # raised here, defined below every layer
 from bot.core.zones import zone
 from bot.pdf.view import WeekPicture, build_view, course_colours, schedule_items, week_grid
 from bot.schedule.model import Day, Schedule
