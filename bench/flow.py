@@ -39,7 +39,7 @@ from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import SimStudent, demo_students
 from bot.store.crypto import CredentialCipher
-from bot.telegram import texts
+from bot.telegram.texts import schedule as schedule_words
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_TOKEN = "200000004:" + "D" * 35
@@ -329,7 +329,9 @@ class InstantChat:
         # The copy every later /horario starts from (registration's own, or this run's PDF).
         asked = self.botapi.user_says(self.USER, "/horario")
         self.botapi.wait_for(
-            self.USER, lambda m: m.text in (texts.DONE, texts.VERIFIED_UNCHANGED), after=asked
+            self.USER,
+            lambda m: m.text in (schedule_words.DONE, schedule_words.VERIFIED_UNCHANGED),
+            after=asked,
         )
 
     def _say_and_wait(self, text: str, expected: str) -> int:
@@ -342,7 +344,9 @@ class InstantChat:
         said_at = next(m.at for m in self.botapi.chat(self.USER) if m.message_id == asked)
         document = self.botapi.wait_for(self.USER, lambda m: m.file_id is not None, after=asked)
         # The progress message is edited into its last text: time it when that text shows.
-        self.botapi.wait_for(self.USER, lambda m: m.text == texts.VERIFIED_UNCHANGED, after=asked)
+        self.botapi.wait_for(
+            self.USER, lambda m: m.text == schedule_words.VERIFIED_UNCHANGED, after=asked
+        )
         self.verified.append(time.monotonic() - said_at)
         return document.at - said_at
 
@@ -455,10 +459,14 @@ class NewStudents:
         )
         samples[STAGES[2]] = (document.at - said.at, self.siiau.requests - before)
         self.botapi.wait_for(
-            user, lambda m: m.text in (texts.DONE, texts.VERIFIED_UNCHANGED), after=said.message_id
+            user,
+            lambda m: m.text in (schedule_words.DONE, schedule_words.VERIFIED_UNCHANGED),
+            after=said.message_id,
         )
         said, before = self._said(user, "/horario")
-        self._until(user, lambda m: m.text == texts.VERIFIED_UNCHANGED, after=said.message_id)
+        self._until(
+            user, lambda m: m.text == schedule_words.VERIFIED_UNCHANGED, after=said.message_id
+        )
         samples[STAGES[3]] = (time.monotonic() - said.at, self.siiau.requests - before)
         return samples
 

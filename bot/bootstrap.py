@@ -87,12 +87,12 @@ from bot.store.schedules import ScheduleStore
 from bot.store.shared import SharedStore
 from bot.store.watches import WatchStore
 from bot.store.weekly import WeeklyStore
-from bot.telegram import texts
 from bot.telegram.buttons import ButtonSigner
 from bot.telegram.cupos_notifier import TelegramCuposNotifier
 from bot.telegram.daily_notifier import TelegramDailyNotifier
 from bot.telegram.grades_notifier import TelegramGradeNotifier
 from bot.telegram.notifier import TelegramNotifier
+from bot.telegram.texts import calendar as calendar_texts
 
 TOKEN_FORMAT = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 WEBHOOK_SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -643,7 +643,7 @@ async def start_chat_services(
         cipher,
         notifier,
         cupos_notifier=TelegramCuposNotifier(bot, signer, admins, captures),
-        calendar_words=texts.CALENDAR_WORDS,
+        calendar_words=calendar_texts.CALENDAR_WORDS,
         daily_notifier=TelegramDailyNotifier(bot),
         captures=captures,
         grade_notifier=TelegramGradeNotifier(bot, admins, captures),

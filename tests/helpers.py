@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.sim.siiau.server import SiiauSimulator
 from bot.sim.siiau.students import demo_students
-from bot.telegram import texts
+from bot.telegram.texts import schedule as schedule_words
 
 TEST_TOKEN = "123456789:AAHtestTokenForHorarioBot_abcdefghij"
 TEST_KEY = "pbB6Qwx8o3f4R2oGKe2x3mS7ox3n0pCHc2Ye2bP0q2w="
@@ -206,7 +206,7 @@ def ask_schedule(botapi: BotApiStandIn, user: int, timeout: float = PATIENCE) ->
     happens after SIIAU's logout); return the last document it sent: the saved copy when
     nothing changed, else the new PDF."""
     asked = botapi.user_says(user, "/horario")
-    finished = (texts.DONE, texts.VERIFIED_UNCHANGED)
+    finished = (schedule_words.DONE, schedule_words.VERIFIED_UNCHANGED)
     botapi.wait_for(user, lambda m: m.text in finished, timeout=timeout, after=asked)
     return [m for m in botapi.bot_messages(user) if m.message_id > asked and m.file_id is not None][
         -1

@@ -13,7 +13,7 @@ from bot.core.records import FlowRun
 from bot.services.runtime.login_guard import memory_login_guard
 from bot.siiau.errors import CourseNotInOffer, LayoutChanged, LoginUnconfirmed, SiiauUnavailable
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
-from bot.telegram import texts
+from bot.telegram.texts import common
 from tests.workflow_kit import flow_fails, make_workflow
 
 pytestmark = pytest.mark.render
@@ -40,7 +40,7 @@ async def test_a_page_from_neither_path_ends_before_the_nip_is_sent(siiau: Siiau
         await make_workflow(siiau.url, portal_url=siiau.url, login="auto").run(DEMO, "INCO")
     assert tasks(caught.run)["login"] == ("failed", 1) and siiau.logins[DEMO_CODE] == 0
     assert caught.error.step == "login 1/3"  # the Portal's page was not its login form either
-    assert texts.error_text(caught.error) == texts.ERRORS[LayoutChanged]
+    assert common.error_text(caught.error) == common.ERRORS[LayoutChanged]
 
 
 async def test_an_error_page_at_the_fetch_is_retried_without_a_new_login(
@@ -68,7 +68,7 @@ async def test_an_error_page_in_answer_to_the_nip_is_not_retried_and_stays_a_pos
     assert tasks(caught.run)["login"] == ("failed", 1) and siiau.faults_served["error_page"] == 1
     assert isinstance(caught.error.__cause__, SiiauUnavailable)
     assert await guard.in_a_row(DEMO_CODE) == 1, "SIIAU may have counted it: the guard keeps it"
-    assert "no sé si lo aceptó" in texts.error_text(caught.error)
+    assert "no sé si lo aceptó" in common.error_text(caught.error)
     assert siiau.logouts == 1
 
 
@@ -82,7 +82,7 @@ async def test_a_login_form_back_with_no_alert_is_not_retried_and_stays_a_possib
     assert tasks(caught.run)["login"] == ("failed", 1) and siiau.logins[DEMO_CODE] == 1
     assert caught.error.step == "login 3/3" and DEMO_NIP not in caught.error.fragment
     assert await guard.in_a_row(DEMO_CODE) == 1
-    assert texts.error_text(caught.error) == texts.ERRORS[LoginUnconfirmed]
+    assert common.error_text(caught.error) == common.ERRORS[LoginUnconfirmed]
 
 
 async def test_a_portal_answer_to_the_nip_we_cannot_read_is_not_retried(
@@ -135,4 +135,4 @@ async def test_an_offer_with_zero_rows_for_a_listed_course_is_a_typed_error(
         1,
     )
     assert "181002" in str(caught.error) and siiau.logouts == 1
-    assert "no aparece en la oferta" in texts.error_text(caught.error)
+    assert "no aparece en la oferta" in common.error_text(caught.error)

@@ -15,7 +15,8 @@ from bot.services.timetable.delivery import StoredSchedule
 from bot.services.timetable.everyday import TODAY, TOMORROW, day_answer, next_answer
 from bot.services.timetable.schedule_book import KnownSchedule, ScheduleBook
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
-from bot.telegram import texts
+from bot.telegram.texts import everyday as everyday_words
+from bot.telegram.texts import start as start_words
 from tests.helpers import until
 from tests.weekly_kit import Clock, close, make_weekly, parts, register
 
@@ -86,11 +87,11 @@ def local(year: int, month: int, day: int, hour: int, minute: int, second: int =
 
 
 def hoy(now: datetime, offset: int = TODAY, refreshing: bool = False) -> str:
-    return texts.everyday_day(day_answer(known(refreshing), now, offset))
+    return everyday_words.everyday_day(day_answer(known(refreshing), now, offset))
 
 
 def siguiente(now: datetime) -> str:
-    return texts.everyday_next(next_answer(known(), now))
+    return everyday_words.everyday_next(next_answer(known(), now))
 
 
 def test_a_day_with_classes_one_line_each_with_room_and_professor() -> None:
@@ -114,7 +115,7 @@ def test_no_classes_names_the_next_day_that_has_them() -> None:
     # Tuesday 15/09 has none; Wednesday 16 is a day off; Thursday 17 has TALLER at 15:00.
     answer = day_answer(known(), local(2026, 9, 15, 9, 0))
     assert answer.held == () and answer.next_day == date(2026, 9, 17)
-    text = texts.everyday_day(answer)
+    text = everyday_words.everyday_day(answer)
     assert text.splitlines()[:2] == [
         "📅 Hoy, martes 15/09: no tienes clases 🙌.",
         "Tu próximo día con clases: jueves 17/09, desde las 15:00.",
@@ -189,9 +190,9 @@ def test_siguiente_phrasing() -> None:
         "⏭️ Tu siguiente clase es mañana 23:00:\n• 23:00–01:00"
     )
     now = local(2026, 9, 14, 9, 0)
-    assert texts.next_when(now, now + timedelta(hours=2)) == "hoy 11:00"
-    assert texts.next_when(now, now + timedelta(hours=1)) == "en 1 h"
-    assert texts.next_when(now, local(2026, 9, 22, 7, 0)) == "el martes 22/09 07:00"
+    assert everyday_words.next_when(now, now + timedelta(hours=2)) == "hoy 11:00"
+    assert everyday_words.next_when(now, now + timedelta(hours=1)) == "en 1 h"
+    assert everyday_words.next_when(now, local(2026, 9, 22, 7, 0)) == "el martes 22/09 07:00"
 
 
 def test_an_old_copy_says_so_in_one_line() -> None:
@@ -200,11 +201,13 @@ def test_an_old_copy_says_so_in_one_line() -> None:
         text.splitlines()[0]
         == "ℹ️ Es tu horario guardado del 01/09; lo estoy actualizando con SIIAU."
     )
-    assert texts.everyday_day(day_answer(known(), local(2026, 9, 14, 6, 0))).startswith("📅")
+    assert everyday_words.everyday_day(day_answer(known(), local(2026, 9, 14, 6, 0))).startswith(
+        "📅"
+    )
 
 
 def test_commands_are_listed() -> None:
-    names = [name for name, _ in texts.COMMANDS]
+    names = [name for name, _ in start_words.COMMANDS]
     assert {"hoy", "manana", "siguiente"} <= set(names) and len(names) == len(set(names))
 
 

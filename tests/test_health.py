@@ -17,8 +17,8 @@ from bot.services.runtime.heartbeat import HeartbeatService
 from bot.services.timetable.weekly import WeeklyView
 from bot.store.db import create_engine, migrate
 from bot.store.heartbeat import HeartbeatStore
-from bot.telegram import texts
-from bot.telegram.handlers.weekly import weekly_line_of
+from bot.telegram.texts import common
+from bot.telegram.texts.weekly import weekly_line_of
 from tests.weekly_kit import ZONE
 from tests.workflow_kit import ManualClock
 
@@ -79,7 +79,7 @@ async def test_ops_endpoints_listen_on_loopback_unless_told_otherwise(
 def test_a_due_time_or_a_run_on_a_sunday_is_written_out() -> None:
     sunday = datetime(2026, 11, 29, 7, 0, tzinfo=ZONE)
     assert sunday.weekday() == 6
-    assert texts.when(sunday) == "dom 29/11 07:00"
+    assert common.when(sunday) == "dom 29/11 07:00"
     view = WeeklyView(
         weekday=5, hour=7, only_if_changed=False, active=True, paused_reason=None, next_due=sunday
     )

@@ -9,14 +9,13 @@ import pytest
 from sqlalchemy import text
 
 from bot.core.credentials import Credentials
+from bot.services.errors import CodeHeld, InvalidCredentials, LoginLimitReached
 from bot.services.runtime.login_guard import (
     MAX_IN_A_ROW,
-    CodeHeld,
     KeyedLoginGuard,
     LoginOutcome,
     Requester,
 )
-from bot.siiau.errors import InvalidCredentials, LoginLimitReached
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine, migrate
 from bot.store.login_guard import LoginGuardStore

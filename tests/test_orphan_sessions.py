@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.credentials import Credentials
-from bot.siiau.errors import InvalidCredentials, LoginLimitReached
+from bot.services.errors import InvalidCredentials, LoginLimitReached
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from tests.helpers import until
 from tests.workflow_kit import flow_fails, make_workflow

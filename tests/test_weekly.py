@@ -178,9 +178,9 @@ async def test_changed_schedule_says_what_changed(
     await weekly.drain()
     second = notifier.to(USER)[1]
     assert second.uploaded and not second.unchanged
-    from bot.telegram import texts
+    from bot.telegram.texts import schedule as schedule_words
 
-    lines = texts.weekly_changes(second.changes or []).splitlines()
+    lines = schedule_words.weekly_changes(second.changes or []).splitlines()
     assert sorted(lines) == sorted(
         [
             "• Nueva: CALCULO DIFERENCIAL (NRC 199999)",

@@ -10,14 +10,12 @@ import pytest
 
 from bot.core.credentials import Credentials
 from bot.core.records import FlowRun, State
-from bot.services.errors import FlowFailed
+from bot.services.errors import CircuitOpen, FlowFailed, LoginLimitReached
 from bot.services.runtime.workflow import FlowResult
 from bot.siiau.errors import (
     AccountLocked,
-    CircuitOpen,
     InvalidCredentials,
     LayoutChanged,
-    LoginLimitReached,
     NoSchedule,
     SessionAlreadyOpen,
     SessionExpired,

@@ -21,9 +21,11 @@ from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.offer_pages import demo_offer, planner_offer
 from bot.sim.siiau.offer_server import OfferSimulator
 from bot.store.crypto import CredentialCipher
-from bot.telegram import texts
 from bot.telegram.app import build_application
+from bot.telegram.texts import cupos as cupos_words
 from bot.telegram.texts import planner as planner_words
+from bot.telegram.texts import schedule as schedule_words
+from bot.telegram.texts import weekly as weekly_words
 
 DEMO_USER = 424242
 
@@ -105,22 +107,27 @@ def _conversation(telegram: BotApiStandIn, out: Path) -> Path:
     # Registration read and rendered it in its own SIIAU session: the first /horario is that
     # copy at once, then SIIAU's word on it.
     telegram.wait_for(
-        user, lambda m: m.text in (texts.DONE, texts.VERIFIED_UNCHANGED), timeout=60, after=step
+        user,
+        lambda m: m.text in (schedule_words.DONE, schedule_words.VERIFIED_UNCHANGED),
+        timeout=60,
+        after=step,
     )
     step = telegram.user_says(user, "/semanal")
     menu = telegram.wait_for_text(user, "qué día", after=step)
-    telegram.user_presses(user, menu, texts.WEEKLY_QUICK)
+    telegram.user_presses(user, menu, weekly_words.WEEKLY_QUICK)
     mode = telegram.wait_for(
-        user, lambda m: m.message_id == menu.message_id and m.text == texts.WEEKLY_PICK_MODE
+        user, lambda m: m.message_id == menu.message_id and m.text == weekly_words.WEEKLY_PICK_MODE
     )
-    telegram.user_presses(user, mode, texts.WEEKLY_ALWAYS)
+    telegram.user_presses(user, mode, weekly_words.WEEKLY_ALWAYS)
     telegram.wait_for(user, lambda m: m.message_id == menu.message_id and m.text.startswith("✅"))
     step = telegram.user_says(user, "/estado")
     telegram.wait_for_text(user, "Tus datos", after=step)
     step = telegram.user_says(
         user, "/horario"
     )  # a returning student: the saved PDF at once, then SIIAU's word
-    telegram.wait_for(user, lambda m: m.text == texts.VERIFIED_UNCHANGED, timeout=60, after=step)
+    telegram.wait_for(
+        user, lambda m: m.text == schedule_words.VERIFIED_UNCHANGED, timeout=60, after=step
+    )
     path = out / (document.filename or "horario.pdf")
     descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as file:
@@ -155,7 +162,7 @@ def _seat_alert(telegram: BotApiStandIn, offer: OfferSimulator) -> None:
     step = telegram.user_says(user, "/cupos I5890 D")
     listing = telegram.wait_for_text(user, "libres", after=step)
     step = telegram.last_message_id(user)
-    telegram.user_presses(user, listing, texts.CUPOS_WATCH.format(section="D11"))
+    telegram.user_presses(user, listing, cupos_words.CUPOS_WATCH.format(section="D11"))
     telegram.wait_for_text(user, "te aviso", after=step)
     offer.set_free("180245", 2)
     telegram.wait_for(user, lambda m: m.text.startswith("🎉"), timeout=60, after=step)

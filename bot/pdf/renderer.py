@@ -25,6 +25,7 @@ import pdfkit
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.config import PdfSettings
+from bot.core.errors import RenderError as RenderError  # raised here, defined below every layer
 from bot.core.zones import zone
 from bot.pdf.view import WeekPicture, build_view, course_colours, schedule_items, week_grid
 from bot.schedule.model import Day, Schedule
@@ -65,10 +66,6 @@ MAX_PNG_SIDE = 4000
 WALLPAPER_SIZE = (1080, 1920)
 WALLPAPER_TOP = 420  # px a lock screen's clock covers
 TEMPLATE_VERSION = "2"  # the week grid: one block per class
-
-
-class RenderError(Exception):
-    """wkhtmltopdf failed, timed out or printed no PDF."""
 
 
 class PdfRenderer:

@@ -1,95 +1,46 @@
-"""What can go wrong when talking to SIIAU.
+"""What can go wrong when talking to SIIAU, as the adapter names it.
 
-SIIAU answers almost every failure with HTTP 200, so these classes come from
-classifying page bodies, not status codes. `transient` tells the flow runner
-whether trying again later can help; a rejected NIP must never be retried,
-because about five of them lock the student's account.
+The classes the rest of the bot hears about live in `bot.core.errors`, below every layer, so the
+services and the chat layer name them without importing this adapter (issue 17.4). This module
+re-exports them for the adapter's own code and adds what only the adapter tells apart.
+`CircuitOpen` and `LoginLimitReached` are the services' (`bot.services.errors`): SIIAU never
+raises them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from bot.core.errors import (
+    AccountLocked,
+    CourseNotInOffer,
+    InvalidCredentials,
+    LayoutChanged,
+    LoginUnconfirmed,
+    NoSchedule,
+    SessionAlreadyOpen,
+    SessionExpired,
+    SiiauError,
+    SiiauErrorPage,
+    SiiauPage,
+    SiiauUnavailable,
+    SurveyPending,
+)
 
-
-@dataclass(frozen=True, slots=True)
-class SiiauPage:
-    """A page as SIIAU sent it: its bytes and declared type, so a redactor can decode it by
-    its own charset. It travels on the `LayoutChanged` it caused, to a capture; it holds
-    personal data until `bot.siiau.redact` has masked it, so it is never printed."""
-
-    method: str
-    path: str
-    status: int
-    body: bytes = field(repr=False)
-    content_type: str = ""
-
-
-class SiiauError(Exception):
-    """Base class of every portal failure. Messages never carry credentials."""
-
-    transient: bool = False
-    counts_against_breaker: bool = False
-
-
-class InvalidCredentials(SiiauError):
-    """SIIAU rejected the code/NIP pair. Permanent: never retried."""
-
-
-class AccountLocked(SiiauError):
-    """Too many failed logins; the student must unlock the account in SIIAU."""
-
-
-class SiiauUnavailable(SiiauError):
-    """Timeout, reset, 5xx or maintenance page: worth trying again later."""
-
-    transient = True
-    counts_against_breaker = True
-
-
-class CircuitOpen(SiiauUnavailable):
-    """SIIAU failed repeatedly for everyone; we are giving it a rest."""
-
-    counts_against_breaker = False
-
-
-class SessionExpired(SiiauError):
-    """The session died mid-run. The workflow logs in again, once."""
-
-
-class SessionAlreadyOpen(SiiauError):
-    """The student has another SIIAU session open (one is allowed)."""
-
-
-class SurveyPending(SiiauError):
-    """SIIAU shows a mandatory survey instead of the requested page."""
-
-
-class LoginLimitReached(SiiauError):
-    """Our own cap on login attempts per student was reached."""
-
-
-class LayoutChanged(SiiauError):
-    """A page we do not recognise (new layout, enforced captcha, odd header).
-
-    `fragment` holds a short, credential-free excerpt for the operator; `marker`
-    names what was expected and missing; the client adds the `step` and the `path`
-    of the request that got the page, so the notice says where SIIAU changed, and the
-    `page` itself (unredacted: only `bot.siiau.redact` may write it anywhere).
-    """
-
-    def __init__(self, message: str, fragment: str = "", *, marker: str = "") -> None:
-        super().__init__(message)
-        self.fragment = fragment
-        self.marker = marker
-        self.step = ""
-        self.path = ""
-        self.page: SiiauPage | None = None
-
-    @property
-    def where(self) -> str:
-        """'step · path · missing marker', as far as known."""
-        parts = [self.step, self.path, f"falta {self.marker}" if self.marker else ""]
-        return " · ".join(part for part in parts if part) or "?"
+__all__ = [
+    "AccountLocked",
+    "CourseNotInOffer",
+    "InvalidCredentials",
+    "LayoutChanged",
+    "LoginUnconfirmed",
+    "NoSchedule",
+    "PageNotFound",
+    "SessionAlreadyOpen",
+    "SessionExpired",
+    "SiiauError",
+    "SiiauErrorPage",
+    "SiiauPage",
+    "SiiauUnavailable",
+    "SurveyPending",
+]
 
 
 class PageNotFound(LayoutChanged):
@@ -97,28 +48,3 @@ class PageNotFound(LayoutChanged):
 
     status: int = 0  # the HTTP status, when the client knows it
     redirected: bool = False  # answered by the page a redirect led to, not the one asked for
-
-
-class LoginUnconfirmed(LayoutChanged):
-    """SIIAU answered the credentials with a page that neither accepts nor rejects them
-    (the login form again with no alert, an error page). SIIAU may have counted a wrong
-    NIP, so the client counts it as an unanswered login (a possible rejection) and it is
-    never retried: sending the NIP again could be a second rejection towards the lock."""
-
-
-class CourseNotInOffer(LayoutChanged):
-    """A course of the registration list ("Lista") has no section in the offer, so its
-    sessions are unknown. The schedule is refused rather than delivered without it."""
-
-
-class SiiauErrorPage(SiiauUnavailable):
-    """An HTML error page served with HTTP 200 (Oracle, the PL/SQL gateway, Apache).
-    Worth trying again later, except in answer to the credentials (`LoginUnconfirmed`)."""
-
-    def __init__(self, message: str, fragment: str = "") -> None:
-        super().__init__(message)
-        self.fragment = fragment
-
-
-class NoSchedule(SiiauError):
-    """The student has no courses this cycle: a normal answer, not a failure."""

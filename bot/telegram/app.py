@@ -35,7 +35,7 @@ from bot.bootstrap import (
 from bot.config import Settings
 from bot.core.worktime import begin_work
 from bot.core.zones import zone
-from bot.telegram import buttons, progress, texts
+from bot.telegram import buttons, progress
 from bot.telegram.buttons import ButtonSigner
 from bot.telegram.handlers import (
     armar,
@@ -59,6 +59,7 @@ from bot.telegram.send_gate import SendGate
 from bot.telegram.texts import friends as friends_texts
 from bot.telegram.texts import grades as grades_words
 from bot.telegram.texts import planner as planner_words
+from bot.telegram.texts import start as start_words
 from bot.telegram.updates import PerUserUpdateProcessor
 from bot.telegram.webhook import WebhookFront
 
@@ -97,7 +98,7 @@ def build_application(settings: Settings) -> BotApplication:
             [
                 BotCommand(c, d)
                 for c, d in (
-                    *texts.COMMANDS,
+                    *start_words.COMMANDS,
                     planner_words.COMMAND,
                     *friends_texts.COMMANDS,
                     grades_words.COMMAND,

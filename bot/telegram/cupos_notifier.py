@@ -13,12 +13,13 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.services.captures import PageCapturer
+from bot.services.errors import LayoutChanged
+from bot.services.offer import OfferSection
 from bot.services.offer.cupos import WatchRecord
-from bot.siiau.errors import LayoutChanged
-from bot.siiau.offer import OfferSection
-from bot.telegram import texts
 from bot.telegram.buttons import ButtonSigner
 from bot.telegram.handlers.cupos import remove_keyboard
+from bot.telegram.texts import cupos as words
+from bot.telegram.texts import ops as ops_words
 from bot.telegram.texts.captures import capture_saved
 
 log = logging.getLogger(__name__)
@@ -40,18 +41,18 @@ class TelegramCuposNotifier:
     async def send_alert(self, chat_id: int, watch_id: int, section: OfferSection) -> None:
         await self._bot.send_message(
             chat_id,
-            texts.cupos_alert(section),
-            reply_markup=remove_keyboard(self._signer, chat_id, watch_id, texts.CUPOS_STOP),
+            words.cupos_alert(section),
+            reply_markup=remove_keyboard(self._signer, chat_id, watch_id, words.CUPOS_STOP),
         )
 
     async def send_expired(self, chat_id: int, watch: WatchRecord) -> None:
-        await self._bot.send_message(chat_id, texts.cupos_expired(watch))
+        await self._bot.send_message(chat_id, words.cupos_expired(watch))
 
     async def send_operator_notice(self, error: LayoutChanged) -> None:
         saved = await self._captures.save(
             error
         )  # the offer page, redacted, when SIIAU_CAPTURE_DIR is set
-        text = texts.admin_layout_changed(
+        text = ops_words.admin_layout_changed(
             type(error).__name__, f"oferta · {error.where}", error.fragment
         )
         text += capture_saved(saved)

@@ -9,7 +9,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.services.errors import RecipientGone, SendFailed
 from bot.services.timetable.daily import Digest, Reminder
-from bot.telegram import texts
+from bot.telegram.texts import daily as words
 
 log = logging.getLogger(__name__)
 
@@ -19,10 +19,10 @@ class TelegramDailyNotifier:
         self._bot = bot
 
     async def send_digest(self, chat_id: int, digest: Digest) -> None:
-        await self._send(chat_id, digest.user_id, texts.daily_digest(digest))
+        await self._send(chat_id, digest.user_id, words.daily_digest(digest))
 
     async def send_reminder(self, chat_id: int, reminder: Reminder) -> None:
-        await self._send(chat_id, reminder.user_id, texts.daily_reminder(reminder))
+        await self._send(chat_id, reminder.user_id, words.daily_reminder(reminder))
 
     async def _send(self, chat_id: int, user_id: int, text: str) -> None:
         if chat_id != user_id:

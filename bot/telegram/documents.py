@@ -10,15 +10,12 @@ from telegram import Bot
 from telegram.error import BadRequest
 
 from bot.services.timetable.delivery import Delivery
+from bot.telegram.texts.common import CAPTION_LIMIT as CAPTION_LIMIT  # the senders' names for them
+from bot.telegram.texts.common import fit_caption as fit_caption
 
 log = logging.getLogger(__name__)
 
 RenderAgain = Callable[[Delivery], Awaitable[bytes]]
-CAPTION_LIMIT = 1024  # Telegram's, in characters
-
-
-def fit_caption(caption: str) -> str:
-    return caption if len(caption) <= CAPTION_LIMIT else caption[: CAPTION_LIMIT - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)

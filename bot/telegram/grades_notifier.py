@@ -11,10 +11,9 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.schedule.grades import Posting
 from bot.services.captures import PageCapturer
-from bot.services.errors import RecipientGone
-from bot.siiau.errors import LayoutChanged
-from bot.telegram import texts
+from bot.services.errors import LayoutChanged, RecipientGone
 from bot.telegram.texts import grades as words
+from bot.telegram.texts import ops as ops_words
 from bot.telegram.texts.captures import capture_saved
 
 log = logging.getLogger(__name__)
@@ -53,7 +52,7 @@ class TelegramGradeNotifier:
         saved = await self._captures.save(
             error
         )  # the grade page, redacted, when SIIAU_CAPTURE_DIR is set
-        text = texts.admin_layout_changed(
+        text = ops_words.admin_layout_changed(
             type(error).__name__, f"calificaciones · {error.where}", error.fragment
         )
         text += capture_saved(saved)

@@ -12,8 +12,11 @@ from bot.schedule.diff import CourseChange
 from bot.services.errors import RecipientGone, SendFailed
 from bot.services.timetable.delivery import Delivery
 from bot.services.timetable.weekly import Notice, OperatorNotice
-from bot.telegram import texts
 from bot.telegram.documents import RenderAgain, fit_caption, send_schedule_pdf
+from bot.telegram.texts import common
+from bot.telegram.texts import ops as ops_words
+from bot.telegram.texts import schedule as schedule_words
+from bot.telegram.texts import weekly as words
 
 log = logging.getLogger(__name__)
 
@@ -60,16 +63,16 @@ class TelegramNotifier:
             log.warning("weekly notice refused: chat %s is not a private chat", chat_id)
             return
         if notice is Notice.PAUSED_CREDENTIALS:
-            text = texts.WEEKLY_PAUSED_CREDENTIALS
+            text = words.WEEKLY_PAUSED_CREDENTIALS
         elif notice is Notice.PAUSED_LOCKED:
-            text = texts.WEEKLY_PAUSED_LOCKED
+            text = words.WEEKLY_PAUSED_LOCKED
         else:
-            reason = texts.error_text(error) if error is not None else ""
-            text = texts.WEEKLY_FAILED.format(reason=reason).replace("  ", " ")
+            reason = common.error_text(error) if error is not None else ""
+            text = words.WEEKLY_FAILED.format(reason=reason).replace("  ", " ")
         await self._bot.send_message(chat_id, text)
 
     async def send_operator_notice(self, notice: OperatorNotice, count: int) -> None:
-        text = texts.ADMIN_UNREADABLE_CREDENTIALS.format(count=count)
+        text = ops_words.ADMIN_UNREADABLE_CREDENTIALS.format(count=count)
         for chat_id in self._admin_chat_ids:
             try:
                 await self._bot.send_message(chat_id, text)
@@ -79,8 +82,8 @@ class TelegramNotifier:
 
 def _caption(changes: list[CourseChange] | None, unchanged: bool) -> str:
     if unchanged:
-        return texts.WEEKLY_CAPTION_UNCHANGED
+        return words.WEEKLY_CAPTION_UNCHANGED
     if not changes:
-        return texts.WEEKLY_CAPTION_NEW
-    caption = f"{texts.WEEKLY_CAPTION_CHANGED}\n{texts.weekly_changes(changes)}"
+        return words.WEEKLY_CAPTION_NEW
+    caption = f"{words.WEEKLY_CAPTION_CHANGED}\n{schedule_words.weekly_changes(changes)}"
     return fit_caption(caption)

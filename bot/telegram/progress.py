@@ -10,8 +10,8 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.services.timetable.progress import ProgressService
-from bot.telegram import texts
 from bot.telegram.runtime import runtime
+from bot.telegram.texts import common
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ async def finish_leftovers(bot: Bot, service: ProgressService) -> int:
     leftovers = await service.leftovers()
     for item in leftovers:
         try:
-            await bot.edit_message_text(texts.INTERRUPTED, item.chat_id, item.message_id)
+            await bot.edit_message_text(common.INTERRUPTED, item.chat_id, item.message_id)
         except BadRequest as error:
             log.info("leftover progress message not edited: %s", error)
         except TelegramError as error:

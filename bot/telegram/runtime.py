@@ -12,8 +12,8 @@ from telegram.ext import ContextTypes
 
 from bot.config import Settings
 from bot.services.bundle import Services
-from bot.siiau.errors import LayoutChanged
-from bot.telegram import texts
+from bot.services.errors import LayoutChanged
+from bot.telegram.texts import ops as ops_words
 from bot.telegram.texts.captures import capture_saved
 
 if TYPE_CHECKING:
@@ -54,10 +54,10 @@ async def report_to_operator(context: ContextTypes.DEFAULT_TYPE, error: BaseExce
         saved = await rt.services.captures.save(
             error
         )  # the page, redacted, when SIIAU_CAPTURE_DIR is set
-        notice = texts.admin_layout_changed(type(error).__name__, error.where, error.fragment)
+        notice = ops_words.admin_layout_changed(type(error).__name__, error.where, error.fragment)
         await notify_admins(context, notice + capture_saved(saved))
         return
     openings = await rt.services.operations.breaker_openings()
     if openings > rt.breaker_openings_reported:
         rt.breaker_openings_reported = openings
-        await notify_admins(context, texts.admin_breaker_open(type(error).__name__))
+        await notify_admins(context, ops_words.admin_breaker_open(type(error).__name__))

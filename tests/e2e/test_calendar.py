@@ -13,7 +13,7 @@ from icalendar import Calendar
 
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
-from bot.telegram import texts
+from bot.telegram.texts import forget as forget_words
 from tests.e2e.test_registration import register
 from tests.helpers import BotProcess
 
@@ -92,9 +92,9 @@ def test_calendario_sends_an_ics_and_a_live_link_that_olvidar_kills(
 
         asked = botapi.user_says(USER, "/olvidar")
         confirm = botapi.wait_for_text(USER, "No se puede deshacer", after=asked)
-        botapi.user_presses(USER, confirm, texts.FORGET_YES)
+        botapi.user_presses(USER, confirm, forget_words.FORGET_YES)
         botapi.wait_for(
-            USER, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGOTTEN
+            USER, lambda m: m.message_id == confirm.message_id and m.text == forget_words.FORGOTTEN
         )
         gone = http.get(new_url)
         assert gone.status_code == 404 and gone.content == http.get(url).content

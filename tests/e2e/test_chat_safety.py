@@ -11,7 +11,9 @@ import pytest
 
 from bot.sim.botapi import BOT_USER, BotApiStandIn, ChatMessage
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
-from bot.telegram import texts
+from bot.telegram.texts import common
+from bot.telegram.texts import register as register_words
+from bot.telegram.texts import schedule as schedule_words
 from tests.e2e.test_registration import at_nip_step, register
 from tests.e2e.test_weekly import force_due, subscribe_in_chat
 from tests.helpers import BotProcess, wait_until
@@ -135,7 +137,7 @@ def test_others_are_answered_while_a_verification_hangs_at_siiau(
     botapi.wait_for_text(B, "Hola", after=helped)
     # A's own next message is answered too, while A's verification still hangs.
     again = botapi.user_says(A, "zzsigues")
-    botapi.wait_for_text(A, texts.STILL_VERIFYING, after=again)
+    botapi.wait_for_text(A, register_words.STILL_VERIFYING, after=again)
     assert siiau.held() >= 1, "B was answered only after A's SIIAU work"
     assert not any("SIIAU aceptó" in m.text for m in botapi.bot_messages(A))
     siiau.release()
@@ -152,7 +154,7 @@ def test_one_users_messages_sent_back_to_back_keep_their_order(
         botapi.user_says(A, DEMO_NIP)
         botapi.wait_for_text(A, "SIIAU aceptó tus datos", after=first)
         replies = [m.text for m in botapi.bot_messages(A) if m.message_id > first]
-        assert replies[:2] == [texts.ASK_CODE, texts.ASK_NIP], replies
+        assert replies[:2] == [register_words.ASK_CODE, register_words.ASK_NIP], replies
     assert siiau.logins[DEMO_CODE] == 2 and siiau.wrong_nips[DEMO_CODE] == 0
 
 
@@ -164,14 +166,15 @@ def test_cancel_during_verification_saves_nothing(
     at_nip_step(botapi, A)
     siiau.hold()
     nip = botapi.user_says(A, DEMO_NIP)
-    progress = botapi.wait_for_text(A, texts.VERIFYING, after=nip)
+    progress = botapi.wait_for_text(A, register_words.VERIFYING, after=nip)
     wait_until(lambda: siiau.held() >= 1, "the verification never reached SIIAU")
     cancel = botapi.user_says(A, "/cancelar")
-    botapi.wait_for_text(A, texts.CANCELLED_VERIFYING, after=cancel)
+    botapi.wait_for_text(A, register_words.CANCELLED_VERIFYING, after=cancel)
     assert siiau.held() >= 1, "/cancelar was answered only after SIIAU"
     siiau.release()
     botapi.wait_for(
-        A, lambda m: m.message_id == progress.message_id and m.text == texts.VERIFY_CANCELLED
+        A,
+        lambda m: m.message_id == progress.message_id and m.text == register_words.VERIFY_CANCELLED,
     )
     status = botapi.user_says(A, "/estado")
     botapi.wait_for_text(A, "No tengo datos tuyos", after=status)
@@ -190,10 +193,10 @@ def test_cancel_after_the_save_says_it_is_saved_and_how_to_erase_it(
     botapi.wait_for_text(A, "más de una carrera", after=nip)
     cancel = botapi.user_says(A, "/cancelar")
     saved = botapi.wait_for_text(A, "ya los guardé", after=cancel)
-    assert saved.text == texts.ALREADY_SAVED and "/olvidar" in saved.text
+    assert saved.text == register_words.ALREADY_SAVED and "/olvidar" in saved.text
     again = botapi.user_says(A, "/cancelar")
     reply = botapi.wait_for_text(A, "/olvidar", after=again)
-    assert reply.text == texts.NOTHING_TO_CANCEL_REGISTERED
+    assert reply.text == register_words.NOTHING_TO_CANCEL_REGISTERED
     status = botapi.user_says(A, "/estado")
     botapi.wait_for_text(A, "Tus datos", after=status)
 
@@ -207,9 +210,9 @@ def test_progress_messages_left_by_a_killed_process_are_finished_at_start(
     at_nip_step(botapi, A)
     siiau.hold()
     asked = botapi.user_says(B, "/horario")
-    downloading = botapi.wait_for_text(B, texts.STAGES["login"], after=asked)
+    downloading = botapi.wait_for_text(B, schedule_words.STAGES["login"], after=asked)
     nip = botapi.user_says(A, DEMO_NIP)
-    verifying = botapi.wait_for_text(A, texts.VERIFYING, after=nip)
+    verifying = botapi.wait_for_text(A, register_words.VERIFYING, after=nip)
     wait_until(lambda: siiau.held() >= 2, "both runs did not reach SIIAU")
     wait_until(
         lambda: count(bot, "progress_messages") == 2, "the progress messages were not recorded"
@@ -218,7 +221,7 @@ def test_progress_messages_left_by_a_killed_process_are_finished_at_start(
     siiau.release()
     bot.start()
     for user, shown in ((A, verifying), (B, downloading)):
-        botapi.wait_for(user, edited_to(shown, texts.INTERRUPTED))
+        botapi.wait_for(user, edited_to(shown, common.INTERRUPTED))
     assert count(bot, "progress_messages") == 0
     assert count(bot, "dialogs") == 0, "the interrupted registration is over"
     retry = botapi.user_says(A, "/registrar")
@@ -244,7 +247,7 @@ def test_a_dialog_waiting_for_the_nip_expires_across_a_restart_and_says_so(
         db.execute(f"UPDATE dialogs SET expires_ts = {int(time.time()) - 1}")
     nip = botapi.user_says(A, DEMO_NIP)
     reply = botapi.wait_for_text(A, "expiró", after=nip)
-    assert reply.text == texts.DIALOG_EXPIRED
+    assert reply.text == register_words.DIALOG_EXPIRED
     assert next(m for m in botapi.chat(A) if m.message_id == nip).deleted
     again = botapi.user_says(A, DEMO_NIP)
     botapi.wait_for_text(A, "No entendí", after=again)  # told once
@@ -265,11 +268,11 @@ def test_only_ascii_codes_and_nips_written_by_the_student_reach_siiau(
     typed = botapi.user_says(A, DEMO_CODE)
     botapi.wait_for_text(A, "escribe tu NIP", after=typed)
     fullwidth_nip = botapi.user_says(A, "１２３４")
-    botapi.wait_for_text(A, texts.BAD_NIP_FORMAT, after=fullwidth_nip)
+    botapi.wait_for_text(A, register_words.BAD_NIP_FORMAT, after=fullwidth_nip)
     forwarded = botapi.user_says(A, DEMO_NIP, forwarded=True)
-    botapi.wait_for_text(A, texts.NIP_FORWARDED, after=forwarded)
+    botapi.wait_for_text(A, register_words.NIP_FORWARDED, after=forwarded)
     repeated = botapi.user_says(A, DEMO_CODE)
-    botapi.wait_for_text(A, texts.NIP_IS_CODE, after=repeated)
+    botapi.wait_for_text(A, register_words.NIP_IS_CODE, after=repeated)
     refused = [fullwidth_nip, forwarded, repeated]
     assert sum(siiau.logins.values()) == 0, "SIIAU saw a login for input the bot should refuse"
     by_id = {m.message_id: m for m in botapi.chat(A)}

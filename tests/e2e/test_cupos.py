@@ -14,7 +14,8 @@ from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP
 from bot.sim.siiau.offer_pages import SimOfferSection, SimOfferSession
 from bot.sim.siiau.offer_server import OfferSimulator
-from bot.telegram import texts
+from bot.telegram.texts import cupos as cupos_words
+from bot.telegram.texts import forget as forget_words
 from tests.e2e.test_registration import register
 from tests.helpers import BotProcess, ask_schedule, wait_until
 
@@ -104,7 +105,7 @@ def test_cupos_alert_once_per_opening(
         in listing.text
     )
     assert listing.text.index("D12") < listing.text.index("D11")  # full sections last
-    assert texts.CUPOS_FIT not in [label for label, _ in listing.buttons]  # not registered
+    assert cupos_words.CUPOS_FIT not in [label for label, _ in listing.buttons]  # not registered
     saved = watch(botapi, USER, listing, "🔔 Avísame D11")
     assert "te aviso cuando haya lugar en I5890 D11 (NRC 180245)" in saved.text
 
@@ -116,7 +117,7 @@ def test_cupos_alert_once_per_opening(
         first.text
         == "🎉 Hay 2 lugares en I5890 D11 (NRC 180245) · Mar, Jue 07:00–08:55 · VILLASEÑOR MUÑOZ"
     )
-    assert [label for label, _ in first.buttons] == [texts.CUPOS_STOP]
+    assert [label for label, _ in first.buttons] == [cupos_words.CUPOS_STOP]
 
     polls_pass(offer, "I5890", 3)  # still open: no second alert
     offer.set_free("180245", 1)
@@ -142,11 +143,11 @@ def test_cupos_alert_once_per_opening(
     mine = botapi.wait_for_text(USER, "Tus alertas", after=asked)
     assert "I5890 D11 (NRC 180245) · centro D · 2026-B" in mine.text
     after = botapi.last_message_id(USER)
-    botapi.user_presses(USER, second, texts.CUPOS_STOP)
+    botapi.user_presses(USER, second, cupos_words.CUPOS_STOP)
     botapi.wait_for_text(USER, "ya no te aviso de I5890 D11", after=after)
     after = botapi.last_message_id(USER)
-    botapi.user_presses(USER, mine, texts.CUPOS_REMOVE.format(label="I5890 D11"))
-    botapi.wait_for_text(USER, texts.CUPOS_GONE, after=after)
+    botapi.user_presses(USER, mine, cupos_words.CUPOS_REMOVE.format(label="I5890 D11"))
+    botapi.wait_for_text(USER, cupos_words.CUPOS_GONE, after=after)
     asked = botapi.user_says(USER, "/cupos")
     botapi.wait_for_text(USER, "No tienes alertas", after=asked)
 
@@ -160,7 +161,7 @@ def test_cupos_only_sections_that_fit_the_schedule(
     listing = lookup(botapi, USER, "/cupos I7039 D")
     assert "X01 · NRC 190001" in listing.text and "⚠️ choca con tu horario" in listing.text
     assert listing.text.count("choca") == 1
-    saved = watch(botapi, USER, listing, texts.CUPOS_FIT)
+    saved = watch(botapi, USER, listing, cupos_words.CUPOS_FIT)
     assert "las secciones de I7039 que no choquen con tu horario" in saved.text
 
     offer.set_free("190001", 3)  # opens, but clashes with SISTEMAS OPERATIVOS (Lun, Mié 09:00)
@@ -174,9 +175,9 @@ def test_cupos_only_sections_that_fit_the_schedule(
 
     asked = botapi.user_says(USER, "/olvidar")
     confirm = botapi.wait_for_text(USER, "¿Borro", after=asked)
-    botapi.user_presses(USER, confirm, texts.FORGET_YES)
+    botapi.user_presses(USER, confirm, forget_words.FORGET_YES)
     botapi.wait_for(
-        USER, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGOTTEN
+        USER, lambda m: m.message_id == confirm.message_id and m.text == forget_words.FORGOTTEN
     )
     asked = botapi.user_says(USER, "/cupos")
     botapi.wait_for_text(USER, "No tienes alertas", after=asked)  # /olvidar took the watches too
@@ -201,9 +202,9 @@ def test_cupos_bad_input_gets_an_answer_and_no_poll(
     answer("/cupos I5890 ZZ", "No conozco el centro «ZZ»")
     answer("/cupos XX999 D", "No encontré esa clave (XX999) en el centro D, ciclo 2026-B")
     again = answer("/cupos I5890", "libres")  # the centre used last
-    botapi.user_presses(USER, again, texts.CUPOS_CHANGE_CYCLE.format(cycle="2026-B"))
+    botapi.user_presses(USER, again, cupos_words.CUPOS_CHANGE_CYCLE.format(cycle="2026-B"))
     cycles = botapi.wait_for(
-        USER, lambda m: m.message_id == again.message_id and m.text == texts.CUPOS_PICK_CYCLE
+        USER, lambda m: m.message_id == again.message_id and m.text == cupos_words.CUPOS_PICK_CYCLE
     )
     botapi.user_presses(USER, cycles, "2026-A")
     botapi.wait_for(
@@ -212,7 +213,7 @@ def test_cupos_bad_input_gets_an_answer_and_no_poll(
 
     watch(botapi, USER, listing, "🔔 Avísame D11")
     watch(botapi, USER, listing, "🔔 Avísame D12")
-    refused = watch(botapi, USER, listing, texts.CUPOS_ANY)
+    refused = watch(botapi, USER, listing, cupos_words.CUPOS_ANY)
     assert refused.text.startswith("Ya tienes 2 alertas, el máximo")
     polls_pass(offer, "I5890", 2)  # the watcher runs: only what was watched is polled
     assert offer.search_count("XX999") == 1 and offer.search_count("180245") == 0

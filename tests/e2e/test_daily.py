@@ -10,7 +10,7 @@ import sqlite3
 
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP
-from bot.telegram import texts
+from bot.telegram.texts import daily as daily_words
 from tests.e2e.test_registration import register
 from tests.helpers import BotProcess
 
@@ -51,7 +51,7 @@ def test_diario_and_recordatorio_set_by_keyboard_answered_and_turned_off(
     saved = botapi.wait_for(
         USER, lambda m: m.message_id == menu.message_id and m.text.startswith("✅")
     )
-    assert saved.text == texts.daily_saved(7, has_schedule)
+    assert saved.text == daily_words.daily_saved(7, has_schedule)
     hour, due, _, _ = settings_row(bot)
     assert hour == 7 and due is not None
 
@@ -65,26 +65,27 @@ def test_diario_and_recordatorio_set_by_keyboard_answered_and_turned_off(
         "15 min",
         "30 min",
         "60 min",
-        texts.REMINDER_OFF,
+        daily_words.REMINDER_OFF,
     ]
     botapi.user_presses(USER, menu, "15 min")
     saved = botapi.wait_for(
         USER, lambda m: m.message_id == menu.message_id and m.text.startswith("✅")
     )
-    assert saved.text == texts.reminder_saved(15, True)
+    assert saved.text == daily_words.reminder_saved(15, True)
     assert settings_row(bot)[2] == 15
 
     asked = botapi.user_says(USER, "/diario")
     menu = botapi.wait_for_text(USER, "¿A qué hora", after=asked)
     assert "activado a las 07:00" in menu.text
-    botapi.user_presses(USER, menu, texts.DAILY_OFF)
+    botapi.user_presses(USER, menu, daily_words.DAILY_OFF)
     botapi.wait_for(
-        USER, lambda m: m.message_id == menu.message_id and m.text == texts.DAILY_TURNED_OFF
+        USER, lambda m: m.message_id == menu.message_id and m.text == daily_words.DAILY_TURNED_OFF
     )
     asked = botapi.user_says(USER, "/recordatorio")
     menu = botapi.wait_for_text(USER, "Recordatorios: 15 min", after=asked)
-    botapi.user_presses(USER, menu, texts.REMINDER_OFF)
+    botapi.user_presses(USER, menu, daily_words.REMINDER_OFF)
     botapi.wait_for(
-        USER, lambda m: m.message_id == menu.message_id and m.text == texts.REMINDER_TURNED_OFF
+        USER,
+        lambda m: m.message_id == menu.message_id and m.text == daily_words.REMINDER_TURNED_OFF,
     )
     assert settings_row(bot) == (None, None, None, None)

@@ -23,7 +23,10 @@ from bot.services.timetable.schedule_book import KnownSchedule
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import SimCareer, SimCourse, SimSession, SimStudent
-from bot.telegram import texts
+from bot.telegram.texts import common
+from bot.telegram.texts import everyday as everyday_words
+from bot.telegram.texts import register as register_words
+from bot.telegram.texts import schedule as schedule_words
 from tests.e2e.test_registration import at_nip_step, register
 from tests.helpers import BotProcess, wait_until
 
@@ -183,7 +186,7 @@ def test_hoy_manana_siguiente_after_registration(
     siiau.add_student(two)
 
     asked = botapi.user_says(STUDENT, "/hoy")
-    assert botapi.wait_for_text(STUDENT, "/registrar", after=asked).text == texts.NOT_REGISTERED
+    assert botapi.wait_for_text(STUDENT, "/registrar", after=asked).text == common.NOT_REGISTERED
 
     # Registration reads the schedule in its own SIIAU session (no second login): /hoy then needs none.
     register(botapi, STUDENT, every_day.code, every_day.nip)
@@ -192,12 +195,23 @@ def test_hoy_manana_siguiente_after_registration(
     )
     wait_until(lambda: bot.sessions_left_open(siiau) == {}, "the read logged out")
     mine = known(as_schedule(EVERY_DAY))
-    hoy = ask(botapi, STUDENT, "/hoy", lambda now: texts.everyday_day(day_answer(mine, now, TODAY)))
+    hoy = ask(
+        botapi,
+        STUDENT,
+        "/hoy",
+        lambda now: everyday_words.everyday_day(day_answer(mine, now, TODAY)),
+    )
     manana = ask(
-        botapi, STUDENT, "/manana", lambda now: texts.everyday_day(day_answer(mine, now, TOMORROW))
+        botapi,
+        STUDENT,
+        "/manana",
+        lambda now: everyday_words.everyday_day(day_answer(mine, now, TOMORROW)),
     )
     siguiente = ask(
-        botapi, STUDENT, "/siguiente", lambda now: texts.everyday_next(next_answer(mine, now))
+        botapi,
+        STUDENT,
+        "/siguiente",
+        lambda now: everyday_words.everyday_next(next_answer(mine, now)),
     )
     assert siiau.logins[every_day.code] == 1, "everyday answers never log in to SIIAU"
     assert hoy.startswith("📅 Hoy, ") and manana.startswith("📅 Mañana, ")
@@ -215,7 +229,7 @@ def test_hoy_manana_siguiente_after_registration(
         botapi,
         TWO_CAREERS,
         "/siguiente",
-        lambda now: texts.everyday_next(next_answer(physics, now)),
+        lambda now: everyday_words.everyday_next(next_answer(physics, now)),
     )
     assert "MATERIA DE FISICA" in answer and "COMPUTACION" not in answer
 
@@ -227,15 +241,15 @@ def test_hoy_manana_siguiente_after_registration(
     at_nip_step(botapi, ENDED, DEMO_CODE)
     nip = botapi.user_says(ENDED, DEMO_NIP)
     botapi.wait_for_text(
-        ENDED, texts.VERIFIED_READING, after=nip
+        ENDED, register_words.VERIFIED_READING, after=nip
     )  # the pair is saved; the read goes on
     wait_until(lambda: siiau.held() >= 1, "registration's read reaches SIIAU")
     asked = botapi.user_says(ENDED, "/horario")
-    botapi.wait_for_text(ENDED, texts.STAGES["login"], after=asked)
+    botapi.wait_for_text(ENDED, schedule_words.STAGES["login"], after=asked)
     asked_hoy = botapi.user_says(ENDED, "/hoy")
-    botapi.wait_for_text(ENDED, texts.EVERYDAY_SLOW, after=asked_hoy)
+    botapi.wait_for_text(ENDED, everyday_words.EVERYDAY_SLOW, after=asked_hoy)
     siiau.release()
     botapi.wait_for(ENDED, lambda m: m.file_id is not None, after=asked)
     ended = botapi.wait_for_text(ENDED, "Tu ciclo", after=asked_hoy)
     assert "terminó el sábado 13/12" in ended.text and "/horario" in ended.text
-    assert texts.ALREADY_RUNNING not in [m.text for m in botapi.bot_messages(ENDED)]
+    assert common.ALREADY_RUNNING not in [m.text for m in botapi.bot_messages(ENDED)]

@@ -10,7 +10,8 @@ import pytest
 
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
-from bot.telegram import texts
+from bot.telegram.texts import register as register_words
+from bot.telegram.texts import schedule as schedule_words
 from tests.e2e.test_registration import at_nip_step, register
 from tests.helpers import BotProcess, ask_schedule, pdf_text, wait_until
 
@@ -33,7 +34,7 @@ def test_the_verdict_comes_before_the_rest_of_registration(
     at_nip_step(botapi, USER)
     siiau.hold(after_verdict)  # the first request after SIIAU's verdict waits
     nip = botapi.user_says(USER, DEMO_NIP)
-    verdict = botapi.wait_for_text(USER, texts.VERIFIED_READING, after=nip)
+    verdict = botapi.wait_for_text(USER, register_words.VERIFIED_READING, after=nip)
     assert verdict.text.startswith("✅")
     wait_until(lambda: siiau.held() >= 1, "the registration went on after the verdict")
     assert "Listo" not in verdict.text and siiau.held() >= 1, (
@@ -41,7 +42,7 @@ def test_the_verdict_comes_before_the_rest_of_registration(
     )
     siiau.release()
     done = botapi.wait_for(USER, lambda m: m.message_id == verdict.message_id and "Listo" in m.text)
-    assert done.edits == [texts.VERIFYING, texts.VERIFIED_READING]
+    assert done.edits == [register_words.VERIFYING, register_words.VERIFIED_READING]
     assert "INGENIERIA EN COMPUTACION" in done.text
     assert siiau.logins[DEMO_CODE] == 1 and siiau.open_sessions() == []
 
@@ -53,8 +54,8 @@ def test_a_rejected_nip_is_told_with_no_verdict_of_acceptance(
     siiau.faults.login_paths = {"portal"}
     at_nip_step(botapi, USER)
     wrong = botapi.user_says(USER, "equivocado")
-    told = botapi.wait_for_text(USER, texts.NIP_REJECTED_RETRY[:30], after=wrong)
-    assert texts.VERIFIED_READING not in told.edits and siiau.wrong_nips[DEMO_CODE] == 1
+    told = botapi.wait_for_text(USER, register_words.NIP_REJECTED_RETRY[:30], after=wrong)
+    assert register_words.VERIFIED_READING not in told.edits and siiau.wrong_nips[DEMO_CODE] == 1
 
 
 @READ
@@ -73,7 +74,9 @@ def test_the_first_horario_is_registrations_copy_with_no_second_login(
     assert "SISTEMAS OPERATIVOS" in pdf_text(copy.document or b"")
     assert siiau.logins[DEMO_CODE] == 1, "no second login for the first PDF"
     siiau.release()
-    botapi.wait_for_text(USER, texts.VERIFIED_UNCHANGED, after=asked)  # SIIAU's confirmation
+    botapi.wait_for_text(
+        USER, schedule_words.VERIFIED_UNCHANGED, after=asked
+    )  # SIIAU's confirmation
     uploads = botapi.uploads
     again = ask_schedule(botapi, USER)  # Telegram holds it now: re-sent by file id
     assert again.file_id == copy.file_id and botapi.uploads == uploads
@@ -158,7 +161,7 @@ def test_the_first_horario_after_a_restart_is_still_registrations_copy(
     assert "SISTEMAS OPERATIVOS" in pdf_text(copy.document or b"")
     assert siiau.logins[DEMO_CODE] == 1, "no second login for the first PDF"
     siiau.release()
-    botapi.wait_for_text(USER, texts.VERIFIED_UNCHANGED, after=asked)
+    botapi.wait_for_text(USER, schedule_words.VERIFIED_UNCHANGED, after=asked)
 
 
 @pytest.mark.bot_env(SCHEDULE_READ_AT_REGISTRATION="false")

@@ -14,8 +14,9 @@ from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.offer_server import OfferSimulator
 from bot.store.crypto import CredentialCipher
-from bot.telegram import texts
 from bot.telegram.buttons import ButtonSigner
+from bot.telegram.texts import common
+from bot.telegram.texts import forget as forget_words
 from bot.telegram.texts import safety as words
 from tests.e2e.test_cupos import CYCLE, offer, section  # noqa: F401 - `offer` is the fixture
 from tests.e2e.test_registration import register
@@ -93,15 +94,15 @@ def test_forged_presses_on_every_keyboard_are_refused_and_write_nothing(
     assert botapi.wait_for(USER, lambda m: m.text == words.BUTTON_INVALID, after=after)
 
     kept = botapi.last_message_id(USER)
-    botapi.user_presses(USER, forget, texts.FORGET_NO)  # the genuine button still works
+    botapi.user_presses(USER, forget, forget_words.FORGET_NO)  # the genuine button still works
     botapi.wait_for(
-        USER, lambda m: m.message_id == forget.message_id and m.text == texts.FORGET_KEPT
+        USER, lambda m: m.message_id == forget.message_id and m.text == forget_words.FORGET_KEPT
     )
     assert kept == botapi.last_message_id(USER), "no message was sent for any refused press"
     assert bot.stop() == 0
     log = bot.log_text()
     assert "Traceback" not in log and "handler failed" not in log
-    assert not any(texts.UNEXPECTED in m.text for m in botapi.bot_messages(USER))
+    assert not any(common.UNEXPECTED in m.text for m in botapi.bot_messages(USER))
     with sqlite3.connect(bot.db_path) as db:
         assert db.execute("SELECT COUNT(*) FROM users").fetchone() == (1,), (
             "a forged «Sí, borrar» erased nothing"

@@ -10,7 +10,7 @@ import pytest
 
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
-from bot.telegram import texts
+from bot.telegram.texts import forget as forget_words
 from tests.e2e.test_registration import register
 from tests.e2e.test_weekly import force_due, subscribe_in_chat
 from tests.helpers import BotProcess, wait_until
@@ -34,9 +34,9 @@ def test_nothing_from_a_horario_in_flight_reaches_the_student_after_olvidar(
     wait_until(lambda: siiau.held() >= 1, "the run never reached SIIAU")
     forget = botapi.user_says(user, "/olvidar")
     confirm = botapi.wait_for_text(user, "No se puede deshacer", after=forget)
-    botapi.user_presses(user, confirm, texts.FORGET_YES)
+    botapi.user_presses(user, confirm, forget_words.FORGET_YES)
     botapi.wait_for(
-        user, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGOTTEN
+        user, lambda m: m.message_id == confirm.message_id and m.text == forget_words.FORGOTTEN
     )
     erased_at = len(botapi.transcript)
     siiau.release()
@@ -67,9 +67,9 @@ def test_a_student_who_comes_back_after_olvidar_is_answered(
     register(botapi, user, DEMO_CODE, DEMO_NIP)
     forget = botapi.user_says(user, "/olvidar")
     confirm = botapi.wait_for_text(user, "No se puede deshacer", after=forget)
-    botapi.user_presses(user, confirm, texts.FORGET_YES)
+    botapi.user_presses(user, confirm, forget_words.FORGET_YES)
     botapi.wait_for(
-        user, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGOTTEN
+        user, lambda m: m.message_id == confirm.message_id and m.text == forget_words.FORGOTTEN
     )
     register(botapi, user, DEMO_CODE, DEMO_NIP)  # work begun after the erase: answered as ever
     asked = botapi.user_says(user, "/horario")
@@ -88,9 +88,9 @@ def test_nothing_from_a_weekly_delivery_in_flight_reaches_the_student_after_olvi
     wait_until(lambda: siiau.held() >= 1, "the weekly delivery never reached SIIAU")
     forget = botapi.user_says(user, "/olvidar")
     confirm = botapi.wait_for_text(user, "No se puede deshacer", after=forget)
-    botapi.user_presses(user, confirm, texts.FORGET_YES)
+    botapi.user_presses(user, confirm, forget_words.FORGET_YES)
     botapi.wait_for(
-        user, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGOTTEN
+        user, lambda m: m.message_id == confirm.message_id and m.text == forget_words.FORGOTTEN
     )
     erased_at = len(botapi.transcript)
     siiau.release()

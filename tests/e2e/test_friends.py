@@ -25,8 +25,8 @@ from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.sim.siiau import SiiauSimulator
 from bot.sim.siiau.students import SimCareer, SimCourse, SimSession, SimStudent
 from bot.store.crypto import CredentialCipher
-from bot.telegram import texts
 from bot.telegram.buttons import ButtonSigner
+from bot.telegram.texts import forget as forget_words
 from bot.telegram.texts import friends as words
 from tests.e2e.test_registration import register
 from tests.helpers import TEST_KEY, BotProcess
@@ -314,8 +314,8 @@ def test_invite_accept_libres_and_every_bad_input(
 
 def forget(botapi: BotApiStandIn, user: int) -> None:
     confirm = says(botapi, user, "/olvidar", "No se puede deshacer")
-    botapi.user_presses(user, confirm, texts.FORGET_YES)
-    edited(botapi, confirm, texts.FORGOTTEN[:20])
+    botapi.user_presses(user, confirm, forget_words.FORGET_YES)
+    edited(botapi, confirm, forget_words.FORGOTTEN[:20])
 
 
 @pytest.mark.bot_env(SCHEDULE_READ_AT_REGISTRATION="true", FRIENDS_MEMBER_CHECK_SECONDS="0")

@@ -16,8 +16,9 @@ from bot.schedule.grades import GradeKind, Posting
 from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.store.crypto import CredentialCipher
-from bot.telegram import texts
 from bot.telegram.buttons import ButtonSigner
+from bot.telegram.texts import common
+from bot.telegram.texts import forget as forget_words
 from bot.telegram.texts import grades as words
 from bot.telegram.texts import safety as safety_words
 from tests.e2e.test_registration import register
@@ -209,10 +210,10 @@ def test_olvidar_erases_grades_and_alerts(
     assert all(rows())
     asked = ask(botapi, "/olvidar")
     confirm = botapi.wait_for(USER, lambda m: bool(m.buttons), after=asked)
-    botapi.user_presses(USER, confirm, texts.FORGET_YES)
+    botapi.user_presses(USER, confirm, forget_words.FORGET_YES)
     wait_until(lambda: rows() == [0, 0, 0], "grades left after /olvidar")
     asked = ask(botapi)
-    botapi.wait_for(USER, lambda m: m.text == texts.NOT_REGISTERED, after=asked)
+    botapi.wait_for(USER, lambda m: m.text == common.NOT_REGISTERED, after=asked)
 
 
 def test_two_careers_use_the_one_chosen_at_registration(

@@ -10,7 +10,7 @@ import pytest
 
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
-from bot.telegram import texts
+from bot.telegram.texts import schedule as schedule_words
 from tests.e2e.test_registration import register
 from tests.helpers import BotProcess
 
@@ -32,7 +32,7 @@ def test_healthz_metrics_stats_and_json_logs(
 ) -> None:
     register(botapi, ADMIN, DEMO_CODE, DEMO_NIP)
     asked = botapi.user_says(ADMIN, "/horario")
-    botapi.wait_for_text(ADMIN, texts.DONE, after=asked)
+    botapi.wait_for_text(ADMIN, schedule_words.DONE, after=asked)
 
     health = httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=10)
     assert health.status_code == 200

@@ -4,7 +4,7 @@ import pytest
 
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
-from bot.telegram import texts
+from bot.telegram.texts import register as register_words
 from tests.helpers import BotProcess, ask_schedule, pdf_text
 
 USER = 5001
@@ -36,7 +36,7 @@ def test_wrong_nip_then_right_one(
     botapi.user_says(USER, DEMO_CODE)
     botapi.wait_for_text(USER, "NIP")
     wrong = botapi.user_says(USER, "equivocado")
-    botapi.wait_for_text(USER, texts.NIP_REJECTED_RETRY[:30], after=wrong)
+    botapi.wait_for_text(USER, register_words.NIP_REJECTED_RETRY[:30], after=wrong)
     right = botapi.user_says(USER, DEMO_NIP)
     done = botapi.wait_for_text(USER, "SIIAU aceptó tus datos", after=right)
     assert "INGENIERIA EN COMPUTACION" in done.text

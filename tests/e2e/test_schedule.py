@@ -8,7 +8,10 @@ from bot.siiau.errors import SiiauUnavailable
 from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import generated_student, group_tag
-from bot.telegram import texts
+from bot.telegram.texts import common
+from bot.telegram.texts import forget as forget_words
+from bot.telegram.texts import schedule as schedule_words
+from bot.telegram.texts import status as status_words
 from tests.e2e.test_registration import register
 from tests.helpers import BotProcess, ask_schedule, pdf_text, wait_until
 
@@ -33,7 +36,7 @@ DEMO_COURSES = [
 def test_horario_before_registering_says_what_to_do(bot: BotProcess, botapi: BotApiStandIn) -> None:
     asked = botapi.user_says(USER, "/horario")
     reply = botapi.wait_for_text(USER, "/registrar", after=asked)
-    assert reply.text == texts.NOT_REGISTERED
+    assert reply.text == common.NOT_REGISTERED
 
 
 def test_horario_sends_the_pdf_with_progress(
@@ -46,8 +49,12 @@ def test_horario_sends_the_pdf_with_progress(
     text = pdf_text(document.document)
     for expected in DEMO_COURSES:
         assert expected in text, expected
-    progress = botapi.wait_for_text(USER, texts.DONE)
-    assert progress.edits[:3] == [texts.STAGES["login"], texts.STAGES["fetch"], texts.STAGES["pdf"]]
+    progress = botapi.wait_for_text(USER, schedule_words.DONE)
+    assert progress.edits[:3] == [
+        schedule_words.STAGES["login"],
+        schedule_words.STAGES["fetch"],
+        schedule_words.STAGES["pdf"],
+    ]
     assert botapi.chat_actions[USER] >= 1
     assert siiau.open_sessions() == []
 
@@ -83,7 +90,7 @@ def test_a_returning_student_gets_the_saved_pdf_before_siiau_answers(
         "Tu horario 2025-B 📚 guardado el "
     )
     siiau.release()
-    botapi.wait_for(USER, lambda m: m.text == texts.VERIFIED_UNCHANGED, after=asked)
+    botapi.wait_for(USER, lambda m: m.text == schedule_words.VERIFIED_UNCHANGED, after=asked)
     assert [m.file_id for m in sent_after(botapi, asked) if m.file_id] == [first.file_id]
     assert botapi.uploads == uploads and siiau.open_sessions() == []
 
@@ -107,7 +114,7 @@ def test_a_changed_schedule_follows_the_saved_pdf_with_what_changed(
 
 
 def ask_schedule_result(botapi: BotApiStandIn, asked: int) -> ChatMessage:
-    botapi.wait_for(USER, lambda m: m.text == texts.DONE, after=asked)
+    botapi.wait_for(USER, lambda m: m.text == schedule_words.DONE, after=asked)
     return [m for m in sent_after(botapi, asked) if m.file_id][-1]
 
 
@@ -119,7 +126,7 @@ def test_siiau_down_leaves_the_saved_pdf_and_says_so(
     siiau.faults.maintenance = True
     asked = botapi.user_says(USER, "/horario")
     failure = botapi.wait_for_text(USER, "copia guardada", after=asked)
-    assert failure.text.startswith(texts.ERRORS[SiiauUnavailable])
+    assert failure.text.startswith(common.ERRORS[SiiauUnavailable])
     assert [m.file_id for m in sent_after(botapi, asked) if m.file_id] == [first.file_id]
 
 
@@ -138,7 +145,8 @@ def test_a_refused_file_id_is_rendered_again_on_the_record_and_uploaded(
     )
     asked = botapi.user_says(USER, "/estado")
     assert (
-        texts.RUN_OUTCOMES["rendered"] in botapi.wait_for_text(USER, "Tus datos", after=asked).text
+        status_words.RUN_OUTCOMES["rendered"]
+        in botapi.wait_for_text(USER, "Tus datos", after=asked).text
     )
 
 
@@ -156,9 +164,9 @@ def test_status_lists_runs_and_forget_erases_everything(
 
     asked = botapi.user_says(USER, "/olvidar")
     confirm = botapi.wait_for_text(USER, "No se puede deshacer", after=asked)
-    botapi.user_presses(USER, confirm, texts.FORGET_YES)
+    botapi.user_presses(USER, confirm, forget_words.FORGET_YES)
     botapi.wait_for(
-        USER, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGOTTEN
+        USER, lambda m: m.message_id == confirm.message_id and m.text == forget_words.FORGOTTEN
     )
     asked = botapi.user_says(USER, "/estado")
     botapi.wait_for_text(USER, "No tengo datos tuyos", after=asked)
@@ -176,9 +184,9 @@ def test_forget_can_be_declined(bot: BotProcess, botapi: BotApiStandIn) -> None:
     register(botapi, USER, DEMO_CODE, DEMO_NIP)
     asked = botapi.user_says(USER, "/olvidar")
     confirm = botapi.wait_for_text(USER, "No se puede deshacer", after=asked)
-    botapi.user_presses(USER, confirm, texts.FORGET_NO)
+    botapi.user_presses(USER, confirm, forget_words.FORGET_NO)
     botapi.wait_for(
-        USER, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGET_KEPT
+        USER, lambda m: m.message_id == confirm.message_id and m.text == forget_words.FORGET_KEPT
     )
     asked = botapi.user_says(USER, "/estado")
     botapi.wait_for_text(USER, "Tus datos", after=asked)
@@ -201,7 +209,9 @@ def test_twenty_users_at_once_each_get_their_own(
         t.join()
     asked = {user: botapi.user_says(user, "/horario") for user in users}
     for user, student in users.items():
-        botapi.wait_for(user, lambda m: m.text == texts.DONE, after=asked[user])  # after its logout
+        botapi.wait_for(
+            user, lambda m: m.text == schedule_words.DONE, after=asked[user]
+        )  # after its logout
         document = botapi.wait_for(user, lambda m: m.file_id is not None, after=asked[user])
         text = pdf_text(document.document or b"")
         assert f"ALUMNO {group_tag(students.index(student))}" in text
@@ -218,7 +228,7 @@ def test_siiau_down_then_clear_message_then_recovery(
     siiau.faults.maintenance = True
     asked = botapi.user_says(USER, "/horario")
     failure = botapi.wait_for_text(USER, "SIIAU no responde", after=asked)
-    assert failure.text == texts.ERRORS[SiiauUnavailable]
+    assert failure.text == common.ERRORS[SiiauUnavailable]
     siiau.faults.maintenance = False
     document = ask_schedule(botapi, USER)
     assert "SISTEMAS OPERATIVOS" in pdf_text(document.document or b"")

@@ -15,14 +15,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.services.runtime.login_guard import CodeHeld
+from bot.services.errors import CodeHeld
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
-from bot.telegram import texts
+from bot.telegram.texts import common
+from bot.telegram.texts import forget as forget_words
+from bot.telegram.texts import register as register_words
+from bot.telegram.texts import schedule as schedule_words
 from tests.e2e.test_registration import register
 from tests.helpers import PATIENCE, BotProcess, wait_until
 
-HELD = texts.ERRORS[CodeHeld][:40]
+HELD = common.ERRORS[CodeHeld][:40]
 
 
 def try_nips(botapi: BotApiStandIn, user: int, code: str, nips: list[str]) -> list[str]:
@@ -45,9 +48,9 @@ def test_wrong_nips_across_a_restart_never_lock_the_account(
     """Two rounds of 3 wrong NIPs with a restart between: before, the second round locked it."""
     user = 6001
     first = try_nips(botapi, user, DEMO_CODE, ["wrongA1", "wrongA2"])
-    assert first == [texts.NIP_REJECTED_RETRY, texts.NIP_REJECTED_STOP]
+    assert first == [register_words.NIP_REJECTED_RETRY, register_words.NIP_REJECTED_STOP]
     [third, fourth] = try_nips(botapi, user, DEMO_CODE, ["wrongA3", "wrongA4"])
-    assert third == texts.NIP_REJECTED_RETRY and fourth.startswith(HELD)
+    assert third == register_words.NIP_REJECTED_RETRY and fourth.startswith(HELD)
     assert siiau.wrong_nips[DEMO_CODE] == 3
 
     bot.restart()
@@ -68,7 +71,7 @@ def test_a_strangers_wrong_nips_do_not_block_the_owners_horario(
     assert siiau.wrong_nips[DEMO_CODE] == 3
 
     asked = botapi.user_says(owner, "/horario")
-    botapi.wait_for_text(owner, texts.DONE, timeout=60, after=asked)
+    botapi.wait_for_text(owner, schedule_words.DONE, timeout=60, after=asked)
     assert botapi.documents(owner)
     assert not siiau.is_locked(DEMO_CODE)
 
@@ -84,9 +87,9 @@ def test_forget_during_horario_ends_the_run_quietly(
     wait_until(lambda: siiau.held() >= 1, "the run never reached SIIAU")
     forget = botapi.user_says(user, "/olvidar")
     confirm = botapi.wait_for_text(user, "No se puede deshacer", after=forget)
-    botapi.user_presses(user, confirm, texts.FORGET_YES)
+    botapi.user_presses(user, confirm, forget_words.FORGET_YES)
     botapi.wait_for(
-        user, lambda m: m.message_id == confirm.message_id and m.text == texts.FORGOTTEN
+        user, lambda m: m.message_id == confirm.message_id and m.text == forget_words.FORGOTTEN
     )
     siiau.release()
     # Nothing more reaches the student (tests/e2e/test_forget_in_flight.py): the log says when it ended.
@@ -95,7 +98,7 @@ def test_forget_during_horario_ends_the_run_quietly(
     )
     bot.stop()
     said = [m.text for m in botapi.bot_messages(user)]
-    assert not any(texts.UNEXPECTED in text for text in said), said
+    assert not any(common.UNEXPECTED in text for text in said), said
     assert "Traceback" not in bot.log_text() and "handler failed" not in bot.log_text()
     with sqlite3.connect(bot.db_path) as db:
         for table in ("users", "credentials", "flow_runs", "task_runs", "documents", "dialogs"):

@@ -11,7 +11,7 @@ import pytest
 from bot.sim.botapi import BotApiStandIn
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
 from bot.sim.siiau.students import generated_student
-from bot.telegram import texts
+from bot.telegram.texts import weekly as weekly_words
 from tests.e2e.test_registration import register
 from tests.helpers import BotProcess, pdf_text, wait_until
 
@@ -29,11 +29,11 @@ def force_due(bot: BotProcess) -> None:
 def subscribe_in_chat(botapi: BotApiStandIn, user: int) -> str:
     asked = botapi.user_says(user, "/semanal")
     menu = botapi.wait_for_text(user, "qué día", after=asked)
-    botapi.user_presses(user, menu, texts.WEEKLY_QUICK)
+    botapi.user_presses(user, menu, weekly_words.WEEKLY_QUICK)
     mode = botapi.wait_for(
-        user, lambda m: m.message_id == menu.message_id and m.text == texts.WEEKLY_PICK_MODE
+        user, lambda m: m.message_id == menu.message_id and m.text == weekly_words.WEEKLY_PICK_MODE
     )
-    botapi.user_presses(user, mode, texts.WEEKLY_ALWAYS)
+    botapi.user_presses(user, mode, weekly_words.WEEKLY_ALWAYS)
     saved = botapi.wait_for(
         user, lambda m: m.message_id == menu.message_id and m.text.startswith("✅")
     )
@@ -56,9 +56,9 @@ def test_semanal_dialog_status_and_off(bot: BotProcess, botapi: BotApiStandIn) -
     hours = botapi.wait_for(USER, lambda m: m.message_id == menu.message_id and "Viernes" in m.text)
     botapi.user_presses(USER, hours, "18:00")
     mode = botapi.wait_for(
-        USER, lambda m: m.message_id == menu.message_id and m.text == texts.WEEKLY_PICK_MODE
+        USER, lambda m: m.message_id == menu.message_id and m.text == weekly_words.WEEKLY_PICK_MODE
     )
-    botapi.user_presses(USER, mode, texts.WEEKLY_ONLY_CHANGES)
+    botapi.user_presses(USER, mode, weekly_words.WEEKLY_ONLY_CHANGES)
     botapi.wait_for(
         USER,
         lambda m: (
@@ -96,7 +96,7 @@ def test_weekly_document_arrives_when_due(bot: BotProcess, botapi: BotApiStandIn
     subscribe_in_chat(botapi, USER)
     force_due(bot)
     weekly = botapi.wait_for(USER, lambda m: m.file_id is not None)
-    assert weekly.caption == texts.WEEKLY_CAPTION_NEW
+    assert weekly.caption == weekly_words.WEEKLY_CAPTION_NEW
     assert "SISTEMAS OPERATIVOS" in pdf_text(weekly.document or b"")
 
 

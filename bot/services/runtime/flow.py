@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.core.records import FlowRun, State, utcnow
+from bot.services.errors import CircuitOpen
 from bot.services.runtime import metrics
 from bot.services.runtime.breaker import Breaker
-from bot.siiau.errors import CircuitOpen
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -48,7 +48,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.core.credentials import Credentials, mask_code
-from bot.siiau.errors import InvalidCredentials, LoginLimitReached
+from bot.services.errors import CodeHeld, InvalidCredentials, LoginLimitReached
 from bot.store.login_guard import MAYBE_REJECTED
 
 log = logging.getLogger(__name__)
@@ -56,10 +56,6 @@ log = logging.getLogger(__name__)
 MAX_IN_A_ROW = 4  # SIIAU locks at about 5: never send what could be the 5th rejection in a row
 OTHERS_IN_A_ROW = 3  # someone else's attempts leave the owner's stored NIP one safe try
 PER_DAY = 3  # possible rejections a day, per side (the owner's, everyone else's)
-
-
-class CodeHeld(LoginLimitReached):
-    """Too many logins in a row may have been rejected for this code: we stopped sending any."""
 
 
 @dataclass(frozen=True, slots=True)

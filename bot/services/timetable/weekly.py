@@ -20,7 +20,13 @@ from bot.config import WeeklySettings
 from bot.core.records import utcnow
 from bot.schedule import codec
 from bot.schedule.diff import CourseChange, diff
-from bot.services.errors import AlreadyRunning, CredentialsRejected, NotRegistered, RecipientGone
+from bot.services.errors import (
+    AlreadyRunning,
+    CredentialsRejected,
+    LoginLimitReached,
+    NotRegistered,
+    RecipientGone,
+)
 from bot.services.runtime import metrics
 from bot.services.runtime.background import Job, Worker, WorkerService
 from bot.services.runtime.flow import is_transient
@@ -29,7 +35,6 @@ from bot.services.timetable.week_time import from_ts, iso_week, next_occurrence,
 from bot.siiau.errors import (
     AccountLocked,
     InvalidCredentials,
-    LoginLimitReached,
     NoSchedule,
     SessionAlreadyOpen,
     SurveyPending,

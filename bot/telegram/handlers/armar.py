@@ -20,16 +20,16 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.pdf.renderer import RenderError
+from bot.services.errors import LayoutChanged, RenderError
 from bot.services.offer.cupos import CuposError
 from bot.services.planner.request import CENTRE, RequestError
 from bot.services.planner.service import Plan, PlanCentreChoice, PlannerError
-from bot.siiau.errors import LayoutChanged
-from bot.telegram import texts
 from bot.telegram.buttons import ButtonSigner, answer_press, pressed
 from bot.telegram.documents import fit_caption
 from bot.telegram.private import private_only
 from bot.telegram.runtime import report_to_operator, runtime
+from bot.telegram.texts import common
+from bot.telegram.texts import cupos as cupos_words
 from bot.telegram.texts import planner as words
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def option_keyboard(_button: _Keys, plan: Plan, index: int) -> InlineKeyboardMar
         rows.append(
             [
                 _button(
-                    words.CHANGE_CYCLE.format(cycle=texts.cycle_label(plan.cycle.code)),
+                    words.CHANGE_CYCLE.format(cycle=common.cycle_label(plan.cycle.code)),
                     Press("y", plan.id),
                 )
             ]
@@ -118,7 +118,7 @@ def option_keyboard(_button: _Keys, plan: Plan, index: int) -> InlineKeyboardMar
 def none_keyboard(_button: _Keys, plan: Plan) -> InlineKeyboardMarkup | None:
     if len(plan.cycles) <= 1:
         return None
-    label = words.CHANGE_CYCLE.format(cycle=texts.cycle_label(plan.cycle.code))
+    label = words.CHANGE_CYCLE.format(cycle=common.cycle_label(plan.cycle.code))
     return InlineKeyboardMarkup([[_button(label, Press("y", plan.id))]])
 
 
@@ -177,11 +177,11 @@ async def _run(
         await context.bot.send_message(chat_id, words.planner_error(error))
         return
     except LayoutChanged as error:
-        await context.bot.send_message(chat_id, texts.error_text(error))
+        await context.bot.send_message(chat_id, common.error_text(error))
         await report_to_operator(context, error)
         return
     except RenderError as error:
-        await context.bot.send_message(chat_id, texts.error_text(error))
+        await context.bot.send_message(chat_id, common.error_text(error))
         return
     if found is None:
         await context.bot.send_message(chat_id, words.STALE_BUTTON)
@@ -189,7 +189,7 @@ async def _run(
     try:
         await _show_plan(context, chat_id, found)
     except RenderError as error:
-        await context.bot.send_message(chat_id, texts.error_text(error))
+        await context.bot.send_message(chat_id, common.error_text(error))
 
 
 @private_only("armar")
@@ -225,7 +225,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         plan = await service.get(user.id, press.id)
     except LayoutChanged as error:  # made again from the offer, which changed its page
         await answer_press(update)
-        await context.bot.send_message(chat.id, texts.error_text(error))
+        await context.bot.send_message(chat.id, common.error_text(error))
         await report_to_operator(context, error)
         return
     if plan is None or (press.index is not None and press.index >= len(plan.options)):
@@ -235,7 +235,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _button = _keys(context, chat.id)
     if press.kind == "y":
         rows = [
-            [_button(texts.cycle_label(c.code), Press("l", plan.id, cycle=c.code))]
+            [_button(common.cycle_label(c.code), Press("l", plan.id, cycle=c.code))]
             for c in plan.cycles[:6]
         ]
         await context.bot.send_message(
@@ -247,7 +247,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             png, caption = await _option_media(context, plan, press.index)
         except RenderError as error:
-            await context.bot.send_message(chat.id, texts.error_text(error))
+            await context.bot.send_message(chat.id, common.error_text(error))
             return
         try:
             await query.edit_message_media(
@@ -264,13 +264,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             outcome = await service.watch_full(plan, press.index, chat.id)
         except CuposError as error:  # the cycle's classes are over, polling paused…
-            await context.bot.send_message(chat.id, texts.cupos_error(error))
+            await context.bot.send_message(chat.id, cupos_words.cupos_error(error))
             return
         except PlannerError as error:  # the offer is down with no copy to read seats from
             await context.bot.send_message(chat.id, words.planner_error(error))
             return
         except LayoutChanged as error:  # the seats are read again, from a page it cannot read
-            await context.bot.send_message(chat.id, texts.error_text(error))
+            await context.bot.send_message(chat.id, common.error_text(error))
             await report_to_operator(context, error)
             return
         await context.bot.send_message(chat.id, words.watched(outcome))
@@ -295,7 +295,7 @@ async def on_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     try:
         png = await runtime(context).services.planner.wallpaper(user.id)
     except RenderError as error:
-        await context.bot.send_message(chat.id, texts.error_text(error))
+        await context.bot.send_message(chat.id, common.error_text(error))
         return
     if png is None:
         await context.bot.send_message(chat.id, words.NO_SCHEDULE_PICTURE)

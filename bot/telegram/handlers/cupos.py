@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from bot.services.errors import LayoutChanged, SiiauUnavailable
 from bot.services.offer.cupos import ANY, CENTRE, CLAVE, FIT, NRC, CentreChoice, CuposError, Lookup
-from bot.siiau.errors import LayoutChanged, SiiauUnavailable
-from bot.telegram import texts
 from bot.telegram.buttons import MAX_ID, ButtonSigner, bounded_int, matching, pressed, split
 from bot.telegram.private import private_only
 from bot.telegram.runtime import report_to_operator, runtime
-from bot.telegram.texts import safety as words
+from bot.telegram.texts import common, safety
+from bot.telegram.texts import cupos as words
 
 PREFIX = "cu:"
 Reply = Callable[[str, InlineKeyboardMarkup | None], Awaitable[object]]
@@ -107,13 +107,13 @@ def lookup_keyboard(signer: ButtonSigner, chat_id: int, lookup: Lookup) -> Inlin
         press = CuposPress("w", lookup.cycle.code, lookup.centre.code, lookup.clave, target)
         return _button(signer, chat_id, label, press)
 
-    sections = [watch(texts.CUPOS_WATCH.format(section=s.section), s.nrc) for s in lookup.sections]
+    sections = [watch(words.CUPOS_WATCH.format(section=s.section), s.nrc) for s in lookup.sections]
     rows = [sections[i : i + 2] for i in range(0, len(sections), 2)]
-    rows.append([watch(texts.CUPOS_ANY, ANY)])
+    rows.append([watch(words.CUPOS_ANY, ANY)])
     if lookup.fits is not None:
-        rows.append([watch(texts.CUPOS_FIT, FIT)])
+        rows.append([watch(words.CUPOS_FIT, FIT)])
     if len(lookup.cycles) > 1:
-        label = texts.CUPOS_CHANGE_CYCLE.format(cycle=texts.cycle_label(lookup.cycle.code))
+        label = words.CUPOS_CHANGE_CYCLE.format(cycle=common.cycle_label(lookup.cycle.code))
         change = CuposPress("y", centre=lookup.centre.code, clave=lookup.clave)
         rows.append([_button(signer, chat_id, label, change)])
     return InlineKeyboardMarkup(rows)
@@ -152,7 +152,7 @@ async def cupos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not args:
         watches = await service.watches(user.id)
         if not watches:
-            await message.reply_text(texts.CUPOS_NONE)
+            await message.reply_text(words.CUPOS_NONE)
             return
         keyboard = InlineKeyboardMarkup(
             [
@@ -160,17 +160,17 @@ async def cupos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                     _button(
                         signer,
                         chat.id,
-                        texts.CUPOS_REMOVE.format(label=w.label),
+                        words.CUPOS_REMOVE.format(label=w.label),
                         CuposPress("x", watch_id=w.id),
                     )
                 ]
                 for w in watches
             ]
         )
-        await message.reply_text(texts.cupos_watch_list(watches), reply_markup=keyboard)
+        await message.reply_text(words.cupos_watch_list(watches), reply_markup=keyboard)
     elif args[0].lower() == "estado":
         status = await service.status()
-        await message.reply_text(texts.cupos_status(status, service.clock(), runtime(context).zone))
+        await message.reply_text(words.cupos_status(status, service.clock(), runtime(context).zone))
     else:
         await _lookup(context, chat.id, user.id, args, reply)
 
@@ -189,20 +189,20 @@ async def _lookup(
     try:
         found = await service.lookup(user_id, args, cycle=cycle, centre=centre)
     except CuposError as error:
-        await reply(texts.cupos_error(error), None)
+        await reply(words.cupos_error(error), None)
         return
     except SiiauUnavailable:
-        await reply(texts.CUPOS_UNAVAILABLE, None)
+        await reply(words.CUPOS_UNAVAILABLE, None)
         return
     except LayoutChanged as error:
-        await reply(texts.error_text(error), None)
+        await reply(common.error_text(error), None)
         await report_to_operator(context, error)
         return
     signer = runtime(context).buttons
     if isinstance(found, CentreChoice):
-        await reply(texts.CUPOS_PICK_CENTRE, centre_keyboard(signer, chat_id, found))
+        await reply(words.CUPOS_PICK_CENTRE, centre_keyboard(signer, chat_id, found))
     else:
-        await reply(texts.cupos_lookup(found), lookup_keyboard(signer, chat_id, found))
+        await reply(words.cupos_lookup(found), lookup_keyboard(signer, chat_id, found))
 
 
 @private_only("cupos")
@@ -232,7 +232,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             form = await service.form()
         except (CuposError, SiiauUnavailable, LayoutChanged):
-            await send(texts.CUPOS_UNAVAILABLE)
+            await send(words.CUPOS_UNAVAILABLE)
             return
         if press.kind == "y":  # change the cycle
             cycles = sorted(
@@ -243,30 +243,30 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                     _button(
                         signer,
                         chat.id,
-                        texts.cycle_label(c.code),
+                        common.cycle_label(c.code),
                         CuposPress("l", c.code, press.centre, press.clave),
                     )
                 ]
                 for c in cycles
             ]
-            await edit(texts.CUPOS_PICK_CYCLE, InlineKeyboardMarkup(rows))
+            await edit(words.CUPOS_PICK_CYCLE, InlineKeyboardMarkup(rows))
             return
         if press.cycle not in {c.code for c in form.cycles} or press.centre not in {
             c.code for c in form.centres
         }:
-            await send(words.BUTTON_INVALID)  # signed once, but the offer no longer has it
+            await send(safety.BUTTON_INVALID)  # signed once, but the offer no longer has it
             return
         try:
             saved = await service.watch(
                 user.id, chat.id, press.cycle, press.centre, press.clave, press.target
             )
         except CuposError as error:
-            await send(texts.cupos_error(error))
+            await send(words.cupos_error(error))
             return
         await send(
-            texts.cupos_saved(saved, press.clave),
-            remove_keyboard(signer, chat.id, saved.id, texts.CUPOS_STOP),
+            words.cupos_saved(saved, press.clave),
+            remove_keyboard(signer, chat.id, saved.id, words.CUPOS_STOP),
         )
     else:  # stop watching
         label = await service.unwatch(user.id, press.watch_id)
-        await send(texts.CUPOS_GONE if label is None else texts.cupos_removed(label))
+        await send(words.CUPOS_GONE if label is None else words.cupos_removed(label))

@@ -14,10 +14,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.services.timetable.daily import DIGEST_HOURS, REMINDER_MINUTES, DailyView
-from bot.telegram import texts
 from bot.telegram.buttons import ButtonSigner, bounded_int, pressed, split
-from bot.telegram.private import private_only
+from bot.telegram.private import private_only, registered_only, require_registration
 from bot.telegram.runtime import runtime
+from bot.telegram.texts import daily as words
 
 PREFIX = "dly:"
 OFF = "off"
@@ -59,7 +59,7 @@ def hour_keyboard(signer: ButtonSigner, chat_id: int, active: bool) -> InlineKey
         for i in range(0, len(hours), 4)
     ]
     if active:
-        rows.append([_button(signer, chat_id, texts.DAILY_OFF, DailyPress("h", None))])
+        rows.append([_button(signer, chat_id, words.DAILY_OFF, DailyPress("h", None))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -67,31 +67,33 @@ def reminder_keyboard(signer: ButtonSigner, chat_id: int) -> InlineKeyboardMarku
     return InlineKeyboardMarkup(
         [
             [
-                _button(signer, chat_id, texts.reminder_button(m), DailyPress("r", m))
+                _button(signer, chat_id, words.reminder_button(m), DailyPress("r", m))
                 for m in REMINDER_MINUTES
             ],
-            [_button(signer, chat_id, texts.REMINDER_OFF, DailyPress("r", None))],
+            [_button(signer, chat_id, words.REMINDER_OFF, DailyPress("r", None))],
         ]
     )
 
 
 @private_only("diario")
+@registered_only()
 async def diario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     def menu(
         view: DailyView, signer: ButtonSigner, chat_id: int
     ) -> tuple[str, InlineKeyboardMarkup]:
-        intro = f"{texts.daily_status(view.digest_hour)}\n\n{texts.DAILY_PICK_HOUR}"
+        intro = f"{words.daily_status(view.digest_hour)}\n\n{words.DAILY_PICK_HOUR}"
         return intro, hour_keyboard(signer, chat_id, view.digest_hour is not None)
 
     await _show_menu(update, context, menu)
 
 
 @private_only("recordatorio")
+@registered_only()
 async def recordatorio(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     def menu(
         view: DailyView, signer: ButtonSigner, chat_id: int
     ) -> tuple[str, InlineKeyboardMarkup]:
-        intro = f"{texts.reminder_status(view.reminder_minutes)}\n\n{texts.REMINDER_PICK}"
+        intro = f"{words.reminder_status(view.reminder_minutes)}\n\n{words.REMINDER_PICK}"
         return intro, reminder_keyboard(signer, chat_id)
 
     await _show_menu(update, context, menu)
@@ -102,14 +104,11 @@ async def _show_menu(
     context: ContextTypes.DEFAULT_TYPE,
     menu: Callable[[DailyView, ButtonSigner, int], tuple[str, InlineKeyboardMarkup]],
 ) -> None:
-    """The student's current setting and its keyboard; registered students only."""
+    """The student's current setting and its keyboard (its commands are `registered_only`)."""
     user, message, chat = update.effective_user, update.effective_message, update.effective_chat
     if user is None or message is None or chat is None:
         return
     services = runtime(context).services
-    if await services.delivery.profile(user.id) is None:
-        await message.reply_text(texts.NOT_REGISTERED)
-        return
     intro, keyboard = menu(await services.daily.view(user.id), runtime(context).buttons, chat.id)
     await message.reply_text(intro, reply_markup=keyboard)
 
@@ -120,22 +119,19 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or user is None:
         return
     press = await pressed(update, context, parse)
-    if press is None:
+    if press is None or not await require_registration(update, context, edit=True):
         return
     services = runtime(context).services
-    if await services.delivery.profile(user.id) is None:
-        await query.edit_message_text(texts.NOT_REGISTERED)
-        return
     daily, value = services.daily, press.value
     if press.kind == "h" and value is None:
         await daily.set_digest(user.id, None)
-        await query.edit_message_text(texts.DAILY_TURNED_OFF)
+        await query.edit_message_text(words.DAILY_TURNED_OFF)
     elif press.kind == "h" and value is not None:
         view = await daily.set_digest(user.id, value)
-        await query.edit_message_text(texts.daily_saved(value, view.has_schedule))
+        await query.edit_message_text(words.daily_saved(value, view.has_schedule))
     elif value is None:
         await daily.set_reminder(user.id, None)
-        await query.edit_message_text(texts.REMINDER_TURNED_OFF)
+        await query.edit_message_text(words.REMINDER_TURNED_OFF)
     else:
         view = await daily.set_reminder(user.id, value)
-        await query.edit_message_text(texts.reminder_saved(value, view.has_schedule))
+        await query.edit_message_text(words.reminder_saved(value, view.has_schedule))

@@ -7,9 +7,9 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.telegram import texts
 from bot.telegram.private import is_private
 from bot.telegram.send_gate import Erased
+from bot.telegram.texts import common
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         if update.effective_chat is not None and is_private(update):  # never a notice into a group
             try:
-                await context.bot.send_message(update.effective_chat.id, texts.UNEXPECTED)
+                await context.bot.send_message(update.effective_chat.id, common.UNEXPECTED)
             except Exception:  # noqa: BLE001
                 log.warning("could not tell the user about the failure")
     else:

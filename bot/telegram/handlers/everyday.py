@@ -17,9 +17,11 @@ from telegram.ext import ContextTypes
 
 from bot.services.errors import AlreadyRunning, NotRegistered, RateLimited
 from bot.services.timetable import everyday
-from bot.telegram import progress, texts
-from bot.telegram.private import private_only
+from bot.telegram import progress
+from bot.telegram.private import private_only, registered_only
 from bot.telegram.runtime import report_to_operator, runtime
+from bot.telegram.texts import common
+from bot.telegram.texts import everyday as words
 
 log = logging.getLogger(__name__)
 SLOW_AFTER = 1.0  # seconds before the "consultando SIIAU…" message
@@ -27,32 +29,35 @@ Answer = TypeVar("Answer")
 
 
 @private_only("hoy")
+@registered_only()
 async def hoy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     book = runtime(context).services.book
     await _answer(
         update,
         context,
         lambda user_id: everyday.day(book, user_id, everyday.TODAY),
-        texts.everyday_day,
+        words.everyday_day,
     )
 
 
 @private_only("manana")
+@registered_only()
 async def manana(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     book = runtime(context).services.book
     await _answer(
         update,
         context,
         lambda user_id: everyday.day(book, user_id, everyday.TOMORROW),
-        texts.everyday_day,
+        words.everyday_day,
     )
 
 
 @private_only("siguiente")
+@registered_only()
 async def siguiente(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     book = runtime(context).services.book
     await _answer(
-        update, context, lambda user_id: everyday.next_class(book, user_id), texts.everyday_next
+        update, context, lambda user_id: everyday.next_class(book, user_id), words.everyday_next
     )
 
 
@@ -65,16 +70,13 @@ async def _answer(
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
-    if await runtime(context).services.delivery.profile(user.id) is None:
-        await context.bot.send_message(chat.id, texts.NOT_REGISTERED)
-        return
     pending = asyncio.ensure_future(ask(user.id))
     shown: progress.Shown | None = None
     try:
         done, _ = await asyncio.wait({pending}, timeout=SLOW_AFTER)
         if not done:
             shown = await progress.open_message(
-                context, chat.id, user.id, "everyday", texts.EVERYDAY_SLOW
+                context, chat.id, user.id, "everyday", words.EVERYDAY_SLOW
             )
     except BaseException:
         pending.cancel()
@@ -83,14 +85,14 @@ async def _answer(
     try:
         text = word(await pending)
     except AlreadyRunning:
-        text = texts.ALREADY_RUNNING
+        text = common.ALREADY_RUNNING
     except RateLimited:
-        text = texts.RATE_LIMITED
+        text = common.RATE_LIMITED
     except NotRegistered:
-        text = texts.NOT_REGISTERED
+        text = common.NOT_REGISTERED
     except Exception as error:  # noqa: BLE001 - whatever broke, the student gets a plain answer
         log.info("everyday answer failed user=%s error=%s", user.id, type(error).__name__)
-        text, failure = texts.error_text(error), error
+        text, failure = common.error_text(error), error
     if shown is not None:
         await shown.finish(text)
     else:

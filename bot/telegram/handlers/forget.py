@@ -6,10 +6,10 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.core.worktime import begin_work
-from bot.telegram import texts
 from bot.telegram.buttons import pressed
 from bot.telegram.private import private_only
 from bot.telegram.runtime import runtime
+from bot.telegram.texts import forget as words
 
 PREFIX = "forget:"
 YES, NO = "forget:yes", "forget:no"
@@ -29,12 +29,12 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     keyboard = InlineKeyboardMarkup(
         [
             [
-                signer.button(chat.id, texts.FORGET_YES, YES),
-                signer.button(chat.id, texts.FORGET_NO, NO),
+                signer.button(chat.id, words.FORGET_YES, YES),
+                signer.button(chat.id, words.FORGET_NO, NO),
             ]
         ]
     )
-    await message.reply_text(texts.FORGET_CONFIRM, reply_markup=keyboard)
+    await message.reply_text(words.FORGET_CONFIRM, reply_markup=keyboard)
 
 
 @private_only("olvidar")
@@ -46,7 +46,7 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if erase is None:
         return
     if not erase:
-        await query.edit_message_text(texts.FORGET_KEPT)
+        await query.edit_message_text(words.FORGET_KEPT)
         return
     services = runtime(context).services
     # Marked first: from now on nothing begun before reaches the student, on any replica.
@@ -55,4 +55,4 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services.planner.forget(user.id)
     context.application.drop_user_data(user.id)
     begin_work(erased)  # this answer, and what the student asks from now on, are work begun after
-    await query.edit_message_text(texts.FORGOTTEN)
+    await query.edit_message_text(words.FORGOTTEN)

@@ -31,7 +31,7 @@ from bot.services.friends import (
     Opened,
 )
 from bot.telegram.buttons import answer_press, pressed
-from bot.telegram.private import is_private, private_only, redirect, start_link
+from bot.telegram.private import is_private, opens_link, private_only, redirect, start_link
 from bot.telegram.runtime import runtime
 from bot.telegram.texts import friends as words
 
@@ -173,8 +173,9 @@ async def amigos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
+@opens_link(INVITE_PAYLOAD, prefix=True)
 async def open_link(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
-    """`/start amigo_<token>` in a private chat (start.py sends it here)."""
+    """`/start amigo_<token>` in a private chat (/start follows the link here)."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return

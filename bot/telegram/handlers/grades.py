@@ -19,10 +19,10 @@ from telegram.ext import ContextTypes
 from bot.core.records import utcnow
 from bot.services.errors import AlreadyRunning, CredentialsRejected, NotRegistered, RateLimited
 from bot.services.grades.service import GradesAnswer, StoredGrades
-from bot.telegram import texts
 from bot.telegram.buttons import ButtonSigner, pressed
-from bot.telegram.private import private_only
+from bot.telegram.private import private_only, registered_only, require_registration
 from bot.telegram.runtime import report_to_operator, runtime
+from bot.telegram.texts import common
 from bot.telegram.texts import grades as words
 
 log = logging.getLogger(__name__)
@@ -87,14 +87,12 @@ class _Answer:
 
 
 @private_only("calificaciones")
+@registered_only()
 async def calificaciones(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
     services = runtime(context).services
-    if await services.delivery.profile(user.id) is None:
-        await context.bot.send_message(chat.id, texts.NOT_REGISTERED)
-        return
     args = [a.lower() for a in (context.args or [])]
     if args == ["avisar"]:
         view = await services.grades.alerts(user.id)
@@ -119,20 +117,20 @@ async def _check(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int)
     try:
         found = await services.grades.check(user_id, answer.stage, on_saved_copy=show_saved)
     except AlreadyRunning:
-        await context.bot.send_message(chat_id, texts.ALREADY_RUNNING)
+        await context.bot.send_message(chat_id, common.ALREADY_RUNNING)
         return
     except RateLimited:
-        await context.bot.send_message(chat_id, texts.RATE_LIMITED)
+        await context.bot.send_message(chat_id, common.RATE_LIMITED)
         return
     except NotRegistered:
-        await context.bot.send_message(chat_id, texts.NOT_REGISTERED)
+        await context.bot.send_message(chat_id, common.NOT_REGISTERED)
         return
     except Exception as error:  # noqa: BLE001 - whatever broke, the student gets a plain answer
         log.info("calificaciones failed user=%s error=%s", user_id, type(error).__name__)
         if answer.pinned:
-            await context.bot.send_message(chat_id, texts.error_text(error))
+            await context.bot.send_message(chat_id, common.error_text(error))
         else:
-            await answer.say(texts.error_text(error))
+            await answer.say(common.error_text(error))
         await report_to_operator(context, error)
         return
     await _show(context, chat_id, user_id, answer, found)
@@ -177,10 +175,10 @@ async def _set_alerts(
     try:
         view = await runtime(context).services.grades.set_alerts(user_id, enabled)
     except NotRegistered:
-        await context.bot.send_message(chat_id, texts.NOT_REGISTERED)
+        await context.bot.send_message(chat_id, common.NOT_REGISTERED)
         return
     except CredentialsRejected as error:
-        await context.bot.send_message(chat_id, texts.error_text(error))
+        await context.bot.send_message(chat_id, common.error_text(error))
         return
     await context.bot.send_message(chat_id, words.ALERTS_ON if view.enabled else words.ALERTS_OFF)
 
@@ -193,10 +191,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     button = await pressed(update, context, parse_button)
     if button is None:
         return  # forged, stale or for another chat: answered «Ese botón ya no es válido»
+    if not await require_registration(update, context):
+        return  # a new message: the grades above stay
     services = runtime(context).services
-    if await services.delivery.profile(user.id) is None:
-        await context.bot.send_message(chat.id, texts.NOT_REGISTERED)
-        return
     if button.alerts is not None:
         await _set_alerts(context, chat.id, user.id, button.alerts)
         return

@@ -26,12 +26,14 @@ from bot.services.account.registration import (
     RegistrationCancelled,
     RegistrationService,
 )
-from bot.siiau.errors import InvalidCredentials, SiiauUnavailable
-from bot.telegram import progress, texts
+from bot.services.errors import InvalidCredentials, SiiauUnavailable
+from bot.telegram import progress
 from bot.telegram.buttons import ButtonSigner, matching, pressed
-from bot.telegram.private import is_private, private_only, start_link
+from bot.telegram.private import is_private, opens_link, private_only, start_link
 from bot.telegram.runtime import report_to_operator, runtime
-from bot.telegram.texts import safety as words
+from bot.telegram.texts import common, safety
+from bot.telegram.texts import register as words
+from bot.telegram.texts import start as start_words
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,13 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None or message is None:
         return
     await _registration(context).save_dialog(Dialog(user.id, "code"))
-    await message.reply_text(texts.ASK_CODE)
+    await message.reply_text(words.ASK_CODE)
+
+
+@opens_link(REGISTER_PAYLOAD)
+async def open_link(update: Update, context: ContextTypes.DEFAULT_TYPE, _: str) -> None:
+    """`/start registrar`, from the link a group got instead of an answer: registration begins."""
+    await begin(update, context)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -86,7 +94,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         expired = await registration.take_expired_dialog(user.id)
         if expired == "nip":
             await _delete_quietly(message)  # it may well be the NIP the dialog was waiting for
-        await message.reply_text(texts.DIALOG_EXPIRED if expired in ("code", "nip") else texts.HINT)
+        await message.reply_text(
+            words.DIALOG_EXPIRED if expired in ("code", "nip") else start_words.HINT
+        )
     elif dialog.step == "code":
         await _got_code(context, message, dialog)
     elif dialog.step == "nip":
@@ -94,11 +104,11 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif dialog.step in ("verifying", "saving"):
         if dialog.step == "verifying":
             await _delete_quietly(message)  # a NIP typed twice is still a NIP
-        await message.reply_text(texts.STILL_VERIFYING)
+        await message.reply_text(words.STILL_VERIFYING)
     elif dialog.step == "career":
-        await message.reply_text(texts.CHOOSE_CAREER)
+        await message.reply_text(words.CHOOSE_CAREER)
     else:
-        await message.reply_text(texts.HINT)
+        await message.reply_text(start_words.HINT)
 
 
 async def _text_in_group(
@@ -113,7 +123,7 @@ async def _text_in_group(
     await _delete_quietly(message)
     try:
         await message.chat.send_message(
-            texts.group_secret_warning(start_link(context, REGISTER_PAYLOAD))
+            safety.group_secret_warning(start_link(context, REGISTER_PAYLOAD))
         )
     except TelegramError as error:
         log.info("could not warn in the group: %s", type(error).__name__)
@@ -122,10 +132,10 @@ async def _text_in_group(
 async def _got_code(context: ContextTypes.DEFAULT_TYPE, message: Message, dialog: Dialog) -> None:
     code = (message.text or "").strip()
     if not CODE_FORMAT.fullmatch(code):
-        await message.reply_text(texts.BAD_CODE)
+        await message.reply_text(words.BAD_CODE)
         return
     await _registration(context).save_dialog(Dialog(dialog.user_id, "nip", code=code))
-    await message.reply_text(texts.ASK_NIP)
+    await message.reply_text(words.ASK_NIP)
 
 
 async def _got_nip(
@@ -134,13 +144,13 @@ async def _got_nip(
     nip = (message.text or "").strip()
     await _delete_quietly(message)  # first, whatever else happens
     if message.forward_origin is not None:
-        await message.chat.send_message(texts.NIP_FORWARDED)
+        await message.chat.send_message(words.NIP_FORWARDED)
         return
     if not NIP_FORMAT.fullmatch(nip):
-        await message.chat.send_message(texts.BAD_NIP_FORMAT)
+        await message.chat.send_message(words.BAD_NIP_FORMAT)
         return
     if nip == dialog.code:
-        await message.chat.send_message(texts.NIP_IS_CODE)
+        await message.chat.send_message(words.NIP_IS_CODE)
         return
     registration = _registration(context)
     verifying = Dialog(dialog.user_id, "verifying", code=dialog.code, rejections=dialog.rejections)
@@ -161,7 +171,7 @@ class VerifyProgress:
     def __init__(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> None:
         self._context, self.chat_id = context, chat_id
         self._opening = asyncio.ensure_future(
-            progress.open_message(context, chat_id, user_id, "verify", texts.VERIFYING)
+            progress.open_message(context, chat_id, user_id, "verify", words.VERIFYING)
         )
 
     async def _shown(self) -> progress.Shown | None:
@@ -208,7 +218,7 @@ async def _verify(
     asked: list[bool] = []
 
     async def accepted() -> None:
-        await shown.say(texts.VERIFIED_READING if read else texts.VERIFIED_SAVING)
+        await shown.say(words.VERIFIED_READING if read else words.VERIFIED_SAVING)
 
     async def careers_known(careers: list[Career]) -> None:
         if len(careers) < 2:
@@ -218,7 +228,7 @@ async def _verify(
             Dialog(user_id, "career", careers={c.code: c.name for c in careers}), "saving"
         )
         await shown.finish(
-            texts.CHOOSE_CAREER,
+            words.CHOOSE_CAREER,
             reply_markup=career_keyboard(runtime(context).buttons, shown.chat_id, careers),
         )
 
@@ -233,33 +243,33 @@ async def _verify(
                 read_schedule=read,
             )
     except RegistrationCancelled:
-        await shown.finish(texts.VERIFY_CANCELLED)
+        await shown.finish(words.VERIFY_CANCELLED)
         return
     except InvalidCredentials:
         rejections = dialog.rejections + 1
         if rejections >= MAX_REJECTIONS:
             ended = await registration.end_dialog_at(user_id, "verifying")
-            await shown.finish(texts.NIP_REJECTED_STOP if ended else texts.VERIFY_CANCELLED)
+            await shown.finish(words.NIP_REJECTED_STOP if ended else words.VERIFY_CANCELLED)
         else:
             retry = Dialog(user_id, "nip", code=dialog.code, rejections=rejections)
             moved = await registration.move_dialog(retry, "verifying")
-            await shown.finish(texts.NIP_REJECTED_RETRY if moved else texts.VERIFY_CANCELLED)
+            await shown.finish(words.NIP_REJECTED_RETRY if moved else words.VERIFY_CANCELLED)
         await registration.end_dialog_at(user_id, "cancelled")
         return
     except SiiauUnavailable as error:
         retry = Dialog(user_id, "nip", code=dialog.code, rejections=dialog.rejections)
         if await registration.move_dialog(retry, "verifying"):
-            await shown.finish(f"{texts.error_text(error)}\n{texts.VERIFY_RETRY_LATER}")
+            await shown.finish(f"{common.error_text(error)}\n{words.VERIFY_RETRY_LATER}")
         else:
             await registration.end_dialog_at(user_id, "cancelled")
-            await shown.finish(texts.VERIFY_CANCELLED)
+            await shown.finish(words.VERIFY_CANCELLED)
         await report_to_operator(context, error)
         return
     except Exception as error:  # noqa: BLE001 - whatever broke, the student gets a plain answer
         log.info("registration failed user=%s error=%s", user_id, type(error).__name__)
         for step in ("verifying", "saving", "cancelled"):
             await registration.end_dialog_at(user_id, step)
-        await shown.finish(texts.error_text(error))
+        await shown.finish(common.error_text(error))
         await report_to_operator(context, error)
         return
     finally:
@@ -267,7 +277,7 @@ async def _verify(
     if asked:
         return  # the career question is on screen; `chose_career` finishes the registration
     await registration.end_dialog_at(user_id, "saving")
-    await shown.finish(texts.registered(registered.career.name))
+    await shown.finish(words.registered(registered.career.name))
 
 
 def career_keyboard(
@@ -295,14 +305,14 @@ async def chose_career(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     dialog = await registration.dialog(user.id)
     if dialog is None or dialog.step != "career" or code not in dialog.careers:
         if query.message is not None:  # a stale button: the dialog it belonged to is over
-            await context.bot.send_message(query.message.chat.id, words.BUTTON_INVALID)
+            await context.bot.send_message(query.message.chat.id, safety.BUTTON_INVALID)
         return
     await registration.choose_career(user.id, Career(code, dialog.careers[code]))
     _read_schedule_soon(
         context, user.id
     )  # registration read no schedule: it did not know the career
     await registration.end_dialog_at(user.id, "career")
-    await query.edit_message_text(texts.registered(dialog.careers[code]))
+    await query.edit_message_text(words.registered(dialog.careers[code]))
 
 
 def _read_schedule_soon(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
@@ -329,11 +339,11 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 CANCEL_TEXTS = {
-    CancelOutcome.NOTHING: texts.NOTHING_TO_CANCEL,
-    CancelOutcome.NOTHING_REGISTERED: texts.NOTHING_TO_CANCEL_REGISTERED,
-    CancelOutcome.CANCELLED: texts.CANCELLED,
-    CancelOutcome.CANCELLED_VERIFYING: texts.CANCELLED_VERIFYING,
-    CancelOutcome.ALREADY_SAVED: texts.ALREADY_SAVED,
+    CancelOutcome.NOTHING: words.NOTHING_TO_CANCEL,
+    CancelOutcome.NOTHING_REGISTERED: words.NOTHING_TO_CANCEL_REGISTERED,
+    CancelOutcome.CANCELLED: words.CANCELLED,
+    CancelOutcome.CANCELLED_VERIFYING: words.CANCELLED_VERIFYING,
+    CancelOutcome.ALREADY_SAVED: words.ALREADY_SAVED,
 }
 
 

@@ -13,11 +13,12 @@ from telegram.ext import ContextTypes
 
 from bot.services.errors import AlreadyRunning, NotRegistered, RateLimited
 from bot.services.timetable.delivery import Delivery, SavedCopy
-from bot.telegram import texts
 from bot.telegram.documents import fit_caption, send_schedule_pdf
 from bot.telegram.handlers.armar import picture_keyboard
-from bot.telegram.private import private_only
+from bot.telegram.private import private_only, require_registration
 from bot.telegram.runtime import report_to_operator, runtime
+from bot.telegram.texts import common
+from bot.telegram.texts import schedule as words
 
 log = logging.getLogger(__name__)
 CHAT_ACTION_EVERY = 4.0  # Telegram shows a chat action for at most 5 s
@@ -50,7 +51,7 @@ class Progress:
             )
 
     async def stage(self, name: str) -> None:
-        await self.say(texts.STAGES.get(name, texts.STAGES["login"]))
+        await self.say(words.STAGES.get(name, words.STAGES["login"]))
 
     async def say(self, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
         if text == self._text and keyboard is None:
@@ -92,14 +93,13 @@ async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     delivery_service = rt.services.delivery
     if rt.services.book.is_refreshing(user.id) and await delivery_service.profile(user.id) is None:
         await rt.services.book.refreshed(user.id)  # a registration heard its verdict and is saving
-    if await delivery_service.profile(user.id) is None:
-        await context.bot.send_message(chat.id, texts.NOT_REGISTERED)
+    if not await require_registration(update, context):
         return
     shown: list[SavedCopy] = []
 
     async def show_saved_copy(copy: SavedCopy) -> bool:
-        saved_on = texts.short_date(copy.read_at.astimezone(rt.zone))
-        caption = texts.SAVED_COPY_CAPTION.format(term=copy.schedule.term_label, date=saved_on)
+        saved_on = common.short_date(copy.read_at.astimezone(rt.zone))
+        caption = words.SAVED_COPY_CAPTION.format(term=copy.schedule.term_label, date=saved_on)
         try:
             sent = await context.bot.send_document(
                 chat.id, copy.document, filename=copy.filename, caption=caption
@@ -127,25 +127,25 @@ async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 user.id, on_stage=progress.stage, on_saved_copy=show_saved_copy, on_ready=hand_over
             )
         except AlreadyRunning:
-            await progress.say(texts.ALREADY_RUNNING)
+            await progress.say(common.ALREADY_RUNNING)
             return
         except RateLimited:
-            await progress.say(texts.RATE_LIMITED)
+            await progress.say(common.RATE_LIMITED)
             return
         except NotRegistered:
-            await progress.say(texts.NOT_REGISTERED)
+            await progress.say(common.NOT_REGISTERED)
             return
         except Exception as error:  # noqa: BLE001 - whatever broke, the student gets a plain answer
             log.info("horario failed user=%s error=%s", user.id, type(error).__name__)
-            reason = texts.error_text(error)
+            reason = common.error_text(error)
             if shown:
-                saved_on = texts.short_date(shown[0].read_at.astimezone(rt.zone))
-                reason = texts.SAVED_COPY_KEPT.format(reason=reason, date=saved_on)
+                saved_on = common.short_date(shown[0].read_at.astimezone(rt.zone))
+                reason = words.SAVED_COPY_KEPT.format(reason=reason, date=saved_on)
             await progress.say(reason)
             await report_to_operator(context, error)
             return
         # «🖼 Como imagen»: the same schedule as a phone wallpaper (handlers/armar.py).
-        done = texts.VERIFIED_UNCHANGED if delivery.same_as_shown else texts.DONE
+        done = words.VERIFIED_UNCHANGED if delivery.same_as_shown else words.DONE
         await progress.say(done, picture_keyboard(rt.buttons, chat.id))
 
 
@@ -157,12 +157,12 @@ async def _send_document(
     changes = delivery.changes_since_shown
     if changes:
         new_caption = fit_caption(
-            f"{texts.CHANGED_CAPTION.format(term=term)}\n{texts.weekly_changes(changes)}"
+            f"{words.CHANGED_CAPTION.format(term=term)}\n{words.weekly_changes(changes)}"
         )
         reused_caption = new_caption
     else:
-        reused_caption = texts.DOCUMENT_CAPTION_UNCHANGED.format(term=term)
-        new_caption = texts.DOCUMENT_CAPTION.format(term=term)
+        reused_caption = words.DOCUMENT_CAPTION_UNCHANGED.format(term=term)
+        new_caption = words.DOCUMENT_CAPTION.format(term=term)
     sent = await send_schedule_pdf(
         context.bot,
         chat_id,

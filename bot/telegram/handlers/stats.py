@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.telegram import texts
 from bot.telegram.private import private_only
 from bot.telegram.runtime import runtime
+from bot.telegram.texts import ops as words
 
 
 @private_only("stats")
@@ -17,11 +17,11 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     rt = runtime(context)
     if user.id not in rt.settings.bot.admin_chat_ids:
-        await message.reply_text(texts.NOT_ADMIN)
+        await message.reply_text(words.NOT_ADMIN)
         return
     snapshot = await rt.services.operations.stats()
     await message.reply_text(
-        texts.stats(
+        words.stats(
             runs=snapshot.runs,
             retries=snapshot.retries,
             breaker=snapshot.breaker.value,

@@ -8,17 +8,15 @@ press (`bot/telegram/buttons.py`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.services.timetable.weekly import WeeklyView
-from bot.telegram import texts
 from bot.telegram.buttons import ButtonSigner, bounded_int, pressed, split
-from bot.telegram.private import private_only
+from bot.telegram.private import private_only, registered_only, require_registration
 from bot.telegram.runtime import runtime
+from bot.telegram.texts import common
+from bot.telegram.texts import weekly as words
 
 PREFIX = "wk:"
 HOURS = range(6, 23)
@@ -71,13 +69,13 @@ def day_keyboard(signer: ButtonSigner, chat_id: int, subscribed: bool) -> Inline
     def button(label: str, press: WeeklyPress) -> InlineKeyboardButton:
         return _button(signer, chat_id, label, press)
 
-    rows = [[button(texts.WEEKLY_QUICK, WeeklyPress("mode", DEFAULT_DAY, DEFAULT_HOUR))]]
+    rows = [[button(words.WEEKLY_QUICK, WeeklyPress("mode", DEFAULT_DAY, DEFAULT_HOUR))]]
     rows += [
-        [button(texts.DAYS_SHORT[d], WeeklyPress("day", d)) for d in range(i, i + 3)]
+        [button(common.DAYS_SHORT[d], WeeklyPress("day", d)) for d in range(i, i + 3)]
         for i in (0, 3)
     ]
     if subscribed:
-        rows.append([button(texts.WEEKLY_OFF, WeeklyPress("off"))])
+        rows.append([button(words.WEEKLY_OFF, WeeklyPress("off"))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -97,9 +95,9 @@ def mode_keyboard(signer: ButtonSigner, chat_id: int, day: int, hour: int) -> In
     return InlineKeyboardMarkup(
         [
             [
-                _button(signer, chat_id, texts.WEEKLY_ALWAYS, WeeklyPress("set", day, hour, False)),
+                _button(signer, chat_id, words.WEEKLY_ALWAYS, WeeklyPress("set", day, hour, False)),
                 _button(
-                    signer, chat_id, texts.WEEKLY_ONLY_CHANGES, WeeklyPress("set", day, hour, True)
+                    signer, chat_id, words.WEEKLY_ONLY_CHANGES, WeeklyPress("set", day, hour, True)
                 ),
             ]
         ]
@@ -107,23 +105,21 @@ def mode_keyboard(signer: ButtonSigner, chat_id: int, day: int, hour: int) -> In
 
 
 @private_only("semanal")
+@registered_only()
 async def semanal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, message, chat = update.effective_user, update.effective_message, update.effective_chat
     if user is None or message is None or chat is None:
         return
     rt = runtime(context)
     weekly = rt.services.weekly
-    if await rt.services.delivery.profile(user.id) is None:
-        await message.reply_text(texts.NOT_REGISTERED)
-        return
     if context.args and context.args[0].lower() in ("off", "no", "apagar"):
         stopped = await weekly.unsubscribe(user.id)
-        await message.reply_text(texts.WEEKLY_TURNED_OFF if stopped else texts.WEEKLY_WAS_OFF)
+        await message.reply_text(words.WEEKLY_TURNED_OFF if stopped else words.WEEKLY_WAS_OFF)
         return
     view = await weekly.view(user.id)
-    intro = texts.WEEKLY_PICK_DAY
+    intro = words.WEEKLY_PICK_DAY
     if view is not None:
-        intro = f"{weekly_line_of(view, rt.zone)}\n\n{intro}"
+        intro = f"{words.weekly_line_of(view, rt.zone)}\n\n{intro}"
     await message.reply_text(
         intro, reply_markup=day_keyboard(rt.buttons, chat.id, view is not None)
     )
@@ -142,38 +138,19 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     day, hour = press.day, press.hour
     if press.kind == "off":
         await weekly.unsubscribe(user.id)
-        await query.edit_message_text(texts.WEEKLY_TURNED_OFF)
+        await query.edit_message_text(words.WEEKLY_TURNED_OFF)
     elif press.kind == "day":
         await query.edit_message_text(
-            texts.weekly_pick_hour(day), reply_markup=hour_keyboard(rt.buttons, chat.id, day)
+            words.weekly_pick_hour(day), reply_markup=hour_keyboard(rt.buttons, chat.id, day)
         )
     elif press.kind == "mode":
         await query.edit_message_text(
-            texts.WEEKLY_PICK_MODE, reply_markup=mode_keyboard(rt.buttons, chat.id, day, hour)
+            words.WEEKLY_PICK_MODE, reply_markup=mode_keyboard(rt.buttons, chat.id, day, hour)
         )
     else:
-        if await rt.services.delivery.profile(user.id) is None:
-            await query.edit_message_text(texts.NOT_REGISTERED)
+        if not await require_registration(update, context, edit=True):
             return
         due = await weekly.subscribe(user.id, day, hour, press.only_changes)
         await query.edit_message_text(
-            texts.weekly_saved(day, hour, press.only_changes, _chosen_slot(due, hour, rt.zone))
+            words.weekly_saved(day, hour, press.only_changes, words.chosen_slot(due, hour, rt.zone))
         )
-
-
-def weekly_line_of(view: WeeklyView | None, zone: ZoneInfo) -> str:
-    if view is None:
-        return texts.WEEKLY_NONE
-    return texts.weekly_status(
-        view.weekday,
-        view.hour,
-        view.only_if_changed,
-        view.active,
-        view.paused_reason,
-        _chosen_slot(view.next_due, view.hour, zone),
-    )
-
-
-def _chosen_slot(due: datetime, hour: int, zone: ZoneInfo) -> str:
-    """The day and the hour the student picked; the few minutes of spread are ours, not theirs."""
-    return texts.when(due.astimezone(zone).replace(hour=hour, minute=0))

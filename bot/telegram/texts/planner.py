@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from bot.services.offer import OfferSection as _OfferSection
 from bot.services.planner import request as _request
 from bot.services.planner import service as _service
-from bot.siiau.offer import OfferSection as _OfferSection
-from bot.telegram.documents import CAPTION_LIMIT as _CAPTION_LIMIT
-from bot.telegram.documents import fit_caption as _fit_caption
-from bot.telegram.texts import cupos_professor, cycle_label
+from bot.telegram.texts.common import CAPTION_LIMIT as _CAPTION_LIMIT
+from bot.telegram.texts.common import cycle_label
+from bot.telegram.texts.common import fit_caption as _fit_caption
+from bot.telegram.texts.cupos import cupos_professor
 
 STALE_BUTTON = "Ese botón ya no es válido"
 COMMAND = ("armar", "Arma tu horario del próximo ciclo con la oferta")
