@@ -20,6 +20,7 @@ from bot.services.timetable.events import (
     SavedCopy,
     Stage,
     Unchanged,
+    Verdict,
 )
 from bot.telegram import texts
 from bot.telegram.documents import fit_caption, send_schedule_pdf
@@ -105,6 +106,7 @@ async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await context.bot.send_message(chat.id, texts.NOT_REGISTERED)
         return
     shown: SavedCopy | None = None
+    verdict: Verdict = Failed(RuntimeError("the delivery ended without a verdict"))
     async with Progress(context, chat.id, user.id) as progress:
         if rt.services.book.is_refreshing(user.id):  # e.g. the read right after registration
             await progress.stage("login")
@@ -123,16 +125,18 @@ async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                             await progress.stage(name)
                         case Ready(delivery=delivery):
                             await _send_document(context, chat.id, user.id, delivery)
-                        case Unchanged():
-                            # «🖼 Como imagen»: the same schedule as a phone wallpaper (handlers/armar.py).
-                            keyboard = picture_keyboard(rt.buttons, chat.id)
-                            await progress.say(texts.VERIFIED_UNCHANGED, keyboard)
-                        case Changed():
-                            await progress.say(texts.DONE, picture_keyboard(rt.buttons, chat.id))
-                        case Failed(error=error):
-                            await _say_failure(context, progress, user.id, error, shown)
+                        case Unchanged() | Changed() | Failed():
+                            verdict = event
         except Exception as error:  # noqa: BLE001 - sending broke: the student gets a plain answer
-            await _say_failure(context, progress, user.id, error, shown)
+            verdict = Failed(error)
+        match verdict:
+            case Unchanged():
+                # «🖼 Como imagen»: the same schedule as a phone wallpaper (handlers/armar.py).
+                await progress.say(texts.VERIFIED_UNCHANGED, picture_keyboard(rt.buttons, chat.id))
+            case Changed():
+                await progress.say(texts.DONE, picture_keyboard(rt.buttons, chat.id))
+            case Failed(error=failure):
+                await _say_failure(context, progress, user.id, failure, shown)
 
 
 async def _show_saved_copy(
