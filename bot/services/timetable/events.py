@@ -9,7 +9,8 @@ handler `match`es on them and is the only code that talks to Telegram. A run rea
 - `Stage`: the workflow reached a stage; the run waits until the consumer asks for more.
 - `Ready`: the PDF (or Telegram's file id of it) to send now, while SIIAU's logout may
   still be under way; absent when SIIAU confirms the copy the student was shown.
-- the verdict, once the run is over and recorded: `Unchanged`, `Changed` or `Failed`.
+- the verdict, once the run is over and recorded: `Unchanged`, `Changed` or `Failed`
+  (which may come after any stage, or alone when the gate turns the run away).
 
 Telegram types stop below this module: documents are bytes or a kept file id.
 """
