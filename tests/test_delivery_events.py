@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.bootstrap import build_delivery, build_registration, build_stores
 from bot.config import PdfSettings
 from bot.core.credentials import Credentials
 from bot.core.records import FlowRun
 from bot.pdf.renderer import PdfRenderer
 from bot.schedule.diff import CourseChange
 from bot.schedule.model import Schedule
-from bot.services.account.registration import RegistrationService
 from bot.services.errors import AlreadyRunning, CredentialsRejected, NotRegistered
 from bot.services.runtime.gate import UserGate
 from bot.services.runtime.workflow import ScheduleWorkflow
@@ -76,13 +76,13 @@ def siiau() -> Iterator[SiiauSimulator]:
 async def kit(tmp_path: Path, siiau: SiiauSimulator) -> AsyncIterator[Kit]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'events.db'}")
     await migrate(engine)
-    store = Store(engine, CredentialCipher([KEY]))
+    stores = build_stores(engine, CredentialCipher([KEY]))
     workflow = make_workflow(siiau.url, renderer=QuickRenderer(PdfSettings()))
-    await RegistrationService(store, workflow).register(
+    await build_registration(stores, workflow).register(
         USER, USER, Credentials(DEMO_CODE, DEMO_NIP)
     )
-    service = DeliveryService(store, workflow, UserGate(100))
-    yield Kit(service, store, workflow, siiau, siiau.logouts)
+    service = build_delivery(stores, workflow, UserGate(100))
+    yield Kit(service, stores.users, workflow, siiau, siiau.logouts)
     await engine.dispose()
 
 
