@@ -14,7 +14,8 @@ from telegram import Bot
 
 from bot.schedule.diff import CourseChange
 from bot.services.runtime import metrics
-from bot.services.timetable.delivery import Delivery, DeliveryService
+from bot.services.timetable.delivery import DeliveryService
+from bot.services.timetable.events import Delivery
 from bot.services.timetable.week_time import iso_week
 from bot.services.timetable.weekly import Notice, WeeklyService
 from bot.sim.botapi import BotApiStandIn

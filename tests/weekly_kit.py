@@ -21,7 +21,8 @@ from bot.schedule.diff import CourseChange
 from bot.services.account.registration import RegistrationService
 from bot.services.runtime.gate import UserGate
 from bot.services.runtime.workflow import ScheduleWorkflow
-from bot.services.timetable.delivery import Delivery, DeliveryService
+from bot.services.timetable.delivery import DeliveryService
+from bot.services.timetable.events import Delivery
 from bot.services.timetable.weekly import Notice, OperatorNotice, WeeklyService
 from bot.store.crypto import CredentialCipher
 from bot.store.db import create_engine, migrate

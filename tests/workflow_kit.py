@@ -45,8 +45,10 @@ def make_workflow(
     *,
     breaker_clock: Callable[[], float] = time.monotonic,
     guard: LoginGuard | None = None,
+    renderer: PdfRenderer | None = None,
     **overrides: object,
 ) -> ScheduleWorkflow:
+    """`renderer`: wkhtmltopdf's by default; tests of what happens around a PDF pass a quicker one."""
     options: dict[str, object] = {
         "base_url": base_url,
         "retries": 3,
@@ -67,7 +69,11 @@ def make_workflow(
         rand=random.Random(JITTER_SEED).random,
     )
     workflow = ScheduleWorkflow(
-        SiiauClientFactory(settings), PdfRenderer(PdfSettings()), runner, settings, guard=guard
+        SiiauClientFactory(settings),
+        renderer if renderer is not None else PdfRenderer(PdfSettings()),
+        runner,
+        settings,
+        guard=guard,
     )
     CREATED.append(workflow)
     return workflow

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from telegram import Bot
 from telegram.error import BadRequest
 
-from bot.services.timetable.delivery import Delivery
+from bot.services.timetable.events import Delivery, Ready
 from bot.telegram.texts.common import CAPTION_LIMIT as CAPTION_LIMIT  # the senders' names for them
 from bot.telegram.texts.common import fit_caption as fit_caption
 
 log = logging.getLogger(__name__)
 
-RenderAgain = Callable[[Delivery], Awaitable[bytes]]
+# The services' `DeliveryService.render_again`: the same `Ready` event, with the PDF made again.
+RenderAgain = Callable[[Delivery], Awaitable[Ready]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,9 @@ async def send_schedule_pdf(
             )
         except BadRequest as error:
             log.warning("stored file_id refused (%s); uploading again", error)
-    pdf = delivery.pdf if delivery.pdf is not None else await render_again(delivery)
+    ready = Ready(delivery) if delivery.pdf is not None else await render_again(delivery)
+    pdf = ready.delivery.pdf
+    assert pdf is not None
     sent = await bot.send_document(chat_id, pdf, filename=delivery.filename, caption=new_caption)
     assert sent.document is not None
     return SentDocument(sent.document.file_id, True)

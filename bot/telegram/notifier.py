@@ -10,7 +10,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.schedule.diff import CourseChange
 from bot.services.errors import RecipientGone, SendFailed
-from bot.services.timetable.delivery import Delivery
+from bot.services.timetable.events import Delivery
 from bot.services.timetable.weekly import Notice, OperatorNotice
 from bot.telegram.documents import RenderAgain, fit_caption, send_schedule_pdf
 from bot.telegram.texts import common

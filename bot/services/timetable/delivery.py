@@ -1,86 +1,54 @@
 """Use cases behind the chat: deliver a schedule, render it again, show status, forget.
 
-Telegram types stop above this module. A delivery hands back bytes to upload,
-or the reference of a document Telegram already holds for the same content.
+Telegram types stop above this module. A delivery is a stream of events (`events.py`)
+that the chat layer consumes: the saved copy, the stages, the PDF to send (bytes to
+upload, or the reference of a document Telegram already holds for the same content),
+then the verdict. Nothing here calls back into the chat layer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import cast
 
 from bot.core import logcontext
 from bot.core.records import FlowRun, utcnow
 from bot.schedule import codec
-from bot.schedule.diff import CourseChange, diff
 from bot.schedule.model import Schedule
 from bot.services.errors import CredentialsRejected, FlowFailed, NotRegistered
 from bot.services.runtime.gate import Gate
 from bot.services.runtime.login_guard import Requester
-from bot.services.runtime.workflow import FlowResult, ScheduleWorkflow, StageCallback, no_stage
+from bot.services.runtime.workflow import (
+    FlowResult,
+    ReadyCallback,
+    ScheduleWorkflow,
+    StageCallback,
+    no_stage,
+)
+from bot.services.timetable.events import (
+    Abandoned,
+    Changed,
+    Delivery,
+    Event,
+    Failed,
+    Ready,
+    SavedCopy,
+    Stage,
+    Unchanged,
+    Verdict,
+)
 from bot.siiau.errors import InvalidCredentials
 from bot.store.documents import DeliveredDocument
 from bot.store.first_copies import FirstCopyStore
-from bot.store.repository import Profile, Store
+from bot.store.repository import Profile, Store, StoredCredentials
 from bot.store.schedules import ScheduleStore
 from bot.store.schedules import StoredSchedule as StoredScheduleRecord
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class SavedCopy:
-    """The last schedule read for the student and the PDF of it Telegram already holds
-    (`document_ref`), or, right after registration, the PDF registration rendered (`pdf`),
-    which the first /horario uploads at once."""
-
-    schedule: Schedule
-    read_at: datetime
-    document_ref: str | None
-    pdf: bytes | None = None
-
-    @property
-    def document(self) -> str | bytes:
-        assert self.document_ref is not None or self.pdf is not None
-        return self.document_ref if self.document_ref is not None else self.pdf or b""
-
-    @property
-    def filename(self) -> str:
-        return f"horario_{self.schedule.term}.pdf"
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    schedule: Schedule
-    pdf: bytes | None
-    document_ref: str | None
-    run: FlowRun
-    user_id: int
-    chat_id: int
-    shown_copy: SavedCopy | None = None  # what the student was shown while SIIAU answered
-
-    @property
-    def filename(self) -> str:
-        return f"horario_{self.schedule.term}.pdf"
-
-    @property
-    def same_as_shown(self) -> bool:
-        return (
-            self.shown_copy is not None
-            and self.shown_copy.schedule.content_hash == self.schedule.content_hash
-        )
-
-    @property
-    def changes_since_shown(self) -> list[CourseChange] | None:
-        return None if self.shown_copy is None else diff(self.shown_copy.schedule, self.schedule)
-
-
-# Shows the saved copy to the student; True when it reached them.
-SavedCopyCallback = Callable[[SavedCopy], Awaitable[bool]]
-# Hands a delivery to the student the moment its PDF is ready (SIIAU's logout may still run).
-DeliveryCallback = Callable[[Delivery], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,27 +88,20 @@ class DeliveryService:
         """What registration stored about the user (never the NIP); None if not registered."""
         return await self._store.profile(user_id)
 
-    async def deliver(
-        self,
-        user_id: int,
-        on_stage: StageCallback = no_stage,
-        *,
-        kind: str = "on_demand",
-        on_saved_copy: SavedCopyCallback | None = None,
-        on_ready: DeliveryCallback | None = None,
-    ) -> Delivery:
-        """Run the workflow for a registered user. Weekly runs skip the per-minute limit.
+    def deliver(
+        self, user_id: int, *, kind: str = "on_demand", saved_copy: bool = False
+    ) -> DeliveryEvents:
+        """Run the workflow for a registered user, as events. Weekly runs skip the per-minute limit.
 
-        `on_saved_copy`: once admitted, and before SIIAU is asked, the saved copy (if any)
-        goes to the student at once, so a slow or failing SIIAU still leaves them their
-        schedule. `on_ready`: the delivery goes to the student as soon as its PDF is
-        ready, before the run (and its logout) ends; an error it raises is raised here,
-        after the run is recorded. Without it the caller sends after this returns.
+        `saved_copy`: once admitted, and before SIIAU is asked, the saved copy (if any)
+        comes first, so a slow or failing SIIAU still leaves the student their schedule.
+        `Ready` comes as soon as the PDF is: while the consumer sends it, the run waits
+        for it (SIIAU's logout goes on meanwhile). The verdict comes last, once the run is
+        recorded and the user's turn at the gate is over. Consume it inside
+        `contextlib.aclosing`: a consumer that leaves early still gets the run logged out
+        and closed (see `DeliveryEvents`).
         """
-        with logcontext.bound(user_id=user_id):
-            return await self._deliver(
-                user_id, on_stage, kind, on_saved_copy=on_saved_copy, on_ready=on_ready
-            )
+        return DeliveryEvents(lambda events: self._events(events, user_id, kind, saved_copy))
 
     async def refresh(self, user_id: int, *, count: bool = False) -> Schedule:
         """Read the schedule from SIIAU and store it, with no PDF (everyday answers).
@@ -149,8 +110,13 @@ class DeliveryService:
         spends the student's per-minute allowance (a run they asked for, not a refresh).
         """
         with logcontext.bound(user_id=user_id):
-            delivery = await self._deliver(user_id, no_stage, "refresh", render=False, count=count)
-        return delivery.schedule
+            async with self._gate.admit(user_id, count=count):
+                stored = await self._registered(user_id)
+                if stored.profile.rejected:
+                    raise CredentialsRejected()
+                result = await self._run(user_id, stored, "refresh", render=False)
+        assert result.schedule is not None
+        return result.schedule
 
     async def stored_schedule(self, user_id: int) -> StoredSchedule | None:
         """The schedule last read for the user, and when; None before the first run."""
@@ -186,69 +152,99 @@ class DeliveryService:
                 type(error).__name__,
             )
 
-    async def _deliver(
+    async def _events(
+        self, events: DeliveryEvents, user_id: int, kind: str, offer_copy: bool
+    ) -> AsyncGenerator[Event, None]:
+        """The body of `deliver`. The workflow runs in a task of its own, its callbacks handed
+        over as events (`_Handoff`), so the consumer hears each one while the run waits for it,
+        as a callback's caller would, and this generator stays the one that ends the run."""
+        verdict: Verdict
+        try:
+            async with self._gate.admit(user_id, count=kind != "weekly"):
+                with logcontext.bound(user_id=user_id):
+                    stored = await self._registered(user_id)
+                    copy = await self.saved_copy(user_id) if offer_copy else None
+                shown: SavedCopy | None = None
+                if copy is not None:
+                    yield copy
+                    shown = copy if events.was_shown(copy) else None
+                if stored.profile.rejected:
+                    raise CredentialsRejected()
+                handoff = _Handoff()
+                chat_id = stored.profile.chat_id
+
+                async def ready(result: FlowResult) -> None:
+                    delivery = _delivery(result, user_id, chat_id, shown)
+                    if not delivery.same_as_shown:  # else the student has it on screen already
+                        await handoff.hand(Ready(delivery))
+
+                with logcontext.bound(user_id=user_id):
+                    run = asyncio.create_task(
+                        self._run(user_id, stored, kind, on_stage=handoff.stage, on_ready=ready)
+                    )
+                try:
+                    while (event := await handoff.next(run)) is not None:
+                        yield event
+                except BaseException:  # closed early (GeneratorExit) or cancelled
+                    await handoff.abandon(run)
+                    raise
+                delivery = _delivery(run.result(), user_id, chat_id, shown)
+                verdict = (
+                    Unchanged(delivery)
+                    if delivery.same_as_shown
+                    else Changed(delivery, delivery.changes_since_shown)
+                )
+        except Exception as error:  # noqa: BLE001 - every failure is the verdict, told after the gate
+            verdict = Failed(error)
+        yield verdict
+
+    async def _registered(self, user_id: int) -> StoredCredentials:
+        stored = await self._store.credentials(user_id)
+        if stored is None:
+            raise NotRegistered()
+        return stored
+
+    async def _run(
         self,
         user_id: int,
-        on_stage: StageCallback,
+        stored: StoredCredentials,
         kind: str,
         *,
         render: bool = True,
-        count: bool | None = None,
-        on_saved_copy: SavedCopyCallback | None = None,
-        on_ready: DeliveryCallback | None = None,
-    ) -> Delivery:
-        async with self._gate.admit(user_id, count=kind != "weekly" if count is None else count):
-            stored = await self._store.credentials(user_id)
-            if stored is None:
-                raise NotRegistered()
-            shown: SavedCopy | None = None
-            if on_saved_copy is not None:
-                copy = await self.saved_copy(user_id)
-                if copy is not None and await on_saved_copy(copy):
-                    shown = copy
-            if stored.profile.rejected:
-                raise CredentialsRejected()
+        on_stage: StageCallback = no_stage,
+        on_ready: ReadyCallback | None = None,
+    ) -> FlowResult:
+        """One recorded workflow run with the stored NIP; what it read is kept for everyday
+        answers. A NIP SIIAU rejects is marked, so it is never tried again."""
 
-            async def known_document(content_hash: str) -> str | None:
-                return await self._store.find_document(user_id, content_hash)
+        async def known_document(content_hash: str) -> str | None:
+            return await self._store.find_document(user_id, content_hash)
 
-            async def rejected(error: Exception) -> None:
-                if isinstance(error, InvalidCredentials):
-                    await self._store.mark_rejected(user_id)
+        async def rejected(error: Exception) -> None:
+            if isinstance(error, InvalidCredentials):
+                await self._store.mark_rejected(user_id)
 
-            chat_id = stored.profile.chat_id
-            handing_failed: list[Exception] = []
-
-            async def ready(result: FlowResult) -> None:
-                assert on_ready is not None and result.schedule is not None
-                try:
-                    await on_ready(_delivery(result, user_id, chat_id, shown))
-                except Exception as error:  # noqa: BLE001 - raised below, once the run is on record
-                    handing_failed.append(error)
-
-            result = await run_recorded(
-                self._store,
-                user_id,
-                self._workflow.run(
-                    stored.credentials,
-                    stored.profile.career,
-                    kind=kind,
-                    find_document=known_document,
-                    on_stage=on_stage,
-                    requester=Requester(user_id, owner=True),
-                    render=render,
-                    on_ready=ready if on_ready is not None else None,
-                ),
-                on_failure=rejected,
-            )
-            assert result.schedule is not None
-            await self._keep_schedule(user_id, result.schedule, self._clock())
-            await self._name_career(
-                user_id, stored.profile.career, stored.profile.career_name, result.schedule
-            )
-            if handing_failed:
-                raise handing_failed[0]
-            return _delivery(result, user_id, chat_id, shown)
+        result = await run_recorded(
+            self._store,
+            user_id,
+            self._workflow.run(
+                stored.credentials,
+                stored.profile.career,
+                kind=kind,
+                find_document=known_document,
+                on_stage=on_stage,
+                requester=Requester(user_id, owner=True),
+                render=render,
+                on_ready=on_ready,
+            ),
+            on_failure=rejected,
+        )
+        assert result.schedule is not None
+        await self._keep_schedule(user_id, result.schedule, self._clock())
+        await self._name_career(
+            user_id, stored.profile.career, stored.profile.career_name, result.schedule
+        )
+        return result
 
     async def _keep_schedule(self, user_id: int, schedule: Schedule, read_at: datetime) -> None:
         """Everyday answers read this copy. Failing to keep it costs freshness, not the delivery."""
@@ -274,21 +270,22 @@ class DeliveryService:
         except Exception as error:  # noqa: BLE001 - a name is not worth the delivery
             log.error("could not name the career user=%s error=%s", user_id, type(error).__name__)
 
-    async def render_again(self, delivery: Delivery) -> bytes:
-        """The PDF of `delivery`, for when Telegram refuses the file id we kept for it.
+    async def render_again(self, delivery: Delivery) -> Ready:
+        """`delivery` `Ready` again with its PDF, for when Telegram refuses the file id we
+        kept for it.
 
         It is a recorded run of its own ("pdf", kind "rerender") through the
         workflow's one PDF task: PDFs are made in one place, with a timeout, the
         cache and a record, never on the side by the chat layer.
         """
         if delivery.pdf is not None:
-            return delivery.pdf
+            return Ready(delivery)
         with logcontext.bound(user_id=delivery.user_id):
             result = await run_recorded(
                 self._store, delivery.user_id, self._workflow.render(delivery.schedule)
             )
         assert result.pdf is not None
-        return result.pdf
+        return Ready(replace(delivery, pdf=result.pdf, document_ref=None))
 
     async def remember_document(self, user_id: int, delivery: Delivery, document_ref: str) -> None:
         """Keep the file id for next time; nothing is kept for a user who has just forgotten."""
@@ -302,6 +299,108 @@ class DeliveryService:
     async def forget(self, user_id: int) -> None:
         await self._store.forget(user_id)
         self._gate.forget(user_id)
+
+
+class DeliveryEvents:
+    """One delivery as it happens: an async iterator of `Event`s (`DeliveryService.deliver`).
+
+    Its consumer answers a `SavedCopy` with `shown` when the copy reached the student, and
+    closes the stream with `contextlib.aclosing`. Leaving early never leaves a session open:
+    - a consumer that stops at a `Ready` (its send failed) lets the run end as it would have:
+      logged out, recorded as delivered, what it read kept;
+    - one that stops at a `Stage` fails the run with `Abandoned`, after its logout, on the
+      record;
+    - a cancelled consumer cancels the run, which still logs out; as every cancelled run,
+      it is not recorded (cancelling is not a failure of the run).
+    """
+
+    def __init__(self, stream: Callable[[DeliveryEvents], AsyncGenerator[Event, None]]) -> None:
+        self._shown: SavedCopy | None = None
+        self._events = stream(self)
+
+    def __aiter__(self) -> DeliveryEvents:
+        return self
+
+    async def __anext__(self) -> Event:
+        return await self._events.__anext__()
+
+    async def aclose(self) -> None:
+        await self._events.aclose()
+
+    def shown(self, copy: SavedCopy) -> None:
+        """`copy` reached the student: SIIAU's answer is compared with it. A copy not shown
+        (Telegram refused its file id) is not, and the run's PDF is sent whatever it says."""
+        self._shown = copy
+
+    def was_shown(self, copy: SavedCopy) -> bool:
+        return self._shown is copy
+
+
+@dataclass(slots=True)
+class _Handed:
+    event: Event
+    answer: asyncio.Future[None]  # set when the consumer asks for the next event
+
+
+class _Handoff:
+    """A run's callbacks, called in the run's task, handed to the generator as events.
+
+    Each callback waits until the consumer has dealt with its event and asked for the
+    next one: the run goes on exactly when it did with callbacks awaited inline.
+    """
+
+    def __init__(self) -> None:
+        # One event at a time: the run waits for the consumer before it can hand another.
+        self._next: asyncio.Future[_Handed] = asyncio.get_running_loop().create_future()
+        self._waiting: _Handed | None = None  # with the consumer, not answered yet
+        self._left = False
+
+    async def hand(self, event: Event) -> None:
+        if self._left:  # nobody listens: a PDF needs no one to go on, a stage stops the run
+            if isinstance(event, Ready):
+                return
+            raise Abandoned()
+        handed = _Handed(event, asyncio.get_running_loop().create_future())
+        self._next.set_result(handed)
+        await handed.answer
+
+    async def stage(self, name: str) -> None:
+        await self.hand(Stage(name))
+
+    async def next(self, run: asyncio.Task[FlowResult]) -> Event | None:
+        """Answer the event handed before, then wait for the next one; None once `run` is over."""
+        self._answer()
+        either = cast(set[asyncio.Future[object]], {self._next, run})
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        if not self._next.done():
+            return None
+        self._waiting = self._next.result()
+        self._next = asyncio.get_running_loop().create_future()
+        return self._waiting.event
+
+    def _answer(self, error: Exception | None = None) -> None:
+        waiting, self._waiting = self._waiting, None
+        if waiting is None or waiting.answer.done():
+            return
+        if error is None:
+            waiting.answer.set_result(None)
+        else:
+            waiting.answer.set_exception(error)
+
+    async def abandon(self, run: asyncio.Task[FlowResult]) -> None:
+        """The consumer left before the run ended: end the run without it (`DeliveryEvents`),
+        and wait for its end, logout included."""
+        self._left = True
+        task = asyncio.current_task()
+        if (task is not None and task.cancelling()) or self._waiting is None:
+            run.cancel()  # the workflow's own way out: it stops, then logs out
+        elif isinstance(self._waiting.event, Ready):
+            self._answer()  # the PDF was handed over: the run ends as delivered
+        else:
+            self._answer(Abandoned())
+        await asyncio.wait({run})
+        if not run.cancelled() and (error := run.exception()) is not None:
+            log.info("delivery ended after its consumer left error=%s", type(error).__name__)
 
 
 async def run_recorded(

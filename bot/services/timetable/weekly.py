@@ -8,6 +8,7 @@ or a paused subscription when SIIAU rejects the stored NIP.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +31,8 @@ from bot.services.errors import (
 from bot.services.runtime import metrics
 from bot.services.runtime.background import Job, Worker, WorkerService
 from bot.services.runtime.flow import is_transient
-from bot.services.timetable.delivery import Delivery, DeliveryService, delivered_document
+from bot.services.timetable.delivery import DeliveryService, delivered_document
+from bot.services.timetable.events import Changed, Delivery, Failed, Unchanged
 from bot.services.timetable.week_time import from_ts, iso_week, next_occurrence, spread_offset
 from bot.siiau.errors import (
     AccountLocked,
@@ -174,29 +176,41 @@ class WeeklyService(WorkerService):
             return await self._finish(claim, week, "already_done")
         if iso_week(now, self.zone) != week:
             return await self._finish(claim, week, "expired", reschedule=True)
-        try:
-            delivery = await self.delivery.deliver(claim.user_id, kind="weekly")
-        except AlreadyRunning:
-            await self.store.retry_at(
-                claim, int(now.timestamp()) + BUSY_RETRY_SECONDS, count_attempt=False
-            )
-            return "busy"
-        except (InvalidCredentials, CredentialsRejected) as error:
-            return await self._pause(
-                claim, week, "invalid_credentials", Notice.PAUSED_CREDENTIALS, error
-            )
-        except AccountLocked as error:
-            return await self._pause(claim, week, "account_locked", Notice.PAUSED_LOCKED, error)
-        except CredentialsUndecryptable:
-            return await self._unreadable(claim, now)
-        except NotRegistered:
-            await self.store.pause(claim.user_id, "not_registered")
-            return await self._finish(claim, week, "paused")
-        except NoSchedule:
-            return await self._finish(claim, week, "no_schedule")
-        except Exception as error:  # noqa: BLE001 - any other failure is this attempt's outcome
-            return await self._failed(claim, week, error)
-        return await self._send(claim, week, delivery)
+        # The PDF goes out once the run is over (not at `Ready`): a student forgotten mid-run
+        # is paused, never sent to, and the week's outcome follows the run's record.
+        async with contextlib.aclosing(
+            self.delivery.deliver(claim.user_id, kind="weekly")
+        ) as events:
+            async for event in events:
+                match event:
+                    case Unchanged(delivery=delivery) | Changed(delivery=delivery):
+                        return await self._send(claim, week, delivery)
+                    case Failed(error=error):
+                        return await self._not_delivered(claim, week, now, error)
+        raise AssertionError("a delivery always ends with its verdict")
+
+    async def _not_delivered(self, claim: Claim, week: str, now: datetime, error: Exception) -> str:
+        match error:
+            case AlreadyRunning():
+                await self.store.retry_at(
+                    claim, int(now.timestamp()) + BUSY_RETRY_SECONDS, count_attempt=False
+                )
+                return "busy"
+            case InvalidCredentials() | CredentialsRejected():
+                return await self._pause(
+                    claim, week, "invalid_credentials", Notice.PAUSED_CREDENTIALS, error
+                )
+            case AccountLocked():
+                return await self._pause(claim, week, "account_locked", Notice.PAUSED_LOCKED, error)
+            case CredentialsUndecryptable():
+                return await self._unreadable(claim, now)
+            case NotRegistered():
+                await self.store.pause(claim.user_id, "not_registered")
+                return await self._finish(claim, week, "paused")
+            case NoSchedule():
+                return await self._finish(claim, week, "no_schedule")
+            case _:  # any other failure is this attempt's outcome
+                return await self._failed(claim, week, error)
 
     async def _unreadable(self, claim: Claim, now: datetime) -> str:
         """No configured key opens the row: the operator's problem, never the student's.

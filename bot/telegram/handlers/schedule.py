@@ -12,7 +12,16 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.services.errors import AlreadyRunning, NotRegistered, RateLimited
-from bot.services.timetable.delivery import Delivery, SavedCopy
+from bot.services.timetable.events import (
+    Changed,
+    Delivery,
+    Failed,
+    Ready,
+    SavedCopy,
+    Stage,
+    Unchanged,
+    Verdict,
+)
 from bot.telegram.documents import fit_caption, send_schedule_pdf
 from bot.telegram.handlers.armar import picture_keyboard
 from bot.telegram.private import private_only, require_registration
@@ -84,8 +93,9 @@ class Progress:
 @private_only("horario")
 async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A returning student gets their saved PDF at once, then SIIAU's answer: "no changes",
-    or the new PDF with what changed. The new PDF goes out as soon as it is ready; the
-    progress message is finished after SIIAU's logout, when the run is over."""
+    or the new PDF with what changed. The delivery's events come up one by one and this is
+    the code that tells Telegram: the new PDF goes out as soon as it is `Ready`; the
+    progress message is finished with the verdict, after SIIAU's logout, when the run is over."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
@@ -95,58 +105,81 @@ async def horario(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await rt.services.book.refreshed(user.id)  # a registration heard its verdict and is saving
     if not await require_registration(update, context):
         return
-    shown: list[SavedCopy] = []
-
-    async def show_saved_copy(copy: SavedCopy) -> bool:
-        saved_on = common.short_date(copy.read_at.astimezone(rt.zone))
-        caption = words.SAVED_COPY_CAPTION.format(term=copy.schedule.term_label, date=saved_on)
-        try:
-            sent = await context.bot.send_document(
-                chat.id, copy.document, filename=copy.filename, caption=caption
-            )
-        except TelegramError as error:  # a file id Telegram no longer takes: the run sends a PDF
-            log.info("saved copy not shown user=%s error=%s", user.id, type(error).__name__)
-            return False
-        shown.append(copy)
-        if (
-            copy.pdf is not None and sent.document is not None
-        ):  # registration's PDF, uploaded just now
-            await delivery_service.remember_copy(user.id, copy, sent.document.file_id)
-        return True
-
-    async def hand_over(delivery: Delivery) -> None:
-        if not delivery.same_as_shown:
-            await _send_document(context, chat.id, user.id, delivery)
-
+    shown: SavedCopy | None = None
+    verdict: Verdict = Failed(RuntimeError("the delivery ended without a verdict"))
     async with Progress(context, chat.id, user.id) as progress:
         if rt.services.book.is_refreshing(user.id):  # e.g. the read right after registration
             await progress.stage("login")
             await rt.services.book.refreshed(user.id)
         try:
-            delivery = await delivery_service.deliver(
-                user.id, on_stage=progress.stage, on_saved_copy=show_saved_copy, on_ready=hand_over
-            )
-        except AlreadyRunning:
+            async with contextlib.aclosing(
+                delivery_service.deliver(user.id, saved_copy=True)
+            ) as events:
+                async for event in events:
+                    match event:
+                        case SavedCopy() as copy:
+                            if await _show_saved_copy(context, chat.id, user.id, copy):
+                                events.shown(copy)
+                                shown = copy
+                        case Stage(name=name):
+                            await progress.stage(name)
+                        case Ready(delivery=delivery):
+                            await _send_document(context, chat.id, user.id, delivery)
+                        case Unchanged() | Changed() | Failed():
+                            verdict = event
+        except Exception as error:  # noqa: BLE001 - sending broke: the student gets a plain answer
+            verdict = Failed(error)
+        match verdict:
+            case Unchanged():
+                # «🖼 Como imagen»: the same schedule as a phone wallpaper (handlers/armar.py).
+                await progress.say(words.VERIFIED_UNCHANGED, picture_keyboard(rt.buttons, chat.id))
+            case Changed():
+                await progress.say(words.DONE, picture_keyboard(rt.buttons, chat.id))
+            case Failed(error=failure):
+                await _say_failure(context, progress, user.id, failure, shown)
+
+
+async def _show_saved_copy(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int, copy: SavedCopy
+) -> bool:
+    """Send the saved copy; True when it reached the student."""
+    rt = runtime(context)
+    saved_on = common.short_date(copy.read_at.astimezone(rt.zone))
+    caption = words.SAVED_COPY_CAPTION.format(term=copy.schedule.term_label, date=saved_on)
+    try:
+        sent = await context.bot.send_document(
+            chat_id, copy.document, filename=copy.filename, caption=caption
+        )
+    except TelegramError as error:  # a file id Telegram no longer takes: the run sends a PDF
+        log.info("saved copy not shown user=%s error=%s", user_id, type(error).__name__)
+        return False
+    if copy.pdf is not None and sent.document is not None:  # registration's PDF, uploaded just now
+        await rt.services.delivery.remember_copy(user_id, copy, sent.document.file_id)
+    return True
+
+
+async def _say_failure(
+    context: ContextTypes.DEFAULT_TYPE,
+    progress: Progress,
+    user_id: int,
+    error: Exception,
+    shown: SavedCopy | None,
+) -> None:
+    match error:
+        case AlreadyRunning():
             await progress.say(common.ALREADY_RUNNING)
-            return
-        except RateLimited:
+        case RateLimited():
             await progress.say(common.RATE_LIMITED)
-            return
-        except NotRegistered:
+        case NotRegistered():
             await progress.say(common.NOT_REGISTERED)
-            return
-        except Exception as error:  # noqa: BLE001 - whatever broke, the student gets a plain answer
-            log.info("horario failed user=%s error=%s", user.id, type(error).__name__)
+        case _:  # whatever broke, the student gets a plain answer
+            log.info("horario failed user=%s error=%s", user_id, type(error).__name__)
             reason = common.error_text(error)
-            if shown:
-                saved_on = common.short_date(shown[0].read_at.astimezone(rt.zone))
+            if shown is not None:
+                saved_on = common.short_date(shown.read_at.astimezone(runtime(context).zone))
                 reason = words.SAVED_COPY_KEPT.format(reason=reason, date=saved_on)
             await progress.say(reason)
             await report_to_operator(context, error)
-            return
-        # «🖼 Como imagen»: the same schedule as a phone wallpaper (handlers/armar.py).
-        done = words.VERIFIED_UNCHANGED if delivery.same_as_shown else words.DONE
-        await progress.say(done, picture_keyboard(rt.buttons, chat.id))
 
 
 async def _send_document(
