@@ -109,3 +109,40 @@ def test_the_walker_sees_every_form_of_import() -> None:
         target for target, _ in imported_modules("from . import texts\n", ("bot", "telegram"), True)
     }
     assert "bot.telegram.texts" in package
+
+
+def _feature_edges() -> dict[str, set[str]]:
+    """Which sub-package of `services/` imports which other one (top-level modules excluded)."""
+    services = BOT / "services"
+    edges: dict[str, set[str]] = {}
+    for path in sorted(services.rglob("*.py")):
+        module = _module_of(path)
+        if len(module) < 4:  # services/errors.py, bundle.py, __init__.py
+            continue
+        imported = imported_modules(path.read_text(), module, path.name == "__init__.py")
+        for target, _ in imported:
+            parts = target.split(".")
+            is_sub_package = (services / parts[2]).is_dir() if len(parts) > 2 else False
+            if parts[:2] == ["bot", "services"] and is_sub_package and parts[2] != module[2]:
+                edges.setdefault(module[2], set()).add(parts[2])
+    return edges
+
+
+def test_the_services_runtime_imports_no_feature() -> None:
+    """What every feature shares (issue 17.8) must not depend on any one feature."""
+    assert (BOT / "services" / "runtime").is_dir()
+    assert _feature_edges().get("runtime", set()) == set()
+
+
+def test_service_features_import_each_other_without_a_circle() -> None:
+    edges = _feature_edges()
+    assert edges, "the walker found no import between service packages: is it still looking?"
+
+    def reaches(start: str, goal: str, seen: frozenset[str] = frozenset()) -> bool:
+        return any(
+            nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt}))
+            for nxt in edges.get(start, set())
+        )
+
+    circles = sorted(package for package in edges if reaches(package, package))
+    assert not circles, f"service packages in a circle: {circles} ({edges})"
