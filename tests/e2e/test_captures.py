@@ -64,3 +64,22 @@ def test_an_unknown_answer_to_the_portal_login_is_captured(
     notice = botapi.wait_for_text(ADMIN, "LoginUnconfirmed")
     text = check_capture(bot, siiau, notice_file(notice.text))
     assert "Error inesperado" in text and "step: portal 2/6" in text.splitlines()[0]
+
+
+@pytest.mark.bot_env(
+    ADMIN_CHAT_IDS=str(ADMIN),
+    SIIAU_CAPTURE_DIR="capturas",
+    SIIAU_LOGIN="direct",
+    SCHEDULE_READ_AT_REGISTRATION="true",
+)
+def test_a_changed_page_at_registrations_first_read_is_captured_and_the_student_registered(
+    bot: BotProcess, botapi: BotApiStandIn, siiau: SiiauSimulator
+) -> None:
+    siiau.faults.layout_changed = True
+    siiau.faults.names_as = "named"
+    register(botapi, USER, DEMO_CODE, DEMO_NIP)
+    botapi.wait_for_text(USER, "Listo")  # the first read is a bonus: the registration stands
+    notice = botapi.wait_for_text(ADMIN, "página desconocida")
+    text = check_capture(bot, siiau, notice_file(notice.text))
+    assert "MODALIDAD" in text and "step: schedule page" in text.splitlines()[0]
+    assert siiau.logins[DEMO_CODE] == 1

@@ -58,6 +58,9 @@ class Registered:
     careers: list[Career]
     career: Career
     schedule_stored: bool
+    # Why the first schedule read failed, if it did: the registration stands, and the chat
+    # layer tells the operator when SIIAU's page changed.
+    first_read_error: Exception | None = None
 
 
 # SIIAU accepted the NIP: the student can hear it now, while the rest goes on.
@@ -266,7 +269,7 @@ class RegistrationService:
                 await self._store.set_career(user_id, career.code, career.name)
             stored = await self._store_first_copy(user_id, result)
         await self._store.record_run(user_id, result.run)  # the user exists from here on
-        return Registered(result.careers, career, stored)
+        return Registered(result.careers, career, stored, result.first_read_error)
 
     async def _store_first_copy(self, user_id: int, result: FlowResult) -> bool:
         """The schedule for everyday answers, and the PDF the first /horario uploads at once.

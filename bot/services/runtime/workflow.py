@@ -70,6 +70,9 @@ class FlowResult:
     pdf: bytes | None = None
     reused_document: str | None = None
     careers: list[Career] = field(default_factory=list)
+    # Registration's first schedule read is a bonus that never fails the verification; what
+    # broke it is kept so a changed page still reaches the operator (and its capture).
+    first_read_error: Exception | None = None
 
     @property
     def content_hash(self) -> str | None:
@@ -152,7 +155,7 @@ class ScheduleWorkflow:
                     result.careers = await self._siiau_task(result.run, "careers", portal.careers)
                     chosen = await on_careers(result.careers) if on_careers is not None else None
                     if chosen is not None:
-                        page = await self._first_page(result.run, portal, chosen.code)
+                        page = await self._first_page(result, portal, chosen.code)
                 finally:
                     await self._close(result.run, portal, credentials)
             if page is not None:
@@ -162,11 +165,15 @@ class ScheduleWorkflow:
         await self._recorded(result.run, body)
         return result
 
-    async def _first_page(self, run: FlowRun, portal: Portal, career: str) -> SchedulePage | None:
+    async def _first_page(
+        self, result: FlowResult, portal: Portal, career: str
+    ) -> SchedulePage | None:
+        run = result.run
         try:
             return await self._siiau_task(run, "fetch", lambda: portal.schedule_page(career))
         except SiiauError as error:
             log.info("first schedule read failed run=%s error=%s", run.id, type(error).__name__)
+            result.first_read_error = error
             return None
 
     async def _first_read(self, result: FlowResult, page: SchedulePage) -> None:
@@ -177,6 +184,7 @@ class ScheduleWorkflow:
             log.info(
                 "first schedule render failed run=%s error=%s", result.run.id, type(error).__name__
             )
+            result.first_read_error = error
             result.schedule = (
                 result.schedule if result.schedule and result.schedule.courses else None
             )

@@ -26,7 +26,7 @@ from bot.services.account.registration import (
     RegistrationCancelled,
     RegistrationService,
 )
-from bot.services.errors import InvalidCredentials, SiiauUnavailable
+from bot.services.errors import InvalidCredentials, LayoutChanged, SiiauUnavailable
 from bot.telegram import progress
 from bot.telegram.buttons import ButtonSigner, matching, pressed
 from bot.telegram.private import is_private, opens_link, private_only, start_link
@@ -274,6 +274,8 @@ async def _verify(
         return
     finally:
         del nip
+    if isinstance(registered.first_read_error, LayoutChanged):  # the first /horario would fail too
+        await report_to_operator(context, registered.first_read_error)
     if asked:
         return  # the career question is on screen; `chose_career` finishes the registration
     await registration.end_dialog_at(user_id, "saving")
