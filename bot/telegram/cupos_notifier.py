@@ -10,7 +10,6 @@ import logging
 from collections.abc import Sequence
 
 from telegram import Bot
-from telegram.error import TelegramError
 
 from bot.services.captures import PageCapturer
 from bot.services.errors import LayoutChanged
@@ -18,9 +17,8 @@ from bot.services.offer import OfferSection
 from bot.services.offer.cupos import WatchRecord
 from bot.telegram.buttons import ButtonSigner
 from bot.telegram.handlers.cupos import remove_keyboard
+from bot.telegram.operators import Operators
 from bot.telegram.texts import cupos as words
-from bot.telegram.texts import ops as ops_words
-from bot.telegram.texts.captures import capture_saved
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +33,7 @@ class TelegramCuposNotifier:
     ) -> None:
         self._bot = bot
         self._signer = signer
-        self._admin_chat_ids = list(admin_chat_ids)
-        self._captures = captures or PageCapturer.off()
+        self._operators = Operators(bot, admin_chat_ids, captures)
 
     async def send_alert(self, chat_id: int, watch_id: int, section: OfferSection) -> None:
         await self._bot.send_message(
@@ -49,17 +46,4 @@ class TelegramCuposNotifier:
         await self._bot.send_message(chat_id, words.cupos_expired(watch))
 
     async def send_operator_notice(self, error: LayoutChanged) -> None:
-        saved = await self._captures.save(
-            error
-        )  # the offer page, redacted, when SIIAU_CAPTURE_DIR is set
-        text = ops_words.admin_layout_changed(
-            type(error).__name__, f"oferta · {error.where}", error.fragment
-        )
-        text += capture_saved(saved)
-        for chat_id in self._admin_chat_ids:
-            try:
-                await self._bot.send_message(chat_id, text)
-            except TelegramError as failure:
-                log.warning(
-                    "operator notice to chat %s failed: %s", chat_id, type(failure).__name__
-                )
+        await self._operators.layout_changed(error, "oferta")

@@ -7,14 +7,13 @@ import time
 from collections.abc import Callable, Sequence
 
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden
 
 from bot.schedule.grades import Posting
 from bot.services.captures import PageCapturer
 from bot.services.errors import LayoutChanged, RecipientGone
+from bot.telegram.operators import Operators
 from bot.telegram.texts import grades as words
-from bot.telegram.texts import ops as ops_words
-from bot.telegram.texts.captures import capture_saved
 
 log = logging.getLogger(__name__)
 OPERATOR_QUIET_SECONDS = 3600.0
@@ -30,8 +29,7 @@ class TelegramGradeNotifier:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._bot = bot
-        self._admin_chat_ids = list(admin_chat_ids)
-        self._captures = captures or PageCapturer.off()
+        self._operators = Operators(bot, admin_chat_ids, captures)
         self._clock = clock
         self._told: dict[str, float] = {}  # where SIIAU changed → when the operator was told
 
@@ -49,20 +47,7 @@ class TelegramGradeNotifier:
         if now - self._told.get(where, -OPERATOR_QUIET_SECONDS) < OPERATOR_QUIET_SECONDS:
             return
         self._told[where] = now
-        saved = await self._captures.save(
-            error
-        )  # the grade page, redacted, when SIIAU_CAPTURE_DIR is set
-        text = ops_words.admin_layout_changed(
-            type(error).__name__, f"calificaciones · {error.where}", error.fragment
-        )
-        text += capture_saved(saved)
-        for chat_id in self._admin_chat_ids:
-            try:
-                await self._bot.send_message(chat_id, text)
-            except TelegramError as failure:
-                log.warning(
-                    "operator notice to chat %s failed: %s", chat_id, type(failure).__name__
-                )
+        await self._operators.layout_changed(error, "calificaciones")
 
     async def _send(self, chat_id: int, text: str) -> None:
         """Raises `RecipientGone` for a chat that is gone; other Telegram errors as they are."""

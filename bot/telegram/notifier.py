@@ -13,6 +13,7 @@ from bot.services.errors import RecipientGone, SendFailed
 from bot.services.timetable.events import Delivery
 from bot.services.timetable.weekly import Notice, OperatorNotice
 from bot.telegram.documents import RenderAgain, fit_caption, send_schedule_pdf
+from bot.telegram.operators import Operators
 from bot.telegram.texts import common
 from bot.telegram.texts import ops as ops_words
 from bot.telegram.texts import schedule as schedule_words
@@ -29,7 +30,7 @@ class TelegramNotifier:
     ) -> None:
         self._bot = bot
         self._render_again = render_again
-        self._admin_chat_ids = list(admin_chat_ids)
+        self._operators = Operators(bot, admin_chat_ids)
 
     async def send_schedule(
         self, delivery: Delivery, changes: list[CourseChange] | None, unchanged: bool
@@ -72,12 +73,7 @@ class TelegramNotifier:
         await self._bot.send_message(chat_id, text)
 
     async def send_operator_notice(self, notice: OperatorNotice, count: int) -> None:
-        text = ops_words.ADMIN_UNREADABLE_CREDENTIALS.format(count=count)
-        for chat_id in self._admin_chat_ids:
-            try:
-                await self._bot.send_message(chat_id, text)
-            except TelegramError as error:
-                log.warning("operator notice to chat %s failed: %s", chat_id, type(error).__name__)
+        await self._operators.tell(ops_words.ADMIN_UNREADABLE_CREDENTIALS.format(count=count))
 
 
 def _caption(changes: list[CourseChange] | None, unchanged: bool) -> str:
