@@ -28,7 +28,7 @@ from bot.services.runtime.flow import FlowRunner, RetryPolicy
 from bot.services.runtime.gate import UserGate
 from bot.services.runtime.workflow import FlowResult, ReadyCallback, ScheduleWorkflow
 from bot.services.timetable.delivery import DeliveryService
-from bot.services.timetable.events import Changed, Event, Ready, Stage
+from bot.services.timetable.events import Changed, Event, Ready, SavedCopy, Stage
 from bot.siiau.client import SiiauClientFactory
 from bot.siiau.portal import Career, Portal, SchedulePage
 from bot.sim.siiau import DEMO_CODE, DEMO_NIP, SiiauSimulator
@@ -262,32 +262,35 @@ async def test_a_consumer_cancelled_while_the_run_logs_out_never_cuts_the_logout
     await a_fresh_run_is_delivered(kit)
 
 
-async def test_a_consumer_cancelled_after_its_pdf_lets_the_run_end_as_delivered(
-    kit: Kit, siiau: SiiauSimulator
+@pytest.mark.parametrize("answer", ["changed", "unchanged"])
+async def test_a_consumer_cancelled_once_the_run_is_past_its_pdf_lets_it_end_on_the_record(
+    kit: Kit, siiau: SiiauSimulator, answer: str
 ) -> None:
-    # The run goes on after its `Ready` for a while (`tail`): the workflow's wait for its
-    # logout and its record. A cancellation that reached the run there would cut them.
+    if answer == "unchanged":  # a saved copy the student is shown, which SIIAU confirms
+        seen = [e async for e in kit.service.deliver(USER)]
+        ready = next(e for e in seen if isinstance(e, Ready))
+        await kit.service.remember_document(USER, ready.delivery, "file-1")
+    # The run goes on past its PDF for a while (`tail`), as the workflow does while it waits
+    # for its logout: a cancellation that reached the run there would cut the logout, or be
+    # swallowed by that wait and leave the session's task behind, the student's turn free.
     tail = kit.workflow.arm_tail()
-    past_ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     async def consume() -> None:
-        async with aclosing(kit.service.deliver(USER)) as events:
+        async with aclosing(kit.service.deliver(USER, saved_copy=True)) as events:
             async for event in events:
-                if isinstance(event, Ready):
-                    past_ready.set_result(None)  # then waits for the verdict, in the stream
+                if isinstance(event, SavedCopy):
+                    events.shown(event)
 
     consumer = asyncio.create_task(consume())
-    await asyncio.wait({past_ready, tail.reached})
-    assert not consumer.done()
+    await tail.reached  # the consumer took what there was and waits for the verdict
     consumer.cancel()
     asyncio.get_running_loop().call_soon(tail.go.set)
     with pytest.raises(asyncio.CancelledError):
         await consumer
-    assert not tail.cancelled, "the run was cancelled after it handed its PDF over"
-    # The PDF was handed over: the run ends as delivered, logged out, and the student's
-    # turn is over only then (a second run never overlaps the first one's session).
+    assert not tail.cancelled, "the run was cancelled past its PDF"
     assert siiau.open_sessions() == []
-    assert await runs(kit) == [("delivered", None)]
+    outcome = "delivered" if answer == "changed" else "reused"
+    assert (await runs(kit))[0] == (outcome, None), "over, and on the record"
     await a_fresh_run_is_delivered(kit)
 
 

@@ -174,6 +174,7 @@ class DeliveryService:
                 chat_id = stored.profile.chat_id
 
                 async def ready(result: FlowResult) -> None:
+                    handoff.past_pdf = True
                     delivery = _delivery(result, user_id, chat_id, shown)
                     if not delivery.same_as_shown:  # else the student has it on screen already
                         await handoff.hand(Ready(delivery))
@@ -311,9 +312,9 @@ class DeliveryEvents:
     - one that stops at a `Stage` fails the run with `Abandoned`, after its logout, on the
       record;
     - a cancelled consumer cancels the run, which still logs out; as every cancelled run,
-      it is not recorded (cancelling is not a failure of the run). Once the consumer took
-      the `Ready`, the run is past its PDF and is left to end as delivered instead: what is
-      left is its logout and its record.
+      it is not recorded (cancelling is not a failure of the run). A run past its PDF (its
+      `Ready` taken, or none needed) is left to end on the record instead: all it has left
+      is its logout and its record.
     Either way the consumer is over only once the run is (a second cancellation waits too),
     so the student's turn at the gate never ends while the run still holds SIIAU's session.
     """
@@ -357,7 +358,8 @@ class _Handoff:
         # One event at a time: the run waits for the consumer before it can hand another.
         self._next: asyncio.Future[_Handed] = asyncio.get_running_loop().create_future()
         self._waiting: _Handed | None = None  # with the consumer, not answered yet
-        self._handed_over = False  # the consumer took a `Ready`: the run is past its PDF
+        # The run called its `on_ready`: past its PDF, it has only its logout and record left.
+        self.past_pdf = False
         self._left = False
 
     async def hand(self, event: Event) -> None:
@@ -388,7 +390,6 @@ class _Handoff:
         if waiting is None or waiting.answer.done():
             return
         if error is None:
-            self._handed_over = self._handed_over or isinstance(waiting.event, Ready)
             waiting.answer.set_result(None)
         else:
             waiting.answer.set_exception(error)
@@ -404,8 +405,8 @@ class _Handoff:
         """
         self._left = True
         task = asyncio.current_task()
-        if self._waiting is None and self._handed_over:
-            pass  # past its PDF: only its logout and its record are left, and cutting them helps nobody
+        if self._waiting is None and self.past_pdf:
+            pass  # only its logout and its record are left: cutting them helps nobody
         elif (task is not None and task.cancelling()) or self._waiting is None:
             run.cancel()  # the workflow's own way out: it stops, then logs out
         elif isinstance(self._waiting.event, Ready):
