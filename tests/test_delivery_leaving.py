@@ -8,6 +8,7 @@ cancellation exactly where it means to: while the run logs out. No sleeps: futur
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import aclosing
@@ -19,6 +20,7 @@ import pytest
 
 from bot.bootstrap import build_delivery, build_registration, build_stores
 from bot.config import PdfSettings, SiiauSettings
+from bot.core import logcontext
 from bot.core.credentials import Credentials
 from bot.core.records import FlowRun
 from bot.pdf.renderer import PdfRenderer
@@ -320,3 +322,32 @@ async def test_a_consumer_cancelled_again_while_its_run_ends_still_outlasts_the_
     assert siiau.open_sessions() == []
     assert await runs(kit) == [("failed", "Abandoned")]
     await a_fresh_run_is_delivered(kit)
+
+
+class ContextLines(logging.Handler):
+    """Each line's message with the log context it would be written with (`bot.logs`)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[tuple[str, dict[str, object]]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append((record.getMessage(), logcontext.current()))
+
+
+async def test_what_a_run_says_after_its_consumer_left_names_the_student(
+    kit: Kit, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "bot.services.timetable.delivery")
+    lines = ContextLines()
+    delivery_log = logging.getLogger("bot.services.timetable.delivery")
+    delivery_log.addHandler(lines)
+    try:
+        async with aclosing(kit.service.deliver(USER)) as events:
+            async for event in events:
+                if event == Stage("login"):
+                    break
+    finally:
+        delivery_log.removeHandler(lines)
+    left = [fields for message, fields in lines.lines if "consumer left" in message]
+    assert left == [{"user_id": USER}]

@@ -187,7 +187,8 @@ class DeliveryService:
                     while (event := await handoff.next(run)) is not None:
                         yield event
                 except BaseException:  # closed early (GeneratorExit) or cancelled
-                    await handoff.abandon(run)
+                    with logcontext.bound(user_id=user_id):  # it logs how the run ended
+                        await handoff.abandon(run)
                     raise
                 delivery = _delivery(run.result(), user_id, chat_id, shown)
                 verdict = (
