@@ -351,3 +351,30 @@ async def test_what_a_run_says_after_its_consumer_left_names_the_student(
         delivery_log.removeHandler(lines)
     left = [fields for message, fields in lines.lines if "consumer left" in message]
     assert left == [{"user_id": USER}]
+
+
+async def test_a_consumer_cancelled_before_siiau_is_asked_leaves_nothing_behind(
+    kit: Kit, siiau: SiiauSimulator
+) -> None:
+    # A first run leaves a saved copy; the next consumer is cancelled while it sends it.
+    seen = [e async for e in kit.service.deliver(USER)]
+    ready = next(e for e in seen if isinstance(e, Ready))
+    await kit.service.remember_document(USER, ready.delivery, "file-1")
+    logins = sum(siiau.logins.values())
+    arrived: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def consume() -> None:
+        async with aclosing(kit.service.deliver(USER, saved_copy=True)) as events:
+            async for event in events:
+                assert isinstance(event, SavedCopy), "the copy comes before SIIAU is asked"
+                arrived.set_result(None)
+                await asyncio.get_running_loop().create_future()  # a send that hangs
+
+    consumer = asyncio.create_task(consume())
+    await arrived
+    consumer.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await consumer
+    assert sum(siiau.logins.values()) == logins, "no run was started for nobody"
+    assert [o for o, _ in await runs(kit)] == ["delivered"], "only the first run"
+    await a_fresh_run_is_delivered(kit)  # the student's turn was given back
