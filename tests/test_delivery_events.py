@@ -220,19 +220,15 @@ async def test_a_consumer_whose_send_fails_at_ready_leaves_the_run_to_end_as_del
     kit: Kit, siiau: SiiauSimulator
 ) -> None:
     siiau.hold(path_contains="salir")
-
-    async def release_soon() -> None:
-        await until(lambda: siiau.held() == 1, "the logout never started")
-        siiau.release()
-
-    releasing = asyncio.create_task(release_soon())
     with pytest.raises(ConnectionError, match="telegram down"):
         async with aclosing(kit.service.deliver(USER, saved_copy=True)) as events:
             async for event in events:
                 if isinstance(event, Ready):
                     assert siiau.open_sessions() == [DEMO_CODE]
+                    # Let the logout go only now (a release that polled for the held logout
+                    # could come before the Ready), then leave: the stream waits for the run.
+                    siiau.release()
                     raise ConnectionError("telegram down")
-    await releasing
     # Once the consumer's error comes out, the run is over: logged out, on the record.
     assert siiau.open_sessions() == [] and kit.logouts == 1
     assert [r.outcome for r in await runs(kit)] == ["delivered"]
