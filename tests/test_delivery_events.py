@@ -14,10 +14,10 @@ from bot.bootstrap import build_delivery, build_registration, build_stores
 from bot.config import PdfSettings
 from bot.core.credentials import Credentials
 from bot.core.records import FlowRun
-from bot.pdf.renderer import PdfRenderer
+from bot.pdf.renderer import PdfRenderer, RenderError
 from bot.schedule.diff import CourseChange
 from bot.schedule.model import Schedule
-from bot.services.errors import AlreadyRunning, CredentialsRejected, NotRegistered
+from bot.services.errors import AlreadyRunning, CircuitOpen, CredentialsRejected, NotRegistered
 from bot.services.runtime.gate import UserGate
 from bot.services.runtime.workflow import ScheduleWorkflow
 from bot.services.timetable.delivery import DeliveryEvents, DeliveryService
@@ -46,8 +46,12 @@ KEY = CredentialCipher.generate_key()
 class QuickRenderer(PdfRenderer):
     """A PDF's bytes without wkhtmltopdf: these tests are about what happens around it."""
 
+    broken = False  # then it fails as wkhtmltopdf may
+
     async def render(self, schedule: Schedule) -> bytes:
         self.renders += 1
+        if self.broken:
+            raise RenderError("wkhtmltopdf died")
         return b"%PDF-1.4 " + schedule.content_hash.encode()
 
 
@@ -216,19 +220,15 @@ async def test_a_consumer_whose_send_fails_at_ready_leaves_the_run_to_end_as_del
     kit: Kit, siiau: SiiauSimulator
 ) -> None:
     siiau.hold(path_contains="salir")
-
-    async def release_soon() -> None:
-        await until(lambda: siiau.held() == 1, "the logout never started")
-        siiau.release()
-
-    releasing = asyncio.create_task(release_soon())
     with pytest.raises(ConnectionError, match="telegram down"):
         async with aclosing(kit.service.deliver(USER, saved_copy=True)) as events:
             async for event in events:
                 if isinstance(event, Ready):
                     assert siiau.open_sessions() == [DEMO_CODE]
+                    # Let the logout go only now (a release that polled for the held logout
+                    # could come before the Ready), then leave: the stream waits for the run.
+                    siiau.release()
                     raise ConnectionError("telegram down")
-    await releasing
     # Once the consumer's error comes out, the run is over: logged out, on the record.
     assert siiau.open_sessions() == [] and kit.logouts == 1
     assert [r.outcome for r in await runs(kit)] == ["delivered"]
@@ -288,3 +288,52 @@ async def test_render_again_hands_back_a_ready_with_the_pdf(kit: Kit) -> None:
     assert again.delivery.pdf is not None and again.delivery.pdf.startswith(b"%PDF")
     rerenders = [r for r in await kit.store.recent_runs(USER, limit=10) if r.kind == "rerender"]
     assert [r.outcome for r in rerenders] == ["rendered"]
+
+
+def verdicts(seen: list[Event]) -> list[Event]:
+    return [e for e in seen if isinstance(e, Unchanged | Changed | Failed)]
+
+
+async def test_a_render_that_fails_is_one_failed_verdict_after_the_logout_on_the_record(
+    kit: Kit,
+) -> None:
+    renderer = kit.workflow.renderer
+    assert isinstance(renderer, QuickRenderer)
+    renderer.broken = True
+    seen = await heard(kit.service.deliver(USER, saved_copy=True))
+    assert named(seen) == ["Stage:login", "Stage:fetch", "Stage:pdf", "Failed"]
+    assert len(verdicts(seen)) == 1
+    verdict = seen[-1]
+    assert isinstance(verdict, Failed) and isinstance(verdict.error, RenderError)
+    assert [(r.outcome, r.error_class) for r in await runs(kit)] == [("failed", "RenderError")]
+    assert kit.logouts == 1
+
+
+async def test_an_open_breaker_is_one_failed_verdict_and_no_login(
+    kit: Kit, siiau: SiiauSimulator
+) -> None:
+    for _ in range(5):  # the kit's threshold
+        await kit.workflow.breaker.record_failure()
+    logins = sum(siiau.logins.values())
+    seen = await heard(kit.service.deliver(USER, saved_copy=True))
+    assert len(verdicts(seen)) == 1
+    verdict = seen[-1]
+    assert isinstance(verdict, Failed) and isinstance(verdict.error, CircuitOpen)
+    assert sum(siiau.logins.values()) == logins
+    assert [r.error_class for r in await runs(kit)] == ["CircuitOpen"]
+
+
+async def test_a_student_forgotten_mid_run_hears_one_not_registered_and_leaves_no_record(
+    kit: Kit,
+) -> None:
+    seen: list[Event] = []
+    async with aclosing(kit.service.deliver(USER, saved_copy=True)) as events:
+        async for event in events:
+            seen.append(event)
+            if event == Stage("fetch"):
+                await kit.service.forget(USER)  # /olvidar while SIIAU is read
+    assert named(seen)[-1] == "Failed" and len(verdicts(seen)) == 1
+    verdict = seen[-1]
+    assert isinstance(verdict, Failed) and isinstance(verdict.error, NotRegistered)
+    assert await kit.store.recent_runs(USER, limit=10) == []
+    assert kit.logouts == 1

@@ -357,7 +357,10 @@ class ScheduleWorkflow:
             if on_ready is not None:
                 await on_ready(result)
         except asyncio.CancelledError:
-            session.cancel()  # stop logging in or fetching; it still logs out on its way out
+            # Stop logging in or fetching: it still logs out on its way out. Once the page is
+            # here the session is only logging out, and cancelling it would cut the logout.
+            if not fetched.done():
+                session.cancel()
             raise
         finally:
             if not session.done():  # the logout is part of the run, on every path

@@ -174,6 +174,7 @@ class DeliveryService:
                 chat_id = stored.profile.chat_id
 
                 async def ready(result: FlowResult) -> None:
+                    handoff.past_pdf = True
                     delivery = _delivery(result, user_id, chat_id, shown)
                     if not delivery.same_as_shown:  # else the student has it on screen already
                         await handoff.hand(Ready(delivery))
@@ -186,7 +187,8 @@ class DeliveryService:
                     while (event := await handoff.next(run)) is not None:
                         yield event
                 except BaseException:  # closed early (GeneratorExit) or cancelled
-                    await handoff.abandon(run)
+                    with logcontext.bound(user_id=user_id):  # it logs how the run ended
+                        await handoff.abandon(run)
                     raise
                 delivery = _delivery(run.result(), user_id, chat_id, shown)
                 verdict = (
@@ -311,7 +313,11 @@ class DeliveryEvents:
     - one that stops at a `Stage` fails the run with `Abandoned`, after its logout, on the
       record;
     - a cancelled consumer cancels the run, which still logs out; as every cancelled run,
-      it is not recorded (cancelling is not a failure of the run).
+      it is not recorded (cancelling is not a failure of the run). A run past its PDF (its
+      `Ready` taken, or none needed) is left to end on the record instead: all it has left
+      is its logout and its record.
+    Either way the consumer is over only once the run is (a second cancellation waits too),
+    so the student's turn at the gate never ends while the run still holds SIIAU's session.
     """
 
     def __init__(self, stream: Callable[[DeliveryEvents], AsyncGenerator[Event, None]]) -> None:
@@ -353,6 +359,8 @@ class _Handoff:
         # One event at a time: the run waits for the consumer before it can hand another.
         self._next: asyncio.Future[_Handed] = asyncio.get_running_loop().create_future()
         self._waiting: _Handed | None = None  # with the consumer, not answered yet
+        # The run called its `on_ready`: past its PDF, it has only its logout and record left.
+        self.past_pdf = False
         self._left = False
 
     async def hand(self, event: Event) -> None:
@@ -389,18 +397,39 @@ class _Handoff:
 
     async def abandon(self, run: asyncio.Task[FlowResult]) -> None:
         """The consumer left before the run ended: end the run without it (`DeliveryEvents`),
-        and wait for its end, logout included."""
+        and wait for its end, logout included.
+
+        The consumer's turn at the gate lasts until then, so the wait outlasts a second
+        cancellation (the bot stopping while a run logs out), which is raised after it: a
+        run left behind would hold SIIAU's session while the next one for the student logs
+        in, and nobody would hear how it ended.
+        """
         self._left = True
         task = asyncio.current_task()
-        if (task is not None and task.cancelling()) or self._waiting is None:
+        if self._waiting is None and self.past_pdf:
+            pass  # only its logout and its record are left: cutting them helps nobody
+        elif (task is not None and task.cancelling()) or self._waiting is None:
             run.cancel()  # the workflow's own way out: it stops, then logs out
         elif isinstance(self._waiting.event, Ready):
             self._answer()  # the PDF was handed over: the run ends as delivered
         else:
             self._answer(Abandoned())
-        await asyncio.wait({run})
+        cancelled_again = await _outlast(run)
         if not run.cancelled() and (error := run.exception()) is not None:
             log.info("delivery ended after its consumer left error=%s", type(error).__name__)
+        if cancelled_again:
+            raise asyncio.CancelledError()
+
+
+async def _outlast(run: asyncio.Task[FlowResult]) -> bool:
+    """Wait for `run` to end, through cancellations; True when one came meanwhile."""
+    cancelled = False
+    while not run.done():
+        try:
+            await asyncio.wait({run})
+        except asyncio.CancelledError:
+            cancelled = True
+    return cancelled
 
 
 async def run_recorded(
