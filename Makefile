@@ -38,14 +38,18 @@ run: setup
 demo: setup
 	$(PY) -m bot demo --out demo-out
 
+# Workers take one test at a time, longest tier first (tests/conftest.py): xdist's default
+# hands each worker a run of consecutive tests up front, and one worker got every e2e test.
+XDIST := --dist load --maxschedchunk 1
+
 # Everything CI runs: lint, type gate, every test tier on three workers (most tests wait on
-# processes and simulators more than they use a CPU; the slow tests start first).
+# processes and simulators more than they use a CPU).
 test: lint
-	$(PY) -m pytest -q -n 3
+	$(PY) -m pytest -q -n 3 $(XDIST)
 
 # The unit tier: no bot process, no wkhtmltopdf, no replicas (README, "Tests").
 test-fast: setup
-	$(PY) -m pytest -q -m "not e2e and not render and not slow"
+	$(PY) -m pytest -q -n 2 $(XDIST) -m "not e2e and not render and not slow"
 
 lint: setup
 	$(VENV)/bin/ruff check bot tests bench

@@ -45,13 +45,24 @@ def botapi() -> Iterator[BotApiStandIn]:
 TIER_MARKS = ("e2e", "render", "slow")
 
 
+def _start_order(item: pytest.Item) -> int:
+    """Longest first: slow, then e2e (a bot process, seconds each), then render, then the
+    unit tier (mostly milliseconds)."""
+    for rank, mark in enumerate(("slow", "e2e", "render")):
+        if item.get_closest_marker(mark):
+            return rank
+    return len(TIER_MARKS)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark tests/e2e/ as e2e, and start the slow tests first: with several workers, the
-    longest tests then run beside the many short ones instead of after them."""
+    """Mark tests/e2e/ as e2e, and start the longest tests first. The workers take one test
+    at a time, in this order (`--maxschedchunk 1`, Makefile), so the long tests run beside
+    the many short ones and the last minute is short tests on every worker, not one worker
+    still working through a queue of bot processes."""
     for item in items:
         if "e2e" in item.path.parts:
             item.add_marker(pytest.mark.e2e)
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    items.sort(key=_start_order)  # stable: collection order within a tier
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,7 @@ from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.sim.siiau.server import SiiauSimulator
 from bot.sim.siiau.students import demo_students
 from bot.telegram import texts
+from tests.botfork import ForkedBot, forking, spawn_bot
 
 TEST_TOKEN = "123456789:AAHtestTokenForHorarioBot_abcdefghij"
 TEST_KEY = "pbB6Qwx8o3f4R2oGKe2x3mS7ox3n0pCHc2Ye2bP0q2w="
@@ -130,19 +131,22 @@ class BotProcess:
             **({"SIIAU_OFFER_URL": offer_url} if offer_url else {}),
             **(extra_env or {}),
         }
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | ForkedBot | None = None
         self.ports_at_death: set[int] = set()  # local TCP ports it held when killed
 
     def start(self, wait: bool = True) -> BotProcess:
         ready_before = self.botapi.calls["setMyCommands"]
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
-            cwd=self.workdir,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        if forking():  # the same start, less the imports (tests/botfork.py)
+            self.process = spawn_bot(self.workdir, self.env, self.log_path)
+        else:
+            with self.log_path.open("ab") as log:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "bot"],
+                    cwd=self.workdir,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
         if wait:
             deadline = time.monotonic() + PATIENCE
             while self.botapi.calls["setMyCommands"] <= ready_before:
