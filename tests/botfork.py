@@ -36,6 +36,9 @@ ZYGOTE = r"""
 import json, os, runpy, selectors, signal, sys
 
 import bot.__main__, bot.telegram.app  # the imports every start would repeat
+# ... and those the libraries make on first use (httpx's transport, SQLAlchemy's drivers)
+import anyio._backends._asyncio, httpcore, aiosqlite, asyncpg
+import sqlalchemy.dialects.sqlite.aiosqlite, sqlalchemy.dialects.postgresql.asyncpg
 
 def serve():
     wake_r, wake_w = os.pipe()
