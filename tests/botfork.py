@@ -1,8 +1,8 @@
 """`python -m bot` forked from an interpreter that has already imported the bot.
 
-Every end-to-end test starts the bot at least once, and each start spent about 1.2 s of CPU
+Every end-to-end test starts the bot at least once, and each start spent over a second of CPU
 importing SQLAlchemy, python-telegram-bot, Alembic and the bot's own modules before it read
-its first setting: over a hundred starts, a quarter of the suite's CPU on a two-core machine.
+its first setting: over a hundred starts, the largest share of the suite's CPU.
 So each pytest worker keeps one "zygote": a Python that imported all that once and waits.
 A test's bot is a fork of it that then does what `python -m bot` does after its imports:
 the test's environment, working directory and log file, `bot/__main__.py` run as `__main__`,

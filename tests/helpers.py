@@ -56,8 +56,8 @@ async def until_async(
 
 
 # A schedule's page stream is mostly the grid: wkhtmltopdf draws it in ~30,000 path, colour
-# and clip operators, one line each, and pypdf's pure-Python parser spent 70% of a text
-# extraction on them (19 s of CPU in the fifty-student workflow test alone). A line made only
+# and clip operators, one line each, and pypdf's pure-Python parser spent most of a text
+# extraction on them (most of the fifty-student workflow test's CPU). A line made only
 # of numbers, names, number arrays and these operators changes no text state; dropping it,
 # and then the q…Q pairs left empty, leaves pypdf the same text operators under the same
 # transformation matrices, so it extracts the same text.
