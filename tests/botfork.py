@@ -21,6 +21,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -130,7 +131,7 @@ class ForkedBot:
 
 class Zygote:
     def __init__(self) -> None:
-        home = tempfile.mkdtemp(prefix="horario-zygote-")
+        self._home = home = tempfile.mkdtemp(prefix="horario-zygote-")
         self._process = subprocess.Popen(
             [sys.executable, "-c", ZYGOTE],
             cwd=home,
@@ -192,6 +193,7 @@ class Zygote:
         assert self._process.stdin is not None
         self._process.stdin.close()  # the zygote exits when its requests end
         self._process.wait()
+        shutil.rmtree(self._home, ignore_errors=True)
 
 
 _zygote: Zygote | None = None
