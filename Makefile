@@ -38,14 +38,23 @@ run: setup
 demo: setup
 	$(PY) -m bot demo --out demo-out
 
-# Everything CI runs: lint, type gate, every test tier on three workers (most tests wait on
-# processes and simulators more than they use a CPU; the slow tests start first).
+# Workers take one test at a time, longest tier first (tests/conftest.py): xdist's default
+# hands each worker a run of consecutive tests up front, and one worker got every e2e test.
+XDIST := --dist load --maxschedchunk 1
+# Bytecode caching on, whatever the shell says: pytest keeps its assertion-rewritten test
+# modules as .pyc files, and without them each worker rewrites and compiles every test module
+# again.
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest
+
+# Everything CI runs: lint, type gate, every test tier on four workers: on two cores, most
+# tests wait on bot processes, simulators and PostgreSQL more than they use a CPU (four
+# workers finished well before three, side by side on the same machine).
 test: lint
-	$(PY) -m pytest -q -n 3
+	$(PYTEST) -q -n 4 $(XDIST)
 
 # The unit tier: no bot process, no wkhtmltopdf, no replicas (README, "Tests").
 test-fast: setup
-	$(PY) -m pytest -q -m "not e2e and not render and not slow"
+	$(PYTEST) -q -n 2 $(XDIST) -m "not e2e and not render and not slow"
 
 lint: setup
 	$(VENV)/bin/ruff check bot tests bench

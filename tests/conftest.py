@@ -45,13 +45,24 @@ def botapi() -> Iterator[BotApiStandIn]:
 TIER_MARKS = ("e2e", "render", "slow")
 
 
+def _start_order(item: pytest.Item) -> int:
+    """Longest first: slow, then e2e (a bot process, seconds each), then render, then the
+    unit tier (mostly milliseconds)."""
+    for rank, mark in enumerate(("slow", "e2e", "render")):
+        if item.get_closest_marker(mark):
+            return rank
+    return len(TIER_MARKS)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark tests/e2e/ as e2e, and start the slow tests first: with several workers, the
-    longest tests then run beside the many short ones instead of after them."""
+    """Mark tests/e2e/ as e2e, and start the longest tests first. The workers take one test
+    at a time, in this order (`--maxschedchunk 1`, Makefile), so the long tests run beside
+    the many short ones and the last minute is short tests on every worker, not one worker
+    still working through a queue of bot processes."""
     for item in items:
         if "e2e" in item.path.parts:
             item.add_marker(pytest.mark.e2e)
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    items.sort(key=_start_order)  # stable: collection order within a tier
 
 
 @pytest.fixture(autouse=True)
@@ -89,11 +100,14 @@ def bot(
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """The same test on both back ends: embedded SQLite and a real PostgreSQL server."""
+    """The same test on both back ends: embedded SQLite and a real PostgreSQL server. The
+    PostgreSQL one is a copy of a database the migrations already brought to head (tests/pg.py):
+    the test's own `migrate` finds nothing to do, and 34 tests skip 15 migrations each. Starting
+    from an empty PostgreSQL database is the replica tests' (tests/e2e/test_replicas.py)."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path}/horario.db"
         return
-    async for url in fresh_database():
+    async for url in fresh_database(migrated=True):
         yield url
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,11 +14,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from pypdf import PdfReader
+from pypdf.generic import DecodedStreamObject, NameObject
 
 from bot.sim.botapi import BotApiStandIn, ChatMessage
 from bot.sim.siiau.server import SiiauSimulator
 from bot.sim.siiau.students import demo_students
 from bot.telegram.texts import schedule as schedule_words
+from tests.botfork import ForkedBot, forking, spawn_bot
 
 TEST_TOKEN = "123456789:AAHtestTokenForHorarioBot_abcdefghij"
 TEST_KEY = "pbB6Qwx8o3f4R2oGKe2x3mS7ox3n0pCHc2Ye2bP0q2w="
@@ -52,10 +55,49 @@ async def until_async(
         await asyncio.sleep(POLL)
 
 
+# A schedule's page stream is mostly the grid: wkhtmltopdf draws it in ~30,000 path, colour
+# and clip operators, one line each, and pypdf's pure-Python parser spent most of a text
+# extraction on them (most of the fifty-student workflow test's CPU). A line made only
+# of numbers, names, number arrays and these operators changes no text state; dropping it,
+# and then the q…Q pairs left empty, leaves pypdf the same text operators under the same
+# transformation matrices, so it extracts the same text.
+_PAINT_TOKEN = re.compile(
+    rb"[-+]?(?:\d+\.?\d*|\.\d+)|/[^\s/\[\]()<>{}%]+"
+    rb"|re|m|l|c|v|y|h|f\*?|F|S|s|B\*?|b\*?|n|W\*?|sc|SC|scn|SCN|cs|CS|rg|RG|g|G|k|K"
+    rb"|w|J|j|M|d|i|ri|gs|sh"
+)
+_EMPTY_GROUP = re.compile(rb"(?m)^q\n(?:[-+0-9. ]+ cm\n)?Q\n")
+_INLINE_IMAGE = re.compile(rb"(?:^|\s)ID\s")  # binary data: leave such a stream whole
+
+
+def _paint_only(line: bytes) -> bool:
+    if b"(" in line or b"<" in line:  # a string: text
+        return False
+    tokens = line.replace(b"[", b" ").replace(b"]", b" ").split()
+    return all(_PAINT_TOKEN.fullmatch(token) for token in tokens)
+
+
+def _text_operators(stream: bytes) -> bytes:
+    if _INLINE_IMAGE.search(stream):
+        return stream
+    kept = b"".join(line + b"\n" for line in stream.split(b"\n") if not _paint_only(line))
+    while True:
+        kept, emptied = _EMPTY_GROUP.subn(b"", kept)
+        if not emptied:
+            return kept
+
+
 def pdf_text(pdf: bytes) -> str:
     """The PDF's text with every run of whitespace folded to one space."""
-    pages = (page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
-    return " ".join(" ".join(pages).split())
+    texts = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        contents = page.get_contents()
+        if contents is not None:
+            text_only = DecodedStreamObject()
+            text_only.set_data(_text_operators(contents.get_data()))
+            page[NameObject("/Contents")] = text_only
+        texts.append(page.extract_text() or "")
+    return " ".join(" ".join(texts).split())
 
 
 def assert_no_secrets(paths: list[Path], secrets: list[str]) -> None:
@@ -130,19 +172,22 @@ class BotProcess:
             **({"SIIAU_OFFER_URL": offer_url} if offer_url else {}),
             **(extra_env or {}),
         }
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | ForkedBot | None = None
         self.ports_at_death: set[int] = set()  # local TCP ports it held when killed
 
     def start(self, wait: bool = True) -> BotProcess:
         ready_before = self.botapi.calls["setMyCommands"]
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
-            cwd=self.workdir,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        if forking():  # the same start, less the imports (tests/botfork.py)
+            self.process = spawn_bot(self.workdir, self.env, self.log_path)
+        else:
+            with self.log_path.open("ab") as log:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "bot"],
+                    cwd=self.workdir,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
         if wait:
             deadline = time.monotonic() + PATIENCE
             while self.botapi.calls["setMyCommands"] <= ready_before:
@@ -164,6 +209,7 @@ class BotProcess:
                 self.process.kill()
                 self.process.wait()
         code = self.process.returncode
+        assert code is not None, "the bot was waited for above"
         self.process = None
         return code
 

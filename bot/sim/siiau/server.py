@@ -148,8 +148,13 @@ class SiiauSimulator:
         return address(self._server)
 
     def start(self) -> SiiauSimulator:
+        # stop() waits until serve_forever next looks at its flag, at most one poll interval:
+        # the default half second was paid by every test that used the simulator.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="siiau-sim", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="siiau-sim",
+            daemon=True,
         )
         self._thread.start()
         return self
